@@ -1,0 +1,1 @@
+"""Breather: private check-ins after hard calls, pulse surveys, consented kudos, team-level digests."""

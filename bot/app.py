@@ -1,0 +1,87 @@
+"""create_app(settings): the composition root. Everything is built here from one Settings."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import Engine
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+
+from bot.config import BreatherConfig, Settings
+from bot.errors import ConfigError
+from bot.messenger import Messenger
+from bot.runtime import Runtime
+from bot.services import Services
+from handlers.errors import EXCEPTION_HANDLERS
+from handlers.http import routes
+from handlers.sandbox.messenger import SandboxMessenger
+from handlers.slack.bolt_app import build_bolt_app
+from handlers.slack.endpoint import SlackEndpoint
+from handlers.slack.messenger import SlackMessenger, make_web_client
+from handlers.telephony.registry import build_adapters
+from storage.db import make_engine, upgrade
+
+log = logging.getLogger(__name__)
+
+
+def _secret(value: Any) -> str:
+    return str(value.get_secret_value()) if value is not None else ""
+
+
+def make_messenger(settings: Settings, engine: Engine) -> Messenger:
+    if settings.messenger == "slack":
+        client = make_web_client(_secret(settings.slack_bot_token), settings.slack_api_url)
+        return SlackMessenger(client, engine)
+    if settings.messenger == "sandbox":
+        return SandboxMessenger(engine)
+    raise ConfigError("BREATHER_MESSENGER: Microsoft Teams support is not available in this version yet")
+
+
+def create_app(
+    settings: Settings, *, config: BreatherConfig | None = None, services: Services | None = None
+) -> Starlette:
+    engine = services.engine if services else make_engine(settings.database_url)
+    messenger = services.messenger if services else make_messenger(settings, engine)
+    services = services or Services(settings, engine, messenger, config)
+    # In the sandbox nobody outside this process can sign Slack requests: the console and the
+    # demo sign their clicks with this per-process secret.
+    signing_secret = _secret(settings.slack_signing_secret) or secrets.token_hex(16)
+    client = messenger.client if isinstance(messenger, SlackMessenger) else None
+    bolt = build_bolt_app(
+        settings, services, client=client, signing_secret=signing_secret, email_lookup=messenger.email_of
+    )
+    runtime = Runtime(services)
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await run_in_threadpool(upgrade, engine)
+        await run_in_threadpool(services.sync)
+        runtime.start()
+        socket_mode = None
+        if settings.uses_socket_mode:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            socket_mode = SocketModeHandler(bolt, _secret(settings.slack_app_token))
+            socket_mode.connect()  # type: ignore[no-untyped-call]
+            log.info("connected to Slack in Socket Mode")
+        try:
+            yield
+        finally:
+            if socket_mode is not None:
+                socket_mode.close()  # type: ignore[no-untyped-call]
+            runtime.stop()
+
+    app = Starlette(
+        routes=routes(services, build_adapters(settings), SlackEndpoint(bolt).handle),
+        exception_handlers=EXCEPTION_HANDLERS,
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.bolt = bolt
+    app.state.slack_signing_secret = signing_secret
+    return app

@@ -1,0 +1,57 @@
+"""The check-in's words and buttons, composed from the catalogue (pure functions)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.checkins.scoring import Signal
+from bot.i18n import Catalogue, minutes
+from bot.ids import CHECKIN_CHOICES, ActionId, CheckinAnswer
+from bot.messenger import Button, Buttons, Message, Note, Text
+
+CHECKIN_BLOCK_ID = "checkin"
+
+
+def reasons_text(cat: Catalogue, signals: Sequence[str], transfers: int | None = None) -> str:
+    parts = [cat.t(f"checkin.reason.{Signal(s).value}", count=transfers or 2) for s in signals]
+    return ", ".join(parts)
+
+
+def _label(cat: Catalogue, action: ActionId, break_minutes: float) -> str:
+    answer = CheckinAnswer.from_action(action)
+    return cat.t(f"checkin.button.{answer.value}", minutes=minutes(break_minutes))
+
+
+def checkin_prompt(
+    cat: Catalogue, *, checkin_id: str, signals: Sequence[str], break_minutes: float, transfers: int | None
+) -> Message:
+    buttons = tuple(
+        Button(
+            action=action.value,
+            label=_label(cat, action, break_minutes),
+            value=checkin_id,
+            style="primary" if action is ActionId.CHECKIN_OK else None,
+        )
+        for action in CHECKIN_CHOICES
+    )
+    return Message(
+        text=cat.t("checkin.notification"),
+        parts=(
+            Text(text=cat.t("checkin.prompt")),
+            Buttons(block_id=CHECKIN_BLOCK_ID, buttons=buttons),
+            Note(text=cat.t("checkin.why", reasons=reasons_text(cat, signals, transfers))),
+        ),
+    )
+
+
+def checkin_answered(cat: Catalogue, *, answer: CheckinAnswer, break_minutes: float) -> Message:
+    reply = cat.t(f"checkin.answered.{answer.value}", minutes=minutes(break_minutes))
+    choice = cat.t(f"checkin.button.{answer.value}", minutes=minutes(break_minutes))
+    return Message(
+        text=reply,
+        parts=(
+            Text(text=cat.t("checkin.prompt")),
+            Text(text=reply),
+            Note(text=cat.t("checkin.answered_note", choice=choice)),
+        ),
+    )

@@ -1,0 +1,265 @@
+"""The check-in flow: merge a call's facts, judge it, apply the nudge policy, queue the DM,
+and record the agent's answer. Methods take a session and never commit: the caller owns
+the unit of work, so call, check-in and outbox row are stored together or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from bot.checkins.messages import checkin_answered, checkin_prompt
+from bot.checkins.policy import NudgeHistory, local_day_start, refusal
+from bot.checkins.scoring import CallFacts, Thresholds, score_call
+from bot.config import ProductSettings
+from bot.delivery import Outbox
+from bot.i18n import catalogue
+from bot.ids import ActionId, CheckinAnswer
+from bot.messenger import Delivered
+from bot.metrics import Metrics
+from bot.roster import RosterAgent
+from storage.models import AgentPrefs, Call, Checkin
+from storage.upsert import insert_ignore
+
+log = logging.getLogger(__name__)
+
+OWN_HISTORY = 50
+TEAM_HISTORY = 200
+_MERGED_FIELDS = (
+    "started_at",
+    "duration_s",
+    "direction",
+    "disconnected_by",
+    "transfers",
+    "hold_s",
+    "sentiment",
+    "csat",
+    "queue",
+)
+
+
+class AnswerOutcome(StrEnum):
+    RECORDED = "recorded"
+    ALREADY = "already_answered"
+    NOT_YOURS = "not_yours"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class CallUpdate:
+    """A call event after intake: the facts, with the agent already pseudonymised."""
+
+    provider: str
+    call_id: str
+    ended_at: datetime | None
+    facts: dict[str, Any]
+    tags: tuple[str, ...]
+
+
+class CheckinService:
+    def __init__(
+        self,
+        *,
+        settings: ProductSettings,
+        outbox: Outbox,
+        metrics: Metrics,
+        thresholds: Thresholds | None = None,
+    ) -> None:
+        self.settings = settings
+        self.outbox = outbox
+        self.metrics = metrics
+        self.thresholds = thresholds or Thresholds()
+
+    # --- a call arrives (or is enriched) ------------------------------------------------
+
+    def on_call(
+        self, session: Session, *, agent: RosterAgent, update: CallUpdate, now: datetime
+    ) -> Checkin | None:
+        call = self._merge_call(session, agent=agent, update=update, now=now)
+        own, team = self._durations(session, call)
+        assessment = score_call(
+            CallFacts(
+                duration_s=call.duration_s,
+                disconnected_by=call.disconnected_by,
+                transfers=call.transfers,
+                hold_s=call.hold_s,
+                sentiment=call.sentiment,
+                csat=call.csat,
+                tags=tuple(call.tags),
+            ),
+            own_durations=own,
+            team_durations=team,
+            abuse_markers=self.settings.abuse_markers,
+            thresholds=self.thresholds,
+        )
+        was_hard = call.hard
+        call.hard, call.signals = assessment.hard, [s.value for s in assessment.signals]
+        session.add(call)
+        session.flush()
+        if not assessment.hard:
+            return None
+        if not was_hard:
+            self.metrics.hard_calls.inc()
+        return self._maybe_check_in(session, agent=agent, call=call, now=now)
+
+    def _merge_call(self, session: Session, *, agent: RosterAgent, update: CallUpdate, now: datetime) -> Call:
+        insert_ignore(
+            session,
+            Call,
+            {
+                "provider": update.provider,
+                "call_id": update.call_id,
+                "team_id": agent.team.id,
+                "pseudonym": agent.pseudonym,
+                "kid": agent.kid,
+                "ended_at": update.ended_at or now,
+                "tags": [],
+                "signals": [],
+                "hard": False,
+                "created_at": now,
+                "updated_at": now,
+            },
+            ["provider", "call_id"],
+        )
+        call = session.exec(
+            select(Call)
+            .where(col(Call.provider) == update.provider, col(Call.call_id) == update.call_id)
+            .with_for_update()
+        ).one()
+        # Late events only fill in or refine facts; a missing fact never erases a known one.
+        for name in _MERGED_FIELDS:
+            value = update.facts.get(name)
+            if value is not None:
+                setattr(call, name, value)
+        if update.ended_at is not None:
+            call.ended_at = update.ended_at
+        known = {tag.lower() for tag in call.tags}
+        call.tags = [*call.tags, *(tag for tag in update.tags if tag.lower() not in known)]
+        call.updated_at = now
+        return call
+
+    def _durations(self, session: Session, call: Call) -> tuple[list[float], list[float]]:
+        def recent(where: Any, limit: int) -> list[float]:
+            statement = (
+                select(col(Call.duration_s))
+                .where(where, col(Call.id) != call.id, col(Call.duration_s).is_not(None))
+                .order_by(col(Call.ended_at).desc())
+                .limit(limit)
+            )
+            return [float(d) for d in session.exec(statement) if d is not None]
+
+        own = recent(col(Call.pseudonym) == call.pseudonym, OWN_HISTORY)
+        if len(own) >= self.thresholds.min_own_calls:
+            return own, []
+        return own, recent(col(Call.team_id) == call.team_id, TEAM_HISTORY)
+
+    def _maybe_check_in(
+        self, session: Session, *, agent: RosterAgent, call: Call, now: datetime
+    ) -> Checkin | None:
+        if session.exec(select(col(Checkin.id)).where(col(Checkin.call_id) == call.id)).first():
+            return None  # a late signal re-judged the call; the agent was already asked
+        prefs = lock_prefs(session, agent, now)  # serialises decisions per agent across processes
+        history = NudgeHistory(
+            paused=prefs.paused,
+            last_sent_at=session.exec(
+                select(func.max(col(Checkin.created_at))).where(col(Checkin.pseudonym) == agent.pseudonym)
+            ).one(),
+            sent_today=session.exec(
+                select(func.count())
+                .select_from(Checkin)
+                .where(
+                    col(Checkin.pseudonym) == agent.pseudonym,
+                    col(Checkin.created_at) >= local_day_start(agent.team.zone, now),
+                )
+            ).one(),
+        )
+        reason = refusal(
+            now=now,
+            call_ended_at=call.ended_at,
+            history=history,
+            shift=agent.team.shift,
+            zone=agent.team.zone,
+            settings=self.settings,
+        )
+        if reason is not None:
+            self.metrics.checkins_held_back.labels(reason.value).inc()
+            log.info("check-in held back (%s) for a hard call on team %s", reason.value, agent.team.id)
+            return None
+        checkin = Checkin(
+            id=uuid.uuid4().hex,
+            call_id=call.id or 0,
+            team_id=agent.team.id,
+            pseudonym=agent.pseudonym,
+            kid=call.kid,
+            reasons=list(call.signals),
+            created_at=now,
+        )
+        if not insert_ignore(session, Checkin, checkin.model_dump(), ["call_id"]):
+            return None
+        message = checkin_prompt(
+            catalogue(agent.team.language),
+            checkin_id=checkin.id,
+            signals=checkin.reasons,
+            break_minutes=self.settings.break_minutes,
+            transfers=call.transfers,
+        )
+        self.outbox.send_direct(
+            session, key=f"checkin:{checkin.id}", to=agent.ref(), message=message, now=now, topic="checkin"
+        )
+        return checkin
+
+    # --- the agent answers ------------------------------------------------------------
+
+    def answer(
+        self,
+        session: Session,
+        *,
+        agent: RosterAgent,
+        checkin_id: str,
+        action: ActionId,
+        where: Delivered,
+        now: datetime,
+    ) -> AnswerOutcome:
+        checkin = session.get(Checkin, checkin_id, with_for_update=True)
+        if checkin is None:
+            return AnswerOutcome.UNKNOWN
+        if checkin.pseudonym != agent.pseudonym:
+            log.warning("a check-in button was clicked by someone it was not sent to; nothing recorded")
+            return AnswerOutcome.NOT_YOURS
+        if checkin.answer is not None:
+            return AnswerOutcome.ALREADY
+        answer = CheckinAnswer.from_action(action)
+        checkin.answer, checkin.answered_at = answer.value, now
+        session.add(checkin)
+        message = checkin_answered(
+            catalogue(agent.team.language), answer=answer, break_minutes=self.settings.break_minutes
+        )
+        self.outbox.update(
+            session,
+            key=f"checkin:{checkin.id}:answer",
+            where=where,
+            message=message,
+            now=now,
+            agent_id=agent.id,
+        )
+        return AnswerOutcome.RECORDED
+
+
+def lock_prefs(session: Session, agent: RosterAgent, now: datetime) -> AgentPrefs:
+    """The agent's switches, row-locked: decisions about one agent happen one at a time."""
+    insert_ignore(
+        session,
+        AgentPrefs,
+        {"pseudonym": agent.pseudonym, "kid": agent.kid, "paused": False, "updated_at": now},
+        ["pseudonym"],
+    )
+    return session.exec(
+        select(AgentPrefs).where(col(AgentPrefs.pseudonym) == agent.pseudonym).with_for_update()
+    ).one()

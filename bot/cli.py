@@ -1,0 +1,202 @@
+"""The `breather` command. Errors are one readable line on stderr and exit code 1."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+import tempfile
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from bot.config import Settings, load_config, load_settings
+from bot.errors import BreatherError
+
+app = typer.Typer(
+    help="Breather: private check-ins after hard calls, for contact-centre agents.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+T = TypeVar("T")
+
+
+def fail(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(1)
+
+
+def guarded(action: Callable[[], T]) -> T:
+    """Run a command body, turning Breather's own errors into one line and exit code 1."""
+    try:
+        return action()
+    except BreatherError as error:
+        raise fail(str(error).replace("\n", "; ")) from None
+
+
+def settings_from_env(**overrides: Any) -> Settings:
+    return guarded(lambda: load_settings(**overrides))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 3000,
+) -> None:
+    """Run the server: Slack endpoint, webhooks, health, metrics, outbox worker."""
+    import uvicorn
+
+    from bot.app import create_app
+    from bot.logs import configure_logging
+    from storage.db import make_engine, upgrade
+
+    settings = settings_from_env()
+    guarded(lambda: load_config(settings.config_path))
+    configure_logging(settings)
+    upgrade(make_engine(settings.database_url))
+    application = guarded(lambda: create_app(settings))
+    uvicorn.run(application, host=host, port=port, log_level=settings.log_level.lower(), lifespan="on")
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port for the demo server.")] = 3000,
+    calls: Annotated[int | None, typer.Option(help="Stop simulating after this many calls.")] = None,
+    rate: Annotated[float, typer.Option(help="Simulated calls per second.")] = 0.5,
+    duration: Annotated[float | None, typer.Option(help="Stop the demo after this many seconds.")] = None,
+) -> None:
+    """A credential-less demo: sandbox messenger, SQLite, a demo team and simulated calls."""
+    from bot.logs import configure_logging
+    from handlers.sandbox.demo import run_demo
+
+    workdir = Path(tempfile.mkdtemp(prefix="breather-demo-"))
+    config = resources.files("bot.demo").joinpath("breather.yml")
+    settings = settings_from_env(
+        demo=True,
+        messenger="sandbox",
+        database_url=f"sqlite:///{workdir / 'breather.db'}",
+        config_path=Path(str(config)),
+        webhook_secret=secrets.token_hex(16),
+        log_level="WARNING",
+        slack_bot_token=None,
+        slack_signing_secret=None,
+        slack_app_token=None,
+    )
+    configure_logging(settings)
+    raise typer.Exit(
+        run_demo(settings, host="127.0.0.1", port=port, calls=calls, rate=rate, duration=duration)
+    )
+
+
+@app.command()
+def simulate(
+    url: Annotated[str, typer.Option(help="Breather's base URL or its /webhooks/calls URL.")],
+    calls: Annotated[int, typer.Option(min=1, help="How many calls to send.")] = 20,
+    rate: Annotated[float, typer.Option(min=0.01, help="Calls per second.")] = 2.0,
+    secret: Annotated[
+        str | None,
+        typer.Option(
+            envvar="BREATHER_WEBHOOK_SECRET",
+            show_default=False,
+            help="Webhook secret (default: $BREATHER_WEBHOOK_SECRET).",
+        ),
+    ] = None,
+    agent: Annotated[
+        list[str] | None, typer.Option(help="Agent e-mail (repeatable); default: the roster.")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed, for repeatable runs.")] = None,
+) -> None:
+    """Send signed synthetic call events to a running Breather."""
+    from bot.simulation import synthetic_calls
+    from handlers.telephony.simulator import run_simulation
+
+    if not secret:
+        raise fail("BREATHER_WEBHOOK_SECRET: set it (or pass --secret) to sign the events")
+    emails = agent or _roster_emails()
+    target = url.rstrip("/")
+    if not target.endswith("/webhooks/calls"):
+        target += "/webhooks/calls"
+
+    def show(event: dict[str, Any], status: int) -> None:
+        hard = (
+            "hard"
+            if event["tags"] or event["transfers"] or event["disconnected_by"] == "customer"
+            else "easy"
+        )
+        typer.echo(f"{event['event_id']}  {event['agent_email']:<28} {hard:<4}  -> HTTP {status}")
+
+    try:
+        report = run_simulation(
+            target, secret, synthetic_calls(emails, calls, seed), rate=rate, on_result=show
+        )
+    except Exception as error:
+        raise fail(f"could not reach {target}: {error}") from None
+    typer.echo(
+        f"sent {report.sent}, accepted {report.accepted}, refused {report.refused or 0}, "
+        f"connection errors {report.errors}"
+    )
+    if report.sent and not report.accepted:
+        raise typer.Exit(1)
+
+
+def _roster_emails() -> list[str]:
+    path = Path(os.environ.get("BREATHER_CONFIG", "./breather.yml"))
+    if not path.is_file():
+        path = Path(str(resources.files("bot.demo").joinpath("breather.yml")))
+    config = guarded(lambda: load_config(path))
+    emails = [agent.email for team in config.teams for agent in team.agents]
+    if not emails:
+        raise fail(f"{path.name} lists no agents; pass --agent EMAIL")
+    return emails
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations (serve also does this on start)."""
+    from storage.db import make_engine, upgrade
+
+    settings = settings_from_env()
+    upgrade(make_engine(settings.database_url))
+    typer.echo("database is up to date")
+
+
+@app.command()
+def purge() -> None:
+    """Apply the retention policy now (raw data older than retention_days is deleted)."""
+    from bot.clock import utcnow
+    from bot.retention import purge as run_purge
+    from storage.db import make_engine, session_scope, upgrade
+
+    settings = settings_from_env()
+    config = guarded(lambda: load_config(settings.config_path))
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    with session_scope(engine) as session:
+        counts = run_purge(session, config.settings, now=utcnow())
+    typer.echo(", ".join(f"{name}: {count} deleted" for name, count in counts.items()))
+
+
+@app.command("check-config")
+def check_config() -> None:
+    """Validate settings and breather.yml; exit 1 naming the bad field."""
+    settings = settings_from_env()
+    config = guarded(lambda: load_config(settings.config_path))
+    agents = sum(len(team.agents) for team in config.teams)
+    typer.echo(
+        f"ok: {len(config.teams)} team(s), {agents} agent(s), messenger {settings.messenger}, "
+        f"database {settings.database_url.split(':', 1)[0]}"
+    )
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

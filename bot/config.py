@@ -1,0 +1,388 @@
+"""Settings (environment) and the teams file (breather.yml), both validated up front.
+
+Nothing here reads the environment at import time: `load_settings()` builds a `Settings`
+when asked, so tests pass values explicitly.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MessengerName = Literal["slack", "teams", "sandbox"]
+# A fixed key so the credential-less demo works out of the box; never accepted outside it.
+DEMO_PSEUDONYM_KEY = "breather-demo-key-not-for-production-use-0000"
+DEFAULT_ABUSE_MARKERS = ("abusive", "abuse", "aggressive", "threat")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _env(name: str, field: str) -> Any:
+    """Accept the contract's environment name and the Python field name."""
+    return AliasChoices(name, field)
+
+
+class Settings(BaseSettings):
+    """Every setting from the contract; secrets are SecretStr so they never reach logs."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", populate_by_name=True, hide_input_in_errors=True
+    )
+
+    database_url: str = Field(
+        "sqlite:///./breather.db", validation_alias=_env("DATABASE_URL", "database_url")
+    )
+    config_path: Path = Field(Path("./breather.yml"), validation_alias=_env("BREATHER_CONFIG", "config_path"))
+    messenger: MessengerName | None = Field(None, validation_alias=_env("BREATHER_MESSENGER", "messenger"))
+    public_url: str = Field(
+        "http://127.0.0.1:3000", validation_alias=_env("BREATHER_PUBLIC_URL", "public_url")
+    )
+    pseudonym_key: SecretStr | None = Field(
+        None, validation_alias=_env("BREATHER_PSEUDONYM_KEY", "pseudonym_key")
+    )
+    webhook_secret: SecretStr | None = Field(
+        None, validation_alias=_env("BREATHER_WEBHOOK_SECRET", "webhook_secret")
+    )
+    demo: bool = Field(False, validation_alias=_env("BREATHER_DEMO", "demo"))
+    log_level: str = Field("INFO", validation_alias=_env("BREATHER_LOG_LEVEL", "log_level"))
+
+    slack_bot_token: SecretStr | None = Field(
+        None, validation_alias=_env("SLACK_BOT_TOKEN", "slack_bot_token")
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None, validation_alias=_env("SLACK_SIGNING_SECRET", "slack_signing_secret")
+    )
+    slack_app_token: SecretStr | None = Field(
+        None, validation_alias=_env("SLACK_APP_TOKEN", "slack_app_token")
+    )
+    slack_api_url: str = Field(
+        "https://slack.com/api/", validation_alias=_env("SLACK_API_URL", "slack_api_url")
+    )
+
+    twilio_account_sid: str | None = Field(
+        None, validation_alias=_env("TWILIO_ACCOUNT_SID", "twilio_account_sid")
+    )
+    twilio_auth_token: SecretStr | None = Field(
+        None, validation_alias=_env("TWILIO_AUTH_TOKEN", "twilio_auth_token")
+    )
+    twilio_workspace_sid: str | None = Field(
+        None, validation_alias=_env("TWILIO_WORKSPACE_SID", "twilio_workspace_sid")
+    )
+    twilio_api_url: str = Field(
+        "https://taskrouter.twilio.com", validation_alias=_env("TWILIO_API_URL", "twilio_api_url")
+    )
+    twilio_break_activity: str = Field(
+        "Break", validation_alias=_env("TWILIO_BREAK_ACTIVITY", "twilio_break_activity")
+    )
+
+    aircall_webhook_token: SecretStr | None = Field(
+        None, validation_alias=_env("AIRCALL_WEBHOOK_TOKEN", "aircall_webhook_token")
+    )
+    aircall_api_id: str | None = Field(None, validation_alias=_env("AIRCALL_API_ID", "aircall_api_id"))
+    aircall_api_token: SecretStr | None = Field(
+        None, validation_alias=_env("AIRCALL_API_TOKEN", "aircall_api_token")
+    )
+    aircall_api_url: str = Field(
+        "https://api.aircall.io", validation_alias=_env("AIRCALL_API_URL", "aircall_api_url")
+    )
+
+    zendesk_webhook_secret: SecretStr | None = Field(
+        None, validation_alias=_env("ZENDESK_WEBHOOK_SECRET", "zendesk_webhook_secret")
+    )
+
+    dialpad_webhook_secret: SecretStr | None = Field(
+        None, validation_alias=_env("DIALPAD_WEBHOOK_SECRET", "dialpad_webhook_secret")
+    )
+    dialpad_api_key: SecretStr | None = Field(
+        None, validation_alias=_env("DIALPAD_API_KEY", "dialpad_api_key")
+    )
+    dialpad_api_url: str = Field(
+        "https://dialpad.com/api", validation_alias=_env("DIALPAD_API_URL", "dialpad_api_url")
+    )
+
+    teams_app_id: str | None = Field(None, validation_alias=_env("TEAMS_APP_ID", "teams_app_id"))
+    teams_app_password: SecretStr | None = Field(
+        None, validation_alias=_env("TEAMS_APP_PASSWORD", "teams_app_password")
+    )
+    teams_tenant_id: str | None = Field(None, validation_alias=_env("TEAMS_TENANT_ID", "teams_tenant_id"))
+
+    @field_validator("database_url")
+    @classmethod
+    def _absolute_sqlite_path(cls, value: str) -> str:
+        # Relative SQLite paths are pinned to the current directory now, so `serve` and every
+        # CLI command started from the same place share one database file.
+        prefix = "sqlite:///"
+        if value.startswith(prefix) and not value.startswith(prefix + "/") and ":memory:" not in value:
+            return prefix + str((Path.cwd() / value[len(prefix) :]).resolve())
+        if value.startswith("postgresql://") or value.startswith("postgres://"):
+            return "postgresql+psycopg://" + value.split("://", 1)[1]
+        return value
+
+    @field_validator("config_path")
+    @classmethod
+    def _absolute_config_path(cls, value: Path) -> Path:
+        return (Path.cwd() / value).resolve()
+
+    @field_validator("public_url")
+    @classmethod
+    def _valid_public_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http(s) URL such as https://breather.example.org")
+        return value.rstrip("/")
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @model_validator(mode="after")
+    def _complete(self) -> Settings:
+        if self.messenger is None:
+            self.messenger = "slack" if self.slack_bot_token else "sandbox"
+        if self.demo and self.pseudonym_key is None:
+            self.pseudonym_key = SecretStr(DEMO_PSEUDONYM_KEY)
+        if self.pseudonym_key is None:
+            raise ValueError(
+                "BREATHER_PSEUDONYM_KEY: required outside the demo; set 32+ random bytes, "
+                "e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+            )
+        if len(self.pseudonym_key.get_secret_value().encode()) < 32:
+            raise ValueError("BREATHER_PSEUDONYM_KEY: must be at least 32 bytes long")
+        if not self.demo and self.pseudonym_key.get_secret_value() == DEMO_PSEUDONYM_KEY:
+            raise ValueError("BREATHER_PSEUDONYM_KEY: the demo key must not be used outside the demo")
+        if self.messenger == "slack":
+            if self.slack_bot_token is None:
+                raise ValueError("SLACK_BOT_TOKEN: required when BREATHER_MESSENGER is slack")
+            if self.slack_signing_secret is None and self.slack_app_token is None:
+                raise ValueError(
+                    "SLACK_SIGNING_SECRET: required when BREATHER_MESSENGER is slack "
+                    "(or set SLACK_APP_TOKEN for Socket Mode)"
+                )
+        if self.messenger == "teams" and not (self.teams_app_id and self.teams_app_password):
+            raise ValueError("TEAMS_APP_ID / TEAMS_APP_PASSWORD: required when BREATHER_MESSENGER is teams")
+        return self
+
+    @property
+    def uses_socket_mode(self) -> bool:
+        return self.messenger == "slack" and self.slack_app_token is not None
+
+
+# --- breather.yml ------------------------------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _parse_clock(value: Any) -> Any:
+    # YAML reads 08:00 unquoted as the integer 480 (sexagesimal minutes); accept both spellings.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return time(value // 60, value % 60)
+    return value
+
+
+class Shift(_Strict):
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]), min_length=1)
+    start: time = time(8, 0)
+    end: time = time(17, 0)
+
+    _clock = field_validator("start", "end", mode="before")(_parse_clock)
+
+
+ProviderId = Annotated[str, Field(min_length=1)]
+
+
+class AgentConfig(_Strict):
+    email: str
+    name: str | None = None
+    slack_user_id: str | None = Field(None, pattern=r"^[UW][A-Z0-9]+$")
+    teams_user_id: str | None = None
+    twilio_worker_sid: str | None = Field(None, pattern=r"^WK[0-9a-zA-Z]+$")
+    aircall_user_id: ProviderId | None = None
+    dialpad_user_id: ProviderId | None = None
+    zendesk_user_id: ProviderId | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not _EMAIL.match(value):
+            raise ValueError(f"not an e-mail address: {value!r}")
+        return value.lower()
+
+    @field_validator("aircall_user_id", "dialpad_user_id", "zendesk_user_id", mode="before")
+    @classmethod
+    def _numeric_ids_as_text(cls, value: Any) -> Any:
+        return str(value) if isinstance(value, int) else value
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email.split("@", 1)[0].replace(".", " ").title()
+
+    def provider_ids(self) -> dict[str, str]:
+        """The ids phone systems and chat platforms know this agent by."""
+        ids = {
+            "email": self.email,
+            "slack_user_id": self.slack_user_id,
+            "teams_user_id": self.teams_user_id,
+            "twilio_worker_sid": self.twilio_worker_sid,
+            "aircall_user_id": self.aircall_user_id,
+            "dialpad_user_id": self.dialpad_user_id,
+            "zendesk_user_id": self.zendesk_user_id,
+        }
+        return {kind: value for kind, value in ids.items() if value}
+
+
+class TeamConfig(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9-]+$", max_length=64)
+    name: str
+    channel: str | None = None
+    timezone: str = "UTC"
+    language: str = "en"
+    shift: Shift = Field(default_factory=Shift)
+    managers: list[str] = Field(default_factory=list)
+    agents: list[AgentConfig] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone {value!r} (use an IANA name such as Europe/Bucharest)"
+            ) from None
+        return value
+
+    @field_validator("language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        from bot.i18n import available_languages
+
+        if value not in available_languages():
+            raise ValueError(
+                f"no message catalogue for {value!r}; available: {', '.join(available_languages())}"
+            )
+        return value
+
+    @field_validator("managers")
+    @classmethod
+    def _manager_emails(cls, value: list[str]) -> list[str]:
+        for email in value:
+            if not _EMAIL.match(email):
+                raise ValueError(f"not an e-mail address: {email!r}")
+        return [email.lower() for email in value]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class ProductSettings(_Strict):
+    checkin_cooldown_minutes: float = Field(60, gt=0)
+    checkins_per_day: int = Field(3, ge=1)
+    shift_grace_minutes: float = Field(30, ge=0)
+    checkin_max_age_minutes: float = Field(60, gt=0)
+    break_minutes: float = Field(5, gt=0)
+    anonymity_min_group: int = Field(5, ge=3)
+    anonymity_min_comments: int = Field(10, ge=3)
+    retention_days: int = Field(90, ge=1)
+    abuse_markers: list[str] = Field(default_factory=lambda: list(DEFAULT_ABUSE_MARKERS), min_length=1)
+    admins: list[str] = Field(default_factory=list)
+
+    @field_validator("abuse_markers")
+    @classmethod
+    def _lower(cls, value: list[str]) -> list[str]:
+        return [marker.strip().lower() for marker in value]
+
+    @model_validator(mode="after")
+    def _comments_need_more_people(self) -> ProductSettings:
+        if self.anonymity_min_comments < self.anonymity_min_group:
+            raise ValueError("anonymity_min_comments must not be below anonymity_min_group")
+        return self
+
+
+class BreatherConfig(_Strict):
+    teams: list[TeamConfig] = Field(min_length=1)
+    settings: ProductSettings = Field(default_factory=ProductSettings)
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> BreatherConfig:
+        seen_teams: set[str] = set()
+        seen_ids: set[tuple[str, str]] = set()
+        for team in self.teams:
+            if team.id in seen_teams:
+                raise ValueError(f"team id {team.id!r} appears twice")
+            seen_teams.add(team.id)
+            for agent in team.agents:
+                # Each agent lists a kind once, so a repeated (kind, id) means two agents share it.
+                for key in agent.provider_ids().items():
+                    if key in seen_ids:
+                        raise ValueError(f"{key[0]} {key[1]!r} is listed for more than one agent")
+                    seen_ids.add(key)
+        return self
+
+    def team(self, team_id: str) -> TeamConfig:
+        for team in self.teams:
+            if team.id == team_id:
+                return team
+        raise ConfigError(
+            f"no team {team_id!r} in breather.yml (teams: {', '.join(t.id for t in self.teams)})"
+        )
+
+
+def describe_validation_error(error: ValidationError, source: str) -> str:
+    """One readable line per problem, each naming the field, without echoing secret input."""
+    lines = []
+    for item in error.errors():
+        path = ""
+        for part in item["loc"]:
+            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        message = item["msg"].removeprefix("Value error, ")
+        lines.append(f"{source}: {path}: {message}" if path else f"{source}: {message}")
+    return "\n".join(lines)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise ConfigError(describe_validation_error(error, "settings")) from None
+
+
+def load_config(path: Path) -> BreatherConfig:
+    if not path.is_file():
+        raise ConfigError(
+            f"BREATHER_CONFIG: {path} does not exist (copy breather.example.yml to breather.yml, "
+            "or point BREATHER_CONFIG at your teams file)"
+        )
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark else ""
+        raise ConfigError(f"{path.name}: not valid YAML{where}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path.name}: must be a mapping with a `teams:` list")
+    try:
+        return BreatherConfig.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(describe_validation_error(error, path.name)) from None

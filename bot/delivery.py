@@ -1,0 +1,261 @@
+"""The outbox, seen from the domain (`Outbox`: queue a message in the caller's transaction)
+and the worker that drains it (`OutboxWorker`: claim due rows -> Messenger -> sent or retry).
+
+The worker paces each conversation, honours a platform's Retry-After, backs off on server
+and connection errors, and gives up on errors that can never succeed.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.clock import utcnow
+from bot.errors import DeliveryFailed, RateLimited
+from bot.messenger import AgentRef, Delivered, HomeView, Message, Messenger
+from bot.metrics import Metrics
+from storage import outbox as queue
+from storage.db import session_scope
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+MAX_BACKOFF_S = 300.0
+
+
+class Outbox:
+    """Queues messages as outbox rows; `wake` tells this process's worker there is work."""
+
+    def __init__(self) -> None:
+        self.wake = threading.Event()
+
+    def _enqueue(
+        self,
+        session: Session,
+        *,
+        key: str,
+        kind: str,
+        channel_key: str,
+        target: dict[str, Any],
+        payload: dict[str, Any],
+        now: datetime,
+        not_before: datetime | None = None,
+    ) -> bool:
+        queued = queue.enqueue(
+            session,
+            key=key,
+            kind=kind,
+            channel_key=channel_key,
+            target=target,
+            payload=payload,
+            now=now,
+            not_before=not_before,
+        )
+        # The worker may look before this transaction commits; it re-checks every poll anyway.
+        self.wake.set()
+        return queued
+
+    def send_direct(
+        self,
+        session: Session,
+        *,
+        key: str,
+        to: AgentRef,
+        message: Message,
+        now: datetime,
+        topic: str = "",
+        not_before: datetime | None = None,
+    ) -> bool:
+        return self._enqueue(
+            session,
+            key=key,
+            kind="direct",
+            channel_key=f"agent:{to.agent_id}",
+            target={"agent": to.model_dump(), "topic": topic},
+            payload=message.model_dump(mode="json"),
+            now=now,
+            not_before=not_before,
+        )
+
+    def post_to_channel(
+        self, session: Session, *, key: str, channel: str, message: Message, now: datetime, topic: str = ""
+    ) -> bool:
+        return self._enqueue(
+            session,
+            key=key,
+            kind="channel",
+            channel_key=f"channel:{channel}",
+            target={"channel": channel, "topic": topic},
+            payload=message.model_dump(mode="json"),
+            now=now,
+        )
+
+    def update(
+        self,
+        session: Session,
+        *,
+        key: str,
+        where: Delivered,
+        message: Message,
+        now: datetime,
+        agent_id: str | None = None,
+    ) -> bool:
+        channel_key = f"agent:{agent_id}" if agent_id else f"channel:{where.channel}"
+        return self._enqueue(
+            session,
+            key=key,
+            kind="update",
+            channel_key=channel_key,
+            target={"where": where.model_dump()},
+            payload=message.model_dump(mode="json"),
+            now=now,
+        )
+
+    def publish_home(
+        self, session: Session, *, key: str, to: AgentRef, view: HomeView, now: datetime
+    ) -> bool:
+        return self._enqueue(
+            session,
+            key=key,
+            kind="home",
+            channel_key=f"home:{to.agent_id}",
+            target={"agent": to.model_dump()},
+            payload=view.model_dump(mode="json"),
+            now=now,
+        )
+
+
+def deliver(messenger: Messenger, row: OutboxMessage) -> dict[str, Any] | None:
+    """Perform one outbox row's platform call; returns what to remember about the result."""
+    if row.kind == "direct":
+        return messenger.send_direct(AgentRef(**row.target["agent"]), Message(**row.payload)).model_dump()
+    if row.kind == "channel":
+        return messenger.post_to_channel(row.target["channel"], Message(**row.payload)).model_dump()
+    if row.kind == "update":
+        return messenger.update(Delivered(**row.target["where"]), Message(**row.payload)).model_dump()
+    if row.kind == "home":
+        messenger.publish_home(AgentRef(**row.target["agent"]), HomeView(**row.payload))
+        return None
+    raise DeliveryFailed(f"unknown outbox kind {row.kind!r}", permanent=True)
+
+
+def backoff(attempts: int) -> float:
+    """Exponential backoff with jitter: about 1, 2, 4 ... seconds, at most five minutes."""
+    base = min(2.0 ** max(attempts - 1, 0), MAX_BACKOFF_S)
+    return base * random.uniform(0.8, 1.2)
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        messenger: Messenger,
+        metrics: Metrics,
+        wake: threading.Event,
+        pace_s: float = 1.0,
+        batch: int = 20,
+        poll_s: float = 1.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.messenger = messenger
+        self.metrics = metrics
+        self.wake = wake
+        self.pace_s = pace_s
+        self.batch = batch
+        self.poll_s = poll_s
+        self.clock = clock
+        self._last_sent: dict[str, float] = {}
+
+    def run_once(self) -> int:
+        """Deliver what is due now; returns how many rows were claimed."""
+        with session_scope(self.engine) as session:
+            rows = queue.claim_due(session, now=self.clock(), limit=self.batch)
+        for row in rows:
+            self._handle(row)
+        return len(rows)
+
+    def _handle(self, row: OutboxMessage) -> None:
+        assert row.id is not None
+        since_last = time.monotonic() - self._last_sent.get(row.channel_key, float("-inf"))
+        if since_last < self.pace_s:
+            # Another message just went to this conversation: wait our turn, no attempt spent.
+            at = self.clock() + timedelta(seconds=self.pace_s - since_last)
+            with session_scope(self.engine) as session:
+                queue.reschedule(session, row.id, at=at, error="paced", attempts=row.attempts - 1)
+            return
+        try:
+            result = deliver(self.messenger, row)
+        except RateLimited as error:
+            self.metrics.delivery_failures.labels("rate_limited").inc()
+            at = self.clock() + timedelta(seconds=error.retry_after)
+            with session_scope(self.engine) as session:
+                queue.reschedule(session, row.id, at=at, error=str(error), attempts=row.attempts - 1)
+            return
+        except DeliveryFailed as error:
+            self._failed(row, str(error), permanent=error.permanent)
+            return
+        except Exception as error:  # a bug or an unexpected library error: retry, loudly
+            log.exception("outbox row %s (%s) raised unexpectedly", row.id, row.kind)
+            self._failed(row, f"{type(error).__name__}: {error}", permanent=False)
+            return
+        now = self.clock()
+        self._last_sent[row.channel_key] = time.monotonic()
+        with session_scope(self.engine) as session:
+            queue.mark_sent(session, row.id, now=now, result=result)
+        self.metrics.delivery_latency.observe(max((now - row.created_at).total_seconds(), 0.0))
+        if row.target.get("topic") == "checkin":
+            self.metrics.checkins_sent.inc()
+
+    def _failed(self, row: OutboxMessage, error: str, *, permanent: bool) -> None:
+        assert row.id is not None
+        self.metrics.delivery_failures.labels("permanent" if permanent else "transient").inc()
+        with session_scope(self.engine) as session:
+            if permanent or row.attempts >= MAX_ATTEMPTS:
+                log.error(
+                    "outbox row %s (%s) failed for good after %d attempt(s): %s",
+                    row.id,
+                    row.kind,
+                    row.attempts,
+                    error,
+                )
+                queue.mark_failed(session, row.id, error=error)
+            else:
+                at = self.clock() + timedelta(seconds=backoff(row.attempts))
+                log.warning(
+                    "outbox row %s (%s) attempt %d failed, retrying: %s",
+                    row.id,
+                    row.kind,
+                    row.attempts,
+                    error,
+                )
+                queue.reschedule(session, row.id, at=at, error=error)
+
+    def run_forever(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            self.wake.clear()
+            try:
+                busy = self.run_once()
+            except Exception:
+                log.exception("outbox worker iteration failed; retrying shortly")
+                busy = 0
+            if busy:
+                continue
+            self.wake.wait(self._idle_wait())
+
+    def _idle_wait(self) -> float:
+        with session_scope(self.engine) as session:
+            due = queue.next_due_at(session)
+        if due is None:
+            return self.poll_s
+        return min(max((due - self.clock()).total_seconds(), 0.01), self.poll_s)

@@ -1,0 +1,216 @@
+"""Inbound events: store each once (acknowledge fast), then process it after the ack.
+
+`Intake.accept` runs inside the webhook request: it resolves the agent from the in-memory
+roster, pseudonymises, and inserts into `inbound_events` unique on (provider, event_id).
+`EventProcessor` drains unprocessed rows in a background thread; on PostgreSQL several
+processes can share the work (rows are claimed with FOR UPDATE SKIP LOCKED).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from bot.checkins.service import CallUpdate, CheckinService
+from bot.clock import utcnow
+from bot.events import CallEnded, CustomerFeedback, InboundEvent
+from bot.metrics import Metrics
+from bot.roster import Roster, RosterAgent
+from storage.db import session_scope
+from storage.models import InboundEvent as InboundRow
+from storage.upsert import insert_ignore
+
+log = logging.getLogger(__name__)
+
+_CALL_FACTS = (
+    "started_at",
+    "duration_s",
+    "direction",
+    "disconnected_by",
+    "transfers",
+    "hold_s",
+    "sentiment",
+    "csat",
+    "queue",
+)
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    accepted: int = 0
+    duplicates: int = 0
+    ignored: int = 0
+
+
+def _masked(kind: str, value: str) -> str:
+    if kind == "email" and "@" in value:
+        local, domain = value.split("@", 1)
+        return f"{local[:1]}***@{domain}"
+    return value
+
+
+class Intake:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        roster: Callable[[], Roster],
+        metrics: Metrics,
+        wake: threading.Event,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.roster = roster
+        self.metrics = metrics
+        self.wake = wake
+        self.clock = clock
+
+    def accept(self, provider: str, events: Sequence[InboundEvent]) -> IntakeResult:
+        roster = self.roster()
+        now = self.clock()
+        rows: list[dict[str, object]] = []
+        ignored = 0
+        for event in events:
+            agent = roster.find(event.agent.kind, event.agent.id)
+            if agent is None:
+                ignored += 1
+                self.metrics.events_ignored.labels(provider).inc()
+                log.info(
+                    "%s event %s ignored: %s %s is not on the roster",
+                    provider,
+                    event.event_id,
+                    event.agent.kind,
+                    _masked(event.agent.kind, event.agent.id),
+                )
+                continue
+            rows.append(
+                {
+                    "provider": provider,
+                    "event_id": event.event_id,
+                    "kind": "call" if isinstance(event, CallEnded) else "feedback",
+                    "team_id": agent.team.id,
+                    "pseudonym": agent.pseudonym,
+                    "kid": agent.kid,
+                    "payload": event.model_dump(mode="json", exclude={"agent", "provider", "event_id"}),
+                    "received_at": now,
+                }
+            )
+        accepted = 0
+        if rows:
+            with session_scope(self.engine) as session:
+                for row in rows:
+                    accepted += insert_ignore(session, InboundRow, row, ["provider", "event_id"])
+        duplicates = len(rows) - accepted
+        if accepted:
+            self.metrics.events_received.labels(provider).inc(accepted)
+            self.wake.set()
+        if duplicates:
+            self.metrics.events_duplicate.labels(provider).inc(duplicates)
+        return IntakeResult(accepted=accepted, duplicates=duplicates, ignored=ignored)
+
+
+class EventProcessor:
+    """Turns stored events into calls, check-ins and outbox rows, one savepoint per event."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        roster: Callable[[], Roster],
+        checkins: CheckinService,
+        wake: threading.Event,
+        batch: int = 50,
+        poll_s: float = 1.0,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.engine = engine
+        self.roster = roster
+        self.checkins = checkins
+        self.wake = wake
+        self.batch = batch
+        self.poll_s = poll_s
+        self.clock = clock
+
+    def run_once(self) -> int:
+        with session_scope(self.engine) as session:
+            rows = list(
+                session.exec(
+                    select(InboundRow)
+                    .where(col(InboundRow.processed_at).is_(None))
+                    .order_by(col(InboundRow.id))
+                    .limit(self.batch)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            for row in rows:
+                now = self.clock()
+                try:
+                    with session.begin_nested():
+                        self._process(session, row, now)
+                except Exception:
+                    # Keep the event (marked processed) rather than block the queue behind it.
+                    log.exception("could not process %s event %s", row.provider, row.event_id)
+                row.processed_at = now
+                session.add(row)
+        return len(rows)
+
+    def _process(self, session: Session, row: InboundRow, now: datetime) -> None:
+        agent = self.roster().by_pseudonym(row.pseudonym)
+        if agent is None:
+            log.info("%s event %s skipped: its agent has left the roster", row.provider, row.event_id)
+            return
+        if row.kind == "call":
+            self._call(session, agent, row, now)
+        elif row.kind == "feedback":
+            self._feedback(session, agent, row, now)
+
+    def _call(self, session: Session, agent: RosterAgent, row: InboundRow, now: datetime) -> None:
+        event = CallEnded.model_validate(
+            {
+                **row.payload,
+                "agent": {"kind": "id", "id": agent.id},
+                "provider": row.provider,
+                "event_id": row.event_id,
+            }
+        )
+        update = CallUpdate(
+            provider=row.provider,
+            call_id=event.call_id,
+            ended_at=event.ended_at,
+            facts={name: getattr(event, name) for name in _CALL_FACTS},
+            tags=event.tags,
+        )
+        self.checkins.on_call(session, agent=agent, update=update, now=now)
+
+    def _feedback(self, session: Session, agent: RosterAgent, row: InboundRow, now: datetime) -> None:
+        event = CustomerFeedback.model_validate(
+            {
+                **row.payload,
+                "agent": {"kind": "id", "id": agent.id},
+                "provider": row.provider,
+                "event_id": row.event_id,
+            }
+        )
+        # A bad rating about a known call is a late signal on that call.
+        if event.rating == "bad" and event.call_id:
+            update = CallUpdate(
+                provider=row.provider, call_id=event.call_id, ended_at=None, facts={"csat": 0.0}, tags=()
+            )
+            self.checkins.on_call(session, agent=agent, update=update, now=now)
+
+    def run_forever(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            self.wake.clear()
+            try:
+                busy = self.run_once()
+            except Exception:
+                log.exception("event processor iteration failed; retrying shortly")
+                busy = 0
+            if not busy:
+                self.wake.wait(self.poll_s)

@@ -1,0 +1,116 @@
+"""The Messenger port: what the domain may ask of a chat platform, and the neutral message model.
+
+The domain composes messages from these parts with already-translated text; each platform
+(Slack Block Kit, Teams Adaptive Cards, the sandbox console) renders them. No platform type
+crosses this boundary, and messages serialise to JSON so the outbox can store them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Text(_Part):
+    """A paragraph. `*bold*` and `_italic_` are the only markup the catalogue uses."""
+
+    type: Literal["text"] = "text"
+    text: str
+
+
+class Note(_Part):
+    """Small print under a message (why you got it, who can see it)."""
+
+    type: Literal["note"] = "note"
+    text: str
+
+
+class Heading(_Part):
+    type: Literal["heading"] = "heading"
+    text: str
+
+
+class Divider(_Part):
+    type: Literal["divider"] = "divider"
+
+
+class Button(_Part):
+    action: str
+    label: str
+    value: str = ""
+    style: Literal["primary", "danger"] | None = None
+
+
+class Buttons(_Part):
+    type: Literal["buttons"] = "buttons"
+    block_id: str
+    buttons: tuple[Button, ...]
+
+
+class Image(_Part):
+    type: Literal["image"] = "image"
+    url: str
+    alt: str
+    title: str | None = None
+
+
+Part = Annotated[Text | Note | Heading | Divider | Buttons | Image, Field(discriminator="type")]
+
+
+class Message(BaseModel):
+    """`text` is the notification / screen-reader fallback; `parts` is what is shown."""
+
+    model_config = ConfigDict(frozen=True)
+    text: str
+    parts: tuple[Part, ...] = ()
+
+
+class HomeView(BaseModel):
+    """The agent's own page (Slack App Home, Teams personal tab)."""
+
+    model_config = ConfigDict(frozen=True)
+    parts: tuple[Part, ...]
+
+
+class AgentRef(BaseModel):
+    """Everything a messenger may use to find one agent; the stable `agent_id` is the key."""
+
+    model_config = ConfigDict(frozen=True)
+    agent_id: str
+    email: str
+    slack_user_id: str | None = None
+    teams_user_id: str | None = None
+
+
+class Delivered(BaseModel):
+    """Where a message landed, so it can be updated later."""
+
+    model_config = ConfigDict(frozen=True)
+    channel: str
+    ts: str
+
+
+class Messenger(Protocol):
+    """A chat platform. Calls raise bot.errors.DeliveryFailed / RateLimited on failure.
+
+    Only the outbox worker calls the sending methods, so every message is durable and paced.
+    """
+
+    name: str
+
+    def send_direct(self, to: AgentRef, message: Message) -> Delivered: ...
+
+    def post_to_channel(self, channel: str, message: Message) -> Delivered: ...
+
+    def update(self, where: Delivered, message: Message) -> Delivered: ...
+
+    def publish_home(self, to: AgentRef, view: HomeView) -> None: ...
+
+    def email_of(self, user_id: str) -> str | None:
+        """The e-mail address the platform holds for a user, to match them to the roster."""
+        ...

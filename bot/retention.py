@@ -1,0 +1,49 @@
+"""The retention policy: raw, pseudonymised records are deleted after `retention_days`."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import CursorResult, delete, or_
+from sqlmodel import Session, col, select
+
+from bot.config import ProductSettings
+from storage.models import Call, Checkin, InboundEvent, OutboxMessage, OutboxStatus, SandboxMessage
+
+DEDUPE_WINDOW = timedelta(hours=48)  # providers retry for up to a day; keep event keys longer
+OUTBOX_KEEP = timedelta(days=7)  # delivered messages are only needed to debug delivery
+
+
+def _deleted(session: Session, statement: Any) -> int:
+    result: CursorResult[Any] = session.execute(statement)  # type: ignore[assignment]
+    return int(result.rowcount or 0)
+
+
+def purge(session: Session, settings: ProductSettings, *, now: datetime) -> dict[str, int]:
+    cutoff = now - timedelta(days=settings.retention_days)
+    old_calls = select(col(Call.id)).where(col(Call.ended_at) < cutoff)
+    return {
+        "check-ins": _deleted(
+            session,
+            delete(Checkin).where(or_(col(Checkin.created_at) < cutoff, col(Checkin.call_id).in_(old_calls))),
+        ),
+        "calls": _deleted(session, delete(Call).where(col(Call.ended_at) < cutoff)),
+        "inbound events": _deleted(
+            session,
+            delete(InboundEvent).where(
+                col(InboundEvent.processed_at).is_not(None),
+                col(InboundEvent.received_at) < min(cutoff, now - DEDUPE_WINDOW),
+            ),
+        ),
+        "delivered messages": _deleted(
+            session,
+            delete(OutboxMessage).where(
+                col(OutboxMessage.status).in_([OutboxStatus.SENT, OutboxStatus.FAILED]),
+                col(OutboxMessage.created_at) < max(cutoff, now - OUTBOX_KEEP),
+            ),
+        ),
+        "sandbox messages": _deleted(
+            session, delete(SandboxMessage).where(col(SandboxMessage.created_at) < cutoff)
+        ),
+    }

@@ -1,0 +1,152 @@
+"""Who is who: breather.yml synced into the database, and an in-memory index for fast look-ups.
+
+Webhooks resolve agents here without touching the database; pseudonyms are computed once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from bot.config import AgentConfig, BreatherConfig, TeamConfig
+from bot.messenger import AgentRef
+from bot.pseudonyms import Pseudonymizer
+from storage.models import Agent, AgentPrefs, ChatAddress, Team
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RosterAgent:
+    id: str
+    config: AgentConfig
+    team: TeamConfig
+    pseudonym: str
+    kid: str
+
+    @property
+    def email(self) -> str:
+        return self.config.email
+
+    @property
+    def name(self) -> str:
+        return self.config.display_name
+
+    def ref(self, slack_user_id: str | None = None) -> AgentRef:
+        return AgentRef(
+            agent_id=self.id,
+            email=self.config.email,
+            slack_user_id=slack_user_id or self.config.slack_user_id,
+            teams_user_id=self.config.teams_user_id,
+        )
+
+
+class Roster:
+    """Agents by every id a provider or platform may use, plus by pseudonym."""
+
+    def __init__(self, config: BreatherConfig, agent_ids: dict[str, str], pseudonyms: Pseudonymizer) -> None:
+        self.config = config
+        self.kid = pseudonyms.kid
+        self._by_key: dict[tuple[str, str], RosterAgent] = {}
+        self._by_pseudonym: dict[str, RosterAgent] = {}
+        self._by_id: dict[str, RosterAgent] = {}
+        self._lock = threading.Lock()
+        for team in config.teams:
+            for agent_config in team.agents:
+                agent_id = agent_ids[agent_config.email]
+                agent = RosterAgent(agent_id, agent_config, team, pseudonyms.of(agent_id), pseudonyms.kid)
+                self._by_id[agent_id] = agent
+                self._by_pseudonym[agent.pseudonym] = agent
+                for kind, value in agent_config.provider_ids().items():
+                    self._by_key[(kind, value.lower() if kind == "email" else value)] = agent
+
+    @property
+    def teams(self) -> list[TeamConfig]:
+        return list(self.config.teams)
+
+    def team(self, team_id: str) -> TeamConfig:
+        return self.config.team(team_id)
+
+    def agents(self) -> list[RosterAgent]:
+        return list(self._by_id.values())
+
+    def find(self, kind: str, value: str) -> RosterAgent | None:
+        return self._by_key.get((kind, value.lower() if kind == "email" else value))
+
+    def by_pseudonym(self, pseudonym: str) -> RosterAgent | None:
+        return self._by_pseudonym.get(pseudonym)
+
+    def by_id(self, agent_id: str) -> RosterAgent | None:
+        return self._by_id.get(agent_id)
+
+    def remember(self, kind: str, value: str, agent: RosterAgent) -> None:
+        """Learn an id found at run time (a Slack user id looked up by e-mail)."""
+        with self._lock:
+            self._by_key[(kind, value)] = agent
+
+
+def sync_roster(
+    session: Session, config: BreatherConfig, pseudonyms: Pseudonymizer, now: datetime
+) -> dict[str, str]:
+    """Make the teams and agents tables match breather.yml; returns e-mail -> stable agent id.
+
+    Agents who left the file are deactivated and their own switches (pause) deleted, as the
+    retention policy says; their stable id is kept so they keep their pseudonym if they return.
+    """
+    listed_teams = {team.id for team in config.teams}
+    for team in config.teams:
+        row = session.get(Team, team.id) or Team(
+            id=team.id, name=team.name, timezone=team.timezone, language=team.language
+        )
+        row.name, row.timezone, row.language = team.name, team.timezone, team.language
+        row.channel, row.active, row.updated_at = team.channel, True, now
+        session.add(row)
+    for stale in session.exec(select(Team).where(col(Team.id).not_in(listed_teams))):
+        stale.active = False
+        session.add(stale)
+    session.flush()
+
+    existing = {agent.email: agent for agent in session.exec(select(Agent))}
+    listed: dict[str, str] = {}
+    for team in config.teams:
+        for agent_config in team.agents:
+            agent = existing.get(agent_config.email) or Agent(
+                id=uuid.uuid4().hex,
+                email=agent_config.email,
+                team_id=team.id,
+                name=agent_config.display_name,
+                created_at=now,
+            )
+            agent.team_id, agent.name, agent.active, agent.updated_at = (
+                team.id,
+                agent_config.display_name,
+                True,
+                now,
+            )
+            agent.provider_ids = agent_config.provider_ids()
+            session.add(agent)
+            listed[agent_config.email] = agent.id
+    departed = [agent for email, agent in existing.items() if email not in listed and agent.active]
+    for agent in departed:
+        agent.active, agent.updated_at = False, now
+        session.add(agent)
+        session.execute(delete(AgentPrefs).where(col(AgentPrefs.pseudonym) == pseudonyms.of(agent.id)))
+    if departed:
+        log.info("roster: %d agent(s) left breather.yml and were deactivated", len(departed))
+    session.flush()
+    return listed
+
+
+def load_chat_addresses(session: Session, roster: Roster, platform: str) -> None:
+    """Teach the roster the chat user ids looked up earlier (so clicks resolve without a query)."""
+    statement = select(ChatAddress).where(col(ChatAddress.platform) == platform)
+    for address in session.exec(statement):
+        agent = roster.by_id(address.agent_id)
+        if agent is not None and address.user_id:
+            roster.remember(f"{platform}_user_id", address.user_id, agent)

@@ -1,0 +1,36 @@
+"""The background threads one `serve` process runs: event processor and outbox worker."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self.stop_event = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for name, target in (
+            ("breather-events", self.services.processor.run_forever),
+            ("breather-outbox", self.services.worker.run_forever),
+        ):
+            thread = threading.Thread(target=target, args=(self.stop_event,), name=name, daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stop_event.set()
+        self.services.events_wake.set()
+        self.services.outbox.wake.set()
+        for thread in self.threads:
+            thread.join(timeout)
+            if thread.is_alive():
+                log.warning("%s did not stop within %.0f s", thread.name, timeout)
+        self.threads.clear()

@@ -1,0 +1,1 @@
+"""Transports: turn outside requests (Slack, Teams, phone systems, the sandbox) into domain calls."""

@@ -1,0 +1,98 @@
+"""Starlette routes: webhooks, health and metrics. Thin: read, verify, parse, store, answer."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.errors import InvalidInput, InvalidSignature
+from bot.services import Services
+from handlers.limits import read_body
+from handlers.telephony.base import RawRequest, TelephonyAdapter, require_media_type
+from storage import outbox
+from storage.db import ping, session_scope
+
+log = logging.getLogger(__name__)
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def webhook_endpoint(services: Services, adapter: TelephonyAdapter) -> Endpoint:
+    rejected = services.metrics.events_rejected
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            body = await read_body(request)
+            raw = RawRequest(
+                path=request.url.path,
+                public_url=services.settings.public_url
+                + request.url.path
+                + (f"?{request.url.query}" if request.url.query else ""),
+                headers={k.lower(): v for k, v in request.headers.items()},
+                body=body,
+            )
+            require_media_type(raw, adapter.media_types)
+            adapter.verify(raw)
+            events = adapter.parse(raw)
+        except InvalidSignature:
+            rejected.labels(adapter.provider, "signature").inc()
+            raise
+        except InvalidInput as error:
+            rejected.labels(adapter.provider, str(error.status)).inc()
+            raise
+        result = await run_in_threadpool(services.intake.accept, adapter.provider, events)
+        if adapter.accepted_status == 204:
+            return Response(status_code=204, media_type="application/json")
+        status = (
+            "duplicate"
+            if result.duplicates and not result.accepted
+            else ("ignored" if result.ignored and not result.accepted else "accepted")
+        )
+        return JSONResponse(
+            {"status": status, "accepted": result.accepted}, status_code=adapter.accepted_status
+        )
+
+    return endpoint
+
+
+def health_endpoint(services: Services) -> Endpoint:
+    async def healthz(request: Request) -> Response:
+        try:
+            await run_in_threadpool(ping, services.engine)
+        except Exception as error:
+            log.error("health check: database unreachable: %s", type(error).__name__)
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok", "messenger": services.messenger.name})
+
+    return healthz
+
+
+def metrics_endpoint(services: Services) -> Endpoint:
+    def collect() -> bytes:
+        with session_scope(services.engine) as session:
+            services.metrics.outbox_depth.set(outbox.depth(session))
+        return generate_latest(services.metrics.registry)
+
+    async def metrics(request: Request) -> Response:
+        return Response(await run_in_threadpool(collect), media_type=CONTENT_TYPE_LATEST)
+
+    return metrics
+
+
+def routes(services: Services, adapters: dict[str, TelephonyAdapter], slack: Endpoint) -> list[Route]:
+    webhook_paths = {"generic": "/webhooks/calls"}
+    table = [
+        Route("/healthz", health_endpoint(services), methods=["GET"]),
+        Route("/metrics", metrics_endpoint(services), methods=["GET"]),
+        Route("/slack/events", slack, methods=["POST"]),
+    ]
+    for name, adapter in adapters.items():
+        path = webhook_paths.get(name, f"/webhooks/{name}")
+        table.append(Route(path, webhook_endpoint(services, adapter), methods=["POST"]))
+    return table

@@ -1,0 +1,1 @@
+"""The credential-less sandbox: a Messenger that keeps what would be sent, for the demo."""

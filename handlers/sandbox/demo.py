@@ -1,0 +1,155 @@
+"""`breather demo`: the real server on the sandbox messenger, fed by the simulator, with a
+running commentary in the terminal. Simulated agents answer their check-ins by clicking the
+buttons through the real /slack/events endpoint, as a person in Slack would."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+import httpx
+import uvicorn
+
+from bot.app import create_app
+from bot.config import Settings
+from bot.services import Services
+from bot.simulation import synthetic_calls
+from handlers.sandbox.interactions import block_actions_body, signed_headers
+from handlers.sandbox.messenger import SandboxMessenger
+from handlers.sandbox.text import block_lines, find_buttons
+from handlers.telephony.simulator import run_simulation
+from storage.models import SandboxMessage
+
+Print = Callable[[str], None]
+ANSWER_WEIGHTS = {"checkin.ok": 6, "checkin.break": 3, "checkin.talk": 1}
+
+
+class Commentary:
+    """Prints each message an agent would receive, and answers check-ins like a person would."""
+
+    def __init__(
+        self,
+        services: Services,
+        base_url: str,
+        signing_secret: str,
+        out: Print,
+        autoplay: bool,
+        stop: threading.Event,
+        seed: int | None = None,
+    ) -> None:
+        self.services = services
+        self.base_url = base_url
+        self.signing_secret = signing_secret
+        self.out = out
+        self.autoplay = autoplay
+        self.stop = stop
+        self.rng = random.Random(seed)
+        self._seen: set[str] = set()
+
+    def __call__(self, row: SandboxMessage) -> None:
+        if row.kind != "message":
+            return
+        agent = self.services.roster.find("email", str(row.payload.get("to", "")))
+        who = agent.name if agent else row.conversation
+        stamp = datetime.now().strftime("%H:%M:%S")
+        verb = "updated" if row.ts in self._seen else "DM to"
+        self._seen.add(row.ts)
+        lines = block_lines(list(row.payload.get("blocks", [])))
+        self.out(
+            f"[{stamp}] {verb} {who}: " + ("\n           ".join(lines) if lines else str(row.payload["text"]))
+        )
+        buttons = find_buttons(list(row.payload.get("blocks", [])))
+        if self.autoplay and agent and agent.config.slack_user_id and buttons and verb == "DM to":
+            threading.Thread(
+                target=self._answer, args=(agent.config.slack_user_id, row, buttons), daemon=True
+            ).start()
+
+    def _answer(self, user_id: str, row: SandboxMessage, buttons: list[dict[str, object]]) -> None:
+        if self.stop.wait(self.rng.uniform(2, 5)):
+            return
+        choices = [b for b in buttons if str(b.get("action_id")) in ANSWER_WEIGHTS]
+        if not choices:
+            return
+        button = self.rng.choices(choices, [ANSWER_WEIGHTS[str(b["action_id"])] for b in choices])[0]
+        label = button.get("text", {})
+        self.out(f'           ... {user_id} taps "{label.get("text") if isinstance(label, dict) else label}"')
+        body = block_actions_body(
+            user_id=user_id,
+            channel=row.conversation,
+            ts=row.ts,
+            action_id=str(button["action_id"]),
+            value=str(button.get("value", "")),
+            block_id="checkin",
+        )
+        httpx.post(
+            f"{self.base_url}/slack/events",
+            content=body,
+            timeout=10,
+            headers=signed_headers(self.signing_secret, body, "application/x-www-form-urlencoded"),
+        )
+
+
+def run_demo(
+    settings: Settings,
+    *,
+    host: str,
+    port: int,
+    calls: int | None,
+    rate: float,
+    duration: float | None,
+    autoplay: bool = True,
+    out: Print = print,
+) -> int:
+    app = create_app(settings)
+    services: Services = app.state.services
+    base_url = f"http://{host}:{port}"
+    stop = threading.Event()
+    messenger = services.messenger
+    assert isinstance(messenger, SandboxMessenger)
+    messenger.listeners.append(
+        Commentary(services, base_url, app.state.slack_signing_secret, out, autoplay, stop)
+    )
+
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, name="breather-demo-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            out(f"Could not start the demo server on {base_url} (is the port in use? try --port).")
+            return 1
+        time.sleep(0.05)
+
+    emails = [agent.email for agent in services.roster.agents()]
+    out(f"Breather demo is running at {base_url}  (health: {base_url}/healthz, metrics: {base_url}/metrics)")
+    out(
+        f'Team "{services.roster.teams[0].name}": {len(emails)} fictional agents; simulated calls arrive '
+        f"about {rate:g} per second, some of them hard. Nothing leaves this machine."
+    )
+    out("Press Ctrl+C to stop.\n")
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    started = time.monotonic()
+    try:
+        simulator = threading.Thread(
+            target=run_simulation,
+            args=(f"{base_url}/webhooks/calls", secret, synthetic_calls(emails, calls)),
+            kwargs={"rate": rate, "stop": stop},
+            name="breather-demo-simulator",
+            daemon=True,
+        )
+        simulator.start()
+        while not stop.is_set():
+            if duration is not None and time.monotonic() - started >= duration:
+                break
+            stop.wait(0.2)
+    except KeyboardInterrupt:
+        out("\nStopping the demo ...")
+    finally:
+        stop.set()
+        server.should_exit = True
+        thread.join(15)
+    out("Demo stopped.")
+    return 0

@@ -1,0 +1,1 @@
+"""Slack: Bolt listeners, Block Kit builders and the Slack messenger."""

@@ -1,0 +1,69 @@
+"""Assemble the Bolt app: one error handler and one register call per surface."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_bolt.authorization import AuthorizeResult
+from slack_sdk import WebClient
+
+from bot.config import Settings
+from bot.roster import RosterAgent
+from bot.services import Services
+from handlers.slack.listeners import actions, commands, events
+
+log = logging.getLogger(__name__)
+
+SANDBOX_TEAM_ID = "T0SANDBOX"
+SANDBOX_BOT_USER_ID = "U0BREATHER"
+
+
+def _sandbox_authorize(**_: Any) -> AuthorizeResult:
+    # The sandbox has no Slack workspace to ask; this is who Breather is there.
+    return AuthorizeResult(
+        enterprise_id=None,
+        team_id=SANDBOX_TEAM_ID,
+        bot_token="xoxb-sandbox",
+        bot_user_id=SANDBOX_BOT_USER_ID,
+        bot_id="B0BREATHER",
+    )
+
+
+def build_bolt_app(
+    settings: Settings,
+    services: Services,
+    *,
+    client: WebClient | None,
+    signing_secret: str,
+    email_lookup: Callable[[str], str | None] | None,
+) -> App:
+    if client is not None:
+        app = App(
+            client=client,
+            signing_secret=signing_secret,
+            token_verification_enabled=False,
+            request_verification_enabled=not settings.uses_socket_mode or bool(signing_secret),
+            process_before_response=False,
+        )
+    else:
+        app = App(signing_secret=signing_secret, authorize=_sandbox_authorize, process_before_response=False)
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        # Log what happened and where, never the payload (it may hold what an agent wrote).
+        reference = uuid.uuid4().hex[:8]
+        kind = body.get("type") or body.get("command") or "request"
+        log.error("slack %s failed (reference %s): %s: %s", kind, reference, type(error).__name__, error)
+        return BoltResponse(status=200, body="")
+
+    def resolve(user_id: str) -> RosterAgent | None:
+        return services.agent_for_chat_user("slack", user_id, email_lookup)
+
+    actions.register(app, services, resolve)
+    commands.register(app, services, resolve)
+    events.register(app, services, resolve)
+    return app

@@ -1,0 +1,1 @@
+"""One `register(app, services, ...)` per Slack surface."""

@@ -1,0 +1,38 @@
+"""Button clicks: ack at once, then one service call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from slack_bolt import Ack, App
+
+from bot.ids import CHECKIN_CHOICES, ActionId
+from bot.roster import RosterAgent
+from bot.services import Services
+from handlers.slack import payloads
+
+Resolve = Callable[[str], RosterAgent | None]
+
+
+def register(app: App, services: Services, resolve: Resolve) -> None:
+    def on_checkin(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        agent = resolve(payloads.user_id(body))
+        if agent is None:
+            return
+        services.answer_checkin(
+            agent, payloads.action_value(body), ActionId(action["action_id"]), payloads.message_location(body)
+        )
+
+    for choice in CHECKIN_CHOICES:
+        app.action(choice.value)(on_checkin)
+
+    def on_home_toggle(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        agent = resolve(payloads.user_id(body))
+        if agent is not None:
+            services.set_paused(agent, action["action_id"] == ActionId.HOME_PAUSE.value)
+
+    app.action(ActionId.HOME_PAUSE.value)(on_home_toggle)
+    app.action(ActionId.HOME_RESUME.value)(on_home_toggle)

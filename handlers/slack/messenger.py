@@ -1,0 +1,114 @@
+"""SlackMessenger: the Messenger port on the Slack Web API (only the outbox worker sends)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk import WebClient
+from sqlalchemy import Engine
+from sqlmodel import col, select
+
+from bot.clock import utcnow
+from bot.errors import DeliveryFailed
+from bot.messenger import AgentRef, Delivered, HomeView, Message
+from handlers.slack.blocks import home_view, message_blocks
+from handlers.slack.errors import slack_errors
+from storage.db import session_scope
+from storage.models import ChatAddress
+
+PLATFORM = "slack"
+
+
+def make_web_client(token: str, base_url: str) -> WebClient:
+    # No retry handlers: the outbox owns retries, so a worker never sleeps inside the SDK.
+    return WebClient(token=token, base_url=base_url, timeout=10, retry_handlers=[])
+
+
+class SlackMessenger:
+    name = PLATFORM
+
+    def __init__(self, client: WebClient, engine: Engine) -> None:
+        self.client = client
+        self.engine = engine
+
+    # --- addresses (cached: lookups are Tier 3 and a roster may hold hundreds) -------------
+
+    def _address(self, agent_id: str) -> ChatAddress | None:
+        with session_scope(self.engine) as session:
+            return session.exec(
+                select(ChatAddress).where(
+                    col(ChatAddress.agent_id) == agent_id, col(ChatAddress.platform) == PLATFORM
+                )
+            ).first()
+
+    def _remember(self, agent_id: str, *, user_id: str, dm_channel: str | None) -> None:
+        with session_scope(self.engine) as session:
+            address = session.exec(
+                select(ChatAddress)
+                .where(col(ChatAddress.agent_id) == agent_id, col(ChatAddress.platform) == PLATFORM)
+                .with_for_update()
+            ).first() or ChatAddress(agent_id=agent_id, platform=PLATFORM)
+            address.user_id, address.updated_at = user_id, utcnow()
+            if dm_channel:
+                address.dm_channel = dm_channel
+            session.add(address)
+
+    def user_id(self, to: AgentRef) -> str:
+        if to.slack_user_id:
+            return to.slack_user_id
+        cached = self._address(to.agent_id)
+        if cached and cached.user_id:
+            return cached.user_id
+        with slack_errors("users.lookupByEmail"):
+            response = self.client.users_lookupByEmail(email=to.email)
+        user_id = str(response["user"]["id"])
+        self._remember(to.agent_id, user_id=user_id, dm_channel=None)
+        return user_id
+
+    def _dm_channel(self, to: AgentRef) -> str:
+        cached = self._address(to.agent_id)
+        if cached and cached.dm_channel:
+            return cached.dm_channel
+        user_id = self.user_id(to)
+        with slack_errors("conversations.open"):
+            response = self.client.conversations_open(users=user_id)
+        channel = str(response["channel"]["id"])
+        self._remember(to.agent_id, user_id=user_id, dm_channel=channel)
+        return channel
+
+    def email_of(self, user_id: str) -> str | None:
+        try:
+            with slack_errors("users.info"):
+                response = self.client.users_info(user=user_id)
+        except DeliveryFailed:
+            return None
+        user: dict[str, Any] = response.get("user") or {}
+        email = (user.get("profile") or {}).get("email")
+        return str(email) if email else None
+
+    # --- the port -----------------------------------------------------------------------------
+
+    def _post(self, channel: str, message: Message) -> Delivered:
+        with slack_errors("chat.postMessage"):
+            response = self.client.chat_postMessage(
+                channel=channel, text=message.text, blocks=message_blocks(message)
+            )
+        return Delivered(channel=str(response["channel"]), ts=str(response["ts"]))
+
+    def send_direct(self, to: AgentRef, message: Message) -> Delivered:
+        return self._post(self._dm_channel(to), message)
+
+    def post_to_channel(self, channel: str, message: Message) -> Delivered:
+        return self._post(channel, message)
+
+    def update(self, where: Delivered, message: Message) -> Delivered:
+        with slack_errors("chat.update"):
+            response = self.client.chat_update(
+                channel=where.channel, ts=where.ts, text=message.text, blocks=message_blocks(message)
+            )
+        return Delivered(channel=str(response["channel"]), ts=str(response["ts"]))
+
+    def publish_home(self, to: AgentRef, view: HomeView) -> None:
+        user_id = self.user_id(to)
+        with slack_errors("views.publish"):
+            self.client.views_publish(user_id=user_id, view=home_view(view))

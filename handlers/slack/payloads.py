@@ -1,0 +1,37 @@
+"""Reading the few fields Breather needs from Slack payloads, with clear errors when absent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.errors import InvalidInput
+from bot.messenger import Delivered
+
+
+def _get(body: dict[str, Any], *path: str) -> Any:
+    value: Any = body
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            raise InvalidInput(f"Slack payload has no {'.'.join(path)}", status=400)
+        value = value[key]
+    return value
+
+
+def user_id(body: dict[str, Any]) -> str:
+    if "user_id" in body:  # slash commands
+        return str(body["user_id"])
+    return str(_get(body, "user", "id"))
+
+
+def action_value(body: dict[str, Any]) -> str:
+    actions = _get(body, "actions")
+    if not isinstance(actions, list) or not actions or not isinstance(actions[0], dict):
+        raise InvalidInput("Slack payload has no actions", status=400)
+    return str(actions[0].get("value", ""))
+
+
+def message_location(body: dict[str, Any]) -> Delivered:
+    container = body.get("container") or {}
+    channel = container.get("channel_id") or _get(body, "channel", "id")
+    ts = container.get("message_ts") or _get(body, "message", "ts")
+    return Delivered(channel=str(channel), ts=str(ts))

@@ -1,0 +1,100 @@
+"""What every telephony adapter provides. To add a provider: write a module with a class that
+satisfies `TelephonyAdapter`, keep a realistic payload in tests/fixtures/<provider>/, and add
+it to `build_adapters()` in handlers/telephony/registry.py.
+
+Rules: an unset secret refuses everything (InvalidSignature), never "accept unsigned";
+verify on the raw bytes before parsing; bad input raises InvalidInput with the HTTP status
+to answer; events the product does not use parse to an empty list (acknowledged, ignored).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from bot.errors import InvalidInput, InvalidSignature
+from bot.events import InboundEvent
+
+
+@dataclass(frozen=True)
+class RawRequest:
+    path: str
+    public_url: str  # the URL the provider called, rebuilt from BREATHER_PUBLIC_URL
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes
+
+    @property
+    def media_type(self) -> str:
+        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+
+class TelephonyAdapter(Protocol):
+    provider: str
+    accepted_status: int  # what the provider expects on success (Twilio: 204)
+    media_types: tuple[str, ...]  # accepted Content-Types; anything else is answered 415
+
+    def verify(self, request: RawRequest) -> None: ...
+
+    def parse(self, request: RawRequest) -> list[InboundEvent]: ...
+
+
+def require_media_type(request: RawRequest, allowed: tuple[str, ...]) -> None:
+    if request.media_type not in allowed:
+        raise InvalidInput(f"Content-Type must be {' or '.join(allowed)}", status=415)
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """Timestamps without a zone are taken as UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def require_secret(secret: str | None, setting: str) -> str:
+    if not secret:
+        raise InvalidSignature(f"this webhook is disabled until {setting} is set")
+    return secret
+
+
+def same(a: str | bytes, b: str | bytes) -> bool:
+    """Constant-time comparison of two secrets or signatures."""
+    left = a.encode() if isinstance(a, str) else a
+    right = b.encode() if isinstance(b, str) else b
+    return hmac.compare_digest(left, right)
+
+
+def json_object(body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise InvalidInput("body is not valid JSON", status=400) from None
+    if not isinstance(data, dict):
+        raise InvalidInput("body must be a JSON object", status=400)
+    return data
+
+
+def describe(error: ValidationError) -> str:
+    """The first problem, naming the field: `ended_at: Input should be a valid datetime`."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    return f"{where}: {first['msg']}" if where else str(first["msg"])
+
+
+def epoch(value: Any) -> datetime | None:
+    """Unix seconds (or milliseconds, when the number is that large) to aware UTC."""
+    if value is None or value == "":
+        return None
+    number = float(value)
+    if number > 10**11:
+        number /= 1000
+    return datetime.fromtimestamp(number, UTC)
+
+
+def text_or_none(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)

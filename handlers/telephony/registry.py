@@ -1,0 +1,19 @@
+"""Every telephony adapter, built from Settings. A provider whose secret is unset still gets
+its route, and refuses every request with 401 until the secret is set."""
+
+from __future__ import annotations
+
+from bot.config import Settings
+from handlers.telephony.base import TelephonyAdapter
+from handlers.telephony.generic import GenericAdapter
+
+
+def _secret(value: object) -> str | None:
+    getter = getattr(value, "get_secret_value", None)
+    return getter() if getter else None
+
+
+def build_adapters(settings: Settings) -> dict[str, TelephonyAdapter]:
+    return {
+        "generic": GenericAdapter(_secret(settings.webhook_secret)),
+    }

@@ -1,0 +1,20 @@
+"""Every table. Importing this package registers them all on SQLModel.metadata."""
+
+from storage.models.calls import Call, InboundEvent
+from storage.models.checkins import AgentPrefs, Checkin
+from storage.models.outbox import OutboxMessage, OutboxStatus
+from storage.models.roster import Agent, ChatAddress, Team
+from storage.models.sandbox import SandboxMessage
+
+__all__ = [
+    "Agent",
+    "AgentPrefs",
+    "Call",
+    "ChatAddress",
+    "Checkin",
+    "InboundEvent",
+    "OutboxMessage",
+    "OutboxStatus",
+    "SandboxMessage",
+    "Team",
+]

@@ -1,0 +1,36 @@
+"""Check-ins and the agent's own preferences, stored under a pseudonym only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from storage.types import json_column, now, utc_column
+
+
+class Checkin(SQLModel, table=True):
+    """One private check-in after a hard call; at most one per call."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (Index("ix_checkins_pseudonym_created", "pseudonym", "created_at"),)
+    id: str = Field(primary_key=True, max_length=32)
+    call_id: int = Field(foreign_key="calls.id", unique=True)
+    team_id: str = Field(max_length=64, index=True)
+    pseudonym: str = Field(max_length=64)
+    kid: str = Field(max_length=16)
+    reasons: list[str] = Field(default_factory=list, sa_column=json_column(nullable=False))
+    created_at: datetime = Field(default_factory=now, sa_column=utc_column(nullable=False))
+    answer: str | None = Field(default=None, max_length=16)
+    answered_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
+
+
+class AgentPrefs(SQLModel, table=True):
+    """An agent's own switches (pause), keyed by pseudonym; never shown to managers."""
+
+    __tablename__ = "agent_prefs"
+    pseudonym: str = Field(primary_key=True, max_length=64)
+    kid: str = Field(max_length=16)
+    paused: bool = False
+    updated_at: datetime = Field(default_factory=now, sa_column=utc_column(nullable=False))

@@ -1,0 +1,133 @@
+"""Outbox queue operations. Callers own the transaction; these functions only flush.
+
+A row is claimed by moving it to `sending` with a lease; a worker that dies mid-send leaves
+the lease to expire and the row is claimed again. A `sent` row is never claimed again.
+On PostgreSQL the claim skips rows other workers hold (FOR UPDATE SKIP LOCKED), so several
+processes can drain one outbox without delivering a row twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, update
+from sqlmodel import Session, col, select
+
+from storage.models.outbox import OutboxMessage, OutboxStatus
+from storage.upsert import insert_ignore
+
+LEASE = timedelta(seconds=60)
+
+
+def enqueue(
+    session: Session,
+    *,
+    key: str,
+    kind: str,
+    channel_key: str,
+    target: dict[str, Any],
+    payload: dict[str, Any],
+    now: datetime,
+    not_before: datetime | None = None,
+) -> bool:
+    """Queue one logical message; a second enqueue with the same key is a no-op."""
+    return insert_ignore(
+        session,
+        OutboxMessage,
+        {
+            "key": key,
+            "kind": kind,
+            "channel_key": channel_key,
+            "target": target,
+            "payload": payload,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": not_before or now,
+            "created_at": now,
+        },
+        ["key"],
+    )
+
+
+def _due(now: datetime) -> Any:
+    return or_(
+        and_(col(OutboxMessage.status) == OutboxStatus.PENDING, col(OutboxMessage.next_attempt_at) <= now),
+        and_(col(OutboxMessage.status) == OutboxStatus.SENDING, col(OutboxMessage.claimed_at) < now - LEASE),
+    )
+
+
+def claim_due(session: Session, *, now: datetime, limit: int) -> list[OutboxMessage]:
+    """Atomically take up to `limit` due rows for this worker."""
+    due_ids = (
+        select(col(OutboxMessage.id))
+        .where(_due(now))
+        .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    statement = (
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id).in_(due_ids))
+        .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=col(OutboxMessage.attempts) + 1)
+        .returning(OutboxMessage)
+    )
+    rows: list[OutboxMessage] = list(
+        session.execute(statement, execution_options={"synchronize_session": False}).scalars()
+    )
+    return sorted(rows, key=lambda row: (row.next_attempt_at, row.id or 0))
+
+
+def next_due_at(session: Session) -> datetime | None:
+    statement = select(func.min(col(OutboxMessage.next_attempt_at))).where(
+        col(OutboxMessage.status) == OutboxStatus.PENDING
+    )
+    return session.exec(statement).one()
+
+
+def mark_sent(session: Session, row_id: int, *, now: datetime, result: dict[str, Any] | None) -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.status) == OutboxStatus.SENDING)
+        .values(status=OutboxStatus.SENT, sent_at=now, result=result, last_error=None)
+    )
+
+
+def reschedule(
+    session: Session, row_id: int, *, at: datetime, error: str, attempts: int | None = None
+) -> None:
+    values: dict[str, Any] = {
+        "status": OutboxStatus.PENDING,
+        "next_attempt_at": at,
+        "claimed_at": None,
+        "last_error": error[:500],
+    }
+    if attempts is not None:
+        values["attempts"] = attempts
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.status) == OutboxStatus.SENDING)
+        .values(**values)
+    )
+
+
+def mark_failed(session: Session, row_id: int, *, error: str) -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.status) == OutboxStatus.SENDING)
+        .values(status=OutboxStatus.FAILED, claimed_at=None, last_error=error[:500])
+    )
+
+
+def depth(session: Session) -> int:
+    statement = (
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
+    )
+    return session.exec(statement).one()
+
+
+def find(session: Session, key: str) -> OutboxMessage | None:
+    return session.exec(select(OutboxMessage).where(col(OutboxMessage.key) == key)).first()

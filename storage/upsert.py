@@ -1,0 +1,18 @@
+"""INSERT ... ON CONFLICT DO NOTHING for both SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel
+
+
+def insert_ignore(session: Session, model: type[SQLModel], values: dict[str, Any], keys: list[str]) -> bool:
+    """Insert a row unless one with the same natural key exists. True when a row was inserted."""
+    table = model.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    result = session.execute(statement)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
