@@ -75,6 +75,7 @@ def create_app(
             if socket_mode is not None:
                 socket_mode.close()  # type: ignore[no-untyped-call]
             runtime.stop()
+            engine.dispose()
 
     app = Starlette(
         routes=routes(services, build_adapters(settings), SlackEndpoint(bolt).handle),

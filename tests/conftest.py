@@ -1,0 +1,232 @@
+"""Shared fixtures: a database per test on SQLite and PostgreSQL, Settings built from values
+(never from the shell's environment), the fake Slack Web API, and the running app."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy
+from starlette.testclient import TestClient
+
+from bot.app import create_app
+from bot.config import Settings
+from bot.services import Services
+from handlers.sandbox.interactions import block_actions_body, signed_headers, slash_command_body
+from handlers.telephony.generic import sign
+from tests.fakes.slack_api import FakeSlack
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ROSTER = FIXTURES / "breather.yml"
+PSEUDONYM_KEY = "test-pseudonym-key-0123456789-abcdefghijklmnop"
+WEBHOOK_SECRET = "test-webhook-secret"
+SIGNING_SECRET = "test-slack-signing-secret"
+TWILIO_TOKEN = "test-twilio-auth-token"
+AIRCALL_TOKEN = "test-aircall-webhook-token"
+DIALPAD_SECRET = "test-dialpad-webhook-secret"
+PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+_SETTING_VARS = (
+    "DATABASE_URL",
+    "BREATHER_CONFIG",
+    "BREATHER_MESSENGER",
+    "BREATHER_PUBLIC_URL",
+    "BREATHER_PSEUDONYM_KEY",
+    "BREATHER_WEBHOOK_SECRET",
+    "BREATHER_DEMO",
+    "BREATHER_LOG_LEVEL",
+    "SLACK_BOT_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "SLACK_APP_TOKEN",
+    "SLACK_API_URL",
+    "SLACK_CLIENT_ID",
+    "SLACK_CLIENT_SECRET",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_WORKSPACE_SID",
+    "TWILIO_API_URL",
+    "TWILIO_BREAK_ACTIVITY",
+    "AIRCALL_WEBHOOK_TOKEN",
+    "AIRCALL_API_ID",
+    "AIRCALL_API_TOKEN",
+    "AIRCALL_API_URL",
+    "ZENDESK_WEBHOOK_SECRET",
+    "DIALPAD_WEBHOOK_SECRET",
+    "DIALPAD_API_KEY",
+    "DIALPAD_API_URL",
+    "TEAMS_APP_ID",
+    "TEAMS_APP_PASSWORD",
+    "TEAMS_TENANT_ID",
+)
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests pass every setting explicitly; a developer's shell must not leak into them."""
+    for name in _SETTING_VARS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no stray .env or breather.yml from the working copy
+
+
+_pg_reason: list[str] = []
+
+
+def postgres_unavailable() -> str | None:
+    if not _pg_reason:
+        try:
+            engine = sqlalchemy.create_engine(PG_URL, connect_args={"connect_timeout": 3})
+            with engine.connect():
+                pass
+            engine.dispose()
+            _pg_reason.append("")
+        except Exception as error:  # any failure to connect means: skip, and say why
+            _pg_reason.append(f"PostgreSQL unreachable at {PG_URL.split('@')[-1]}: {type(error).__name__}")
+    return _pg_reason[0] or None
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    reason = postgres_unavailable()
+    return (
+        f"postgresql: {reason}; those tests are skipped" if reason else f"postgresql: {PG_URL.split('@')[-1]}"
+    )
+
+
+@pytest.fixture
+def pg_schema_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema (its own search_path) for one test, dropped afterwards."""
+    reason = postgres_unavailable()
+    if reason:
+        pytest.skip(reason)
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = sqlalchemy.create_engine(PG_URL)
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    separator = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+    with admin.begin() as connection:
+        connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'breather.db'}"
+    return str(request.getfixturevalue("pg_schema_url"))
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    server = FakeSlack().start()
+    server.add_user("U0ANA", "ana@example.com")
+    server.add_user("U0BOB", "bob@example.com")
+    server.add_user("U0CRIS", "cris@example.com")
+    yield server
+    server.stop()
+
+
+MakeSettings = Callable[..., Settings]
+
+
+@pytest.fixture
+def make_settings(database_url: str, fake_slack: FakeSlack) -> MakeSettings:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "database_url": database_url,
+            "config_path": ROSTER,
+            "pseudonym_key": PSEUDONYM_KEY,
+            "webhook_secret": WEBHOOK_SECRET,
+            "messenger": "slack",
+            "slack_bot_token": "xoxb-test",
+            "slack_signing_secret": SIGNING_SECRET,
+            "slack_api_url": fake_slack.url,
+            "public_url": "https://breather.test",
+            "twilio_auth_token": TWILIO_TOKEN,
+            "aircall_webhook_token": AIRCALL_TOKEN,
+            "dialpad_webhook_secret": DIALPAD_SECRET,
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    return make
+
+
+def call_event(**fields: Any) -> dict[str, Any]:
+    """A generic call.ended event; by default an easy call for Ana."""
+    event: dict[str, Any] = {
+        "type": "call.ended",
+        "event_id": f"evt-{uuid.uuid4().hex[:10]}",
+        "call_id": f"c-{uuid.uuid4().hex[:10]}",
+        "agent_email": "ana@example.com",
+        "ended_at": None,
+        "duration_s": 240,
+        "direction": "inbound",
+        "disconnected_by": "agent",
+        "transfers": 0,
+        "hold_s": 10,
+        "sentiment": 0.3,
+        "tags": [],
+        "queue": "billing",
+    }
+    event.update(fields)
+    if event["ended_at"] is None:
+        event["ended_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return event
+
+
+def hard_call(**fields: Any) -> dict[str, Any]:
+    return call_event(**{"tags": ["abusive"], **fields})
+
+
+@dataclass
+class Harness:
+    """The real app, in-process, with its background workers running."""
+
+    client: TestClient
+    services: Services
+    slack: FakeSlack
+
+    def post_event(
+        self,
+        event: dict[str, Any] | bytes,
+        *,
+        secret: str = WEBHOOK_SECRET,
+        timestamp: int | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        body = event if isinstance(event, bytes) else json.dumps(event).encode()
+        sent = {"Content-Type": "application/json", "Breather-Signature": sign(secret, body, timestamp)}
+        sent.update(headers or {})
+        return self.client.post("/webhooks/calls", content=body, headers=sent)
+
+    def click(self, *, user_id: str, channel: str, ts: str, action_id: str, value: str) -> Any:
+        body = block_actions_body(
+            user_id=user_id, channel=channel, ts=ts, action_id=action_id, value=value, block_id="checkin"
+        )
+        return self.client.post(
+            "/slack/events",
+            content=body,
+            headers=signed_headers(SIGNING_SECRET, body, "application/x-www-form-urlencoded"),
+        )
+
+    def command(self, *, user_id: str, command: str, text: str) -> Any:
+        body = slash_command_body(user_id=user_id, command=command, text=text)
+        return self.client.post(
+            "/slack/events",
+            content=body,
+            headers=signed_headers(SIGNING_SECRET, body, "application/x-www-form-urlencoded"),
+        )
+
+
+@pytest.fixture
+def harness(make_settings: MakeSettings, fake_slack: FakeSlack) -> Iterator[Harness]:
+    app = create_app(make_settings())
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield Harness(client, app.state.services, fake_slack)

@@ -1,0 +1,212 @@
+"""A fake Slack Web API on a real HTTP port: records every call and can answer 429 or 500.
+
+Point `SLACK_API_URL` (Settings.slack_api_url) at `server.url`. Nothing is patched: the real
+slack_sdk WebClient talks HTTP to this server.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+
+@dataclass
+class ApiCall:
+    method: str
+    params: dict[str, Any]
+    token: str | None
+    at: float  # time.time() when received
+
+
+@dataclass
+class Failure:
+    status: int
+    retry_after: float | None
+    error: str
+
+
+@dataclass
+class FakeSlackState:
+    calls: list[ApiCall] = field(default_factory=list)
+    failures: dict[str, deque[Failure]] = field(default_factory=lambda: defaultdict(deque))
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> user object
+    uploads: dict[str, bytes] = field(default_factory=dict)
+    latency_s: float = 0.0
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FakeSlack
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
+        pass
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        if self.path.startswith("/upload/"):
+            self.server.state.uploads[self.path.rsplit("/", 1)[1]] = raw
+            self._send(200, b"OK - 1", "text/plain")
+            return
+        method = self.path.rsplit("/", 1)[-1].split("?", 1)[0]
+        content_type = self.headers.get("Content-Type", "")
+        if "json" in content_type:
+            params = json.loads(raw or b"{}")
+        else:
+            params = dict(parse_qsl(raw.decode()))
+            for key in ("blocks", "view", "files"):
+                if isinstance(params.get(key), str):
+                    try:
+                        params[key] = json.loads(params[key])
+                    except ValueError:
+                        pass
+        auth = self.headers.get("Authorization", "")
+        token = auth.split(" ", 1)[1] if auth.startswith("Bearer ") else params.get("token")
+        self.server.record(ApiCall(method, params, token, time.time()))
+        if self.server.state.latency_s:
+            time.sleep(self.server.state.latency_s)
+        failure = self.server.next_failure(method)
+        if failure is not None:
+            headers = {"Retry-After": f"{failure.retry_after:g}"} if failure.retry_after is not None else {}
+            self._send(
+                failure.status,
+                json.dumps({"ok": False, "error": failure.error}).encode(),
+                "application/json",
+                headers,
+            )
+            return
+        status, body = self.server.answer(method, params)
+        self._send(status, json.dumps(body).encode(), "application/json")
+
+    do_GET = do_POST
+
+    def _send(
+        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class FakeSlack(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.state = FakeSlackState()
+        self._lock = threading.Condition()
+        self._ts = itertools.count(1)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/api/"
+
+    def start(self) -> FakeSlack:
+        threading.Thread(target=self.serve_forever, name="fake-slack", daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+    # --- test controls ----------------------------------------------------------------
+
+    def add_user(self, user_id: str, email: str, tz: str = "Europe/Bucharest") -> None:
+        self.state.users[user_id] = {"id": user_id, "tz": tz, "profile": {"email": email}}
+
+    def fail_next(
+        self,
+        method: str,
+        status: int = 429,
+        *,
+        times: int = 1,
+        retry_after: float | None = None,
+        error: str | None = None,
+    ) -> None:
+        default_error = "ratelimited" if status == 429 else "internal_error"
+        if status == 429 and retry_after is None:
+            retry_after = 1
+        with self._lock:
+            for _ in range(times):
+                self.state.failures[method].append(Failure(status, retry_after, error or default_error))
+
+    def calls(self, method: str | None = None) -> list[ApiCall]:
+        with self._lock:
+            return [c for c in self.state.calls if method is None or c.method == method]
+
+    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[ApiCall]:
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while True:
+                found = [c for c in self.state.calls if c.method == method]
+                if len(found) >= count:
+                    return found
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(
+                        f"expected {count} {method} call(s) within {timeout}s, got {len(found)}"
+                    )
+                self._lock.wait(remaining)
+
+    # --- server side --------------------------------------------------------------------
+
+    def record(self, call: ApiCall) -> None:
+        with self._lock:
+            self.state.calls.append(call)
+            self._lock.notify_all()
+
+    def next_failure(self, method: str) -> Failure | None:
+        with self._lock:
+            queue = self.state.failures.get(method)
+            return queue.popleft() if queue else None
+
+    def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        if method == "auth.test":
+            return 200, {
+                "ok": True,
+                "user_id": "U0BREATHER",
+                "bot_id": "B0BREATHER",
+                "team_id": "T0TEST",
+                "team": "Test",
+                "url": "https://test.slack.com/",
+            }
+        if method == "users.lookupByEmail":
+            for user in self.state.users.values():
+                if user["profile"]["email"] == params.get("email"):
+                    return 200, {"ok": True, "user": user}
+            return 200, {"ok": False, "error": "users_not_found"}
+        if method == "users.info":
+            user = self.state.users.get(str(params.get("user")))
+            return 200, ({"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"})
+        if method == "conversations.open":
+            return 200, {"ok": True, "channel": {"id": "D" + str(params.get("users", "")).lstrip("UW")}}
+        if method in ("chat.postMessage", "chat.update"):
+            ts = params.get("ts") or f"{int(time.time())}.{next(self._ts):06d}"
+            return 200, {
+                "ok": True,
+                "channel": params.get("channel"),
+                "ts": ts,
+                "message": {"text": params.get("text")},
+            }
+        if method == "chat.postEphemeral":
+            return 200, {"ok": True, "message_ts": f"{int(time.time())}.{next(self._ts):06d}"}
+        if method in ("views.open", "views.publish", "views.update"):
+            return 200, {"ok": True, "view": {"id": f"V{next(self._ts)}"}}
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts)}"
+            base = self.url.removesuffix("api/")
+            return 200, {"ok": True, "upload_url": f"{base}upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = params.get("files") or []
+            return 200, {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
+        return 200, {"ok": True}

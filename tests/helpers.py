@@ -1,0 +1,48 @@
+"""Small waiting and database helpers for tests that drive the running app."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlmodel import col, func, select
+
+from bot.services import Services
+from storage import outbox
+from storage.db import session_scope
+from storage.models import InboundEvent
+from tests.conftest import ROSTER
+
+
+def settled(services: Services, timeout: float = 10.0) -> None:
+    """Wait until every stored event is processed and the outbox holds nothing due."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with session_scope(services.engine) as session:
+            pending = session.exec(
+                select(func.count()).select_from(InboundEvent).where(col(InboundEvent.processed_at).is_(None))
+            ).one()
+            waiting = outbox.depth(session)
+        if not pending and not waiting:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"app did not settle within {timeout}s")
+
+
+def roster_with(tmp_path: Path, **settings: Any) -> Path:
+    """The test roster with some product settings changed."""
+    data = yaml.safe_load(ROSTER.read_text())
+    data["settings"] = {**data.get("settings", {}), **settings}
+    path = tmp_path / "roster.yml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def action_ids(blocks: list[dict[str, Any]]) -> list[str]:
+    return [e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+def button_values(blocks: list[dict[str, Any]]) -> set[str]:
+    return {e.get("value", "") for b in blocks if b["type"] == "actions" for e in b["elements"]}
