@@ -6,6 +6,7 @@ slack_sdk WebClient talks HTTP to this server.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
@@ -62,10 +63,8 @@ class _Handler(BaseHTTPRequestHandler):
             params = dict(parse_qsl(raw.decode()))
             for key in ("blocks", "view", "files"):
                 if isinstance(params.get(key), str):
-                    try:
+                    with contextlib.suppress(ValueError):
                         params[key] = json.loads(params[key])
-                    except ValueError:
-                        pass
         auth = self.headers.get("Authorization", "")
         token = auth.split(" ", 1)[1] if auth.startswith("Bearer ") else params.get("token")
         self.server.record(ApiCall(method, params, token, time.time()))
