@@ -78,7 +78,7 @@ def create_app(
             engine.dispose()
 
     app = Starlette(
-        routes=routes(services, build_adapters(settings), SlackEndpoint(bolt).handle),
+        routes=routes(services, build_adapters(settings), SlackEndpoint(bolt, signing_secret).handle),
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )

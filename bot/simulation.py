@@ -46,11 +46,14 @@ def synthetic_call(
 
 
 def synthetic_calls(
-    agent_emails: Sequence[str], count: int | None, seed: int | None = None
+    agent_emails: Sequence[str], count: int | None, seed: int | None = None, *, first_hard: bool = False
 ) -> Iterator[dict[str, Any]]:
-    """`count` events (forever when None), spread over the given agents."""
+    """`count` events (forever when None), spread over the given agents. `first_hard` opens
+    with a hard call, so someone watching the demo sees a check-in within seconds."""
     rng = random.Random(seed)
     sent = 0
     while count is None or sent < count:
-        yield synthetic_call(rng.choice(list(agent_emails)), rng)
+        yield synthetic_call(
+            rng.choice(list(agent_emails)), rng, hard=True if first_hard and sent == 0 else None
+        )
         sent += 1

@@ -14,7 +14,7 @@ def insert_ignore(session: Session, model: type[SQLModel], values: dict[str, Any
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     # RETURNING tells reliably whether a row went in (rowcount is -1 on some drivers).
-    statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=keys).returning(
-        table.c[keys[0]]
+    statement = (
+        insert(table).values(**values).on_conflict_do_nothing(index_elements=keys).returning(table.c[keys[0]])
     )
     return session.execute(statement).first() is not None

@@ -153,7 +153,7 @@ def make_settings(database_url: str, fake_slack: FakeSlack) -> MakeSettings:
             "dialpad_webhook_secret": DIALPAD_SECRET,
         }
         values.update(overrides)
-        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+        return Settings(_env_file=None, **values)
 
     return make
 

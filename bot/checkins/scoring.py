@@ -26,10 +26,10 @@ class Signal(StrEnum):
 
 @dataclass(frozen=True)
 class Thresholds:
-    outlier_z: float = 3.5  # Iglewicz & Hoaglin's cut-off for the modified z-score
+    outlier_z: float = 3.0  # modified z-score above which a duration is an outlier
     min_own_calls: int = 10  # below this, compare with the team instead
     min_team_calls: int = 20  # below this, no duration judgement at all
-    min_mad: float = 0.05  # floor for the log-duration MAD, so identical durations don't explode
+    min_mad: float = 0.2  # log-duration MAD floor: with very regular calls, still need ~2.4x to flag
     sentiment: float = -0.5  # customer sentiment at or below this (scale -1..1)
     transfers: int = 2
     hold_s: float = 180.0

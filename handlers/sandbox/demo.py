@@ -135,7 +135,7 @@ def run_demo(
     try:
         simulator = threading.Thread(
             target=run_simulation,
-            args=(f"{base_url}/webhooks/calls", secret, synthetic_calls(emails, calls)),
+            args=(f"{base_url}/webhooks/calls", secret, synthetic_calls(emails, calls, first_hard=True)),
             kwargs={"rate": rate, "stop": stop},
             name="breather-demo-simulator",
             daemon=True,

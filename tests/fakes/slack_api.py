@@ -185,8 +185,8 @@ class FakeSlack(ThreadingHTTPServer):
                     return 200, {"ok": True, "user": user}
             return 200, {"ok": False, "error": "users_not_found"}
         if method == "users.info":
-            user = self.state.users.get(str(params.get("user")))
-            return 200, ({"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"})
+            found = self.state.users.get(str(params.get("user")))
+            return 200, ({"ok": True, "user": found} if found else {"ok": False, "error": "user_not_found"})
         if method == "conversations.open":
             return 200, {"ok": True, "channel": {"id": "D" + str(params.get("users", "")).lstrip("UW")}}
         if method in ("chat.postMessage", "chat.update"):

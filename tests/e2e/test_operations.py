@@ -1,0 +1,115 @@
+"""What an operator and an agent see around the check-in: health, metrics, commands, App Home."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+
+from starlette.testclient import TestClient
+
+from bot.app import create_app
+from handlers.sandbox.interactions import signed_headers
+from storage.db import session_scope
+from storage.models import AgentPrefs
+from tests.conftest import SIGNING_SECRET, Harness, MakeSettings, hard_call
+from tests.helpers import action_ids, settled
+
+
+def test_health_reports_the_database(harness: Harness) -> None:
+    response = harness.client.get("/healthz")
+    assert response.status_code == 200 and response.json()["database"] == "ok"
+
+
+def test_health_says_unavailable_when_the_database_is_down(make_settings: MakeSettings) -> None:
+    app = create_app(make_settings(database_url="postgresql+psycopg://nobody@127.0.0.1:9/none"))
+    response = TestClient(app).get("/healthz")  # no lifespan: the database is never reached
+    assert response.status_code == 503 and response.json()["database"] == "unreachable"
+    app.state.services.engine.dispose()
+
+
+def test_metrics_count_events_checkins_and_delivery(harness: Harness) -> None:
+    harness.post_event(hard_call())
+    harness.post_event(hard_call(agent_email="nobody@example.com"))
+    harness.post_event(hard_call(), secret="wrong")
+    harness.slack.wait_for("chat.postMessage")
+    settled(harness.services)
+    text = harness.client.get("/metrics").text
+    assert 'breather_events_received_total{provider="generic"} 1.0' in text
+    assert 'breather_events_ignored_total{provider="generic"} 1.0' in text
+    assert 'breather_events_rejected_total{provider="generic",reason="signature"} 1.0' in text
+    assert "breather_checkins_sent_total 1.0" in text
+    assert "breather_outbox_depth 0.0" in text
+    assert "breather_delivery_latency_seconds_count 1.0" in text
+
+
+def test_breather_command_help_privacy_and_unknown(harness: Harness) -> None:
+    assert "/breather pause" in harness.command(user_id="U0ANA", command="/breather", text="").text
+    privacy = harness.command(user_id="U0ANA", command="/breather", text="privacy").text
+    assert "at least 5 people" in privacy and "pseudonym" in privacy
+    assert "I don't know `dance`" in harness.command(user_id="U0ANA", command="/breather", text="dance").text
+    stranger = harness.command(user_id="U0STRANGER", command="/breather", text="pause").text
+    assert "not on a Breather team" in stranger
+
+
+def test_app_home_shows_the_agents_own_state_and_toggles_pause(harness: Harness) -> None:
+    body = json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": "T0TEST",
+            "api_app_id": "A1",
+            "event_id": "Ev1",
+            "event": {"type": "app_home_opened", "user": "U0ANA", "tab": "home", "event_ts": "1.2"},
+        }
+    )
+    response = harness.client.post(
+        "/slack/events", content=body, headers=signed_headers(SIGNING_SECRET, body, "application/json")
+    )
+    assert response.status_code == 200
+    home = harness.slack.wait_for("views.publish")[0]
+    assert home.params["user_id"] == "U0ANA"
+    assert action_ids(home.params["view"]["blocks"]) == ["home.pause"]
+    harness.click(user_id="U0ANA", channel="D0ANA", ts="1.1", action_id="home.pause", value="")
+    updated = harness.slack.wait_for("views.publish", 2)[1]
+    assert action_ids(updated.params["view"]["blocks"]) == ["home.resume"]
+    assert "*paused*" in json.dumps(updated.params["view"])
+    with session_scope(harness.services.engine) as session:
+        prefs = session.get(AgentPrefs, harness.services.roster.find("email", "ana@example.com").pseudonym)  # type: ignore[union-attr]
+        assert prefs is not None and prefs.paused
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_the_demo_shows_a_checkin_and_a_simulated_answer_without_credentials() -> None:
+    started = time.monotonic()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "demo",
+            "--port",
+            str(_free_port()),
+            "--rate",
+            "2",
+            "--duration",
+            "9",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"},
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Breather demo is running at http://127.0.0.1:" in out and "Press Ctrl+C to stop." in out
+    assert "DM to " in out and "[I'm OK] [Take a 5-minute breather] [Talk to someone]" in out
+    assert ' taps "' in out and "updated " in out  # a simulated agent answered through /slack/events
+    assert "Traceback" not in result.stderr
+    assert time.monotonic() - started < 60
