@@ -1,0 +1,124 @@
+"""Storage on SQLite and PostgreSQL: migrations match the models, roster sync, retention."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine
+from sqlmodel import SQLModel, select
+
+from bot.clock import utcnow
+from bot.config import load_config
+from bot.pseudonyms import Pseudonymizer
+from bot.retention import purge
+from bot.roster import Roster, sync_roster
+from storage.db import alembic_config, make_engine, session_scope, upgrade
+from storage.models import Agent, AgentPrefs, Call, Checkin, InboundEvent, Team
+from tests.conftest import PSEUDONYM_KEY, ROSTER
+
+PSEUDONYMS = Pseudonymizer(PSEUDONYM_KEY.encode())
+
+
+@pytest.fixture
+def engine(database_url: str) -> Engine:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine  # type: ignore[misc]
+    engine.dispose()
+
+
+def test_migrations_produce_exactly_the_models(engine: Engine) -> None:
+    with engine.connect() as connection:
+        diff = compare_metadata(
+            MigrationContext.configure(connection, opts={"compare_type": True}), SQLModel.metadata
+        )
+    assert diff == []
+
+
+def test_migrations_downgrade_and_upgrade_again(engine: Engine) -> None:
+    command.downgrade(alembic_config(engine), "base")
+    upgrade(engine)
+    with session_scope(engine) as session:
+        assert session.exec(select(Agent)).all() == []
+
+
+def test_roster_sync_keeps_ids_and_retires_departed_agents(engine: Engine, tmp_path: Path) -> None:
+    config = load_config(ROSTER)
+    with session_scope(engine) as session:
+        first = sync_roster(session, config, PSEUDONYMS, utcnow())
+    ana = Roster(config, first, PSEUDONYMS).find("email", "ana@example.com")
+    assert ana is not None
+    with session_scope(engine) as session:
+        session.add(AgentPrefs(pseudonym=ana.pseudonym, kid=ana.kid, paused=True))
+
+    data = yaml.safe_load(ROSTER.read_text())
+    data["teams"][0]["agents"] = [a for a in data["teams"][0]["agents"] if a["email"] != "ana@example.com"]
+    data["teams"] = data["teams"][:1]
+    smaller = tmp_path / "smaller.yml"
+    smaller.write_text(yaml.safe_dump(data))
+    with session_scope(engine) as session:
+        second = sync_roster(session, load_config(smaller), PSEUDONYMS, utcnow())
+    assert "ana@example.com" not in second
+    assert second["bob@example.com"] == first["bob@example.com"]  # stable ids, so stable pseudonyms
+    with session_scope(engine) as session:
+        assert session.get(Agent, first["ana@example.com"]).active is False  # type: ignore[union-attr]
+        assert session.get(AgentPrefs, ana.pseudonym) is None  # her own switches go with her
+        assert session.get(Team, "nights").active is False  # type: ignore[union-attr]
+
+    with session_scope(engine) as session:
+        again = sync_roster(session, config, PSEUDONYMS, utcnow())
+    assert again["ana@example.com"] == first["ana@example.com"]
+
+
+def test_purge_deletes_raw_records_past_retention(engine: Engine) -> None:
+    now = utcnow()
+    old, recent = now - timedelta(days=91), now - timedelta(days=1)
+    with session_scope(engine) as session:
+        for number, when in enumerate((old, recent)):
+            call = Call(
+                provider="generic",
+                call_id=f"c{number}",
+                team_id="billing",
+                pseudonym="p",
+                kid="k",
+                ended_at=when,
+                created_at=when,
+                updated_at=when,
+            )
+            session.add(call)
+            session.flush()
+            session.add(
+                Checkin(
+                    id=f"k{number}",
+                    call_id=call.id or 0,
+                    team_id="billing",
+                    pseudonym="p",
+                    kid="k",
+                    created_at=when,
+                )
+            )
+            session.add(
+                InboundEvent(
+                    provider="generic",
+                    event_id=f"e{number}",
+                    kind="call",
+                    team_id="billing",
+                    pseudonym="p",
+                    kid="k",
+                    payload={},
+                    received_at=when,
+                    processed_at=when,
+                )
+            )
+    with session_scope(engine) as session:
+        counts = purge(session, load_config(ROSTER).settings, now=now)
+    assert counts["calls"] == 1 and counts["check-ins"] == 1 and counts["inbound events"] == 1
+    with session_scope(engine) as session:
+        assert [c.call_id for c in session.exec(select(Call))] == ["c1"]
+        assert [e.event_id for e in session.exec(select(InboundEvent))] == ["e1"]

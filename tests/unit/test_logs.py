@@ -1,0 +1,26 @@
+"""Secrets never reach the logs, even when a message carries one by mistake."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from bot.config import load_settings
+from bot.logs import RedactSecrets, secret_values
+from tests.conftest import PSEUDONYM_KEY
+
+
+def test_a_secret_inside_a_log_message_is_masked(caplog: pytest.LogCaptureFixture) -> None:
+    settings = load_settings(
+        _env_file=None,
+        pseudonym_key=PSEUDONYM_KEY,
+        slack_bot_token="xoxb-very-secret",
+        slack_signing_secret="sign-me-secret",
+    )
+    logger = logging.getLogger("test.redaction")
+    logger.addFilter(RedactSecrets(secret_values(settings)))
+    with caplog.at_level(logging.INFO, logger="test.redaction"):
+        logger.info("calling Slack with %s and key %s", "xoxb-very-secret", PSEUDONYM_KEY)
+    assert "xoxb-very-secret" not in caplog.text and PSEUDONYM_KEY not in caplog.text
+    assert "calling Slack with *** and key ***" in caplog.text
