@@ -70,6 +70,56 @@ class Message(BaseModel):
     parts: tuple[Part, ...] = ()
 
 
+class Option(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    value: str
+    label: str
+
+
+class ChoiceField(_Part):
+    """Pick one option (radio buttons). `id` names the answer in the submitted values."""
+
+    type: Literal["choice"] = "choice"
+    id: str
+    label: str
+    options: tuple[Option, ...]
+    optional: bool = False
+    hint: str | None = None
+    initial: str | None = None
+
+
+class TextField(_Part):
+    type: Literal["text_field"] = "text_field"
+    id: str
+    label: str
+    multiline: bool = False
+    optional: bool = False
+    max_length: int | None = None
+    placeholder: str | None = None
+    hint: str | None = None
+
+
+FormPart = Annotated[
+    Text | Note | Heading | Divider | Image | ChoiceField | TextField, Field(discriminator="type")
+]
+
+
+class Form(BaseModel):
+    """A modal: shown on a live interaction (`trigger`), submitted back as {field id: value}.
+
+    `callback_id` routes the submission; `context` rides along unchanged (e.g. a round id),
+    so it must never hold anything the agent would not want echoed back to them.
+    """
+
+    model_config = ConfigDict(frozen=True)
+    callback_id: str
+    title: str
+    submit: str
+    close: str
+    context: str = ""
+    parts: tuple[FormPart, ...]
+
+
 class HomeView(BaseModel):
     """The agent's own page (Slack App Home, Teams personal tab)."""
 
@@ -110,6 +160,10 @@ class Messenger(Protocol):
     def update(self, where: Delivered, message: Message) -> Delivered: ...
 
     def publish_home(self, to: AgentRef, view: HomeView) -> None: ...
+
+    def open_form(self, trigger: str, form: Form) -> None:
+        """Show a modal now. Interaction-bound (a trigger lives 3 s), so it skips the outbox."""
+        ...
 
     def email_of(self, user_id: str) -> str | None:
         """The e-mail address the platform holds for a user, to match them to the roster."""

@@ -1,4 +1,4 @@
-"""The background threads one `serve` process runs: event processor and outbox worker."""
+"""The background threads one `serve` process runs: events, outbox, and (if it leads) the scheduler."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ class Runtime:
         for name, target in (
             ("breather-events", self.services.processor.run_forever),
             ("breather-outbox", self.services.worker.run_forever),
+            ("breather-scheduler", self.services.scheduler.run_forever),
         ):
             thread = threading.Thread(target=target, args=(self.stop_event,), name=name, daemon=True)
             thread.start()

@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
+from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
@@ -19,13 +20,15 @@ from bot.clock import utcnow
 from bot.config import BreatherConfig, Settings, load_config
 from bot.delivery import Outbox, OutboxWorker
 from bot.i18n import catalogue
-from bot.ids import ActionId
+from bot.ids import ActionId, JobId
 from bot.intake import EventProcessor, Intake
 from bot.messenger import Delivered, Messenger
 from bot.metrics import Metrics
 from bot.preferences import PreferenceService
 from bot.pseudonyms import Pseudonymizer
+from bot.retention import purge
 from bot.roster import Roster, RosterAgent, load_chat_addresses, sync_roster
+from bot.scheduler import JobSpec, SchedulerRunner
 from storage.db import session_scope
 from storage.models import ChatAddress
 
@@ -71,7 +74,18 @@ class Services:
         self.worker = OutboxWorker(
             engine=engine, messenger=messenger, metrics=self.metrics, wake=self.outbox.wake, clock=clock
         )
+        self.scheduler = SchedulerRunner(engine, self.jobs)
         self._roster: Roster | None = None
+
+    def jobs(self) -> list[JobSpec]:
+        """Every scheduled job, with stable ids built from the configuration."""
+        return [JobSpec(JobId.PURGE.value, CronTrigger(hour=3, minute=15, timezone=UTC), self.purge)]
+
+    def purge(self) -> dict[str, int]:
+        with session_scope(self.engine) as session:
+            counts = purge(session, self.product, now=self.clock())
+        log.info("retention purge: %s", ", ".join(f"{name} {count}" for name, count in counts.items()))
+        return counts
 
     # --- lifecycle ----------------------------------------------------------------------
 

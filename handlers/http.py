@@ -68,7 +68,7 @@ def health_endpoint(services: Services) -> Endpoint:
         except Exception as error:
             log.error("health check: database unreachable: %s", type(error).__name__)
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok", "messenger": services.messenger.name})
+        return JSONResponse({"status": "ok", "database": "ok", "messenger": services.settings.messenger})
 
     return healthz
 

@@ -87,10 +87,12 @@ def next_due_at(session: Session) -> datetime | None:
 
 
 def mark_sent(session: Session, row_id: int, *, now: datetime, result: dict[str, Any] | None) -> None:
+    # Once delivered, who it went to and what it said are no longer needed here: dropping
+    # them keeps the outbox from linking a person to, say, their check-in answer.
     session.execute(
         update(OutboxMessage)
         .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.status) == OutboxStatus.SENDING)
-        .values(status=OutboxStatus.SENT, sent_at=now, result=result, last_error=None)
+        .values(status=OutboxStatus.SENT, sent_at=now, result=result, last_error=None, target={}, payload={})
     )
 
 
@@ -116,7 +118,7 @@ def mark_failed(session: Session, row_id: int, *, error: str) -> None:
     session.execute(
         update(OutboxMessage)
         .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.status) == OutboxStatus.SENDING)
-        .values(status=OutboxStatus.FAILED, claimed_at=None, last_error=error[:500])
+        .values(status=OutboxStatus.FAILED, claimed_at=None, last_error=error[:500], target={}, payload={})
     )
 
 

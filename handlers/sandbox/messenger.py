@@ -16,8 +16,8 @@ from sqlmodel import col, select
 
 from bot.clock import utcnow
 from bot.errors import DeliveryFailed
-from bot.messenger import AgentRef, Delivered, HomeView, Message
-from handlers.slack.blocks import home_view, message_blocks
+from bot.messenger import AgentRef, Delivered, Form, HomeView, Message
+from handlers.slack.blocks import form_view, home_view, message_blocks
 from storage.db import session_scope
 from storage.models import SandboxMessage
 
@@ -77,6 +77,10 @@ class SandboxMessenger:
 
     def publish_home(self, to: AgentRef, view: HomeView) -> None:
         self._store(f"home:{to.agent_id}", "home", {"to": to.email, "view": home_view(view)})
+
+    def open_form(self, trigger: str, form: Form) -> None:
+        # The console opens the modal it finds under the trigger it made up for the click.
+        self._store(f"modal:{trigger}", "modal", {"view": form_view(form)})
 
     def email_of(self, user_id: str) -> str | None:
         return None

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.messenger import Buttons, Divider, Heading, HomeView, Image, Message, Note, Part, Text
+from bot.messenger import (
+    Buttons,
+    ChoiceField,
+    Divider,
+    Form,
+    FormPart,
+    Heading,
+    HomeView,
+    Image,
+    Message,
+    Note,
+    Part,
+    Text,
+    TextField,
+)
 
 Block = dict[str, Any]
 
@@ -12,6 +26,9 @@ Block = dict[str, Any]
 SECTION_TEXT_MAX = 3000
 HEADER_TEXT_MAX = 150
 BUTTON_TEXT_MAX = 75
+MODAL_TITLE_MAX = 24
+OPTION_TEXT_MAX = 75
+LABEL_MAX = 2000
 
 
 def _clip(text: str, limit: int) -> str:
@@ -26,7 +43,7 @@ def plain(text: str, limit: int) -> dict[str, Any]:
     return {"type": "plain_text", "text": _clip(text, limit), "emoji": True}
 
 
-def part_block(part: Part) -> Block:
+def part_block(part: Part | FormPart) -> Block:
     if isinstance(part, Text):
         return {"type": "section", "text": mrkdwn(part.text)}
     if isinstance(part, Note):
@@ -54,7 +71,37 @@ def part_block(part: Part) -> Block:
         if part.title:
             block["title"] = plain(part.title, 2000)
         return block
+    if isinstance(part, ChoiceField):
+        radios: Block = {
+            "type": "radio_buttons",
+            "action_id": part.id,
+            "options": [{"text": plain(o.label, OPTION_TEXT_MAX), "value": o.value} for o in part.options],
+        }
+        if part.initial is not None:
+            chosen = next(o for o in part.options if o.value == part.initial)
+            radios["initial_option"] = {"text": plain(chosen.label, OPTION_TEXT_MAX), "value": chosen.value}
+        return _input(part.id, part.label, radios, part.optional, part.hint)
+    if isinstance(part, TextField):
+        text_input: Block = {"type": "plain_text_input", "action_id": part.id, "multiline": part.multiline}
+        if part.max_length is not None:
+            text_input["max_length"] = part.max_length
+        if part.placeholder:
+            text_input["placeholder"] = plain(part.placeholder, 150)
+        return _input(part.id, part.label, text_input, part.optional, part.hint)
     raise TypeError(f"no Block Kit for {type(part).__name__}")
+
+
+def _input(block_id: str, label: str, element: Block, optional: bool, hint: str | None) -> Block:
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, LABEL_MAX),
+        "element": element,
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = plain(hint, LABEL_MAX)
+    return block
 
 
 def message_blocks(message: Message) -> list[Block]:
@@ -63,3 +110,34 @@ def message_blocks(message: Message) -> list[Block]:
 
 def home_view(view: HomeView) -> Block:
     return {"type": "home", "blocks": [part_block(part) for part in view.parts]}
+
+
+def form_view(form: Form) -> Block:
+    """A modal view for views.open."""
+    return {
+        "type": "modal",
+        "callback_id": form.callback_id,
+        "title": plain(form.title, MODAL_TITLE_MAX),
+        "submit": plain(form.submit, MODAL_TITLE_MAX),
+        "close": plain(form.close, MODAL_TITLE_MAX),
+        "private_metadata": form.context,
+        "blocks": [part_block(part) for part in form.parts],
+    }
+
+
+def submitted_values(view: dict[str, Any]) -> dict[str, str]:
+    """{field id: chosen value or typed text} from a view_submission's state (empty when unanswered)."""
+    values: dict[str, str] = {}
+    state = (view.get("state") or {}).get("values") or {}
+    for block in state.values():
+        if not isinstance(block, dict):
+            continue
+        for action_id, element in block.items():
+            if not isinstance(element, dict):
+                continue
+            selected = element.get("selected_option")
+            if isinstance(selected, dict):
+                values[action_id] = str(selected.get("value", ""))
+            elif isinstance(element.get("value"), str):
+                values[action_id] = element["value"]
+    return values

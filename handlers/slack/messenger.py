@@ -10,8 +10,8 @@ from sqlmodel import col, select
 
 from bot.clock import utcnow
 from bot.errors import DeliveryFailed
-from bot.messenger import AgentRef, Delivered, HomeView, Message
-from handlers.slack.blocks import home_view, message_blocks
+from bot.messenger import AgentRef, Delivered, Form, HomeView, Message
+from handlers.slack.blocks import form_view, home_view, message_blocks
 from handlers.slack.errors import slack_errors
 from storage.db import session_scope
 from storage.models import ChatAddress
@@ -107,6 +107,10 @@ class SlackMessenger:
                 channel=where.channel, ts=where.ts, text=message.text, blocks=message_blocks(message)
             )
         return Delivered(channel=str(response["channel"]), ts=str(response["ts"]))
+
+    def open_form(self, trigger: str, form: Form) -> None:
+        with slack_errors("views.open"):
+            self.client.views_open(trigger_id=trigger, view=form_view(form))
 
     def publish_home(self, to: AgentRef, view: HomeView) -> None:
         user_id = self.user_id(to)

@@ -36,3 +36,40 @@ def test_an_answered_checkin_has_no_buttons_left() -> None:
     blocks = message_blocks(message)
     assert all(b["type"] != "actions" for b in blocks)
     assert "You answered: Talk to someone" in json.dumps(blocks)
+
+
+def test_a_form_becomes_a_modal_and_its_submission_reads_back() -> None:
+    from bot.messenger import ChoiceField, Form, Option, Text, TextField
+    from handlers.slack.blocks import form_view, submitted_values
+
+    form = Form(
+        callback_id="pulse.survey",
+        title="A one-minute check-in that is long",
+        submit="Send",
+        close="Not now",
+        context="round-1",
+        parts=(
+            Text(text="Over the last two weeks..."),
+            ChoiceField(
+                id="who5_1",
+                label="I have felt cheerful",
+                options=(Option(value="5", label="All of the time"), Option(value="0", label="At no time")),
+            ),
+            TextField(id="note", label="Anything else?", optional=True, multiline=True),
+        ),
+    )
+    view = form_view(form)
+    assert view["type"] == "modal" and view["callback_id"] == "pulse.survey"
+    assert view["private_metadata"] == "round-1"
+    assert len(view["title"]["text"]) <= 24  # Slack's limit
+    radios = view["blocks"][1]
+    assert radios["type"] == "input" and radios["block_id"] == "who5_1"
+    assert [o["value"] for o in radios["element"]["options"]] == ["5", "0"]
+    state = {
+        "values": {
+            "who5_1": {"who5_1": {"type": "radio_buttons", "selected_option": {"value": "5"}}},
+            "note": {"note": {"type": "plain_text_input", "value": "thanks"}},
+        }
+    }
+    assert submitted_values({"state": state}) == {"who5_1": "5", "note": "thanks"}
+    assert submitted_values({"state": {"values": {"who5_1": {"who5_1": {"selected_option": None}}}}}) == {}

@@ -1,0 +1,92 @@
+"""Only one process runs scheduled jobs; another takes over when the leader goes away."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.triggers.date import DateTrigger
+from sqlalchemy import Engine
+
+from bot.scheduler import JobSpec, Leadership, SchedulerRunner
+from storage.db import make_engine
+
+
+def test_on_postgresql_one_process_leads_and_another_takes_over(pg_schema_url: str) -> None:
+    engines: list[Engine] = [make_engine(pg_schema_url) for _ in range(2)]
+    first, second = Leadership(engines[0]), Leadership(engines[1])
+    try:
+        assert first.try_acquire()
+        assert not second.try_acquire()
+        assert first.still_held()
+        first.release()  # the leader stops (or dies: closing the connection has the same effect)
+        assert second.try_acquire()
+        assert not first.try_acquire()
+    finally:
+        first.release()
+        second.release()
+        for engine in engines:
+            engine.dispose()
+
+
+def test_only_the_leader_runs_jobs(pg_schema_url: str) -> None:
+    runs: list[str] = []
+    engines = [make_engine(pg_schema_url) for _ in range(2)]
+
+    def jobs_for(name: str) -> list[JobSpec]:
+        at = datetime.now(UTC) + timedelta(milliseconds=200)
+        return [JobSpec("probe", DateTrigger(at), lambda: runs.append(name))]
+
+    stop = threading.Event()
+    runners = [
+        SchedulerRunner(engine, lambda n=f"p{i}": jobs_for(n), retry_s=0.05)
+        for i, engine in enumerate(engines)
+    ]
+    threads = [threading.Thread(target=r.run_forever, args=(stop,)) for r in runners]
+    for thread in threads:
+        thread.start()
+    try:
+        assert any(r.leading.wait(5) for r in runners)
+        deadline = datetime.now(UTC) + timedelta(seconds=5)
+        while not runs and datetime.now(UTC) < deadline:
+            stop.wait(0.05)
+        stop.wait(0.5)
+        assert len(runs) == 1
+        assert sum(r.leading.is_set() for r in runners) == 1
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(5)
+        for engine in engines:
+            engine.dispose()
+
+
+def test_a_failing_job_does_not_stop_the_scheduler(tmp_path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    runs: list[str] = []
+    soon = datetime.now(UTC) + timedelta(milliseconds=100)
+
+    def boom() -> None:
+        raise RuntimeError("job failure")
+
+    runner = SchedulerRunner(
+        engine,
+        lambda: [
+            JobSpec("bad", DateTrigger(soon), boom),
+            JobSpec("good", DateTrigger(soon), lambda: runs.append("ok")),
+        ],
+        retry_s=0.05,
+    )
+    stop = threading.Event()
+    thread = threading.Thread(target=runner.run_forever, args=(stop,))
+    thread.start()
+    try:
+        for _ in range(100):
+            if runs:
+                break
+            stop.wait(0.05)
+        assert runs == ["ok"]
+    finally:
+        stop.set()
+        thread.join(5)
+        engine.dispose()
