@@ -30,7 +30,7 @@ WEBHOOK_SECRET = "test-webhook-secret"
 SIGNING_SECRET = "test-slack-signing-secret"
 TWILIO_TOKEN = "test-twilio-auth-token"
 AIRCALL_TOKEN = "test-aircall-webhook-token"
-DIALPAD_SECRET = "test-dialpad-webhook-secret"
+DIALPAD_SECRET = "test-dialpad-webhook-secret-0123456789"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 _SETTING_VARS = (

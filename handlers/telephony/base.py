@@ -72,7 +72,7 @@ def same(a: str | bytes, b: str | bytes) -> bool:
 def json_object(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise InvalidInput("body is not valid JSON", status=400) from None
     if not isinstance(data, dict):
         raise InvalidInput("body must be a JSON object", status=400)

@@ -4,8 +4,11 @@ its route, and refuses every request with 401 until the secret is set."""
 from __future__ import annotations
 
 from bot.config import Settings
+from handlers.telephony.aircall import AircallAdapter
 from handlers.telephony.base import TelephonyAdapter
+from handlers.telephony.dialpad import DialpadAdapter
 from handlers.telephony.generic import GenericAdapter
+from handlers.telephony.twilio import TwilioAdapter
 
 
 def _secret(value: object) -> str | None:
@@ -16,4 +19,7 @@ def _secret(value: object) -> str | None:
 def build_adapters(settings: Settings) -> dict[str, TelephonyAdapter]:
     return {
         "generic": GenericAdapter(_secret(settings.webhook_secret)),
+        "twilio": TwilioAdapter(_secret(settings.twilio_auth_token)),
+        "aircall": AircallAdapter(_secret(settings.aircall_webhook_token)),
+        "dialpad": DialpadAdapter(_secret(settings.dialpad_webhook_secret)),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from datetime import UTC, datetime, timedelta
 
@@ -39,7 +40,7 @@ def test_only_the_leader_runs_jobs(pg_schema_url: str) -> None:
 
     stop = threading.Event()
     runners = [
-        SchedulerRunner(engine, lambda n=f"p{i}": jobs_for(n), retry_s=0.05)
+        SchedulerRunner(engine, functools.partial(jobs_for, f"p{i}"), retry_s=0.05)
         for i, engine in enumerate(engines)
     ]
     threads = [threading.Thread(target=r.run_forever, args=(stop,)) for r in runners]
@@ -81,11 +82,14 @@ def test_a_failing_job_does_not_stop_the_scheduler(tmp_path) -> None:
     thread = threading.Thread(target=runner.run_forever, args=(stop,))
     thread.start()
     try:
-        for _ in range(100):
+        assert runner.leading.wait(10)
+        for _ in range(200):
             if runs:
                 break
             stop.wait(0.05)
-        assert runs == ["ok"]
+        assert runs == ["ok"], (
+            f"good job did not run; jobs: {runner.scheduler.get_jobs() if runner.scheduler else None}"
+        )
     finally:
         stop.set()
         thread.join(5)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -26,10 +27,10 @@ PSEUDONYMS = Pseudonymizer(PSEUDONYM_KEY.encode())
 
 
 @pytest.fixture
-def engine(database_url: str) -> Engine:
+def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
     upgrade(engine)
-    yield engine  # type: ignore[misc]
+    yield engine
     engine.dispose()
 
 
