@@ -1,0 +1,129 @@
+"""Each phone system's real webhook, signed as the provider signs it, through the running app."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import jwt
+from twilio.request_validator import RequestValidator
+
+from tests.conftest import AIRCALL_TOKEN, DIALPAD_SECRET, TWILIO_TOKEN, Harness
+from tests.helpers import action_ids, settled
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+
+
+def load(provider: str, name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FIXTURES / provider / f"{name}.json").read_text())
+    return data
+
+
+def assert_one_checkin_for_ana(harness: Harness) -> None:
+    post = harness.slack.wait_for("chat.postMessage")[0]
+    assert post.params["channel"] == "D0ANA"
+    assert action_ids(post.params["blocks"]) == ["checkin.ok", "checkin.break", "checkin.talk"]
+    settled(harness.services)
+    assert len(harness.slack.calls("chat.postMessage")) == 1
+
+
+def test_twilio_taskrouter_wrapup_with_abuse_tag(harness: Harness) -> None:
+    params = load("twilio", "task_wrapup")
+    attributes = json.loads(params["TaskAttributes"])
+    attributes["tags"] = ["abusive"]
+    params["TaskAttributes"] = json.dumps(attributes)
+    params.update({"Timestamp": str(int(time.time())), "TimestampMs": str(int(time.time() * 1000))})
+    url = "https://breather.test/webhooks/twilio"  # BREATHER_PUBLIC_URL + path: what Twilio signed
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Twilio-Signature": RequestValidator(TWILIO_TOKEN).compute_signature(url, params),
+    }
+    response = harness.client.post("/webhooks/twilio", content=urlencode(params), headers=headers)
+    assert response.status_code == 204
+    assert_one_checkin_for_ana(harness)
+    # task.completed for the same task is the same call: no second check-in.
+    completed = {**params, "EventType": "task.completed", "Sid": "EV" + "1" * 32}
+    headers["X-Twilio-Signature"] = RequestValidator(TWILIO_TOKEN).compute_signature(url, completed)
+    assert (
+        harness.client.post("/webhooks/twilio", content=urlencode(completed), headers=headers).status_code
+        == 204
+    )
+    settled(harness.services)
+    assert len(harness.slack.calls("chat.postMessage")) == 1
+
+
+def test_twilio_signature_for_another_url_is_refused(harness: Harness) -> None:
+    params = load("twilio", "task_wrapup")
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(
+        "https://elsewhere.test/webhooks/twilio", params
+    )
+    response = harness.client.post(
+        "/webhooks/twilio",
+        content=urlencode(params),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature},
+    )
+    assert response.status_code == 401
+
+
+def test_aircall_call_ended_then_tagged_abusive(harness: Harness) -> None:
+    ended = load("aircall", "call_ended")
+    now = int(time.time())
+    ended["token"] = AIRCALL_TOKEN
+    ended["data"].update({"started_at": now - 300, "answered_at": now - 290, "ended_at": now - 5, "tags": []})
+    assert harness.client.post("/webhooks/aircall", json=ended).status_code == 200
+    settled(harness.services)
+    assert harness.slack.calls("chat.postMessage") == []  # an ordinary call
+    tagged = load("aircall", "call_tagged")
+    tagged["token"] = AIRCALL_TOKEN
+    tagged["data"].update(
+        {"id": ended["data"]["id"], "tags": [{"id": 1, "name": "Abusive"}], "ended_at": now - 5}
+    )
+    assert harness.client.post("/webhooks/aircall", json=tagged).status_code == 200
+    assert_one_checkin_for_ana(harness)
+    # The same delivery again (Aircall retries) changes nothing.
+    again = harness.client.post("/webhooks/aircall", json=tagged)
+    assert again.status_code == 200 and again.json()["status"] == "duplicate"
+
+
+def test_aircall_wrong_token_is_refused(harness: Harness) -> None:
+    event = load("aircall", "call_ended")
+    event["token"] = "guess"
+    assert harness.client.post("/webhooks/aircall", json=event).status_code == 401
+
+
+def test_dialpad_hangup_signed_as_a_jwt(harness: Harness) -> None:
+    event = load("dialpad", "hangup")
+    now_ms = int(time.time() * 1000)
+    event.update(
+        {
+            "date_started": now_ms - 300_000,
+            "date_connected": now_ms - 290_000,
+            "date_ended": now_ms,
+            "event_timestamp": now_ms,
+        }
+    )
+    token = jwt.encode(event, DIALPAD_SECRET, algorithm="HS256")
+    response = harness.client.post(
+        "/webhooks/dialpad", content=token, headers={"Content-Type": "application/jwt"}
+    )
+    assert response.status_code == 200
+    assert_one_checkin_for_ana(harness)
+    replay = harness.client.post(
+        "/webhooks/dialpad", content=token, headers={"Content-Type": "application/jwt"}
+    )
+    assert replay.json()["status"] == "duplicate"
+
+
+def test_dialpad_token_signed_with_another_secret_is_refused(harness: Harness) -> None:
+    token = jwt.encode(
+        load("dialpad", "hangup"), "another-secret-that-is-long-enough-0123", algorithm="HS256"
+    )
+    response = harness.client.post(
+        "/webhooks/dialpad", content=token, headers={"Content-Type": "application/jwt"}
+    )
+    assert response.status_code == 401
+    settled(harness.services)
+    assert harness.slack.calls("chat.postMessage") == []
