@@ -24,6 +24,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+survey_app = typer.Typer(help="Pulse surveys.", no_args_is_help=True)
+app.add_typer(survey_app, name="survey")
 
 T = TypeVar("T")
 
@@ -165,6 +167,40 @@ def db_upgrade() -> None:
     settings = settings_from_env()
     upgrade(make_engine(settings.database_url))
     typer.echo("database is up to date")
+
+
+def offline_services(settings: Settings) -> Any:
+    """The app's services without the server, to act on the shared database from the CLI."""
+    from bot.app import make_messenger
+    from bot.services import Services
+    from storage.db import make_engine, upgrade
+
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    services = guarded(lambda: Services(settings, engine, make_messenger(settings, engine)))
+    services.sync()
+    return services
+
+
+@survey_app.command("send")
+def survey_send(team: Annotated[str, typer.Option(help="The team id from breather.yml.")]) -> None:
+    """Start this period's pulse-survey round for a team now (never twice per period)."""
+    settings = settings_from_env()
+    services = offline_services(settings)
+    try:
+        outcome = guarded(lambda: services.start_survey_round(team))
+        if outcome.created:
+            typer.echo(
+                f"pulse round for {team} opened (period from {outcome.round.period_start}): "
+                f"{outcome.round.invited} agent(s) invited; invitations go out inside their shifts"
+            )
+        else:
+            typer.echo(
+                f"pulse round for {team} was already opened for this period "
+                f"(from {outcome.round.period_start}); nobody was invited again"
+            )
+    finally:
+        services.engine.dispose()
 
 
 @app.command()

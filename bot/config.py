@@ -209,6 +209,42 @@ class Shift(_Strict):
 
 
 ProviderId = Annotated[str, Field(min_length=1)]
+InstrumentName = Literal["who5", "burnout_single", "cbi_client"]
+
+
+def _default_instruments() -> list[InstrumentName]:
+    return ["who5", "burnout_single"]
+
+
+class PulseConfig(_Strict):
+    """When a team is asked its pulse survey. Omitted fields take these defaults."""
+
+    instruments: list[InstrumentName] = Field(default_factory=_default_instruments, min_length=1)
+    every_weeks: int = Field(2, ge=1, le=13)
+    day: Weekday = "thu"
+    at: time = time(14, 0)
+    close_after_days: int = Field(3, ge=1, le=28)
+    reminder_after_hours: float = Field(24, gt=0)
+
+    _clock = field_validator("at", mode="before")(_parse_clock)
+
+    @field_validator("instruments")
+    @classmethod
+    def _unique(cls, value: list[InstrumentName]) -> list[InstrumentName]:
+        if len(set(value)) != len(value):
+            raise ValueError("an instrument is listed twice")
+        return value
+
+    @model_validator(mode="after")
+    def _sane_cadence(self) -> PulseConfig:
+        # WHO-5 asks about the last two weeks: asking more often than that double-counts.
+        if "who5" in self.instruments and self.every_weeks < 2:
+            raise ValueError(
+                "every_weeks must be at least 2 when who5 is asked (its recall period is two weeks)"
+            )
+        if self.close_after_days > self.every_weeks * 7:
+            raise ValueError("close_after_days must not be longer than the period between rounds")
+        return self
 
 
 class AgentConfig(_Strict):
@@ -260,6 +296,7 @@ class TeamConfig(_Strict):
     shift: Shift = Field(default_factory=Shift)
     managers: list[str] = Field(default_factory=list)
     agents: list[AgentConfig] = Field(default_factory=list)
+    pulse: PulseConfig | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -295,6 +332,29 @@ class TeamConfig(_Strict):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @model_validator(mode="after")
+    def _pulse_inside_shift(self) -> TeamConfig:
+        pulse = self.pulse
+        if pulse is None:
+            return self
+        if pulse.day not in self.shift.days:
+            raise ValueError(f"pulse.day {pulse.day!r} is not one of the team's shift days")
+        start, end = self.shift.start, self.shift.end
+        inside = start <= pulse.at < end if end > start else (pulse.at >= start or pulse.at < end)
+        if not inside:
+            raise ValueError(
+                f"pulse.at {pulse.at:%H:%M} is outside the team's shift ({start:%H:%M}-{end:%H:%M})"
+            )
+        return self
+
+
+class SupportResource(_Strict):
+    """Help the operator offers (an employee assistance line, a peer supporter)."""
+
+    name: str = Field(min_length=1, max_length=100)
+    contact: str = Field(min_length=1, max_length=200)
+    note: str | None = Field(None, max_length=300)
+
 
 class ProductSettings(_Strict):
     checkin_cooldown_minutes: float = Field(60, gt=0)
@@ -307,6 +367,7 @@ class ProductSettings(_Strict):
     retention_days: int = Field(90, ge=1)
     abuse_markers: list[str] = Field(default_factory=lambda: list(DEFAULT_ABUSE_MARKERS), min_length=1)
     admins: list[str] = Field(default_factory=list)
+    support_resources: list[SupportResource] = Field(default_factory=list)
 
     @field_validator("abuse_markers")
     @classmethod

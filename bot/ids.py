@@ -16,6 +16,14 @@ class ActionId(StrEnum):
     PULSE_OPT_OUT = "pulse.opt_out"
     HOME_PAUSE = "home.pause"
     HOME_RESUME = "home.resume"
+    HOME_SURVEYS_OFF = "home.surveys_off"
+    HOME_SURVEYS_ON = "home.surveys_on"
+
+
+class CallbackId(StrEnum):
+    """Modal callback ids (Slack `callback_id`, Teams dialog ids)."""
+
+    PULSE_SURVEY = "pulse.survey"
 
 
 CHECKIN_CHOICES: tuple[ActionId, ...] = (ActionId.CHECKIN_OK, ActionId.CHECKIN_BREAK, ActionId.CHECKIN_TALK)
@@ -38,3 +46,5 @@ class Command(StrEnum):
 
 class JobId(StrEnum):
     PURGE = "purge"
+    PULSE_ROUND = "pulse"  # + ":<team id>"
+    PULSE_DISPATCH = "pulse-dispatch"

@@ -114,7 +114,7 @@ class Form(BaseModel):
     model_config = ConfigDict(frozen=True)
     callback_id: str
     title: str
-    submit: str
+    submit: str | None  # None: a read-only modal (e.g. a thank-you)
     close: str
     context: str = ""
     parts: tuple[FormPart, ...]

@@ -6,29 +6,33 @@ bottom; each is one unit of work with its own transaction.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from bot.checkins.service import AnswerOutcome, CheckinService
 from bot.clock import utcnow
 from bot.config import BreatherConfig, Settings, load_config
 from bot.delivery import Outbox, OutboxWorker
+from bot.home import home_view
 from bot.i18n import catalogue
 from bot.ids import ActionId, JobId
 from bot.intake import EventProcessor, Intake
-from bot.messenger import Delivered, Messenger
+from bot.messenger import Delivered, Form, Messenger
 from bot.metrics import Metrics
-from bot.preferences import PreferenceService
+from bot.preferences import read_prefs, set_paused
 from bot.pseudonyms import Pseudonymizer
 from bot.retention import purge
 from bot.roster import Roster, RosterAgent, load_chat_addresses, sync_roster
 from bot.scheduler import JobSpec, SchedulerRunner
+from bot.surveys.service import RoundOutcome, Submission, SurveyService
 from storage.db import session_scope
 from storage.models import ChatAddress
 
@@ -56,7 +60,7 @@ class Services:
         self.outbox = Outbox()
         self.events_wake = threading.Event()
         self.checkins = CheckinService(settings=self.product, outbox=self.outbox, metrics=self.metrics)
-        self.preferences = PreferenceService(settings=self.product, outbox=self.outbox)
+        self.surveys = SurveyService(settings=self.product, outbox=self.outbox)
         self.intake = Intake(
             engine=engine,
             roster=lambda: self.roster,
@@ -79,7 +83,28 @@ class Services:
 
     def jobs(self) -> list[JobSpec]:
         """Every scheduled job, with stable ids built from the configuration."""
-        return [JobSpec(JobId.PURGE.value, CronTrigger(hour=3, minute=15, timezone=UTC), self.purge)]
+        jobs = [JobSpec(JobId.PURGE.value, CronTrigger(hour=3, minute=15, timezone=UTC), self.purge)]
+        surveyed = [team for team in self.config.teams if team.pulse is not None]
+        for team in surveyed:
+            assert team.pulse is not None
+            trigger = CronTrigger(
+                day_of_week=team.pulse.day,
+                hour=team.pulse.at.hour,
+                minute=team.pulse.at.minute,
+                timezone=team.zone,
+            )
+            jobs.append(
+                JobSpec(
+                    f"{JobId.PULSE_ROUND}:{team.id}",
+                    trigger,
+                    functools.partial(self.scheduled_survey_round, team.id),
+                )
+            )
+        if surveyed:
+            jobs.append(
+                JobSpec(JobId.PULSE_DISPATCH.value, IntervalTrigger(minutes=1), self.dispatch_surveys)
+            )
+        return jobs
 
     def purge(self) -> dict[str, int]:
         with session_scope(self.engine) as session:
@@ -138,22 +163,96 @@ class Services:
                 session, agent=agent, checkin_id=checkin_id, action=action, where=where, now=self.clock()
             )
 
+    def _refresh_home(self, session: Session, agent: RosterAgent, *, reason: str) -> None:
+        paused, surveys_on = read_prefs(session, agent)
+        view = home_view(
+            catalogue(agent.team.language),
+            self.product,
+            paused=paused,
+            surveys_on=surveys_on,
+            results=self.surveys.own_results(session, agent=agent),
+            zone=agent.team.zone,
+        )
+        self.outbox.publish_home(
+            session, key=f"home:{agent.id}:{reason}", to=agent.ref(), view=view, now=self.clock()
+        )
+
     def set_paused(self, agent: RosterAgent, paused: bool) -> str:
+        """Pause or resume check-ins; resuming also turns pulse check-ins back on."""
         cat = catalogue(agent.team.language)
         now = self.clock()
         with session_scope(self.engine) as session:
-            changed = self.preferences.set_paused(session, agent, paused, now)
+            changed = set_paused(session, agent, paused, now)
+            if not paused:
+                changed = self.surveys.opt_in(session, agent=agent, now=now) or changed
             if changed:
-                self.preferences.refresh_home(
-                    session, agent, now=now, reason=f"{'pause' if paused else 'resume'}:{now.timestamp()}"
+                self._refresh_home(
+                    session, agent, reason=f"{'pause' if paused else 'resume'}:{now.timestamp()}"
                 )
         if paused:
             return cat.t("command.paused" if changed else "command.already_paused")
         return cat.t("command.resumed" if changed else "command.already_active")
 
+    def set_surveys(self, agent: RosterAgent, on: bool) -> None:
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            if on:
+                self.surveys.opt_in(session, agent=agent, now=now)
+            else:
+                self.surveys.opt_out(session, agent=agent, invitation_id=None, where=None, now=now)
+            self._refresh_home(session, agent, reason=f"surveys:{on}:{now.timestamp()}")
+
     def home_opened(self, agent: RosterAgent, event_key: str) -> None:
         with session_scope(self.engine) as session:
-            self.preferences.refresh_home(session, agent, now=self.clock(), reason=f"opened:{event_key}")
+            self._refresh_home(session, agent, reason=f"opened:{event_key}")
+
+    # --- pulse surveys ---------------------------------------------------------------------
+
+    def start_survey_round(self, team_id: str) -> RoundOutcome:
+        """Open this period's round for a team now (idempotent), then invite whoever may be asked now."""
+        team = self.config.team(team_id)
+        agents = [agent for agent in self.roster.agents() if agent.team.id == team.id]
+        with session_scope(self.engine) as session:
+            outcome = self.surveys.start_round(session, team=team, agents=agents, now=self.clock())
+        self.dispatch_surveys()
+        return outcome
+
+    def scheduled_survey_round(self, team_id: str) -> None:
+        if self.surveys.due_now(self.config.team(team_id), self.clock()):
+            outcome = self.start_survey_round(team_id)
+            log.info("pulse round for team %s: %s", team_id, "opened" if outcome.created else "already open")
+
+    def dispatch_surveys(self) -> int:
+        with session_scope(self.engine) as session:
+            return self.surveys.dispatch(session, roster=self.roster, now=self.clock())
+
+    def open_survey(self, agent: RosterAgent, invitation_id: str, where: Delivered) -> Form | None:
+        with session_scope(self.engine) as session:
+            return self.surveys.form_for(
+                session, agent=agent, invitation_id=invitation_id, where=where, now=self.clock()
+            )
+
+    def submit_survey(self, agent: RosterAgent, context: str, values: dict[str, str]) -> Submission:
+        with session_scope(self.engine) as session:
+            submission = self.surveys.submit(
+                session, agent=agent, context=context, values=values, now=self.clock()
+            )
+            if not submission.errors:
+                self._refresh_home(session, agent, reason=f"answered:{context}")
+            return submission
+
+    def skip_survey(self, agent: RosterAgent, invitation_id: str, where: Delivered) -> None:
+        with session_scope(self.engine) as session:
+            self.surveys.skip(
+                session, agent=agent, invitation_id=invitation_id, where=where, now=self.clock()
+            )
+
+    def opt_out_of_surveys(self, agent: RosterAgent, invitation_id: str, where: Delivered) -> None:
+        with session_scope(self.engine) as session:
+            self.surveys.opt_out(
+                session, agent=agent, invitation_id=invitation_id, where=where, now=self.clock()
+            )
+            self._refresh_home(session, agent, reason=f"opt-out:{invitation_id}")
 
     def breather_command(self, agent: RosterAgent | None, text: str) -> str:
         """`/breather <sub-command>`; returns the private reply."""

@@ -31,10 +31,12 @@ def settled(services: Services, timeout: float = 10.0) -> None:
     raise AssertionError(f"app did not settle within {timeout}s")
 
 
-def roster_with(tmp_path: Path, **settings: Any) -> Path:
-    """The test roster with some product settings changed."""
+def roster_with(tmp_path: Path, teams: dict[str, dict[str, Any]] | None = None, **settings: Any) -> Path:
+    """The test roster with some product settings (and fields of some teams) changed."""
     data = yaml.safe_load(ROSTER.read_text())
     data["settings"] = {**data.get("settings", {}), **settings}
+    for team in data["teams"]:
+        team.update((teams or {}).get(team["id"], {}))
     path = tmp_path / "roster.yml"
     path.write_text(yaml.safe_dump(data))
     return path

@@ -75,3 +75,34 @@ def slash_command_body(
             "api_app_id": "A0BREATHER",
         }
     )
+
+
+def view_submission_body(
+    *,
+    user_id: str,
+    callback_id: str,
+    private_metadata: str,
+    values: dict[str, str],
+    team_id: str = SANDBOX_TEAM_ID,
+) -> str:
+    """A modal submitted with `values` ({field id: chosen option value})."""
+    state = {
+        field: {field: {"type": "radio_buttons", "selected_option": {"value": value}}}
+        for field, value in values.items()
+    }
+    payload = {
+        "type": "view_submission",
+        "team": {"id": team_id},
+        "user": {"id": user_id, "team_id": team_id},
+        "api_app_id": "A0BREATHER",
+        "token": "sandbox",
+        "trigger_id": f"sandbox.{uuid.uuid4().hex}",
+        "view": {
+            "id": f"V{uuid.uuid4().hex[:10]}",
+            "type": "modal",
+            "callback_id": callback_id,
+            "private_metadata": private_metadata,
+            "state": {"values": state},
+        },
+    }
+    return urlencode({"payload": json.dumps(payload)})

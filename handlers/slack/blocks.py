@@ -114,15 +114,17 @@ def home_view(view: HomeView) -> Block:
 
 def form_view(form: Form) -> Block:
     """A modal view for views.open."""
-    return {
+    view: Block = {
         "type": "modal",
         "callback_id": form.callback_id,
         "title": plain(form.title, MODAL_TITLE_MAX),
-        "submit": plain(form.submit, MODAL_TITLE_MAX),
         "close": plain(form.close, MODAL_TITLE_MAX),
         "private_metadata": form.context,
         "blocks": [part_block(part) for part in form.parts],
     }
+    if form.submit is not None:
+        view["submit"] = plain(form.submit, MODAL_TITLE_MAX)
+    return view
 
 
 def submitted_values(view: dict[str, Any]) -> dict[str, str]:

@@ -35,3 +35,7 @@ def message_location(body: dict[str, Any]) -> Delivered:
     channel = container.get("channel_id") or _get(body, "channel", "id")
     ts = container.get("message_ts") or _get(body, "message", "ts")
     return Delivered(channel=str(channel), ts=str(ts))
+
+
+def trigger_id(body: dict[str, Any]) -> str:
+    return str(_get(body, "trigger_id"))

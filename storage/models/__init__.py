@@ -5,6 +5,7 @@ from storage.models.checkins import AgentPrefs, Checkin
 from storage.models.outbox import OutboxMessage, OutboxStatus
 from storage.models.roster import Agent, ChatAddress, Team
 from storage.models.sandbox import SandboxMessage
+from storage.models.surveys import SurveyAnswer, SurveyInvitation, SurveyRound
 
 __all__ = [
     "Agent",
@@ -16,5 +17,8 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "SandboxMessage",
+    "SurveyAnswer",
+    "SurveyInvitation",
+    "SurveyRound",
     "Team",
 ]

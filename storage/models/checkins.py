@@ -33,4 +33,5 @@ class AgentPrefs(SQLModel, table=True):
     pseudonym: str = Field(primary_key=True, max_length=64)
     kid: str = Field(max_length=16)
     paused: bool = False
+    surveys_opted_out: bool = False
     updated_at: datetime = Field(default_factory=now, sa_column=utc_column(nullable=False))

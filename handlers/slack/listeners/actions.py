@@ -36,3 +36,12 @@ def register(app: App, services: Services, resolve: Resolve) -> None:
 
     app.action(ActionId.HOME_PAUSE.value)(on_home_toggle)
     app.action(ActionId.HOME_RESUME.value)(on_home_toggle)
+
+    def on_surveys_toggle(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        agent = resolve(payloads.user_id(body))
+        if agent is not None:
+            services.set_surveys(agent, action["action_id"] == ActionId.HOME_SURVEYS_ON.value)
+
+    app.action(ActionId.HOME_SURVEYS_ON.value)(on_surveys_toggle)
+    app.action(ActionId.HOME_SURVEYS_OFF.value)(on_surveys_toggle)

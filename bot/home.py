@@ -1,0 +1,76 @@
+"""The agent's own page (Slack App Home): their switches and their own results, for them only."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from bot.config import ProductSettings
+from bot.i18n import Catalogue
+from bot.ids import ActionId
+from bot.messenger import Button, Buttons, Divider, Heading, HomeView, Note, Part, Text
+from bot.surveys.instruments import InstrumentId
+from bot.surveys.messages import day_text
+from bot.surveys.service import OwnResult
+
+
+def _meaning(cat: Catalogue, result: OwnResult) -> str:
+    if result.instrument is InstrumentId.WHO5:
+        level = "severe" if result.score <= 28 else ("low" if result.flagged else "good")
+        return cat.t(f"results.who5_meaning.{level}")
+    if result.instrument is InstrumentId.BURNOUT_SINGLE:
+        return cat.t("results.burnout_meaning." + ("symptoms" if result.flagged else "none"))
+    return cat.t("results.cbi_meaning." + ("high" if result.flagged else "lower"))
+
+
+def result_lines(cat: Catalogue, results: Sequence[OwnResult], zone: ZoneInfo) -> list[Part]:
+    keys = {
+        InstrumentId.WHO5: "results.who5",
+        InstrumentId.BURNOUT_SINGLE: "results.burnout",
+        InstrumentId.CBI_CLIENT: "results.cbi",
+    }
+    parts: list[Part] = []
+    for result in results:
+        score = f"{result.score:g}"
+        line = cat.t(keys[result.instrument], date=day_text(cat, result.submitted_at, zone), score=score)
+        parts.append(Text(text=f"{line} {_meaning(cat, result)}"))
+    return parts
+
+
+def home_view(
+    cat: Catalogue,
+    settings: ProductSettings,
+    *,
+    paused: bool,
+    surveys_on: bool,
+    results: Sequence[OwnResult],
+    zone: ZoneInfo,
+) -> HomeView:
+    pause = (
+        Button(action=ActionId.HOME_RESUME.value, label=cat.t("home.resume"), style="primary")
+        if paused
+        else Button(action=ActionId.HOME_PAUSE.value, label=cat.t("home.pause"))
+    )
+    surveys = (
+        Button(action=ActionId.HOME_SURVEYS_OFF.value, label=cat.t("results.turn_off"))
+        if surveys_on
+        else Button(action=ActionId.HOME_SURVEYS_ON.value, label=cat.t("results.turn_on"))
+    )
+    parts: list[Part] = [
+        Heading(text=cat.t("home.title")),
+        Text(text=cat.t("home.intro")),
+        Text(text=cat.t("home.paused" if paused else "home.active")),
+        Text(text=cat.t("results.surveys_on" if surveys_on else "results.surveys_off")),
+        Buttons(block_id="home", buttons=(pause, surveys)),
+        Divider(),
+        Heading(text=cat.t("results.heading")),
+    ]
+    parts.extend(result_lines(cat, results, zone) or [Text(text=cat.t("results.none"))])
+    latest_who5 = next((r for r in results if r.instrument is InstrumentId.WHO5), None)
+    if latest_who5 is not None and latest_who5.flagged and settings.support_resources:
+        parts.append(Heading(text=cat.t("results.support_heading")))
+        for resource in settings.support_resources:
+            line = cat.t("results.support_item", name=resource.name, contact=resource.contact)
+            parts.append(Text(text=f"{line}\n{resource.note}" if resource.note else line))
+    parts.append(Note(text=cat.t("home.privacy_note", min_group=settings.anonymity_min_group)))
+    return HomeView(parts=tuple(parts))

@@ -1,0 +1,124 @@
+"""What agents see of a pulse survey: invitation, reminder, the modal, thanks (pure functions)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from bot.i18n import Catalogue
+from bot.ids import ActionId, CallbackId
+from bot.messenger import Button, Buttons, ChoiceField, Form, FormPart, Message, Note, Option, Text
+from bot.surveys.instruments import INSTRUMENTS, InstrumentId
+
+INVITATION_BLOCK_ID = "pulse"
+
+
+def day_text(cat: Catalogue, moment: datetime, zone: ZoneInfo) -> str:
+    local = moment.astimezone(zone)
+    return cat.t(
+        "pulse.date",
+        weekday=cat.t(f"weekday.{local.weekday()}"),
+        day=local.day,
+        month=cat.t(f"month.{local.month}"),
+    )
+
+
+def _buttons(cat: Catalogue, invitation_id: str) -> Buttons:
+    return Buttons(
+        block_id=INVITATION_BLOCK_ID,
+        buttons=(
+            Button(
+                action=ActionId.PULSE_OPEN.value,
+                label=cat.t("pulse.button.open"),
+                value=invitation_id,
+                style="primary",
+            ),
+            Button(action=ActionId.PULSE_SKIP.value, label=cat.t("pulse.button.skip"), value=invitation_id),
+            Button(
+                action=ActionId.PULSE_OPT_OUT.value, label=cat.t("pulse.button.opt_out"), value=invitation_id
+            ),
+        ),
+    )
+
+
+def invitation(
+    cat: Catalogue,
+    *,
+    invitation_id: str,
+    closes_at: datetime,
+    zone: ZoneInfo,
+    min_group: int,
+    reminder: bool = False,
+) -> Message:
+    text = cat.t("pulse.reminder" if reminder else "pulse.invitation", closes=day_text(cat, closes_at, zone))
+    return Message(
+        text=text,
+        parts=(
+            Text(text=text),
+            _buttons(cat, invitation_id),
+            Note(text=cat.t("pulse.who_sees", min_group=min_group)),
+        ),
+    )
+
+
+def closed_note(cat: Catalogue, key: str, **params: object) -> Message:
+    """The invitation after the agent dealt with it: no buttons, one honest line."""
+    text = cat.t(key, **params)
+    return Message(text=text, parts=(Text(text=text),))
+
+
+def _choice(cat: Catalogue, field_id: str, label: str, options: Sequence[tuple[int, str]]) -> ChoiceField:
+    return ChoiceField(
+        id=field_id,
+        label=label,
+        options=tuple(Option(value=str(value), label=cat.t(key)) for value, key in options),
+    )
+
+
+def survey_form(cat: Catalogue, *, instruments: Sequence[str], context: str) -> Form:
+    parts: list[FormPart] = [Note(text=cat.t("pulse.form_privacy"))]
+    for name in instruments:
+        instrument = INSTRUMENTS[InstrumentId(name)]
+        if instrument.id is InstrumentId.WHO5:
+            parts.append(Text(text=f"*{cat.t('instrument.who5.title')}*\n{cat.t('instrument.who5.stem')}"))
+            for number, item in enumerate(instrument.items, start=1):
+                parts.append(
+                    _choice(cat, item.id, cat.t(f"instrument.who5.item.{number}"), item.scale.options)
+                )
+        elif instrument.id is InstrumentId.BURNOUT_SINGLE:
+            statements = "\n".join(
+                f"{n}. {cat.t(f'instrument.burnout_single.statement.{n}')}" for n in range(1, 6)
+            )
+            parts.append(
+                Text(
+                    text=f"*{cat.t('instrument.burnout_single.title')}*\n"
+                    f"{cat.t('instrument.burnout_single.question')}\n{statements}"
+                )
+            )
+            item = instrument.items[0]
+            parts.append(_choice(cat, item.id, cat.t("pulse.burnout_label"), item.scale.options))
+        else:
+            parts.append(Text(text=f"*{cat.t('instrument.cbi_client.title')}*"))
+            for number, item in enumerate(instrument.items, start=1):
+                parts.append(
+                    _choice(cat, item.id, cat.t(f"instrument.cbi_client.item.{number}"), item.scale.options)
+                )
+    return Form(
+        callback_id=CallbackId.PULSE_SURVEY.value,
+        title=cat.t("pulse.form_title"),
+        submit=cat.t("pulse.form_submit"),
+        close=cat.t("pulse.form_close"),
+        context=context,
+        parts=tuple(parts),
+    )
+
+
+def thanks_form(cat: Catalogue, *, text: str) -> Form:
+    return Form(
+        callback_id=CallbackId.PULSE_SURVEY.value,
+        title=cat.t("pulse.form_title"),
+        submit=None,
+        close=cat.t("pulse.form_done"),
+        parts=(Text(text=text),),
+    )

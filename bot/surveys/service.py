@@ -1,0 +1,461 @@
+"""Pulse-survey rounds: open one per team and period, invite at sane times, remind once,
+take answers from the modal, and show each agent their own results.
+
+Methods take a session and never commit (the caller owns the unit of work).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from bot.checkins.policy import in_shift
+from bot.config import ProductSettings, TeamConfig
+from bot.delivery import Outbox
+from bot.errors import NotFound
+from bot.i18n import Catalogue, catalogue
+from bot.messenger import Delivered, Form, Message
+from bot.roster import Roster, RosterAgent
+from bot.surveys import messages
+from bot.surveys.instruments import INSTRUMENTS, InstrumentId
+from bot.surveys.periods import is_first_week_of_period, next_shift_start, period_start
+from storage.models import AgentPrefs, Checkin, SurveyAnswer, SurveyInvitation, SurveyRound
+from storage.upsert import insert_ignore
+
+log = logging.getLogger(__name__)
+
+QUEUED, SENT, ANSWERED, SKIPPED, WITHDRAWN, EXPIRED = (
+    "queued",
+    "sent",
+    "answered",
+    "skipped",
+    "withdrawn",
+    "expired",
+)
+AFTER_CHECKIN = timedelta(hours=1)  # never straight after a hard-call check-in
+FATIGUE_WINDOW = timedelta(days=7)  # at most one invitation per agent per week
+PAUSED_RETRY = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class RoundOutcome:
+    round: SurveyRound
+    created: bool
+
+
+@dataclass(frozen=True)
+class Submission:
+    """Field errors to show in the modal, or the thank-you to replace it with."""
+
+    errors: dict[str, str]
+    thanks: Form | None = None
+
+
+@dataclass(frozen=True)
+class OwnResult:
+    instrument: InstrumentId
+    score: float
+    flagged: bool
+    submitted_at: datetime
+
+
+def encode_context(invitation_id: str, where: Delivered) -> str:
+    return f"{invitation_id}|{where.channel}|{where.ts}"
+
+
+def decode_context(context: str) -> tuple[str, Delivered | None]:
+    parts = context.split("|")
+    if len(parts) == 3 and all(parts):
+        return parts[0], Delivered(channel=parts[1], ts=parts[2])
+    return parts[0], None
+
+
+class SurveyService:
+    def __init__(self, *, settings: ProductSettings, outbox: Outbox) -> None:
+        self.settings = settings
+        self.outbox = outbox
+
+    # --- rounds ---------------------------------------------------------------------------
+
+    def due_now(self, team: TeamConfig, now: datetime) -> bool:
+        """Whether a scheduled run at `now` starts a round (every_weeks counts from a fixed Monday)."""
+        return team.pulse is not None and is_first_week_of_period(
+            now.astimezone(team.zone).date(), team.pulse.every_weeks
+        )
+
+    def start_round(
+        self, session: Session, *, team: TeamConfig, agents: Sequence[RosterAgent], now: datetime
+    ) -> RoundOutcome:
+        """Open this period's round for `team` (or find it: a repeat never re-invites)."""
+        if team.pulse is None:
+            raise NotFound(f"team {team.id!r} has no pulse: block in breather.yml")
+        pulse = team.pulse
+        start = period_start(now.astimezone(team.zone).date(), pulse.every_weeks)
+        created = insert_ignore(
+            session,
+            SurveyRound,
+            {
+                "id": uuid.uuid4().hex,
+                "team_id": team.id,
+                "period_start": start,
+                "instruments": list(pulse.instruments),
+                "opened_at": now,
+                "closes_at": now + timedelta(days=pulse.close_after_days),
+                "invited": 0,
+                "responded": 0,
+            },
+            ["team_id", "period_start"],
+        )
+        round_ = session.exec(
+            select(SurveyRound).where(
+                col(SurveyRound.team_id) == team.id, col(SurveyRound.period_start) == start
+            )
+        ).one()
+        if created:
+            for agent in agents:
+                session.add(
+                    SurveyInvitation(
+                        id=uuid.uuid4().hex,
+                        round_id=round_.id,
+                        pseudonym=agent.pseudonym,
+                        kid=agent.kid,
+                        state=QUEUED,
+                        send_after=now,
+                    )
+                )
+            round_.invited = len(agents)
+            session.add(round_)
+        return RoundOutcome(round_, created)
+
+    # --- sending at sane times --------------------------------------------------------------
+
+    def dispatch(self, session: Session, *, roster: Roster, now: datetime, limit: int = 200) -> int:
+        """Send due invitations and the one reminder; returns how many messages were queued."""
+        queued = 0
+        due = session.exec(
+            select(SurveyInvitation, SurveyRound)
+            .join(SurveyRound, col(SurveyRound.id) == col(SurveyInvitation.round_id))
+            .where(col(SurveyInvitation.state) == QUEUED, col(SurveyInvitation.send_after) <= now)
+            .order_by(col(SurveyInvitation.send_after))
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=SurveyInvitation)
+        ).all()
+        for invitation, round_ in due:
+            queued += self._invite(session, invitation, round_, roster, now)
+        reminders = session.exec(
+            select(SurveyInvitation, SurveyRound)
+            .join(SurveyRound, col(SurveyRound.id) == col(SurveyInvitation.round_id))
+            .where(
+                col(SurveyInvitation.state) == SENT,
+                col(SurveyInvitation.reminded_at).is_(None),
+                col(SurveyRound.closes_at) > now,
+            )
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=SurveyInvitation)
+        ).all()
+        for invitation, round_ in reminders:
+            queued += self._remind(session, invitation, round_, roster, now)
+        return queued
+
+    def _hold_back_until(self, session: Session, agent: RosterAgent, now: datetime) -> datetime | None:
+        """When the agent may be messaged, if not now: off shift, paused, or just after a check-in."""
+        team = agent.team
+        prefs = session.get(AgentPrefs, agent.pseudonym)
+        if prefs is not None and prefs.paused:
+            return now + PAUSED_RETRY
+        if not in_shift(team.shift, team.zone, now, timedelta(0)):
+            return next_shift_start(team.shift, team.zone, now)
+        last_checkin = session.exec(
+            select(func.max(col(Checkin.created_at))).where(col(Checkin.pseudonym) == agent.pseudonym)
+        ).one()
+        if last_checkin is not None and now - last_checkin < AFTER_CHECKIN:
+            return last_checkin + AFTER_CHECKIN
+        return None
+
+    def _invite(
+        self,
+        session: Session,
+        invitation: SurveyInvitation,
+        round_: SurveyRound,
+        roster: Roster,
+        now: datetime,
+    ) -> int:
+        agent = roster.by_pseudonym(invitation.pseudonym)
+        prefs = session.get(AgentPrefs, invitation.pseudonym)
+        if round_.closes_at <= now:
+            invitation.state = EXPIRED
+        elif agent is None or (prefs is not None and prefs.surveys_opted_out):
+            invitation.state = WITHDRAWN
+        else:
+            later = self._hold_back_until(session, agent, now)
+            recent = session.exec(
+                select(func.max(col(SurveyInvitation.sent_at))).where(
+                    col(SurveyInvitation.pseudonym) == invitation.pseudonym,
+                    col(SurveyInvitation.id) != invitation.id,
+                )
+            ).one()
+            if recent is not None and now - recent < FATIGUE_WINDOW:
+                later = max(later or now, recent + FATIGUE_WINDOW)
+            if later is not None:
+                if later >= round_.closes_at:
+                    invitation.state = EXPIRED
+                else:
+                    invitation.send_after = later
+                session.add(invitation)
+                return 0
+            cat = catalogue(agent.team.language)
+            message = messages.invitation(
+                cat,
+                invitation_id=invitation.id,
+                closes_at=round_.closes_at,
+                zone=agent.team.zone,
+                min_group=self.settings.anonymity_min_group,
+            )
+            self.outbox.send_direct(
+                session,
+                key=f"pulse:{invitation.id}:invite",
+                to=agent.ref(),
+                message=message,
+                now=now,
+                topic="pulse",
+            )
+            invitation.state, invitation.sent_at = SENT, now
+        session.add(invitation)
+        return 1 if invitation.state == SENT else 0
+
+    def _remind(
+        self,
+        session: Session,
+        invitation: SurveyInvitation,
+        round_: SurveyRound,
+        roster: Roster,
+        now: datetime,
+    ) -> int:
+        agent = roster.by_pseudonym(invitation.pseudonym)
+        team = agent.team if agent else None
+        if agent is None or team is None or team.pulse is None or invitation.sent_at is None:
+            return 0
+        if now - invitation.sent_at < timedelta(hours=team.pulse.reminder_after_hours):
+            return 0
+        prefs = session.get(AgentPrefs, agent.pseudonym)
+        if prefs is not None and prefs.surveys_opted_out:
+            return 0
+        if self._hold_back_until(session, agent, now) is not None:
+            return 0  # try again on a later pass, while the round is open
+        message = messages.invitation(
+            catalogue(team.language),
+            invitation_id=invitation.id,
+            closes_at=round_.closes_at,
+            zone=team.zone,
+            min_group=self.settings.anonymity_min_group,
+            reminder=True,
+        )
+        self.outbox.send_direct(
+            session,
+            key=f"pulse:{invitation.id}:reminder",
+            to=agent.ref(),
+            message=message,
+            now=now,
+            topic="pulse",
+        )
+        invitation.reminded_at = now
+        session.add(invitation)
+        return 1
+
+    # --- the agent's answers to the invitation ------------------------------------------------
+
+    def _own_invitation(
+        self, session: Session, agent: RosterAgent, invitation_id: str
+    ) -> tuple[SurveyInvitation, SurveyRound] | None:
+        invitation = session.get(SurveyInvitation, invitation_id, with_for_update=True)
+        if invitation is None or invitation.pseudonym != agent.pseudonym:
+            return None
+        round_ = session.get(SurveyRound, invitation.round_id)
+        return (invitation, round_) if round_ is not None else None
+
+    def _note(
+        self,
+        session: Session,
+        agent: RosterAgent,
+        where: Delivered | None,
+        key: str,
+        now: datetime,
+        message: Message,
+    ) -> None:
+        if where is not None:
+            self.outbox.update(
+                session,
+                key=f"pulse:{where.ts}:{key}",
+                where=where,
+                message=message,
+                now=now,
+                agent_id=agent.id,
+            )
+
+    def skip(
+        self, session: Session, *, agent: RosterAgent, invitation_id: str, where: Delivered, now: datetime
+    ) -> None:
+        found = self._own_invitation(session, agent, invitation_id)
+        if found is None:
+            return
+        invitation, _ = found
+        cat = catalogue(agent.team.language)
+        if invitation.state == SENT:
+            invitation.state = SKIPPED
+            session.add(invitation)
+        self._note(session, agent, where, "skip", now, messages.closed_note(cat, "pulse.skipped"))
+
+    def opt_out(
+        self,
+        session: Session,
+        *,
+        agent: RosterAgent,
+        invitation_id: str | None,
+        where: Delivered | None,
+        now: datetime,
+    ) -> None:
+        from bot.checkins.service import lock_prefs
+
+        prefs = lock_prefs(session, agent, now)
+        prefs.surveys_opted_out, prefs.updated_at = True, now
+        session.add(prefs)
+        # Withdraw every open invitation, so nothing more arrives from rounds already running.
+        session.execute(
+            update(SurveyInvitation)
+            .where(
+                col(SurveyInvitation.pseudonym) == agent.pseudonym,
+                col(SurveyInvitation.state).in_([QUEUED, SENT]),
+            )
+            .values(state=WITHDRAWN)
+        )
+        self._note(
+            session,
+            agent,
+            where,
+            "opt-out",
+            now,
+            messages.closed_note(catalogue(agent.team.language), "pulse.opted_out"),
+        )
+
+    def opt_in(self, session: Session, *, agent: RosterAgent, now: datetime) -> bool:
+        from bot.checkins.service import lock_prefs
+
+        prefs = lock_prefs(session, agent, now)
+        if not prefs.surveys_opted_out:
+            return False
+        prefs.surveys_opted_out, prefs.updated_at = False, now
+        session.add(prefs)
+        return True
+
+    def form_for(
+        self, session: Session, *, agent: RosterAgent, invitation_id: str, where: Delivered, now: datetime
+    ) -> Form | None:
+        """The modal to open, or None after telling the agent (in the DM) why not."""
+        found = self._own_invitation(session, agent, invitation_id)
+        cat = catalogue(agent.team.language)
+        if found is None:
+            return None
+        invitation, round_ = found
+        if invitation.state == ANSWERED:
+            self._note(
+                session, agent, where, "already", now, messages.closed_note(cat, "pulse.already_answered")
+            )
+            return None
+        if round_.closes_at <= now:
+            self._note(session, agent, where, "closed", now, messages.closed_note(cat, "pulse.closed"))
+            return None
+        return messages.survey_form(
+            cat, instruments=round_.instruments, context=encode_context(invitation.id, where)
+        )
+
+    def submit(
+        self, session: Session, *, agent: RosterAgent, context: str, values: Mapping[str, str], now: datetime
+    ) -> Submission:
+        cat = catalogue(agent.team.language)
+        invitation_id, where = decode_context(context)
+        found = self._own_invitation(session, agent, invitation_id)
+        if found is None:
+            return Submission(errors={}, thanks=messages.thanks_form(cat, text=cat.t("pulse.closed")))
+        invitation, round_ = found
+        if invitation.state == ANSWERED:
+            return Submission(
+                errors={}, thanks=messages.thanks_form(cat, text=cat.t("pulse.already_answered"))
+            )
+        if round_.closes_at <= now:
+            return Submission(errors={}, thanks=messages.thanks_form(cat, text=cat.t("pulse.closed")))
+        answers, errors = self._read(cat, round_.instruments, values)
+        if errors:
+            return Submission(errors=errors)
+        for name in round_.instruments:
+            instrument = INSTRUMENTS[InstrumentId(name)]
+            given = {item.id: answers[item.id] for item in instrument.items if item.id in answers}
+            score = instrument.score(given)
+            if score is None:
+                continue
+            insert_ignore(
+                session,
+                SurveyAnswer,
+                {
+                    "round_id": round_.id,
+                    "team_id": round_.team_id,
+                    "pseudonym": agent.pseudonym,
+                    "kid": agent.kid,
+                    "instrument": instrument.id.value,
+                    "instrument_version": instrument.version,
+                    "answers": given,
+                    "score": score.value,
+                    "flagged": score.flag,
+                    "submitted_at": now,
+                },
+                ["round_id", "pseudonym", "instrument"],
+            )
+        invitation.state, invitation.answered_at = ANSWERED, now
+        session.add(invitation)
+        session.execute(
+            update(SurveyRound)
+            .where(col(SurveyRound.id) == round_.id)
+            .values(responded=col(SurveyRound.responded) + 1)
+        )
+        closes = messages.day_text(cat, round_.closes_at, agent.team.zone)
+        self._note(
+            session, agent, where, "answered", now, messages.closed_note(cat, "pulse.thanks", closes=closes)
+        )
+        return Submission(
+            errors={}, thanks=messages.thanks_form(cat, text=cat.t("pulse.thanks", closes=closes))
+        )
+
+    @staticmethod
+    def _read(
+        cat: Catalogue, instruments: Sequence[str], values: Mapping[str, str]
+    ) -> tuple[dict[str, int], dict[str, str]]:
+        answers: dict[str, int] = {}
+        errors: dict[str, str] = {}
+        for name in instruments:
+            for item in INSTRUMENTS[InstrumentId(name)].items:
+                raw = values.get(item.id, "")
+                try:
+                    value = int(raw)
+                except ValueError:
+                    value = None
+                if value is None or value not in item.scale.values():
+                    errors[item.id] = cat.t("pulse.required")
+                else:
+                    answers[item.id] = value
+        return answers, errors
+
+    # --- the agent's own results -------------------------------------------------------------
+
+    def own_results(self, session: Session, *, agent: RosterAgent, limit: int = 6) -> list[OwnResult]:
+        rows = session.exec(
+            select(SurveyAnswer)
+            .where(col(SurveyAnswer.pseudonym) == agent.pseudonym)
+            .order_by(col(SurveyAnswer.submitted_at).desc())
+            .limit(limit)
+        ).all()
+        return [OwnResult(InstrumentId(r.instrument), r.score, r.flagged, r.submitted_at) for r in rows]

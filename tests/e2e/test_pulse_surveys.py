@@ -1,0 +1,329 @@
+"""Pulse surveys end to end: rounds, invitations at sane times, the modal, reminders, opt-out."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import select
+from starlette.testclient import TestClient
+from typer.testing import CliRunner
+
+from bot.app import create_app, make_messenger
+from bot.cli import app as cli
+from bot.services import Services
+from handlers.sandbox.interactions import block_actions_body, signed_headers, view_submission_body
+from storage.db import make_engine, session_scope
+from storage.models import Checkin, SurveyAnswer, SurveyInvitation, SurveyRound
+from tests.conftest import PSEUDONYM_KEY, SIGNING_SECRET, Harness, MakeSettings
+from tests.fakes.slack_api import FakeSlack
+from tests.helpers import action_ids, button_values, roster_with, settled
+
+BUCHAREST = ZoneInfo("Europe/Bucharest")
+# Thursday 26 November 2026, 14:00 in Bucharest: the default round time.
+T0 = datetime(2026, 11, 26, 14, 0, tzinfo=BUCHAREST).astimezone(UTC)
+WHO5_OK = {"who5_1": "3", "who5_2": "3", "who5_3": "2", "who5_4": "2", "who5_5": "3"}  # raw 13 -> 52
+WHO5_LOW = {"who5_1": "3", "who5_2": "2", "who5_3": "2", "who5_4": "2", "who5_5": "3"}  # raw 12 -> 48
+
+
+class Clock:
+    """A clock set to a chosen moment that keeps ticking in real time (the outbox paces by it)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.base, self.started = start, time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.base + timedelta(seconds=time.monotonic() - self.started)
+
+    @property
+    def now(self) -> datetime:
+        return self()
+
+    @now.setter
+    def now(self, moment: datetime) -> None:
+        self.base, self.started = moment, time.monotonic()
+
+    def advance(self, **delta: float) -> None:
+        self.base += timedelta(**delta)
+
+
+@dataclass
+class SurveyHarness(Harness):
+    clock: Clock
+
+    def open(self, user_id: str, invitation: str, ts: str = "1.5") -> Any:
+        body = block_actions_body(
+            user_id=user_id,
+            channel=f"D{user_id[1:]}",
+            ts=ts,
+            action_id="pulse.open",
+            value=invitation,
+            block_id="pulse",
+        )
+        return self.client.post(
+            "/slack/events",
+            content=body,
+            headers=signed_headers(SIGNING_SECRET, body, "application/x-www-form-urlencoded"),
+        )
+
+    def button(self, user_id: str, action_id: str, invitation: str) -> Any:
+        body = block_actions_body(
+            user_id=user_id,
+            channel=f"D{user_id[1:]}",
+            ts="1.5",
+            action_id=action_id,
+            value=invitation,
+            block_id="pulse",
+        )
+        return self.client.post(
+            "/slack/events",
+            content=body,
+            headers=signed_headers(SIGNING_SECRET, body, "application/x-www-form-urlencoded"),
+        )
+
+    def submit(self, user_id: str, context: str, values: dict[str, str]) -> Any:
+        body = view_submission_body(
+            user_id=user_id, callback_id="pulse.survey", private_metadata=context, values=values
+        )
+        return self.client.post(
+            "/slack/events",
+            content=body,
+            headers=signed_headers(SIGNING_SECRET, body, "application/x-www-form-urlencoded"),
+        )
+
+    def invitations(self) -> dict[str, str]:
+        """DM channel -> invitation id, from what the fake Slack received."""
+        found = {}
+        for post in self.slack.calls("chat.postMessage"):
+            if "pulse.open" in action_ids(post.params["blocks"]):
+                found[post.params["channel"]] = next(iter(button_values(post.params["blocks"])))
+        return found
+
+
+PULSE_TEAMS: dict[str, dict[str, Any]] = {
+    "billing": {"pulse": {"instruments": ["who5", "burnout_single"]}},
+    "nights": {"pulse": {"day": "mon", "at": "23:00", "instruments": ["cbi_client"]}},
+}
+
+
+@pytest.fixture
+def surveys(make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path) -> Iterator[SurveyHarness]:
+    settings = make_settings(config_path=roster_with(tmp_path, teams=PULSE_TEAMS))
+    engine = make_engine(settings.database_url)
+    clock = Clock(T0)
+    services = Services(settings, engine, make_messenger(settings, engine), clock=clock)
+    app = create_app(settings, services=services)
+    with TestClient(app) as client:
+        yield SurveyHarness(client, services, fake_slack, clock)
+
+
+def test_a_round_invites_every_agent_once_and_a_repeat_invites_nobody(surveys: SurveyHarness) -> None:
+    outcome = surveys.services.start_survey_round("billing")
+    assert outcome.created and outcome.round.invited == 5
+    surveys.slack.wait_for("chat.postMessage", 5)
+    settled(surveys.services)
+    post = surveys.slack.calls("chat.postMessage")[0]
+    assert action_ids(post.params["blocks"]) == ["pulse.open", "pulse.skip", "pulse.opt_out"]
+    assert "groups of 5 or more" in json.dumps(post.params["blocks"])  # who can see what, in one line
+    again = surveys.services.start_survey_round("billing")
+    assert not again.created
+    surveys.services.dispatch_surveys()
+    settled(surveys.services)
+    assert len(surveys.slack.calls("chat.postMessage")) == 5
+
+
+def test_start_opens_the_modal_and_the_answers_are_scored_under_a_pseudonym(surveys: SurveyHarness) -> None:
+    surveys.services.start_survey_round("billing")
+    surveys.slack.wait_for("chat.postMessage", 5)
+    invitation = surveys.invitations()["D0ANA"]
+    assert surveys.open("U0ANA", invitation).status_code == 200
+    view = surveys.slack.wait_for("views.open")[0].params["view"]
+    assert view["callback_id"] == "pulse.survey"
+    fields = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
+    assert fields == ["who5_1", "who5_2", "who5_3", "who5_4", "who5_5", "burnout_single_1"]
+    assert "I have felt cheerful and in good spirits" in json.dumps(view)
+
+    answer = surveys.submit("U0ANA", view["private_metadata"], {**WHO5_LOW, "burnout_single_1": "3"})
+    assert answer.status_code == 200
+    reply = answer.json()
+    assert reply["response_action"] == "update"
+    assert "shared after the round closes on Sunday 29 November" in json.dumps(reply["view"])
+    with session_scope(surveys.services.engine) as session:
+        rows = {a.instrument: a for a in session.exec(select(SurveyAnswer))}
+        ana = surveys.services.roster.find("email", "ana@example.com")
+        assert ana is not None
+        assert rows["who5"].score == 48 and rows["who5"].flagged and rows["who5"].pseudonym == ana.pseudonym
+        assert rows["burnout_single"].score == 3 and rows["burnout_single"].flagged
+        assert rows["who5"].instrument_version == "1"
+        assert session.exec(select(SurveyRound)).one().responded == 1
+    update = surveys.slack.wait_for("chat.update")[0]
+    assert update.params["channel"] == "D0ANA" and action_ids(update.params["blocks"]) == []
+    home = surveys.slack.wait_for("views.publish")[-1].params
+    assert home["user_id"] == "U0ANA"
+    assert "*48* out of 100" in json.dumps(home["view"]) and "low side" in json.dumps(home["view"])
+
+
+def test_an_incomplete_form_gets_field_errors_and_stores_nothing(surveys: SurveyHarness) -> None:
+    surveys.services.start_survey_round("billing")
+    surveys.slack.wait_for("chat.postMessage", 5)
+    surveys.open("U0ANA", surveys.invitations()["D0ANA"])
+    view = surveys.slack.wait_for("views.open")[0].params["view"]
+    partial = {k: v for k, v in WHO5_OK.items() if k != "who5_3"} | {"burnout_single_1": "9"}
+    reply = surveys.submit("U0ANA", view["private_metadata"], partial).json()
+    assert reply == {
+        "response_action": "errors",
+        "errors": {"who5_3": "Please choose an answer.", "burnout_single_1": "Please choose an answer."},
+    }
+    with session_scope(surveys.services.engine) as session:
+        assert session.exec(select(SurveyAnswer)).all() == []
+
+
+def test_someone_else_cannot_answer_or_open_your_invitation(surveys: SurveyHarness) -> None:
+    surveys.services.start_survey_round("billing")
+    surveys.slack.wait_for("chat.postMessage", 5)
+    surveys.open("U0CRIS", surveys.invitations()["D0ANA"])
+    settled(surveys.services)
+    assert surveys.slack.calls("views.open") == []
+
+
+def test_one_reminder_after_a_day_to_non_responders_only(surveys: SurveyHarness) -> None:
+    surveys.services.start_survey_round("billing")
+    surveys.slack.wait_for("chat.postMessage", 5)
+    invitations = surveys.invitations()
+    surveys.open("U0ANA", invitations["D0ANA"])
+    view = surveys.slack.wait_for("views.open")[0].params["view"]
+    surveys.submit("U0ANA", view["private_metadata"], {**WHO5_OK, "burnout_single_1": "1"})
+    surveys.button("U0CRIS", "pulse.skip", invitations["D0CRIS"])
+    surveys.clock.advance(hours=23)
+    surveys.services.dispatch_surveys()
+    settled(surveys.services)
+    assert len(surveys.slack.calls("chat.postMessage")) == 5  # not yet
+    surveys.clock.advance(hours=2)
+    surveys.services.dispatch_surveys()
+    surveys.slack.wait_for("chat.postMessage", 8)
+    settled(surveys.services)
+    reminded = [p.params["channel"] for p in surveys.slack.calls("chat.postMessage")[5:]]
+    assert sorted(reminded) == ["D0BOB", "D0DANA", "D0EMIL"]  # not Ana (answered), not Cris (not now)
+    assert "gentle reminder" in surveys.slack.calls("chat.postMessage")[5].params["text"]
+    surveys.clock.advance(hours=24)
+    surveys.services.dispatch_surveys()
+    settled(surveys.services)
+    assert len(surveys.slack.calls("chat.postMessage")) == 8  # only one reminder, ever
+    surveys.clock.advance(days=3)  # the round has closed: a late answer is refused kindly
+    surveys.open("U0DANA", invitations["D0DANA"])
+    update = surveys.slack.wait_for("chat.update", 3)[-1]
+    assert "has closed" in update.params["text"]
+
+
+def test_stop_asking_me_withdraws_and_resume_turns_surveys_back_on(surveys: SurveyHarness) -> None:
+    surveys.services.start_survey_round("billing")
+    surveys.slack.wait_for("chat.postMessage", 5)
+    surveys.button("U0ANA", "pulse.opt_out", surveys.invitations()["D0ANA"])
+    update = surveys.slack.wait_for("chat.update")[0]
+    assert "no more pulse check-ins" in update.params["text"]
+    surveys.clock.advance(hours=25)
+    surveys.services.dispatch_surveys()
+    settled(surveys.services)
+    assert "D0ANA" not in [p.params["channel"] for p in surveys.slack.calls("chat.postMessage")[5:]]
+    reply = surveys.command(user_id="U0ANA", command="/breather", text="resume")
+    assert "pulse check-ins are on" in reply.text
+
+
+def test_off_shift_invitations_wait_for_the_next_shift(surveys: SurveyHarness) -> None:
+    toronto = ZoneInfo("America/Toronto")
+    surveys.clock.now = datetime(2026, 11, 23, 12, 0, tzinfo=toronto).astimezone(UTC)  # Monday noon
+    outcome = surveys.services.start_survey_round("nights")
+    assert outcome.created
+    settled(surveys.services)
+    assert surveys.slack.calls("chat.postMessage") == []  # Nora works 22:00-06:00
+    surveys.clock.now = datetime(2026, 11, 23, 22, 0, 30, tzinfo=toronto).astimezone(UTC)
+    surveys.services.dispatch_surveys()
+    post = surveys.slack.wait_for("chat.postMessage")[0]
+    assert post.params["channel"] == "D0NORA"
+
+
+def test_an_agent_who_just_had_a_hard_call_checkin_is_invited_an_hour_later(surveys: SurveyHarness) -> None:
+    ana = surveys.services.roster.find("email", "ana@example.com")
+    assert ana is not None
+    with session_scope(surveys.services.engine) as session:
+        from storage.models import Call
+
+        call = Call(
+            provider="generic",
+            call_id="c1",
+            team_id="billing",
+            pseudonym=ana.pseudonym,
+            kid=ana.kid,
+            ended_at=T0 - timedelta(minutes=10),
+        )
+        session.add(call)
+        session.flush()
+        session.add(
+            Checkin(
+                id="chk1",
+                call_id=call.id or 0,
+                team_id="billing",
+                pseudonym=ana.pseudonym,
+                kid=ana.kid,
+                created_at=T0 - timedelta(minutes=10),
+            )
+        )
+    surveys.services.start_survey_round("billing")
+    surveys.slack.wait_for("chat.postMessage", 4)
+    settled(surveys.services)
+    assert "D0ANA" not in surveys.invitations()
+    surveys.clock.advance(minutes=51)
+    surveys.services.dispatch_surveys()
+    surveys.slack.wait_for("chat.postMessage", 5)
+    assert "D0ANA" in surveys.invitations()
+    with session_scope(surveys.services.engine) as session:
+        assert {i.state for i in session.exec(select(SurveyInvitation))} == {"sent"}
+
+
+def test_scheduled_rounds_run_every_other_week_at_local_time_across_dst(surveys: SurveyHarness) -> None:
+    jobs = {job.id: job for job in surveys.services.jobs()}
+    assert {"pulse:billing", "pulse:nights", "pulse-dispatch", "purge"} <= set(jobs)
+    trigger = jobs["pulse:billing"].trigger
+    before_dst_end = datetime(2026, 10, 20, tzinfo=UTC)
+    first = trigger.get_next_fire_time(None, before_dst_end)
+    second = trigger.get_next_fire_time(first, first + timedelta(seconds=1))
+    assert first is not None and second is not None
+    # Thursdays at 14:00 in Bucharest on both sides of the clock change (25 October 2026).
+    assert [t.astimezone(BUCHAREST).strftime("%a %H:%M %z") for t in (first, second)] == [
+        "Thu 14:00 +0300",
+        "Thu 14:00 +0200",
+    ]
+    team = surveys.services.config.team("billing")
+    assert surveys.services.surveys.due_now(team, first) != surveys.services.surveys.due_now(team, second)
+
+
+def test_survey_send_command_is_idempotent_and_explains_errors(
+    make_settings: MakeSettings, tmp_path: Path, database_url: str
+) -> None:
+    config = roster_with(tmp_path, teams={"billing": {"pulse": {}}})
+    env = {
+        "BREATHER_PSEUDONYM_KEY": PSEUDONYM_KEY,
+        "BREATHER_CONFIG": str(config),
+        "DATABASE_URL": database_url,
+    }
+    runner = CliRunner()
+    first = runner.invoke(cli, ["survey", "send", "--team", "billing"], env=env)
+    assert first.exit_code == 0, first.output
+    assert "pulse round for billing opened" in first.output and "5 agent(s) invited" in first.output
+    again = runner.invoke(cli, ["survey", "send", "--team", "billing"], env=env)
+    assert (
+        again.exit_code == 0
+        and "already opened" in again.output
+        and "nobody was invited again" in again.output
+    )
+    unknown = runner.invoke(cli, ["survey", "send", "--team", "sales"], env=env)
+    assert unknown.exit_code == 1 and "no team 'sales'" in unknown.output
+    no_pulse = runner.invoke(cli, ["survey", "send", "--team", "nights"], env=env)
+    assert no_pulse.exit_code == 1 and "has no pulse: block" in no_pulse.output
