@@ -9,7 +9,17 @@ from sqlalchemy import CursorResult, delete, or_
 from sqlmodel import Session, col, select
 
 from bot.config import ProductSettings
-from storage.models import Call, Checkin, InboundEvent, OutboxMessage, OutboxStatus, SandboxMessage
+from storage.models import (
+    Call,
+    Checkin,
+    InboundEvent,
+    OutboxMessage,
+    OutboxStatus,
+    SandboxMessage,
+    SurveyAnswer,
+    SurveyInvitation,
+    SurveyRound,
+)
 
 DEDUPE_WINDOW = timedelta(hours=48)  # providers retry for up to a day; keep event keys longer
 OUTBOX_KEEP = timedelta(days=7)  # delivered messages are only needed to debug delivery
@@ -23,7 +33,15 @@ def _deleted(session: Session, statement: Any) -> int:
 def purge(session: Session, settings: ProductSettings, *, now: datetime) -> dict[str, int]:
     cutoff = now - timedelta(days=settings.retention_days)
     old_calls = select(col(Call.id)).where(col(Call.ended_at) < cutoff)
+    old_rounds = select(col(SurveyRound.id)).where(col(SurveyRound.closes_at) < cutoff)
     return {
+        # Rounds themselves stay: they hold only team-level counts (invited, responded).
+        "survey answers": _deleted(
+            session, delete(SurveyAnswer).where(col(SurveyAnswer.submitted_at) < cutoff)
+        ),
+        "survey invitations": _deleted(
+            session, delete(SurveyInvitation).where(col(SurveyInvitation.round_id).in_(old_rounds))
+        ),
         "check-ins": _deleted(
             session,
             delete(Checkin).where(or_(col(Checkin.created_at) < cutoff, col(Checkin.call_id).in_(old_calls))),
