@@ -204,6 +204,39 @@ def survey_send(team: Annotated[str, typer.Option(help="The team id from breathe
 
 
 @app.command()
+def digest(
+    team: Annotated[str, typer.Option(help="The team id from breather.yml.")],
+    format: Annotated[str, typer.Option(help="text, json or png.")] = "text",
+    output: Annotated[
+        Path | None, typer.Option(help="Where to write the PNG (default: a file named for the week).")
+    ] = None,
+) -> None:
+    """Print a team's anonymised digest (latest complete week and the 12-week trend)."""
+    import json
+
+    from bot.digests.messages import digest_text
+    from bot.i18n import catalogue
+
+    if format not in ("text", "json", "png"):
+        raise fail("--format must be text, json or png")
+    settings = settings_from_env()
+    services = offline_services(settings)
+    try:
+        chosen, result = guarded(lambda: services.digest_desk.for_operator(team))
+        if format == "json":
+            typer.echo(json.dumps(result, indent=2))
+        elif format == "text":
+            typer.echo(digest_text(catalogue(chosen.language), chosen.name, result))
+        else:
+            chart = services.digest_desk.chart(chosen, result)
+            target = output or Path(chart.filename)
+            target.write_bytes(chart.content)
+            typer.echo(f"wrote {target}")
+    finally:
+        services.engine.dispose()
+
+
+@app.command()
 def purge() -> None:
     """Apply the retention policy now (raw data older than retention_days is deleted)."""
     from bot.clock import utcnow

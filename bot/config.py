@@ -368,6 +368,11 @@ class ProductSettings(_Strict):
     abuse_markers: list[str] = Field(default_factory=lambda: list(DEFAULT_ABUSE_MARKERS), min_length=1)
     admins: list[str] = Field(default_factory=list)
     support_resources: list[SupportResource] = Field(default_factory=list)
+    surge_factor: float = Field(2.0, gt=1)
+    surge_min_calls: int = Field(10, ge=1)
+    surge_window_minutes: float = Field(60, gt=0)
+    surge_cooldown_hours: float = Field(3, gt=0)
+    surge_baseline_floor: float = Field(0.05, ge=0, le=1)
 
     @field_validator("abuse_markers")
     @classmethod

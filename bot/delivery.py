@@ -7,6 +7,7 @@ and connection errors, and gives up on errors that can never succeed.
 
 from __future__ import annotations
 
+import base64
 import logging
 import random
 import threading
@@ -20,7 +21,7 @@ from sqlmodel import Session
 
 from bot.clock import utcnow
 from bot.errors import DeliveryFailed, RateLimited
-from bot.messenger import AgentRef, Delivered, HomeView, Message, Messenger
+from bot.messenger import AgentRef, Delivered, FileUpload, HomeView, Message, Messenger
 from bot.metrics import Metrics
 from storage import outbox as queue
 from storage.db import session_scope
@@ -120,6 +121,25 @@ class Outbox:
             now=now,
         )
 
+    def upload_file(
+        self, session: Session, *, key: str, to: AgentRef, file: FileUpload, now: datetime
+    ) -> bool:
+        payload = {
+            "filename": file.filename,
+            "title": file.title,
+            "alt": file.alt,
+            "content_b64": base64.b64encode(file.content).decode(),
+        }
+        return self._enqueue(
+            session,
+            key=key,
+            kind="file",
+            channel_key=f"agent:{to.agent_id}",
+            target={"agent": to.model_dump()},
+            payload=payload,
+            now=now,
+        )
+
     def publish_home(
         self, session: Session, *, key: str, to: AgentRef, view: HomeView, now: datetime
     ) -> bool:
@@ -134,6 +154,15 @@ class Outbox:
         )
 
 
+def _file(payload: dict[str, Any]) -> FileUpload:
+    return FileUpload(
+        filename=payload["filename"],
+        title=payload["title"],
+        alt=payload["alt"],
+        content=base64.b64decode(payload["content_b64"]),
+    )
+
+
 def deliver(messenger: Messenger, row: OutboxMessage) -> dict[str, Any] | None:
     """Perform one outbox row's platform call; returns what to remember about the result."""
     if row.kind == "direct":
@@ -142,6 +171,9 @@ def deliver(messenger: Messenger, row: OutboxMessage) -> dict[str, Any] | None:
         return messenger.post_to_channel(row.target["channel"], Message(**row.payload)).model_dump()
     if row.kind == "update":
         return messenger.update(Delivered(**row.target["where"]), Message(**row.payload)).model_dump()
+    if row.kind == "file":
+        messenger.upload_file(AgentRef(**row.target["agent"]), _file(row.payload))
+        return None
     if row.kind == "home":
         messenger.publish_home(AgentRef(**row.target["agent"]), HomeView(**row.payload))
         return None

@@ -37,6 +37,13 @@ def result_lines(cat: Catalogue, results: Sequence[OwnResult], zone: ZoneInfo) -
     return parts
 
 
+def manager_home(cat: Catalogue, lead_parts: Sequence[Part]) -> HomeView:
+    """A team lead who is not an agent: only the Manager section."""
+    return HomeView(
+        parts=(Heading(text=cat.t("home.title")), Heading(text=cat.t("digest.manager_heading")), *lead_parts)
+    )
+
+
 def home_view(
     cat: Catalogue,
     settings: ProductSettings,
@@ -45,6 +52,7 @@ def home_view(
     surveys_on: bool,
     results: Sequence[OwnResult],
     zone: ZoneInfo,
+    lead_parts: Sequence[Part] = (),
 ) -> HomeView:
     pause = (
         Button(action=ActionId.HOME_RESUME.value, label=cat.t("home.resume"), style="primary")
@@ -73,4 +81,6 @@ def home_view(
             line = cat.t("results.support_item", name=resource.name, contact=resource.contact)
             parts.append(Text(text=f"{line}\n{resource.note}" if resource.note else line))
     parts.append(Note(text=cat.t("home.privacy_note", min_group=settings.anonymity_min_group)))
+    if lead_parts:
+        parts.extend([Divider(), Heading(text=cat.t("digest.manager_heading")), *lead_parts])
     return HomeView(parts=tuple(parts))

@@ -48,3 +48,5 @@ class JobId(StrEnum):
     PURGE = "purge"
     PULSE_ROUND = "pulse"  # + ":<team id>"
     PULSE_DISPATCH = "pulse-dispatch"
+    DIGEST = "digest"  # + ":<team id>"
+    SURGE = "surge"

@@ -137,6 +137,14 @@ class AgentRef(BaseModel):
     teams_user_id: str | None = None
 
 
+class FileUpload(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    filename: str
+    title: str
+    alt: str
+    content: bytes
+
+
 class Delivered(BaseModel):
     """Where a message landed, so it can be updated later."""
 
@@ -160,6 +168,10 @@ class Messenger(Protocol):
     def update(self, where: Delivered, message: Message) -> Delivered: ...
 
     def publish_home(self, to: AgentRef, view: HomeView) -> None: ...
+
+    def upload_file(self, to: AgentRef, file: FileUpload) -> None:
+        """Share a file (a chart) in the person's direct messages."""
+        ...
 
     def open_form(self, trigger: str, form: Form) -> None:
         """Show a modal now. Interaction-bound (a trigger lives 3 s), so it skips the outbox."""

@@ -21,11 +21,13 @@ from bot.checkins.service import AnswerOutcome, CheckinService
 from bot.clock import utcnow
 from bot.config import BreatherConfig, Settings, load_config
 from bot.delivery import Outbox, OutboxWorker
-from bot.home import home_view
+from bot.digests.desk import DigestDesk, lead_ref
+from bot.digests.service import DigestService
+from bot.home import home_view, manager_home
 from bot.i18n import catalogue
 from bot.ids import ActionId, JobId
 from bot.intake import EventProcessor, Intake
-from bot.messenger import Delivered, Form, Messenger
+from bot.messenger import Delivered, Form, Message, Messenger, Part, Text
 from bot.metrics import Metrics
 from bot.preferences import read_prefs, set_paused
 from bot.pseudonyms import Pseudonymizer
@@ -61,6 +63,10 @@ class Services:
         self.events_wake = threading.Event()
         self.checkins = CheckinService(settings=self.product, outbox=self.outbox, metrics=self.metrics)
         self.surveys = SurveyService(settings=self.product, outbox=self.outbox)
+        self.digests = DigestService(settings=self.product)
+        self.digest_desk = DigestDesk(
+            engine=engine, config=self.config, digests=self.digests, outbox=self.outbox, clock=clock
+        )
         self.intake = Intake(
             engine=engine,
             roster=lambda: self.roster,
@@ -100,6 +106,17 @@ class Services:
                     functools.partial(self.scheduled_survey_round, team.id),
                 )
             )
+        for team in self.config.teams:
+            if team.managers:
+                monday = CronTrigger(day_of_week="mon", hour=9, minute=0, timezone=team.zone)
+                jobs.append(
+                    JobSpec(
+                        f"{JobId.DIGEST}:{team.id}",
+                        monday,
+                        functools.partial(self.digest_desk.weekly, team.id),
+                    )
+                )
+        jobs.append(JobSpec(JobId.SURGE.value, IntervalTrigger(minutes=5), self.digest_desk.surges))
         if surveyed:
             jobs.append(
                 JobSpec(JobId.PULSE_DISPATCH.value, IntervalTrigger(minutes=1), self.dispatch_surveys)
@@ -163,7 +180,9 @@ class Services:
                 session, agent=agent, checkin_id=checkin_id, action=action, where=where, now=self.clock()
             )
 
-    def _refresh_home(self, session: Session, agent: RosterAgent, *, reason: str) -> None:
+    def _refresh_home(
+        self, session: Session, agent: RosterAgent, *, reason: str, extra: list[Part] | None = None
+    ) -> None:
         paused, surveys_on = read_prefs(session, agent)
         view = home_view(
             catalogue(agent.team.language),
@@ -172,6 +191,7 @@ class Services:
             surveys_on=surveys_on,
             results=self.surveys.own_results(session, agent=agent),
             zone=agent.team.zone,
+            lead_parts=extra or [],
         )
         self.outbox.publish_home(
             session, key=f"home:{agent.id}:{reason}", to=agent.ref(), view=view, now=self.clock()
@@ -202,9 +222,29 @@ class Services:
                 self.surveys.opt_out(session, agent=agent, invitation_id=None, where=None, now=now)
             self._refresh_home(session, agent, reason=f"surveys:{on}:{now.timestamp()}")
 
-    def home_opened(self, agent: RosterAgent, event_key: str) -> None:
+    def home_opened(
+        self,
+        agent: RosterAgent | None,
+        event_key: str,
+        *,
+        email: str | None = None,
+        slack_user_id: str | None = None,
+    ) -> None:
+        """Publish the person's Home tab: their own page if they are an agent, plus the Manager
+        section with their teams' digests if they lead a team."""
+        lead_parts = self.digest_desk.home_parts(email or (agent.email if agent else None))
         with session_scope(self.engine) as session:
-            self._refresh_home(session, agent, reason=f"opened:{event_key}")
+            if agent is not None:
+                self._refresh_home(session, agent, reason=f"opened:{event_key}", extra=lead_parts)
+            elif lead_parts and email:
+                view = manager_home(catalogue("en"), lead_parts)
+                self.outbox.publish_home(
+                    session,
+                    key=f"home:{email}:opened:{event_key}",
+                    to=lead_ref(email, slack_user_id),
+                    view=view,
+                    now=self.clock(),
+                )
 
     # --- pulse surveys ---------------------------------------------------------------------
 
@@ -254,23 +294,34 @@ class Services:
             )
             self._refresh_home(session, agent, reason=f"opt-out:{invitation_id}")
 
-    def breather_command(self, agent: RosterAgent | None, text: str) -> str:
+    def breather_command(
+        self,
+        agent: RosterAgent | None,
+        text: str,
+        *,
+        email: str | None = None,
+        slack_user_id: str | None = None,
+    ) -> Message:
         """`/breather <sub-command>`; returns the private reply."""
         words = text.strip().split()
         sub = words[0].lower() if words else "help"
         cat = catalogue(agent.team.language if agent else "en")
+        if sub == "digest":
+            return self.digest_desk.for_lead(
+                email or (agent.email if agent else None), words[1:], slack_user_id
+            )
         if sub == "help":
-            return cat.t("command.help")
-        if sub == "privacy":
-            return cat.t(
+            reply = cat.t("command.help")
+        elif sub == "privacy":
+            reply = cat.t(
                 "command.privacy",
                 min_group=self.product.anonymity_min_group,
                 retention_days=self.product.retention_days,
             )
-        if sub == "digest":
-            return cat.t("command.digest_unavailable")
-        if sub in ("pause", "resume"):
-            if agent is None:
-                return cat.t("command.not_on_roster")
-            return self.set_paused(agent, sub == "pause")
-        return cat.t("command.unknown", text=text.strip()[:50])
+        elif sub in ("pause", "resume"):
+            reply = (
+                cat.t("command.not_on_roster") if agent is None else self.set_paused(agent, sub == "pause")
+            )
+        else:
+            reply = cat.t("command.unknown", text=text.strip()[:50])
+        return Message(text=reply, parts=(Text(text=reply),))

@@ -6,7 +6,9 @@ Slack listeners, so the sandbox exercises the same code as production.
 
 from __future__ import annotations
 
+import base64
 import itertools
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -16,7 +18,7 @@ from sqlmodel import col, select
 
 from bot.clock import utcnow
 from bot.errors import DeliveryFailed
-from bot.messenger import AgentRef, Delivered, Form, HomeView, Message
+from bot.messenger import AgentRef, Delivered, FileUpload, Form, HomeView, Message
 from handlers.slack.blocks import form_view, home_view, message_blocks
 from storage.db import session_scope
 from storage.models import SandboxMessage
@@ -25,8 +27,8 @@ Listener = Callable[[SandboxMessage], None]
 
 
 def dm_channel(agent_id: str) -> str:
-    """A Slack-looking DM channel id for an agent in the sandbox."""
-    return "D" + agent_id[:10].upper()
+    """A Slack-looking DM channel id for an agent (or a lead's `person:` key) in the sandbox."""
+    return "D" + re.sub(r"[^A-Z0-9]", "", agent_id.upper())[:12]
 
 
 class SandboxMessenger:
@@ -77,6 +79,19 @@ class SandboxMessenger:
 
     def publish_home(self, to: AgentRef, view: HomeView) -> None:
         self._store(f"home:{to.agent_id}", "home", {"to": to.email, "view": home_view(view)})
+
+    def upload_file(self, to: AgentRef, file: FileUpload) -> None:
+        # Shown by the console as an image block, the way Slack shows an uploaded picture.
+        source = "data:image/png;base64," + base64.b64encode(file.content).decode()
+        block = {
+            "type": "image",
+            "image_url": source,
+            "alt_text": file.alt,
+            "title": {"type": "plain_text", "text": file.title},
+        }
+        self._store(
+            dm_channel(to.agent_id), "message", {"to": to.email, "text": file.title, "blocks": [block]}
+        )
 
     def open_form(self, trigger: str, form: Form) -> None:
         # The console opens the modal it finds under the trigger it made up for the click.

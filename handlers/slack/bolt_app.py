@@ -64,7 +64,8 @@ def build_bolt_app(
         return services.agent_for_chat_user("slack", user_id, email_lookup)
 
     actions.register(app, services, resolve)
-    commands.register(app, services, resolve)
-    events.register(app, services, resolve)
+    email_of = email_lookup or (lambda _user_id: None)
+    commands.register(app, services, resolve, email_of)
+    events.register(app, services, resolve, email_of)
     surveys.register(app, services, resolve)
     return app

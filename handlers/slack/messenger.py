@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from bot.clock import utcnow
 from bot.errors import DeliveryFailed
-from bot.messenger import AgentRef, Delivered, Form, HomeView, Message
+from bot.messenger import AgentRef, Delivered, FileUpload, Form, HomeView, Message
 from handlers.slack.blocks import form_view, home_view, message_blocks
 from handlers.slack.errors import slack_errors
 from storage.db import session_scope
@@ -107,6 +107,18 @@ class SlackMessenger:
                 channel=where.channel, ts=where.ts, text=message.text, blocks=message_blocks(message)
             )
         return Delivered(channel=str(response["channel"]), ts=str(response["ts"]))
+
+    def upload_file(self, to: AgentRef, file: FileUpload) -> None:
+        channel = self._dm_channel(to)
+        # files_upload_v2: getUploadURLExternal, the upload, completeUploadExternal (files.upload is retired).
+        with slack_errors("files.uploadV2"):
+            self.client.files_upload_v2(
+                channel=channel,
+                content=file.content,
+                filename=file.filename,
+                title=file.title,
+                alt_txt=file.alt,
+            )
 
     def open_form(self, trigger: str, form: Form) -> None:
         with slack_errors("views.open"):

@@ -2,6 +2,7 @@
 
 from storage.models.calls import Call, InboundEvent
 from storage.models.checkins import AgentPrefs, Checkin
+from storage.models.digests import DigestAccess, DigestRelease, SurgeAlert
 from storage.models.outbox import OutboxMessage, OutboxStatus
 from storage.models.roster import Agent, ChatAddress, Team
 from storage.models.sandbox import SandboxMessage
@@ -13,10 +14,13 @@ __all__ = [
     "Call",
     "ChatAddress",
     "Checkin",
+    "DigestAccess",
+    "DigestRelease",
     "InboundEvent",
     "OutboxMessage",
     "OutboxStatus",
     "SandboxMessage",
+    "SurgeAlert",
     "SurveyAnswer",
     "SurveyInvitation",
     "SurveyRound",

@@ -37,12 +37,16 @@ class Agent(SQLModel, table=True):
 
 
 class ChatAddress(SQLModel, table=True):
-    """Where to reach an agent on a chat platform (looked-up user id, opened DM channel)."""
+    """Where to reach a person on a chat platform (looked-up user id, opened DM channel).
+
+    `agent_id` is an agent's stable id, or `person:<hash of e-mail>` for someone who is not an
+    agent (a team lead receiving a digest), so it carries no foreign key.
+    """
 
     __tablename__ = "chat_addresses"
     __table_args__ = (UniqueConstraint("agent_id", "platform", name="uq_chat_addresses_agent_platform"),)
     id: int | None = Field(default=None, primary_key=True)
-    agent_id: str = Field(foreign_key="agents.id", max_length=32)
+    agent_id: str = Field(max_length=64)
     platform: str = Field(max_length=16)
     user_id: str | None = Field(default=None, max_length=64, index=True)
     dm_channel: str | None = Field(default=None, max_length=64)

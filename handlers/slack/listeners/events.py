@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import App
@@ -10,11 +11,17 @@ from bot.services import Services
 from handlers.slack.listeners.actions import Resolve
 
 
-def register(app: App, services: Services, resolve: Resolve) -> None:
+def register(app: App, services: Services, resolve: Resolve, email_of: Callable[[str], str | None]) -> None:
     @app.event("app_home_opened")
     def on_app_home_opened(event: dict[str, Any], body: dict[str, Any]) -> None:
         if event.get("tab") != "home":
             return
-        agent = resolve(str(event.get("user", "")))
-        if agent is not None:
-            services.home_opened(agent, str(body.get("event_id") or event.get("event_ts") or ""))
+        user_id = str(event.get("user", ""))
+        agent = resolve(user_id)
+        email = agent.email if agent else email_of(user_id)
+        services.home_opened(
+            agent,
+            str(body.get("event_id") or event.get("event_ts") or ""),
+            email=email,
+            slack_user_id=user_id,
+        )

@@ -170,15 +170,11 @@ def upgrade() -> None:
     op.create_table(
         "chat_addresses",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("agent_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("agent_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("platform", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
         sa.Column("user_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("dm_channel", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("updated_at", storage.types.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["agent_id"],
-            ["agents.id"],
-        ),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("agent_id", "platform", name="uq_chat_addresses_agent_platform"),
     )

@@ -1,0 +1,1 @@
+"""Team-level, anonymised burnout summaries for team leads: digest, chart, surge alert."""

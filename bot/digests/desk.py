@@ -1,0 +1,146 @@
+"""Where digests go out: the operator's CLI, `/breather digest`, the leads' Home tab, the Monday DM
+and surge alerts. Access is checked and logged for every read by a person."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+
+from bot.config import BreatherConfig, TeamConfig
+from bot.delivery import Outbox
+from bot.digests.chart import trend_png
+from bot.digests.messages import digest_message, digest_parts, surge_message
+from bot.digests.service import DigestService, person_key
+from bot.i18n import catalogue
+from bot.messenger import AgentRef, FileUpload, Message, Part, Text
+from storage.db import session_scope
+
+log = logging.getLogger(__name__)
+
+
+def lead_ref(email: str, slack_user_id: str | None = None) -> AgentRef:
+    """How to reach a team lead, who is usually not an agent."""
+    return AgentRef(agent_id=person_key(email), email=email.lower(), slack_user_id=slack_user_id)
+
+
+class DigestDesk:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        config: BreatherConfig,
+        digests: DigestService,
+        outbox: Outbox,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.engine = engine
+        self.config = config
+        self.digests = digests
+        self.outbox = outbox
+        self.clock = clock
+
+    def chart(self, team: TeamConfig, digest: dict[str, Any]) -> FileUpload:
+        cat = catalogue(team.language)
+        return FileUpload(
+            filename=f"breather-{team.id}-{digest['period']['start']}.png",
+            title=cat.t("digest.chart_title", team=team.name),
+            alt=cat.t("digest.chart_alt", team=team.name),
+            content=trend_png(digest, title=cat.t("digest.chart_title", team=team.name)),
+        )
+
+    def for_operator(self, team_id: str) -> tuple[TeamConfig, dict[str, Any]]:
+        """The CLI's view: operators run the server, so they may read any team's digest."""
+        team = self.config.team(team_id)
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            digest = self.digests.digest(session, team, now)
+            self.digests.log_access(session, reader="operator (cli)", team_id=team.id, via="cli", now=now)
+        return team, digest
+
+    def for_lead(self, email: str | None, args: list[str], slack_user_id: str | None) -> Message:
+        """`/breather digest [team]`: the digest as the reply, and the chart in the lead's DM."""
+        cat = catalogue("en")
+        teams = self.digests.readable_teams(self.config, email)
+        if args:
+            wanted = [team for team in teams if team.id == args[0]]
+            if not wanted:
+                return Message(text=cat.t("digest.refused"), parts=(Text(text=cat.t("digest.refused")),))
+            teams = wanted
+        if not teams:
+            return Message(text=cat.t("digest.no_team"), parts=(Text(text=cat.t("digest.no_team")),))
+        if len(teams) > 1:
+            text = cat.t("digest.which_team", teams="|".join(team.id for team in teams))
+            return Message(text=text, parts=(Text(text=text),))
+        assert email is not None
+        team = teams[0]
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            digest = self.digests.digest(session, team, now)
+            self.digests.log_access(session, reader=email, team_id=team.id, via="slack command", now=now)
+            self.outbox.upload_file(
+                session,
+                key=f"digest-chart:{team.id}:{email}:{now.timestamp()}",
+                to=lead_ref(email, slack_user_id),
+                file=self.chart(team, digest),
+                now=now,
+            )
+        return digest_message(catalogue(team.language), team.name, digest)
+
+    def home_parts(self, email: str | None) -> list[Part]:
+        """The Manager section of a lead's Home tab: each of their teams' latest digest."""
+        teams = self.digests.readable_teams(self.config, email)
+        if not teams or email is None:
+            return []
+        now = self.clock()
+        parts: list[Part] = []
+        with session_scope(self.engine) as session:
+            for team in teams:
+                digest = self.digests.digest(session, team, now)
+                self.digests.log_access(session, reader=email, team_id=team.id, via="app home", now=now)
+                parts.extend(digest_parts(catalogue(team.language), team.name, digest))
+        return parts
+
+    def weekly(self, team_id: str) -> int:
+        """The Monday-morning DM to each of the team's leads (idempotent per week)."""
+        team = self.config.team(team_id)
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            digest = self.digests.digest(session, team, now)
+            message = digest_message(catalogue(team.language), team.name, digest)
+            chart = self.chart(team, digest)
+            week = digest["period"]["start"]
+            for email in team.managers:
+                key = f"digest:{team.id}:{week}:{person_key(email)}"
+                self.outbox.send_direct(
+                    session, key=key, to=lead_ref(email), message=message, now=now, topic="digest"
+                )
+                self.outbox.upload_file(session, key=f"{key}:chart", to=lead_ref(email), file=chart, now=now)
+                self.digests.log_access(session, reader=email, team_id=team.id, via="weekly dm", now=now)
+        return len(team.managers)
+
+    def surges(self) -> int:
+        """Check every team for a surge of hard calls; DM its leads a team-level alert."""
+        sent = 0
+        now = self.clock()
+        for team in self.config.teams:
+            with session_scope(self.engine) as session:
+                surge = self.digests.surge(session, team, now)
+                if surge is None or not team.managers:
+                    continue
+                message = surge_message(catalogue(team.language), team.name, surge)
+                for email in team.managers:
+                    self.outbox.send_direct(
+                        session,
+                        key=f"surge:{team.id}:{now.timestamp()}:{person_key(email)}",
+                        to=lead_ref(email),
+                        message=message,
+                        now=now,
+                        topic="surge",
+                    )
+                sent += 1
+                log.info("surge alert for team %s", team.id)
+        return sent

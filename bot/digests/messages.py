@@ -1,0 +1,133 @@
+"""The digest and the surge alert in words (pure functions from the released figures)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.i18n import Catalogue
+from bot.messenger import Heading, Message, Note, Part, Text
+
+
+def _pct(share: float) -> str:
+    return f"{round(share * 100):d}%"
+
+
+def _date(cat: Catalogue, iso: str) -> str:
+    year, month, day = (int(x) for x in iso.split("-"))
+    return cat.t("digest.date", day=day, month=cat.t(f"month.{month}"), year=year)
+
+
+def wellbeing_line(cat: Catalogue, period: dict[str, Any]) -> str:
+    if period.get("suppressed"):
+        return cat.t("digest.wellbeing_suppressed", k=period["min_group"])
+    metrics = period.get("metrics", {})
+    bits = []
+    if "who5_mean" in metrics:
+        bits.append(cat.t("digest.who5", mean=metrics["who5_mean"], low=_pct(metrics["who5_low_share"])))
+    if "burnout_share" in metrics:
+        bits.append(cat.t("digest.burnout", share=_pct(metrics["burnout_share"])))
+    if "cbi_client_mean" in metrics:
+        bits.append(cat.t("digest.cbi", mean=metrics["cbi_client_mean"]))
+    rate = metrics.get("response_rate")
+    head = cat.t(
+        "digest.wellbeing_head",
+        people=period["respondents"],
+        rate=cat.t("digest.rate", rate=_pct(rate)) if rate is not None else "",
+    )
+    return head + (" " + " · ".join(bits) if bits else "")
+
+
+def calls_line(cat: Catalogue, calls: dict[str, Any], k: int) -> str:
+    if calls.get("suppressed"):
+        return cat.t("digest.calls_suppressed", k=k)
+    return cat.t(
+        "digest.calls",
+        calls=calls["calls"],
+        per_hour=calls["calls_per_agent_hour"],
+        hard=_pct(calls["hard_share"]),
+        abusive=calls["abusive"],
+    )
+
+
+def checkins_line(cat: Catalogue, checkins: dict[str, Any], k: int) -> str:
+    if checkins.get("suppressed"):
+        return cat.t("digest.checkins_suppressed", k=k)
+    return cat.t("digest.checkins", sent=checkins["sent"], breaks=checkins["breaks"], talks=checkins["talks"])
+
+
+def trend_line(cat: Catalogue, digest: dict[str, Any]) -> str | None:
+    """This week against the one before, where both were shown."""
+    trend = digest.get("trend") or []
+    if not trend:
+        return None
+    before = trend[-1]
+    bits = []
+    now_calls, then_calls = digest.get("calls", {}), before.get("calls", {})
+    if not now_calls.get("suppressed") and not then_calls.get("suppressed"):
+        bits.append(
+            cat.t("digest.trend_hard", now=_pct(now_calls["hard_share"]), then=_pct(then_calls["hard_share"]))
+        )
+    now_m, then_m = digest.get("metrics", {}), before.get("metrics", {})
+    if "who5_mean" in now_m and "who5_mean" in then_m:
+        bits.append(cat.t("digest.trend_who5", now=now_m["who5_mean"], then=then_m["who5_mean"]))
+    return cat.t("digest.trend", items=" · ".join(bits)) if bits else None
+
+
+def digest_parts(cat: Catalogue, team_name: str, digest: dict[str, Any]) -> list[Part]:
+    k = digest["min_group"]
+    parts: list[Part] = [
+        Heading(text=cat.t("digest.title", team=team_name, start=_date(cat, digest["period"]["start"]))),
+        Text(text=wellbeing_line(cat, digest)),
+        Text(text=calls_line(cat, digest["calls"], k)),
+        Text(text=checkins_line(cat, digest["checkins"], k)),
+    ]
+    queues = [q for q in digest.get("calls_by_queue", []) if not q.get("suppressed")]
+    if queues:
+        parts.append(
+            Text(
+                text=cat.t(
+                    "digest.queues",
+                    items=" · ".join(
+                        cat.t("digest.queue", queue=q["queue"], calls=q["calls"], hard=_pct(q["hard_share"]))
+                        for q in queues
+                    ),
+                )
+            )
+        )
+    trend = trend_line(cat, digest)
+    if trend:
+        parts.append(Note(text=trend))
+    parts.append(Note(text=cat.t("digest.privacy", k=k)))
+    return parts
+
+
+def digest_message(cat: Catalogue, team_name: str, digest: dict[str, Any]) -> Message:
+    parts = digest_parts(cat, team_name, digest)
+    return Message(text=cat.t("digest.notification", team=team_name), parts=tuple(parts))
+
+
+def digest_text(cat: Catalogue, team_name: str, digest: dict[str, Any]) -> str:
+    """Plain text for the command line."""
+    lines = []
+    for part in digest_parts(cat, team_name, digest):
+        text = getattr(part, "text", "")
+        lines.append(text.replace("*", ""))
+    return "\n".join(lines)
+
+
+def surge_message(cat: Catalogue, team_name: str, surge: dict[str, Any]) -> Message:
+    text = cat.t(
+        "surge.text",
+        team=team_name,
+        share=_pct(surge["hard_share"]),
+        baseline=_pct(surge["baseline"]),
+        minutes=f"{surge['window_minutes']:g}",
+    )
+    return Message(
+        text=cat.t("surge.notification", team=team_name),
+        parts=(
+            Text(text=text),
+            Text(text=cat.t("surge.actions")),
+            Note(text=cat.t("surge.privacy")),
+        ),
+    )

@@ -1,0 +1,217 @@
+"""Build a team's digest (this week and the 12-week trend) through the anonymity gate, decide who
+may read it, and watch for surges of hard calls."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Integer, cast, func
+from sqlmodel import Session, col, select
+
+from bot.config import BreatherConfig, ProductSettings, TeamConfig
+from bot.digests.aggregates import (
+    CallWeek,
+    CheckinWeek,
+    WellbeingWeek,
+    call_weeks,
+    checkin_weeks,
+    wellbeing_weeks,
+)
+from bot.digests.anonymity import Candidate, Gate, enough, shown_slices
+from bot.digests.periods import Week, complete_weeks, shift_hours_per_week
+from bot.surveys.instruments import InstrumentId
+from storage.models import Call, DigestAccess, SurgeAlert
+
+Part = dict[str, Any]
+
+
+def _suppressed(k: int, who: str) -> Part:
+    return {"suppressed": True, "reason": f"fewer than {k} {who}"}
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values)
+
+
+class DigestService:
+    def __init__(self, *, settings: ProductSettings) -> None:
+        self.settings = settings
+        self.k = settings.anonymity_min_group
+
+    # --- who may read what ----------------------------------------------------------------
+
+    def readable_teams(self, config: BreatherConfig, email: str | None) -> list[TeamConfig]:
+        """Teams whose digest `email` may read: their own as a listed manager, or all as an admin."""
+        if not email:
+            return []
+        email = email.lower()
+        if email in {admin.lower() for admin in self.settings.admins}:
+            return list(config.teams)
+        return [team for team in config.teams if email in team.managers]
+
+    @staticmethod
+    def log_access(session: Session, *, reader: str, team_id: str, via: str, now: datetime) -> None:
+        session.add(DigestAccess(reader=reader.lower(), team_id=team_id, via=via, at=now))
+
+    # --- the digest -------------------------------------------------------------------------
+
+    def digest(self, session: Session, team: TeamConfig, now: datetime) -> dict[str, Any]:
+        weeks = complete_weeks(team.zone, now)
+        calls = call_weeks(session, team.id, weeks)
+        checkins = checkin_weeks(session, team.id, weeks)
+        wellbeing = wellbeing_weeks(session, team.id, weeks)
+        gate = Gate(session, team_id=team.id, k=self.k, now=now)
+        periods = [
+            self._period(gate, team, week, calls[i], checkins[i], wellbeing[i])
+            for i, week in enumerate(weeks)
+        ]
+        latest = periods[-1]
+        latest["trend"] = periods[:-1]
+        return latest
+
+    def _period(
+        self,
+        gate: Gate,
+        team: TeamConfig,
+        week: Week,
+        calls: CallWeek,
+        checkins: CheckinWeek,
+        wellbeing: WellbeingWeek,
+    ) -> dict[str, Any]:
+        period: dict[str, Any] = {
+            "team": team.id,
+            "period": {"start": week.start.isoformat(), "end": week.end.isoformat()},
+            "min_group": self.k,
+        }
+        period.update(self._wellbeing(gate, week, wellbeing))
+        period["calls"] = self._calls(gate, team, week, calls)
+        queues = self._queues(gate, week, calls)
+        if queues:
+            period["calls_by_queue"] = queues
+        released = gate.release(
+            week.start,
+            Candidate(
+                "checkins",
+                "team",
+                frozenset(checkins.people),
+                {"sent": checkins.sent, "breaks": checkins.breaks, "talks": checkins.talks},
+            ),
+        )
+        period["checkins"] = released if released is not None else _suppressed(self.k, "agents")
+        return period
+
+    def _wellbeing(self, gate: Gate, week: Week, data: WellbeingWeek) -> Part:
+        k = self.k
+        values: dict[str, Any] = {"respondents": len(data.respondents)}
+        metrics: dict[str, Any] = {}
+        who5 = data.scores.get(InstrumentId.WHO5.value, [])
+        if enough({p for p, _, _ in who5}, k):
+            metrics["who5_mean"] = round(_mean([s for _, s, _ in who5]), 1)
+            metrics["who5_low_share"] = round(sum(f for _, _, f in who5) / len(who5), 2)
+        burnout = data.scores.get(InstrumentId.BURNOUT_SINGLE.value, [])
+        if enough({p for p, _, _ in burnout}, k):
+            metrics["burnout_share"] = round(sum(f for _, _, f in burnout) / len(burnout), 2)
+        cbi = data.scores.get(InstrumentId.CBI_CLIENT.value, [])
+        if enough({p for p, _, _ in cbi}, k):
+            metrics["cbi_client_mean"] = round(_mean([s for _, s, _ in cbi]), 1)
+        if enough(data.invited, k):
+            metrics["response_rate"] = round(len(data.respondents & data.invited) / len(data.invited), 2)
+        values["metrics"] = metrics
+        released = gate.release(
+            week.start, Candidate("wellbeing", "team", frozenset(data.respondents), values)
+        )
+        if released is None:
+            return {"suppressed": True, "reason": f"fewer than {k} respondents"}
+        return {"suppressed": False, **released}
+
+    def _calls(self, gate: Gate, team: TeamConfig, week: Week, data: CallWeek) -> Part:
+        hours = len(data.people) * shift_hours_per_week(team.shift)
+        values = {
+            "calls": data.calls,
+            "hard_share": round(data.hard / data.calls, 2) if data.calls else 0.0,
+            "abusive": data.abusive,
+            # Scheduled agent-hours of the people who took calls: Breather does not track log-in time.
+            "calls_per_agent_hour": round(data.calls / hours, 1) if hours else 0.0,
+        }
+        released = gate.release(week.start, Candidate("calls", "team", frozenset(data.people), values))
+        return released if released is not None else _suppressed(self.k, "agents")
+
+    def _queues(self, gate: Gate, week: Week, data: CallWeek) -> list[Part]:
+        if len(data.queues) < 2:
+            return []  # one queue is the team total
+        parent = frozenset(data.people)
+        slices = {name: frozenset(people) for name, people in data.queues.items()}
+        shown = shown_slices(parent, slices, self.k)
+        result: list[Part] = []
+        for name in sorted(data.queues):
+            values = None
+            if name in shown:
+                calls = data.queue_calls[name]
+                values = gate.release(
+                    week.start,
+                    Candidate(
+                        "calls",
+                        f"queue:{name}",
+                        slices[name],
+                        {
+                            "queue": name,
+                            "calls": calls,
+                            "hard_share": round(data.queue_hard[name] / calls, 2),
+                        },
+                    ),
+                )
+            result.append(values if values is not None else {"queue": name, **_suppressed(self.k, "agents")})
+        return result
+
+    # --- surges ------------------------------------------------------------------------------
+
+    def surge(self, session: Session, team: TeamConfig, now: datetime) -> dict[str, Any] | None:
+        """A team-level alert when the last hour's hard-call share is well above the team's own
+        baseline and spread over at least k people; at most one per cooldown."""
+        s = self.settings
+        last = session.exec(
+            select(func.max(col(SurgeAlert.sent_at))).where(col(SurgeAlert.team_id) == team.id)
+        ).one()
+        if last is not None and now - last < timedelta(hours=s.surge_cooldown_hours):
+            return None
+        window_start = now - timedelta(minutes=s.surge_window_minutes)
+        recent = session.exec(
+            select(col(Call.pseudonym), func.count(), func.sum(cast(col(Call.hard), Integer)))
+            .where(
+                col(Call.team_id) == team.id, col(Call.ended_at) >= window_start, col(Call.ended_at) <= now
+            )
+            .group_by(col(Call.pseudonym))
+        ).all()
+        calls = sum(int(n) for _, n, _ in recent)
+        hard = sum(int(h or 0) for _, _, h in recent)
+        hard_people = {p for p, _, h in recent if h}
+        if calls < s.surge_min_calls or len(hard_people) < self.k:
+            return None
+        base_calls, base_hard = session.exec(
+            select(func.count(), func.sum(cast(col(Call.hard), Integer))).where(
+                col(Call.team_id) == team.id,
+                col(Call.ended_at) >= now - timedelta(days=28),
+                col(Call.ended_at) < window_start,
+            )
+        ).one()
+        baseline = max((int(base_hard or 0) / int(base_calls)) if base_calls else 0.0, s.surge_baseline_floor)
+        share = hard / calls
+        if share < s.surge_factor * baseline:
+            return None
+        session.add(SurgeAlert(team_id=team.id, sent_at=now))
+        return {
+            "team": team.id,
+            "calls": calls,
+            "hard_share": round(share, 2),
+            "baseline": round(baseline, 2),
+            "people": len(hard_people),
+            "window_minutes": s.surge_window_minutes,
+        }
+
+
+def person_key(email: str) -> str:
+    """A stable, non-reversible key for someone who is not an agent (a team lead)."""
+    return "person:" + hashlib.sha256(email.lower().encode()).hexdigest()[:24]

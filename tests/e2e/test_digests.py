@@ -1,0 +1,309 @@
+"""Digests for team leads end to end: figures, suppression, access, chart, weekly DM, surge, and
+the hard wall (no manager-facing output names a person or describes fewer than k people)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import select
+from starlette.testclient import TestClient
+from typer.testing import CliRunner
+
+from bot.app import create_app, make_messenger
+from bot.cli import app as cli
+from bot.digests.chart import trend_png
+from bot.services import Services
+from storage.db import make_engine, session_scope
+from storage.models import AgentPrefs, DigestAccess, DigestRelease
+from tests.conftest import PSEUDONYM_KEY, SIGNING_SECRET, Harness, MakeSettings
+from tests.digest_seed import NOW, WEEK, add_calls, add_checkins, add_round
+from tests.e2e.test_pulse_surveys import Clock
+from tests.fakes.slack_api import FakeSlack
+from tests.helpers import roster_with, settled
+
+LEAD = "radu@example.com"
+
+
+@pytest.fixture
+def lead_slack(fake_slack: FakeSlack) -> FakeSlack:
+    fake_slack.add_user("U0RADU", LEAD)
+    fake_slack.add_user("U0JO", "jo@example.com")
+    return fake_slack
+
+
+@pytest.fixture
+def digests(make_settings: MakeSettings, lead_slack: FakeSlack, tmp_path: Path) -> Iterator[Harness]:
+    settings = make_settings(
+        config_path=roster_with(tmp_path, teams={"nights": {"managers": ["jo@example.com"]}})
+    )
+    engine = make_engine(settings.database_url)
+    services = Services(settings, engine, make_messenger(settings, engine), clock=Clock(NOW))
+    app = create_app(settings, services=services)
+    with TestClient(app) as client:
+        yield Harness(client, services, lead_slack)
+
+
+def people(harness: Harness, team: str = "billing") -> list[str]:
+    return [a.pseudonym for a in harness.services.roster.agents() if a.team.id == team]
+
+
+def seed_full_week(harness: Harness, *, respondents: int = 5) -> None:
+    team = people(harness)
+    with session_scope(harness.services.engine) as session:
+        add_calls(session, "billing", team, day=WEEK + timedelta(days=1), hard_people=team[:2])
+        add_calls(
+            session, "billing", team, day=WEEK - timedelta(days=6), hard_people=team[:1]
+        )  # the week before
+        add_checkins(
+            session,
+            "billing",
+            {team[0]: "break", team[1]: "ok", team[2]: "talk", team[3]: None, team[4]: "ok"},
+            day=WEEK + timedelta(days=2),
+        )
+        raws = dict(zip(team[:respondents], [13, 12, 20, 8, 16], strict=False))
+        add_round(
+            session,
+            "billing",
+            raws,
+            invited=team,
+            closes=WEEK + timedelta(days=4),
+            burnout={p: 3 if i < 2 else 1 for i, p in enumerate(team[:respondents])},
+        )
+
+
+def cli_digest(harness: Harness, *args: str) -> Any:
+    settings = harness.services.settings
+    env = {
+        "BREATHER_PSEUDONYM_KEY": PSEUDONYM_KEY,
+        "BREATHER_CONFIG": str(settings.config_path),
+        "DATABASE_URL": settings.database_url,
+    }
+    return CliRunner().invoke(cli, ["digest", *args], env=env)
+
+
+def test_a_full_week_shows_every_part_with_the_published_figures(digests: Harness) -> None:
+    seed_full_week(digests)
+    with session_scope(digests.services.engine) as session:
+        digest = digests.services.digests.digest(session, digests.services.config.team("billing"), NOW)
+    assert digest["period"] == {"start": "2026-11-16", "end": "2026-11-22"}
+    assert digest["suppressed"] is False and digest["respondents"] == 5
+    # WHO-5 raw 13, 12, 20, 8, 16 -> 52, 48, 80, 32, 64: mean 55.2, two of five at 50 or below.
+    assert digest["metrics"] == {
+        "who5_mean": 55.2,
+        "who5_low_share": 0.4,
+        "burnout_share": 0.4,
+        "response_rate": 1.0,
+    }
+    # 20 ordinary calls plus the 5 hard calls behind the check-ins; a 24/7 shift makes 168 h per agent.
+    assert digest["calls"] == {"calls": 25, "hard_share": 0.28, "abusive": 7, "calls_per_agent_hour": 0.0}
+    assert digest["checkins"] == {"sent": 5, "breaks": 1, "talks": 1}
+    assert len(digest["trend"]) == 11
+    assert digest["trend"][-1]["calls"]["hard_share"] == 0.05
+    assert digest["trend"][0]["suppressed"] is True  # weeks with nobody are gaps, not zeros
+    assert digest["trend"][0]["calls"] == {"suppressed": True, "reason": "fewer than 5 agents"}
+
+
+def test_fewer_respondents_than_k_hides_wellbeing_but_not_call_load(digests: Harness) -> None:
+    seed_full_week(digests, respondents=4)
+    result = cli_digest(digests, "--team", "billing", "--format", "json")
+    assert result.exit_code == 0, result.output
+    digest = json.loads(result.output)
+    assert digest["suppressed"] is True and digest["reason"] == "fewer than 5 respondents"
+    assert "respondents" not in digest and "metrics" not in digest
+    assert digest["calls"]["calls"] == 25
+    text = cli_digest(digests, "--team", "billing").output
+    assert "not shown, fewer than 5 people answered" in text and "25 calls" in text
+
+
+def test_png_chart_and_its_gaps(digests: Harness, tmp_path: Path) -> None:
+    seed_full_week(digests)
+    target = tmp_path / "chart.png"
+    result = cli_digest(digests, "--team", "billing", "--format", "png", "--output", str(target))
+    assert result.exit_code == 0 and target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert cli_digest(digests, "--team", "billing", "--format", "pdf").exit_code == 1
+    assert cli_digest(digests, "--team", "sales").exit_code == 1
+
+
+def test_a_lead_gets_the_digest_and_the_chart_in_slack(digests: Harness) -> None:
+    seed_full_week(digests)
+    reply = digests.command(user_id="U0RADU", command="/breather", text="digest")
+    assert reply.status_code == 200
+    body = reply.json()
+    assert "Call load" in body["text"] or "Call load" in json.dumps(body["blocks"])
+    assert "25 calls" in json.dumps(body["blocks"])
+    digests.slack.wait_for("files.completeUploadExternal")
+    upload = digests.slack.calls("files.getUploadURLExternal")[0]
+    assert upload.params["filename"].startswith("breather-billing-2026-11-16")
+    assert list(digests.slack.state.uploads.values())[0][:8] == b"\x89PNG\r\n\x1a\n"
+    with session_scope(digests.services.engine) as session:
+        reads = session.exec(select(DigestAccess)).all()
+        assert [(r.reader, r.team_id, r.via) for r in reads] == [(LEAD, "billing", "slack command")]
+
+
+@pytest.mark.parametrize(("user", "text"), [("U0ANA", "digest"), ("U0JO", "digest billing")])
+def test_anyone_else_gets_a_polite_refusal_and_no_data(digests: Harness, user: str, text: str) -> None:
+    seed_full_week(digests)
+    reply = digests.command(user_id=user, command="/breather", text=text)
+    assert reply.status_code == 200
+    shown = json.dumps(reply.json())
+    assert "calls" not in shown.lower().replace("breather", "")
+    assert "only for that team's leads" in shown or "don't lead a team" in shown
+    settled(digests.services)
+    assert digests.slack.calls("files.getUploadURLExternal") == []
+
+
+def test_the_monday_message_goes_to_each_lead_once(digests: Harness) -> None:
+    seed_full_week(digests)
+    assert digests.services.digest_desk.weekly("billing") == 1
+    digests.services.digest_desk.weekly("billing")  # a repeated job
+    digests.slack.wait_for("files.completeUploadExternal")
+    settled(digests.services)
+    posts = digests.slack.calls("chat.postMessage")
+    assert [p.params["channel"] for p in posts] == ["D0RADU"]
+    assert "Call load" in json.dumps(posts[0].params["blocks"])
+    assert len(digests.slack.calls("files.completeUploadExternal")) == 1
+    jobs = {job.id for job in digests.services.jobs()}
+    assert {"digest:billing", "digest:nights", "surge"} <= jobs
+
+
+def test_a_lead_sees_the_digest_on_the_home_tab(digests: Harness) -> None:
+    seed_full_week(digests)
+    from handlers.sandbox.interactions import signed_headers
+
+    body = json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": "T0TEST",
+            "api_app_id": "A1",
+            "event_id": "Ev9",
+            "event": {"type": "app_home_opened", "user": "U0RADU", "tab": "home", "event_ts": "1.2"},
+        }
+    )
+    digests.client.post(
+        "/slack/events", content=body, headers=signed_headers(SIGNING_SECRET, body, "application/json")
+    )
+    home = digests.slack.wait_for("views.publish")[0].params
+    assert home["user_id"] == "U0RADU"
+    assert "Your teams (team-level only)" in json.dumps(home["view"]) and "25 calls" in json.dumps(
+        home["view"]
+    )
+
+
+def test_a_surge_alerts_the_leads_without_names_once_per_cooldown(digests: Harness) -> None:
+    team = people(digests)
+    clock = digests.services.clock
+    with session_scope(digests.services.engine) as session:
+        add_calls(session, "billing", team, day=WEEK, per_person=8, hard_people=team[:1])  # a calm baseline
+        recent = clock() - timedelta(minutes=20)
+        from storage.models import Call
+
+        for i, person in enumerate(team * 3):
+            session.add(
+                Call(
+                    provider="generic",
+                    call_id=f"surge-{i}",
+                    team_id="billing",
+                    pseudonym=person,
+                    kid="k",
+                    ended_at=recent,
+                    hard=i < 8,
+                    signals=["abuse"] if i < 8 else [],
+                )
+            )
+    assert digests.services.digest_desk.surges() == 1
+    alert = digests.slack.wait_for("chat.postMessage")[0]
+    assert alert.params["channel"] == "D0RADU" and "hard" in alert.params["text"].lower()
+    assert digests.services.digest_desk.surges() == 0  # cooldown
+    settled(digests.services)
+
+
+def test_no_surge_when_the_hard_calls_involve_fewer_than_k_people(digests: Harness) -> None:
+    team = people(digests)
+    clock = digests.services.clock
+    with session_scope(digests.services.engine) as session:
+        from storage.models import Call
+
+        for i in range(15):
+            session.add(
+                Call(
+                    provider="generic",
+                    call_id=f"few-{i}",
+                    team_id="billing",
+                    pseudonym=team[i % 5],
+                    kid="k",
+                    ended_at=clock() - timedelta(minutes=5),
+                    hard=i % 5 < 2,
+                )
+            )
+    assert digests.services.digest_desk.surges() == 0
+
+
+def test_chart_draws_suppressed_weeks_as_gaps() -> None:
+    shown = {
+        "period": {"start": "2026-11-16"},
+        "suppressed": False,
+        "metrics": {"who5_mean": 60.0},
+        "calls": {"hard_share": 0.1},
+    }
+    hidden = {"period": {"start": "2026-11-09"}, "suppressed": True, "calls": {"suppressed": True}}
+    from bot.digests.chart import _series
+
+    series = _series([hidden, shown], lambda p: None if p.get("suppressed") else p["metrics"]["who5_mean"])
+    assert series[1] == 60.0 and series[0] != series[0]  # NaN: a gap, not a zero
+    png = trend_png({**shown, "trend": [hidden]}, title="t")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+
+
+def test_the_hard_wall_no_manager_output_names_anyone_or_shows_a_small_group(digests: Harness) -> None:
+    """Seed everything a manager must never see, then read every manager-facing output."""
+    seed_full_week(digests)
+    services = digests.services
+    team = [a for a in services.roster.agents() if a.team.id == "billing"]
+    with session_scope(services.engine) as session:
+        session.add(AgentPrefs(pseudonym=team[0].pseudonym, kid="k", paused=True))
+        session.add(AgentPrefs(pseudonym=team[1].pseudonym, kid="k", surveys_opted_out=True))
+        add_calls(session, "nights", people(digests, "nights"), day=WEEK + timedelta(days=1), hard_people=[])
+    outputs: list[str] = []
+    outputs.append(cli_digest(digests, "--team", "billing").output)
+    outputs.append(cli_digest(digests, "--team", "billing", "--format", "json").output)
+    outputs.append(cli_digest(digests, "--team", "nights", "--format", "json").output)
+    outputs.append(json.dumps(digests.command(user_id="U0RADU", command="/breather", text="digest").json()))
+    services.digest_desk.weekly("billing")
+    services.digest_desk.weekly("nights")
+    outputs.append(json.dumps(services.digest_desk.home_parts(LEAD), default=str))
+    with session_scope(services.engine) as session:
+        add_calls(session, "billing", [a.pseudonym for a in team] * 2, day=WEEK, per_person=1)
+        from storage.models import Call
+
+        for i in range(15):
+            session.add(
+                Call(
+                    provider="generic",
+                    call_id=f"hw-{i}",
+                    team_id="billing",
+                    pseudonym=team[i % 5].pseudonym,
+                    kid="k",
+                    ended_at=services.clock() - timedelta(minutes=5),
+                    hard=True,
+                )
+            )
+    services.digest_desk.surges()
+    settled(services)
+    for call in digests.slack.calls():
+        if call.method in ("chat.postMessage", "views.publish", "files.completeUploadExternal"):
+            outputs.append(json.dumps(call.params))
+    everything = "\n".join(outputs)
+    for agent in services.roster.agents():
+        for identifier in (agent.email, agent.name, agent.id, agent.pseudonym, agent.config.slack_user_id):
+            if identifier:
+                assert identifier not in everything, f"{identifier!r} reached a manager"
+        assert agent.email.split("@")[0] not in everything.lower()
+    nights = json.loads(outputs[2])
+    assert nights["calls"]["suppressed"] is True  # one person on nights: never shown
+    with session_scope(services.engine) as session:
+        assert all(len(release.contributors) >= 5 for release in session.exec(select(DigestRelease)))
