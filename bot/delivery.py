@@ -13,6 +13,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,7 +25,7 @@ from bot.errors import DeliveryFailed, RateLimited
 from bot.messenger import AgentRef, Delivered, FileUpload, HomeView, Message, Messenger
 from bot.metrics import Metrics
 from storage import outbox as queue
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -195,7 +196,8 @@ class OutboxWorker:
         metrics: Metrics,
         wake: threading.Event,
         pace_s: float = 1.0,
-        batch: int = 20,
+        batch: int = 50,
+        parallel: int = 4,
         poll_s: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -208,14 +210,25 @@ class OutboxWorker:
         self.poll_s = poll_s
         self.clock = clock
         self._last_sent: dict[str, float] = {}
+        self._pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="breather-send")
 
     def run_once(self) -> int:
-        """Deliver what is due now; returns how many rows were claimed."""
+        """Deliver what is due now; returns how many rows were claimed.
+
+        Conversations are served in parallel (a slow DM must not hold up the others); the rows
+        of one conversation stay in order, one after another, so pacing still applies.
+        """
         with session_scope(self.engine) as session:
             rows = queue.claim_due(session, now=self.clock(), limit=self.batch)
+        by_conversation: dict[str, list[OutboxMessage]] = {}
+        for row in rows:
+            by_conversation.setdefault(row.channel_key, []).append(row)
+        list(self._pool.map(self._handle_all, by_conversation.values()))
+        return len(rows)
+
+    def _handle_all(self, rows: list[OutboxMessage]) -> None:
         for row in rows:
             self._handle(row)
-        return len(rows)
 
     def _handle(self, row: OutboxMessage) -> None:
         assert row.id is not None
@@ -277,19 +290,22 @@ class OutboxWorker:
                 queue.reschedule(session, row.id, at=at, error=error)
 
     def run_forever(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            self.wake.clear()
-            try:
-                busy = self.run_once()
-            except Exception:
-                log.exception("outbox worker iteration failed; retrying shortly")
-                busy = 0
-            if busy:
-                continue
-            self.wake.wait(self._idle_wait())
+        try:
+            while not stop.is_set():
+                self.wake.clear()
+                try:
+                    busy = self.run_once()
+                except Exception:
+                    log.exception("outbox worker iteration failed; retrying shortly")
+                    busy = 0
+                if busy:
+                    continue
+                self.wake.wait(self._idle_wait())
+        finally:
+            self._pool.shutdown(wait=True)
 
     def _idle_wait(self) -> float:
-        with session_scope(self.engine) as session:
+        with read_scope(self.engine) as session:
             due = queue.next_due_at(session)
         if due is None:
             return self.poll_s

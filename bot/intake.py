@@ -8,13 +8,16 @@ processes can share the work (rows are claimed with FOR UPDATE SKIP LOCKED).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import queue
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
 from bot.checkins.service import CallUpdate, CheckinService
@@ -55,6 +58,86 @@ def _masked(kind: str, value: str) -> str:
     return value
 
 
+class _Batch:
+    """Rows from one request, and the future its handler waits on."""
+
+    __slots__ = ("future", "rows")
+
+    def __init__(self, rows: list[dict[str, object]]) -> None:
+        self.rows = rows
+        self.future: Future[int] = Future()
+
+
+class IntakeWriter:
+    """Group commit: requests hand their rows to one writer thread, which stores everything
+    waiting in a single transaction and then answers every waiting request.
+
+    A request is acknowledged only after its rows are durably stored, yet a burst of webhooks
+    costs one commit per batch instead of one per request (and takes the SQLite write lock once).
+    """
+
+    MAX_BATCH = 500
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._queue: queue.SimpleQueue[_Batch | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, rows: list[dict[str, object]]) -> Future[int]:
+        """Store `rows` (ignoring duplicates); the future gives how many were new."""
+        batch = _Batch(rows)
+        self._ensure_running()
+        self._queue.put(batch)
+        return batch.future
+
+    def _ensure_running(self) -> None:
+        if self._thread is None or not self._thread.is_alive():
+            with self._lock:
+                if self._thread is None or not self._thread.is_alive():
+                    self._thread = threading.Thread(target=self._run, name="breather-intake", daemon=True)
+                    self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join(10)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batches = [first]
+            size = len(first.rows)
+            while size < self.MAX_BATCH:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)  # stop after this batch
+                    break
+                batches.append(more)
+                size += len(more.rows)
+            self._store(batches)
+
+    def _store(self, batches: list[_Batch]) -> None:
+        try:
+            with session_scope(self.engine) as session:
+                counts = [
+                    sum(insert_ignore(session, InboundRow, row, ["provider", "event_id"]) for row in b.rows)
+                    for b in batches
+                ]
+        except Exception as error:  # the database is unreachable or failing: tell every waiter
+            log.error("could not store %d inbound batch(es): %s", len(batches), type(error).__name__)
+            for batch in batches:
+                batch.future.set_exception(error)
+            return
+        for batch, count in zip(batches, counts, strict=True):
+            batch.future.set_result(count)
+
+
 class Intake:
     def __init__(
         self,
@@ -70,8 +153,9 @@ class Intake:
         self.metrics = metrics
         self.wake = wake
         self.clock = clock
+        self.writer = IntakeWriter(engine)
 
-    def accept(self, provider: str, events: Sequence[InboundEvent]) -> IntakeResult:
+    def _rows(self, provider: str, events: Sequence[InboundEvent]) -> tuple[list[dict[str, object]], int]:
         roster = self.roster()
         now = self.clock()
         rows: list[dict[str, object]] = []
@@ -101,12 +185,10 @@ class Intake:
                     "received_at": now,
                 }
             )
-        accepted = 0
-        if rows:
-            with session_scope(self.engine) as session:
-                for row in rows:
-                    accepted += insert_ignore(session, InboundRow, row, ["provider", "event_id"])
-        duplicates = len(rows) - accepted
+        return rows, ignored
+
+    def _result(self, provider: str, rows: int, accepted: int, ignored: int) -> IntakeResult:
+        duplicates = rows - accepted
         if accepted:
             self.metrics.events_received.labels(provider).inc(accepted)
             self.wake.set()
@@ -114,9 +196,20 @@ class Intake:
             self.metrics.events_duplicate.labels(provider).inc(duplicates)
         return IntakeResult(accepted=accepted, duplicates=duplicates, ignored=ignored)
 
+    async def accept_async(self, provider: str, events: Sequence[InboundEvent]) -> IntakeResult:
+        """For request handlers: waits for the group commit without holding a thread."""
+        rows, ignored = self._rows(provider, events)
+        accepted = await asyncio.wrap_future(self.writer.submit(rows)) if rows else 0
+        return self._result(provider, len(rows), accepted, ignored)
+
+    def accept(self, provider: str, events: Sequence[InboundEvent]) -> IntakeResult:
+        rows, ignored = self._rows(provider, events)
+        accepted = self.writer.submit(rows).result() if rows else 0
+        return self._result(provider, len(rows), accepted, ignored)
+
 
 class EventProcessor:
-    """Turns stored events into calls, check-ins and outbox rows, one savepoint per event."""
+    """Turns stored events into calls, check-ins and outbox rows."""
 
     def __init__(
         self,
@@ -125,7 +218,7 @@ class EventProcessor:
         roster: Callable[[], Roster],
         checkins: CheckinService,
         wake: threading.Event,
-        batch: int = 50,
+        batch: int = 200,
         poll_s: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -138,27 +231,48 @@ class EventProcessor:
         self.clock = clock
 
     def run_once(self) -> int:
+        """Process a batch in one transaction; if anything in it fails, redo it event by event
+        (each in a savepoint), so one bad event is logged and never blocks the others."""
+        try:
+            with session_scope(self.engine) as session:
+                rows = self._claim(session)
+                for row in rows:
+                    self._process(session, row, self.clock())
+                self._mark_processed(session, rows)
+            return len(rows)
+        except Exception:
+            log.warning("an event batch failed; processing its events one at a time", exc_info=True)
         with session_scope(self.engine) as session:
-            rows = list(
-                session.exec(
-                    select(InboundRow)
-                    .where(col(InboundRow.processed_at).is_(None))
-                    .order_by(col(InboundRow.id))
-                    .limit(self.batch)
-                    .with_for_update(skip_locked=True)
-                )
-            )
+            rows = self._claim(session)
             for row in rows:
-                now = self.clock()
                 try:
                     with session.begin_nested():
-                        self._process(session, row, now)
+                        self._process(session, row, self.clock())
                 except Exception:
                     # Keep the event (marked processed) rather than block the queue behind it.
                     log.exception("could not process %s event %s", row.provider, row.event_id)
-                row.processed_at = now
-                session.add(row)
+            self._mark_processed(session, rows)
         return len(rows)
+
+    def _claim(self, session: Session) -> list[InboundRow]:
+        return list(
+            session.exec(
+                select(InboundRow)
+                .where(col(InboundRow.processed_at).is_(None))
+                .order_by(col(InboundRow.id))
+                .limit(self.batch)
+                .with_for_update(skip_locked=True)
+            )
+        )
+
+    def _mark_processed(self, session: Session, rows: list[InboundRow]) -> None:
+        if rows:
+            session.execute(
+                update(InboundRow)
+                .where(col(InboundRow.id).in_([row.id for row in rows]))
+                .values(processed_at=self.clock()),
+                execution_options={"synchronize_session": False},
+            )
 
     def _process(self, session: Session, row: InboundRow, now: datetime) -> None:
         agent = self.roster().by_pseudonym(row.pseudonym)

@@ -30,6 +30,7 @@ class Runtime:
         self.stop_event.set()
         self.services.events_wake.set()
         self.services.outbox.wake.set()
+        self.services.intake.writer.stop()
         for thread in self.threads:
             thread.join(timeout)
             if thread.is_alive():

@@ -46,7 +46,7 @@ def webhook_endpoint(services: Services, adapter: TelephonyAdapter) -> Endpoint:
         except InvalidInput as error:
             rejected.labels(adapter.provider, str(error.status)).inc()
             raise
-        result = await run_in_threadpool(services.intake.accept, adapter.provider, events)
+        result = await services.intake.accept_async(adapter.provider, events)
         if adapter.accepted_status == 204:
             return Response(status_code=204, media_type="application/json")
         status = (

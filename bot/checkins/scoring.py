@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -79,20 +79,22 @@ def is_long(duration_s: float, own: Sequence[float], team: Sequence[float], t: T
     return robust_z(duration_s, sample, t.min_mad) > t.outlier_z
 
 
+Durations = Callable[[], tuple[Sequence[float], Sequence[float]]]
+
+
 def score_call(
     facts: CallFacts,
     *,
-    own_durations: Sequence[float],
-    team_durations: Sequence[float],
+    durations: Durations,
     abuse_markers: Iterable[str],
     thresholds: Thresholds = DEFAULT_THRESHOLDS,
 ) -> Assessment:
+    """`durations()` gives (the agent's own recent durations, the team's); it is asked only when
+    the length of the call could matter, because it costs a query."""
     t = thresholds
     signals: list[Signal] = []
     if has_abuse_marker(facts.tags, abuse_markers):
         signals.append(Signal.ABUSE)
-    if facts.duration_s is not None and is_long(facts.duration_s, own_durations, team_durations, t):
-        signals.append(Signal.LONG)
     if facts.sentiment is not None and facts.sentiment <= t.sentiment:
         signals.append(Signal.SENTIMENT)
     if facts.disconnected_by == "customer":
@@ -103,5 +105,10 @@ def score_call(
         signals.append(Signal.HOLD)
     if facts.csat is not None and facts.csat <= t.csat:
         signals.append(Signal.CSAT)
+    # A long call alone is not hard, so its length is judged only when another signal is there.
+    if signals and facts.duration_s is not None:
+        own, team = durations()
+        if is_long(facts.duration_s, own, team, t):
+            signals.insert(1 if signals[0] is Signal.ABUSE else 0, Signal.LONG)
     hard = Signal.ABUSE in signals or len(signals) >= 2
     return Assessment(hard=hard, signals=tuple(signals))

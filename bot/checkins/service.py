@@ -83,7 +83,6 @@ class CheckinService:
         self, session: Session, *, agent: RosterAgent, update: CallUpdate, now: datetime
     ) -> Checkin | None:
         call = self._merge_call(session, agent=agent, update=update, now=now)
-        own, team = self._durations(session, call)
         assessment = score_call(
             CallFacts(
                 duration_s=call.duration_s,
@@ -94,8 +93,7 @@ class CheckinService:
                 csat=call.csat,
                 tags=tuple(call.tags),
             ),
-            own_durations=own,
-            team_durations=team,
+            durations=lambda: self._durations(session, call),
             abuse_markers=self.settings.abuse_markers,
             thresholds=self.thresholds,
         )
@@ -110,29 +108,28 @@ class CheckinService:
         return self._maybe_check_in(session, agent=agent, call=call, now=now)
 
     def _merge_call(self, session: Session, *, agent: RosterAgent, update: CallUpdate, now: datetime) -> Call:
-        insert_ignore(
-            session,
-            Call,
-            {
-                "provider": update.provider,
-                "call_id": update.call_id,
-                "team_id": agent.team.id,
-                "pseudonym": agent.pseudonym,
-                "kid": agent.kid,
-                "ended_at": update.ended_at or now,
-                "tags": [],
-                "signals": [],
-                "hard": False,
-                "created_at": now,
-                "updated_at": now,
-            },
-            ["provider", "call_id"],
-        )
         call = session.exec(
             select(Call)
             .where(col(Call.provider) == update.provider, col(Call.call_id) == update.call_id)
             .with_for_update()
-        ).one()
+        ).first()
+        if call is None:
+            # Another process inserting the same call at the same moment makes the flush fail;
+            # the event processor then redoes the event on its own and finds the row.
+            call = Call(
+                provider=update.provider,
+                call_id=update.call_id,
+                team_id=agent.team.id,
+                pseudonym=agent.pseudonym,
+                kid=agent.kid,
+                ended_at=update.ended_at or now,
+                tags=[],
+                signals=[],
+                hard=False,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(call)
         # Late events only fill in or refine facts; a missing fact never erases a known one.
         for name in _MERGED_FIELDS:
             value = update.facts.get(name)

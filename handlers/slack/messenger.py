@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
@@ -13,7 +14,7 @@ from bot.errors import DeliveryFailed
 from bot.messenger import AgentRef, Delivered, FileUpload, Form, HomeView, Message
 from handlers.slack.blocks import form_view, home_view, message_blocks
 from handlers.slack.errors import slack_errors
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
 from storage.models import ChatAddress
 
 PLATFORM = "slack"
@@ -24,22 +25,36 @@ def make_web_client(token: str, base_url: str) -> WebClient:
     return WebClient(token=token, base_url=base_url, timeout=10, retry_handlers=[])
 
 
+@dataclass(frozen=True)
+class Address:
+    user_id: str | None
+    dm_channel: str | None
+
+
 class SlackMessenger:
     name = PLATFORM
 
     def __init__(self, client: WebClient, engine: Engine) -> None:
         self.client = client
         self.engine = engine
+        self._cache: dict[str, Address] = {}  # agent id -> address; they rarely change
 
     # --- addresses (cached: lookups are Tier 3 and a roster may hold hundreds) -------------
 
-    def _address(self, agent_id: str) -> ChatAddress | None:
-        with session_scope(self.engine) as session:
-            return session.exec(
+    def _address(self, agent_id: str) -> Address | None:
+        cached = self._cache.get(agent_id)
+        if cached is not None:
+            return cached
+        with read_scope(self.engine) as session:
+            row = session.exec(
                 select(ChatAddress).where(
                     col(ChatAddress.agent_id) == agent_id, col(ChatAddress.platform) == PLATFORM
                 )
             ).first()
+            found = Address(row.user_id, row.dm_channel) if row is not None else None
+        if found is not None:
+            self._cache[agent_id] = found
+        return found
 
     def _remember(self, agent_id: str, *, user_id: str, dm_channel: str | None) -> None:
         with session_scope(self.engine) as session:
@@ -52,6 +67,8 @@ class SlackMessenger:
             if dm_channel:
                 address.dm_channel = dm_channel
             session.add(address)
+            remembered = Address(address.user_id, address.dm_channel)
+        self._cache[agent_id] = remembered
 
     def user_id(self, to: AgentRef) -> str:
         if to.slack_user_id:

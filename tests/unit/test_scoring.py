@@ -13,12 +13,7 @@ USUAL = [280.0, 300.0, 320.0, 290.0, 310.0, 305.0, 295.0, 315.0, 285.0, 300.0, 3
 
 
 def judge(own: list[float] | None = None, team: list[float] | None = None, **facts: Any) -> Assessment:
-    return score_call(
-        CallFacts(**facts),
-        own_durations=own or [],
-        team_durations=team or [],
-        abuse_markers=MARKERS,
-    )
+    return score_call(CallFacts(**facts), durations=lambda: (own or [], team or []), abuse_markers=MARKERS)
 
 
 @pytest.mark.parametrize("tag", ["abusive", "ABUSE", " Aggressive ", "threat"])
@@ -60,21 +55,33 @@ def test_two_signals_make_a_call_hard() -> None:
 
 
 def test_duration_is_judged_against_the_agents_own_calls() -> None:
-    assert Signal.LONG in judge(own=USUAL, duration_s=1500).signals
-    assert Signal.LONG not in judge(own=USUAL, duration_s=420).signals
+    hung_up: dict[str, Any] = {"disconnected_by": "customer"}
+    assert judge(own=USUAL, duration_s=1500, **hung_up).signals == (Signal.LONG, Signal.HANGUP)
+    assert judge(own=USUAL, duration_s=1500, **hung_up).hard
+    assert Signal.LONG not in judge(own=USUAL, duration_s=420, **hung_up).signals
     # The same 1500 s call is ordinary for an agent whose calls are usually that long.
-    assert Signal.LONG not in judge(own=[1400.0 + i * 20 for i in range(12)], duration_s=1500).signals
+    assert (
+        Signal.LONG not in judge(own=[1400.0 + i * 20 for i in range(12)], duration_s=1500, **hung_up).signals
+    )
+
+
+def test_a_long_call_alone_is_not_hard_and_costs_no_history_query() -> None:
+    def no_history() -> tuple[list[float], list[float]]:
+        raise AssertionError("history was queried for a call with no other signal")
+
+    result = score_call(CallFacts(duration_s=5000), durations=no_history, abuse_markers=MARKERS)
+    assert not result.hard and result.signals == ()
 
 
 def test_with_few_own_calls_the_team_is_the_baseline() -> None:
-    assert Signal.LONG in judge(own=[300.0, 310.0], team=USUAL * 2, duration_s=1500).signals
+    assert Signal.LONG in judge(own=[300.0, 310.0], team=USUAL * 2, duration_s=1500, sentiment=-0.9).signals
 
 
 def test_without_enough_history_duration_is_not_judged() -> None:
-    assert Signal.LONG not in judge(own=[300.0], team=USUAL, duration_s=5000).signals
+    assert Signal.LONG not in judge(own=[300.0], team=USUAL, duration_s=5000, sentiment=-0.9).signals
 
 
 def test_identical_past_durations_do_not_flag_every_slightly_longer_call() -> None:
     same = [300.0] * 20
-    assert Signal.LONG not in judge(own=same, duration_s=320).signals
-    assert Signal.LONG in judge(own=same, duration_s=900).signals
+    assert Signal.LONG not in judge(own=same, duration_s=320, transfers=3).signals
+    assert Signal.LONG in judge(own=same, duration_s=900, transfers=3).signals
