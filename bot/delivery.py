@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlmodel import Session
 
 from bot.clock import utcnow
@@ -52,6 +52,8 @@ class Outbox:
         now: datetime,
         not_before: datetime | None = None,
     ) -> bool:
+        # The worker is woken once this transaction has committed; before, it could not see the row.
+        event.listen(session, "after_commit", self._wake_after_commit, once=True)
         queued = queue.enqueue(
             session,
             key=key,
@@ -62,9 +64,10 @@ class Outbox:
             now=now,
             not_before=not_before,
         )
-        # The worker may look before this transaction commits; it re-checks every poll anyway.
-        self.wake.set()
         return queued
+
+    def _wake_after_commit(self, session: Session) -> None:
+        self.wake.set()
 
     def send_direct(
         self,
@@ -187,6 +190,9 @@ def backoff(attempts: int) -> float:
     return base * random.uniform(0.8, 1.2)
 
 
+Outcome = Callable[[Session], None]  # what to record about one row, applied in the batch's transaction
+
+
 class OutboxWorker:
     def __init__(
         self,
@@ -216,78 +222,73 @@ class OutboxWorker:
         """Deliver what is due now; returns how many rows were claimed.
 
         Conversations are served in parallel (a slow DM must not hold up the others); the rows
-        of one conversation stay in order, one after another, so pacing still applies.
+        of one conversation stay in order, one after another, so pacing still applies. What
+        happened to every row is then recorded in one transaction.
         """
         with session_scope(self.engine) as session:
             rows = queue.claim_due(session, now=self.clock(), limit=self.batch)
+        if not rows:
+            return 0
         by_conversation: dict[str, list[OutboxMessage]] = {}
         for row in rows:
             by_conversation.setdefault(row.channel_key, []).append(row)
-        list(self._pool.map(self._handle_all, by_conversation.values()))
+        outcomes = [o for group in self._pool.map(self._handle_all, by_conversation.values()) for o in group]
+        with session_scope(self.engine) as session:
+            for outcome in outcomes:
+                outcome(session)
         return len(rows)
 
-    def _handle_all(self, rows: list[OutboxMessage]) -> None:
-        for row in rows:
-            self._handle(row)
+    def _handle_all(self, rows: list[OutboxMessage]) -> list[Outcome]:
+        return [self._handle(row) for row in rows]
 
-    def _handle(self, row: OutboxMessage) -> None:
-        assert row.id is not None
+    def _handle(self, row: OutboxMessage) -> Outcome:
+        row_id = row.id
+        assert row_id is not None
         since_last = time.monotonic() - self._last_sent.get(row.channel_key, float("-inf"))
         if since_last < self.pace_s:
             # Another message just went to this conversation: wait our turn, no attempt spent.
             at = self.clock() + timedelta(seconds=self.pace_s - since_last)
-            with session_scope(self.engine) as session:
-                queue.reschedule(session, row.id, at=at, error="paced", attempts=row.attempts - 1)
-            return
+            return lambda s: queue.reschedule(s, row_id, at=at, error="paced", attempts=row.attempts - 1)
         try:
             result = deliver(self.messenger, row)
         except RateLimited as error:
             self.metrics.delivery_failures.labels("rate_limited").inc()
-            at = self.clock() + timedelta(seconds=error.retry_after)
-            with session_scope(self.engine) as session:
-                queue.reschedule(session, row.id, at=at, error=str(error), attempts=row.attempts - 1)
-            return
+            later = self.clock() + timedelta(seconds=error.retry_after)
+            message = str(error)
+            return lambda s: queue.reschedule(s, row_id, at=later, error=message, attempts=row.attempts - 1)
         except DeliveryFailed as error:
-            self._failed(row, str(error), permanent=error.permanent)
-            return
+            return self._failed(row, str(error), permanent=error.permanent)
         except Exception as error:  # a bug or an unexpected library error: retry, loudly
             log.exception("outbox row %s (%s) raised unexpectedly", row.id, row.kind)
-            self._failed(row, f"{type(error).__name__}: {error}", permanent=False)
-            return
+            return self._failed(row, f"{type(error).__name__}: {error}", permanent=False)
         now = self.clock()
         self._last_sent[row.channel_key] = time.monotonic()
-        # Only public channel posts keep where they landed (to be edited or removed later); a
-        # DM's location would tie the message, and so an answer, to a person.
-        kept = result if row.kind == "channel" else None
-        with session_scope(self.engine) as session:
-            queue.mark_sent(session, row.id, now=now, result=kept)
         self.metrics.delivery_latency.observe(max((now - row.created_at).total_seconds(), 0.0))
         if row.target.get("topic") == "checkin":
             self.metrics.checkins_sent.inc()
+        # Only public channel posts keep where they landed (to be edited or removed later); a
+        # DM's location would tie the message, and so an answer, to a person.
+        kept = result if row.kind == "channel" else None
+        return lambda s: queue.mark_sent(s, row_id, now=now, result=kept)
 
-    def _failed(self, row: OutboxMessage, error: str, *, permanent: bool) -> None:
-        assert row.id is not None
+    def _failed(self, row: OutboxMessage, error: str, *, permanent: bool) -> Outcome:
+        row_id = row.id
+        assert row_id is not None
         self.metrics.delivery_failures.labels("permanent" if permanent else "transient").inc()
-        with session_scope(self.engine) as session:
-            if permanent or row.attempts >= MAX_ATTEMPTS:
-                log.error(
-                    "outbox row %s (%s) failed for good after %d attempt(s): %s",
-                    row.id,
-                    row.kind,
-                    row.attempts,
-                    error,
-                )
-                queue.mark_failed(session, row.id, error=error)
-            else:
-                at = self.clock() + timedelta(seconds=backoff(row.attempts))
-                log.warning(
-                    "outbox row %s (%s) attempt %d failed, retrying: %s",
-                    row.id,
-                    row.kind,
-                    row.attempts,
-                    error,
-                )
-                queue.reschedule(session, row.id, at=at, error=error)
+        if permanent or row.attempts >= MAX_ATTEMPTS:
+            log.error(
+                "outbox row %s (%s) failed for good after %d attempt(s): %s",
+                row_id,
+                row.kind,
+                row.attempts,
+                error,
+            )
+            return lambda s: queue.mark_failed(s, row_id, error=error)
+        at = self.clock() + timedelta(seconds=backoff(row.attempts))
+        log.warning(
+            "outbox row %s (%s) attempt %d failed, retrying: %s", row_id, row.kind, row.attempts, error
+        )
+        return lambda s: queue.reschedule(s, row_id, at=at, error=error)
 
     def run_forever(self, stop: threading.Event) -> None:
         try:

@@ -218,7 +218,7 @@ class EventProcessor:
         roster: Callable[[], Roster],
         checkins: CheckinService,
         wake: threading.Event,
-        batch: int = 200,
+        batch: int = 25,  # small: on SQLite the batch holds the write lock that webhooks wait for
         poll_s: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
