@@ -43,6 +43,7 @@ class Commentary:
         stop: threading.Event,
         seed: int | None = None,
         may_answer_for: Callable[[str], bool] = lambda email: True,
+        answer_delay: tuple[float, float] = (2.0, 5.0),  # seconds a person takes to react
     ) -> None:
         self.services = services
         self.base_url = base_url
@@ -52,6 +53,7 @@ class Commentary:
         self.stop = stop
         self.rng = random.Random(seed)
         self.may_answer_for = may_answer_for
+        self.answer_delay = answer_delay
         self._seen: set[str] = set()
 
     def __call__(self, row: SandboxMessage) -> None:
@@ -75,7 +77,7 @@ class Commentary:
     def _answer(
         self, email: str, user_id: str, row: SandboxMessage, buttons: list[dict[str, object]]
     ) -> None:
-        if self.stop.wait(self.rng.uniform(2, 5)):
+        if self.stop.wait(self.rng.uniform(*self.answer_delay)):
             return
         # Asked at click time, not when the DM arrived: someone may have started watching since.
         if not self.may_answer_for(email):
@@ -101,6 +103,21 @@ class Commentary:
             timeout=10,
             headers=signed_headers(self.signing_secret, body, "application/x-www-form-urlencoded"),
         )
+
+
+def simulated_agents_policy(console: SandboxConsole) -> Callable[[str], bool]:
+    """May a simulated agent answer this agent's check-in now?
+
+    Only while the simulator runs: stopping it stops the simulated people too, so nothing happens
+    unless you do it. And never for the agent a person is viewing the console as: that check-in
+    is theirs to answer.
+    """
+
+    def may_answer_for(email: str) -> bool:
+        simulator = console.simulator
+        return simulator is not None and simulator.running and not console.is_watched(email)
+
+    return may_answer_for
 
 
 def serve_in_background(app: Starlette, sock: socket.socket) -> tuple[uvicorn.Server, threading.Thread]:
@@ -146,11 +163,6 @@ def run_demo(
     )
     console.simulator = simulator
 
-    def may_answer_for(email: str) -> bool:
-        # Stopping the simulator stops the simulated people too: then nothing happens unless you
-        # do it. And nobody answers for the agent a person is viewing the console as.
-        return simulator.running and not console.is_watched(email)
-
     messenger.listeners.append(
         Commentary(
             services,
@@ -159,7 +171,7 @@ def run_demo(
             out,
             autoplay,
             stop,
-            may_answer_for=may_answer_for,
+            may_answer_for=simulated_agents_policy(console),
         )
     )
 

@@ -6,22 +6,28 @@ modal submissions and commands as signed Slack payloads to /slack/events.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import pytest
 from slack_bolt import Ack
+from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from bot.app import create_app
 from bot.messenger import Button, Buttons, ChoiceField, Form, Message, Option, Text, TextField
+from handlers.sandbox.call_simulator import CallSimulator
+from handlers.sandbox.demo import Commentary, simulated_agents_policy
 from handlers.slack.blocks import submitted_values
 from storage.db import session_scope
 from storage.models import AgentPrefs, Checkin
-from tests.conftest import MakeSettings
+from tests.conftest import WEBHOOK_SECRET, MakeSettings
+from tests.live import LiveServer, live_server
 
 CHECKIN_TEXT = "How are you doing?"
 
@@ -322,3 +328,61 @@ def test_the_simulator_controls_say_so_when_there_is_no_simulator(console: Conso
         "simulator_start": False,
         "simulator_stop": False,
     }
+
+
+def answers(live: LiveServer) -> dict[str, str | None]:
+    """Check-in answers by pseudonym."""
+    with session_scope(live.services.engine) as session:
+        return {row.pseudonym: row.answer for row in session.exec(select(Checkin))}
+
+
+def test_simulated_agents_answer_for_others_but_leave_the_watched_agent_alone(
+    make_settings: MakeSettings,
+) -> None:
+    settings = make_settings(messenger="sandbox", slack_bot_token=None, slack_signing_secret=None)
+    with live_server(settings) as live, httpx.Client(base_url=live.url, timeout=10) as http:
+        console = live.console
+        policy = simulated_agents_policy(console)
+        assert not policy("cris@example.com")  # no simulator: nobody is simulated
+        # A running simulator whose calls are for someone Breather does not know: harmless noise.
+        console.simulator = CallSimulator(
+            url=f"{live.url}/webhooks/calls", secret=WEBHOOK_SECRET, emails=["nobody@example.com"], rate=1
+        )
+        console.simulator.start()
+        out: list[str] = []
+        stop = threading.Event()
+        live.services.messenger.listeners.append(
+            Commentary(
+                live.services,
+                live.url,
+                live.app.state.slack_signing_secret,
+                out.append,
+                autoplay=True,
+                stop=stop,
+                may_answer_for=policy,
+                answer_delay=(0.3, 0.3),
+            )
+        )
+        roster = live.services.roster
+        ana_key = f"agent:{roster.find('email', 'ana@example.com').id}"  # type: ignore[union-attr]
+
+        def dm(key: str) -> str:
+            view = http.get("/sandbox/api/view", params={"as": key}).json()
+            return dm_html(view)
+
+        dm(ana_key)  # a person is now looking at Ana's console
+        for email in ("ana@example.com", "cris@example.com"):
+            agent_id = roster.find("email", email).id  # type: ignore[union-attr]
+            http.post("/sandbox/api/control", json={"as": ana_key, "control": "hard_call", "agent": agent_id})
+        ana, cris = (roster.find("email", e) for e in ("ana@example.com", "cris@example.com"))
+        deadline = time.monotonic() + 10
+        # Only Ana's console is open (polling as Cris would make Cris watched too).
+        while answers(live).get(cris.pseudonym) is None or "left for you" not in "".join(out):  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, f"the simulated agents did not act as expected: {out}"
+            dm(ana_key)
+            time.sleep(0.1)
+        stop.set()
+        console.simulator.stop()
+        assert ana.pseudonym in answers(live) and answers(live)[ana.pseudonym] is None  # type: ignore[union-attr]
+        assert any("left for you to answer in the console (U0ANA)" in line for line in out)
+        assert not policy("cris@example.com")  # stopped: the simulated people stop too

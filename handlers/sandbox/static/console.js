@@ -120,7 +120,7 @@ function renderPaneList(panes) {
 
 function paneItems(pane) {
   if (pane.kind === "home") {
-    return pane.html ? [{ key: `home-${pane.ts}`, html: pane.html }] : [];
+    return pane.html ? [{ key: "home", html: pane.html }] : []; // one page, republished in place
   }
   const items = pane.messages.map((message) => ({ key: message.ts, html: message.html }));
   // A command's private reply stays after the message that was last when it was sent.
