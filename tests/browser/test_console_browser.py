@@ -48,6 +48,10 @@ CHROMIUM_ARGS = [
 ]
 DEMO_ROSTER = Path(str(resources.files("bot.demo").joinpath("breather.yml")))
 CHECKIN = "How are you doing?"
+# Resolved now, at collection: each test then runs in its own temporary directory.
+SCREENSHOTS = (
+    Path(os.environ["BREATHER_SCREENSHOTS"]).resolve() if os.environ.get("BREATHER_SCREENSHOTS") else None
+)
 # WCAG AA: 4.5:1 for body text. Checked on what the page actually computes, not on the CSS file.
 CONTRAST_OF = """(selectors) => {
   const rgb = (value) => value.match(/[\\d.]+/g).map(Number);
@@ -71,8 +75,7 @@ CONTRAST_OF = """(selectors) => {
 
 @pytest.fixture(scope="session")
 def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    target = os.environ.get("BREATHER_SCREENSHOTS")
-    path = Path(target) if target else tmp_path_factory.mktemp("screenshots")
+    path = SCREENSHOTS or tmp_path_factory.mktemp("screenshots")
     path.mkdir(parents=True, exist_ok=True)
     return path
 
