@@ -20,11 +20,10 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -34,9 +33,20 @@ from starlette.staticfiles import StaticFiles
 from bot.errors import InvalidInput, NotFound
 from bot.i18n import Catalogue, catalogue
 from bot.services import Services
-from handlers.limits import read_body
-from handlers.sandbox.blockkit_html import blocks_html, esc, input_block_id, modal_html, mrkdwn_html
+from handlers.sandbox.blockkit_html import blocks_html, esc, modal_html, mrkdwn_html
 from handlers.sandbox.call_simulator import CallSimulator
+from handlers.sandbox.console_input import (
+    ClickRequest,
+    CommandRequest,
+    ControlRequest,
+    FormRequest,
+    SubmitRequest,
+    ViewerRequest,
+    blocks_of,
+    buttons_shown,
+    parse_json,
+    submission_state,
+)
 from handlers.sandbox.controls import CONTROL_ACTIONS, ControlContext, find_control
 from handlers.sandbox.interactions import (
     app_home_opened_body,
@@ -74,113 +84,6 @@ CSP = (
 )
 
 PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")  # {{key}} in console.html -> console.<key> in en.yml
-
-M = TypeVar("M", bound=BaseModel)
-
-
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    viewer: str = Field(alias="as", min_length=1, max_length=320)
-
-
-class ClickRequest(_Request):
-    ts: str = Field(min_length=1, max_length=32)
-    action_id: str = Field(min_length=1, max_length=255)
-    value: str = Field("", max_length=2000)
-    block_id: str = Field("", max_length=255)
-
-
-class FormRequest(_Request):
-    trigger: str = Field(min_length=1, max_length=100)
-
-
-class SubmitRequest(FormRequest):
-    values: dict[str, str] = Field(default_factory=dict, max_length=100)
-
-
-class CommandRequest(_Request):
-    text: str = Field(min_length=1, max_length=4000)
-
-
-class ControlRequest(_Request):
-    control: str = Field(min_length=1, max_length=64)
-    agent: str | None = Field(None, max_length=64)
-
-
-async def parse_json(request: Request, model: type[M]) -> M:
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type != "application/json":
-        # Also keeps other web pages from posting here: a cross-site JSON post needs CORS.
-        raise InvalidInput("send JSON (Content-Type: application/json)", status=415)
-    try:
-        data = json.loads(await read_body(request))
-    except ValueError:
-        raise InvalidInput("body is not valid JSON", status=400) from None
-    if not isinstance(data, dict):
-        raise InvalidInput("body must be a JSON object", status=400)
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "body"
-        raise InvalidInput(f"{where}: {first['msg']}") from None
-
-
-def _buttons(blocks: Any) -> list[tuple[str, str, str]]:
-    """(block_id, action_id, value) of every button, to check a click against what was shown."""
-    found = []
-    for block in blocks if isinstance(blocks, list) else []:
-        if not isinstance(block, dict):
-            continue
-        elements = list(block.get("elements") or []) if block.get("type") == "actions" else []
-        if isinstance(block.get("accessory"), dict):
-            elements.append(block["accessory"])
-        for element in elements:
-            if isinstance(element, dict) and element.get("type") == "button":
-                found.append(
-                    (
-                        str(block.get("block_id", "")),
-                        str(element.get("action_id")),
-                        str(element.get("value", "")),
-                    )
-                )
-    return found
-
-
-def _blocks_of(row: SandboxMessage) -> Any:
-    return (
-        row.payload.get("view", {}).get("blocks")
-        if row.kind in ("home", "modal")
-        else row.payload.get("blocks")
-    )
-
-
-def submission_state(view: dict[str, Any], submitted: dict[str, str]) -> dict[str, dict[str, dict[str, Any]]]:
-    """The modal's answers in Slack's `view.state.values` shape; refuses what Slack never sends."""
-    state: dict[str, dict[str, dict[str, Any]]] = {}
-    for index, block in enumerate(view.get("blocks") or []):
-        if not isinstance(block, dict) or block.get("type") != "input":
-            continue
-        block_id = input_block_id(block, index)
-        element = block.get("element") or {}
-        action_id = str(element.get("action_id") or block_id)
-        given = submitted.get(block_id, "")
-        if not given and not block.get("optional"):
-            raise InvalidInput(f"values.{block_id}: this field is required")
-        if element.get("type") == "radio_buttons":
-            chosen = next((o for o in element.get("options") or [] if o.get("value") == given), None)
-            if given and chosen is None:
-                raise InvalidInput(f"values.{block_id}: not one of the choices")
-            state[block_id] = {action_id: {"type": "radio_buttons", "selected_option": chosen}}
-        else:
-            limit = element.get("max_length")
-            if limit and len(given) > int(limit):
-                raise InvalidInput(f"values.{block_id}: longer than {limit} characters")
-            state[block_id] = {action_id: {"type": "plain_text_input", "value": given or None}}
-    unknown = set(submitted) - set(state)
-    if unknown:
-        raise InvalidInput(f"values.{sorted(unknown)[0]}: no such field in this form")
-    return state
 
 
 class SandboxConsole:
@@ -266,7 +169,7 @@ class SandboxConsole:
     async def workspace(self, request: Request) -> Response:
         cat = self.cat
         viewers = self.viewers().values()
-        strings = ("empty_dm", "empty_channel", "empty_home", "only_you", "failed", "composer_label")
+        strings = ("empty_dm", "empty_channel", "empty_home", "only_you", "failed", "unread")
         return JSONResponse(
             {
                 "viewers": [
@@ -303,7 +206,7 @@ class SandboxConsole:
         body = await parse_json(request, ClickRequest)
         viewer = self.viewer(body.viewer)
         row = await run_in_threadpool(self._visible_row, viewer, body.ts)
-        if (body.block_id, body.action_id, body.value) not in _buttons(_blocks_of(row)):
+        if (body.block_id, body.action_id, body.value) not in buttons_shown(blocks_of(row)):
             raise InvalidInput("that message has no such button")
         trigger = new_trigger_id()
         with self._lock:
@@ -330,7 +233,7 @@ class SandboxConsole:
         return self._answer(await self._to_slack(request, payload, FORM))
 
     async def open_home(self, request: Request) -> Response:
-        viewer = self.viewer((await parse_json(request, _Request)).viewer)
+        viewer = self.viewer((await parse_json(request, ViewerRequest)).viewer)
         payload = app_home_opened_body(user_id=viewer.user_id, channel=viewer.direct_channel)
         return self._answer(await self._to_slack(request, payload, "application/json"))
 

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
-from slack_bolt import Ack
+from slack_bolt import Ack, App
 
 from bot.config import Settings
 from bot.messenger import Button, Buttons, ChoiceField, Form, Message, Option, Text, TextField
@@ -132,12 +132,16 @@ def open_as(page: Page, live: LiveServer, label: str) -> None:
 
 
 def test_a_hard_call_brings_a_checkin_and_im_ok_answers_it(page: Page, live: LiveServer, shots: Path) -> None:
+    ana = live.services.roster.find("email", "ana@example.com")
+    assert ana is not None
     open_as(page, live, "Ana Popescu (agent)")
-    expect(page.get_by_label("Calls for")).to_have_value(
-        live.services.roster.find("email", "ana@example.com").id
-    )  # type: ignore[union-attr]
+    expect(page.get_by_label("Calls for")).to_have_value(ana.id)
+    page.get_by_role("button", name="# billing").click()  # looking elsewhere when it arrives
     page.get_by_role("button", name="Hard call").click()
     expect(page.get_by_role("status")).to_contain_text("Hard call for Ana Popescu sent")
+    expect(page.get_by_role("button", name="Breather 1 new")).to_be_visible()
+    page.get_by_role("button", name="Breather 1 new").click()
+    expect(page.get_by_role("button", name="Breather", exact=True)).to_be_visible()  # read now
     checkin = page.locator("article.msg", has_text=CHECKIN)
     expect(checkin.get_by_role("button", name="I'm OK")).to_be_visible()
     expect(checkin.get_by_role("button")).to_have_count(3)
@@ -238,7 +242,8 @@ def test_a_modal_shows_field_errors_then_closes_when_accepted(
 ) -> None:
     """Breather's own modals (the pulse survey) arrive the same way; this one is registered on the
     real Bolt app by the test, so the console's modal handling is checked on its own."""
-    services, bolt = live.services, live.app.state.bolt
+    services = live.services
+    bolt: App = live.app.state.bolt
     received: list[dict[str, str]] = []
 
     @bolt.action("test.open")

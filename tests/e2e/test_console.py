@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from slack_bolt import Ack
+from slack_bolt import Ack, App
 from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -23,6 +23,7 @@ from bot.app import create_app
 from bot.messenger import Button, Buttons, ChoiceField, Form, Message, Option, Text, TextField
 from handlers.sandbox.call_simulator import CallSimulator
 from handlers.sandbox.demo import Commentary, simulated_agents_policy
+from handlers.sandbox.messenger import SandboxMessenger
 from handlers.slack.blocks import submitted_values
 from storage.db import session_scope
 from storage.models import AgentPrefs, Checkin
@@ -199,7 +200,7 @@ def test_a_modal_opened_by_a_listener_shows_field_errors_and_closes_once_accepte
     """The console's modal support, with a listener registered for this test on the real Bolt app
     (Breather's own modals, such as the pulse survey, arrive the same way)."""
     services = console.app.state.services
-    bolt = console.app.state.bolt
+    bolt: App = console.app.state.bolt
     received: list[tuple[dict[str, str], str]] = []
 
     @bolt.action("test.open")
@@ -351,7 +352,9 @@ def test_simulated_agents_answer_for_others_but_leave_the_watched_agent_alone(
         console.simulator.start()
         out: list[str] = []
         stop = threading.Event()
-        live.services.messenger.listeners.append(
+        messenger = live.services.messenger
+        assert isinstance(messenger, SandboxMessenger)
+        messenger.listeners.append(
             Commentary(
                 live.services,
                 live.url,

@@ -12,6 +12,7 @@ const state = {
   view: null,
   modalTrigger: null,
   ephemerals: new Map(), // "<viewer>|<pane>" -> [{key, after, html}] (like Slack, never stored)
+  read: new Map(), // "<viewer>|<pane>" -> message ts already seen
   polling: false,
   pollAgain: false,
   timer: null,
@@ -112,10 +113,35 @@ function renderPaneList(panes) {
     const button = list.querySelector(`button[data-pane="${CSS.escape(pane.id)}"]`);
     if (pane.id === state.pane) button.setAttribute("aria-current", "page");
     else button.removeAttribute("aria-current");
+    if (pane.id === state.pane) markRead(pane);
     const count = button.querySelector(".pane-count");
-    count.textContent = pane.messages && pane.messages.length ? String(pane.messages.length) : "";
-    count.hidden = !count.textContent;
+    const unread = unreadIn(pane);
+    const shown = document.createElement("span");
+    shown.setAttribute("aria-hidden", "true");
+    shown.textContent = String(unread);
+    const spoken = document.createElement("span");
+    spoken.className = "visually-hidden";
+    spoken.textContent = ` ${state.workspace.strings.unread.replace("{count}", unread)}`;
+    if (unread) count.replaceChildren(shown, spoken);
+    else count.replaceChildren();
+    count.hidden = !unread;
   }
+}
+
+// Like Slack's sidebar: how many messages arrived in a conversation since you last looked.
+function readKey(pane) {
+  return `${state.viewer}|${pane.id}`;
+}
+
+function markRead(pane) {
+  const read = state.read.get(readKey(pane)) || new Set();
+  for (const message of pane.messages || []) read.add(message.ts);
+  state.read.set(readKey(pane), read);
+}
+
+function unreadIn(pane) {
+  const read = state.read.get(readKey(pane)) || new Set();
+  return (pane.messages || []).filter((message) => !read.has(message.ts)).length;
 }
 
 function paneItems(pane) {
