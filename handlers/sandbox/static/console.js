@@ -353,6 +353,7 @@ async function sendCommand(event) {
 }
 
 function addEphemeral(command, html) {
+  if (!state.view) return;
   const key = `${state.viewer}|${state.pane}`;
   const pane = state.view.panes.find((candidate) => candidate.id === state.pane);
   const last = pane.messages && pane.messages.length ? pane.messages[pane.messages.length - 1].ts : null;
