@@ -283,9 +283,10 @@ class SandboxConsole:
             return self._answer(response)
         # A command's private reply travels in the ack: JSON with `text`, or the bare text.
         try:
-            reply = response.json().get("text", "")
+            answer = response.json()
         except ValueError:
-            reply = response.text
+            answer = response.text
+        reply = answer.get("text", "") if isinstance(answer, dict) else answer
         return JSONResponse({"html": mrkdwn_html(str(reply), self.names())})
 
     async def control(self, request: Request) -> Response:
