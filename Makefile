@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint bench clean
+.PHONY: venv demo test lint bench screenshots clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -26,6 +26,10 @@ lint: venv
 
 test: lint
 	$(BIN)/pytest
+
+# Refreshes the README's pictures: the browser tests save their screenshots there.
+screenshots: venv
+	BREATHER_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -m browser
 
 bench: venv
 	$(BIN)/python bench/ingest.py

@@ -19,6 +19,7 @@ from bot.runtime import Runtime
 from bot.services import Services
 from handlers.errors import EXCEPTION_HANDLERS
 from handlers.http import routes
+from handlers.sandbox.console import SandboxConsole
 from handlers.sandbox.messenger import SandboxMessenger
 from handlers.slack.bolt_app import build_bolt_app
 from handlers.slack.endpoint import SlackEndpoint
@@ -77,12 +78,22 @@ def create_app(
             runtime.stop()
             engine.dispose()
 
+    # The web console plays Slack for the sandbox; it must never exist next to a real workspace.
+    console = (
+        SandboxConsole(services, messenger, signing_secret)
+        if isinstance(messenger, SandboxMessenger)
+        else None
+    )
     app = Starlette(
-        routes=routes(services, build_adapters(settings), SlackEndpoint(bolt, signing_secret).handle),
+        routes=[
+            *routes(services, build_adapters(settings), SlackEndpoint(bolt, signing_secret).handle),
+            *(console.routes() if console else []),
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
     app.state.services = services
     app.state.bolt = bolt
     app.state.slack_signing_secret = signing_secret
+    app.state.sandbox_console = console
     return app

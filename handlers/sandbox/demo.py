@@ -1,10 +1,12 @@
-"""`breather demo`: the real server on the sandbox messenger, fed by the simulator, with a
-running commentary in the terminal. Simulated agents answer their check-ins by clicking the
-buttons through the real /slack/events endpoint, as a person in Slack would."""
+"""`breather demo`: the real server on the sandbox messenger, fed by the simulator, with the web
+console at /sandbox and a running commentary in the terminal. Simulated agents answer their
+check-ins by clicking the buttons through the real /slack/events endpoint, as a person in Slack
+would, except for the agent a person is viewing the console as: that check-in is theirs."""
 
 from __future__ import annotations
 
 import random
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -12,15 +14,16 @@ from datetime import datetime
 
 import httpx
 import uvicorn
+from starlette.applications import Starlette
 
 from bot.app import create_app
 from bot.config import Settings
 from bot.services import Services
-from bot.simulation import synthetic_calls
+from handlers.sandbox.call_simulator import CallSimulator
+from handlers.sandbox.console import SandboxConsole
 from handlers.sandbox.interactions import block_actions_body, signed_headers
 from handlers.sandbox.messenger import SandboxMessenger
 from handlers.sandbox.text import block_lines, find_buttons
-from handlers.telephony.simulator import run_simulation
 from storage.models import SandboxMessage
 
 Print = Callable[[str], None]
@@ -39,6 +42,8 @@ class Commentary:
         autoplay: bool,
         stop: threading.Event,
         seed: int | None = None,
+        may_answer_for: Callable[[str], bool] = lambda email: True,
+        answer_delay: tuple[float, float] = (2.0, 5.0),  # seconds a person takes to react
     ) -> None:
         self.services = services
         self.base_url = base_url
@@ -47,6 +52,8 @@ class Commentary:
         self.autoplay = autoplay
         self.stop = stop
         self.rng = random.Random(seed)
+        self.may_answer_for = may_answer_for
+        self.answer_delay = answer_delay
         self._seen: set[str] = set()
 
     def __call__(self, row: SandboxMessage) -> None:
@@ -64,11 +71,17 @@ class Commentary:
         buttons = find_buttons(list(row.payload.get("blocks", [])))
         if self.autoplay and agent and agent.config.slack_user_id and buttons and verb == "DM to":
             threading.Thread(
-                target=self._answer, args=(agent.config.slack_user_id, row, buttons), daemon=True
+                target=self._answer, args=(agent.email, agent.config.slack_user_id, row, buttons), daemon=True
             ).start()
 
-    def _answer(self, user_id: str, row: SandboxMessage, buttons: list[dict[str, object]]) -> None:
-        if self.stop.wait(self.rng.uniform(2, 5)):
+    def _answer(
+        self, email: str, user_id: str, row: SandboxMessage, buttons: list[dict[str, object]]
+    ) -> None:
+        if self.stop.wait(self.rng.uniform(*self.answer_delay)):
+            return
+        # Asked at click time, not when the DM arrived: someone may have started watching since.
+        if not self.may_answer_for(email):
+            self.out(f"           ... left for you to answer in the console ({user_id})")
             return
         choices = [b for b in buttons if str(b.get("action_id")) in ANSWER_WEIGHTS]
         if not choices:
@@ -92,6 +105,35 @@ class Commentary:
         )
 
 
+def simulated_agents_policy(console: SandboxConsole) -> Callable[[str], bool]:
+    """May a simulated agent answer this agent's check-in now?
+
+    Only while the simulator runs: stopping it stops the simulated people too, so nothing happens
+    unless you do it. And never for the agent a person is viewing the console as: that check-in
+    is theirs to answer.
+    """
+
+    def may_answer_for(email: str) -> bool:
+        simulator = console.simulator
+        return simulator is not None and simulator.running and not console.is_watched(email)
+
+    return may_answer_for
+
+
+def serve_in_background(app: Starlette, sock: socket.socket) -> tuple[uvicorn.Server, threading.Thread]:
+    """Run the app with uvicorn on an already bound socket, in a thread; returns once it serves
+    (or once it failed: check `server.started`)."""
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name="breather-server", daemon=True
+    )
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return server, thread
+
+
 def run_demo(
     settings: Settings,
     *,
@@ -105,42 +147,57 @@ def run_demo(
 ) -> int:
     app = create_app(settings)
     services: Services = app.state.services
+    console: SandboxConsole = app.state.sandbox_console
     base_url = f"http://{host}:{port}"
     stop = threading.Event()
     messenger = services.messenger
     assert isinstance(messenger, SandboxMessenger)
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    simulator = CallSimulator(
+        url=f"{base_url}/webhooks/calls",
+        secret=secret,
+        emails=[agent.email for team in services.config.teams for agent in team.agents],
+        rate=rate,
+        calls=calls,
+        on_change=console.touch,
+    )
+    console.simulator = simulator
+
     messenger.listeners.append(
-        Commentary(services, base_url, app.state.slack_signing_secret, out, autoplay, stop)
+        Commentary(
+            services,
+            base_url,
+            app.state.slack_signing_secret,
+            out,
+            autoplay,
+            stop,
+            may_answer_for=simulated_agents_policy(console),
+        )
     )
 
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, name="breather-demo-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            out(f"Could not start the demo server on {base_url} (is the port in use? try --port).")
-            return 1
-        time.sleep(0.05)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        out(f"Could not start the demo server on {base_url} (is the port in use? try --port).")
+        return 1
+    server, thread = serve_in_background(app, sock)
+    if not server.started:
+        out(f"Could not start the demo server on {base_url}.")
+        return 1
 
-    emails = [agent.email for agent in services.roster.agents()]
     out(f"Breather demo is running at {base_url}  (health: {base_url}/healthz, metrics: {base_url}/metrics)")
+    out(f"Open the console in your browser: {base_url}/sandbox")
     out(
-        f'Team "{services.roster.teams[0].name}": {len(emails)} fictional agents; simulated calls arrive '
-        f"about {rate:g} per second, some of them hard. Nothing leaves this machine."
+        f'Team "{services.roster.teams[0].name}": {len(simulator.emails)} fictional agents; simulated calls '
+        f"arrive about {rate:g} per second, some of them hard. Nothing leaves this machine."
     )
     out("Press Ctrl+C to stop.\n")
-    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
     started = time.monotonic()
     try:
-        simulator = threading.Thread(
-            target=run_simulation,
-            args=(f"{base_url}/webhooks/calls", secret, synthetic_calls(emails, calls, first_hard=True)),
-            kwargs={"rate": rate, "stop": stop},
-            name="breather-demo-simulator",
-            daemon=True,
-        )
-        simulator.start()
+        simulator.start(first_hard=True)
         while not stop.is_set():
             if duration is not None and time.monotonic() - started >= duration:
                 break
@@ -149,6 +206,7 @@ def run_demo(
         out("\nStopping the demo ...")
     finally:
         stop.set()
+        simulator.close()
         server.should_exit = True
         thread.join(15)
     out("Demo stopped.")

@@ -37,6 +37,9 @@ class SandboxMessenger:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.listeners: list[Listener] = []
+        # Made-up user id -> e-mail, filled by the console for people breather.yml gives no Slack
+        # id; it answers like users.lookupByEmail would, so their clicks resolve to them.
+        self.directory: dict[str, str] = {}
         self._counter = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -98,4 +101,4 @@ class SandboxMessenger:
         self._store(f"modal:{trigger}", "modal", {"view": form_view(form)})
 
     def email_of(self, user_id: str) -> str | None:
-        return None
+        return self.directory.get(user_id)

@@ -88,6 +88,7 @@ def _free_port() -> int:
 
 def test_the_demo_shows_a_checkin_and_a_simulated_answer_without_credentials() -> None:
     started = time.monotonic()
+    port = _free_port()
     result = subprocess.run(
         [
             sys.executable,
@@ -95,7 +96,7 @@ def test_the_demo_shows_a_checkin_and_a_simulated_answer_without_credentials() -
             "bot.cli",
             "demo",
             "--port",
-            str(_free_port()),
+            str(port),
             "--rate",
             "2",
             "--duration",
@@ -109,6 +110,7 @@ def test_the_demo_shows_a_checkin_and_a_simulated_answer_without_credentials() -
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Breather demo is running at http://127.0.0.1:" in out and "Press Ctrl+C to stop." in out
+    assert f"Open the console in your browser: http://127.0.0.1:{port}/sandbox" in out
     assert "DM to " in out and "[I'm OK] [Take a 5-minute breather] [Talk to someone]" in out
     assert ' taps "' in out and "updated " in out  # a simulated agent answered through /slack/events
     assert "Traceback" not in result.stderr

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from bot.app import create_app, make_messenger
 from bot.cli import app as cli
 from bot.services import Services
-from handlers.sandbox.interactions import block_actions_body, signed_headers, view_submission_body
+from handlers.sandbox.interactions import block_actions_body, choices_submission_body, signed_headers
 from storage.db import make_engine, session_scope
 from storage.models import Checkin, SurveyAnswer, SurveyInvitation, SurveyRound
 from tests.conftest import PSEUDONYM_KEY, SIGNING_SECRET, Harness, MakeSettings
@@ -89,7 +89,7 @@ class SurveyHarness(Harness):
         )
 
     def submit(self, user_id: str, context: str, values: dict[str, str]) -> Any:
-        body = view_submission_body(
+        body = choices_submission_body(
             user_id=user_id, callback_id="pulse.survey", private_metadata=context, values=values
         )
         return self.client.post(

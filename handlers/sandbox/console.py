@@ -1,0 +1,464 @@
+"""The sandbox web console at /sandbox: a local stand-in for Slack, driven by the real code.
+
+It shows what the sandbox messenger stored (Block Kit, rendered by `blockkit_html`) as the
+chosen person would see it in Slack, and turns what that person does into what Slack would
+send: a button click becomes a signed `block_actions` payload, opening the Home tab an
+`app_home_opened` event, a modal's submit button a `view_submission`, a typed `/command` a slash
+command. Each is posted to the app's own `/slack/events`, so the demo runs through the same
+Bolt listeners and services as production; the console holds no feature logic of its own.
+
+The browser polls `/sandbox/api/view` every second; an unchanged version costs no query.
+Mounted by bot/app.py only when the messenger is `sandbox`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.errors import InvalidInput, NotFound
+from bot.i18n import Catalogue, catalogue
+from bot.services import Services
+from handlers.sandbox.blockkit_html import blocks_html, esc, modal_html, mrkdwn_html
+from handlers.sandbox.call_simulator import CallSimulator
+from handlers.sandbox.console_input import (
+    ClickRequest,
+    CommandRequest,
+    ControlRequest,
+    FormRequest,
+    SubmitRequest,
+    ViewerRequest,
+    blocks_of,
+    buttons_shown,
+    parse_json,
+    submission_state,
+)
+from handlers.sandbox.controls import CONTROL_ACTIONS, ControlContext, find_control
+from handlers.sandbox.interactions import (
+    app_home_opened_body,
+    block_actions_body,
+    new_trigger_id,
+    signed_headers,
+    slash_command_body,
+    view_block_actions_body,
+    view_submission_body,
+)
+from handlers.sandbox.messenger import SandboxMessenger
+from handlers.sandbox.workspace import (
+    Viewer,
+    build_viewers,
+    channel_messages,
+    direct_messages,
+    latest,
+    message_by_ts,
+)
+from handlers.slack.bolt_app import SANDBOX_BOT_USER_ID
+from handlers.telephony.generic import sign
+from storage.db import session_scope
+from storage.models import SandboxMessage
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+WATCHING_S = 5.0  # a browser that polled as someone this recently means a person is looking
+CLICK_WAIT_S = 30.0  # how long a click's trigger may still turn up a modal (Slack allows 3 s)
+FORM = "application/x-www-form-urlencoded"
+# The console loads nothing from elsewhere, and message content cannot run script in it.
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'none'"
+)
+
+PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")  # {{key}} in console.html -> console.<key> in en.yml
+
+
+class SandboxConsole:
+    def __init__(self, services: Services, messenger: SandboxMessenger, signing_secret: str) -> None:
+        self.services = services
+        self.messenger = messenger
+        self.signing_secret = signing_secret
+        self.simulator: CallSimulator | None = None  # `breather demo` plugs its simulator in here
+        self._version = 0
+        self._lock = threading.Lock()
+        self._viewers: dict[str, Viewer] = {}
+        self._watched: dict[str, float] = {}  # e-mail -> when a browser last polled as them
+        self._triggers: dict[str, tuple[str, float, bool]] = {}  # trigger -> (viewer, clicked at, modal?)
+        messenger.listeners.append(lambda row: self.touch())
+
+    # --- state shared with the demo -----------------------------------------------------
+
+    def touch(self) -> None:
+        """Something visible changed: browsers fetch their view again on their next poll."""
+        with self._lock:
+            self._version += 1
+
+    @property
+    def version(self) -> int:
+        return self._version
+
+    def is_watched(self, email: str) -> bool:
+        """Is a person looking at the console as this agent right now?"""
+        seen = self._watched.get(email.lower())
+        return seen is not None and time.monotonic() - seen < WATCHING_S
+
+    def viewers(self) -> dict[str, Viewer]:
+        # Built on first use: the roster exists only once the app's lifespan has synced it.
+        if not self._viewers:
+            viewers = build_viewers(self.services.roster)
+            for viewer in viewers:
+                self.messenger.directory.setdefault(viewer.user_id, viewer.email)
+            self._viewers = {viewer.key: viewer for viewer in viewers}
+        return self._viewers
+
+    def viewer(self, key: str) -> Viewer:
+        viewer = self.viewers().get(key)
+        if viewer is None:
+            raise NotFound(f"no one to view as called {key!r}")
+        return viewer
+
+    @property
+    def cat(self) -> Catalogue:
+        return catalogue(self.services.roster.teams[0].language)
+
+    def names(self) -> dict[str, str]:
+        names = {viewer.user_id: viewer.name for viewer in self.viewers().values()}
+        names[SANDBOX_BOT_USER_ID] = self.cat.t("console.app_name")
+        return names
+
+    # --- routes -------------------------------------------------------------------------
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/sandbox", self.page, methods=["GET"]),
+            Mount("/sandbox/static", StaticFiles(directory=STATIC), name="sandbox-static"),
+            Route("/sandbox/api/workspace", self.workspace, methods=["GET"]),
+            Route("/sandbox/api/view", self.view, methods=["GET"]),
+            Route("/sandbox/api/click", self.click, methods=["POST"]),
+            Route("/sandbox/api/home", self.open_home, methods=["POST"]),
+            Route("/sandbox/api/modal/submit", self.submit_modal, methods=["POST"]),
+            Route("/sandbox/api/modal/close", self.close_modal, methods=["POST"]),
+            Route("/sandbox/api/command", self.command, methods=["POST"]),
+            Route("/sandbox/api/control", self.control, methods=["POST"]),
+        ]
+
+    async def page(self, request: Request) -> Response:
+        template = (STATIC / "console.html").read_text(encoding="utf-8")
+        cat = self.cat
+        page = PLACEHOLDER.sub(lambda match: esc(cat.t(f"console.{match.group(1)}")), template)
+        headers = {
+            "Content-Security-Policy": CSP,
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+        }
+        return HTMLResponse(page, headers=headers)
+
+    async def workspace(self, request: Request) -> Response:
+        cat = self.cat
+        viewers = self.viewers().values()
+        strings = ("empty_dm", "empty_channel", "empty_home", "only_you", "failed", "unread")
+        return JSONResponse(
+            {
+                "viewers": [
+                    {
+                        "key": viewer.key,
+                        "kind": viewer.kind,
+                        "label": cat.t(f"console.as_{viewer.kind}", name=viewer.name),
+                    }
+                    for viewer in viewers
+                ],
+                "agents": [{"id": v.agent.id, "name": v.name} for v in viewers if v.agent is not None],
+                "controls": [
+                    {
+                        "id": action.id,
+                        "label": cat.t(f"console.control.{action.id}.label"),
+                        "help": cat.t(f"console.control.{action.id}.help"),
+                    }
+                    for action in CONTROL_ACTIONS
+                ],
+                "strings": {key: cat.t(f"console.{key}") for key in strings},
+            }
+        )
+
+    async def view(self, request: Request) -> Response:
+        viewer = self.viewer(request.query_params.get("as", ""))
+        self._watched[viewer.email] = time.monotonic()
+        version = self.version  # read before the query: a change during it shows on the next poll
+        if request.query_params.get("after") == str(version):
+            return JSONResponse({"version": version, "unchanged": True})
+        data = await run_in_threadpool(self._view, viewer)
+        return JSONResponse({"version": version, **data})
+
+    async def click(self, request: Request) -> Response:
+        body = await parse_json(request, ClickRequest)
+        viewer = self.viewer(body.viewer)
+        row = await run_in_threadpool(self._visible_row, viewer, body.ts)
+        if (body.block_id, body.action_id, body.value) not in buttons_shown(blocks_of(row)):
+            raise InvalidInput("that message has no such button")
+        trigger = new_trigger_id()
+        with self._lock:
+            self._triggers[trigger] = (viewer.key, time.monotonic(), False)
+        if row.kind == "home":
+            payload = view_block_actions_body(
+                user_id=viewer.user_id,
+                view_id=f"V{row.id}",
+                action_id=body.action_id,
+                value=body.value,
+                block_id=body.block_id,
+                trigger_id=trigger,
+            )
+        else:
+            payload = block_actions_body(
+                user_id=viewer.user_id,
+                channel=row.conversation,
+                ts=row.ts,
+                action_id=body.action_id,
+                value=body.value,
+                block_id=body.block_id,
+                trigger_id=trigger,
+            )
+        return self._answer(await self._to_slack(request, payload, FORM))
+
+    async def open_home(self, request: Request) -> Response:
+        viewer = self.viewer((await parse_json(request, ViewerRequest)).viewer)
+        payload = app_home_opened_body(user_id=viewer.user_id, channel=viewer.direct_channel)
+        return self._answer(await self._to_slack(request, payload, "application/json"))
+
+    async def submit_modal(self, request: Request) -> Response:
+        body = await parse_json(request, SubmitRequest)
+        viewer = self.viewer(body.viewer)
+        row = await run_in_threadpool(self._open_form, viewer, body.trigger)
+        view = dict(row.payload["view"])
+        payload = view_submission_body(
+            user_id=viewer.user_id,
+            view=view,
+            values=submission_state(view, body.values),
+            view_id=f"V{row.id}",
+        )
+        response = await self._to_slack(request, payload, FORM)
+        if response.status_code != 200:
+            return self._answer(response)
+        answer = response.json() if response.content else {}
+        if isinstance(answer, dict) and answer.get("response_action") == "errors":
+            # The listener refused some fields: the form stays open with the messages beside them.
+            errors = answer.get("errors") or {}
+            return JSONResponse({"closed": False, "errors": {str(k): str(v) for k, v in errors.items()}})
+        self._forget(body.trigger)
+        return JSONResponse({"closed": True})
+
+    async def close_modal(self, request: Request) -> Response:
+        body = await parse_json(request, FormRequest)
+        viewer = self.viewer(body.viewer)
+        await run_in_threadpool(self._open_form, viewer, body.trigger)
+        self._forget(body.trigger)
+        return JSONResponse({"closed": True})
+
+    async def command(self, request: Request) -> Response:
+        body = await parse_json(request, CommandRequest)
+        viewer = self.viewer(body.viewer)
+        text = body.text.strip()
+        if not text.startswith("/"):
+            return JSONResponse({"html": esc(self.cat.t("console.composer_commands_only"))})
+        command, _, rest = text.partition(" ")
+        payload = slash_command_body(
+            user_id=viewer.user_id, command=command, text=rest.strip(), channel=viewer.direct_channel
+        )
+        response = await self._to_slack(request, payload, FORM)
+        if response.status_code == 404:
+            return JSONResponse({"html": esc(self.cat.t("console.unknown_command", command=command))})
+        if response.status_code != 200:
+            return self._answer(response)
+        # A command's private reply travels in the ack: JSON with `text`, or the bare text.
+        try:
+            answer = response.json()
+        except ValueError:
+            answer = response.text
+        reply = answer.get("text", "") if isinstance(answer, dict) else answer
+        return JSONResponse({"html": mrkdwn_html(str(reply), self.names())})
+
+    async def control(self, request: Request) -> Response:
+        body = await parse_json(request, ControlRequest)
+        viewer = self.viewer(body.viewer)
+        action = find_control(body.control)
+        if action is None:
+            raise NotFound(f"no control called {body.control!r}")
+        roster = self.services.roster
+        agent = roster.by_id(body.agent) if body.agent else viewer.agent or roster.agents()[0]
+        if agent is None:
+            raise NotFound(f"no agent {body.agent!r}")
+
+        async def post_call_event(event: dict[str, Any]) -> int:
+            secret = self.services.settings.webhook_secret
+            raw = json.dumps(event).encode()
+            headers = {
+                "Content-Type": "application/json",
+                "Breather-Signature": sign(secret.get_secret_value() if secret else "", raw),
+            }
+            return (await self._post(request, "/webhooks/calls", raw, headers)).status_code
+
+        status = await action.run(ControlContext(self.cat, agent, self.simulator, post_call_event))
+        self.touch()
+        return JSONResponse({"status": status})
+
+    # --- helpers ------------------------------------------------------------------------
+
+    async def _post(
+        self, request: Request, path: str, content: bytes, headers: dict[str, str]
+    ) -> httpx.Response:
+        # In-process, through the whole app (routing, signature check, Bolt): no network, no port.
+        transport = httpx.ASGITransport(app=request.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://sandbox.local") as client:
+            return await client.post(path, content=content, headers=headers, timeout=15)
+
+    async def _to_slack(self, request: Request, body: str, content_type: str) -> httpx.Response:
+        headers = signed_headers(self.signing_secret, body, content_type)
+        return await self._post(request, "/slack/events", body.encode(), headers)
+
+    def _answer(self, response: httpx.Response) -> Response:
+        if response.status_code == 200:
+            return JSONResponse({"ok": True})
+        # /slack/events refused a payload the console built and signed: our bug, not the user's.
+        log.error("sandbox console: /slack/events answered HTTP %s", response.status_code)
+        return JSONResponse({"error": f"Breather answered HTTP {response.status_code}"}, status_code=502)
+
+    def _forget(self, trigger: str) -> None:
+        with self._lock:
+            self._triggers.pop(trigger, None)
+        self.touch()
+
+    def _visible_row(self, viewer: Viewer, ts: str) -> SandboxMessage:
+        with session_scope(self.services.engine) as session:
+            row = message_by_ts(session, ts)
+            if row is None or not viewer.can_see(row):
+                # The same answer for "not there" and "not yours": no peeking at others' DMs.
+                raise NotFound("no such message for this person")
+            session.expunge(row)
+        return row
+
+    def _open_form(self, viewer: Viewer, trigger: str) -> SandboxMessage:
+        owner = self._triggers.get(trigger)
+        with session_scope(self.services.engine) as session:
+            row = latest(session, f"modal:{trigger}") if owner and owner[0] == viewer.key else None
+            if row is None:
+                raise NotFound("no open form for this person")
+            session.expunge(row)
+        return row
+
+    def _find_modal(self, viewer: Viewer, session: Any) -> dict[str, str] | None:
+        """The modal a listener opened for this person's latest click, if any."""
+        now = time.monotonic()
+        with self._lock:
+            mine = [
+                (trigger, at, found)
+                for trigger, (key, at, found) in self._triggers.items()
+                if key == viewer.key and (found or now - at < CLICK_WAIT_S)
+            ]
+            for trigger, (_, at, found) in list(self._triggers.items()):
+                if not found and now - at >= CLICK_WAIT_S:
+                    del self._triggers[trigger]  # a click that opened no modal
+        for trigger, at, _ in sorted(mine, key=lambda item: item[1], reverse=True):
+            row = latest(session, f"modal:{trigger}")
+            if row is not None:
+                with self._lock:
+                    if trigger in self._triggers:
+                        self._triggers[trigger] = (viewer.key, at, True)
+                return {"trigger": trigger, "html": modal_html(row.payload.get("view") or {}, self.names())}
+        return None
+
+    def _message_html(self, row: SandboxMessage, names: dict[str, str], zone: ZoneInfo) -> str:
+        cat = self.cat
+        blocks = row.payload.get("blocks")
+        content = (
+            blocks_html(blocks, names) if blocks else mrkdwn_html(str(row.payload.get("text", "")), names)
+        )
+        at = row.created_at.astimezone(zone)
+        # Rows are created and updated moments apart; only a later change counts as an edit.
+        edited = row.updated_at - row.created_at > timedelta(seconds=0.5)
+        edited_mark = f' <span class="msg-edited">{esc(cat.t("console.edited"))}</span>' if edited else ""
+        return (
+            f'<article class="msg" data-ts="{esc(row.ts)}" tabindex="-1">'
+            '<div class="msg-avatar" aria-hidden="true">B</div><div class="msg-main">'
+            f'<p class="msg-meta"><span class="msg-author">{esc(cat.t("console.app_name"))}</span> '
+            f'<span class="msg-badge">{esc(cat.t("console.app_badge"))}</span> '
+            f'<time datetime="{esc(at.isoformat())}">{at:%H:%M}</time>{edited_mark}</p>'
+            f'<div class="msg-blocks">{content}</div></div></article>'
+        )
+
+    def _home_html(self, row: SandboxMessage, names: dict[str, str]) -> str:
+        blocks = blocks_html(row.payload.get("view", {}).get("blocks"), names)
+        return f'<div class="home-view" data-ts="{esc(row.ts)}" tabindex="-1">{blocks}</div>'
+
+    def _view(self, viewer: Viewer) -> dict[str, Any]:
+        cat = self.cat
+        names = self.names()
+        zone = viewer.teams[0].zone
+        panes: list[dict[str, Any]] = []
+        with session_scope(self.services.engine) as session:
+            if viewer.home_conversation:
+                home = latest(session, viewer.home_conversation)
+                panes.append(
+                    {
+                        "id": "home",
+                        "kind": "home",
+                        "title": cat.t("console.home"),
+                        "ts": home.ts if home else "",
+                        "html": self._home_html(home, names) if home else "",
+                    }
+                )
+            dms = direct_messages(session, viewer)
+            panes.append(
+                {
+                    "id": "dm",
+                    "kind": "dm",
+                    "title": cat.t("console.app_name"),
+                    "messages": [{"ts": row.ts, "html": self._message_html(row, names, zone)} for row in dms],
+                }
+            )
+            for team in viewer.teams:
+                if not team.channel:
+                    continue
+                posts = channel_messages(session, team.channel)
+                panes.append(
+                    {
+                        "id": team.channel,
+                        "kind": "channel",
+                        "title": f"# {team.id}",
+                        "messages": [
+                            {"ts": row.ts, "html": self._message_html(row, names, zone)} for row in posts
+                        ],
+                    }
+                )
+            modal = self._find_modal(viewer, session)
+        simulator = self.simulator
+        return {
+            "viewer": {
+                "key": viewer.key,
+                "kind": viewer.kind,
+                "agent": viewer.agent.id if viewer.agent else None,
+            },
+            "panes": panes,
+            "modal": modal,
+            "controls": {action.id: action.enabled(simulator) for action in CONTROL_ACTIONS},
+            "simulator": {
+                "available": simulator is not None,
+                "running": bool(simulator and simulator.running),
+                "label": cat.t(
+                    "console.simulator_running"
+                    if simulator and simulator.running
+                    else "console.simulator_stopped"
+                ),
+            },
+        }

@@ -1,0 +1,309 @@
+"""The sandbox console in real headless Chromium (Debian's package, driven by Playwright).
+
+A person opens the console, fires a hard call, sees the check-in, clicks "I'm OK" and sees the
+answer; pauses and resumes check-ins on the Home tab; views as the team lead; fills in a modal.
+The server is the real app under uvicorn on a free port. Screenshots go to $BREATHER_SCREENSHOTS
+when it is set (`make screenshots` refreshes docs/screenshots/), else to a temporary directory.
+
+To add when the features are merged (no placeholders until then):
+- survey round from the panel -> the invitation -> "Take the survey" -> fill in and submit the
+  pulse modal -> the thank-you update;
+- customer compliment from the panel -> the consent question -> "Share with the team" -> the
+  kudos post in the team channel;
+- digest from the panel -> switch to the team lead -> the digest DM (and its chart) appears,
+  with no per-agent detail.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+from slack_bolt import Ack, App
+
+from bot.config import Settings
+from bot.messenger import Button, Buttons, ChoiceField, Form, Message, Option, Text, TextField
+from handlers.slack.blocks import submitted_values
+from tests.conftest import PSEUDONYM_KEY, WEBHOOK_SECRET
+from tests.live import LiveServer, live_server
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DEMO_ROSTER = Path(str(resources.files("bot.demo").joinpath("breather.yml")))
+CHECKIN = "How are you doing?"
+# Resolved now, at collection: each test then runs in its own temporary directory.
+SCREENSHOTS = (
+    Path(os.environ["BREATHER_SCREENSHOTS"]).resolve() if os.environ.get("BREATHER_SCREENSHOTS") else None
+)
+# WCAG AA: 4.5:1 for body text. Checked on what the page actually computes, not on the CSS file.
+CONTRAST_OF = """(selectors) => {
+  const rgb = (value) => value.match(/[\\d.]+/g).map(Number);
+  const channel = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+  const luminance = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  const background = (el) => {
+    for (; el; el = el.parentElement) {
+      const colour = rgb(getComputedStyle(el).backgroundColor);
+      if (colour.length < 4 || colour[3] > 0) return colour.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  return selectors.map((selector) => {
+    const el = document.querySelector(selector);
+    if (!el) return [selector, null];
+    const [a, b] = [luminance(rgb(getComputedStyle(el).color)), luminance(background(el))];
+    return [selector, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)];
+  });
+}"""
+
+
+@pytest.fixture(scope="session")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = SCREENSHOTS or tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[LiveServer]:
+    settings = Settings(
+        _env_file=None,
+        database_url=f"sqlite:///{tmp_path / 'console.db'}",
+        config_path=DEMO_ROSTER,
+        pseudonym_key=PSEUDONYM_KEY,
+        webhook_secret=WEBHOOK_SECRET,
+        messenger="sandbox",
+    )
+    with live_server(settings, simulator=True) as server:
+        yield server
+
+
+@pytest.fixture
+def page(tmp_path: Path, live: LiveServer) -> Iterator[Page]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Chromium is not installed ({CHROMIUM} is missing). The browser tests drive Debian's "
+            "chromium: run .ci/run, which installs chromium and chromium-driver when they are "
+            "missing (or: apt-get install -y chromium chromium-driver).",
+            pytrace=False,
+        )
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(tmp_path / "chromium-profile"),  # a fresh profile for every test
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport={"width": 1280, "height": 800},
+        )
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        yield page
+        context.close()
+    elsewhere = {url for url in requested if urlsplit(url).netloc != urlsplit(live.url).netloc}
+    assert not {url for url in elsewhere if not url.startswith("data:")}, "the console reached outside"
+    assert not errors, f"script errors: {errors}"
+
+
+def open_as(page: Page, live: LiveServer, label: str) -> None:
+    page.goto(f"{live.url}/sandbox")
+    page.get_by_label("View as").select_option(label=label)
+    expect(page.locator("#view-as option:checked")).to_have_text(label)
+    expect(page.locator("#pane-title")).to_have_text("Breather")
+
+
+def test_a_hard_call_brings_a_checkin_and_im_ok_answers_it(page: Page, live: LiveServer, shots: Path) -> None:
+    ana = live.services.roster.find("email", "ana@example.com")
+    assert ana is not None
+    open_as(page, live, "Ana Popescu (agent)")
+    expect(page.get_by_label("Calls for")).to_have_value(ana.id)
+    page.get_by_role("button", name="# billing").click()  # looking elsewhere when it arrives
+    page.get_by_role("button", name="Hard call").click()
+    expect(page.get_by_role("status")).to_contain_text("Hard call for Ana Popescu sent")
+    expect(page.get_by_role("button", name="Breather 1 new")).to_be_visible()
+    page.get_by_role("button", name="Breather 1 new").click()
+    expect(page.get_by_role("button", name="Breather", exact=True)).to_be_visible()  # read now
+    checkin = page.locator("article.msg", has_text=CHECKIN)
+    expect(checkin.get_by_role("button", name="I'm OK")).to_be_visible()
+    expect(checkin.get_by_role("button")).to_have_count(3)
+    expect(checkin).to_contain_text("Only you can see this message.")
+    page.screenshot(path=str(shots / "agent-checkin.png"))
+
+    low = [
+        (s, ratio)
+        for s, ratio in page.evaluate(
+            CONTRAST_OF,
+            [
+                ".tagline",
+                "label[for=view-as]",
+                ".pane-list button[aria-current]",
+                ".pane-list button:not([aria-current])",
+                ".msg-meta time",
+                ".msg-author",
+                ".bk-text",
+                ".bk-context",
+                ".bk-button-primary",
+                ".bk-button:not(.bk-button-primary)",
+                ".control-help",
+                ".panel-note",
+                "#simulator-state",
+                "#panel-status",
+            ],
+        )
+        if ratio is None or ratio < 4.5
+    ]
+    assert not low, f"below WCAG AA contrast: {low}"
+
+    checkin.get_by_role("button", name="I'm OK").click()
+    expect(checkin).to_contain_text("Glad to hear it. I'm here if the next one is rough too.")
+    expect(checkin.get_by_role("button")).to_have_count(0)
+    expect(checkin).to_contain_text("(edited)")
+    page.screenshot(path=str(shots / "agent-answered.png"))
+
+
+def test_pause_and_resume_on_the_home_tab_with_the_keyboard(page: Page, live: LiveServer) -> None:
+    open_as(page, live, "Mihai Ionescu (agent)")
+    page.get_by_role("button", name="Home", exact=True).click()
+    home = page.locator(".home-view")
+    expect(home).to_contain_text("Check-ins are on.")
+    pause = home.get_by_role("button", name="Pause check-ins")
+    page.locator("#pane").focus()
+    page.keyboard.press("Tab")  # from the conversation to its first button, as a keyboard user would
+    expect(pause).to_be_focused()
+    outline = pause.evaluate("(el) => getComputedStyle(el).outlineStyle")
+    page.keyboard.press("Enter")
+    expect(home).to_contain_text("Check-ins are paused.")
+    expect(page.locator(".home-view")).to_be_focused()  # focus stays where the page changed
+    home.get_by_role("button", name="Resume check-ins").click()
+    expect(home).to_contain_text("Check-ins are on.")
+    assert outline in ("solid", "auto"), "a focused button shows no focus ring"
+
+
+def test_the_team_lead_sees_the_channel_but_never_an_agents_checkin(
+    page: Page, live: LiveServer, shots: Path
+) -> None:
+    open_as(page, live, "Radu (team lead)")
+    panes = page.locator("#pane-list button")
+    expect(panes).to_have_text(["Breather", "# billing"])  # no Home: leads are not agents
+    page.get_by_label("Calls for").select_option(label="Ana Popescu")
+    page.get_by_role("button", name="Hard call").click()
+    expect(page.get_by_role("status")).to_contain_text("Hard call for Ana Popescu sent")
+    ana_key = f"agent:{live.services.roster.find('email', 'ana@example.com').id}"  # type: ignore[union-attr]
+    deadline = time.monotonic() + 10
+    while CHECKIN not in live_view_text(page, live, ana_key):
+        assert time.monotonic() < deadline, "no check-in reached Ana"
+        time.sleep(0.1)
+    for name in ("Breather", "# billing"):
+        page.locator("#pane-list button", has_text=name).click()
+        expect(page.locator("#pane-title")).to_have_text(name)
+        expect(page.locator("#pane")).not_to_contain_text(CHECKIN)
+    page.locator("#pane-list button", has_text="Breather").click()
+    expect(page.locator("#pane")).to_contain_text("No messages from Breather yet.")
+    page.get_by_label("Slash command").fill("/breather privacy")
+    page.get_by_label("Slash command").press("Enter")
+    reply = page.locator("article.msg-ephemeral")
+    expect(reply).to_contain_text("Only visible to you · /breather privacy")
+    expect(reply.locator("strong")).to_have_text("Who can see what")
+    page.screenshot(path=str(shots / "lead-view.png"))
+
+    page.get_by_role("button", name="Run the simulator").click()
+    expect(page.locator("#simulator-state")).to_have_text("Simulator: running")
+    expect(page.get_by_role("button", name="Run the simulator")).to_have_attribute("aria-disabled", "true")
+    page.get_by_role("button", name="Stop the simulator").click()
+    expect(page.locator("#simulator-state")).to_have_text("Simulator: stopped")
+    assert not live.console.simulator.running  # type: ignore[union-attr]
+
+
+def live_view_text(page: Page, live: LiveServer, key: str) -> str:
+    return str(page.request.get(f"{live.url}/sandbox/api/view", params={"as": key}).text())
+
+
+def test_a_modal_shows_field_errors_then_closes_when_accepted(
+    page: Page, live: LiveServer, shots: Path
+) -> None:
+    """Breather's own modals (the pulse survey) arrive the same way; this one is registered on the
+    real Bolt app by the test, so the console's modal handling is checked on its own."""
+    services = live.services
+    bolt: App = live.app.state.bolt
+    received: list[dict[str, str]] = []
+
+    @bolt.action("test.open")
+    def open_form(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        choices = (Option(value="good", label="Good"), Option(value="bad", label="Bad"))
+        services.messenger.open_form(
+            body["trigger_id"],
+            Form(
+                callback_id="test.form",
+                title="Quick question",
+                submit="Send",
+                close="Cancel",
+                parts=(
+                    ChoiceField(id="mood", label="How is today?", options=choices),
+                    TextField(id="note", label="Anything else?", optional=True),
+                ),
+            ),
+        )
+
+    @bolt.view("test.form")
+    def on_submit(ack: Ack, view: dict[str, Any]) -> None:
+        values = submitted_values(view)
+        if values.get("note") == "nope":
+            ack(response_action="errors", errors={"note": "Please write something else"})
+            return
+        ack()
+        received.append(values)
+
+    agent = services.roster.find("email", "darya@example.com")
+    assert agent is not None
+    button = Buttons(block_id="test", buttons=(Button(action="test.open", label="Answer", value="x"),))
+    services.messenger.send_direct(
+        agent.ref(), Message(text="A question", parts=(Text(text="A question"), button))
+    )
+
+    open_as(page, live, "Darya Karimi (agent)")
+    page.get_by_role("button", name="Answer").click()
+    dialog = page.get_by_role("dialog", name="Quick question")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Send").click()  # nothing chosen: the browser refuses, as Slack does
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Good").check()
+    dialog.get_by_label("Anything else? (optional)").fill("nope")
+    dialog.get_by_role("button", name="Send").click()
+    expect(dialog.get_by_text("Please write something else")).to_be_visible()
+    expect(dialog.get_by_label("Anything else? (optional)")).to_have_attribute("aria-invalid", "true")
+    page.screenshot(path=str(shots / "modal-field-error.png"))
+    dialog.get_by_label("Anything else? (optional)").fill("all good")
+    dialog.get_by_role("button", name="Send").click()
+    expect(dialog).to_be_hidden()
+    assert received == [{"mood": "good", "note": "all good"}]
+
+
+def test_the_console_fits_a_phone_screen(page: Page, live: LiveServer, shots: Path) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_as(page, live, "Ioana Dumitru (agent)")
+    page.get_by_role("button", name="Hard call").click()
+    checkin = page.locator("article.msg", has_text=CHECKIN)
+    expect(checkin.get_by_role("button", name="I'm OK")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "sideways scrolling"
+    checkin.get_by_role("button", name="I'm OK").scroll_into_view_if_needed()
+    page.screenshot(path=str(shots / "phone.png"), full_page=True)
