@@ -11,7 +11,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -120,6 +120,22 @@ class Outbox:
             now=now,
         )
 
+    def delete(self, session: Session, *, key: str, where: Delivered, now: datetime) -> bool:
+        """Remove a message Breather posted (a shared compliment the agent takes back)."""
+        return self._enqueue(
+            session,
+            key=key,
+            kind="delete",
+            channel_key=f"channel:{where.channel}",
+            target={"where": where.model_dump()},
+            payload={},
+            now=now,
+        )
+
+    def cancel(self, session: Session, *, key: str) -> bool:
+        """Withdraw a message not yet claimed for sending; False when it is already on its way."""
+        return queue.cancel(session, key)
+
     def publish_home(
         self, session: Session, *, key: str, to: AgentRef, view: HomeView, now: datetime
     ) -> bool:
@@ -145,6 +161,9 @@ def deliver(messenger: Messenger, row: OutboxMessage) -> dict[str, Any] | None:
     if row.kind == "home":
         messenger.publish_home(AgentRef(**row.target["agent"]), HomeView(**row.payload))
         return None
+    if row.kind == "delete":
+        messenger.delete(Delivered(**row.target["where"]))
+        return None
     raise DeliveryFailed(f"unknown outbox kind {row.kind!r}", permanent=True)
 
 
@@ -152,6 +171,11 @@ def backoff(attempts: int) -> float:
     """Exponential backoff with jitter: about 1, 2, 4 ... seconds, at most five minutes."""
     base = min(2.0 ** max(attempts - 1, 0), MAX_BACKOFF_S)
     return base * random.uniform(0.8, 1.2)
+
+
+# Called in the transaction that marks a row sent, for rows queued with that `topic`: how a
+# feature learns where its channel post landed (the outbox forgets it after a week).
+SentHook = Callable[[Session, OutboxMessage, dict[str, Any] | None, datetime], None]
 
 
 class OutboxWorker:
@@ -166,11 +190,13 @@ class OutboxWorker:
         batch: int = 20,
         poll_s: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
+        on_sent: Mapping[str, SentHook] | None = None,
     ) -> None:
         self.engine = engine
         self.messenger = messenger
         self.metrics = metrics
         self.wake = wake
+        self.on_sent = dict(on_sent or {})
         self.pace_s = pace_s
         self.batch = batch
         self.poll_s = poll_s
@@ -214,8 +240,15 @@ class OutboxWorker:
         # Only public channel posts keep where they landed (to be edited or removed later); a
         # DM's location would tie the message, and so an answer, to a person.
         kept = result if row.kind == "channel" else None
+        hook = self.on_sent.get(str(row.target.get("topic", "")))
         with session_scope(self.engine) as session:
             queue.mark_sent(session, row.id, now=now, result=kept)
+            if hook is not None:
+                try:
+                    with session.begin_nested():
+                        hook(session, row, result, now)
+                except Exception:  # never undo "sent": that would send the message again
+                    log.exception("after-delivery step for outbox row %s failed", row.id)
         self.metrics.delivery_latency.observe(max((now - row.created_at).total_seconds(), 0.0))
         if row.target.get("topic") == "checkin":
             self.metrics.checkins_sent.inc()

@@ -64,12 +64,15 @@ class Intake:
         metrics: Metrics,
         wake: threading.Event,
         clock: Callable[[], datetime] = utcnow,
+        redact: Callable[[CustomerFeedback, RosterAgent], CustomerFeedback] | None = None,
     ) -> None:
         self.engine = engine
         self.roster = roster
         self.metrics = metrics
         self.wake = wake
         self.clock = clock
+        # Customer-written text is cut down before it is stored, even in the raw event log.
+        self.redact = redact
 
     def accept(self, provider: str, events: Sequence[InboundEvent]) -> IntakeResult:
         roster = self.roster()
@@ -89,6 +92,8 @@ class Intake:
                     _masked(event.agent.kind, event.agent.id),
                 )
                 continue
+            if isinstance(event, CustomerFeedback) and self.redact is not None:
+                event = self.redact(event, agent)
             rows.append(
                 {
                     "provider": provider,
@@ -128,10 +133,12 @@ class EventProcessor:
         batch: int = 50,
         poll_s: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
+        on_feedback: Callable[[Session, RosterAgent, CustomerFeedback, datetime], None] | None = None,
     ) -> None:
         self.engine = engine
         self.roster = roster
         self.checkins = checkins
+        self.on_feedback = on_feedback
         self.wake = wake
         self.batch = batch
         self.poll_s = poll_s
@@ -203,6 +210,8 @@ class EventProcessor:
                 provider=row.provider, call_id=event.call_id, ended_at=None, facts={"csat": 0.0}, tags=()
             )
             self.checkins.on_call(session, agent=agent, update=update, now=now)
+        if self.on_feedback is not None:
+            self.on_feedback(session, agent, event, now)
 
     def run_forever(self, stop: threading.Event) -> None:
         while not stop.is_set():

@@ -10,6 +10,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine
@@ -17,6 +18,8 @@ from sqlmodel import col, select
 
 from bot.checkins.service import AnswerOutcome, CheckinService
 from bot.clock import utcnow
+from bot.compliments.actions import ComplimentActions
+from bot.compliments.service import POST_TOPIC, ROLLUP_TIME, ROLLUP_WEEKDAY, ComplimentService
 from bot.config import BreatherConfig, Settings, load_config
 from bot.delivery import Outbox, OutboxWorker
 from bot.i18n import catalogue
@@ -57,12 +60,23 @@ class Services:
         self.events_wake = threading.Event()
         self.checkins = CheckinService(settings=self.product, outbox=self.outbox, metrics=self.metrics)
         self.preferences = PreferenceService(settings=self.product, outbox=self.outbox)
+        compliments = ComplimentService(settings=self.product, outbox=self.outbox)
+        self.compliments = ComplimentActions(
+            engine=engine,
+            service=compliments,
+            roster=lambda: self.roster,
+            find_agent=lambda user_id: self.agent_for_chat_user(messenger.name, user_id, messenger.email_of),
+            messenger=messenger,
+            pseudonyms=self.pseudonyms,
+            clock=clock,
+        )
         self.intake = Intake(
             engine=engine,
             roster=lambda: self.roster,
             metrics=self.metrics,
             wake=self.events_wake,
             clock=clock,
+            redact=compliments.redact,
         )
         self.processor = EventProcessor(
             engine=engine,
@@ -70,20 +84,49 @@ class Services:
             checkins=self.checkins,
             wake=self.events_wake,
             clock=clock,
+            on_feedback=compliments.on_feedback,
         )
         self.worker = OutboxWorker(
-            engine=engine, messenger=messenger, metrics=self.metrics, wake=self.outbox.wake, clock=clock
+            engine=engine,
+            messenger=messenger,
+            metrics=self.metrics,
+            wake=self.outbox.wake,
+            clock=clock,
+            on_sent={POST_TOPIC: compliments.record_post},
         )
         self.scheduler = SchedulerRunner(engine, self.jobs)
         self._roster: Roster | None = None
 
     def jobs(self) -> list[JobSpec]:
         """Every scheduled job, with stable ids built from the configuration."""
-        return [JobSpec(JobId.PURGE.value, CronTrigger(hour=3, minute=15, timezone=UTC), self.purge)]
+        jobs = [JobSpec(JobId.PURGE.value, CronTrigger(hour=3, minute=15, timezone=UTC), self.purge)]
+        jobs.append(
+            JobSpec(
+                JobId.COMPLIMENT_EXPIRY.value,
+                CronTrigger(minute="*/10", timezone=UTC),
+                self.compliments.expire,
+            )
+        )
+        for team in self.config.teams:
+            if team.channel:
+                jobs.append(
+                    JobSpec(
+                        f"{JobId.COMPLIMENT_ROLLUP}:{team.id}",
+                        CronTrigger(
+                            day_of_week=ROLLUP_WEEKDAY,
+                            hour=ROLLUP_TIME.hour,
+                            minute=ROLLUP_TIME.minute,
+                            timezone=team.zone,
+                        ),
+                        partial(self.compliments.post_rollup, team.id),
+                    )
+                )
+        return jobs
 
     def purge(self) -> dict[str, int]:
         with session_scope(self.engine) as session:
             counts = purge(session, self.product, now=self.clock())
+            counts.update(self.compliments.service.purge(session, now=self.clock()))
         log.info("retention purge: %s", ", ".join(f"{name} {count}" for name, count in counts.items()))
         return counts
 

@@ -191,9 +191,8 @@ def scrub(
     for pattern in (_ORDER_NUMBER, _LONG_NUMBER):
         work.replace(work.spans(pattern), Kind.NUMBER, placeholders[Kind.NUMBER])
     if customer_name:
-        pattern = _name_pattern(customer_name, keep)
-        if pattern is not None:
-            folded = fold(work.original)
-            spans = [m.span() for m in pattern.finditer(folded)]
+        name = _name_pattern(customer_name, keep)
+        if name is not None:
+            spans = [m.span() for m in name.finditer(fold(work.original))]
             work.replace(spans, Kind.CUSTOMER, placeholders[Kind.CUSTOMER])
     return Scrubbed(text=work.original, found=tuple(work.found))

@@ -2,6 +2,7 @@
 
 from storage.models.calls import Call, InboundEvent
 from storage.models.checkins import AgentPrefs, Checkin
+from storage.models.compliments import Compliment, ComplimentStatus, Kudos
 from storage.models.outbox import OutboxMessage, OutboxStatus
 from storage.models.roster import Agent, ChatAddress, Team
 from storage.models.sandbox import SandboxMessage
@@ -12,7 +13,10 @@ __all__ = [
     "Call",
     "ChatAddress",
     "Checkin",
+    "Compliment",
+    "ComplimentStatus",
     "InboundEvent",
+    "Kudos",
     "OutboxMessage",
     "OutboxStatus",
     "SandboxMessage",
