@@ -117,16 +117,13 @@ class WeekOfCompliments:
 
 
 def weekly_rollup(cat: Catalogue, week: WeekOfCompliments) -> Message:
+    parts: list[Heading | Text | Quote | Divider | Note] = [Heading(text=cat.t("compliment.rollup.heading"))]
     if week.count is None:
-        headline = cat.t("compliment.rollup.count_hidden")
+        parts.append(Text(text=cat.t("compliment.rollup.count_hidden")))
     elif week.count == 1:
-        headline = cat.t("compliment.rollup.count_one")
-    else:
-        headline = cat.t("compliment.rollup.count", count=week.count)
-    parts: list[Heading | Text | Quote | Divider | Note] = [
-        Heading(text=cat.t("compliment.rollup.heading")),
-        Text(text=headline),
-    ]
+        parts.append(Text(text=cat.t("compliment.rollup.count_one")))
+    elif week.count > 1:
+        parts.append(Text(text=cat.t("compliment.rollup.count", count=week.count)))
     if week.kudos:
         key = "compliment.rollup.kudos_one" if week.kudos == 1 else "compliment.rollup.kudos"
         parts.append(Text(text=cat.t(key, count=week.kudos)))
