@@ -289,7 +289,7 @@ class ComplimentService:
             # Not posted yet: withdraw it. If it is being sent right now, `record_post` sees
             # the removal once it lands and deletes it then.
             self.outbox.cancel(session, key=f"compliment:{compliment.id}:post")
-        if where is not None:
+        if where is not None and compliment.text:  # past retention the words are gone; keep the DM's
             answered = consent_answered(
                 catalogue(agent.team.language),
                 compliment_id=compliment.id,
@@ -410,11 +410,22 @@ class ComplimentService:
     # --- retention -------------------------------------------------------------------------
 
     def purge(self, session: Session, *, now: datetime) -> dict[str, int]:
+        """Past retention, compliments and kudos records go. A compliment still shared keeps its
+        row, emptied of the words, so the agent can still take the post down."""
         cutoff = now - timedelta(days=self.settings.retention_days)
-        compliments: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-            delete(Compliment).where(col(Compliment.received_at) < cutoff)
+        old = col(Compliment.received_at) < cutoff
+        still_shared = col(Compliment.status) == ComplimentStatus.SHARED
+        deleted: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            delete(Compliment).where(old, ~still_shared)
+        )
+        emptied: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            update(Compliment).where(old, still_shared, col(Compliment.text) != "").values(text="")
         )
         kudos: CursorResult[Any] = session.execute(  # type: ignore[assignment]
             delete(Kudos).where(col(Kudos.created_at) < cutoff)
         )
-        return {"compliments": int(compliments.rowcount or 0), "kudos": int(kudos.rowcount or 0)}
+        return {
+            "compliments": int(deleted.rowcount or 0),
+            "shared compliments emptied": int(emptied.rowcount or 0),
+            "kudos": int(kudos.rowcount or 0),
+        }
