@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -93,6 +94,24 @@ def submit_view(harness: Harness, *, user_id: str, view: dict[str, Any], values:
     )
 
 
+def quiet(harness: Harness, timeout: float = 10.0) -> None:
+    """Every Slack listener has finished, then every event and message is dealt with.
+
+    Bolt runs listeners on a thread pool after the ack. Occupying all its workers at once
+    proves every earlier listener has returned (the queue is first in, first out), so a test
+    that expects "nothing happened" does not look too early, and no listener touches the
+    database after the app has shut down.
+    """
+    executor = harness.client.app.state.bolt.listener_runner.listener_executor  # type: ignore[attr-defined]
+    workers = executor._max_workers
+    barrier = threading.Barrier(workers + 1, timeout=timeout)
+    futures = [executor.submit(barrier.wait) for _ in range(workers)]
+    barrier.wait()
+    for future in futures:
+        future.result()
+    settled(harness.services, timeout)
+
+
 def dm_for_ana(harness: Harness) -> ApiCall:
     (post,) = [c for c in harness.slack.wait_for("chat.postMessage") if c.params["channel"] == "D0ANA"]
     return post
@@ -114,7 +133,7 @@ def shared(harness: Harness) -> tuple[ApiCall, str]:
     cid = compliment_id(dm)
     harness.click(user_id="U0ANA", channel="D0ANA", ts="1.1", action_id="compliment.share", value=cid)
     post = harness.slack.wait_for("chat.postMessage", 2)[1]
-    settled(harness.services)
+    quiet(harness)
     return post, cid
 
 
@@ -131,14 +150,14 @@ def test_zendesk_good_rating_sends_the_agent_a_private_scrubbed_dm(harness: Harn
     assert "A customer said this about you" in shown and "Ana was so patient!" in shown
     assert "[phone]" in shown and "[email]" in shown and "[customer]" in shown
     assert not any(fragment in shown for fragment in PERSONAL)
-    settled(harness.services)
+    quiet(harness)
     assert [c.params["channel"] for c in harness.slack.calls("chat.postMessage")] == ["D0ANA"]
 
 
 def test_the_raw_comment_is_never_stored(harness: Harness) -> None:
     post_zendesk(harness, zendesk_rating())
     dm_for_ana(harness)
-    settled(harness.services)
+    quiet(harness)
     with session_scope(harness.services.engine) as session:
         stored = [row.model_dump_json() for row in session.exec(select(InboundEvent))]
         stored += [row.model_dump_json() for row in session.exec(select(Compliment))]
@@ -175,7 +194,7 @@ def test_keeping_it_private_posts_nothing(harness: Harness) -> None:
     assert "Ana was so patient!" in json.dumps(update.params["blocks"])  # still theirs to read
     # Changing their mind afterwards does not share it either.
     harness.click(user_id="U0ANA", channel="D0ANA", ts="1.1", action_id="compliment.share", value=cid)
-    settled(harness.services)
+    quiet(harness)
     assert channel_posts(harness.slack) == []
 
 
@@ -183,14 +202,14 @@ def test_someone_else_cannot_share_an_agents_compliment(harness: Harness) -> Non
     post_zendesk(harness, zendesk_rating())
     cid = compliment_id(dm_for_ana(harness))
     harness.click(user_id="U0CRIS", channel="D0ANA", ts="1.1", action_id="compliment.share", value=cid)
-    settled(harness.services)
+    quiet(harness)
     assert channel_posts(harness.slack) == [] and harness.slack.calls("chat.update") == []
 
 
 def test_bad_rating_sends_nothing(harness: Harness) -> None:
     data = json.loads((FIXTURES / "satisfaction_bad.json").read_text())
     assert post_zendesk(harness, data).status_code == 200
-    settled(harness.services)
+    quiet(harness)
     assert harness.slack.calls("chat.postMessage") == []
     with session_scope(harness.services.engine) as session:
         assert session.exec(select(Compliment)).all() == []
@@ -200,7 +219,7 @@ def test_bad_rating_sends_nothing(harness: Harness) -> None:
 
 def test_good_rating_without_a_comment_sends_nothing(harness: Harness) -> None:
     post_zendesk(harness, zendesk_rating(comment=""))
-    settled(harness.services)
+    quiet(harness)
     assert harness.slack.calls("chat.postMessage") == []
 
 
@@ -209,7 +228,7 @@ def test_duplicate_deliveries_send_one_dm(harness: Harness) -> None:
     first, second = post_zendesk(harness, data), post_zendesk(harness, data)
     assert first.json()["status"] == "accepted" and second.json()["status"] == "duplicate"
     dm_for_ana(harness)
-    settled(harness.services)
+    quiet(harness)
     assert len(harness.slack.calls("chat.postMessage")) == 1
 
 
@@ -218,7 +237,7 @@ def test_zendesk_signature_is_checked(harness: Harness) -> None:
     assert response.status_code == 401 and response.json()["error"]
     unsigned = harness.client.post("/webhooks/zendesk", json=zendesk_rating())
     assert unsigned.status_code == 401
-    settled(harness.services)
+    quiet(harness)
     assert harness.slack.calls("chat.postMessage") == []
 
 
@@ -250,7 +269,7 @@ def test_no_answer_in_time_means_private(
         assert harness.services.compliments.expire() == 1
         harness.click(user_id="U0ANA", channel="D0ANA", ts="1.1", action_id="compliment.share", value=cid)
         update = fake_slack.wait_for("chat.update")[0]
-        settled(harness.services)
+        quiet(harness)
     assert "The time to share this one has passed" in update.params["text"]
     assert channel_posts(fake_slack) == []
     assert len(fake_slack.calls("chat.postMessage")) == 1  # and no reminder, ever
@@ -272,7 +291,7 @@ def test_a_team_without_a_channel_is_told_honestly(harness: Harness, tmp_path: P
     )
     update = harness.slack.wait_for("chat.update")[0]
     assert "no Breather channel yet" in update.params["text"]
-    settled(harness.services)
+    quiet(harness)
     assert len(harness.slack.calls("chat.postMessage")) == 1
 
 
@@ -289,7 +308,7 @@ def test_the_agent_can_remove_a_shared_compliment_from_their_dm(harness: Harness
     assert (deleted.params["channel"], deleted.params["ts"]) == ("C0BILLING", landed.post_ts)
     update = harness.slack.wait_for("chat.update", 2)[1]
     assert "Removed from the team channel" in update.params["text"]
-    settled(harness.services)
+    quiet(harness)
     with session_scope(harness.services.engine) as session:
         assert session.get(Compliment, cid).status == ComplimentStatus.REMOVED  # type: ignore[union-attr]
 
@@ -305,7 +324,7 @@ def test_the_message_action_on_the_post_removes_it_for_the_agent_only(harness: H
     assert cris.status_code == 200
     notice = harness.slack.wait_for("views.open")[0]
     assert "Only the person a compliment is about" in json.dumps(notice.params["view"])
-    settled(harness.services)
+    quiet(harness)
     assert harness.slack.calls("chat.delete") == []
 
     message_shortcut(
@@ -336,7 +355,7 @@ def test_removing_before_the_post_is_sent_means_it_is_never_posted(harness: Harn
     key = f"compliment:{cid}:post"
     wait_until(lambda: (row := outbox_row(harness.services, key)) is not None and row.last_error is not None)
     harness.click(user_id="U0ANA", channel="D0ANA", ts="1.1", action_id="compliment.remove", value=cid)
-    settled(harness.services)
+    quiet(harness)
     assert len(channel_posts(harness.slack)) == 1  # only the attempt Slack refused
     assert harness.slack.calls("chat.delete") == []
     assert outbox_row(harness.services, key).status == OutboxStatus.FAILED  # type: ignore[union-attr]
@@ -351,7 +370,7 @@ def test_removing_while_the_post_is_on_its_way_deletes_it_once_it_lands(harness:
     harness.click(user_id="U0ANA", channel="D0ANA", ts="1.1", action_id="compliment.remove", value=cid)
     harness.slack.state.latency_s = 0.0
     deleted = harness.slack.wait_for("chat.delete", timeout=15)[0]
-    settled(harness.services)
+    quiet(harness)
     with session_scope(harness.services.engine) as session:
         compliment = session.get(Compliment, cid)
         assert compliment is not None and compliment.status == ComplimentStatus.REMOVED
@@ -398,7 +417,7 @@ def test_kudos_refusals_are_clear_and_post_nothing(
 ) -> None:
     response = harness.command(user_id=user, command="/kudos", text=text)
     assert response.status_code == 200 and reply in response.text
-    settled(harness.services)
+    quiet(harness)
     assert harness.slack.calls("chat.postMessage") == []
 
 
@@ -414,7 +433,7 @@ def test_kudos_are_limited_per_author_per_day(
         ]
         other = harness.command(user_id="U0DANA", command="/kudos", text="<@U0ANA> thanks from me too").text
         fake_slack.wait_for("chat.postMessage", 3)
-        settled(harness.services)
+        quiet(harness)
     assert ["Kudos posted" in r for r in replies] == [True, True, False]
     assert "2 kudos in the last 24 hours" in replies[2]
     assert "Kudos posted" in other  # the limit is per author
@@ -473,7 +492,7 @@ def test_share_as_a_compliment_asks_the_agent_privately(harness: Harness) -> Non
         values={"recipient": {"type": "users_select", "selected_user": "U0ANA"}},
     )
     assert "already passed on" in json.dumps(again.json()["view"])
-    settled(harness.services)
+    quiet(harness)
     assert len(harness.slack.calls("chat.postMessage")) == 1
 
 
@@ -497,7 +516,7 @@ def test_share_as_a_compliment_for_someone_off_the_roster_asks_again(harness: Ha
         "response_action": "errors",
         "errors": {"recipient": "I can only pass compliments to people on a Breather team."},
     }
-    settled(harness.services)
+    quiet(harness)
     assert harness.slack.calls("chat.postMessage") == []
 
 
@@ -586,7 +605,7 @@ def test_weekly_rollup_counts_the_teams_compliments_and_quotes_shared_ones(rollu
     assert "<@" not in shown and "Ana Popescu" not in shown and "Bob Stan" not in shown
 
     assert services.compliments.post_rollup("billing") is False  # once per team and week
-    settled(services)
+    quiet(rollup_app)
     assert len(rollup_app.slack.calls("chat.postMessage")) == 1
 
 
@@ -623,7 +642,7 @@ def test_a_quiet_week_is_not_announced_and_this_weeks_compliments_wait(rollup_ap
             )
         )
     assert services.compliments.post_rollup("billing") is False
-    settled(services)
+    quiet(rollup_app)
     assert rollup_app.slack.calls("chat.postMessage") == []
 
 
@@ -648,6 +667,6 @@ def test_logs_never_contain_the_comment(harness: Harness, caplog: pytest.LogCapt
     harness.click(user_id="U0CRIS", channel="D0ANA", ts="1.1", action_id="compliment.share", value=cid)
     harness.command(user_id="U0CRIS", command="/kudos", text="<@U0ANA> so patient today")
     harness.slack.wait_for("chat.postMessage", 3)
-    settled(harness.services)
+    quiet(harness)
     assert "warning" in caplog.text.lower()  # the stray click was logged, without its content
     assert "patient" not in caplog.text and "0722" not in caplog.text
