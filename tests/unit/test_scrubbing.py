@@ -7,8 +7,10 @@ import re
 from dataclasses import dataclass
 
 import pytest
+from pydantic import ValidationError
 
 from bot.compliments.scrubbing import Kind, fold, luhn_valid, probe, scrub
+from bot.config import ProductSettings
 from bot.i18n import catalogue
 
 
@@ -152,3 +154,9 @@ def test_the_probe_keeps_every_index() -> None:
 )
 def test_luhn(digits: str, valid: bool) -> None:
     assert luhn_valid(digits) is valid
+
+
+def test_phone_regions_are_checked_and_normalised_in_the_settings() -> None:
+    assert ProductSettings(phone_regions=["ro", " gb"]).phone_regions == ["RO", "GB"]
+    with pytest.raises(ValidationError, match="XX"):
+        ProductSettings(phone_regions=["XX"])
