@@ -33,6 +33,8 @@ MessengerName = Literal["slack", "teams", "sandbox"]
 # A fixed key so the credential-less demo works out of the box; never accepted outside it.
 DEMO_PSEUDONYM_KEY = "breather-demo-key-not-for-production-use-0000"
 DEFAULT_ABUSE_MARKERS = ("abusive", "abuse", "aggressive", "threat")
+# Where a customer's phone number may be written in national format (compliment scrubbing).
+DEFAULT_PHONE_REGIONS = ("RO", "IR", "US", "GB", "DE", "FR")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -373,6 +375,20 @@ class ProductSettings(_Strict):
     surge_window_minutes: float = Field(60, gt=0)
     surge_cooldown_hours: float = Field(3, gt=0)
     surge_baseline_floor: float = Field(0.05, ge=0, le=1)
+    compliment_consent_hours: float = Field(24, gt=0)
+    kudos_per_day: int = Field(5, ge=1)
+    phone_regions: list[str] = Field(default_factory=lambda: list(DEFAULT_PHONE_REGIONS), min_length=1)
+
+    @field_validator("phone_regions")
+    @classmethod
+    def _known_regions(cls, value: list[str]) -> list[str]:
+        from phonenumbers import SUPPORTED_REGIONS
+
+        regions = [region.strip().upper() for region in value]
+        unknown = [region for region in regions if region not in SUPPORTED_REGIONS]
+        if unknown:
+            raise ValueError(f"not ISO 3166 country codes known to libphonenumber: {', '.join(unknown)}")
+        return regions
 
     @field_validator("abuse_markers")
     @classmethod

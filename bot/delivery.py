@@ -12,7 +12,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
@@ -144,6 +144,22 @@ class Outbox:
             now=now,
         )
 
+    def delete(self, session: Session, *, key: str, where: Delivered, now: datetime) -> bool:
+        """Remove a message Breather posted (a shared compliment the agent takes back)."""
+        return self._enqueue(
+            session,
+            key=key,
+            kind="delete",
+            channel_key=f"channel:{where.channel}",
+            target={"where": where.model_dump()},
+            payload={},
+            now=now,
+        )
+
+    def cancel(self, session: Session, *, key: str) -> bool:
+        """Withdraw a message not yet claimed for sending; False when it is already on its way."""
+        return queue.cancel(session, key)
+
     def publish_home(
         self, session: Session, *, key: str, to: AgentRef, view: HomeView, now: datetime
     ) -> bool:
@@ -181,6 +197,9 @@ def deliver(messenger: Messenger, row: OutboxMessage) -> dict[str, Any] | None:
     if row.kind == "home":
         messenger.publish_home(AgentRef(**row.target["agent"]), HomeView(**row.payload))
         return None
+    if row.kind == "delete":
+        messenger.delete(Delivered(**row.target["where"]))
+        return None
     raise DeliveryFailed(f"unknown outbox kind {row.kind!r}", permanent=True)
 
 
@@ -191,6 +210,9 @@ def backoff(attempts: int) -> float:
 
 
 Outcome = Callable[[Session], None]  # what to record about one row, applied in the batch's transaction
+# Called in the transaction that marks a row sent, for rows queued with that `topic`: how a
+# feature learns where its channel post landed (the outbox forgets it after a week).
+SentHook = Callable[[Session, OutboxMessage, dict[str, Any] | None, datetime], None]
 
 
 class OutboxWorker:
@@ -206,11 +228,13 @@ class OutboxWorker:
         parallel: int = 4,
         poll_s: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
+        on_sent: Mapping[str, SentHook] | None = None,
     ) -> None:
         self.engine = engine
         self.messenger = messenger
         self.metrics = metrics
         self.wake = wake
+        self.on_sent = dict(on_sent or {})
         self.pace_s = pace_s
         self.batch = batch
         self.poll_s = poll_s
@@ -269,7 +293,18 @@ class OutboxWorker:
         # Only public channel posts keep where they landed (to be edited or removed later); a
         # DM's location would tie the message, and so an answer, to a person.
         kept = result if row.kind == "channel" else None
-        return lambda s: queue.mark_sent(s, row_id, now=now, result=kept)
+        hook = self.on_sent.get(str(row.target.get("topic", "")))
+
+        def record(session: Session) -> None:
+            queue.mark_sent(session, row_id, now=now, result=kept)
+            if hook is not None:
+                try:
+                    with session.begin_nested():
+                        hook(session, row, result, now)
+                except Exception:  # never undo "sent": that would send the message again
+                    log.exception("after-delivery step for outbox row %s failed", row_id)
+
+        return record
 
     def _failed(self, row: OutboxMessage, error: str, *, permanent: bool) -> Outcome:
         row_id = row.id

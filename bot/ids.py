@@ -11,6 +11,7 @@ class ActionId(StrEnum):
     CHECKIN_TALK = "checkin.talk"
     COMPLIMENT_SHARE = "compliment.share"
     COMPLIMENT_KEEP_PRIVATE = "compliment.keep_private"
+    COMPLIMENT_REMOVE = "compliment.remove"  # the agent takes a shared compliment down again
     PULSE_OPEN = "pulse.open"
     PULSE_SKIP = "pulse.skip"
     PULSE_OPT_OUT = "pulse.opt_out"
@@ -18,12 +19,6 @@ class ActionId(StrEnum):
     HOME_RESUME = "home.resume"
     HOME_SURVEYS_OFF = "home.surveys_off"
     HOME_SURVEYS_ON = "home.surveys_on"
-
-
-class CallbackId(StrEnum):
-    """Modal callback ids (Slack `callback_id`, Teams dialog ids)."""
-
-    PULSE_SURVEY = "pulse.survey"
 
 
 CHECKIN_CHOICES: tuple[ActionId, ...] = (ActionId.CHECKIN_OK, ActionId.CHECKIN_BREAK, ActionId.CHECKIN_TALK)
@@ -44,9 +39,21 @@ class Command(StrEnum):
     KUDOS = "/kudos"
 
 
+class CallbackId(StrEnum):
+    """Shortcut and modal callback ids (manifest.yml lists the shortcuts)."""
+
+    SHARE_AS_COMPLIMENT = "compliment_from_message"  # message shortcut "Share as a compliment"
+    REMOVE_COMPLIMENT = "compliment_remove_post"  # message shortcut on a shared compliment
+    COMPLIMENT_RECIPIENT = "compliment.recipient"  # modal: who the compliment is about
+    COMPLIMENT_NOTICE = "compliment.notice"  # modal: a short outcome, nothing to fill in
+    PULSE_SURVEY = "pulse.survey"  # modal: the pulse survey
+
+
 class JobId(StrEnum):
     PURGE = "purge"
     PULSE_ROUND = "pulse"  # + ":<team id>"
     PULSE_DISPATCH = "pulse-dispatch"
     DIGEST = "digest"  # + ":<team id>"
     SURGE = "surge"
+    COMPLIMENT_ROLLUP = "compliment_rollup"  # per team: f"{JobId.COMPLIMENT_ROLLUP}:{team.id}"
+    COMPLIMENT_EXPIRY = "compliment_expiry"

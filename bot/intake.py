@@ -147,6 +147,7 @@ class Intake:
         metrics: Metrics,
         wake: threading.Event,
         clock: Callable[[], datetime] = utcnow,
+        redact: Callable[[CustomerFeedback, RosterAgent], CustomerFeedback] | None = None,
     ) -> None:
         self.engine = engine
         self.roster = roster
@@ -154,6 +155,8 @@ class Intake:
         self.wake = wake
         self.clock = clock
         self.writer = IntakeWriter(engine)
+        # Customer-written text is cut down before it is stored, even in the raw event log.
+        self.redact = redact
 
     def _rows(self, provider: str, events: Sequence[InboundEvent]) -> tuple[list[dict[str, object]], int]:
         roster = self.roster()
@@ -173,6 +176,8 @@ class Intake:
                     _masked(event.agent.kind, event.agent.id),
                 )
                 continue
+            if isinstance(event, CustomerFeedback) and self.redact is not None:
+                event = self.redact(event, agent)
             rows.append(
                 {
                     "provider": provider,
@@ -221,10 +226,12 @@ class EventProcessor:
         batch: int = 25,  # small: on SQLite the batch holds the write lock that webhooks wait for
         poll_s: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
+        on_feedback: Callable[[Session, RosterAgent, CustomerFeedback, datetime], None] | None = None,
     ) -> None:
         self.engine = engine
         self.roster = roster
         self.checkins = checkins
+        self.on_feedback = on_feedback
         self.wake = wake
         self.batch = batch
         self.poll_s = poll_s
@@ -317,6 +324,8 @@ class EventProcessor:
                 provider=row.provider, call_id=event.call_id, ended_at=None, facts={"csat": 0.0}, tags=()
             )
             self.checkins.on_call(session, agent=agent, update=update, now=now)
+        if self.on_feedback is not None:
+            self.on_feedback(session, agent, event, now)
 
     def run_forever(self, stop: threading.Event) -> None:
         while not stop.is_set():

@@ -54,3 +54,6 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
+    # At DEBUG the Slack SDK logs whole request bodies, i.e. what agents and customers wrote.
+    for library in ("slack_sdk", "slack_bolt"):
+        logging.getLogger(library).setLevel(max(root.level, logging.INFO))

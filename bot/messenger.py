@@ -59,7 +59,46 @@ class Image(_Part):
     title: str | None = None
 
 
-Part = Annotated[Text | Note | Heading | Divider | Buttons | Image, Field(discriminator="type")]
+class Quote(_Part):
+    """Someone else's words (a customer's comment, a team mate's kudos), shown exactly as
+    written: platforms render no markup and no mentions from it."""
+
+    type: Literal["quote"] = "quote"
+    text: str
+
+
+class AgentRef(BaseModel):
+    """Everything a messenger may use to find one agent; the stable `agent_id` is the key."""
+
+    model_config = ConfigDict(frozen=True)
+    agent_id: str
+    email: str
+    slack_user_id: str | None = None
+    teams_user_id: str | None = None
+
+
+class Mention(BaseModel):
+    """A person named in a `Credit`: a roster agent (the messenger finds their chat user id),
+    or a chat user the platform itself told us about (`user_id`). `name` is the fallback."""
+
+    model_config = ConfigDict(frozen=True)
+    name: str
+    agent: AgentRef | None = None
+    user_id: str | None = None
+
+
+class Credit(_Part):
+    """A sentence that credits people: `{0}`, `{1}` ... in `text` become platform mentions
+    (on Slack a real @-mention), or the people's names where a platform cannot mention."""
+
+    type: Literal["credit"] = "credit"
+    text: str
+    mentions: tuple[Mention, ...]
+
+
+Part = Annotated[
+    Text | Note | Heading | Divider | Buttons | Image | Quote | Credit, Field(discriminator="type")
+]
 
 
 class Message(BaseModel):
@@ -99,8 +138,19 @@ class TextField(_Part):
     hint: str | None = None
 
 
+class PersonField(_Part):
+    """Pick one person from the chat platform's directory; submitted as their chat user id."""
+
+    type: Literal["person"] = "person"
+    id: str
+    label: str
+    optional: bool = False
+    hint: str | None = None
+
+
 FormPart = Annotated[
-    Text | Note | Heading | Divider | Image | ChoiceField | TextField, Field(discriminator="type")
+    Text | Note | Heading | Divider | Image | Quote | ChoiceField | TextField | PersonField,
+    Field(discriminator="type"),
 ]
 
 
@@ -125,16 +175,6 @@ class HomeView(BaseModel):
 
     model_config = ConfigDict(frozen=True)
     parts: tuple[Part, ...]
-
-
-class AgentRef(BaseModel):
-    """Everything a messenger may use to find one agent; the stable `agent_id` is the key."""
-
-    model_config = ConfigDict(frozen=True)
-    agent_id: str
-    email: str
-    slack_user_id: str | None = None
-    teams_user_id: str | None = None
 
 
 class FileUpload(BaseModel):
@@ -171,6 +211,10 @@ class Messenger(Protocol):
 
     def upload_file(self, to: AgentRef, file: FileUpload) -> None:
         """Share a file (a chart) in the person's direct messages."""
+        ...
+
+    def delete(self, where: Delivered) -> None:
+        """Remove a message Breather posted; one that is already gone counts as removed."""
         ...
 
     def open_form(self, trigger: str, form: Form) -> None:

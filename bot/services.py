@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -19,6 +20,8 @@ from sqlmodel import Session, col, select
 
 from bot.checkins.service import AnswerOutcome, CheckinService
 from bot.clock import utcnow
+from bot.compliments.actions import ComplimentActions
+from bot.compliments.service import POST_TOPIC, ROLLUP_TIME, ROLLUP_WEEKDAY, ComplimentService
 from bot.config import BreatherConfig, Settings, load_config
 from bot.delivery import Outbox, OutboxWorker
 from bot.digests.desk import DigestDesk, lead_ref
@@ -67,12 +70,23 @@ class Services:
         self.digest_desk = DigestDesk(
             engine=engine, config=self.config, digests=self.digests, outbox=self.outbox, clock=clock
         )
+        compliments = ComplimentService(settings=self.product, outbox=self.outbox)
+        self.compliments = ComplimentActions(
+            engine=engine,
+            service=compliments,
+            roster=lambda: self.roster,
+            find_agent=lambda user_id: self.agent_for_chat_user(messenger.name, user_id, messenger.email_of),
+            messenger=messenger,
+            pseudonyms=self.pseudonyms,
+            clock=clock,
+        )
         self.intake = Intake(
             engine=engine,
             roster=lambda: self.roster,
             metrics=self.metrics,
             wake=self.events_wake,
             clock=clock,
+            redact=compliments.redact,
         )
         self.processor = EventProcessor(
             engine=engine,
@@ -80,9 +94,15 @@ class Services:
             checkins=self.checkins,
             wake=self.events_wake,
             clock=clock,
+            on_feedback=compliments.on_feedback,
         )
         self.worker = OutboxWorker(
-            engine=engine, messenger=messenger, metrics=self.metrics, wake=self.outbox.wake, clock=clock
+            engine=engine,
+            messenger=messenger,
+            metrics=self.metrics,
+            wake=self.outbox.wake,
+            clock=clock,
+            on_sent={POST_TOPIC: compliments.record_post},
         )
         self.scheduler = SchedulerRunner(engine, self.jobs)
         self._roster: Roster | None = None
@@ -121,11 +141,33 @@ class Services:
             jobs.append(
                 JobSpec(JobId.PULSE_DISPATCH.value, IntervalTrigger(minutes=1), self.dispatch_surveys)
             )
+        jobs.append(
+            JobSpec(
+                JobId.COMPLIMENT_EXPIRY.value,
+                CronTrigger(minute="*/10", timezone=UTC),
+                self.compliments.expire,
+            )
+        )
+        for team in self.config.teams:
+            if team.channel:
+                jobs.append(
+                    JobSpec(
+                        f"{JobId.COMPLIMENT_ROLLUP}:{team.id}",
+                        CronTrigger(
+                            day_of_week=ROLLUP_WEEKDAY,
+                            hour=ROLLUP_TIME.hour,
+                            minute=ROLLUP_TIME.minute,
+                            timezone=team.zone,
+                        ),
+                        partial(self.compliments.post_rollup, team.id),
+                    )
+                )
         return jobs
 
     def purge(self) -> dict[str, int]:
         with session_scope(self.engine) as session:
             counts = purge(session, self.product, now=self.clock())
+            counts.update(self.compliments.service.purge(session, now=self.clock()))
         log.info("retention purge: %s", ", ".join(f"{name} {count}" for name, count in counts.items()))
         return counts
 

@@ -122,6 +122,17 @@ def mark_failed(session: Session, row_id: int, *, error: str) -> None:
     )
 
 
+def cancel(session: Session, key: str) -> bool:
+    """Withdraw a pending message before any worker claims it; True when it was withdrawn."""
+    statement = (
+        update(OutboxMessage)
+        .where(col(OutboxMessage.key) == key, col(OutboxMessage.status) == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.FAILED, last_error="withdrawn", target={}, payload={})
+        .returning(col(OutboxMessage.id))
+    )
+    return session.execute(statement).first() is not None
+
+
 def depth(session: Session) -> int:
     statement = (
         select(func.count())

@@ -31,6 +31,7 @@ SIGNING_SECRET = "test-slack-signing-secret"
 TWILIO_TOKEN = "test-twilio-auth-token"
 AIRCALL_TOKEN = "test-aircall-webhook-token"
 DIALPAD_SECRET = "test-dialpad-webhook-secret-0123456789"
+ZENDESK_SECRET = "test-zendesk-signing-secret"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 _SETTING_VARS = (
@@ -151,6 +152,7 @@ def make_settings(database_url: str, fake_slack: FakeSlack) -> MakeSettings:
             "twilio_auth_token": TWILIO_TOKEN,
             "aircall_webhook_token": AIRCALL_TOKEN,
             "dialpad_webhook_secret": DIALPAD_SECRET,
+            "zendesk_webhook_secret": ZENDESK_SECRET,
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)

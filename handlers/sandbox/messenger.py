@@ -80,6 +80,15 @@ class SandboxMessenger:
         self._notify(row)
         return where
 
+    def delete(self, where: Delivered) -> None:
+        with session_scope(self.engine) as session:
+            row = session.exec(select(SandboxMessage).where(col(SandboxMessage.ts) == where.ts)).first()
+            if row is None:
+                return  # already gone
+            row.kind, row.payload, row.updated_at = "deleted", {}, utcnow()
+            session.add(row)
+        self._notify(row)
+
     def publish_home(self, to: AgentRef, view: HomeView) -> None:
         self._store(f"home:{to.agent_id}", "home", {"to": to.email, "view": home_view(view)})
 

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from bot.messenger import (
     Buttons,
     ChoiceField,
+    Credit,
     Divider,
     Form,
     FormPart,
     Heading,
     HomeView,
     Image,
+    Mention,
     Message,
     Note,
     Part,
+    PersonField,
+    Quote,
     Text,
     TextField,
 )
@@ -31,8 +36,36 @@ OPTION_TEXT_MAX = 75
 LABEL_MAX = 2000
 
 
+QUOTE_TEXT_MAX = 2500  # before escaping, which can lengthen the text
+_SLOT = re.compile(r"\{(\d+)\}")
+
+
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters, so text shows as written: no links, no @-mentions."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mention(person: Mention) -> str:
+    """`<@U…>` when the Slack user id is known (SlackMessenger resolves it first), else the name."""
+    user_id = person.user_id or (person.agent.slack_user_id if person.agent else None)
+    return f"<@{user_id}>" if user_id else escape(person.name)
+
+
+def credit_text(part: Credit) -> str:
+    def slot(match: re.Match[str]) -> str:
+        index = int(match.group(1))
+        return mention(part.mentions[index]) if index < len(part.mentions) else match.group()
+
+    return _SLOT.sub(slot, part.text)
+
+
+def quote_text(text: str) -> str:
+    lines = escape(_clip(text.strip(), QUOTE_TEXT_MAX)).splitlines() or [""]
+    return "\n".join(f"> {line}" for line in lines)
 
 
 def mrkdwn(text: str) -> dict[str, str]:
@@ -46,6 +79,11 @@ def plain(text: str, limit: int) -> dict[str, Any]:
 def part_block(part: Part | FormPart) -> Block:
     if isinstance(part, Text):
         return {"type": "section", "text": mrkdwn(part.text)}
+    if isinstance(part, Quote):
+        # verbatim: Slack must not turn the customer's words into links or channel names.
+        return {"type": "section", "text": {**mrkdwn(quote_text(part.text)), "verbatim": True}}
+    if isinstance(part, Credit):
+        return {"type": "section", "text": mrkdwn(credit_text(part))}
     if isinstance(part, Note):
         return {"type": "context", "elements": [mrkdwn(part.text)]}
     if isinstance(part, Heading):
@@ -88,6 +126,10 @@ def part_block(part: Part | FormPart) -> Block:
         if part.placeholder:
             text_input["placeholder"] = plain(part.placeholder, 150)
         return _input(part.id, part.label, text_input, part.optional, part.hint)
+    if isinstance(part, PersonField):
+        return _input(
+            part.id, part.label, {"type": "users_select", "action_id": part.id}, part.optional, part.hint
+        )
     raise TypeError(f"no Block Kit for {type(part).__name__}")
 
 
@@ -140,6 +182,8 @@ def submitted_values(view: dict[str, Any]) -> dict[str, str]:
             selected = element.get("selected_option")
             if isinstance(selected, dict):
                 values[action_id] = str(selected.get("value", ""))
+            elif isinstance(element.get("selected_user"), str):
+                values[action_id] = element["selected_user"]
             elif isinstance(element.get("value"), str):
                 values[action_id] = element["value"]
     return values

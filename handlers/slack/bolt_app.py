@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.roster import RosterAgent
 from bot.services import Services
-from handlers.slack.listeners import actions, commands, events, surveys
+from handlers.slack.listeners import actions, commands, compliments, events, surveys
 
 log = logging.getLogger(__name__)
 
@@ -68,4 +68,5 @@ def build_bolt_app(
     commands.register(app, services, resolve, email_of)
     events.register(app, services, resolve, email_of)
     surveys.register(app, services, resolve)
+    compliments.register(app, services, resolve)
     return app

@@ -11,7 +11,7 @@ from sqlmodel import col, select
 
 from bot.clock import utcnow
 from bot.errors import DeliveryFailed
-from bot.messenger import AgentRef, Delivered, FileUpload, Form, HomeView, Message
+from bot.messenger import AgentRef, Credit, Delivered, FileUpload, Form, HomeView, Mention, Message
 from handlers.slack.blocks import form_view, home_view, message_blocks
 from handlers.slack.errors import slack_errors
 from storage.db import read_scope, session_scope
@@ -105,7 +105,30 @@ class SlackMessenger:
 
     # --- the port -----------------------------------------------------------------------------
 
+    def _mentioned(self, person: Mention) -> Mention:
+        if person.user_id or person.agent is None:
+            return person
+        try:
+            return person.model_copy(update={"user_id": self.user_id(person.agent)})
+        except DeliveryFailed as error:
+            if not error.permanent:
+                raise  # try the whole message again later
+            return person  # not in this workspace: credit them by name instead
+
+    def _with_mentions(self, message: Message) -> Message:
+        """Credits name people by Slack user id: from the roster, the cache or a lookup."""
+        if not any(isinstance(part, Credit) for part in message.parts):
+            return message
+        parts = tuple(
+            part.model_copy(update={"mentions": tuple(self._mentioned(m) for m in part.mentions)})
+            if isinstance(part, Credit)
+            else part
+            for part in message.parts
+        )
+        return message.model_copy(update={"parts": parts})
+
     def _post(self, channel: str, message: Message) -> Delivered:
+        message = self._with_mentions(message)
         with slack_errors("chat.postMessage"):
             response = self.client.chat_postMessage(
                 channel=channel, text=message.text, blocks=message_blocks(message)
@@ -119,6 +142,7 @@ class SlackMessenger:
         return self._post(channel, message)
 
     def update(self, where: Delivered, message: Message) -> Delivered:
+        message = self._with_mentions(message)
         with slack_errors("chat.update"):
             response = self.client.chat_update(
                 channel=where.channel, ts=where.ts, text=message.text, blocks=message_blocks(message)
@@ -145,3 +169,12 @@ class SlackMessenger:
         user_id = self.user_id(to)
         with slack_errors("views.publish"):
             self.client.views_publish(user_id=user_id, view=home_view(view))
+
+    def delete(self, where: Delivered) -> None:
+        try:
+            with slack_errors("chat.delete"):
+                self.client.chat_delete(channel=where.channel, ts=where.ts)
+        except DeliveryFailed as error:
+            # Someone (an admin) deleted it already: what was asked for has happened.
+            if "message_not_found" not in str(error):
+                raise

@@ -39,3 +39,18 @@ def message_location(body: dict[str, Any]) -> Delivered:
 
 def trigger_id(body: dict[str, Any]) -> str:
     return str(_get(body, "trigger_id"))
+
+
+def shortcut_message(body: dict[str, Any]) -> tuple[Delivered, str]:
+    """Where the message a message shortcut was used on lives, and its text (with the text of
+    any attachments, which is where forwarded e-mails and app messages keep theirs)."""
+    channel = _get(body, "channel", "id")
+    message = _get(body, "message")
+    if not isinstance(message, dict) or "ts" not in message:
+        raise InvalidInput("Slack payload has no message.ts", status=400)
+    texts = [message.get("text")]
+    for attachment in message.get("attachments") or []:
+        if isinstance(attachment, dict):
+            texts.append(attachment.get("text") or attachment.get("fallback"))
+    text = "\n".join(t for t in texts if isinstance(t, str) and t.strip())
+    return Delivered(channel=str(channel), ts=str(message["ts"])), text

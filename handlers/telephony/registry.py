@@ -9,6 +9,7 @@ from handlers.telephony.base import TelephonyAdapter
 from handlers.telephony.dialpad import DialpadAdapter
 from handlers.telephony.generic import GenericAdapter
 from handlers.telephony.twilio import TwilioAdapter
+from handlers.telephony.zendesk import ZendeskAdapter
 
 
 def _secret(value: object) -> str | None:
@@ -22,4 +23,5 @@ def build_adapters(settings: Settings) -> dict[str, TelephonyAdapter]:
         "twilio": TwilioAdapter(_secret(settings.twilio_auth_token)),
         "aircall": AircallAdapter(_secret(settings.aircall_webhook_token)),
         "dialpad": DialpadAdapter(_secret(settings.dialpad_webhook_secret)),
+        "zendesk": ZendeskAdapter(_secret(settings.zendesk_webhook_secret)),
     }

@@ -2,6 +2,7 @@
 
 from storage.models.calls import Call, InboundEvent
 from storage.models.checkins import AgentPrefs, Checkin
+from storage.models.compliments import Compliment, ComplimentStatus, Kudos
 from storage.models.digests import DigestAccess, DigestRelease, SurgeAlert
 from storage.models.outbox import OutboxMessage, OutboxStatus
 from storage.models.roster import Agent, ChatAddress, Team
@@ -16,7 +17,10 @@ __all__ = [
     "Checkin",
     "DigestAccess",
     "DigestRelease",
+    "Compliment",
+    "ComplimentStatus",
     "InboundEvent",
+    "Kudos",
     "OutboxMessage",
     "OutboxStatus",
     "SandboxMessage",

@@ -7,12 +7,12 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.i18n import catalogue
 from bot.ids import Command
 from bot.services import Services
 from handlers.slack import payloads
 from handlers.slack.blocks import message_blocks
 from handlers.slack.listeners.actions import Resolve
+from handlers.slack.mentions import leading_mention, plain_text
 
 
 def register(app: App, services: Services, resolve: Resolve, email_of: Callable[[str], str | None]) -> None:
@@ -29,5 +29,11 @@ def register(app: App, services: Services, resolve: Resolve, email_of: Callable[
 
     @app.command(Command.KUDOS.value)
     def on_kudos(ack: Ack, body: dict[str, Any]) -> None:
-        agent = resolve(payloads.user_id(body))
-        ack(text=catalogue(agent.team.language if agent else "en").t("command.kudos_unavailable"))
+        # `/kudos <@U123|ana> message`: the reply (sent, or why not) is the private ack.
+        recipient, words = leading_mention(str(body.get("text", "")))
+
+        def name_of(user_id: str) -> str | None:
+            agent = resolve(user_id)
+            return agent.name if agent else None
+
+        ack(text=services.compliments.kudos(payloads.user_id(body), recipient, plain_text(words, name_of)))
