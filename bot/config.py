@@ -296,12 +296,22 @@ class TeamConfig(_Strict):
         return ZoneInfo(self.timezone)
 
 
+class SupportResource(_Strict):
+    """Somewhere an agent can turn to (an assistance line, a peer supporter), shown to the agent only."""
+
+    name: str = Field(min_length=1, max_length=60)
+    contact: str = Field(min_length=1, max_length=300)
+    note: str | None = Field(None, max_length=300)
+
+
 class ProductSettings(_Strict):
     checkin_cooldown_minutes: float = Field(60, gt=0)
     checkins_per_day: int = Field(3, ge=1)
     shift_grace_minutes: float = Field(30, ge=0)
     checkin_max_age_minutes: float = Field(60, gt=0)
     break_minutes: float = Field(5, gt=0)
+    breaks_per_day: int = Field(3, ge=1)
+    support_resources: list[SupportResource] = Field(default_factory=list, max_length=20)
     anonymity_min_group: int = Field(5, ge=3)
     anonymity_min_comments: int = Field(10, ge=3)
     retention_days: int = Field(90, ge=1)

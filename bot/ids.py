@@ -18,6 +18,12 @@ class ActionId(StrEnum):
     HOME_RESUME = "home.resume"
 
 
+class CallbackId(StrEnum):
+    """Modal callback ids (Slack `callback_id`, Teams dialog ids)."""
+
+    TALK = "recovery.talk"
+
+
 CHECKIN_CHOICES: tuple[ActionId, ...] = (ActionId.CHECKIN_OK, ActionId.CHECKIN_BREAK, ActionId.CHECKIN_TALK)
 
 

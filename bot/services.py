@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from apscheduler.triggers.cron import CronTrigger
@@ -20,12 +20,16 @@ from bot.clock import utcnow
 from bot.config import BreatherConfig, Settings, load_config
 from bot.delivery import Outbox, OutboxWorker
 from bot.i18n import catalogue
-from bot.ids import ActionId, JobId
+from bot.ids import ActionId, CheckinAnswer, JobId
 from bot.intake import EventProcessor, Intake
 from bot.messenger import Delivered, Messenger
 from bot.metrics import Metrics
 from bot.preferences import PreferenceService
 from bot.pseudonyms import Pseudonymizer
+from bot.recovery.phone import PhoneSystem
+from bot.recovery.service import RecoveryService
+from bot.recovery.talk import TalkOutcome
+from bot.recovery.worker import BreakWorker
 from bot.retention import purge
 from bot.roster import Roster, RosterAgent, load_chat_addresses, sync_roster
 from bot.scheduler import JobSpec, SchedulerRunner
@@ -43,6 +47,7 @@ class Services:
         messenger: Messenger,
         config: BreatherConfig | None = None,
         clock: Callable[[], datetime] = utcnow,
+        phones: Mapping[str, PhoneSystem] | None = None,
     ) -> None:
         assert settings.pseudonym_key is not None  # Settings refuses to exist without one
         self.settings = settings
@@ -55,7 +60,18 @@ class Services:
         self.pseudonyms = Pseudonymizer(settings.pseudonym_key.get_secret_value().encode())
         self.outbox = Outbox()
         self.events_wake = threading.Event()
-        self.checkins = CheckinService(settings=self.product, outbox=self.outbox, metrics=self.metrics)
+        self.phones: dict[str, PhoneSystem] = dict(phones or {})
+        self.breaks_wake = threading.Event()
+        self.recovery = RecoveryService(
+            settings=self.product,
+            outbox=self.outbox,
+            phones=self.phones,
+            roster=lambda: self.roster,
+            wake=self.breaks_wake,
+        )
+        self.checkins = CheckinService(
+            settings=self.product, outbox=self.outbox, metrics=self.metrics, follow_up=self.recovery
+        )
         self.preferences = PreferenceService(settings=self.product, outbox=self.outbox)
         self.intake = Intake(
             engine=engine,
@@ -73,6 +89,9 @@ class Services:
         )
         self.worker = OutboxWorker(
             engine=engine, messenger=messenger, metrics=self.metrics, wake=self.outbox.wake, clock=clock
+        )
+        self.break_worker = BreakWorker(
+            engine=engine, breaks=self.recovery.breaks, wake=self.breaks_wake, clock=clock
         )
         self.scheduler = SchedulerRunner(engine, self.jobs)
         self._roster: Roster | None = None
@@ -131,12 +150,34 @@ class Services:
     # --- what an agent can do ---------------------------------------------------------------
 
     def answer_checkin(
-        self, agent: RosterAgent, checkin_id: str, action: ActionId, where: Delivered
+        self,
+        agent: RosterAgent,
+        checkin_id: str,
+        action: ActionId,
+        where: Delivered,
+        trigger: str | None = None,
     ) -> AnswerOutcome:
+        """Record the answer; "Talk to someone" also opens the choice of person on `trigger`."""
+        form = None
         with session_scope(self.engine) as session:
-            return self.checkins.answer(
+            outcome = self.checkins.answer(
                 session, agent=agent, checkin_id=checkin_id, action=action, where=where, now=self.clock()
             )
+            if trigger and CheckinAnswer.from_action(action) is CheckinAnswer.TALK:
+                form = self.recovery.talk.form(session, agent=agent, checkin_id=checkin_id)
+        if form is not None and trigger:
+            self.messenger.open_form(trigger, form)
+        return outcome
+
+    def submit_talk(self, agent: RosterAgent, checkin_id: str, choice: str) -> str | None:
+        """The agent sent their choice of person; returns why it was refused, or None."""
+        with session_scope(self.engine) as session:
+            outcome = self.recovery.talk.submit(
+                session, agent=agent, checkin_id=checkin_id, choice=choice, now=self.clock()
+            )
+        if outcome in (TalkOutcome.SENT, TalkOutcome.NOTHING_OFFERED):
+            return None
+        return catalogue(agent.team.language).t(f"recovery.talk.{outcome.value}")
 
     def set_paused(self, agent: RosterAgent, paused: bool) -> str:
         cat = catalogue(agent.team.language)

@@ -75,3 +75,35 @@ def slash_command_body(
             "api_app_id": "A0BREATHER",
         }
     )
+
+
+def view_submission_body(
+    *,
+    user_id: str,
+    callback_id: str,
+    private_metadata: str,
+    values: dict[str, str],
+    view_id: str = "V0SANDBOX",
+    team_id: str = SANDBOX_TEAM_ID,
+) -> str:
+    """A modal submitted with `values` ({field id: chosen option value}), as Slack sends it."""
+    state = {
+        field: {field: {"type": "static_select", "selected_option": {"value": value}}}
+        for field, value in values.items()
+    }
+    payload: dict[str, Any] = {
+        "type": "view_submission",
+        "team": {"id": team_id},
+        "user": {"id": user_id, "team_id": team_id},
+        "api_app_id": "A0BREATHER",
+        "token": "sandbox",
+        "trigger_id": f"sandbox.{uuid.uuid4().hex}",
+        "view": {
+            "id": view_id,
+            "type": "modal",
+            "callback_id": callback_id,
+            "private_metadata": private_metadata,
+            "state": {"values": state},
+        },
+    }
+    return urlencode({"payload": json.dumps(payload)})

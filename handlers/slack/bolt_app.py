@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.roster import RosterAgent
 from bot.services import Services
-from handlers.slack.listeners import actions, commands, events
+from handlers.slack.listeners import actions, commands, events, views
 
 log = logging.getLogger(__name__)
 
@@ -66,4 +66,5 @@ def build_bolt_app(
     actions.register(app, services, resolve)
     commands.register(app, services, resolve)
     events.register(app, services, resolve)
+    views.register(app, services, resolve)
     return app

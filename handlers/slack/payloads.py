@@ -35,3 +35,16 @@ def message_location(body: dict[str, Any]) -> Delivered:
     channel = container.get("channel_id") or _get(body, "channel", "id")
     ts = container.get("message_ts") or _get(body, "message", "ts")
     return Delivered(channel=str(channel), ts=str(ts))
+
+
+def trigger_id(body: dict[str, Any]) -> str | None:
+    """The interaction's trigger (valid for 3 s), for opening a modal in answer to it."""
+    value = body.get("trigger_id")
+    return str(value) if value else None
+
+
+def view_state(body: dict[str, Any]) -> dict[str, Any]:
+    view = _get(body, "view")
+    if not isinstance(view, dict):
+        raise InvalidInput("Slack payload has no view", status=400)
+    return view

@@ -3,12 +3,15 @@
 from storage.models.calls import Call, InboundEvent
 from storage.models.checkins import AgentPrefs, Checkin
 from storage.models.outbox import OutboxMessage, OutboxStatus
+from storage.models.recovery import Break, BreakState, TalkRequest
 from storage.models.roster import Agent, ChatAddress, Team
 from storage.models.sandbox import SandboxMessage
 
 __all__ = [
     "Agent",
     "AgentPrefs",
+    "Break",
+    "BreakState",
     "Call",
     "ChatAddress",
     "Checkin",
@@ -16,5 +19,6 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "SandboxMessage",
+    "TalkRequest",
     "Team",
 ]
