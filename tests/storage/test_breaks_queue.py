@@ -48,7 +48,7 @@ def engine(database_url: str) -> Iterator[Engine]:
     made.dispose()
 
 
-def on_break(n: int, *, ends: datetime, team: str = "billing", **values: object) -> Break:
+def on_break(n: int, *, ends: datetime, team: str = "billing", claimed_at: datetime | None = None) -> Break:
     return Break(
         id=f"b{n:04d}",
         request_key=f"checkin:{n}",
@@ -65,7 +65,7 @@ def on_break(n: int, *, ends: datetime, team: str = "billing", **values: object)
         phone_user_id=str(1000 + n),
         previous_status="available",
         break_status="unavailable",
-        **values,
+        claimed_at=claimed_at,
     )
 
 
