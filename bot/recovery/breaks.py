@@ -14,15 +14,16 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from bot.checkins.policy import local_day_start
 from bot.checkins.service import lock_prefs
-from bot.config import ProductSettings
+from bot.config import ProductSettings, TeamConfig
 from bot.delivery import Outbox
-from bot.i18n import catalogue
+from bot.i18n import FALLBACK, catalogue
 from bot.messenger import Delivered, Message
 from bot.recovery.messages import (
     break_failed,
@@ -192,8 +193,9 @@ class BreakService:
                 agent_id=agent.id if agent else None,
             )
 
-    def _language(self, row: Break) -> str:
-        return self.roster().team(row.team_id).language
+    def _team(self, row: Break) -> TeamConfig | None:
+        """The row's team, if it is still in breather.yml (messages use its language and clock)."""
+        return next((team for team in self.roster().teams if team.id == row.team_id), None)
 
     def remember_previous(self, session: Session, row: Break, previous: PhoneStatus) -> bool:
         """Store the status to come back to before changing it, so a retry after a crash never
@@ -213,10 +215,10 @@ class BreakService:
         current.state, current.break_status = BreakState.ON_BREAK, on_break.value
         current.started_at, current.ends_at, current.next_attempt_at = now, ends_at, ends_at
         current.attempts, current.claimed_at, current.last_error = 0, None, None
-        team = self.roster().team(current.team_id)
+        team = self._team(current)
         message = break_started(
-            catalogue(team.language),
-            until=local_clock(ends_at, team.zone),
+            catalogue(team.language if team else FALLBACK),
+            until=local_clock(ends_at, team.zone if team else ZoneInfo("UTC")),
             phone=self.label(current.provider),
             break_minutes=current.minutes,
         )
@@ -236,7 +238,8 @@ class BreakService:
         current = self._claimed(session, row, BreakState.REQUESTED)
         if current is None:
             return
-        cat = catalogue(self._language(current))
+        team = self._team(current)
+        cat = catalogue(team.language if team else FALLBACK)
         if current.provider in self.phones:
             message = break_failed(cat, phone=self.label(current.provider), break_minutes=current.minutes)
         else:  # the phone system was unconfigured since the request

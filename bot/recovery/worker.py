@@ -86,6 +86,14 @@ class BreakWorker:
             with session_scope(self.engine) as session:
                 self.breaks.failed(session, row, error="phone system not configured", now=self.clock())
             return
+        if self.clock() - row.requested_at > timedelta(minutes=row.minutes):
+            # Found after a long outage: the break would already be over, so starting it now
+            # would take the agent off calls by surprise. Say it did not happen instead.
+            with session_scope(self.engine) as session:
+                self.breaks.failed(
+                    session, row, error="request expired before it could be set", now=self.clock()
+                )
+            return
         try:
             if row.previous_status is None:
                 previous = system.read_status(row.phone_user_id)

@@ -28,7 +28,7 @@ from handlers.telephony.aircall_api import AircallUsers
 from handlers.telephony.rest import make_http_client
 from storage import breaks as queue
 from storage.db import make_engine, session_scope, upgrade
-from storage.models import Break, BreakState, TalkRequest
+from storage.models import Break, BreakState, OutboxMessage, TalkRequest
 from tests.conftest import PSEUDONYM_KEY, ROSTER
 from tests.fakes.provider_apis import FakeAircall
 
@@ -219,3 +219,38 @@ def test_two_workers_on_postgresql_restore_each_break_exactly_once(pg_schema_url
         assert all(row.phone_user_id is None and row.previous_status is None for row in rows)
     for engine in engines:
         engine.dispose()
+
+
+def test_a_break_request_found_only_after_its_time_is_dropped_not_started(engine: Engine) -> None:
+    fake = FakeAircall(api_id="id", api_token="token").start()
+    fake.add_user("1001", "available")
+    now = utcnow()
+    with session_scope(engine) as session:
+        session.add(
+            Break(
+                id="stale",
+                request_key="checkin:stale",
+                team_id="billing",
+                pseudonym="p",
+                kid="k",
+                provider="aircall",
+                state=BreakState.REQUESTED,
+                minutes=5,
+                requested_at=now - timedelta(minutes=30),  # the process was down since the click
+                next_attempt_at=now - timedelta(minutes=30),
+                phone_user_id="1001",
+                message_channel="D0ANA",
+                message_ts="1.1",
+            )
+        )
+    with make_http_client() as client:
+        api = AircallUsers(client, base_url=fake.url, api_id="id", api_token="token")
+        worker = BreakWorker(engine=engine, breaks=service({"aircall": api}), wake=threading.Event())
+        assert worker.run_once() == 1
+    fake.stop()
+    assert fake.requests() == []  # the agent is not taken off calls by surprise
+    with session_scope(engine) as session:
+        row = session.get(Break, "stale")
+        assert row is not None and row.state == BreakState.FAILED and row.phone_user_id is None
+        (update,) = session.exec(select(OutboxMessage)).all()
+        assert update.kind == "update" and "couldn't change your status in Aircall" in update.payload["text"]
