@@ -165,6 +165,8 @@ class Services:
             )
             if trigger and CheckinAnswer.from_action(action) is CheckinAnswer.TALK:
                 form = self.recovery.talk.form(session, agent=agent, checkin_id=checkin_id)
+        # Now that a requested break is committed, the break worker can see it.
+        self.breaks_wake.set()
         if form is not None and trigger:
             self.messenger.open_form(trigger, form)
         return outcome
