@@ -24,7 +24,9 @@ from handlers.sandbox.messenger import SandboxMessenger
 from handlers.slack.bolt_app import build_bolt_app
 from handlers.slack.endpoint import SlackEndpoint
 from handlers.slack.messenger import SlackMessenger, make_web_client
+from handlers.telephony.phone_systems import build_phone_systems
 from handlers.telephony.registry import build_adapters
+from handlers.telephony.rest import make_http_client
 from storage.db import make_engine, upgrade
 
 log = logging.getLogger(__name__)
@@ -48,7 +50,10 @@ def create_app(
 ) -> Starlette:
     engine = services.engine if services else make_engine(settings.database_url)
     messenger = services.messenger if services else make_messenger(settings, engine)
-    services = services or Services(settings, engine, messenger, config)
+    phone_client = make_http_client()
+    services = services or Services(
+        settings, engine, messenger, config, phones=build_phone_systems(settings, phone_client)
+    )
     # In the sandbox nobody outside this process can sign Slack requests: the console and the
     # demo sign their clicks with this per-process secret.
     signing_secret = _secret(settings.slack_signing_secret) or secrets.token_hex(16)
@@ -76,6 +81,7 @@ def create_app(
             if socket_mode is not None:
                 socket_mode.close()  # type: ignore[no-untyped-call]
             runtime.stop()
+            phone_client.close()
             engine.dispose()
 
     # The web console plays Slack for the sandbox; it must never exist next to a real workspace.

@@ -351,10 +351,10 @@ class TeamConfig(_Strict):
 
 
 class SupportResource(_Strict):
-    """Help the operator offers (an employee assistance line, a peer supporter)."""
+    """Somewhere an agent can turn to (an assistance line, a peer supporter), shown to the agent only."""
 
-    name: str = Field(min_length=1, max_length=100)
-    contact: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=60)
+    contact: str = Field(min_length=1, max_length=300)
     note: str | None = Field(None, max_length=300)
 
 
@@ -364,12 +364,13 @@ class ProductSettings(_Strict):
     shift_grace_minutes: float = Field(30, ge=0)
     checkin_max_age_minutes: float = Field(60, gt=0)
     break_minutes: float = Field(5, gt=0)
+    breaks_per_day: int = Field(3, ge=1)
+    support_resources: list[SupportResource] = Field(default_factory=list, max_length=20)
     anonymity_min_group: int = Field(5, ge=3)
     anonymity_min_comments: int = Field(10, ge=3)
     retention_days: int = Field(90, ge=1)
     abuse_markers: list[str] = Field(default_factory=lambda: list(DEFAULT_ABUSE_MARKERS), min_length=1)
     admins: list[str] = Field(default_factory=list)
-    support_resources: list[SupportResource] = Field(default_factory=list)
     surge_factor: float = Field(2.0, gt=1)
     surge_min_calls: int = Field(10, ge=1)
     surge_window_minutes: float = Field(60, gt=0)

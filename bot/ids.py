@@ -47,6 +47,7 @@ class CallbackId(StrEnum):
     COMPLIMENT_RECIPIENT = "compliment.recipient"  # modal: who the compliment is about
     COMPLIMENT_NOTICE = "compliment.notice"  # modal: a short outcome, nothing to fill in
     PULSE_SURVEY = "pulse.survey"  # modal: the pulse survey
+    TALK = "recovery.talk"  # modal: whom to talk to
 
 
 class JobId(StrEnum):

@@ -68,13 +68,18 @@ class Quote(_Part):
 
 
 class AgentRef(BaseModel):
-    """Everything a messenger may use to find one agent; the stable `agent_id` is the key."""
+    """Everything a messenger may use to find one agent; the stable `agent_id` is the key.
+
+    A person who is not on the roster (a team lead known only by e-mail) has `on_roster`
+    False: messengers find them by e-mail and keep no address for them.
+    """
 
     model_config = ConfigDict(frozen=True)
     agent_id: str
     email: str
     slack_user_id: str | None = None
     teams_user_id: str | None = None
+    on_roster: bool = True
 
 
 class Mention(BaseModel):

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from bot.config import ProductSettings
 from storage.models import (
+    Break,
     Call,
     Checkin,
     InboundEvent,
@@ -19,7 +20,9 @@ from storage.models import (
     SurveyAnswer,
     SurveyInvitation,
     SurveyRound,
+    TalkRequest,
 )
+from storage.models.recovery import ACTIVE_STATES
 
 DEDUPE_WINDOW = timedelta(hours=48)  # providers retry for up to a day; keep event keys longer
 OUTBOX_KEEP = timedelta(days=7)  # delivered messages are only needed to debug delivery
@@ -64,4 +67,10 @@ def purge(session: Session, settings: ProductSettings, *, now: datetime) -> dict
         "sandbox messages": _deleted(
             session, delete(SandboxMessage).where(col(SandboxMessage.created_at) < cutoff)
         ),
+        # A break still running is kept whatever its age: it must still be restored.
+        "breaks": _deleted(
+            session,
+            delete(Break).where(col(Break.requested_at) < cutoff, col(Break.state).not_in(ACTIVE_STATES)),
+        ),
+        "talk requests": _deleted(session, delete(TalkRequest).where(col(TalkRequest.created_at) < cutoff)),
     }

@@ -1,4 +1,4 @@
-"""The background threads one `serve` process runs: events, outbox, and (if it leads) the scheduler."""
+"""The background threads one `serve` process runs: events, outbox, breaks, and (when leading) jobs."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ class Runtime:
         for name, target in (
             ("breather-events", self.services.processor.run_forever),
             ("breather-outbox", self.services.worker.run_forever),
+            ("breather-breaks", self.services.break_worker.run_forever),
             ("breather-scheduler", self.services.scheduler.run_forever),
         ):
             thread = threading.Thread(target=target, args=(self.stop_event,), name=name, daemon=True)
@@ -31,6 +32,7 @@ class Runtime:
         self.services.events_wake.set()
         self.services.outbox.wake.set()
         self.services.intake.writer.stop()
+        self.services.breaks_wake.set()
         for thread in self.threads:
             thread.join(timeout)
             if thread.is_alive():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from functools import partial
 
@@ -28,12 +28,16 @@ from bot.digests.desk import DigestDesk, lead_ref
 from bot.digests.service import DigestService
 from bot.home import home_view, manager_home
 from bot.i18n import catalogue
-from bot.ids import ActionId, JobId
+from bot.ids import ActionId, CheckinAnswer, JobId
 from bot.intake import EventProcessor, Intake
 from bot.messenger import Delivered, Form, Message, Messenger, Part, Text
 from bot.metrics import Metrics
 from bot.preferences import read_prefs, set_paused
 from bot.pseudonyms import Pseudonymizer
+from bot.recovery.phone import PhoneSystem
+from bot.recovery.service import RecoveryService
+from bot.recovery.talk import TalkOutcome
+from bot.recovery.worker import BreakWorker
 from bot.retention import purge
 from bot.roster import Roster, RosterAgent, load_chat_addresses, sync_roster
 from bot.scheduler import JobSpec, SchedulerRunner
@@ -52,6 +56,7 @@ class Services:
         messenger: Messenger,
         config: BreatherConfig | None = None,
         clock: Callable[[], datetime] = utcnow,
+        phones: Mapping[str, PhoneSystem] | None = None,
     ) -> None:
         assert settings.pseudonym_key is not None  # Settings refuses to exist without one
         self.settings = settings
@@ -64,7 +69,18 @@ class Services:
         self.pseudonyms = Pseudonymizer(settings.pseudonym_key.get_secret_value().encode())
         self.outbox = Outbox()
         self.events_wake = threading.Event()
-        self.checkins = CheckinService(settings=self.product, outbox=self.outbox, metrics=self.metrics)
+        self.phones: dict[str, PhoneSystem] = dict(phones or {})
+        self.breaks_wake = threading.Event()
+        self.recovery = RecoveryService(
+            settings=self.product,
+            outbox=self.outbox,
+            phones=self.phones,
+            roster=lambda: self.roster,
+            wake=self.breaks_wake,
+        )
+        self.checkins = CheckinService(
+            settings=self.product, outbox=self.outbox, metrics=self.metrics, follow_up=self.recovery
+        )
         self.surveys = SurveyService(settings=self.product, outbox=self.outbox)
         self.digests = DigestService(settings=self.product)
         self.digest_desk = DigestDesk(
@@ -103,6 +119,9 @@ class Services:
             wake=self.outbox.wake,
             clock=clock,
             on_sent={POST_TOPIC: compliments.record_post},
+        )
+        self.break_worker = BreakWorker(
+            engine=engine, breaks=self.recovery.breaks, wake=self.breaks_wake, clock=clock
         )
         self.scheduler = SchedulerRunner(engine, self.jobs)
         self._roster: Roster | None = None
@@ -215,12 +234,36 @@ class Services:
     # --- what an agent can do ---------------------------------------------------------------
 
     def answer_checkin(
-        self, agent: RosterAgent, checkin_id: str, action: ActionId, where: Delivered
+        self,
+        agent: RosterAgent,
+        checkin_id: str,
+        action: ActionId,
+        where: Delivered,
+        trigger: str | None = None,
     ) -> AnswerOutcome:
+        """Record the answer; "Talk to someone" also opens the choice of person on `trigger`."""
+        form = None
         with session_scope(self.engine) as session:
-            return self.checkins.answer(
+            outcome = self.checkins.answer(
                 session, agent=agent, checkin_id=checkin_id, action=action, where=where, now=self.clock()
             )
+            if trigger and CheckinAnswer.from_action(action) is CheckinAnswer.TALK:
+                form = self.recovery.talk.form(session, agent=agent, checkin_id=checkin_id)
+        # Now that a requested break is committed, the break worker can see it.
+        self.breaks_wake.set()
+        if form is not None and trigger:
+            self.messenger.open_form(trigger, form)
+        return outcome
+
+    def submit_talk(self, agent: RosterAgent, checkin_id: str, choice: str) -> str | None:
+        """The agent sent their choice of person; returns why it was refused, or None."""
+        with session_scope(self.engine) as session:
+            outcome = self.recovery.talk.submit(
+                session, agent=agent, checkin_id=checkin_id, choice=choice, now=self.clock()
+            )
+        if outcome in (TalkOutcome.SENT, TalkOutcome.NOTHING_OFFERED):
+            return None
+        return catalogue(agent.team.language).t(f"recovery.talk.{outcome.value}")
 
     def _refresh_home(
         self, session: Session, agent: RosterAgent, *, reason: str, extra: list[Part] | None = None

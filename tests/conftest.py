@@ -19,7 +19,12 @@ from starlette.testclient import TestClient
 from bot.app import create_app
 from bot.config import Settings
 from bot.services import Services
-from handlers.sandbox.interactions import block_actions_body, signed_headers, slash_command_body
+from handlers.sandbox.interactions import (
+    block_actions_body,
+    choices_submission_body,
+    signed_headers,
+    slash_command_body,
+)
 from handlers.telephony.generic import sign
 from tests.fakes.slack_api import FakeSlack
 
@@ -211,6 +216,19 @@ class Harness:
     def click(self, *, user_id: str, channel: str, ts: str, action_id: str, value: str) -> Any:
         body = block_actions_body(
             user_id=user_id, channel=channel, ts=ts, action_id=action_id, value=value, block_id="checkin"
+        )
+        return self.client.post(
+            "/slack/events",
+            content=body,
+            headers=signed_headers(SIGNING_SECRET, body, "application/x-www-form-urlencoded"),
+        )
+
+    def submit_view(
+        self, *, user_id: str, callback_id: str, private_metadata: str, values: dict[str, str]
+    ) -> Any:
+        """Submit a modal as Slack would, signed; `values` maps field ids to chosen option values."""
+        body = choices_submission_body(
+            user_id=user_id, callback_id=callback_id, private_metadata=private_metadata, values=values
         )
         return self.client.post(
             "/slack/events",

@@ -44,14 +44,24 @@ def checkin_prompt(
     )
 
 
-def checkin_answered(cat: Catalogue, *, answer: CheckinAnswer, break_minutes: float) -> Message:
-    reply = cat.t(f"checkin.answered.{answer.value}", minutes=minutes(break_minutes))
+def checkin_answered(
+    cat: Catalogue,
+    *,
+    answer: CheckinAnswer,
+    break_minutes: float,
+    reply: str | None = None,
+    buttons: Buttons | None = None,
+) -> Message:
+    """The check-in after the answer: the buttons give way to `reply` (and, if given, `buttons`)."""
+    reply = reply or cat.t(f"checkin.answered.{answer.value}", minutes=minutes(break_minutes))
     choice = cat.t(f"checkin.button.{answer.value}", minutes=minutes(break_minutes))
+    follow_up = (buttons,) if buttons is not None else ()
     return Message(
         text=reply,
         parts=(
             Text(text=cat.t("checkin.prompt")),
             Text(text=reply),
+            *follow_up,
             Note(text=cat.t("checkin.answered_note", choice=choice)),
         ),
     )

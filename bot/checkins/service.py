@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -63,6 +63,23 @@ class CallUpdate:
     tags: tuple[str, ...]
 
 
+class FollowUp(Protocol):
+    """Acts on an answer beyond recording it (bot/recovery: a real break, someone to talk to)."""
+
+    def on_answer(
+        self,
+        session: Session,
+        *,
+        agent: RosterAgent,
+        checkin_id: str,
+        answer: CheckinAnswer,
+        where: Delivered,
+        now: datetime,
+    ) -> bool:
+        """True when it took care of the reply to the check-in."""
+        ...
+
+
 class CheckinService:
     def __init__(
         self,
@@ -71,11 +88,13 @@ class CheckinService:
         outbox: Outbox,
         metrics: Metrics,
         thresholds: Thresholds | None = None,
+        follow_up: FollowUp | None = None,
     ) -> None:
         self.settings = settings
         self.outbox = outbox
         self.metrics = metrics
         self.thresholds = thresholds or Thresholds()
+        self.follow_up = follow_up
 
     # --- a call arrives (or is enriched) ------------------------------------------------
 
@@ -235,6 +254,10 @@ class CheckinService:
         answer = CheckinAnswer.from_action(action)
         checkin.answer, checkin.answered_at = answer.value, now
         session.add(checkin)
+        if self.follow_up is not None and self.follow_up.on_answer(
+            session, agent=agent, checkin_id=checkin.id, answer=answer, where=where, now=now
+        ):
+            return AnswerOutcome.RECORDED
         message = checkin_answered(
             catalogue(agent.team.language), answer=answer, break_minutes=self.settings.break_minutes
         )

@@ -34,6 +34,8 @@ BUTTON_TEXT_MAX = 75
 MODAL_TITLE_MAX = 24
 OPTION_TEXT_MAX = 75
 LABEL_MAX = 2000
+RADIO_OPTIONS_MAX = 10  # Slack refuses radio buttons with more; longer lists become a menu
+MENU_OPTIONS_MAX = 100
 
 
 QUOTE_TEXT_MAX = 2500  # before escaping, which can lengthen the text
@@ -110,11 +112,17 @@ def part_block(part: Part | FormPart) -> Block:
             block["title"] = plain(part.title, 2000)
         return block
     if isinstance(part, ChoiceField):
+        menu = len(part.options) > RADIO_OPTIONS_MAX
         radios: Block = {
-            "type": "radio_buttons",
+            "type": "static_select" if menu else "radio_buttons",
             "action_id": part.id,
-            "options": [{"text": plain(o.label, OPTION_TEXT_MAX), "value": o.value} for o in part.options],
+            "options": [
+                {"text": plain(o.label, OPTION_TEXT_MAX), "value": o.value}
+                for o in part.options[:MENU_OPTIONS_MAX]
+            ],
         }
+        if menu:
+            radios["placeholder"] = plain(part.label, 150)
         if part.initial is not None:
             chosen = next(o for o in part.options if o.value == part.initial)
             radios["initial_option"] = {"text": plain(chosen.label, OPTION_TEXT_MAX), "value": chosen.value}

@@ -14,7 +14,7 @@ from slack_sdk import WebClient
 from bot.config import Settings
 from bot.roster import RosterAgent
 from bot.services import Services
-from handlers.slack.listeners import actions, commands, compliments, events, surveys
+from handlers.slack.listeners import actions, commands, compliments, events, surveys, views
 
 log = logging.getLogger(__name__)
 
@@ -69,4 +69,5 @@ def build_bolt_app(
     events.register(app, services, resolve, email_of)
     surveys.register(app, services, resolve)
     compliments.register(app, services, resolve)
+    views.register(app, services, resolve)
     return app

@@ -73,24 +73,26 @@ class SlackMessenger:
     def user_id(self, to: AgentRef) -> str:
         if to.slack_user_id:
             return to.slack_user_id
-        cached = self._address(to.agent_id)
+        cached = self._address(to.agent_id) if to.on_roster else None
         if cached and cached.user_id:
             return cached.user_id
         with slack_errors("users.lookupByEmail"):
             response = self.client.users_lookupByEmail(email=to.email)
         user_id = str(response["user"]["id"])
-        self._remember(to.agent_id, user_id=user_id, dm_channel=None)
+        if to.on_roster:  # addresses are kept for roster agents only
+            self._remember(to.agent_id, user_id=user_id, dm_channel=None)
         return user_id
 
     def _dm_channel(self, to: AgentRef) -> str:
-        cached = self._address(to.agent_id)
+        cached = self._address(to.agent_id) if to.on_roster else None
         if cached and cached.dm_channel:
             return cached.dm_channel
         user_id = self.user_id(to)
         with slack_errors("conversations.open"):
             response = self.client.conversations_open(users=user_id)
         channel = str(response["channel"]["id"])
-        self._remember(to.agent_id, user_id=user_id, dm_channel=channel)
+        if to.on_roster:
+            self._remember(to.agent_id, user_id=user_id, dm_channel=channel)
         return channel
 
     def email_of(self, user_id: str) -> str | None:

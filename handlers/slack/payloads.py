@@ -37,10 +37,6 @@ def message_location(body: dict[str, Any]) -> Delivered:
     return Delivered(channel=str(channel), ts=str(ts))
 
 
-def trigger_id(body: dict[str, Any]) -> str:
-    return str(_get(body, "trigger_id"))
-
-
 def shortcut_message(body: dict[str, Any]) -> tuple[Delivered, str]:
     """Where the message a message shortcut was used on lives, and its text (with the text of
     any attachments, which is where forwarded e-mails and app messages keep theirs)."""
@@ -54,3 +50,24 @@ def shortcut_message(body: dict[str, Any]) -> tuple[Delivered, str]:
             texts.append(attachment.get("text") or attachment.get("fallback"))
     text = "\n".join(t for t in texts if isinstance(t, str) and t.strip())
     return Delivered(channel=str(channel), ts=str(message["ts"])), text
+
+
+def trigger_id(body: dict[str, Any]) -> str | None:
+    """The interaction's trigger (valid for 3 s), for opening a modal in answer to it."""
+    value = body.get("trigger_id")
+    return str(value) if value else None
+
+
+def view_state(body: dict[str, Any]) -> dict[str, Any]:
+    view = _get(body, "view")
+    if not isinstance(view, dict):
+        raise InvalidInput("Slack payload has no view", status=400)
+    return view
+
+
+def required_trigger_id(body: dict[str, Any]) -> str:
+    """For surfaces that always carry a trigger (shortcuts): its absence is a malformed payload."""
+    trigger = trigger_id(body)
+    if trigger is None:
+        raise InvalidInput("Slack payload has no trigger_id", status=400)
+    return trigger

@@ -5,6 +5,7 @@ from storage.models.checkins import AgentPrefs, Checkin
 from storage.models.compliments import Compliment, ComplimentStatus, Kudos
 from storage.models.digests import DigestAccess, DigestRelease, SurgeAlert
 from storage.models.outbox import OutboxMessage, OutboxStatus
+from storage.models.recovery import Break, BreakState, TalkRequest
 from storage.models.roster import Agent, ChatAddress, Team
 from storage.models.sandbox import SandboxMessage
 from storage.models.surveys import SurveyAnswer, SurveyInvitation, SurveyRound
@@ -12,6 +13,8 @@ from storage.models.surveys import SurveyAnswer, SurveyInvitation, SurveyRound
 __all__ = [
     "Agent",
     "AgentPrefs",
+    "Break",
+    "BreakState",
     "Call",
     "ChatAddress",
     "Checkin",
@@ -28,5 +31,6 @@ __all__ = [
     "SurveyAnswer",
     "SurveyInvitation",
     "SurveyRound",
+    "TalkRequest",
     "Team",
 ]

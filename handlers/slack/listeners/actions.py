@@ -22,7 +22,11 @@ def register(app: App, services: Services, resolve: Resolve) -> None:
         if agent is None:
             return
         services.answer_checkin(
-            agent, payloads.action_value(body), ActionId(action["action_id"]), payloads.message_location(body)
+            agent,
+            payloads.action_value(body),
+            ActionId(action["action_id"]),
+            payloads.message_location(body),
+            payloads.trigger_id(body),
         )
 
     for choice in CHECKIN_CHOICES:

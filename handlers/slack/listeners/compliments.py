@@ -44,7 +44,10 @@ def register(app: App, services: Services, resolve: Resolve) -> None:
         ack()
         where, _ = payloads.shortcut_message(body)
         services.compliments.remove_post(
-            payloads.user_id(body), channel=where.channel, ts=where.ts, trigger=payloads.trigger_id(body)
+            payloads.user_id(body),
+            channel=where.channel,
+            ts=where.ts,
+            trigger=payloads.required_trigger_id(body),
         )
 
     @app.shortcut(CallbackId.SHARE_AS_COMPLIMENT.value)
@@ -61,7 +64,7 @@ def register(app: App, services: Services, resolve: Resolve) -> None:
             text=plain_text(text, name_of),
             channel=where.channel,
             ts=where.ts,
-            trigger=payloads.trigger_id(body),
+            trigger=payloads.required_trigger_id(body),
         )
 
     @app.view(CallbackId.COMPLIMENT_RECIPIENT.value)

@@ -21,9 +21,10 @@ def register(app: App, services: Services, resolve: Resolve) -> None:
         if agent is None:
             return
         form = services.open_survey(agent, payloads.action_value(body), payloads.message_location(body))
-        if form is not None:
+        trigger = payloads.trigger_id(body)
+        if form is not None and trigger is not None:
             # The trigger id is valid for 3 s: this call cannot wait in the outbox.
-            services.messenger.open_form(payloads.trigger_id(body), form)
+            services.messenger.open_form(trigger, form)
 
     @app.action(ActionId.PULSE_SKIP.value)
     def on_pulse_skip(ack: Ack, body: dict[str, Any]) -> None:

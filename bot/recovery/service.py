@@ -1,0 +1,72 @@
+"""What happens after an agent answers a check-in with "break" or "talk".
+
+The check-in service records the answer; this follows it up in the same transaction: a break
+is recorded for the break worker (or answered honestly at once), and a talk answer turns the
+check-in into a way back to the choice of person.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from datetime import datetime
+
+from sqlmodel import Session
+
+from bot.config import ProductSettings
+from bot.delivery import Outbox
+from bot.i18n import catalogue
+from bot.ids import CheckinAnswer
+from bot.messenger import Delivered
+from bot.recovery.breaks import BreakService
+from bot.recovery.messages import talk_chosen
+from bot.recovery.phone import PhoneSystem
+from bot.recovery.talk import TalkService
+from bot.roster import Roster, RosterAgent
+
+
+class RecoveryService:
+    def __init__(
+        self,
+        *,
+        settings: ProductSettings,
+        outbox: Outbox,
+        phones: Mapping[str, PhoneSystem],
+        roster: Callable[[], Roster],
+        wake: threading.Event,
+    ) -> None:
+        self.settings = settings
+        self.outbox = outbox
+        self.breaks = BreakService(settings=settings, outbox=outbox, phones=phones, roster=roster, wake=wake)
+        self.talk = TalkService(settings=settings, outbox=outbox, roster=roster)
+
+    def on_answer(
+        self,
+        session: Session,
+        *,
+        agent: RosterAgent,
+        checkin_id: str,
+        answer: CheckinAnswer,
+        where: Delivered,
+        now: datetime,
+    ) -> bool:
+        """Follow up a recorded answer; False leaves the reply to the check-in itself ("I'm OK")."""
+        if answer is CheckinAnswer.BREAK:
+            self.breaks.request(session, agent=agent, checkin_id=checkin_id, where=where, now=now)
+            return True
+        if answer is CheckinAnswer.TALK:
+            message = talk_chosen(
+                catalogue(agent.team.language),
+                checkin_id=checkin_id,
+                break_minutes=self.settings.break_minutes,
+            )
+            self.outbox.update(
+                session,
+                key=f"checkin:{checkin_id}:answer",
+                where=where,
+                message=message,
+                now=now,
+                agent_id=agent.id,
+            )
+            return True
+        return False

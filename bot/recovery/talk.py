@@ -1,0 +1,164 @@
+"""Talk to someone: the agent picks a team mate, their lead or a support resource; only then,
+and only the chosen person, hears that the agent would appreciate a quick chat.
+
+What is stored is that a request was made, of which kind, under the agent's pseudonym and
+team (so a digest can count requests per team). Who was asked is never stored: it lives in
+the outbox row until the message is delivered, and the outbox forgets it then.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Session
+
+from bot.config import ProductSettings, SupportResource
+from bot.delivery import Outbox
+from bot.i18n import catalogue
+from bot.messenger import AgentRef, Form
+from bot.recovery.messages import TalkChoice, resource_details, talk_ask, talk_form, talk_sent
+from bot.roster import Roster, RosterAgent
+from storage.models import Checkin, TalkRequest
+from storage.upsert import insert_ignore
+
+MAX_CHOICES = 100  # a chat platform's menu holds no more (Slack's static_select: 100)
+
+
+class TalkOutcome(StrEnum):
+    SENT = "sent"
+    NOTHING_OFFERED = "nothing_offered"  # the form only showed information; it just closes
+    ALREADY = "already"
+    INVALID = "invalid"
+    UNAVAILABLE = "unavailable"
+
+
+def short_key(text: str) -> str:
+    """A stable key for a person or resource in a form value, without putting an address there."""
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def name_from_email(email: str) -> str:
+    return email.split("@", 1)[0].replace(".", " ").replace("_", " ").title()
+
+
+def lead_ref(email: str, roster: Roster) -> tuple[AgentRef, str]:
+    """How to reach a team lead, and their name. Leads are e-mail addresses in breather.yml;
+    one who is also on the roster is reached like any agent."""
+    agent = roster.find("email", email)
+    if agent is not None:
+        return agent.ref(), agent.name
+    return AgentRef(agent_id=f"lead-{short_key(email)}", email=email, on_roster=False), name_from_email(email)
+
+
+def talk_choices(agent: RosterAgent, roster: Roster, resources: list[SupportResource]) -> list[TalkChoice]:
+    """Leads first, then team mates by name, then support; never the agent themselves."""
+    team = agent.team
+    leads = [email for email in team.managers if email != agent.email]
+    choices = [TalkChoice(f"lead:{short_key(email)}", "lead", lead_ref(email, roster)[1]) for email in leads]
+    mates = sorted(
+        (other for other in roster.agents() if other.team.id == team.id and other.id != agent.id),
+        key=lambda other: other.name.lower(),
+    )
+    choices += [TalkChoice(f"mate:{mate.id}", "mate", mate.name) for mate in mates if mate.email not in leads]
+    choices += [TalkChoice(f"support:{short_key(r.name)}", "support", r.name) for r in resources]
+    return choices[:MAX_CHOICES]
+
+
+class TalkService:
+    def __init__(self, *, settings: ProductSettings, outbox: Outbox, roster: Callable[[], Roster]) -> None:
+        self.settings = settings
+        self.outbox = outbox
+        self.roster = roster
+
+    def _own_talk_checkin(self, session: Session, agent: RosterAgent, checkin_id: str) -> Checkin | None:
+        checkin = session.get(Checkin, checkin_id)
+        if checkin is None or checkin.pseudonym != agent.pseudonym or checkin.answer != "talk":
+            return None
+        return checkin
+
+    def form(self, session: Session, *, agent: RosterAgent, checkin_id: str) -> Form | None:
+        """The choice, for the agent whose check-in this is and who chose to talk; else None."""
+        if self._own_talk_checkin(session, agent, checkin_id) is None:
+            return None
+        return talk_form(
+            catalogue(agent.team.language),
+            checkin_id=checkin_id,
+            choices=talk_choices(agent, self.roster(), self.settings.support_resources),
+            resources=self.settings.support_resources,
+        )
+
+    def submit(
+        self, session: Session, *, agent: RosterAgent, checkin_id: str, choice: str, now: datetime
+    ) -> TalkOutcome:
+        checkin = self._own_talk_checkin(session, agent, checkin_id)
+        if checkin is None:
+            return TalkOutcome.UNAVAILABLE
+        # The submitted value is checked against what the form may offer now: never trusted.
+        offered = {c.value: c for c in talk_choices(agent, self.roster(), self.settings.support_resources)}
+        if not offered:
+            return TalkOutcome.NOTHING_OFFERED
+        chosen = offered.get(choice)
+        if chosen is None:
+            return TalkOutcome.INVALID
+        request_id = uuid.uuid4().hex
+        inserted = insert_ignore(
+            session,
+            TalkRequest,
+            {
+                "id": request_id,
+                "request_key": f"checkin:{checkin.id}",
+                "team_id": agent.team.id,
+                "pseudonym": agent.pseudonym,
+                "kid": agent.kid,
+                "kind": chosen.kind,
+                "created_at": now,
+            },
+            ["request_key"],
+        )
+        if not inserted:
+            return TalkOutcome.ALREADY
+        cat = catalogue(agent.team.language)
+        if chosen.kind == "support":
+            key = chosen.value.split(":", 1)[1]
+            resource = next(r for r in self.settings.support_resources if short_key(r.name) == key)
+            self.outbox.send_direct(
+                session,
+                key=f"talk:{request_id}:resource",
+                to=agent.ref(),
+                message=resource_details(cat, resource),
+                now=now,
+            )
+        else:
+            person = self._person(agent, chosen)
+            # The chosen person reads it in their own team's language when they are on the roster.
+            person_agent = self.roster().by_id(person.agent_id) if person.on_roster else None
+            their_cat = catalogue(person_agent.team.language) if person_agent else cat
+            self.outbox.send_direct(
+                session,
+                key=f"talk:{request_id}:ask",
+                to=person,
+                message=talk_ask(their_cat, requester=agent.name),
+                now=now,
+            )
+            self.outbox.send_direct(
+                session,
+                key=f"talk:{request_id}:sent",
+                to=agent.ref(),
+                message=talk_sent(cat, name=chosen.name),
+                now=now,
+            )
+        return TalkOutcome.SENT
+
+    def _person(self, agent: RosterAgent, chosen: TalkChoice) -> AgentRef:
+        roster = self.roster()
+        key = chosen.value.split(":", 1)[1]
+        if chosen.kind == "mate":
+            mate = roster.by_id(key)
+            assert mate is not None  # talk_choices offered it from this roster
+            return mate.ref()
+        email = next(e for e in agent.team.managers if short_key(e) == key)
+        return lead_ref(email, roster)[0]

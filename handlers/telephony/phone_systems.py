@@ -1,0 +1,40 @@
+"""Every phone system Breather can put agents on a break in, built from Settings.
+
+A provider is present only when all its REST credentials are set; agents whose phone system
+is missing here are asked to set their break themselves.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from bot.config import Settings
+from bot.recovery.phone import PhoneSystem
+from handlers.telephony.aircall_api import AircallUsers
+from handlers.telephony.dialpad_api import DialpadUsers
+from handlers.telephony.twilio_api import TwilioTaskRouter
+
+
+def build_phone_systems(settings: Settings, client: httpx.Client) -> dict[str, PhoneSystem]:
+    systems: dict[str, PhoneSystem] = {}
+    if settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_workspace_sid:
+        systems["twilio"] = TwilioTaskRouter(
+            client,
+            base_url=settings.twilio_api_url,
+            account_sid=settings.twilio_account_sid,
+            auth_token=settings.twilio_auth_token.get_secret_value(),
+            workspace_sid=settings.twilio_workspace_sid,
+            break_activity=settings.twilio_break_activity,
+        )
+    if settings.aircall_api_id and settings.aircall_api_token:
+        systems["aircall"] = AircallUsers(
+            client,
+            base_url=settings.aircall_api_url,
+            api_id=settings.aircall_api_id,
+            api_token=settings.aircall_api_token.get_secret_value(),
+        )
+    if settings.dialpad_api_key:
+        systems["dialpad"] = DialpadUsers(
+            client, base_url=settings.dialpad_api_url, api_key=settings.dialpad_api_key.get_secret_value()
+        )
+    return systems

@@ -1,0 +1,415 @@
+"""Protected breaks through the running app, against fake Twilio, Aircall and Dialpad APIs:
+the click, the status change in the phone system, the honest reply, the restore on time."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import col, select
+from starlette.testclient import TestClient
+
+from bot.app import create_app
+from storage.db import session_scope
+from storage.models import Break, BreakState, OutboxMessage
+from tests.conftest import TWILIO_TOKEN, Harness, MakeSettings, hard_call
+from tests.fakes.provider_apis import FakeAircall, FakeDialpad, FakeProviderApi, FakeTwilio
+from tests.fakes.slack_api import FakeSlack
+from tests.helpers import button_values, roster_with, settled
+
+BREAK_MINUTES = 0.05  # 3 seconds
+ZONE = ZoneInfo("Europe/Bucharest")  # the billing team's time zone
+
+
+@dataclass
+class Phone:
+    """One fake phone system with Ana on it, and how to read and change her status."""
+
+    provider: str
+    label: str
+    server: FakeProviderApi
+    settings: dict[str, Any]
+    status: Callable[[], str]  # Ana's status, in the provider's words
+    before: str  # her status before the break
+    on_break: str
+    change_by_hand: Callable[[], None]  # Ana changes it herself (to `changed`)
+    changed: str
+
+
+def _twilio() -> Phone:
+    server = FakeTwilio(account_sid="AC0test", auth_token=TWILIO_TOKEN, workspace_sid="WS0test").start()
+    server.add_worker("WK0001", "Available")
+    return Phone(
+        "twilio",
+        "Twilio",
+        server,
+        {"twilio_account_sid": "AC0test", "twilio_workspace_sid": "WS0test", "twilio_api_url": server.url},
+        lambda: server.activity_of("WK0001"),
+        "Available",
+        "Break",
+        lambda: server.set_activity("WK0001", "Lunch"),
+        "Lunch",
+    )
+
+
+def _aircall() -> Phone:
+    server = FakeAircall(api_id="aircall-id", api_token="aircall-api-token").start()
+    server.add_user("1001", "available")
+    return Phone(
+        "aircall",
+        "Aircall",
+        server,
+        {
+            "aircall_api_id": "aircall-id",
+            "aircall_api_token": "aircall-api-token",
+            "aircall_api_url": server.url,
+        },
+        lambda: server.status_of("1001"),
+        "available",
+        "unavailable",
+        lambda: server.set_status("1001", "custom"),
+        "custom",
+    )
+
+
+def _dialpad() -> Phone:
+    server = FakeDialpad(api_key="dialpad-api-key").start()
+    server.add_user("2001", dnd=False)
+    return Phone(
+        "dialpad",
+        "Dialpad",
+        server,
+        {"dialpad_api_key": "dialpad-api-key", "dialpad_api_url": server.url},
+        lambda: "dnd" if server.dnd_of("2001") else "available",
+        "available",
+        "dnd",
+        lambda: server.set_dnd("2001", False),
+        "available",
+    )
+
+
+PHONES = {"twilio": _twilio, "aircall": _aircall, "dialpad": _dialpad}
+
+
+@pytest.fixture(params=sorted(PHONES))
+def phone(request: pytest.FixtureRequest) -> Iterator[Phone]:
+    made = PHONES[request.param]()
+    yield made
+    made.server.stop()
+
+
+@pytest.fixture
+def aircall() -> Iterator[Phone]:
+    made = _aircall()
+    yield made
+    made.server.stop()
+
+
+@pytest.fixture
+def twilio() -> Iterator[Phone]:
+    made = _twilio()
+    yield made
+    made.server.stop()
+
+
+def _app(make_settings: MakeSettings, tmp_path: Path, phone: Phone | None, **product: Any) -> Any:
+    values = {"break_minutes": BREAK_MINUTES, "checkin_cooldown_minutes": 0.001, **product}
+    roster = roster_with(tmp_path, **values)
+    return create_app(make_settings(config_path=roster, **(phone.settings if phone else {})))
+
+
+@pytest.fixture
+def run(
+    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path
+) -> Iterator[Callable[..., Harness]]:
+    """Start the app with a phone system (and product settings); stopped at the end of the test."""
+    clients: list[TestClient] = []
+
+    def start(phone: Phone | None, **product: Any) -> Harness:
+        app = _app(make_settings, tmp_path, phone, **product)
+        client = TestClient(app, raise_server_exceptions=False)
+        client.__enter__()
+        clients.append(client)
+        return Harness(client, app.state.services, fake_slack)
+
+    yield start
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+def take_break(harness: Harness, nth: int = 1) -> str:
+    """A hard call, its check-in, and Ana's tap on "Take a breather"; returns the check-in id."""
+    harness.post_event(hard_call())
+    post = harness.slack.wait_for("chat.postMessage", nth)[nth - 1]
+    (checkin_id,) = button_values(post.params["blocks"])
+    response = harness.click(
+        user_id="U0ANA",
+        channel="D0ANA",
+        ts=f"1700000000.00000{nth}",
+        action_id="checkin.break",
+        value=checkin_id,
+    )
+    assert response.status_code == 200
+    return checkin_id
+
+
+def the_break(harness: Harness, checkin_id: str) -> Break:
+    with session_scope(harness.services.engine) as session:
+        return session.exec(select(Break).where(col(Break.request_key) == f"checkin:{checkin_id}")).one()
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(0.05)
+
+
+def welcome_back(slack: FakeSlack) -> str:
+    posts = slack.wait_for("chat.postMessage", 2)
+    assert posts[1].params["channel"] == "D0ANA"
+    return str(posts[1].params["text"])
+
+
+def test_break_is_set_in_the_phone_system_and_restored_when_it_ends(
+    run: Callable[..., Harness], phone: Phone
+) -> None:
+    harness = run(phone)
+    checkin_id = take_break(harness)
+    update = harness.slack.wait_for("chat.update")[0]
+    assert phone.status() == phone.on_break
+    row = the_break(harness, checkin_id)
+    assert row.ends_at is not None
+    until = row.ends_at.astimezone(ZONE).strftime("%H:%M")
+    assert update.params["text"].startswith(f"You're on a protected break until {until}.")
+    assert phone.label in update.params["text"]
+    assert (update.params["channel"], update.params["ts"]) == ("D0ANA", "1700000000.000001")
+
+    assert "Welcome back" in welcome_back(harness.slack)
+    assert phone.status() == phone.before
+    set_at, restored_at = (r.at for r in phone.server.writes())
+    assert BREAK_MINUTES * 60 <= restored_at - set_at < BREAK_MINUTES * 60 + 2.5
+    settled(harness.services)
+    assert len(phone.server.writes()) == 2
+
+
+def test_agent_who_changed_their_status_during_the_break_keeps_it(
+    run: Callable[..., Harness], phone: Phone
+) -> None:
+    harness = run(phone)
+    take_break(harness)
+    harness.slack.wait_for("chat.update")
+    assert phone.status() == phone.on_break
+    phone.change_by_hand()
+    text = welcome_back(harness.slack)
+    assert "you changed your" in text.lower() and "left it as you set it" in text
+    assert phone.status() == phone.changed
+    assert len(phone.server.writes()) == 1  # only the break itself; no restore over her choice
+
+
+def test_a_restart_during_the_break_still_restores_it_on_time_or_at_once_when_overdue(
+    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path, aircall: Phone
+) -> None:
+    app = _app(make_settings, tmp_path, aircall)
+    with TestClient(app) as client:
+        harness = Harness(client, app.state.services, fake_slack)
+        checkin_id = take_break(harness)
+        fake_slack.wait_for("chat.update")
+        assert aircall.status() == "unavailable"
+        ends_at = the_break(harness, checkin_id).ends_at
+    assert ends_at is not None
+    time.sleep(max(ends_at.timestamp() - time.time(), 0) + 0.5)  # the restore falls due while nobody runs
+    assert aircall.status() == "unavailable"
+
+    again = create_app(make_settings(config_path=tmp_path / "roster.yml", **aircall.settings))
+    started = time.time()
+    with TestClient(again):
+        restore = aircall.server.wait_for("PUT", 2)[1]
+        assert restore.body == {"availability_status": "available"}
+        assert restore.at - started < 3.0  # overdue: at once, not another break later
+        assert "Welcome back" in welcome_back(fake_slack)
+        settled(again.state.services)
+    assert aircall.status() == "available"
+
+
+def test_a_restart_before_the_break_ends_restores_it_at_its_end(
+    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path, aircall: Phone
+) -> None:
+    app = _app(make_settings, tmp_path, aircall, break_minutes=0.1)
+    with TestClient(app) as client:
+        harness = Harness(client, app.state.services, fake_slack)
+        checkin_id = take_break(harness)
+        fake_slack.wait_for("chat.update")
+        ends_at = the_break(harness, checkin_id).ends_at
+    assert ends_at is not None
+
+    again = create_app(make_settings(config_path=tmp_path / "roster.yml", **aircall.settings))
+    with TestClient(again):
+        assert time.time() < ends_at.timestamp()  # the new process starts mid-break
+        restore = aircall.server.wait_for("PUT", 2, timeout=15)[1]
+    assert ends_at.timestamp() <= restore.at < ends_at.timestamp() + 2.0
+    assert aircall.status() == "available"
+
+
+def test_a_passing_server_error_is_retried_and_the_break_still_happens(
+    run: Callable[..., Harness], aircall: Phone
+) -> None:
+    aircall.server.fail_next("PUT", 500)
+    harness = run(aircall)
+    take_break(harness)
+    update = harness.slack.wait_for("chat.update")[0]
+    assert "protected break" in update.params["text"]
+    assert len(aircall.server.requests("PUT")) == 2
+    assert aircall.status() == "unavailable"
+
+
+def test_rate_limit_on_the_phone_api_is_waited_out_as_it_asks(
+    run: Callable[..., Harness], phone: Phone
+) -> None:
+    write = "POST" if phone.provider == "twilio" else ("PATCH" if phone.provider == "dialpad" else "PUT")
+    phone.server.fail_next(write, 429, retry_after=1)
+    harness = run(phone)
+    take_break(harness)
+    harness.slack.wait_for("chat.update")
+    first, second = phone.server.requests(write)[:2]
+    assert second.at - first.at >= 0.95  # Retry-After: 1 was honoured
+    assert phone.status() == phone.on_break
+
+
+def test_phone_system_that_keeps_failing_gets_an_honest_message_after_bounded_retries(
+    run: Callable[..., Harness], aircall: Phone
+) -> None:
+    aircall.server.fail_next("PUT", 503, times=50)
+    harness = run(aircall, break_minutes=0.2)  # long enough that all retries fall within it
+    checkin_id = take_break(harness)
+    update = harness.slack.wait_for("chat.update", timeout=20)[0]
+    assert update.params["text"].startswith(
+        "I couldn't change your status in Aircall — please set it yourself"
+    )
+    assert len(aircall.server.requests("PUT")) == 9  # 3 attempts by the worker, 3 tries each
+    row = the_break(harness, checkin_id)
+    assert row.state == BreakState.FAILED and row.phone_user_id is None
+    time.sleep(1.0)
+    settled(harness.services)
+    assert len(aircall.server.requests("PUT")) == 9  # given up: no more calls
+    assert len(harness.slack.calls("chat.postMessage")) == 1  # and no welcome back
+
+
+def test_phone_system_refusing_the_change_gets_an_honest_message_at_once(
+    run: Callable[..., Harness], phone: Phone
+) -> None:
+    write = "POST" if phone.provider == "twilio" else ("PATCH" if phone.provider == "dialpad" else "PUT")
+    phone.server.fail_next(write, 403)
+    harness = run(phone)
+    take_break(harness)
+    update = harness.slack.wait_for("chat.update")[0]
+    assert f"I couldn't change your status in {phone.label} — please set it yourself" in update.params["text"]
+    assert len(phone.server.requests(write)) == 1
+    assert phone.status() == phone.before
+
+
+def test_a_failing_restore_is_retried_until_the_status_is_back(
+    run: Callable[..., Harness], aircall: Phone
+) -> None:
+    harness = run(aircall)
+    take_break(harness)
+    harness.slack.wait_for("chat.update")
+    aircall.server.fail_next("PUT", 500, times=4)  # more than one attempt's own retries
+    assert "Welcome back" in welcome_back(harness.slack)
+    puts = aircall.server.requests("PUT")
+    assert len(puts) == 6 and puts[-1].body == {"availability_status": "available"}
+    assert aircall.status() == "available"
+
+
+def test_agent_without_a_configured_phone_system_is_asked_to_set_the_break_themselves(
+    run: Callable[..., Harness], aircall: Phone
+) -> None:
+    harness = run(None)  # Ana has phone ids, but no phone-system credentials are configured
+    checkin_id = take_break(harness)
+    update = harness.slack.wait_for("chat.update")[0]
+    assert "please set your break status in the phone system yourself" in update.params["text"]
+    assert the_break(harness, checkin_id).state == BreakState.SELF_SERVICE
+    assert aircall.server.requests() == []
+
+
+def test_the_daily_cap_stops_further_breaks_in_the_phone_system(
+    run: Callable[..., Harness], aircall: Phone
+) -> None:
+    harness = run(aircall, breaks_per_day=1)
+    take_break(harness)
+    welcome_back(harness.slack)  # the first break ran its course
+    time.sleep(0.1)  # past the (tiny) check-in cooldown
+    second = take_break(harness, nth=3)  # check-in, welcome back, second check-in
+    update = harness.slack.wait_for("chat.update", 2)[1]
+    assert "You've had 1 breathers with me today" in update.params["text"]
+    assert the_break(harness, second).state == BreakState.CAPPED
+    assert len(aircall.server.requests("PUT")) == 2  # the first break and its restore only
+
+
+def test_twilio_break_activity_is_looked_up_once_and_reservations_are_released(
+    run: Callable[..., Harness], twilio: Phone
+) -> None:
+    phone = twilio
+    harness = run(phone)
+    take_break(harness)
+    welcome_back(harness.slack)
+    time.sleep(0.1)
+    take_break(harness, nth=3)
+    harness.slack.wait_for("chat.update", 2)
+    assert isinstance(phone.server, FakeTwilio)
+    break_write = phone.server.writes()[0]
+    assert break_write.body == {
+        "ActivitySid": phone.server.sid_of("Break"),
+        "RejectPendingReservations": "true",
+    }
+    assert [r.query for r in phone.server.requests("GET") if r.path.endswith("/Activities")] == [
+        {"FriendlyName": "Break"}
+    ]
+    restore = phone.server.writes()[1]
+    assert restore.headers.get("if-match")  # the restore only lands if nothing changed meanwhile
+
+
+def test_a_second_break_while_one_runs_does_not_stack(run: Callable[..., Harness], aircall: Phone) -> None:
+    harness = run(aircall, break_minutes=0.2)
+    take_break(harness)
+    harness.slack.wait_for("chat.update")
+    time.sleep(0.1)
+    take_break(harness, nth=2)
+    second = harness.slack.wait_for("chat.update", 2)[1]
+    assert second.params["text"].startswith("You're already on a protected break until")
+    assert len(aircall.server.requests("PUT")) == 1
+
+
+def test_once_over_a_break_keeps_no_trace_of_who_or_where(run: Callable[..., Harness], phone: Phone) -> None:
+    harness = run(phone)
+    checkin_id = take_break(harness)
+    welcome_back(harness.slack)
+    settled(harness.services)
+    row = the_break(harness, checkin_id)
+    assert row.state == BreakState.RESTORED and row.finished_at is not None
+    kept = {name for name, value in row.model_dump().items() if value is not None}
+    assert kept <= {
+        "id",
+        "request_key",
+        "team_id",
+        "pseudonym",
+        "kid",
+        "provider",
+        "state",
+        "minutes",
+        "requested_at",
+        "started_at",
+        "ends_at",
+        "finished_at",
+        "next_attempt_at",
+        "attempts",
+    }
+    with session_scope(harness.services.engine) as session:
+        for message in session.exec(select(OutboxMessage)):
+            assert message.target == {} and message.payload == {}  # delivered, so forgotten
