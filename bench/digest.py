@@ -19,7 +19,7 @@ What it does:
 
 Progress goes to stderr. The last line on stdout is one JSON object:
 seconds (one team, cold, median), warm_seconds, floor_seconds, ratio (seconds / floor_seconds),
-all_teams_seconds, per_team_max_seconds, calls, answers, checkins, teams, agents,
+all_teams_seconds, all_teams_warm_seconds, per_team_max_seconds, calls, answers, checkins, teams, agents,
 generate_seconds, backend, steps, verified.
 The exit code is 1 when the digest disagrees with the direct counts, else 0 (goal met or not).
 
@@ -45,7 +45,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -242,7 +242,7 @@ class Plan:
     tally: Tally = field(default_factory=Tally)
     checkins: list[Row] = field(default_factory=list)
 
-    @property
+    @cached_property
     def days(self) -> list[date]:
         last = NOW.astimezone(ZoneInfo(ZONES[0])).date() - timedelta(days=1)
         return [last - timedelta(days=n) for n in range(YEAR_DAYS - 1, -1, -1)]
@@ -621,43 +621,85 @@ def count_calls(engine: Engine, team_id: str, begins: datetime, ends: datetime) 
 def direct_week(engine: Engine, team_id: str, week: Week) -> dict[str, int]:
     """The latest week's call and check-in figures, counted without the digest's code."""
     in_week = (col(Call.ended_at) >= week.begins, col(Call.ended_at) < week.ends)
+    checkin_in_week = (
+        col(Checkin.team_id) == team_id,
+        col(Checkin.created_at) >= week.begins,
+        col(Checkin.created_at) < week.ends,
+    )
+    abusive = cast(col(Call.tags), String).like('%"abusive"%')
+    calls: Any
+    callers: Any
+    checkins: Any
+    checked: Any
     with read_scope(engine) as session:
-        calls: int = session.execute(
-            select(func.count()).select_from(Call).where(col(Call.team_id) == team_id, *in_week)
-        ).scalar_one()
-        abusive: int = session.execute(
-            select(func.count())
-            .select_from(Call)
-            .where(col(Call.team_id) == team_id, *in_week)
-            .where(cast(col(Call.tags), String).like('%"abusive"%'))
-        ).scalar_one()
-        checkins: int = session.execute(
-            select(func.count())
-            .select_from(Checkin)
-            .where(
-                col(Checkin.team_id) == team_id,
-                col(Checkin.created_at) >= week.begins,
-                col(Checkin.created_at) < week.ends,
+        calls, callers = session.execute(
+            select(func.count(), func.count(col(Call.pseudonym).distinct())).where(
+                col(Call.team_id) == team_id, *in_week
             )
+        ).one()
+        abused: int = session.execute(
+            select(func.count()).select_from(Call).where(col(Call.team_id) == team_id, abusive, *in_week)
         ).scalar_one()
-    return {"calls": int(calls), "abusive": int(abusive), "checkins": int(checkins)}
+        checkins, checked = session.execute(
+            select(func.count(), func.count(col(Checkin.pseudonym).distinct())).where(*checkin_in_week)
+        ).one()
+    return {
+        "calls": int(calls),
+        "callers": int(callers),
+        "abusive": int(abused),
+        "checkins": int(checkins),
+        "checked": int(checked),
+    }
+
+
+def shown(part: dict[str, Any], key: str) -> Any:
+    return "suppressed" if part.get("suppressed") else part.get(key)
 
 
 def verify(
-    engine: Engine, team: TeamConfig, digest: dict[str, Any], twelve_weeks: int, tally: Tally | None
+    engine: Engine, team: TeamConfig, k: int, digest: dict[str, Any], twelve_weeks: int, tally: Tally | None
 ) -> bool:
+    """The digest against direct counts; a figure of fewer than k people must be suppressed."""
     week = complete_weeks(team.zone, NOW)[-1]
     direct = direct_week(engine, team.id, week)
-    figures = digest["calls"]
-    trend_calls = sum(p["calls"]["calls"] for p in digest["trend"]) + figures["calls"]
-    checks = [
-        ("latest week's calls vs COUNT(*)", figures.get("calls"), direct["calls"]),
-        ("latest week's abusive calls vs COUNT(*)", figures.get("abusive"), direct["abusive"]),
-        ("latest week's check-ins vs COUNT(*)", digest["checkins"].get("sent"), direct["checkins"]),
-        ("12 weeks' calls vs the floor's COUNT(*)", trend_calls, twelve_weeks),
+
+    def expect(value: int, people: int) -> Any:
+        return value if people >= k else "suppressed"
+
+    checks: list[tuple[str, Any, Any]] = [
+        (
+            "latest week's calls vs COUNT(*)",
+            shown(digest["calls"], "calls"),
+            expect(direct["calls"], direct["callers"]),
+        ),
+        (
+            "latest week's abusive calls vs COUNT(*)",
+            shown(digest["calls"], "abusive"),
+            expect(direct["abusive"], direct["callers"]),
+        ),
+        (
+            "latest week's check-ins vs COUNT(*)",
+            shown(digest["checkins"], "sent"),
+            expect(direct["checkins"], direct["checked"]),
+        ),
     ]
+    periods = [*digest["trend"], digest]
+    if not any(p["calls"].get("suppressed") for p in periods):
+        checks.append(
+            (
+                "12 weeks' calls vs the floor's COUNT(*)",
+                sum(p["calls"]["calls"] for p in periods),
+                twelve_weeks,
+            )
+        )
     if tally is not None:
-        checks.append(("latest week's calls vs generated", figures.get("calls"), tally.latest_week_calls))
+        checks.append(
+            (
+                "latest week's calls vs generated",
+                shown(digest["calls"], "calls"),
+                expect(tally.latest_week_calls, direct["callers"]),
+            )
+        )
     ok = True
     for label, got, expected in checks:
         verdict = "ok" if got == expected else "MISMATCH"
@@ -785,7 +827,9 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
 
         report, digest, twelve_weeks = measure(engine, config, args.runs)
         say("checks:")
-        verified = verify(engine, config.teams[0], digest, twelve_weeks, tally)
+        verified = verify(
+            engine, config.teams[0], config.settings.anonymity_min_group, digest, twelve_weeks, tally
+        )
         totals = {table: count(engine, table) for table in ("calls", "survey_answers", "checkins")}
 
     result: dict[str, Any] = {

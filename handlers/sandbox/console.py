@@ -309,7 +309,9 @@ class SandboxConsole:
             }
             return (await self._post(request, "/webhooks/calls", raw, headers)).status_code
 
-        status = await action.run(ControlContext(self.cat, agent, self.simulator, post_call_event))
+        status = await action.run(
+            ControlContext(self.cat, agent, self.simulator, post_call_event, self.services)
+        )
         self.touch()
         return JSONResponse({"status": status})
 

@@ -1,27 +1,26 @@
 """The console's control panel: every button it shows, in one list.
 
-EXTENSION POINT. When customer compliments, pulse surveys and digests are merged, add one
-`ControlAction` each to `CONTROL_ACTIONS` (and its words under `console.control` in en.yml):
+Each action drives a production entry point, never demo-only logic, so that what the console
+shows is what production does:
 
-- "customer compliment": post a signed `feedback` event for the chosen agent with
-  `context.post_call_event`, as Zendesk or a CSAT survey would;
-- "survey round": start a round for the chosen agent's team through the same service method
-  `breather survey send` calls;
-- "digest": send the team digest the way its scheduled job does.
-
-Each action must drive a production entry point (a signed webhook, a service method, a job),
-never demo-only logic, so that what the console shows is what production does.
+- "hard call" / "easy call" / "customer compliment": a signed event to /webhooks/calls, as a
+  phone system or a CSAT survey would send it;
+- "survey round": the service method `breather survey send` calls (once per team and period);
+- "digest": what the Monday-morning job does, for the chosen agent's team.
 """
 
 from __future__ import annotations
 
+import asyncio
 import random
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from bot.i18n import Catalogue
 from bot.roster import RosterAgent
+from bot.services import Services
 from bot.simulation import synthetic_call
 from handlers.sandbox.call_simulator import CallSimulator
 
@@ -36,6 +35,7 @@ class ControlContext:
     agent: RosterAgent  # the panel's "Calls for" choice
     simulator: CallSimulator | None
     post_call_event: Callable[[dict[str, Any]], Awaitable[int]]  # signed POST /webhooks/calls -> status
+    services: Services
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,46 @@ async def easy_call(context: ControlContext) -> str:
     return await _call(context, hard=False)
 
 
+COMPLIMENTS = (
+    "{name} was so patient with me and sorted out my bill in minutes. Thank you!",
+    "Really kind and clear. {name} explained everything twice without making me feel silly.",
+    "Best support call I've had. {name} even called me back as promised.",
+)
+
+
+async def compliment(context: ControlContext) -> str:
+    first_name = context.agent.name.split()[0]
+    event = {
+        "type": "feedback",
+        "event_id": f"demo-feedback-{uuid.uuid4().hex}",
+        "agent_email": context.agent.email,
+        "rating": "good",
+        "comment": _rng.choice(COMPLIMENTS).format(name=first_name),
+        "source": "survey",
+    }
+    status = await context.post_call_event(event)
+    if not 200 <= status < 300:
+        return context.cat.t("console.control.refused", status=status)
+    return context.cat.t("console.control.compliment.done", name=context.agent.name)
+
+
+async def survey_round(context: ControlContext) -> str:
+    team = context.agent.team
+    if team.pulse is None:
+        return context.cat.t("console.control.survey_round.no_pulse", team=team.name)
+    outcome = await asyncio.to_thread(context.services.start_survey_round, team.id)
+    key = "done" if outcome.created else "already"
+    return context.cat.t(f"console.control.survey_round.{key}", team=team.name)
+
+
+async def digest(context: ControlContext) -> str:
+    team = context.agent.team
+    if not team.managers:
+        return context.cat.t("console.control.digest.no_lead", team=team.name)
+    await asyncio.to_thread(context.services.digest_desk.weekly, team.id)
+    return context.cat.t("console.control.digest.done", team=team.name)
+
+
 async def start_simulator(context: ControlContext) -> str:
     if context.simulator is None:
         return context.cat.t("console.control.simulator_unavailable")
@@ -80,7 +120,9 @@ async def stop_simulator(context: ControlContext) -> str:
 CONTROL_ACTIONS: tuple[ControlAction, ...] = (
     ControlAction("hard_call", hard_call),
     ControlAction("easy_call", easy_call),
-    # Extension point: "compliment", "survey_round" and "digest" go here (see the module docstring).
+    ControlAction("compliment", compliment),
+    ControlAction("survey_round", survey_round),
+    ControlAction("digest", digest),
     ControlAction("simulator_start", start_simulator, lambda sim: sim is not None and not sim.running),
     ControlAction("simulator_stop", stop_simulator, lambda sim: sim is not None and sim.running),
 )

@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.services import Services
 from handlers.sandbox.call_simulator import CallSimulator
 from handlers.sandbox.console import SandboxConsole
+from handlers.sandbox.demo_history import seed_demo_history
 from handlers.sandbox.interactions import block_actions_body, signed_headers
 from handlers.sandbox.messenger import SandboxMessenger
 from handlers.sandbox.text import block_lines, find_buttons
@@ -188,6 +189,8 @@ def run_demo(
         out(f"Could not start the demo server on {base_url}.")
         return 1
 
+    # Past weeks of made-up activity, so "Team digest" in the console has something to show.
+    seed_demo_history(services, now=services.clock())
     out(f"Breather demo is running at {base_url}  (health: {base_url}/healthz, metrics: {base_url}/metrics)")
     out(f"Open the console in your browser: {base_url}/sandbox")
     out(

@@ -5,13 +5,8 @@ answer; pauses and resumes check-ins on the Home tab; views as the team lead; fi
 The server is the real app under uvicorn on a free port. Screenshots go to $BREATHER_SCREENSHOTS
 when it is set (`make screenshots` refreshes docs/screenshots/), else to a temporary directory.
 
-To add when the features are merged (no placeholders until then):
-- survey round from the panel -> the invitation -> "Take the survey" -> fill in and submit the
-  pulse modal -> the thank-you update;
-- customer compliment from the panel -> the consent question -> "Share with the team" -> the
-  kudos post in the team channel;
-- digest from the panel -> switch to the team lead -> the digest DM (and its chart) appears,
-  with no per-agent detail.
+Also: a survey round from the panel, answered in the pulse modal; a customer compliment shared
+to the team channel; the weekly digest from the panel, read as the team lead.
 """
 
 from __future__ import annotations
@@ -307,3 +302,66 @@ def test_the_console_fits_a_phone_screen(page: Page, live: LiveServer, shots: Pa
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "sideways scrolling"
     checkin.get_by_role("button", name="I'm OK").scroll_into_view_if_needed()
     page.screenshot(path=str(shots / "phone.png"), full_page=True)
+
+
+def test_a_survey_round_is_answered_in_the_pulse_modal(page: Page, live: LiveServer, shots: Path) -> None:
+    open_as(page, live, "Ana Popescu (agent)")
+    page.get_by_role("button", name="Survey round").click()
+    expect(page.get_by_role("status")).to_contain_text("Pulse survey round for Billing support started")
+    invitation = page.locator("article.msg", has_text="Got a minute?")
+    expect(invitation).to_contain_text("only from groups of 5 or more")
+    invitation = page.locator(
+        f'article.msg[data-ts="{invitation.get_attribute("data-ts")}"]'
+    )  # its text changes
+    invitation.get_by_role("button", name="Start").click()
+    dialog = page.get_by_role("dialog", name="One-minute check-in")
+    expect(dialog).to_be_visible()
+    for question in ("cheerful", "calm", "active", "fresh", "interest"):
+        dialog.locator("fieldset", has_text=question).get_by_label("More than half of the time").check()
+    dialog.locator("fieldset", has_text="Which statement fits you best?").get_by_label(
+        "2: Occasionally under stress"
+    ).check()
+    page.screenshot(path=str(shots / "pulse-modal.png"))
+    dialog.get_by_role("button", name="Send").click()
+    expect(dialog).to_be_hidden()
+    expect(invitation).to_contain_text("Thank you. Your team's results are shared after the round closes")
+    expect(invitation.get_by_role("button")).to_have_count(0)
+    page.get_by_role("button", name="Home", exact=True).click()
+    expect(page.locator(".home-view")).to_contain_text("60 out of 100")  # raw 15 x 4, her own result
+
+
+def test_a_customer_compliment_is_shared_only_after_the_agent_says_so(page: Page, live: LiveServer) -> None:
+    open_as(page, live, "Mihai Ionescu (agent)")
+    page.get_by_role("button", name="Customer compliment").click()
+    expect(page.get_by_role("status")).to_contain_text("A customer compliment for Mihai Ionescu arrived")
+    question = page.locator("article.msg", has_text="A customer said this about you")
+    expect(question.get_by_role("button", name="Share with the team")).to_be_visible()
+    question = page.locator(f'article.msg[data-ts="{question.get_attribute("data-ts")}"]')
+    page.locator("#pane-list button", has_text="# billing").click()
+    expect(page.locator("#pane")).not_to_contain_text("Mihai")  # nothing leaves the DM unasked
+    page.locator("#pane-list button", has_text="Breather").click()
+    question.get_by_role("button", name="Share with the team").click()
+    expect(question).to_contain_text("Shared in your team channel")
+    page.locator("#pane-list button", has_text="# billing").click()
+    expect(page.locator("#pane")).to_contain_text("Mihai")
+
+
+def test_the_team_lead_reads_the_weekly_digest_without_names(
+    page: Page, live: LiveServer, shots: Path
+) -> None:
+    from handlers.sandbox.demo_history import seed_demo_history
+
+    seed_demo_history(live.services, now=live.services.clock())
+    open_as(page, live, "Radu (team lead)")
+    page.get_by_role("button", name="Team digest").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "The weekly digest for Billing support went to its team leads"
+    )
+    digest = page.locator("article.msg", has_text="Call load")
+    expect(digest).to_contain_text("Billing support: week of")
+    expect(digest).to_contain_text("Figures from fewer than 5 people are never shown")
+    expect(page.locator("#pane img")).to_have_count(1)  # the trend chart
+    pane = page.locator("#pane").inner_text()
+    for agent in live.services.roster.agents():
+        assert agent.name not in pane and agent.email not in pane
+    page.screenshot(path=str(shots / "lead-digest.png"), full_page=True)

@@ -123,7 +123,13 @@ def test_workspace_lists_every_agent_and_the_team_lead(console: Console) -> None
     labels = [viewer["label"] for viewer in workspace["viewers"]]
     assert "Ana Popescu (agent)" in labels and "Bob Stan (agent)" in labels
     assert "Radu (team lead)" in labels
-    assert [c["id"] for c in workspace["controls"]][:2] == ["hard_call", "easy_call"]
+    assert [c["id"] for c in workspace["controls"]][:5] == [
+        "hard_call",
+        "easy_call",
+        "compliment",
+        "survey_round",
+        "digest",
+    ]
 
 
 def test_hard_call_from_the_panel_shows_a_checkin_to_that_agent_only(console: Console) -> None:
@@ -326,6 +332,9 @@ def test_the_simulator_controls_say_so_when_there_is_no_simulator(console: Conso
     assert console.view("radu@example.com")["controls"] == {
         "hard_call": True,
         "easy_call": True,
+        "compliment": True,
+        "survey_round": True,
+        "digest": True,
         "simulator_start": False,
         "simulator_stop": False,
     }
