@@ -7,7 +7,8 @@ unlucky double run is harmless.
 
 Leadership: on PostgreSQL several `serve` processes may share the database; the one that
 holds a session-level advisory lock on a dedicated connection runs the scheduler, and the
-lock goes away with that connection if the process dies. SQLite means one process.
+lock goes away with that connection if the process dies. The lock is keyed by the schema too,
+so two installations sharing one database do not block each other. SQLite means one process.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from storage.db import is_sqlite
 log = logging.getLogger(__name__)
 
 SCHEDULER_LOCK = 7_240_302
+TRY_LOCK = text("SELECT pg_try_advisory_lock(:k, hashtext(current_schema()))")
+UNLOCK = text("SELECT pg_advisory_unlock(:k, hashtext(current_schema()))")
 MISFIRE_GRACE_S = 900  # a job due while the process was restarting still runs, up to 15 min late
 
 
@@ -50,7 +53,7 @@ class Leadership:
             return True
         connection = self.engine.connect()
         try:
-            won = bool(connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar())
+            won = bool(connection.execute(TRY_LOCK, {"k": self.key}).scalar())
             connection.commit()
         except Exception:
             connection.close()
@@ -78,7 +81,7 @@ class Leadership:
     def release(self) -> None:
         if self._connection is not None:
             try:
-                self._connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
+                self._connection.execute(UNLOCK, {"k": self.key})
                 self._connection.commit()
             except Exception:
                 log.debug("could not unlock cleanly; closing the connection releases the lock anyway")

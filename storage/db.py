@@ -84,6 +84,9 @@ def alembic_config(engine: Engine) -> Config:
 
 
 MIGRATION_LOCK = 7_240_301  # advisory lock id: one process migrates at a time
+# Keyed by the schema too, so installations sharing one database never block each other.
+LOCK = text("SELECT pg_advisory_lock(:key, hashtext(current_schema()))")
+UNLOCK = text("SELECT pg_advisory_unlock(:key, hashtext(current_schema()))")
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
@@ -96,11 +99,11 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         command.upgrade(alembic_config(engine), revision)
         return
     with engine.connect() as lock:
-        lock.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        lock.execute(LOCK, {"key": MIGRATION_LOCK})
         try:
             command.upgrade(alembic_config(engine), revision)
         finally:
-            lock.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+            lock.execute(UNLOCK, {"key": MIGRATION_LOCK})
             lock.commit()
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import Integer, String, and_, case, cast, func, select
 from sqlmodel import Session, col
 
 from bot.digests.periods import Week
-from storage.models import Call, Checkin, SurveyAnswer, SurveyInvitation, SurveyRound
+from storage.models import Call, Checkin, Compliment, SurveyAnswer, SurveyInvitation, SurveyRound
 
 
 @dataclass
@@ -144,4 +144,25 @@ def wellbeing_weeks(session: Session, team_id: str, weeks: Sequence[Week]) -> li
     )
     for index, pseudonym in _rows(session, invited):
         result[int(index)].invited.add(pseudonym)
+    return result
+
+
+def compliment_weeks(session: Session, team_id: str, weeks: Sequence[Week]) -> list[tuple[set[str], int]]:
+    """(people complimented, compliments received) per week: every compliment counts, shared or
+    kept private, because the team received it either way (the count never says who)."""
+    bucket = _bucket(col(Compliment.received_at), weeks).label("bucket")
+    statement = (
+        select(bucket, col(Compliment.pseudonym), func.count())
+        .where(
+            col(Compliment.team_id) == team_id,
+            col(Compliment.received_at) >= weeks[0].begins,
+            col(Compliment.received_at) < weeks[-1].ends,
+        )
+        .group_by(bucket, col(Compliment.pseudonym))
+    )
+    result: list[tuple[set[str], int]] = [(set(), 0) for _ in weeks]
+    for index, pseudonym, count in _rows(session, statement):
+        people, total = result[int(index)]
+        people.add(pseudonym)
+        result[int(index)] = (people, total + int(count))
     return result

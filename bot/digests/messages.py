@@ -81,6 +81,9 @@ def digest_parts(cat: Catalogue, team_name: str, digest: dict[str, Any]) -> list
         Text(text=calls_line(cat, digest["calls"], k)),
         Text(text=checkins_line(cat, digest["checkins"], k)),
     ]
+    praised = digest.get("compliments")
+    if isinstance(praised, int):
+        parts.append(Text(text=cat.t("digest.compliments", count=praised)))
     queues = [q for q in digest.get("calls_by_queue", []) if not q.get("suppressed")]
     if queues:
         parts.append(

@@ -18,6 +18,7 @@ from bot.digests.aggregates import (
     WellbeingWeek,
     call_weeks,
     checkin_weeks,
+    compliment_weeks,
     wellbeing_weeks,
 )
 from bot.digests.anonymity import Candidate, Gate, enough, shown_slices
@@ -63,9 +64,10 @@ class DigestService:
         calls = call_weeks(session, team.id, weeks)
         checkins = checkin_weeks(session, team.id, weeks)
         wellbeing = wellbeing_weeks(session, team.id, weeks)
+        compliments = compliment_weeks(session, team.id, weeks)
         gate = Gate(session, team_id=team.id, k=self.k, now=now)
         periods = [
-            self._period(gate, team, week, calls[i], checkins[i], wellbeing[i])
+            self._period(gate, team, week, calls[i], checkins[i], wellbeing[i], compliments[i])
             for i, week in enumerate(weeks)
         ]
         latest = periods[-1]
@@ -80,6 +82,7 @@ class DigestService:
         calls: CallWeek,
         checkins: CheckinWeek,
         wellbeing: WellbeingWeek,
+        compliments: tuple[set[str], int],
     ) -> dict[str, Any]:
         period: dict[str, Any] = {
             "team": team.id,
@@ -101,6 +104,11 @@ class DigestService:
             ),
         )
         period["checkins"] = released if released is not None else _suppressed(self.k, "agents")
+        people, received = compliments
+        praised = gate.release(
+            week.start, Candidate("compliments", "team", frozenset(people), {"received": received})
+        )
+        period["compliments"] = praised["received"] if praised is not None else _suppressed(self.k, "agents")
         return period
 
     def _wellbeing(self, gate: Gate, week: Week, data: WellbeingWeek) -> Part:

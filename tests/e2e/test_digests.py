@@ -21,7 +21,7 @@ from bot.services import Services
 from storage.db import make_engine, session_scope
 from storage.models import AgentPrefs, DigestAccess, DigestRelease
 from tests.conftest import PSEUDONYM_KEY, SIGNING_SECRET, Harness, MakeSettings
-from tests.digest_seed import NOW, WEEK, add_calls, add_checkins, add_round
+from tests.digest_seed import NOW, WEEK, add_calls, add_checkins, add_round, at
 from tests.e2e.test_pulse_surveys import Clock
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers import roster_with, settled
@@ -307,3 +307,32 @@ def test_the_hard_wall_no_manager_output_names_anyone_or_shows_a_small_group(dig
     assert nights["calls"]["suppressed"] is True  # one person on nights: never shown
     with session_scope(services.engine) as session:
         assert all(len(release.contributors) >= 5 for release in session.exec(select(DigestRelease)))
+
+
+@pytest.mark.parametrize(("praised", "shown"), [(4, False), (5, True)])
+def test_compliments_received_are_counted_for_the_team_only_from_k_people(
+    digests: Harness, praised: int, shown: bool
+) -> None:
+    from storage.models import Compliment
+
+    team = people(digests)
+    with session_scope(digests.services.engine) as session:
+        for i, person in enumerate(team[:praised] * 2):
+            session.add(
+                Compliment(
+                    id=f"cmp{i}",
+                    source="zendesk",
+                    source_key=f"t{i}",
+                    team_id="billing",
+                    pseudonym=person,
+                    kid="k",
+                    text="[customer] was lovely",
+                    received_at=at(WEEK + timedelta(days=2)),
+                )
+            )
+    with session_scope(digests.services.engine) as session:
+        digest = digests.services.digests.digest(session, digests.services.config.team("billing"), NOW)
+    if shown:
+        assert digest["compliments"] == 10
+    else:
+        assert digest["compliments"] == {"suppressed": True, "reason": "fewer than 5 agents"}
