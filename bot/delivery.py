@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from bot.clock import utcnow
 from bot.errors import DeliveryFailed, RateLimited
+from bot.loop import work_until_stopped
 from bot.messenger import AgentRef, Delivered, FileUpload, HomeView, Message, Messenger
 from bot.metrics import Metrics
 from storage import outbox as queue
@@ -327,16 +328,7 @@ class OutboxWorker:
 
     def run_forever(self, stop: threading.Event) -> None:
         try:
-            while not stop.is_set():
-                self.wake.clear()
-                try:
-                    busy = self.run_once()
-                except Exception:
-                    log.exception("outbox worker iteration failed; retrying shortly")
-                    busy = 0
-                if busy:
-                    continue
-                self.wake.wait(self._idle_wait())
+            work_until_stopped("outbox worker", stop, self.wake, self.run_once, self._idle_wait)
         finally:
             self._pool.shutdown(wait=True)
 

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from bot.checkins.service import CallUpdate, CheckinService
 from bot.clock import utcnow
 from bot.events import CallEnded, CustomerFeedback, InboundEvent
+from bot.loop import work_until_stopped
 from bot.metrics import Metrics
 from bot.roster import Roster, RosterAgent
 from storage.db import session_scope
@@ -328,12 +329,4 @@ class EventProcessor:
             self.on_feedback(session, agent, event, now)
 
     def run_forever(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            self.wake.clear()
-            try:
-                busy = self.run_once()
-            except Exception:
-                log.exception("event processor iteration failed; retrying shortly")
-                busy = 0
-            if not busy:
-                self.wake.wait(self.poll_s)
+        work_until_stopped("event processor", stop, self.wake, self.run_once, lambda: self.poll_s)

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from bot.clock import utcnow
+from bot.loop import work_until_stopped
 from bot.recovery.breaks import BreakService
 from bot.recovery.phone import PhoneStatus, PhoneSystemError, PhoneUnavailable, StatusChanged
 from storage import breaks as queue
@@ -151,16 +152,7 @@ class BreakWorker:
             self.breaks.finished(session, row, outcome, self.clock())
 
     def run_forever(self, stop: threading.Event) -> None:
-        while not stop.is_set():
-            self.wake.clear()
-            try:
-                busy = self.run_once()
-            except Exception:
-                log.exception("break worker iteration failed; retrying shortly")
-                busy = 0
-            if busy:
-                continue
-            self.wake.wait(self._idle_wait())
+        work_until_stopped("break worker", stop, self.wake, self.run_once, self._idle_wait)
 
     def _idle_wait(self) -> float:
         try:
