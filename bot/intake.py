@@ -28,7 +28,7 @@ from bot.metrics import Metrics
 from bot.roster import Roster, RosterAgent
 from storage.db import session_scope
 from storage.models import InboundEvent as InboundRow
-from storage.upsert import insert_ignore
+from storage.upsert import insert_ignore_many
 
 log = logging.getLogger(__name__)
 
@@ -124,18 +124,22 @@ class IntakeWriter:
             self._store(batches)
 
     def _store(self, batches: list[_Batch]) -> None:
+        rows = [row for batch in batches for row in batch.rows]
         try:
             with session_scope(self.engine) as session:
-                counts = [
-                    sum(insert_ignore(session, InboundRow, row, ["provider", "event_id"]) for row in b.rows)
-                    for b in batches
-                ]
+                inserted = insert_ignore_many(session, InboundRow, rows, ["provider", "event_id"])
         except Exception as error:  # the database is unreachable or failing: tell every waiter
             log.error("could not store %d inbound batch(es): %s", len(batches), type(error).__name__)
             for batch in batches:
                 batch.future.set_exception(error)
             return
-        for batch, count in zip(batches, counts, strict=True):
+        for batch in batches:
+            count = 0
+            for row in batch.rows:
+                key = (row["provider"], row["event_id"])
+                if key in inserted:
+                    inserted.discard(key)  # the same event twice in one batch: only one is new
+                    count += 1
             batch.future.set_result(count)
 
 

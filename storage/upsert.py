@@ -18,3 +18,22 @@ def insert_ignore(session: Session, model: type[SQLModel], values: dict[str, Any
         insert(table).values(**values).on_conflict_do_nothing(index_elements=keys).returning(table.c[keys[0]])
     )
     return session.execute(statement).first() is not None
+
+
+def insert_ignore_many(
+    session: Session, model: type[SQLModel], rows: list[dict[str, Any]], keys: list[str]
+) -> set[tuple[Any, ...]]:
+    """Insert many rows in one statement, skipping those whose natural key exists; returns the
+    natural keys that went in."""
+    if not rows:
+        return set()
+    table = model.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(table)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=keys)
+        .returning(*(table.c[k] for k in keys))
+    )
+    return {tuple(row) for row in session.execute(statement)}
