@@ -31,8 +31,11 @@ test: lint
 screenshots: venv
 	BREATHER_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -m browser
 
+# Benchmarks, not tests: each prints one JSON line last (see docs/benchmarks.md).
 bench: venv
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/digest.py
+	$(BIN)/python bench/scrub.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
