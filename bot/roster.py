@@ -5,6 +5,7 @@ Webhooks resolve agents here without touching the database; pseudonyms are compu
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import uuid
@@ -150,3 +151,16 @@ def load_chat_addresses(session: Session, roster: Roster, platform: str) -> None
         agent = roster.by_id(address.agent_id)
         if agent is not None and address.user_id:
             roster.remember(f"{platform}_user_id", address.user_id, agent)
+
+
+def person_key(email: str) -> str:
+    """A stable, non-reversible key for someone who is not an agent (a team lead)."""
+    return "person:" + hashlib.sha256(email.lower().encode()).hexdigest()[:24]
+
+
+def person_ref(email: str, slack_user_id: str | None = None) -> AgentRef:
+    """How to reach someone known only by e-mail (a team lead who is not an agent): messengers
+    find them by e-mail each time and keep no address for them."""
+    return AgentRef(
+        agent_id=person_key(email), email=email.lower(), slack_user_id=slack_user_id, on_roster=False
+    )

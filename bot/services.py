@@ -24,7 +24,7 @@ from bot.compliments.actions import ComplimentActions
 from bot.compliments.service import POST_TOPIC, ROLLUP_TIME, ROLLUP_WEEKDAY, ComplimentService
 from bot.config import BreatherConfig, Settings, load_config
 from bot.delivery import Outbox, OutboxWorker
-from bot.digests.desk import DigestDesk, lead_ref
+from bot.digests.desk import DigestDesk
 from bot.digests.service import DigestService
 from bot.home import home_view, manager_home
 from bot.i18n import catalogue
@@ -39,7 +39,7 @@ from bot.recovery.service import RecoveryService
 from bot.recovery.talk import TalkOutcome
 from bot.recovery.worker import BreakWorker
 from bot.retention import purge
-from bot.roster import Roster, RosterAgent, load_chat_addresses, sync_roster
+from bot.roster import Roster, RosterAgent, load_chat_addresses, person_ref, sync_roster
 from bot.scheduler import JobSpec, SchedulerRunner
 from bot.surveys.service import RoundOutcome, Submission, SurveyService
 from storage.db import session_scope
@@ -326,7 +326,7 @@ class Services:
                 self.outbox.publish_home(
                     session,
                     key=f"home:{email}:opened:{event_key}",
-                    to=lead_ref(email, slack_user_id),
+                    to=person_ref(email, slack_user_id),
                     view=view,
                     now=self.clock(),
                 )

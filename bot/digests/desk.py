@@ -14,17 +14,13 @@ from bot.config import BreatherConfig, TeamConfig
 from bot.delivery import Outbox
 from bot.digests.chart import trend_png
 from bot.digests.messages import digest_message, digest_parts, surge_message
-from bot.digests.service import DigestService, person_key
+from bot.digests.service import DigestService
 from bot.i18n import catalogue
-from bot.messenger import AgentRef, FileUpload, Message, Part, Text
+from bot.messenger import FileUpload, Message, Part, Text
+from bot.roster import person_key, person_ref
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)
-
-
-def lead_ref(email: str, slack_user_id: str | None = None) -> AgentRef:
-    """How to reach a team lead, who is usually not an agent."""
-    return AgentRef(agent_id=person_key(email), email=email.lower(), slack_user_id=slack_user_id)
 
 
 class DigestDesk:
@@ -84,7 +80,7 @@ class DigestDesk:
             self.outbox.upload_file(
                 session,
                 key=f"digest-chart:{team.id}:{email}:{now.timestamp()}",
-                to=lead_ref(email, slack_user_id),
+                to=person_ref(email, slack_user_id),
                 file=self.chart(team, digest),
                 now=now,
             )
@@ -116,9 +112,11 @@ class DigestDesk:
             for email in team.managers:
                 key = f"digest:{team.id}:{week}:{person_key(email)}"
                 self.outbox.send_direct(
-                    session, key=key, to=lead_ref(email), message=message, now=now, topic="digest"
+                    session, key=key, to=person_ref(email), message=message, now=now, topic="digest"
                 )
-                self.outbox.upload_file(session, key=f"{key}:chart", to=lead_ref(email), file=chart, now=now)
+                self.outbox.upload_file(
+                    session, key=f"{key}:chart", to=person_ref(email), file=chart, now=now
+                )
                 self.digests.log_access(session, reader=email, team_id=team.id, via="weekly dm", now=now)
         return len(team.managers)
 
@@ -136,7 +134,7 @@ class DigestDesk:
                     self.outbox.send_direct(
                         session,
                         key=f"surge:{team.id}:{now.timestamp()}:{person_key(email)}",
-                        to=lead_ref(email),
+                        to=person_ref(email),
                         message=message,
                         now=now,
                         topic="surge",

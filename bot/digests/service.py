@@ -3,7 +3,6 @@ may read it, and watch for surges of hard calls."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -218,8 +217,3 @@ class DigestService:
             "people": len(hard_people),
             "window_minutes": s.surge_window_minutes,
         }
-
-
-def person_key(email: str) -> str:
-    """A stable, non-reversible key for someone who is not an agent (a team lead)."""
-    return "person:" + hashlib.sha256(email.lower().encode()).hexdigest()[:24]

@@ -21,7 +21,7 @@ from bot.delivery import Outbox
 from bot.i18n import catalogue
 from bot.messenger import AgentRef, Form
 from bot.recovery.messages import TalkChoice, resource_details, talk_ask, talk_form, talk_sent
-from bot.roster import Roster, RosterAgent
+from bot.roster import Roster, RosterAgent, person_ref
 from storage.models import Checkin, TalkRequest
 from storage.upsert import insert_ignore
 
@@ -51,7 +51,7 @@ def lead_ref(email: str, roster: Roster) -> tuple[AgentRef, str]:
     agent = roster.find("email", email)
     if agent is not None:
         return agent.ref(), agent.name
-    return AgentRef(agent_id=f"lead-{short_key(email)}", email=email, on_roster=False), name_from_email(email)
+    return person_ref(email), name_from_email(email)
 
 
 def talk_choices(agent: RosterAgent, roster: Roster, resources: list[SupportResource]) -> list[TalkChoice]:
