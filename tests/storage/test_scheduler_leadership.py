@@ -6,11 +6,17 @@ import functools
 import threading
 from datetime import UTC, datetime, timedelta
 
-from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
 from bot.scheduler import JobSpec, Leadership, SchedulerRunner
 from storage.db import make_engine
+
+
+def once_at(moment: datetime) -> IntervalTrigger:
+    # A one-off DateTrigger job removes itself after running, which races with the scheduler
+    # being shut down at the end of a test; an hourly job first due at `moment` does not.
+    return IntervalTrigger(hours=1, start_date=moment)
 
 
 def test_on_postgresql_one_process_leads_and_another_takes_over(pg_schema_url: str) -> None:
@@ -36,7 +42,7 @@ def test_only_the_leader_runs_jobs(pg_schema_url: str) -> None:
 
     def jobs_for(name: str) -> list[JobSpec]:
         at = datetime.now(UTC) + timedelta(milliseconds=200)
-        return [JobSpec("probe", DateTrigger(at), lambda: runs.append(name))]
+        return [JobSpec("probe", once_at(at), lambda: runs.append(name))]
 
     stop = threading.Event()
     runners = [
@@ -73,8 +79,8 @@ def test_a_failing_job_does_not_stop_the_scheduler(tmp_path) -> None:
     runner = SchedulerRunner(
         engine,
         lambda: [
-            JobSpec("bad", DateTrigger(soon), boom),
-            JobSpec("good", DateTrigger(soon), lambda: runs.append("ok")),
+            JobSpec("bad", once_at(soon), boom),
+            JobSpec("good", once_at(soon), lambda: runs.append("ok")),
         ],
         retry_s=0.05,
     )
