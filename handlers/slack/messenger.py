@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import queue
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +21,7 @@ from storage.db import read_scope, session_scope
 from storage.models import ChatAddress
 
 PLATFORM = "slack"
+log = logging.getLogger(__name__)
 
 
 def make_web_client(token: str, base_url: str) -> WebClient:
@@ -38,6 +42,9 @@ class SlackMessenger:
         self.client = client
         self.engine = engine
         self._cache: dict[str, Address] = {}  # agent id -> address; they rarely change
+        self._unsaved: queue.SimpleQueue[tuple[str, Address]] = queue.SimpleQueue()
+        self._saver: threading.Thread | None = None
+        self._saver_lock = threading.Lock()
 
     # --- addresses (cached: lookups are Tier 3 and a roster may hold hundreds) -------------
 
@@ -57,18 +64,48 @@ class SlackMessenger:
         return found
 
     def _remember(self, agent_id: str, *, user_id: str, dm_channel: str | None) -> None:
-        with session_scope(self.engine) as session:
-            address = session.exec(
-                select(ChatAddress)
-                .where(col(ChatAddress.agent_id) == agent_id, col(ChatAddress.platform) == PLATFORM)
-                .with_for_update()
-            ).first() or ChatAddress(agent_id=agent_id, platform=PLATFORM)
-            address.user_id, address.updated_at = user_id, utcnow()
-            if dm_channel:
-                address.dm_channel = dm_channel
-            session.add(address)
-            remembered = Address(address.user_id, address.dm_channel)
+        previous = self._cache.get(agent_id)
+        remembered = Address(user_id, dm_channel or (previous.dm_channel if previous else None))
         self._cache[agent_id] = remembered
+        # Written behind, in batches: the address is only a cache of what Slack told us, and a
+        # write here would make every first DM wait for the database's write lock.
+        self._unsaved.put((agent_id, remembered))
+        self._ensure_saver()
+
+    def _ensure_saver(self) -> None:
+        with self._saver_lock:
+            if self._saver is None or not self._saver.is_alive():
+                self._saver = threading.Thread(
+                    target=self._save_addresses, name="breather-addresses", daemon=True
+                )
+                self._saver.start()
+
+    def _save_addresses(self) -> None:
+        while True:
+            first = self._unsaved.get()
+            batch = {first[0]: first[1]}
+            while True:
+                try:
+                    agent_id, address = self._unsaved.get_nowait()
+                except queue.Empty:
+                    break
+                batch[agent_id] = address
+            try:
+                with session_scope(self.engine) as session:
+                    for agent_id, address in batch.items():
+                        row = session.exec(
+                            select(ChatAddress)
+                            .where(
+                                col(ChatAddress.agent_id) == agent_id, col(ChatAddress.platform) == PLATFORM
+                            )
+                            .with_for_update()
+                        ).first() or ChatAddress(agent_id=agent_id, platform=PLATFORM)
+                        row.user_id, row.updated_at = address.user_id, utcnow()
+                        if address.dm_channel:
+                            row.dm_channel = address.dm_channel
+                        session.add(row)
+            except Exception:  # a lost write only costs one more lookup after a restart
+                log.warning("could not save %d Slack address(es); they stay cached in memory", len(batch))
 
     def user_id(self, to: AgentRef) -> str:
         if to.slack_user_id:
