@@ -20,13 +20,13 @@ from datetime import datetime
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
-from bot.checkins.service import CallUpdate, CheckinService
+from bot.checkins.service import KNOWN_CALLS, CallUpdate, CheckinService
 from bot.clock import utcnow
 from bot.events import CallEnded, CustomerFeedback, InboundEvent
 from bot.loop import work_until_stopped
 from bot.metrics import Metrics
 from bot.roster import Roster, RosterAgent
-from storage.db import session_scope
+from storage.db import is_sqlite, session_scope
 from storage.models import InboundEvent as InboundRow
 from storage.upsert import insert_ignore_many
 
@@ -218,6 +218,12 @@ class Intake:
         return self._result(provider, len(rows), accepted, ignored)
 
 
+def _call_key(row: InboundRow) -> tuple[str, str] | None:
+    """The (provider, call id) an event is about, for loading the batch's calls at once."""
+    call_id = row.payload.get("call_id")
+    return (row.provider, str(call_id)) if call_id else None
+
+
 class EventProcessor:
     """Turns stored events into calls, check-ins and outbox rows."""
 
@@ -228,7 +234,7 @@ class EventProcessor:
         roster: Callable[[], Roster],
         checkins: CheckinService,
         wake: threading.Event,
-        batch: int = 25,  # small: on SQLite the batch holds the write lock that webhooks wait for
+        batch: int | None = None,
         poll_s: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
         on_feedback: Callable[[Session, RosterAgent, CustomerFeedback, datetime], None] | None = None,
@@ -238,7 +244,8 @@ class EventProcessor:
         self.checkins = checkins
         self.on_feedback = on_feedback
         self.wake = wake
-        self.batch = batch
+        # On SQLite a batch holds the one write lock the webhooks wait for: keep it small there.
+        self.batch = batch or (25 if is_sqlite(engine) else 200)
         self.poll_s = poll_s
         self.clock = clock
 
@@ -248,6 +255,7 @@ class EventProcessor:
         try:
             with session_scope(self.engine) as session:
                 rows = self._claim(session)
+                self.checkins.load_calls(session, [key for row in rows if (key := _call_key(row))])
                 for row in rows:
                     self._process(session, row, self.clock())
                 self._mark_processed(session, rows)
@@ -263,6 +271,7 @@ class EventProcessor:
                 except Exception:
                     # Keep the event (marked processed) rather than block the queue behind it.
                     log.exception("could not process %s event %s", row.provider, row.event_id)
+                    session.info.pop(KNOWN_CALLS, None)  # it may hold a call the savepoint undid
             self._mark_processed(session, rows)
         return len(rows)
 

@@ -105,8 +105,10 @@ def score_call(
         signals.append(Signal.HOLD)
     if facts.csat is not None and facts.csat <= t.csat:
         signals.append(Signal.CSAT)
-    # A long call alone is not hard, so its length is judged only when another signal is there.
-    if signals and facts.duration_s is not None:
+    # The length is judged only when it can tip the balance: a long call alone is not hard,
+    # and a call already hard needs no more evidence.
+    already_hard = Signal.ABUSE in signals or len(signals) >= 2
+    if len(signals) == 1 and not already_hard and facts.duration_s is not None:
         own, team = durations()
         if is_long(facts.duration_s, own, team, t):
             signals.insert(1 if signals[0] is Signal.ABUSE else 0, Signal.LONG)

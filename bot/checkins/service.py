@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import func
+from sqlalchemy import case, func, tuple_
 from sqlmodel import Session, col, select
 
 from bot.checkins.messages import checkin_answered, checkin_prompt
@@ -30,6 +30,7 @@ from storage.upsert import insert_ignore
 
 log = logging.getLogger(__name__)
 
+KNOWN_CALLS = "breather.known_calls"  # session.info: calls already loaded in this unit of work
 OWN_HISTORY = 50
 TEAM_HISTORY = 200
 _MERGED_FIELDS = (
@@ -119,19 +120,38 @@ class CheckinService:
         was_hard = call.hard
         call.hard, call.signals = assessment.hard, [s.value for s in assessment.signals]
         session.add(call)
-        session.flush()
         if not assessment.hard:
-            return None
+            return None  # written with the rest of the batch: one INSERT for many easy calls
+        session.flush()  # the check-in refers to the call's id
         if not was_hard:
             self.metrics.hard_calls.inc()
         return self._maybe_check_in(session, agent=agent, call=call, now=now)
 
+    @staticmethod
+    def load_calls(session: Session, keys: list[tuple[str, str]]) -> None:
+        """Fetch (and lock) the calls a batch of events is about in one query, so merging each
+        event needs no query of its own. Keys not found are remembered as new calls."""
+        known: dict[tuple[str, str], Call | None] = session.info.setdefault(KNOWN_CALLS, {})
+        wanted = [key for key in dict.fromkeys(keys) if key not in known]
+        if not wanted:
+            return
+        found = session.exec(
+            select(Call).where(tuple_(col(Call.provider), col(Call.call_id)).in_(wanted)).with_for_update()
+        ).all()
+        known.update(dict.fromkeys(wanted))
+        known.update({(call.provider, call.call_id): call for call in found})
+
     def _merge_call(self, session: Session, *, agent: RosterAgent, update: CallUpdate, now: datetime) -> Call:
-        call = session.exec(
-            select(Call)
-            .where(col(Call.provider) == update.provider, col(Call.call_id) == update.call_id)
-            .with_for_update()
-        ).first()
+        known: dict[tuple[str, str], Call | None] = session.info.setdefault(KNOWN_CALLS, {})
+        key = (update.provider, update.call_id)
+        if key in known:
+            call = known[key]
+        else:
+            call = session.exec(
+                select(Call)
+                .where(col(Call.provider) == update.provider, col(Call.call_id) == update.call_id)
+                .with_for_update()
+            ).first()
         if call is None:
             # Another process inserting the same call at the same moment makes the flush fail;
             # the event processor then redoes the event on its own and finds the row.
@@ -148,6 +168,7 @@ class CheckinService:
                 created_at=now,
                 updated_at=now,
             )
+            known[key] = call
             session.add(call)
         # Late events only fill in or refine facts; a missing fact never erases a known one.
         for name in _MERGED_FIELDS:
@@ -156,8 +177,8 @@ class CheckinService:
                 setattr(call, name, value)
         if update.ended_at is not None:
             call.ended_at = update.ended_at
-        known = {tag.lower() for tag in call.tags}
-        call.tags = [*call.tags, *(tag for tag in update.tags if tag.lower() not in known)]
+        known_tags = {tag.lower() for tag in call.tags}
+        call.tags = [*call.tags, *(tag for tag in update.tags if tag.lower() not in known_tags)]
         call.updated_at = now
         return call
 
@@ -182,20 +203,13 @@ class CheckinService:
         if session.exec(select(col(Checkin.id)).where(col(Checkin.call_id) == call.id)).first():
             return None  # a late signal re-judged the call; the agent was already asked
         prefs = lock_prefs(session, agent, now)  # serialises decisions per agent across processes
-        history = NudgeHistory(
-            paused=prefs.paused,
-            last_sent_at=session.exec(
-                select(func.max(col(Checkin.created_at))).where(col(Checkin.pseudonym) == agent.pseudonym)
-            ).one(),
-            sent_today=session.exec(
-                select(func.count())
-                .select_from(Checkin)
-                .where(
-                    col(Checkin.pseudonym) == agent.pseudonym,
-                    col(Checkin.created_at) >= local_day_start(agent.team.zone, now),
-                )
-            ).one(),
-        )
+        today = case((col(Checkin.created_at) >= local_day_start(agent.team.zone, now), 1), else_=0)
+        last_sent_at, sent_today = session.exec(
+            select(func.max(col(Checkin.created_at)), func.coalesce(func.sum(today), 0)).where(
+                col(Checkin.pseudonym) == agent.pseudonym
+            )
+        ).one()
+        history = NudgeHistory(paused=prefs.paused, last_sent_at=last_sent_at, sent_today=int(sent_today))
         reason = refusal(
             now=now,
             call_ended_at=call.ended_at,
