@@ -10,7 +10,9 @@ per comment of the largest size the webhooks accept (5,000 characters).
 from __future__ import annotations
 
 import argparse
+import json
 import re
+import sys
 import time
 
 from bot.compliments.scrubbing import scrub
@@ -49,8 +51,17 @@ def main() -> None:
     text = comment()
     floor = timed(lambda: FLOOR.sub("[email]", text), args.rounds)
     ours = timed(lambda: scrub(text, customer_name="Stefan Ionescu", keep=("Ana",)), args.rounds)
-    print(f"scrub, 5,000-character comment: {ours * 1000:.2f} ms; floor {floor * 1000:.3f} ms")
-    print(f"ratio to floor: {ours / floor:.1f}x")
+    print(
+        f"scrub, 5,000-character comment: {ours * 1000:.2f} ms; floor {floor * 1000:.3f} ms", file=sys.stderr
+    )
+    report = {
+        "scrub_ms": round(ours * 1000, 3),
+        "floor_ms": round(floor * 1000, 4),
+        "ratio": round(ours / floor, 1),
+        "chars": len(text),
+        "rounds": args.rounds,
+    }
+    print(json.dumps(report))
 
 
 if __name__ == "__main__":
