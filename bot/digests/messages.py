@@ -19,7 +19,32 @@ def _date(cat: Catalogue, iso: str) -> str:
 
 def wellbeing_line(cat: Catalogue, period: dict[str, Any]) -> str:
     if period.get("suppressed"):
+        if period.get("reason", "").startswith("no survey"):
+            return cat.t("digest.wellbeing_no_round")
         return cat.t("digest.wellbeing_suppressed", k=period["min_group"])
+    return cat.t("digest.wellbeing_head", people=period["respondents"], rate=_rate(cat, period)) + _metrics(
+        cat, period
+    )
+
+
+def latest_wellbeing_line(cat: Catalogue, digest: dict[str, Any]) -> str | None:
+    """Pulse rounds are fortnightly or rarer: in a week without one, recall the latest shown."""
+    if not str(digest.get("reason", "")).startswith("no survey"):
+        return None
+    for period in reversed(digest.get("trend") or []):
+        if not period.get("suppressed"):
+            return cat.t("digest.wellbeing_latest", start=_date(cat, period["period"]["start"])) + _metrics(
+                cat, period
+            )
+    return None
+
+
+def _rate(cat: Catalogue, period: dict[str, Any]) -> str:
+    rate = period.get("metrics", {}).get("response_rate")
+    return cat.t("digest.rate", rate=_pct(rate)) if rate is not None else ""
+
+
+def _metrics(cat: Catalogue, period: dict[str, Any]) -> str:
     metrics = period.get("metrics", {})
     bits = []
     if "who5_mean" in metrics:
@@ -28,13 +53,7 @@ def wellbeing_line(cat: Catalogue, period: dict[str, Any]) -> str:
         bits.append(cat.t("digest.burnout", share=_pct(metrics["burnout_share"])))
     if "cbi_client_mean" in metrics:
         bits.append(cat.t("digest.cbi", mean=metrics["cbi_client_mean"]))
-    rate = metrics.get("response_rate")
-    head = cat.t(
-        "digest.wellbeing_head",
-        people=period["respondents"],
-        rate=cat.t("digest.rate", rate=_pct(rate)) if rate is not None else "",
-    )
-    return head + (" " + " · ".join(bits) if bits else "")
+    return (" " + " · ".join(bits)) if bits else ""
 
 
 def calls_line(cat: Catalogue, calls: dict[str, Any], k: int) -> str:
@@ -78,6 +97,7 @@ def digest_parts(cat: Catalogue, team_name: str, digest: dict[str, Any]) -> list
     parts: list[Part] = [
         Heading(text=cat.t("digest.title", team=team_name, start=_date(cat, digest["period"]["start"]))),
         Text(text=wellbeing_line(cat, digest)),
+        *([Text(text=latest)] if (latest := latest_wellbeing_line(cat, digest)) else []),
         Text(text=calls_line(cat, digest["calls"], k)),
         Text(text=checkins_line(cat, digest["checkins"], k)),
     ]

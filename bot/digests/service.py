@@ -131,7 +131,11 @@ class DigestService:
             week.start, Candidate("wellbeing", "team", frozenset(data.respondents), values)
         )
         if released is None:
-            return {"suppressed": True, "reason": f"fewer than {k} respondents"}
+            # "No survey" is a fact about the calendar, not about people, so it may be said.
+            reason = (
+                "no survey round closed in this period" if not data.invited else f"fewer than {k} respondents"
+            )
+            return {"suppressed": True, "reason": reason}
         return {"suppressed": False, **released}
 
     def _calls(self, gate: Gate, team: TeamConfig, week: Week, data: CallWeek) -> Part:
