@@ -13,10 +13,13 @@ from storage.models import (
     Break,
     Call,
     Checkin,
+    DigestAccess,
+    DigestRelease,
     InboundEvent,
     OutboxMessage,
     OutboxStatus,
     SandboxMessage,
+    SurgeAlert,
     SurveyAnswer,
     SurveyInvitation,
     SurveyRound,
@@ -26,6 +29,7 @@ from storage.models.recovery import ACTIVE_STATES
 
 DEDUPE_WINDOW = timedelta(hours=48)  # providers retry for up to a day; keep event keys longer
 OUTBOX_KEEP = timedelta(days=7)  # delivered messages are only needed to debug delivery
+ACCESS_LOG_KEEP = timedelta(days=365)  # who read which team's digest: a year, for audits
 
 
 def _deleted(session: Session, statement: Any) -> int:
@@ -38,6 +42,14 @@ def purge(session: Session, settings: ProductSettings, *, now: datetime) -> dict
     old_calls = select(col(Call.id)).where(col(Call.ended_at) < cutoff)
     old_rounds = select(col(SurveyRound.id)).where(col(SurveyRound.closes_at) < cutoff)
     return {
+        # The release log holds fingerprints of who contributed: it goes with the raw data.
+        "digest releases": _deleted(
+            session, delete(DigestRelease).where(col(DigestRelease.released_at) < cutoff)
+        ),
+        "digest reads": _deleted(
+            session, delete(DigestAccess).where(col(DigestAccess.at) < now - ACCESS_LOG_KEEP)
+        ),
+        "surge alerts": _deleted(session, delete(SurgeAlert).where(col(SurgeAlert.sent_at) < cutoff)),
         # Rounds themselves stay: they hold only team-level counts (invited, responded).
         "survey answers": _deleted(
             session, delete(SurveyAnswer).where(col(SurveyAnswer.submitted_at) < cutoff)
