@@ -257,6 +257,13 @@ class SandboxConsole:
             errors = answer.get("errors") or {}
             return JSONResponse({"closed": False, "errors": {str(k): str(v) for k, v in errors.items()}})
         self._forget(body.trigger)
+        if isinstance(answer, dict) and answer.get("response_action") == "update" and answer.get("view"):
+            # The listener replaced the form (a thank-you): show that view in the same window.
+            replaced = f"{body.trigger}.updated"
+            with self._lock:
+                self._triggers[replaced] = (viewer.key, time.monotonic(), False)
+            await run_in_threadpool(self.messenger.show_view, replaced, dict(answer["view"]))
+            return JSONResponse({"closed": False, "replaced": True})
         return JSONResponse({"closed": True})
 
     async def close_modal(self, request: Request) -> Response:

@@ -107,7 +107,11 @@ class SandboxMessenger:
 
     def open_form(self, trigger: str, form: Form) -> None:
         # The console opens the modal it finds under the trigger it made up for the click.
-        self._store(f"modal:{trigger}", "modal", {"view": form_view(form)})
+        self.show_view(trigger, form_view(form))
+
+    def show_view(self, trigger: str, view: dict[str, object]) -> None:
+        """A modal view as Slack would show it, e.g. the one a listener's ack replaced it with."""
+        self._store(f"modal:{trigger}", "modal", {"view": view})
 
     def email_of(self, user_id: str) -> str | None:
         return self.directory.get(user_id)

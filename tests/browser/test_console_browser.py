@@ -323,7 +323,11 @@ def test_a_survey_round_is_answered_in_the_pulse_modal(page: Page, live: LiveSer
     ).check()
     page.screenshot(path=str(shots / "pulse-modal.png"))
     dialog.get_by_role("button", name="Send").click()
-    expect(dialog).to_be_hidden()
+    thanks = page.get_by_role("dialog", name="One-minute check-in")  # the same window, now saying thank you
+    expect(thanks).to_contain_text("Thank you. Your team's results are shared after the round closes")
+    expect(thanks.get_by_role("button", name="Send")).to_have_count(0)
+    thanks.get_by_role("button", name="Close").click()
+    expect(thanks).to_be_hidden()
     expect(invitation).to_contain_text("Thank you. Your team's results are shared after the round closes")
     expect(invitation.get_by_role("button")).to_have_count(0)
     page.get_by_role("button", name="Home", exact=True).click()

@@ -279,6 +279,9 @@ async function submitModal(event) {
       state.modalTrigger = null;
       $("modal").close();
       poll();
+    } else if (result.replaced) {
+      state.modalTrigger = null; // the next poll brings the new view into the same window
+      poll();
     } else {
       showErrors(form, result.errors || {});
     }
