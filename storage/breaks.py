@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, func, or_
 from sqlmodel import Session, col, select
 
+from storage.claims import claim
 from storage.models.recovery import ACTIVE_STATES, Break
 
 LEASE = timedelta(seconds=120)  # longer than the slowest phone-system call with its retries
@@ -29,24 +30,8 @@ def _due(now: datetime) -> Any:
 
 def claim_due(session: Session, *, now: datetime, limit: int) -> list[Break]:
     """Atomically take up to `limit` due breaks for this worker, soonest first."""
-    due_ids = (
-        select(col(Break.id))
-        .where(_due(now))
-        .order_by(col(Break.next_attempt_at), col(Break.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    statement = (
-        update(Break)
-        .where(col(Break.id).in_(due_ids))
-        .values(claimed_at=now, attempts=col(Break.attempts) + 1)
-        .returning(Break)
-    )
-    rows: list[Break] = list(
-        session.execute(statement, execution_options={"synchronize_session": False}).scalars()
-    )
-    return sorted(rows, key=lambda row: (row.next_attempt_at, row.id))
+    values = {"claimed_at": now, "attempts": col(Break.attempts) + 1}
+    return claim(session, Break, due=_due(now), order_by=Break.next_attempt_at, values=values, limit=limit)
 
 
 def next_due_at(session: Session) -> datetime | None:

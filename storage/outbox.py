@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, update
 from sqlmodel import Session, col, select
 
+from storage.claims import claim
 from storage.models.outbox import OutboxMessage, OutboxStatus
 from storage.upsert import insert_ignore
 
@@ -59,24 +60,15 @@ def _due(now: datetime) -> Any:
 
 def claim_due(session: Session, *, now: datetime, limit: int) -> list[OutboxMessage]:
     """Atomically take up to `limit` due rows for this worker."""
-    due_ids = (
-        select(col(OutboxMessage.id))
-        .where(_due(now))
-        .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
+    values = {"status": OutboxStatus.SENDING, "claimed_at": now, "attempts": col(OutboxMessage.attempts) + 1}
+    return claim(
+        session,
+        OutboxMessage,
+        due=_due(now),
+        order_by=OutboxMessage.next_attempt_at,
+        values=values,
+        limit=limit,
     )
-    statement = (
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id).in_(due_ids))
-        .values(status=OutboxStatus.SENDING, claimed_at=now, attempts=col(OutboxMessage.attempts) + 1)
-        .returning(OutboxMessage)
-    )
-    rows: list[OutboxMessage] = list(
-        session.execute(statement, execution_options={"synchronize_session": False}).scalars()
-    )
-    return sorted(rows, key=lambda row: (row.next_attempt_at, row.id or 0))
 
 
 def next_due_at(session: Session) -> datetime | None:
