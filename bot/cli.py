@@ -7,6 +7,7 @@ import secrets
 import sys
 import tempfile
 from collections.abc import Callable
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -26,6 +27,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 survey_app = typer.Typer(help="Pulse surveys.", no_args_is_help=True)
 app.add_typer(survey_app, name="survey")
+teams_app = typer.Typer(help="Microsoft Teams.", no_args_is_help=True)
+app.add_typer(teams_app, name="teams")
 
 T = TypeVar("T")
 
@@ -210,6 +213,10 @@ def digest(
     output: Annotated[
         Path | None, typer.Option(help="Where to write the PNG (default: a file named for the week).")
     ] = None,
+    week: Annotated[
+        str | None,
+        typer.Option(help="Any day (YYYY-MM-DD) of an earlier week; default: the latest complete week."),
+    ] = None,
 ) -> None:
     """Print a team's anonymised digest (latest complete week and the 12-week trend)."""
     import json
@@ -219,10 +226,14 @@ def digest(
 
     if format not in ("text", "json", "png"):
         raise fail("--format must be text, json or png")
+    try:
+        week_of = date.fromisoformat(week) if week is not None else None
+    except ValueError:
+        raise fail(f"--week must be a date such as 2026-11-16, not {week!r}") from None
     settings = settings_from_env()
     services = offline_services(settings)
     try:
-        chosen, result = guarded(lambda: services.digest_desk.for_operator(team))
+        chosen, result = guarded(lambda: services.digest_desk.for_operator(team, week_of))
         if format == "json":
             typer.echo(json.dumps(result, indent=2))
         elif format == "text":
@@ -250,6 +261,47 @@ def purge() -> None:
     with session_scope(engine) as session:
         counts = run_purge(session, config.settings, now=utcnow())
     typer.echo(", ".join(f"{name}: {count} deleted" for name, count in counts.items()))
+
+
+@teams_app.command("package")
+def teams_package(
+    output: Annotated[Path, typer.Option(help="Where to write the zip.")] = Path("breather-teams.zip"),
+    version: Annotated[
+        str, typer.Option(help="The app's version in Teams; raise it for each new upload.")
+    ] = "1.0.0",
+    developer: Annotated[str, typer.Option(help="Who publishes the app in your organisation.")] = "Breather",
+    website_url: Annotated[
+        str | None, typer.Option(help="https page about the app (default: BREATHER_PUBLIC_URL).")
+    ] = None,
+    privacy_url: Annotated[str | None, typer.Option(help="Your privacy statement (https).")] = None,
+    terms_url: Annotated[str | None, typer.Option(help="Your terms of use (https).")] = None,
+) -> None:
+    """Write the Teams app package (manifest and icons) to upload to Teams."""
+    from pydantic import ValidationError
+
+    from bot.config import TeamsPackageSettings, describe_validation_error
+    from bot.i18n import catalogue
+    from handlers.teams.package import PackageInfo, package
+
+    try:
+        found = TeamsPackageSettings()
+    except ValidationError as error:
+        raise fail(describe_validation_error(error, "settings").replace("\n", "; ")) from None
+    info = PackageInfo(
+        app_id=found.teams_app_id or "",
+        public_url=found.public_url,
+        version=version,
+        developer=developer,
+        website_url=website_url,
+        privacy_url=privacy_url,
+        terms_url=terms_url,
+    )
+    content = guarded(lambda: package(info, catalogue("en")))
+    try:
+        output.write_bytes(content)
+    except OSError as error:
+        raise fail(f"--output: cannot write {output}: {error.strerror}") from None
+    typer.echo(f"wrote {output}: upload it in Teams (Apps > Manage your apps > Upload an app)")
 
 
 @app.command("check-config")

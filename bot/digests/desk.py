@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -14,7 +14,9 @@ from bot.config import BreatherConfig, TeamConfig
 from bot.delivery import Outbox
 from bot.digests.chart import trend_png
 from bot.digests.messages import digest_message, digest_parts, surge_message
+from bot.digests.periods import end_of_week
 from bot.digests.service import DigestService
+from bot.errors import InvalidInput
 from bot.i18n import catalogue
 from bot.messenger import FileUpload, Message, Part, Text
 from bot.roster import person_key, person_ref
@@ -48,12 +50,21 @@ class DigestDesk:
             content=trend_png(digest, title=cat.t("digest.chart_title", team=team.name)),
         )
 
-    def for_operator(self, team_id: str) -> tuple[TeamConfig, dict[str, Any]]:
-        """The CLI's view: operators run the server, so they may read any team's digest."""
+    def for_operator(self, team_id: str, week_of: date | None = None) -> tuple[TeamConfig, dict[str, Any]]:
+        """The CLI's view: operators run the server, so they may read any team's digest, of the
+        latest complete week or of the week containing `week_of`."""
         team = self.config.team(team_id)
         now = self.clock()
+        until = None
+        if week_of is not None:
+            until = end_of_week(week_of, team.zone)
+            if until > now:
+                raise InvalidInput(
+                    f"the week of {week_of.isoformat()} is not over yet in {team.zone.key}; "
+                    "digests show complete weeks only"
+                )
         with session_scope(self.engine) as session:
-            digest = self.digests.digest(session, team, now)
+            digest = self.digests.digest(session, team, now, until=until)
             self.digests.log_access(session, reader="operator (cli)", team_id=team.id, via="cli", now=now)
         return team, digest
 

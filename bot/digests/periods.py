@@ -38,6 +38,12 @@ def complete_weeks(zone: ZoneInfo, now: datetime, count: int = TREND_PERIODS) ->
     return [Week(m, _local_midnight(m, zone), _local_midnight(m + timedelta(days=7), zone)) for m in mondays]
 
 
+def end_of_week(day: date, zone: ZoneInfo) -> datetime:
+    """The moment the week containing `day` (Monday to Sunday, local) is over, in UTC."""
+    monday = day - timedelta(days=day.weekday())
+    return _local_midnight(monday + timedelta(days=7), zone)
+
+
 def shift_hours_per_week(shift: Shift) -> float:
     start = shift.start.hour * 60 + shift.start.minute
     end = shift.end.hour * 60 + shift.end.minute

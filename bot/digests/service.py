@@ -58,8 +58,11 @@ class DigestService:
 
     # --- the digest -------------------------------------------------------------------------
 
-    def digest(self, session: Session, team: TeamConfig, now: datetime) -> dict[str, Any]:
-        weeks = complete_weeks(team.zone, now)
+    def digest(
+        self, session: Session, team: TeamConfig, now: datetime, *, until: datetime | None = None
+    ) -> dict[str, Any]:
+        """The latest week complete at `until` (default: now) and the weeks before it."""
+        weeks = complete_weeks(team.zone, until or now)
         calls = call_weeks(session, team.id, weeks)
         checkins = checkin_weeks(session, team.id, weeks)
         wellbeing = wellbeing_weeks(session, team.id, weeks)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -110,13 +110,15 @@ def test_a_full_week_shows_every_part_with_the_published_figures(digests: Harnes
 
 def test_fewer_respondents_than_k_hides_wellbeing_but_not_call_load(digests: Harness) -> None:
     seed_full_week(digests, respondents=4)
-    result = cli_digest(digests, "--team", "billing", "--format", "json")
+    # The CLI runs on the real clock; --week picks the seeded week whatever today is.
+    result = cli_digest(digests, "--team", "billing", "--format", "json", "--week", WEEK.isoformat())
     assert result.exit_code == 0, result.output
     digest = json.loads(result.output)
+    assert digest["period"] == {"start": "2026-11-16", "end": "2026-11-22"}
     assert digest["suppressed"] is True and digest["reason"] == "fewer than 5 respondents"
     assert "respondents" not in digest and "metrics" not in digest
     assert digest["calls"]["calls"] == 25
-    text = cli_digest(digests, "--team", "billing").output
+    text = cli_digest(digests, "--team", "billing", "--week", (WEEK + timedelta(days=3)).isoformat()).output
     assert "not shown, fewer than 5 people answered" in text and "25 calls" in text
 
 
@@ -127,6 +129,14 @@ def test_png_chart_and_its_gaps(digests: Harness, tmp_path: Path) -> None:
     assert result.exit_code == 0 and target.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert cli_digest(digests, "--team", "billing", "--format", "pdf").exit_code == 1
     assert cli_digest(digests, "--team", "sales").exit_code == 1
+
+
+def test_week_option_refuses_a_bad_date_and_a_week_not_over(digests: Harness) -> None:
+    bad = cli_digest(digests, "--team", "billing", "--week", "16/11/2026")
+    assert bad.exit_code == 1 and "--week must be a date" in bad.output
+    unfinished = cli_digest(digests, "--team", "billing", "--week", date.today().isoformat())
+    assert unfinished.exit_code == 1 and "is not over yet" in unfinished.output
+    assert "{" not in unfinished.output  # one readable line, no digest
 
 
 def test_a_lead_gets_the_digest_and_the_chart_in_slack(digests: Harness) -> None:
@@ -269,9 +279,10 @@ def test_the_hard_wall_no_manager_output_names_anyone_or_shows_a_small_group(dig
         session.add(AgentPrefs(pseudonym=team[1].pseudonym, kid="k", surveys_opted_out=True))
         add_calls(session, "nights", people(digests, "nights"), day=WEEK + timedelta(days=1), hard_people=[])
     outputs: list[str] = []
-    outputs.append(cli_digest(digests, "--team", "billing").output)
-    outputs.append(cli_digest(digests, "--team", "billing", "--format", "json").output)
-    outputs.append(cli_digest(digests, "--team", "nights", "--format", "json").output)
+    week = ("--week", WEEK.isoformat())  # the CLI runs on the real clock
+    outputs.append(cli_digest(digests, "--team", "billing", *week).output)
+    outputs.append(cli_digest(digests, "--team", "billing", "--format", "json", *week).output)
+    outputs.append(cli_digest(digests, "--team", "nights", "--format", "json", *week).output)
     outputs.append(json.dumps(digests.command(user_id="U0RADU", command="/breather", text="digest").json()))
     services.digest_desk.weekly("billing")
     services.digest_desk.weekly("nights")
@@ -303,6 +314,8 @@ def test_the_hard_wall_no_manager_output_names_anyone_or_shows_a_small_group(dig
             if identifier:
                 assert identifier not in everything, f"{identifier!r} reached a manager"
         assert agent.email.split("@")[0] not in everything.lower()
+    billing = json.loads(outputs[1])
+    assert billing["respondents"] == 5 and billing["calls"]["calls"] == 25  # the seeded week was read
     nights = json.loads(outputs[2])
     assert nights["calls"]["suppressed"] is True  # one person on nights: never shown
     with session_scope(services.engine) as session:
