@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import Route
 
 from bot.config import BreatherConfig, Settings
 from bot.errors import ConfigError
@@ -42,7 +43,31 @@ def make_messenger(settings: Settings, engine: Engine) -> Messenger:
         return SlackMessenger(client, engine)
     if settings.messenger == "sandbox":
         return SandboxMessenger(engine)
-    raise ConfigError("BREATHER_MESSENGER: Microsoft Teams support is not available in this version yet")
+    if settings.messenger == "teams":
+        # Imported only here: the Teams SDK is large and reads a .env file when imported.
+        from handlers.teams.messenger import build_teams_messenger
+
+        return build_teams_messenger(settings, engine)
+    raise ConfigError(f"BREATHER_MESSENGER: unknown messenger {settings.messenger!r}")
+
+
+def teams_parts(services: Services) -> tuple[list[Route], Callable[[], Awaitable[None]], Callable[[], None]]:
+    """POST /api/messages and the Teams SDK's start and stop, when the messenger is Teams."""
+    if services.messenger.name != "teams":
+        return [], _nothing, lambda: None
+    from handlers.teams.activities import register
+    from handlers.teams.messenger import TeamsMessenger
+    from handlers.teams.sdk import MESSAGES_PATH
+
+    messenger = services.messenger
+    assert isinstance(messenger, TeamsMessenger)
+    register(messenger.app, services, messenger)
+    route = Route(MESSAGES_PATH, messenger.endpoint.handle, methods=["POST"])
+    return [route], messenger.app.initialize, messenger.close
+
+
+async def _nothing() -> None:
+    return None
 
 
 def create_app(
@@ -62,11 +87,13 @@ def create_app(
         settings, services, client=client, signing_secret=signing_secret, email_lookup=messenger.email_of
     )
     runtime = Runtime(services)
+    teams_routes, start_teams, stop_teams = teams_parts(services)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await run_in_threadpool(upgrade, engine)
         await run_in_threadpool(services.sync)
+        await start_teams()
         runtime.start()
         socket_mode = None
         if settings.uses_socket_mode:
@@ -81,6 +108,7 @@ def create_app(
             if socket_mode is not None:
                 socket_mode.close()  # type: ignore[no-untyped-call]
             runtime.stop()
+            stop_teams()
             phone_client.close()
             engine.dispose()
 
@@ -94,6 +122,7 @@ def create_app(
         routes=[
             *routes(services, build_adapters(settings), SlackEndpoint(bolt, signing_secret).handle),
             *(console.routes() if console else []),
+            *teams_routes,
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,

@@ -126,6 +126,12 @@ class Settings(BaseSettings):
         None, validation_alias=_env("TEAMS_APP_PASSWORD", "teams_app_password")
     )
     teams_tenant_id: str | None = Field(None, validation_alias=_env("TEAMS_TENANT_ID", "teams_tenant_id"))
+    # Where proactive messages go when no person-specific service URL is known yet (channel posts);
+    # Teams' global endpoint for the commercial cloud. A fake Bot Connector in tests.
+    teams_service_url: str = Field(
+        "https://smba.trafficmanager.net/teams",
+        validation_alias=_env("TEAMS_SERVICE_URL", "teams_service_url"),
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -149,6 +155,13 @@ class Settings(BaseSettings):
     def _valid_public_url(cls, value: str) -> str:
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("must be an http(s) URL such as https://breather.example.org")
+        return value.rstrip("/")
+
+    @field_validator("teams_service_url")
+    @classmethod
+    def _service_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http(s) URL such as https://smba.trafficmanager.net/teams")
         return value.rstrip("/")
 
     @field_validator("slack_api_url")
@@ -186,6 +199,19 @@ class Settings(BaseSettings):
     @property
     def uses_socket_mode(self) -> bool:
         return self.messenger == "slack" and self.slack_app_token is not None
+
+
+class TeamsPackageSettings(BaseSettings):
+    """What `breather teams package` reads: no database, no secrets, nothing else required."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", populate_by_name=True, hide_input_in_errors=True
+    )
+
+    teams_app_id: str | None = Field(None, validation_alias=_env("TEAMS_APP_ID", "teams_app_id"))
+    public_url: str = Field(
+        "http://127.0.0.1:3000", validation_alias=_env("BREATHER_PUBLIC_URL", "public_url")
+    )
 
 
 # --- breather.yml ------------------------------------------------------------------------

@@ -33,6 +33,13 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 MAX_BACKOFF_S = 300.0
+DEFAULT_PACE_S = 1.0  # Slack: about one message a second per channel
+
+
+def pace_for(messenger: Messenger) -> float:
+    """Seconds between two sends to one conversation. A messenger whose platform allows more
+    declares `pace_s` (Teams: 7 a second per conversation, 60 in 30 seconds)."""
+    return float(getattr(messenger, "pace_s", DEFAULT_PACE_S))
 
 
 class Outbox:
@@ -224,7 +231,7 @@ class OutboxWorker:
         messenger: Messenger,
         metrics: Metrics,
         wake: threading.Event,
-        pace_s: float = 1.0,
+        pace_s: float = DEFAULT_PACE_S,
         batch: int = 50,
         parallel: int = 4,
         poll_s: float = 1.0,

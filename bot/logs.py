@@ -54,6 +54,7 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level.upper())
-    # At DEBUG the Slack SDK logs whole request bodies, i.e. what agents and customers wrote.
-    for library in ("slack_sdk", "slack_bolt"):
+    # At DEBUG the Slack and Teams SDKs log whole request bodies and activities, i.e. what
+    # agents and customers wrote.
+    for library in ("slack_sdk", "slack_bolt", "microsoft_teams"):
         logging.getLogger(library).setLevel(max(root.level, logging.INFO))

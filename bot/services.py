@@ -23,7 +23,7 @@ from bot.clock import utcnow
 from bot.compliments.actions import ComplimentActions
 from bot.compliments.service import POST_TOPIC, ROLLUP_TIME, ROLLUP_WEEKDAY, ComplimentService
 from bot.config import BreatherConfig, Settings, load_config
-from bot.delivery import Outbox, OutboxWorker
+from bot.delivery import Outbox, OutboxWorker, pace_for
 from bot.digests.desk import DigestDesk
 from bot.digests.service import DigestService
 from bot.home import home_view, manager_home
@@ -117,6 +117,7 @@ class Services:
             messenger=messenger,
             metrics=self.metrics,
             wake=self.outbox.wake,
+            pace_s=pace_for(messenger),
             clock=clock,
             on_sent={POST_TOPIC: compliments.record_post},
         )

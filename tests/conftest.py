@@ -9,11 +9,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy
+from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from bot.app import create_app
@@ -27,6 +29,8 @@ from handlers.sandbox.interactions import (
 )
 from handlers.telephony.generic import sign
 from tests.fakes.slack_api import FakeSlack
+from tests.fakes.teams_connector import ISSUER, FakeTeamsConnector
+from tests.teams_harness import APP_ID, TENANT, TeamsHarness, fake_token
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROSTER = FIXTURES / "breather.yml"
@@ -70,6 +74,15 @@ _SETTING_VARS = (
     "TEAMS_APP_ID",
     "TEAMS_APP_PASSWORD",
     "TEAMS_TENANT_ID",
+    "TEAMS_SERVICE_URL",
+    # What the Teams SDK reads when an option is not passed (Breather passes them all).
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "TENANT_ID",
+    "SERVICE_URL",
+    "CLOUD",
+    "MANAGED_IDENTITY_CLIENT_ID",
+    "DANGEROUSLY_ALLOW_UNAUTHENTICATED_REQUESTS",
 )
 
 
@@ -250,3 +263,70 @@ def harness(make_settings: MakeSettings, fake_slack: FakeSlack) -> Iterator[Harn
     app = create_app(make_settings())
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Harness(client, app.state.services, fake_slack)
+
+
+# --- Microsoft Teams ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fake_teams() -> Iterator[FakeTeamsConnector]:
+    server = FakeTeamsConnector().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def make_teams_settings(make_settings: MakeSettings, fake_teams: FakeTeamsConnector) -> MakeSettings:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "messenger": "teams",
+            "teams_app_id": APP_ID,
+            "teams_app_password": "unused-a-token-source-replaces-it",
+            "teams_tenant_id": TENANT,
+            "teams_service_url": fake_teams.url,
+        }
+        values.update(overrides)
+        return make_settings(**values)
+
+    return make
+
+
+def teams_app(
+    settings: Settings,
+    fake: FakeTeamsConnector,
+    *,
+    sign: bool = False,
+    clock: Callable[[], datetime] | None = None,
+) -> Starlette:
+    """The real app on the Teams messenger. Without `sign`, inbound JWT validation is off (the
+    SDK's documented local-only switch); with it, the SDK validates tokens against the fake
+    connector's signing keys, standing in for the Bot Framework's."""
+    from microsoft_teams.api.auth.cloud_environment import PUBLIC, with_overrides
+
+    from handlers.teams.messenger import build_teams_messenger
+    from storage.db import make_engine
+
+    cloud = (
+        with_overrides(
+            PUBLIC, openid_metadata_url=f"{fake.url}/v1/.well-known/openidconfiguration", token_issuer=ISSUER
+        )
+        if sign
+        else None
+    )
+    engine = make_engine(settings.database_url)
+    messenger = build_teams_messenger(
+        settings, engine, token=fake_token, cloud=cloud, allow_unauthenticated=not sign
+    )
+    services = (
+        Services(settings, engine, messenger, clock=clock) if clock else Services(settings, engine, messenger)
+    )
+    return create_app(settings, services=services)
+
+
+@pytest.fixture
+def teams_harness(
+    make_teams_settings: MakeSettings, fake_teams: FakeTeamsConnector
+) -> Iterator[TeamsHarness]:
+    app = teams_app(make_teams_settings(), fake_teams)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield TeamsHarness(client, app.state.services, fake_teams)

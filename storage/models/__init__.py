@@ -9,6 +9,7 @@ from storage.models.recovery import Break, BreakState, TalkRequest
 from storage.models.roster import Agent, ChatAddress, Team
 from storage.models.sandbox import SandboxMessage
 from storage.models.surveys import SurveyAnswer, SurveyInvitation, SurveyRound
+from storage.models.teams import TeamsConversation
 
 __all__ = [
     "Agent",
@@ -33,4 +34,5 @@ __all__ = [
     "SurveyRound",
     "TalkRequest",
     "Team",
+    "TeamsConversation",
 ]

@@ -146,3 +146,26 @@ def test_simulate_without_a_secret_or_server_fails_clearly() -> None:
     assert result.exit_code == 1 and "BREATHER_WEBHOOK_SECRET" in result.output
     result = runner.invoke(cli, ["simulate", "--url", "http://127.0.0.1:9", "--calls", "1", "--secret", "s"])
     assert result.exit_code == 1 and "connection errors 1" in result.output
+
+
+def test_teams_needs_its_app_credentials_and_a_sane_service_url() -> None:
+    with pytest.raises(ConfigError, match="TEAMS_APP_ID / TEAMS_APP_PASSWORD"):
+        load_settings(_env_file=None, pseudonym_key=PSEUDONYM_KEY, messenger="teams")
+    with pytest.raises(ConfigError, match="teams_service_url: must be an http"):
+        load_settings(
+            _env_file=None,
+            pseudonym_key=PSEUDONYM_KEY,
+            messenger="teams",
+            teams_app_id="6f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f",
+            teams_app_password="hunter2-teams-pw",
+            teams_service_url="smba.trafficmanager.net/teams",
+        )
+    settings = load_settings(
+        _env_file=None,
+        pseudonym_key=PSEUDONYM_KEY,
+        messenger="teams",
+        teams_app_id="6f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f",
+        teams_app_password="hunter2-teams-pw",
+    )
+    assert settings.teams_service_url == "https://smba.trafficmanager.net/teams"
+    assert "hunter2-teams-pw" not in repr(settings)

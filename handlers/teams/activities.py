@@ -1,0 +1,428 @@
+"""Teams activities, routed to the same Services methods as Slack's listeners.
+
+Thin, like the Slack listeners: learn who is writing (and where their 1:1 chat with Breather
+is), read the activity, call one service off the event loop, answer. A card click
+(`Action.Execute`) is answered with a short message under the card, or, for a form, with the
+card that replaces it; the card itself is updated by the outbox, as on Slack. A form opened by
+a click (the survey, "talk to someone") is posted as a new card in the same chat: Teams' stand-in
+for a modal. Typed commands get their reply straight back, privately, like a Slack slash
+command's reply; in a channel that reply goes to the person's 1:1 chat.
+
+People are identified by their Entra object id; they are matched to breather.yml by the e-mail
+address (mail or UPN) the Bot Connector gives for them, or by `teams_user_id` there.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from bot.compliments.messages import RECIPIENT_FIELD
+from bot.errors import InvalidInput
+from bot.i18n import Catalogue, catalogue
+from bot.ids import CHECKIN_CHOICES, ActionId, CallbackId
+from bot.messenger import Delivered, Message, Text
+from bot.recovery.messages import TALK_FIELD
+from bot.roster import RosterAgent
+from bot.services import Services
+from handlers.teams.cards import (
+    ACTION_KEY,
+    CONTEXT_KEY,
+    VALUE_KEY,
+    Card,
+    form_card,
+    message_card,
+    submitted_values,
+)
+from handlers.teams.commands import KUDOS, ChatCommand, Mentioned, parse_command
+from handlers.teams.connector import card_activity
+from handlers.teams.directory import TeamsPerson
+from handlers.teams.messenger import MAILTO, TeamsMessenger
+from handlers.teams.sdk import (
+    ActivityBase,
+    ActivityContext,
+    AdaptiveCard,
+    AdaptiveCardActionCardResponse,
+    AdaptiveCardActionErrorResponse,
+    AdaptiveCardActionMessageResponse,
+    AdaptiveCardInvokeActivity,
+    AdaptiveCardInvokeResponse,
+    App,
+    HttpError,
+    InnerHttpError,
+    InstalledActivity,
+    MentionEntity,
+    MessageActivity,
+    UninstalledActivity,
+)
+
+log = logging.getLogger(__name__)
+
+PERSONAL = "personal"
+
+
+@dataclass(frozen=True)
+class CardAction:
+    user: str  # the clicking person's Entra object id
+    verb: str
+    data: dict[str, Any]
+    where: Delivered | None  # the message the card is in
+    trigger: str  # names this interaction, for forms it opens
+
+    @property
+    def value(self) -> str:
+        return str(self.data.get(VALUE_KEY, ""))
+
+    @property
+    def location(self) -> Delivered:
+        if self.where is None:
+            raise InvalidInput("card action without the message it came from", status=400)
+        return self.where
+
+
+@dataclass
+class Answer:
+    """How to answer a click: a line under the card, or a card replacing it; plus new forms."""
+
+    message: str | None = None
+    card: Card | None = None
+    forms: list[Card] = field(default_factory=list)
+
+
+class TeamsActions:
+    """What each click and typed command does: one Services call each (run in a thread)."""
+
+    def __init__(self, services: Services, messenger: TeamsMessenger) -> None:
+        self.services = services
+        self.messenger = messenger
+        routes: dict[str, Callable[[CardAction, RosterAgent], Answer]] = {
+            ActionId.PULSE_OPEN.value: self._pulse_open,
+            ActionId.PULSE_SKIP.value: self._pulse_skip,
+            ActionId.PULSE_OPT_OUT.value: self._pulse_opt_out,
+            ActionId.COMPLIMENT_SHARE.value: self._compliment_choice,
+            ActionId.COMPLIMENT_KEEP_PRIVATE.value: self._compliment_choice,
+            ActionId.COMPLIMENT_REMOVE.value: self._compliment_remove,
+            ActionId.HOME_PAUSE.value: self._home_pause,
+            ActionId.HOME_RESUME.value: self._home_pause,
+            ActionId.HOME_SURVEYS_ON.value: self._home_surveys,
+            ActionId.HOME_SURVEYS_OFF.value: self._home_surveys,
+            CallbackId.PULSE_SURVEY.value: self._survey_submitted,
+            CallbackId.TALK.value: self._talk_submitted,
+        }
+        routes.update({choice.value: self._checkin for choice in CHECKIN_CHOICES})
+        self.routes = routes
+
+    def resolve(self, user: str) -> RosterAgent | None:
+        return self.services.agent_for_chat_user(self.messenger.name, user, self.messenger.email_of)
+
+    @staticmethod
+    def _cat(agent: RosterAgent | None) -> Catalogue:
+        return catalogue(agent.team.language if agent else "en")
+
+    # --- card actions --------------------------------------------------------------------
+
+    def card_action(self, action: CardAction) -> Answer:
+        agent = None
+        if action.verb == CallbackId.COMPLIMENT_RECIPIENT.value:
+            answer = self._recipient_chosen(action)  # people who are not agents (leads) may use it
+        elif action.verb == CallbackId.COMPLIMENT_NOTICE.value:
+            answer = Answer(message=catalogue("en").t("teams.received"))
+        else:
+            route = self.routes.get(action.verb)
+            if route is None:
+                raise InvalidInput("unknown card action", status=400)
+            agent = self.resolve(action.user)
+            answer = (
+                Answer(message=self._cat(None).t("command.not_on_roster"))
+                if agent is None
+                else route(action, agent)
+            )
+        forms = self.messenger.take_forms(action.trigger)
+        answer.forms = [form_card(form, required=self._required(agent)) for form in forms]
+        if answer.forms and answer.card is None:
+            answer.message = self._cat(agent).t("teams.form_below")
+        return answer
+
+    def _received(self, agent: RosterAgent) -> Answer:
+        return Answer(message=self._cat(agent).t("teams.received"))
+
+    def _checkin(self, action: CardAction, agent: RosterAgent) -> Answer:
+        self.services.answer_checkin(
+            agent, action.value, ActionId(action.verb), action.location, action.trigger
+        )
+        return self._received(agent)
+
+    def _pulse_open(self, action: CardAction, agent: RosterAgent) -> Answer:
+        form = self.services.open_survey(agent, action.value, action.location)
+        if form is not None:  # when None, the invitation card is updated to say why
+            self.messenger.open_form(action.trigger, form)
+        return self._received(agent)
+
+    def _pulse_skip(self, action: CardAction, agent: RosterAgent) -> Answer:
+        self.services.skip_survey(agent, action.value, action.location)
+        return self._received(agent)
+
+    def _pulse_opt_out(self, action: CardAction, agent: RosterAgent) -> Answer:
+        self.services.opt_out_of_surveys(agent, action.value, action.location)
+        return self._received(agent)
+
+    def _compliment_choice(self, action: CardAction, agent: RosterAgent) -> Answer:
+        share = action.verb == ActionId.COMPLIMENT_SHARE.value
+        self.services.compliments.decide(agent, action.value, share=share, where=action.location)
+        return self._received(agent)
+
+    def _compliment_remove(self, action: CardAction, agent: RosterAgent) -> Answer:
+        self.services.compliments.remove_from_dm(agent, action.value, action.location)
+        return self._received(agent)
+
+    def _home_pause(self, action: CardAction, agent: RosterAgent) -> Answer:
+        reply = self.services.set_paused(agent, action.verb == ActionId.HOME_PAUSE.value)
+        return Answer(message=reply.replace("`", ""))  # a line under a card shows no markup
+
+    def _home_surveys(self, action: CardAction, agent: RosterAgent) -> Answer:
+        self.services.set_surveys(agent, action.verb == ActionId.HOME_SURVEYS_ON.value)
+        return self._received(agent)
+
+    def _required(self, agent: RosterAgent | None) -> str:
+        return self._cat(agent).t("teams.required")
+
+    def _survey_submitted(self, action: CardAction, agent: RosterAgent) -> Answer:
+        context = str(action.data.get(CONTEXT_KEY, ""))
+        submission = self.services.submit_survey(agent, context, submitted_values(action.data))
+        if submission.errors:
+            # Teams checks required answers before sending, so this is rare: say it, keep the form.
+            return Answer(message=" ".join(dict.fromkeys(submission.errors.values())))
+        if submission.thanks is not None:
+            return Answer(card=form_card(submission.thanks, required=self._required(agent)))
+        return self._received(agent)
+
+    def _talk_submitted(self, action: CardAction, agent: RosterAgent) -> Answer:
+        context = str(action.data.get(CONTEXT_KEY, ""))
+        refusal = self.services.submit_talk(agent, context, submitted_values(action.data).get(TALK_FIELD, ""))
+        if refusal is not None:
+            return Answer(message=refusal)
+        return Answer(card=message_card(_line(self._cat(agent).t("teams.form_sent"))))
+
+    def _recipient_chosen(self, action: CardAction) -> Answer:
+        result = self.services.compliments.submit_recipient(
+            action.user,
+            recipient_user_id=submitted_values(action.data).get(RECIPIENT_FIELD, ""),
+            context=str(action.data.get(CONTEXT_KEY, "")),
+        )
+        if result.field_error:
+            return Answer(message=result.field_error)
+        if result.notice is not None:
+            return Answer(card=form_card(result.notice, required=self._required(None)))
+        return Answer(message=catalogue("en").t("teams.received"))
+
+    # --- typed commands ----------------------------------------------------------------------
+
+    def command(
+        self, user: str, command: ChatCommand, recipient: str | None, event_key: str
+    ) -> Message | None:
+        """The private reply to `breather …` or `kudos …`; None when the answer comes another way."""
+        agent = self.resolve(user)
+        email = agent.email if agent else self.messenger.email_of(user)
+        if command.name == KUDOS:
+            reply = self.services.compliments.kudos(user, recipient, command.text)
+            return _line(reply)
+        words = command.text.split()
+        if words[:1] == ["home"]:
+            return self._home(user, agent, email, event_key)
+        return self.services.breather_command(agent, command.text, email=email)
+
+    def _home(
+        self, user: str, agent: RosterAgent | None, email: str | None, event_key: str
+    ) -> Message | None:
+        """Teams has no App Home tab: `breather home` posts the same page as a card (the outbox
+        sends it), and later changes refresh that card in place."""
+        leads = email is not None and any(email in team.managers for team in self.services.config.teams)
+        if agent is None and not leads:
+            return _line(self._cat(None).t("command.not_on_roster"))
+        self.messenger.directory.request_home(user)
+        self.services.home_opened(agent, f"teams:{event_key}", email=email)
+        return None
+
+
+def _line(text: str) -> Message:
+    return Message(text=text, parts=(Text(text=text),))
+
+
+def _sender(activity: ActivityBase) -> str | None:
+    """Who acted: their Entra object id (what breather.yml's teams_user_id holds)."""
+    account = activity.from_
+    return account.aad_object_id or None
+
+
+def _error(status: int, message: str) -> AdaptiveCardInvokeResponse:
+    bad = status == 400
+    code = 400 if bad else 500
+    error = HttpError(
+        code="badRequest" if bad else "unexpected",
+        message=message,
+        inner_http_error=InnerHttpError(status_code=code, body=None),
+    )
+    return AdaptiveCardActionErrorResponse(status_code=code, value=error)
+
+
+def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsActions:
+    actions = TeamsActions(services, messenger)
+    directory = messenger.directory
+
+    def address(email: str | None, upn: str | None) -> str | None:
+        """The person's address as breather.yml knows it: their mail or their UPN."""
+        candidates = [a.lower() for a in (email, upn) if a]
+        for candidate in candidates:
+            if services.roster.find("email", candidate) is not None or any(
+                candidate in team.managers for team in services.config.teams
+            ):
+                return candidate
+        return candidates[0] if candidates else None
+
+    async def look_up(
+        ctx: ActivityContext[Any], conversation_id: str, teams_user_id: str
+    ) -> TeamsPerson | None:
+        """Ask the Bot Connector who a member of this conversation is (e-mail, Entra id)."""
+        try:
+            member = await ctx.api.conversations.get_member_by_id(conversation_id, teams_user_id)
+        except Exception as error:  # not a member, or Teams is unreachable: carry on without
+            log.info("teams: member look-up failed (%s)", type(error).__name__)
+            return None
+        if not member.aad_object_id:
+            return None
+        return TeamsPerson(
+            aad_object_id=member.aad_object_id,
+            teams_user_id=member.id,
+            email=address(member.email, member.user_principal_name),
+            upn=member.user_principal_name,
+            name=member.name,
+        )
+
+    async def remember_sender(ctx: ActivityContext[ActivityBase]) -> None:
+        """Every activity tells where the person's chat with Breather is (install, first
+        message, any click); the first one also who they are, from a member look-up."""
+        activity = ctx.activity
+        user = _sender(activity)
+        if user is not None:
+            conversation = activity.conversation
+            personal = conversation.conversation_type == PERSONAL
+            person = TeamsPerson(
+                aad_object_id=user,
+                teams_user_id=activity.from_.id,
+                name=activity.from_.name,
+                conversation_id=conversation.id if personal else None,
+                service_url=activity.service_url if personal else None,
+                tenant_id=conversation.tenant_id,
+            )
+            known = await run_in_threadpool(directory.by_aad, user)
+            if known is None or known.email is None:
+                found = await look_up(ctx, conversation.id, activity.from_.id)
+                if found is not None and found.aad_object_id == user:
+                    person = replace(person, email=found.email, upn=found.upn)
+            await run_in_threadpool(directory.remember, person)
+        await ctx.next()
+
+    app.use(remember_sender)
+
+    @app.on_card_action_execute
+    async def on_card_action(ctx: ActivityContext[AdaptiveCardInvokeActivity]) -> AdaptiveCardInvokeResponse:
+        activity = ctx.activity
+        user = _sender(activity)
+        if user is None:
+            return _error(400, "card action without a Teams user")
+        invoked = activity.value.action
+        verb = invoked.verb or str(invoked.data.get(ACTION_KEY) or "")
+        where = (
+            Delivered(channel=activity.conversation.id, ts=activity.reply_to_id)
+            if activity.reply_to_id
+            else None
+        )
+        action = CardAction(
+            user=user, verb=verb, data=dict(invoked.data), where=where, trigger=uuid.uuid4().hex
+        )
+        try:
+            answer = await run_in_threadpool(actions.card_action, action)
+            for form in answer.forms:
+                # Interaction-bound, like Slack's views.open: the person is waiting for it now.
+                await ctx.send(card_activity(form))
+        except InvalidInput as error:
+            return _error(400, str(error))
+        except Exception as error:
+            reference = uuid.uuid4().hex[:8]
+            log.error("teams card action %s failed (reference %s): %s", verb, reference, type(error).__name__)
+            return _error(500, catalogue("en").t("error.unexpected", reference=reference))
+        finally:
+            messenger.take_forms(action.trigger)  # never keep a form an error left behind
+        if answer.card is not None:
+            return AdaptiveCardActionCardResponse(value=AdaptiveCard.model_validate(answer.card))
+        return AdaptiveCardActionMessageResponse(value=answer.message or catalogue("en").t("teams.received"))
+
+    @app.on_message
+    async def on_message(ctx: ActivityContext[MessageActivity]) -> None:
+        activity = ctx.activity
+        user = _sender(activity)
+        if user is None or not activity.text.strip():
+            return  # e.g. an old-style card submit: Breather's cards use Action.Execute
+        mentions = [
+            Mentioned(
+                id=entity.mentioned.id,
+                name=entity.mentioned.name or "",
+                text=entity.text or f"<at>{entity.mentioned.name}</at>",
+            )
+            for entity in activity.entities or []
+            if isinstance(entity, MentionEntity)
+        ]
+        command = parse_command(activity.text, mentions, activity.recipient.id)
+        recipient = None
+        if command.recipient is not None:
+            found = await look_up(ctx, activity.conversation.id, command.recipient.id)
+            if found is not None:
+                await run_in_threadpool(directory.remember, found)
+            recipient = found.aad_object_id if found else command.recipient.id
+        elif command.recipient_email is not None:
+            known = await run_in_threadpool(directory.by_email, command.recipient_email)
+            recipient = known.aad_object_id if known else MAILTO + command.recipient_email
+        try:
+            reply = await run_in_threadpool(actions.command, user, command, recipient, activity.id)
+        except Exception as error:
+            reference = uuid.uuid4().hex[:8]
+            log.error("teams command failed (reference %s): %s", reference, type(error).__name__)
+            reply = _line(catalogue("en").t("error.unexpected", reference=reference))
+        if reply is None:
+            return
+        card = card_activity(message_card(reply))
+        if activity.conversation.conversation_type == PERSONAL:
+            await ctx.send(card)
+            return
+        # Said in a channel: answer in the person's own chat, never in front of the team.
+        person = await run_in_threadpool(directory.by_aad, user)
+        if person is not None and person.conversation_id:
+            await ctx.api.conversations.create_activity(
+                person.conversation_id, card, service_url=person.service_url
+            )
+        else:
+            await ctx.send(catalogue("en").t("teams.open_private_chat"))
+
+    @app.on_install_add
+    async def on_install(ctx: ActivityContext[InstalledActivity]) -> None:
+        conversation = ctx.activity.conversation
+        if conversation.conversation_type != PERSONAL:
+            # The operator needs a channel id for breather.yml; an id is not personal data.
+            log.info(
+                "teams: Breather was added to a team; to post in one of its channels, set a team's "
+                "`channel:` in breather.yml to that channel's id (this team's General channel: %s)",
+                conversation.id,
+            )
+
+    @app.on_install_remove
+    async def on_uninstall(ctx: ActivityContext[UninstalledActivity]) -> None:
+        user = _sender(ctx.activity)
+        if user is not None and ctx.activity.conversation.conversation_type == PERSONAL:
+            await run_in_threadpool(directory.forget, user)
+
+    return actions
