@@ -47,6 +47,8 @@ from storage.models import ChatAddress
 
 log = logging.getLogger(__name__)
 
+MAX_DISPATCH_BATCHES = 100  # 20,000 invitations a minute; anything beyond waits for the next run
+
 
 class Services:
     def __init__(
@@ -349,8 +351,16 @@ class Services:
             log.info("pulse round for team %s: %s", team_id, "opened" if outcome.created else "already open")
 
     def dispatch_surveys(self) -> int:
-        with session_scope(self.engine) as session:
-            return self.surveys.dispatch(session, roster=self.roster, now=self.clock())
+        """Queue every invitation and reminder due now, a batch per transaction: a round for
+        thousands of agents goes out at the outbox's pace, never holding the database for long."""
+        queued = 0
+        for _ in range(MAX_DISPATCH_BATCHES):
+            with session_scope(self.engine) as session:
+                batch = self.surveys.dispatch(session, roster=self.roster, now=self.clock())
+            queued += batch.queued
+            if not batch.more:
+                break
+        return queued
 
     def open_survey(self, agent: RosterAgent, invitation_id: str, where: Delivered) -> Form | None:
         with session_scope(self.engine) as session:

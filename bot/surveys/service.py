@@ -43,6 +43,17 @@ FATIGUE_WINDOW = timedelta(days=7)  # at most one invitation per agent per week
 PAUSED_RETRY = timedelta(hours=1)
 
 
+def _reminder_delay(team: TeamConfig) -> timedelta:
+    # A team whose pulse: block was removed mid-round gets no reminder (see _remind).
+    return timedelta(hours=team.pulse.reminder_after_hours) if team.pulse else timedelta(0)
+
+
+@dataclass(frozen=True)
+class Dispatched:
+    queued: int  # messages queued in the outbox
+    more: bool  # a batch was full: call again for the rest
+
+
 @dataclass(frozen=True)
 class RoundOutcome:
     round: SurveyRound
@@ -135,8 +146,13 @@ class SurveyService:
 
     # --- sending at sane times --------------------------------------------------------------
 
-    def dispatch(self, session: Session, *, roster: Roster, now: datetime, limit: int = 200) -> int:
-        """Send due invitations and the one reminder; returns how many messages were queued."""
+    def dispatch(self, session: Session, *, roster: Roster, now: datetime, limit: int = 200) -> Dispatched:
+        """Send up to `limit` due invitations and `limit` due reminders in the caller's transaction.
+
+        `send_after` is when an invitation's next message is due: the invitation itself while
+        queued, the one reminder once sent. Rows held back (off shift, paused, just after a
+        check-in) move it later, so they never crowd due ones out of the batch.
+        """
         queued = 0
         due = session.exec(
             select(SurveyInvitation, SurveyRound)
@@ -154,14 +170,16 @@ class SurveyService:
             .where(
                 col(SurveyInvitation.state) == SENT,
                 col(SurveyInvitation.reminded_at).is_(None),
+                col(SurveyInvitation.send_after) <= now,
                 col(SurveyRound.closes_at) > now,
             )
+            .order_by(col(SurveyInvitation.send_after))
             .limit(limit)
             .with_for_update(skip_locked=True, of=SurveyInvitation)
         ).all()
         for invitation, round_ in reminders:
             queued += self._remind(session, invitation, round_, roster, now)
-        return queued
+        return Dispatched(queued=queued, more=len(due) == limit or len(reminders) == limit)
 
     def _hold_back_until(self, session: Session, agent: RosterAgent, now: datetime) -> datetime | None:
         """When the agent may be messaged, if not now: off shift, paused, or just after a check-in."""
@@ -226,6 +244,7 @@ class SurveyService:
                 topic="pulse",
             )
             invitation.state, invitation.sent_at = SENT, now
+            invitation.send_after = now + _reminder_delay(agent.team)
         session.add(invitation)
         return 1 if invitation.state == SENT else 0
 
@@ -238,16 +257,21 @@ class SurveyService:
         now: datetime,
     ) -> int:
         agent = roster.by_pseudonym(invitation.pseudonym)
-        team = agent.team if agent else None
-        if agent is None or team is None or team.pulse is None or invitation.sent_at is None:
-            return 0
-        if now - invitation.sent_at < timedelta(hours=team.pulse.reminder_after_hours):
-            return 0
-        prefs = session.get(AgentPrefs, agent.pseudonym)
-        if prefs is not None and prefs.surveys_opted_out:
-            return 0
-        if self._hold_back_until(session, agent, now) is not None:
-            return 0  # try again on a later pass, while the round is open
+        prefs = session.get(AgentPrefs, invitation.pseudonym) if agent is not None else None
+        if (
+            agent is None
+            or agent.team.pulse is None
+            or invitation.sent_at is None
+            or (prefs is not None and prefs.surveys_opted_out)
+        ):
+            return self._no_reminder_before(session, invitation, round_.closes_at)  # i.e. none
+        team = agent.team
+        due_at = invitation.sent_at + _reminder_delay(team)
+        if now < due_at:
+            return self._no_reminder_before(session, invitation, due_at)
+        later = self._hold_back_until(session, agent, now)
+        if later is not None:
+            return self._no_reminder_before(session, invitation, later)  # while the round is open
         message = messages.invitation(
             catalogue(team.language),
             invitation_id=invitation.id,
@@ -267,6 +291,12 @@ class SurveyService:
         invitation.reminded_at = now
         session.add(invitation)
         return 1
+
+    @staticmethod
+    def _no_reminder_before(session: Session, invitation: SurveyInvitation, at: datetime) -> int:
+        invitation.send_after = at
+        session.add(invitation)
+        return 0
 
     # --- the agent's answers to the invitation ------------------------------------------------
 

@@ -40,6 +40,7 @@ class SurveyInvitation(SQLModel, table=True):
     pseudonym: str = Field(max_length=64)
     kid: str = Field(max_length=16)
     state: str = Field(max_length=16)  # queued, sent, answered, skipped, withdrawn
+    # When the next message is due: the invitation while queued, then the one reminder.
     send_after: datetime = Field(sa_column=utc_column(nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     reminded_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

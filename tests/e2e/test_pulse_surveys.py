@@ -222,6 +222,23 @@ def test_one_reminder_after_a_day_to_non_responders_only(surveys: SurveyHarness)
     assert "has closed" in update.params["text"]
 
 
+def test_reminders_held_back_never_crowd_out_the_ones_due(surveys: SurveyHarness) -> None:
+    """With small batches, paused agents' reminders (held back) must not fill every batch."""
+    services = surveys.services
+    services.start_survey_round("billing")
+    surveys.slack.wait_for("chat.postMessage", 5)
+    for user in ("U0ANA", "U0BOB", "U0CRIS"):
+        assert "Paused" in surveys.command(user_id=user, command="/breather", text="pause").text
+    surveys.clock.advance(hours=25)
+    for _ in range(3):  # a batch of two at a time, each in its own transaction
+        with session_scope(services.engine) as session:
+            services.surveys.dispatch(session, roster=services.roster, now=surveys.clock(), limit=2)
+    surveys.slack.wait_for("chat.postMessage", 7)
+    settled(services)
+    reminded = [p.params["channel"] for p in surveys.slack.calls("chat.postMessage")[5:]]
+    assert sorted(reminded) == ["D0DANA", "D0EMIL"]
+
+
 def test_stop_asking_me_withdraws_and_resume_turns_surveys_back_on(surveys: SurveyHarness) -> None:
     surveys.services.start_survey_round("billing")
     surveys.slack.wait_for("chat.postMessage", 5)
