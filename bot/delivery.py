@@ -25,6 +25,7 @@ from bot.errors import DeliveryFailed, RateLimited
 from bot.loop import work_until_stopped
 from bot.messenger import AgentRef, Delivered, FileUpload, HomeView, Message, Messenger
 from bot.metrics import Metrics
+from bot.send_budget import SendBudget
 from storage import outbox as queue
 from storage.db import read_scope, session_scope
 from storage.models import OutboxMessage
@@ -34,6 +35,10 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 MAX_BACKOFF_S = 300.0
 DEFAULT_PACE_S = 1.0  # Slack: about one message a second per channel
+# A batch starts no send later than this after its claim: even the slowest send (three calls,
+# 10 s timeout each) then ends well inside the outbox lease (60 s).
+SEND_WINDOW_S = 20.0
+MAX_TURN_WAIT_S = 1.0  # a row whose turn in the send budget is further away is put back
 
 
 def pace_for(messenger: Messenger) -> float:
@@ -248,6 +253,7 @@ class OutboxWorker:
         self.poll_s = poll_s
         self.clock = clock
         self._last_sent: dict[str, float] = {}
+        self.budget = SendBudget()
         self._pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="breather-send")
 
     def run_once(self) -> int:
@@ -255,8 +261,11 @@ class OutboxWorker:
 
         Conversations are served in parallel (a slow DM must not hold up the others); the rows
         of one conversation stay in order, one after another, so pacing still applies. What
-        happened to every row is then recorded in one transaction.
+        happened to every row is then recorded in one transaction. No send starts later than
+        SEND_WINDOW_S after the claim, so the batch is recorded before its lease runs out and
+        no other worker can take a row that is being sent.
         """
+        deadline = time.monotonic() + SEND_WINDOW_S
         with session_scope(self.engine) as session:
             rows = queue.claim_due(session, now=self.clock(), limit=self.batch)
         if not rows:
@@ -264,35 +273,49 @@ class OutboxWorker:
         by_conversation: dict[str, list[OutboxMessage]] = {}
         for row in rows:
             by_conversation.setdefault(row.channel_key, []).append(row)
-        outcomes = [o for group in self._pool.map(self._handle_all, by_conversation.values()) for o in group]
+        groups = self._pool.map(
+            lambda group: [self._handle(row, deadline) for row in group], by_conversation.values()
+        )
+        outcomes = [outcome for group in groups for outcome in group]
         with session_scope(self.engine) as session:
             for outcome in outcomes:
                 outcome(session)
         return len(rows)
 
-    def _handle_all(self, rows: list[OutboxMessage]) -> list[Outcome]:
-        return [self._handle(row) for row in rows]
+    def _put_back(self, row: OutboxMessage, *, after_s: float, reason: str) -> Outcome:
+        """Not sent now and not a failed try: due again in `after_s` seconds."""
+        at = self.clock() + timedelta(seconds=after_s)
+        return lambda s: queue.reschedule(s, row, at=at, error=reason, spend_attempt=False)
 
-    def _handle(self, row: OutboxMessage) -> Outcome:
+    def _handle(self, row: OutboxMessage, deadline: float) -> Outcome:
         row_id = row.id
         assert row_id is not None
+        if time.monotonic() > deadline:
+            return self._put_back(row, after_s=0.0, reason="batch ran long")
         since_last = time.monotonic() - self._last_sent.get(row.channel_key, float("-inf"))
         if since_last < self.pace_s:
-            # Another message just went to this conversation: wait our turn, no attempt spent.
-            at = self.clock() + timedelta(seconds=self.pace_s - since_last)
-            return lambda s: queue.reschedule(s, row_id, at=at, error="paced", attempts=row.attempts - 1)
+            # Another message just went to this conversation: wait our turn.
+            return self._put_back(row, after_s=self.pace_s - since_last, reason="paced")
+        wait = self.budget.reserve(MAX_TURN_WAIT_S)
+        if wait is None:
+            return self._put_back(row, after_s=self.budget.free_in(), reason="rate budget")
+        if wait:
+            time.sleep(wait)
+        held = self.budget.held_for()  # another thread may have met a 429 meanwhile
+        if held:
+            return self._put_back(row, after_s=held, reason="held after a 429")
         try:
             result = deliver(self.messenger, row)
         except RateLimited as error:
             self.metrics.delivery_failures.labels("rate_limited").inc()
-            later = self.clock() + timedelta(seconds=error.retry_after)
-            message = str(error)
-            return lambda s: queue.reschedule(s, row_id, at=later, error=message, attempts=row.attempts - 1)
+            self.budget.refused(error.retry_after)
+            return self._put_back(row, after_s=error.retry_after, reason=str(error))
         except DeliveryFailed as error:
             return self._failed(row, str(error), permanent=error.permanent)
         except Exception as error:  # a bug or an unexpected library error: retry, loudly
             log.exception("outbox row %s (%s) raised unexpectedly", row.id, row.kind)
             return self._failed(row, f"{type(error).__name__}: {error}", permanent=False)
+        self.budget.accepted()
         now = self.clock()
         self._last_sent[row.channel_key] = time.monotonic()
         self.metrics.delivery_latency.observe(max((now - row.created_at).total_seconds(), 0.0))
@@ -304,7 +327,7 @@ class OutboxWorker:
         hook = self.on_sent.get(str(row.target.get("topic", "")))
 
         def record(session: Session) -> None:
-            queue.mark_sent(session, row_id, now=now, result=kept)
+            queue.mark_sent(session, row, now=now, result=kept)
             if hook is not None:
                 try:
                     with session.begin_nested():
@@ -326,12 +349,12 @@ class OutboxWorker:
                 row.attempts,
                 error,
             )
-            return lambda s: queue.mark_failed(s, row_id, error=error)
+            return lambda s: queue.mark_failed(s, row, error=error)
         at = self.clock() + timedelta(seconds=backoff(row.attempts))
         log.warning(
             "outbox row %s (%s) attempt %d failed, retrying: %s", row_id, row.kind, row.attempts, error
         )
-        return lambda s: queue.reschedule(s, row_id, at=at, error=error)
+        return lambda s: queue.reschedule(s, row, at=at, error=error)
 
     def run_forever(self, stop: threading.Event) -> None:
         try:

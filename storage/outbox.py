@@ -2,6 +2,8 @@
 
 A row is claimed by moving it to `sending` with a lease; a worker that dies mid-send leaves
 the lease to expire and the row is claimed again. A `sent` row is never claimed again.
+Every claim raises `attempts`, so (id, attempts) names one claim: an outcome is recorded only
+by the worker whose claim is still current, never by one whose lease ran out meanwhile.
 On PostgreSQL the claim skips rows other workers hold (FOR UPDATE SKIP LOCKED), so several
 processes can drain one outbox without delivering a row twice.
 """
@@ -78,38 +80,45 @@ def next_due_at(session: Session) -> datetime | None:
     return session.exec(statement).one()
 
 
-def mark_sent(session: Session, row_id: int, *, now: datetime, result: dict[str, Any] | None) -> None:
+def _ours(row: OutboxMessage) -> Any:
+    """The row as this worker claimed it: still sending, and not claimed again since."""
+    return and_(
+        col(OutboxMessage.id) == row.id,
+        col(OutboxMessage.status) == OutboxStatus.SENDING,
+        col(OutboxMessage.attempts) == row.attempts,
+    )
+
+
+def mark_sent(session: Session, row: OutboxMessage, *, now: datetime, result: dict[str, Any] | None) -> None:
     # Once delivered, who it went to and what it said are no longer needed here: dropping
     # them keeps the outbox from linking a person to, say, their check-in answer.
     session.execute(
         update(OutboxMessage)
-        .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.status) == OutboxStatus.SENDING)
+        .where(_ours(row))
         .values(status=OutboxStatus.SENT, sent_at=now, result=result, last_error=None, target={}, payload={})
     )
 
 
 def reschedule(
-    session: Session, row_id: int, *, at: datetime, error: str, attempts: int | None = None
+    session: Session, row: OutboxMessage, *, at: datetime, error: str, spend_attempt: bool = True
 ) -> None:
+    """Back to pending until `at`; without `spend_attempt` the try does not count (it was
+    never made: paced, or the platform asked us to wait)."""
     values: dict[str, Any] = {
         "status": OutboxStatus.PENDING,
         "next_attempt_at": at,
         "claimed_at": None,
         "last_error": error[:500],
     }
-    if attempts is not None:
-        values["attempts"] = attempts
-    session.execute(
-        update(OutboxMessage)
-        .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.status) == OutboxStatus.SENDING)
-        .values(**values)
-    )
+    if not spend_attempt:
+        values["attempts"] = row.attempts - 1
+    session.execute(update(OutboxMessage).where(_ours(row)).values(**values))
 
 
-def mark_failed(session: Session, row_id: int, *, error: str) -> None:
+def mark_failed(session: Session, row: OutboxMessage, *, error: str) -> None:
     session.execute(
         update(OutboxMessage)
-        .where(col(OutboxMessage.id) == row_id, col(OutboxMessage.status) == OutboxStatus.SENDING)
+        .where(_ours(row))
         .values(status=OutboxStatus.FAILED, claimed_at=None, last_error=error[:500], target={}, payload={})
     )
 

@@ -1,4 +1,6 @@
-"""A fake Slack Web API on a real HTTP port: records every call and can answer 429 or 500.
+"""A fake Slack Web API on a real HTTP port: records every call and can answer 429 or 500,
+either as scripted (`fail_next`) or as a rate limit (`limit_rate`: at most N calls to a method
+in any one second, 429 with Retry-After beyond that, the way Slack limits a workspace).
 
 Point `SLACK_API_URL` (Settings.slack_api_url) at `server.url`. Nothing is patched: the real
 slack_sdk WebClient talks HTTP to this server.
@@ -9,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import math
 import threading
 import time
 from collections import defaultdict, deque
@@ -24,6 +27,7 @@ class ApiCall:
     params: dict[str, Any]
     token: str | None
     at: float  # time.time() when received
+    status: int = 200  # what the fake answered
 
 
 @dataclass
@@ -40,6 +44,8 @@ class FakeSlackState:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)  # user id -> user object
     uploads: dict[str, bytes] = field(default_factory=dict)
     latency_s: float = 0.0
+    limits: dict[str, int] = field(default_factory=dict)  # method -> calls allowed per second
+    accepted_at: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -67,10 +73,13 @@ class _Handler(BaseHTTPRequestHandler):
                         params[key] = json.loads(params[key])
         auth = self.headers.get("Authorization", "")
         token = auth.split(" ", 1)[1] if auth.startswith("Bearer ") else params.get("token")
-        self.server.record(ApiCall(method, params, token, time.time()))
+        call = ApiCall(method, params, token, time.time())
+        failure = self.server.next_failure(method) or self.server.over_limit(method)
+        if failure is not None:
+            call.status = failure.status
+        self.server.record(call)
         if self.server.state.latency_s:
             time.sleep(self.server.state.latency_s)
-        failure = self.server.next_failure(method)
         if failure is not None:
             headers = {"Retry-After": f"{failure.retry_after:g}"} if failure.retry_after is not None else {}
             self._send(
@@ -139,6 +148,11 @@ class FakeSlack(ThreadingHTTPServer):
             for _ in range(times):
                 self.state.failures[method].append(Failure(status, retry_after, error or default_error))
 
+    def limit_rate(self, method: str, per_second: int) -> None:
+        """From now on, answer 429 to calls of `method` beyond `per_second` in any second."""
+        with self._lock:
+            self.state.limits[method] = per_second
+
     def calls(self, method: str | None = None) -> list[ApiCall]:
         with self._lock:
             return [c for c in self.state.calls if method is None or c.method == method]
@@ -168,6 +182,21 @@ class FakeSlack(ThreadingHTTPServer):
         with self._lock:
             queue = self.state.failures.get(method)
             return queue.popleft() if queue else None
+
+    def over_limit(self, method: str) -> Failure | None:
+        """A sliding one-second window per method; Retry-After in whole seconds, as Slack sends."""
+        with self._lock:
+            allowed = self.state.limits.get(method)
+            if allowed is None:
+                return None
+            now = time.monotonic()
+            window = self.state.accepted_at[method]
+            while window and window[0] <= now - 1.0:
+                window.popleft()
+            if len(window) < allowed:
+                window.append(now)
+                return None
+            return Failure(429, float(max(math.ceil(window[0] + 1.0 - now), 1)), "ratelimited")
 
     def answer(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if method == "auth.test":

@@ -1,0 +1,76 @@
+"""Outbox claims on SQLite and PostgreSQL: only the current claim may record an outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import Engine, update
+from sqlmodel import col, select
+
+from bot.clock import utcnow
+from storage import outbox as queue
+from storage.db import make_engine, session_scope, upgrade
+from storage.models import OutboxMessage, OutboxStatus
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def _queue_one(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        queue.enqueue(
+            session,
+            key="one",
+            kind="channel",
+            channel_key="channel:C1",
+            target={"channel": "C1"},
+            payload={"text": "hi", "parts": []},
+            now=utcnow(),
+        )
+
+
+def _status(engine: Engine) -> tuple[str, int]:
+    with session_scope(engine) as session:
+        row = session.exec(select(OutboxMessage)).one()
+        return row.status, row.attempts
+
+
+def test_a_worker_whose_lease_ran_out_cannot_record_over_the_new_claim(engine: Engine) -> None:
+    _queue_one(engine)
+    with session_scope(engine) as session:
+        (slow,) = queue.claim_due(session, now=utcnow(), limit=10)
+    with session_scope(engine) as session:  # the slow worker's lease runs out ...
+        session.execute(
+            update(OutboxMessage).values(claimed_at=utcnow() - queue.LEASE - timedelta(seconds=1))
+        )
+    with session_scope(engine) as session:  # ... and another worker takes the row
+        (current,) = queue.claim_due(session, now=utcnow(), limit=10)
+    assert current.attempts == slow.attempts + 1
+    with session_scope(engine) as session:
+        queue.mark_failed(session, slow, error="timed out")
+        queue.reschedule(session, slow, at=utcnow(), error="late", spend_attempt=False)
+    assert _status(engine) == (OutboxStatus.SENDING, 2)  # the stale claim changed nothing
+    with session_scope(engine) as session:
+        queue.mark_sent(session, current, now=utcnow(), result=None)
+    assert _status(engine) == (OutboxStatus.SENT, 2)
+
+
+def test_putting_a_row_back_without_a_try_does_not_spend_an_attempt(engine: Engine) -> None:
+    _queue_one(engine)
+    with session_scope(engine) as session:
+        (row,) = queue.claim_due(session, now=utcnow(), limit=10)
+        queue.reschedule(session, row, at=utcnow(), error="paced", spend_attempt=False)
+    assert _status(engine) == (OutboxStatus.PENDING, 0)
+    with session_scope(engine) as session:
+        (row,) = queue.claim_due(session, now=utcnow(), limit=10)
+        queue.reschedule(session, row, at=utcnow(), error="HTTP 500")
+    assert _status(engine) == (OutboxStatus.PENDING, 1)
+    with session_scope(engine) as session:
+        assert session.exec(select(col(OutboxMessage.last_error))).one() == "HTTP 500"
