@@ -36,6 +36,7 @@ bench: venv
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/digest.py
 	$(BIN)/python bench/scrub.py
+	$(BIN)/python bench/fanout.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

@@ -37,28 +37,36 @@ import random
 import secrets
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from typing import Any
 
 import httpx
 import yaml
-from sqlalchemy import Engine, create_engine, select, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import Engine, select, text
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.common import (  # noqa: E402
+    Agent,
+    Service,
+    breather_command,
+    free_port,
+    make_agents,
+    ms,
+    percentile,
+    postgres_database,
+    say,
+    server_env,
+    sqlite_database,
+)
 from bot.simulation import synthetic_call  # noqa: E402
 from handlers.telephony.generic import sign  # noqa: E402
 
@@ -67,57 +75,14 @@ DM_RATE = 200.0  # events per second in the DM phase
 HARD_EVERY = 5  # one event in five is a hard call in the DM phase
 DM_WAIT_S = 15.0  # how long to wait for the last DMs after the last send
 MIN_AGENTS = 3000
-START_TIMEOUT_S = 180.0
 DRAIN_TIMEOUT_S = 600.0
 GOALS = {"ratio": 0.5, "p99_ms": 50.0, "dm_p95_ms": 500.0}
-ENV_PREFIXES = ("BREATHER_", "SLACK_", "TWILIO_", "AIRCALL_", "ZENDESK_", "DIALPAD_", "TEAMS_")
 WEBHOOK_PATH = "/webhooks/calls"
 
 Signed = tuple[bytes, dict[str, str]]
 
 
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Linear interpolation between closest ranks (numpy's default); None when empty."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100.0
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def ms(seconds: float | None) -> float | None:
-    return None if seconds is None else round(seconds * 1000.0, 2)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 # --- the roster ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Agent:
-    email: str
-    user_id: str
-
-    @property
-    def dm_channel(self) -> str:
-        # What the fake Slack answers to conversations.open for this user.
-        return "D" + self.user_id.lstrip("UW")
-
-
-def make_agents(count: int) -> list[Agent]:
-    return [Agent(f"a{i}@bench.example", "U" + str(i).zfill(6)) for i in range(count)]
 
 
 def write_teams_file(path: Path, agents: Sequence[Agent]) -> None:
@@ -142,56 +107,6 @@ def write_teams_file(path: Path, agents: Sequence[Agent]) -> None:
 
 
 # --- the database ----------------------------------------------------------------------------
-
-
-@dataclass
-class Database:
-    url: str  # what the server is given as DATABASE_URL
-    backend: str
-    drop: Callable[[], None] = lambda: None
-
-    def engine(self) -> Engine:
-        url = self.url
-        if self.backend == "postgresql":
-            url = "postgresql+psycopg://" + url.split("://", 1)[1]
-        return create_engine(url, poolclass=NullPool)
-
-
-def sqlite_database(workdir: Path) -> Database:
-    return Database(url=f"sqlite:///{workdir / 'bench.db'}", backend="sqlite")
-
-
-def postgres_database(url: str) -> Database:
-    """A fresh database (or, without CREATEDB, a fresh schema) that `drop` removes again."""
-    import psycopg
-    from psycopg import sql
-
-    parts = urlsplit(url)
-    scheme = parts.scheme.split("+", 1)[0]
-    if scheme == "postgres":
-        scheme = "postgresql"
-    admin = urlunsplit((scheme, parts.netloc, parts.path, parts.query, ""))
-    name = f"breather_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        try:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        except psycopg.errors.InsufficientPrivilege:
-            conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(name)))
-            query = "&".join(q for q in (parts.query, urlencode({"options": f"-csearch_path={name}"})) if q)
-            drop_statement = sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(name))
-            say(f"no CREATEDB privilege: using schema {name} in {parts.path.lstrip('/')}")
-            server_url = urlunsplit((scheme, parts.netloc, parts.path, query, ""))
-        else:
-            drop_statement = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            say(f"created database {name}")
-            server_url = urlunsplit((scheme, parts.netloc, "/" + name, parts.query, ""))
-
-    def drop() -> None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(drop_statement)
-        say(f"dropped {name}")
-
-    return Database(url=server_url, backend="postgresql", drop=drop)
 
 
 def pending_events(engine: Engine) -> int:
@@ -251,73 +166,6 @@ def dm_breakdown(engine: Engine, since: datetime) -> None:
 
 
 # --- subprocesses ----------------------------------------------------------------------------
-
-
-@dataclass
-class Service:
-    name: str
-    argv: list[str]
-    env: dict[str, str]
-    cwd: Path
-    log_path: Path
-    port: int
-    proc: subprocess.Popen[bytes] | None = None
-    _log: IO[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self._log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(
-            self.argv,
-            env=self.env,
-            cwd=self.cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # a Ctrl-C reaches only the bench, which stops us cleanly
-        )
-
-    def wait_ready(self) -> None:
-        assert self.proc is not None
-        deadline = time.monotonic() + START_TIMEOUT_S
-        with httpx.Client(timeout=5.0) as client:
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"{self.name} exited with {self.proc.returncode}:\n{self.log_tail()}")
-                with contextlib.suppress(httpx.HTTPError):
-                    if client.get(self.url + "/healthz").status_code == 200:
-                        return
-                time.sleep(0.2)
-        raise RuntimeError(f"{self.name} not healthy after {START_TIMEOUT_S:.0f} s:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                say(f"{self.name} did not stop on SIGTERM; killing it")
-                self.proc.kill()
-                self.proc.wait()
-        if self._log is not None:
-            self._log.close()
-            self._log = None
-
-    def log_tail(self, lines: int = 20) -> str:
-        try:
-            content = self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
-        except OSError:
-            return ""
-        return "\n".join(content[-lines:])
-
-    def log_lines(self) -> int:
-        try:
-            return len(self.log_path.read_text(encoding="utf-8", errors="replace").splitlines())
-        except OSError:
-            return 0
 
 
 # --- load ------------------------------------------------------------------------------------
@@ -535,28 +383,6 @@ def dm_phase(
 
 
 # --- the run ---------------------------------------------------------------------------------
-
-
-def server_env(database: Database, config_path: Path, webhook_secret: str, slack_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIXES) and k != "DATABASE_URL"}
-    env.update(
-        DATABASE_URL=database.url,
-        BREATHER_CONFIG=str(config_path),
-        BREATHER_PSEUDONYM_KEY=secrets.token_urlsafe(48),
-        BREATHER_WEBHOOK_SECRET=webhook_secret,
-        SLACK_BOT_TOKEN="xoxb-bench",
-        SLACK_SIGNING_SECRET="bench",
-        SLACK_API_URL=slack_url,
-        BREATHER_LOG_LEVEL="WARNING",
-    )
-    return env
-
-
-def breather_command() -> str:
-    beside = Path(sys.executable).parent / "breather"
-    if beside.exists():
-        return str(beside)
-    return str(ROOT / ".venv" / "bin" / "breather")
 
 
 def show_failures(label: str, failures: Sequence[str]) -> None:
