@@ -304,6 +304,36 @@ def teams_package(
     typer.echo(f"wrote {output}: upload it in Teams (Apps > Manage your apps > Upload an app)")
 
 
+@teams_app.command("install")
+def teams_install(
+    team: Annotated[
+        str | None, typer.Option(help="The team id from breather.yml (default: every team).")
+    ] = None,
+    catalogue_id: Annotated[
+        str | None,
+        typer.Option(help="The app's id in your Teams catalogue (default: looked up by TEAMS_APP_ID)."),
+    ] = None,
+) -> None:
+    """Install Breather in Teams for a team's agents and leads (Microsoft Graph), so it can write to them."""
+    from handlers.teams.graph import Outcome, install_for
+
+    settings = settings_from_env()
+    config = guarded(lambda: load_config(settings.config_path))
+    teams = [guarded(lambda: config.team(team))] if team else list(config.teams)
+    people = list(
+        dict.fromkeys([a.email for t in teams for a in t.agents] + [m for t in teams for m in t.managers])
+    )
+    counts = dict.fromkeys(Outcome, 0)
+    results = install_for(settings, people, catalogue_id=catalogue_id)
+    while (result := guarded(lambda: next(results, None))) is not None:
+        counts[result.outcome] += 1
+        detail = f" ({result.detail})" if result.detail else ""
+        typer.echo(f"{result.person}: {result.outcome.value}{detail}")
+    typer.echo(", ".join(f"{n} {outcome.value}" for outcome, n in counts.items() if n) or "nobody to install")
+    if counts[Outcome.FAILED] or counts[Outcome.NOT_FOUND]:
+        raise typer.Exit(1)
+
+
 @app.command("check-config")
 def check_config() -> None:
     """Validate settings and breather.yml; exit 1 naming the bad field."""

@@ -132,6 +132,10 @@ class Settings(BaseSettings):
         "https://smba.trafficmanager.net/teams",
         validation_alias=_env("TEAMS_SERVICE_URL", "teams_service_url"),
     )
+    # Microsoft Graph, for `breather teams install` only (a sovereign cloud has its own).
+    teams_graph_url: str = Field(
+        "https://graph.microsoft.com/v1.0", validation_alias=_env("TEAMS_GRAPH_URL", "teams_graph_url")
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -157,7 +161,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL such as https://breather.example.org")
         return value.rstrip("/")
 
-    @field_validator("teams_service_url")
+    @field_validator("teams_service_url", "teams_graph_url")
     @classmethod
     def _service_url(cls, value: str) -> str:
         if not re.match(r"^https?://[^/\s]+", value):
