@@ -157,6 +157,23 @@ class TeamsHarness:
             body["conversation"]["id"] = conversation
         return self.post(body)
 
+    def message_action(
+        self, email: str, command: str, *, message_id: str, html: str, channel: str | None = None
+    ) -> Any:
+        """A message action from a message's "…" menu: Teams asks for its dialog (fetchTask)."""
+        payload = {"id": message_id, "body": {"contentType": "html", "content": html}}
+        value = {"commandId": command, "commandContext": "message", "messagePayload": payload}
+        conversation = f"{channel};messageid={message_id}" if channel else None
+        body = self.activity(
+            email, "invoke", channel=conversation, name="composeExtension/fetchTask", value=value
+        )
+        return self.post(body)
+
+    def submit_dialog(self, email: str, command: str, data: dict[str, Any]) -> Any:
+        """The dialog's Action.Submit: its data merged with the inputs (submitAction)."""
+        value = {"commandId": command, "commandContext": "message", "data": data}
+        return self.post(self.activity(email, "invoke", name="composeExtension/submitAction", value=value))
+
     def say(
         self, email: str, text: str, *, mentions: list[str] | None = None, channel: str | None = None
     ) -> Any:

@@ -26,12 +26,13 @@ from bot.compliments.messages import RECIPIENT_FIELD
 from bot.errors import InvalidInput
 from bot.i18n import Catalogue, catalogue
 from bot.ids import CHECKIN_CHOICES, ActionId, CallbackId
-from bot.messenger import Delivered, Message, Text
+from bot.messenger import Delivered, Form, Message, Text
 from bot.recovery.messages import TALK_FIELD
 from bot.roster import RosterAgent
 from bot.services import Services
 from handlers.teams.cards import (
     ACTION_KEY,
+    CARD_CONTENT_TYPE,
     CONTEXT_KEY,
     VALUE_KEY,
     Card,
@@ -39,7 +40,7 @@ from handlers.teams.cards import (
     message_card,
     submitted_values,
 )
-from handlers.teams.commands import KUDOS, ChatCommand, Mentioned, parse_command
+from handlers.teams.commands import KUDOS, ChatCommand, Mentioned, message_text, parse_command
 from handlers.teams.connector import card_activity
 from handlers.teams.directory import TeamsPerson
 from handlers.teams.messenger import MAILTO, TeamsMessenger
@@ -53,11 +54,18 @@ from handlers.teams.sdk import (
     AdaptiveCardInvokeActivity,
     AdaptiveCardInvokeResponse,
     App,
+    Attachment,
+    CardTaskModuleTaskInfo,
     HttpError,
     InnerHttpError,
     InstalledActivity,
     MentionEntity,
     MessageActivity,
+    MessageExtensionFetchTaskInvokeActivity,
+    MessageExtensionSubmitActionInvokeActivity,
+    MessagingExtensionActionInvokeResponse,
+    TaskModuleContinueResponse,
+    TaskModuleMessageResponse,
     UninstalledActivity,
 )
 
@@ -83,6 +91,21 @@ class CardAction:
         if self.where is None:
             raise InvalidInput("card action without the message it came from", status=400)
         return self.where
+
+
+@dataclass(frozen=True)
+class MessageAction:
+    """A message action ("Share as a compliment", "Remove my compliment") on someone's message."""
+
+    user: str  # the person who chose it: their Entra object id
+    command: str  # the manifest command id, Breather's shortcut callback id
+    where: Delivered  # the message it was used on
+    text: str  # that message's words, as plain text
+    trigger: str
+
+
+# A dialog's next step: a form to show in it, a short line in a pop-up, or None to close it.
+DialogStep = Form | str | None
 
 
 @dataclass
@@ -209,16 +232,43 @@ class TeamsActions:
         return Answer(card=message_card(_line(self._cat(agent).t("teams.form_sent"))))
 
     def _recipient_chosen(self, action: CardAction) -> Answer:
-        result = self.services.compliments.submit_recipient(
-            action.user,
-            recipient_user_id=submitted_values(action.data).get(RECIPIENT_FIELD, ""),
-            context=str(action.data.get(CONTEXT_KEY, "")),
-        )
-        if result.field_error:
-            return Answer(message=result.field_error)
-        if result.notice is not None:
-            return Answer(card=form_card(result.notice, required=self._required(None)))
+        step = self._recipient(action.user, action.data)
+        if isinstance(step, str):
+            return Answer(message=step)
+        if step is not None:
+            return Answer(card=form_card(step, required=self._required(None)))
         return Answer(message=catalogue("en").t("teams.received"))
+
+    def _recipient(self, user: str, data: dict[str, Any]) -> DialogStep:
+        """Who a compliment from "Share as a compliment" is about: a field error, or the notice."""
+        result = self.services.compliments.submit_recipient(
+            user,
+            recipient_user_id=submitted_values(data).get(RECIPIENT_FIELD, ""),
+            context=str(data.get(CONTEXT_KEY, "")),
+        )
+        return result.field_error or result.notice
+
+    # --- message actions (Teams' message extension commands) ------------------------------
+
+    def message_action(self, action: MessageAction) -> DialogStep:
+        """The dialog a message action opens: the same forms as Slack's message shortcuts."""
+        compliments = self.services.compliments
+        where = action.where
+        if action.command == CallbackId.SHARE_AS_COMPLIMENT.value:
+            compliments.share_form(
+                action.user, text=action.text, channel=where.channel, ts=where.ts, trigger=action.trigger
+            )
+        elif action.command == CallbackId.REMOVE_COMPLIMENT.value:
+            compliments.remove_post(action.user, channel=where.channel, ts=where.ts, trigger=action.trigger)
+        else:
+            raise InvalidInput("unknown message action", status=400)
+        forms = self.messenger.take_forms(action.trigger)
+        return forms[0] if forms else None
+
+    def dialog_submitted(self, user: str, data: dict[str, Any]) -> DialogStep:
+        if data.get(ACTION_KEY) == CallbackId.COMPLIMENT_RECIPIENT.value:
+            return self._recipient(user, data)
+        return None  # a notice's "Close", or anything else: close the dialog
 
     # --- typed commands ----------------------------------------------------------------------
 
@@ -257,6 +307,32 @@ def _sender(activity: ActivityBase) -> str | None:
     """Who acted: their Entra object id (what breather.yml's teams_user_id holds)."""
     account = activity.from_
     return account.aad_object_id or None
+
+
+def _channel(conversation_id: str) -> str:
+    """A channel message's conversation id ends in ";messageid=…" (its thread); posts are kept
+    under the channel's own id."""
+    return conversation_id.split(";", 1)[0]
+
+
+def _unexpected(what: str, error: Exception) -> str:
+    """Log a failure by its kind and a reference, never the payload; what to tell the person."""
+    reference = uuid.uuid4().hex[:8]
+    log.error("teams %s failed (reference %s): %s", what, reference, type(error).__name__)
+    return catalogue("en").t("error.unexpected", reference=reference)
+
+
+def dialog(step: DialogStep) -> MessagingExtensionActionInvokeResponse:
+    """A message action's dialog: show a form, pop up a line, or close (an empty answer)."""
+    if step is None:
+        return MessagingExtensionActionInvokeResponse()
+    if isinstance(step, str):
+        return MessagingExtensionActionInvokeResponse(task=TaskModuleMessageResponse(value=step))
+    card = form_card(step, required=catalogue("en").t("teams.required"), in_dialog=True)
+    info = CardTaskModuleTaskInfo(
+        title=step.title, card=Attachment(content_type=CARD_CONTENT_TYPE, content=card)
+    )
+    return MessagingExtensionActionInvokeResponse(task=TaskModuleContinueResponse(value=info))
 
 
 def _error(status: int, message: str) -> AdaptiveCardInvokeResponse:
@@ -353,9 +429,7 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
         except InvalidInput as error:
             return _error(400, str(error))
         except Exception as error:
-            reference = uuid.uuid4().hex[:8]
-            log.error("teams card action %s failed (reference %s): %s", verb, reference, type(error).__name__)
-            return _error(500, catalogue("en").t("error.unexpected", reference=reference))
+            return _error(500, _unexpected(f"card action {verb}", error))
         finally:
             messenger.take_forms(action.trigger)  # never keep a form an error left behind
         if answer.card is not None:
@@ -390,9 +464,7 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
         try:
             reply = await run_in_threadpool(actions.command, user, command, recipient, activity.id)
         except Exception as error:
-            reference = uuid.uuid4().hex[:8]
-            log.error("teams command failed (reference %s): %s", reference, type(error).__name__)
-            reply = _line(catalogue("en").t("error.unexpected", reference=reference))
+            reply = _line(_unexpected("command", error))
         if reply is None:
             return
         card = card_activity(message_card(reply))
@@ -407,6 +479,46 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
             )
         else:
             await ctx.send(catalogue("en").t("teams.open_private_chat"))
+
+    @app.on_message_ext_open
+    async def on_message_action(
+        ctx: ActivityContext[MessageExtensionFetchTaskInvokeActivity],
+    ) -> MessagingExtensionActionInvokeResponse:
+        """ "Share as a compliment" / "Remove my compliment" chosen on a message."""
+        activity = ctx.activity
+        user = _sender(activity)
+        message = activity.value.message_payload
+        if user is None or message is None or not message.id:
+            return dialog(catalogue("en").t("teams.message_action_unavailable"))
+        body = message.body
+        action = MessageAction(
+            user=user,
+            command=activity.value.command_id or "",
+            where=Delivered(channel=_channel(activity.conversation.id), ts=message.id),
+            text=message_text(body.content or "", is_html=body.content_type != "text") if body else "",
+            trigger=uuid.uuid4().hex,
+        )
+        try:
+            return dialog(await run_in_threadpool(actions.message_action, action))
+        except InvalidInput as error:
+            return dialog(str(error))
+        except Exception as error:
+            return dialog(_unexpected(f"message action {action.command}", error))
+        finally:
+            messenger.take_forms(action.trigger)
+
+    @app.on_message_ext_submit
+    async def on_dialog_submit(
+        ctx: ActivityContext[MessageExtensionSubmitActionInvokeActivity],
+    ) -> MessagingExtensionActionInvokeResponse:
+        user = _sender(ctx.activity)
+        data = ctx.activity.value.data
+        if user is None or not isinstance(data, dict):
+            return dialog(None)
+        try:
+            return dialog(await run_in_threadpool(actions.dialog_submitted, user, data))
+        except Exception as error:
+            return dialog(_unexpected("message action dialog", error))
 
     @app.on_install_add
     async def on_install(ctx: ActivityContext[InstalledActivity]) -> None:

@@ -245,20 +245,21 @@ def home_card(view: HomeView) -> Card:
     return card(body, fallback=fallback, entities=entities)
 
 
-def form_card(form: Form, *, required: str) -> Card:
-    """A form as a card in the chat (Teams' stand-in for a Slack modal). `required` is shown by
-    an unanswered required field; a read-only form (no submit) is just its text."""
+def form_card(form: Form, *, required: str, in_dialog: bool = False) -> Card:
+    """A form as a card in the chat (Teams' stand-in for a Slack modal), or `in_dialog` (a
+    message action's dialog, which takes Action.Submit, not Universal Actions). `required` is
+    shown by an unanswered required field; a read-only form (no submit) is just its text."""
     body, entities = card_body(form.parts, required=required)
     body.insert(0, _text_block(form.title, size="Medium", weight="Bolder"))
     if form.submit is not None:
-        submit = {
-            "type": "Action.Execute",
+        submit: Element = {
+            "type": "Action.Submit" if in_dialog else "Action.Execute",
             "title": form.submit,
-            "verb": form.callback_id,
             "data": {ACTION_KEY: form.callback_id, CONTEXT_KEY: form.context},
-            "associatedInputs": "auto",
             "style": "positive",
         }
+        if not in_dialog:
+            submit.update(verb=form.callback_id, associatedInputs="auto")
         body.append({"type": "ActionSet", "id": f"{form.callback_id}.submit", "actions": [submit]})
     return card(body, fallback=form.title, entities=entities)
 

@@ -50,6 +50,14 @@ def _plain(text: str, mentions: Sequence[Mentioned]) -> str:
     return " ".join(_AT_TAGS.sub("", text).split())
 
 
+def message_text(content: str, *, is_html: bool = True) -> str:
+    """The words of a Teams message (its body is usually HTML), for "Share as a compliment";
+    a mention keeps the name it shows."""
+    if is_html:
+        content = html.unescape(_AT_TAGS.sub("", _OTHER_TAGS.sub(" ", content)))
+    return " ".join(content.split())
+
+
 def parse_command(text: str, mentions: Sequence[Mentioned], bot_id: str) -> ChatCommand:
     for mention in mentions:
         if mention.id == bot_id:

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from bot.errors import ConfigError
 from bot.i18n import Catalogue
+from bot.ids import CallbackId
 
 MANIFEST_VERSION = "1.22"
 SCHEMA = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"
@@ -82,6 +83,17 @@ def _command(cat: Catalogue, word: str, title: str) -> dict[str, str]:
     return {"title": title, "description": cat.t(f"teams.manifest.command.{word}")}
 
 
+def _message_action(cat: Catalogue, command: CallbackId, word: str) -> dict[str, Any]:
+    return {
+        "id": command.value,
+        "type": "action",
+        "context": ["message"],
+        "fetchTask": True,
+        "title": cat.t(f"teams.manifest.message_action.{word}_title"),
+        "description": cat.t(f"teams.manifest.message_action.{word}_description"),
+    }
+
+
 def manifest(info: PackageInfo, cat: Catalogue) -> dict[str, Any]:
     info = check(info)
     host = urlsplit(info.public_url).hostname
@@ -115,6 +127,16 @@ def manifest(info: PackageInfo, cat: Catalogue) -> dict[str, Any]:
                 "commandLists": [
                     {"scopes": ["personal"], "commands": [*personal, kudos]},
                     {"scopes": ["team"], "commands": [*team, kudos]},
+                ],
+            }
+        ],
+        # Message actions: Slack's message shortcuts, in the "…" menu of a message.
+        "composeExtensions": [
+            {
+                "botId": info.app_id,
+                "commands": [
+                    _message_action(cat, CallbackId.SHARE_AS_COMPLIMENT, "share"),
+                    _message_action(cat, CallbackId.REMOVE_COMPLIMENT, "remove"),
                 ],
             }
         ],

@@ -22,6 +22,10 @@ from microsoft_teams.api.activities import ActivityTypeAdapter
 from microsoft_teams.api.activities.install_update.add import InstalledActivity
 from microsoft_teams.api.activities.install_update.remove import UninstalledActivity
 from microsoft_teams.api.activities.invoke.adaptive_card.action import AdaptiveCardInvokeActivity
+from microsoft_teams.api.activities.invoke.message_extension import (
+    MessageExtensionFetchTaskInvokeActivity,
+    MessageExtensionSubmitActionInvokeActivity,
+)
 from microsoft_teams.api.activities.message.message import MessageActivity, MessageActivityInput
 from microsoft_teams.api.auth.cloud_environment import CloudEnvironment
 from microsoft_teams.api.auth.credentials import TokenProviderProtocol
@@ -34,7 +38,15 @@ from microsoft_teams.api.models.adaptive_card.adaptive_card_action_response impo
 )
 from microsoft_teams.api.models.attachment.attachment import Attachment
 from microsoft_teams.api.models.entity.mention_entity import MentionEntity
-from microsoft_teams.api.models.invoke_response import AdaptiveCardInvokeResponse
+from microsoft_teams.api.models.invoke_response import (
+    AdaptiveCardInvokeResponse,
+    MessagingExtensionActionInvokeResponse,
+)
+from microsoft_teams.api.models.task_module import (
+    CardTaskModuleTaskInfo,
+    TaskModuleContinueResponse,
+    TaskModuleMessageResponse,
+)
 from microsoft_teams.cards import AdaptiveCard
 
 from bot.config import Settings
@@ -52,6 +64,7 @@ __all__ = [
     "ApiClient",
     "App",
     "Attachment",
+    "CardTaskModuleTaskInfo",
     "Client",
     "ClientOptions",
     "CloudEnvironment",
@@ -63,8 +76,13 @@ __all__ = [
     "InnerHttpError",
     "InstalledActivity",
     "MentionEntity",
+    "MessageExtensionFetchTaskInvokeActivity",
+    "MessageExtensionSubmitActionInvokeActivity",
+    "MessagingExtensionActionInvokeResponse",
     "MessageActivity",
     "MessageActivityInput",
+    "TaskModuleContinueResponse",
+    "TaskModuleMessageResponse",
     "TokenProviderProtocol",
     "TokenSource",
     "UninstalledActivity",

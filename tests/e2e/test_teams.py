@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import select
@@ -321,6 +322,75 @@ def test_removing_a_shared_compliment_deletes_the_channel_post(teams_harness: Te
     teams_harness.click(ANA, "compliment.remove", value=compliment_id, reply_to="act-1")
     (deleted,) = teams_harness.teams.wait_for("delete")
     assert (deleted.conversation, deleted.activity_id) == ("C0BILLING", "act-2")
+
+
+def dialog_card(response: Any) -> dict[str, Any]:
+    assert response.status_code == 200, response.text
+    task = response.json()["task"]
+    assert task["type"] == "continue"
+    return dict(task["value"]["card"]["content"])
+
+
+def test_share_as_a_compliment_on_a_message_asks_who_then_asks_the_agent(teams_harness: TeamsHarness) -> None:
+    teams_harness.install(RADU)
+    teams_harness.install(ANA)
+    forwarded = "<p>Fwd from a customer: <b>Ana</b> was so patient! Call me on 0722 123 456</p>"
+    opened = teams_harness.message_action(
+        RADU, "compliment_from_message", message_id="1700000000001", html=forwarded, channel=TEAM_CHANNEL
+    )
+    form = dialog_card(opened)
+    shown = card_text(form)
+    assert "Ana was so patient!" in shown and "0722" not in shown and "<b>" not in shown
+    (picker,) = inputs(form)
+    assert picker["choices.data"]["dataset"] == "graph.microsoft.com/users"
+    (submit,) = [a for e in form["body"] if e["type"] == "ActionSet" for a in e["actions"]]
+    assert submit["type"] == "Action.Submit"  # dialogs take Action.Submit, not Universal Actions
+    assert fake_sends_to(teams_harness, ANA) == []  # nothing reaches Ana before someone is chosen
+    data = {**submit["data"], picker["id"]: teams_harness.user(ANA).aad}
+    notice = dialog_card(teams_harness.submit_dialog(RADU, "compliment_from_message", data))
+    assert "sent" in card_text(notice).lower()
+    (dm,) = teams_harness.teams.wait_for("send")
+    assert dm.conversation == teams_harness.user(ANA).conversation
+    assert verbs(dm.card) == ["compliment.share", "compliment.keep_private"]
+    assert "Ana was so patient!" in card_text(dm.card) and "0722" not in card_text(dm.card)
+    assert fake_sends_to(teams_harness, TEAM_CHANNEL) == []  # the channel only with Ana's consent
+
+
+def test_share_as_a_compliment_refuses_someone_not_on_the_roster(teams_harness: TeamsHarness) -> None:
+    teams_harness.install(RADU)
+    form = dialog_card(
+        teams_harness.message_action(RADU, "compliment_from_message", message_id="1", html="<p>Thanks!</p>")
+    )
+    (picker,) = inputs(form)
+    (submit,) = [a for e in form["body"] if e["type"] == "ActionSet" for a in e["actions"]]
+    stranger = teams_harness.user("stranger@example.com").aad
+    answer = teams_harness.submit_dialog(
+        RADU, "compliment_from_message", {**submit["data"], picker["id"]: stranger}
+    )
+    assert answer.json()["task"]["type"] == "message"  # a short line; nothing is sent to anyone
+    settled(teams_harness.services)
+    assert teams_harness.teams.calls("send") == []
+
+
+def test_remove_my_compliment_on_the_channel_post_takes_it_down(teams_harness: TeamsHarness) -> None:
+    _, compliment_id = compliment_card(teams_harness)
+    teams_harness.click(ANA, "compliment.share", value=compliment_id, reply_to="act-1")
+    post = next(c for c in teams_harness.teams.wait_for("send", 2) if c.conversation == "C0BILLING")
+    settled(teams_harness.services)
+    answer = teams_harness.message_action(
+        ANA, "compliment_remove_post", message_id="act-2", html=card_text(post.card), channel="C0BILLING"
+    )
+    assert "gone from the channel" in card_text(dialog_card(answer))
+    (deleted,) = teams_harness.teams.wait_for("delete")
+    assert (deleted.conversation, deleted.activity_id) == ("C0BILLING", "act-2")
+    closed = teams_harness.submit_dialog(ANA, "compliment_remove_post", {"action": "compliment.notice"})
+    assert closed.status_code == 200 and not closed.json().get("task")
+
+
+def fake_sends_to(harness: TeamsHarness, who: str) -> list[ConnectorCall]:
+    """What Breather sent to a person's chat (their e-mail address) or to a channel (its id)."""
+    conversation = harness.user(who).conversation if who in (ANA, BOB, CRIS, RADU) else who
+    return harness.teams.calls("send", conversation=conversation)
 
 
 def test_kudos_typed_in_a_channel_are_posted_crediting_both_people(teams_harness: TeamsHarness) -> None:

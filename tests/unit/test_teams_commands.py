@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.teams.commands import BREATHER, KUDOS, ChatCommand, Mentioned, parse_command
+from handlers.teams.commands import BREATHER, KUDOS, ChatCommand, Mentioned, message_text, parse_command
 
 BOT = "28:breather-bot"
 AT_BOT = Mentioned(BOT, "Breather", "<at>Breather</at>")
@@ -50,3 +50,9 @@ def test_kudos_without_anyone_named_have_no_recipient() -> None:
 def test_mentions_in_the_words_never_stay_as_mention_tags() -> None:
     command = parse_command("kudos <at>Ana Popescu</at> you and <at>Bob</at> rock", [ANA, BOB], BOT)
     assert "<at>" not in command.text and command.text == "you and @Bob rock"
+
+
+def test_a_message_acted_on_becomes_its_plain_words() -> None:
+    html = "<p>Thanks to <at>Ana Popescu</at> &amp; the team!</p><p>Jo&nbsp;B.</p>"
+    assert message_text(html) == "Thanks to Ana Popescu & the team! Jo B."
+    assert message_text("a <b>literal</b>\n text", is_html=False) == "a <b>literal</b> text"

@@ -63,6 +63,12 @@ def test_the_manifest_describes_the_bot_from_settings() -> None:
     assert document["webApplicationInfo"] == {"id": app_id}
     assert document["developer"]["privacyUrl"] == "https://breather.example.org/privacy"
     assert document["icons"] == {"color": "color.png", "outline": "outline.png"}
+    (extension,) = document["composeExtensions"]
+    assert extension["botId"] == app_id
+    assert [(c["id"], c["type"], c["context"], c["fetchTask"]) for c in extension["commands"]] == [
+        ("compliment_from_message", "action", ["message"], True),  # Slack's message shortcut ids
+        ("compliment_remove_post", "action", ["message"], True),
+    ]
 
 
 def test_the_manifest_keeps_within_teams_limits() -> None:
@@ -73,6 +79,8 @@ def test_the_manifest_keeps_within_teams_limits() -> None:
         assert len(command_list["commands"]) <= 10
         for command in command_list["commands"]:
             assert len(command["title"]) <= 32 and len(command["description"]) <= 128
+    for command in document["composeExtensions"][0]["commands"]:
+        assert len(command["title"]) <= 32 and len(command["description"]) <= 128
 
 
 def test_the_zip_holds_the_manifest_and_both_icons_at_its_root() -> None:
