@@ -253,6 +253,38 @@ def test_no_surge_when_the_hard_calls_involve_fewer_than_k_people(digests: Harne
     assert digests.services.digest_desk.surges() == 0
 
 
+@pytest.mark.parametrize(("hard_people", "alerted"), [(4, False), (5, True), (6, True)])
+def test_a_surge_is_alerted_only_when_k_or_more_people_had_the_hard_calls(
+    digests: Harness, hard_people: int, alerted: bool
+) -> None:
+    """k-1, k and k+1 distinct agents behind the same share of hard calls (k = 5)."""
+    from storage.models import Call
+
+    now = digests.services.clock()
+    callers = [f"surge-person-{n}" for n in range(6)]
+    with session_scope(digests.services.engine) as session:
+        for i in range(18):  # 18 calls from 6 people; one hard call each for the first few
+            person = callers[i % 6]
+            session.add(
+                Call(
+                    provider="generic",
+                    call_id=f"k-{i}",
+                    team_id="billing",
+                    pseudonym=person,
+                    kid="k",
+                    ended_at=now - timedelta(minutes=10),
+                    hard=i < hard_people,
+                    signals=["abuse"] if i < hard_people else [],
+                )
+            )
+    assert digests.services.digest_desk.surges() == (1 if alerted else 0)
+    settled(digests.services)
+    alerts = digests.slack.calls("chat.postMessage")
+    assert [p.params["channel"] for p in alerts] == (["D0RADU"] if alerted else [])
+    if alerted:
+        assert "Hard calls are up in Billing support" in alerts[0].params["text"]
+
+
 def test_chart_draws_suppressed_weeks_as_gaps() -> None:
     shown = {
         "period": {"start": "2026-11-16"},
