@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,7 @@ from typer.testing import CliRunner
 
 from bot.app import create_app, make_messenger
 from bot.cli import app as cli
+from bot.config import Settings
 from bot.services import Services
 from handlers.sandbox.interactions import block_actions_body, choices_submission_body, signed_headers
 from storage.db import make_engine, session_scope
@@ -113,15 +115,24 @@ PULSE_TEAMS: dict[str, dict[str, Any]] = {
 }
 
 
+@contextmanager
+def running(settings: Settings, fake_slack: FakeSlack, clock: Clock) -> Iterator[SurveyHarness]:
+    """The real app on `settings`' database, started and, on leaving, stopped (as a process is)."""
+    engine = make_engine(settings.database_url)
+    services = Services(settings, engine, make_messenger(settings, engine), clock=clock)
+    app = create_app(settings, services=services)
+    try:
+        with TestClient(app) as client:
+            yield SurveyHarness(client, services, fake_slack, clock)
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def surveys(make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path) -> Iterator[SurveyHarness]:
     settings = make_settings(config_path=roster_with(tmp_path, teams=PULSE_TEAMS))
-    engine = make_engine(settings.database_url)
-    clock = Clock(T0)
-    services = Services(settings, engine, make_messenger(settings, engine), clock=clock)
-    app = create_app(settings, services=services)
-    with TestClient(app) as client:
-        yield SurveyHarness(client, services, fake_slack, clock)
+    with running(settings, fake_slack, Clock(T0)) as harness:
+        yield harness
 
 
 def test_a_round_invites_every_agent_once_and_a_repeat_invites_nobody(surveys: SurveyHarness) -> None:
@@ -344,3 +355,74 @@ def test_survey_send_command_is_idempotent_and_explains_errors(
     assert unknown.exit_code == 1 and "no team 'sales'" in unknown.output
     no_pulse = runner.invoke(cli, ["survey", "send", "--team", "nights"], env=env)
     assert no_pulse.exit_code == 1 and "has no pulse: block" in no_pulse.output
+
+
+# --- the agent's Home tab: support resources for them only ------------------------------------
+
+SUPPORT = {"name": "Employee assistance line", "contact": "0800 123 456", "note": "Free and confidential."}
+WHO5_SEVERE = {"who5_1": "1", "who5_2": "2", "who5_3": "1", "who5_4": "2", "who5_5": "1"}  # raw 7 -> 28
+
+
+def answer_round(surveys: SurveyHarness, answers: dict[str, dict[str, str]]) -> None:
+    """Each agent (Slack id -> WHO-5 answers) opens their latest invitation and submits it."""
+    invitations = surveys.invitations()
+    for user, who5 in answers.items():
+        opened = len(surveys.slack.calls("views.open"))
+        surveys.open(user, invitations[f"D{user[1:]}"])
+        view = surveys.slack.wait_for("views.open", opened + 1)[-1].params["view"]
+        reply = surveys.submit(user, view["private_metadata"], {**who5, "burnout_single_1": "1"})
+        assert reply.json()["response_action"] == "update"
+    settled(surveys.services)
+
+
+def latest_home(surveys: SurveyHarness, user: str) -> str:
+    published = [c for c in surveys.slack.calls("views.publish") if c.params["user_id"] == user]
+    assert published, f"no Home tab was published for {user}"
+    return json.dumps(published[-1].params["view"])
+
+
+def test_the_home_tab_offers_support_only_to_an_agent_whose_own_latest_who5_is_low(
+    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    fake_slack.add_user("U0RADU", "radu@example.com")  # billing's lead, not an agent
+    config = roster_with(tmp_path, teams=PULSE_TEAMS, support_resources=[SUPPORT])
+    with running(make_settings(config_path=config), fake_slack, Clock(T0)) as surveys:
+        surveys.services.start_survey_round("billing")
+        surveys.slack.wait_for("chat.postMessage", 5)
+        answer_round(surveys, {"U0ANA": WHO5_SEVERE, "U0DANA": WHO5_LOW, "U0CRIS": WHO5_OK})
+        ana, dana, cris = (latest_home(surveys, user) for user in ("U0ANA", "U0DANA", "U0CRIS"))
+        assert "*28* out of 100" in ana and "Please consider reaching out for support" in ana  # <= 28
+        assert "*48* out of 100" in dana and "on the low side" in dana
+        for low in (ana, dana):
+            assert "If you'd like support" in low
+            assert "*Employee assistance line*: 0800 123 456" in low and "Free and confidential." in low
+        assert "*52* out of 100" in cris and "Employee assistance line" not in cris
+
+        # The lead opens Breather's Home tab: team-level figures only, never the offer of support.
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": "T0TEST",
+                "api_app_id": "A1",
+                "event_id": "EvLead",
+                "event": {"type": "app_home_opened", "user": "U0RADU", "tab": "home", "event_ts": "1.2"},
+            }
+        )
+        surveys.client.post(
+            "/slack/events", content=body, headers=signed_headers(SIGNING_SECRET, body, "application/json")
+        )
+        surveys.slack.wait_for("views.publish", 4)
+        settled(surveys.services)
+        lead = latest_home(surveys, "U0RADU")
+        assert "Your teams (team-level only)" in lead
+        assert "Employee assistance line" not in lead and "If you'd like support" not in lead
+
+        # Two weeks later Ana's own latest WHO-5 is in the usual range: the offer goes away.
+        surveys.clock.advance(days=14)
+        surveys.services.start_survey_round("billing")
+        surveys.slack.wait_for("chat.postMessage", 10)
+        answer_round(surveys, {"U0ANA": WHO5_OK})
+        ana = latest_home(surveys, "U0ANA")
+        assert "*52* out of 100" in ana and "*28* out of 100" in ana  # both of her results, newest first
+        assert ana.index("*52*") < ana.index("*28*")
+        assert "Employee assistance line" not in ana
