@@ -13,13 +13,16 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from apscheduler.triggers.base import BaseTrigger
 from sqlmodel import select
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from bot.app import create_app, make_messenger
+from bot.checkins.policy import in_shift
 from bot.cli import app as cli
-from bot.config import Settings
+from bot.config import Settings, load_config
+from bot.scheduler import JobSpec
 from bot.services import Services
 from handlers.sandbox.interactions import block_actions_body, choices_submission_body, signed_headers
 from storage.db import make_engine, session_scope
@@ -330,6 +333,153 @@ def test_scheduled_rounds_run_every_other_week_at_local_time_across_dst(surveys:
     ]
     team = surveys.services.config.team("billing")
     assert surveys.services.surveys.due_now(team, first) != surveys.services.surveys.due_now(team, second)
+
+
+NEW_YORK = ZoneInfo("America/New_York")
+TEHRAN = ZoneInfo("Asia/Tehran")
+WEEKDAYS_MON_FRI = ["mon", "tue", "wed", "thu", "fri"]
+
+
+def scheduled_jobs(settings: Settings) -> dict[str, JobSpec]:
+    """The jobs exactly as a starting process schedules them (nothing is run)."""
+    engine = make_engine(settings.database_url)
+    try:
+        services = Services(settings, engine, make_messenger(settings, engine))
+        return {job.id: job for job in services.jobs()}
+    finally:
+        engine.dispose()
+
+
+def fire_times(trigger: BaseTrigger, after: datetime, count: int) -> list[datetime]:
+    """The trigger's next `count` fire times after `after`, as APScheduler computes them."""
+    times: list[datetime] = []
+    previous: datetime | None = None
+    now = after
+    for _ in range(count):
+        fire = trigger.get_next_fire_time(previous, now)
+        assert fire is not None
+        times.append(fire)
+        # Step on in UTC: adding to a local time in a repeated hour would step back an hour.
+        previous, now = fire, fire.astimezone(UTC) + timedelta(seconds=1)
+    return times
+
+
+def local(moments: list[datetime], zone: ZoneInfo) -> list[str]:
+    # Through UTC: astimezone() to a datetime's own zone would return it unchanged, even a
+    # wall time that does not exist.
+    return [m.astimezone(UTC).astimezone(zone).strftime("%a %d %b %H:%M %z") for m in moments]
+
+
+def utc(moments: list[datetime]) -> list[str]:
+    return [m.astimezone(UTC).strftime("%d %b %H:%M") for m in moments]
+
+
+def test_new_york_rounds_open_at_14_00_local_inside_the_shift_across_both_clock_changes(
+    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    day_shift = {"days": WEEKDAYS_MON_FRI, "start": "08:00", "end": "17:00"}
+    teams = {"billing": {"timezone": "America/New_York", "shift": day_shift, "pulse": {}}}
+    settings = make_settings(config_path=roster_with(tmp_path, teams=teams))
+    trigger = scheduled_jobs(settings)["pulse:billing"].trigger
+    # Clocks go forward on Sunday 8 March 2026 and back on Sunday 1 November 2026.
+    spring = fire_times(trigger, datetime(2026, 3, 1, tzinfo=UTC), 2)
+    autumn = fire_times(trigger, datetime(2026, 10, 26, tzinfo=UTC), 2)
+    assert local(spring + autumn, NEW_YORK) == [
+        "Thu 05 Mar 14:00 -0500",
+        "Thu 12 Mar 14:00 -0400",
+        "Thu 29 Oct 14:00 -0400",
+        "Thu 05 Nov 14:00 -0500",
+    ]
+    assert utc(spring + autumn) == ["05 Mar 19:00", "12 Mar 18:00", "29 Oct 18:00", "05 Nov 19:00"]
+    with running(settings, fake_slack, Clock(autumn[1])) as surveys:
+        services = surveys.services
+        team = services.config.team("billing")
+        assert all(in_shift(team.shift, team.zone, t, timedelta(0)) for t in spring + autumn)
+        # Every other week; the Thursday after each change is a round week.
+        assert [services.surveys.due_now(team, t) for t in spring + autumn] == [False, True, False, True]
+        # The job at 14:00 EST opens the round and the invitations go out then, not at the next shift.
+        next(job for job in services.jobs() if job.id == "pulse:billing").func()
+        surveys.slack.wait_for("chat.postMessage", 5)
+        settled(services)
+        with session_scope(services.engine) as session:
+            round_ = session.exec(select(SurveyRound)).one()
+            assert abs(round_.opened_at - autumn[1]) < timedelta(seconds=30)
+            sent = [i.sent_at for i in session.exec(select(SurveyInvitation))]
+        assert len(sent) == 5 and all(t is not None and t - autumn[1] < timedelta(minutes=1) for t in sent)
+
+
+def test_a_night_round_in_new_yorks_repeated_hour_fires_twice_but_invites_once(
+    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    night = {"days": ["sat", "sun"], "start": "22:00", "end": "06:00"}
+    pulse = {"day": "sun", "at": "01:30", "instruments": ["cbi_client"], "every_weeks": 1}
+    teams = {"nights": {"timezone": "America/New_York", "shift": night, "pulse": pulse}}
+    settings = make_settings(config_path=roster_with(tmp_path, teams=teams))
+    trigger = scheduled_jobs(settings)["pulse:nights"].trigger
+    fires = fire_times(trigger, datetime(2026, 10, 31, 12, tzinfo=UTC), 3)
+    # 01:30 happens twice on 1 November (EDT, then EST); APScheduler fires at both.
+    assert local(fires, NEW_YORK) == [
+        "Sun 01 Nov 01:30 -0400",
+        "Sun 01 Nov 01:30 -0500",
+        "Sun 08 Nov 01:30 -0500",
+    ]
+    assert utc(fires) == ["01 Nov 05:30", "01 Nov 06:30", "08 Nov 06:30"]
+    with running(settings, fake_slack, Clock(fires[0])) as surveys:
+        services = surveys.services
+        team = services.config.team("nights")
+        assert all(in_shift(team.shift, team.zone, t, timedelta(0)) for t in fires)
+        job = next(j for j in services.jobs() if j.id == "pulse:nights")
+        job.func()
+        surveys.slack.wait_for("chat.postMessage")
+        surveys.clock.now = fires[1]
+        job.func()  # the same local time again, an hour later
+        services.dispatch_surveys()
+        settled(services)
+        assert [p.params["channel"] for p in surveys.slack.calls("chat.postMessage")] == ["D0NORA"]
+        with session_scope(services.engine) as session:
+            assert len(session.exec(select(SurveyRound)).all()) == 1
+
+
+def test_a_round_time_skipped_by_new_yorks_spring_change_still_opens_that_days_round(
+    make_settings: MakeSettings, tmp_path: Path
+) -> None:
+    night = {"days": ["sat", "sun"], "start": "22:00", "end": "06:00"}
+    pulse = {"day": "sun", "at": "02:30", "instruments": ["cbi_client"], "every_weeks": 1}
+    teams = {"nights": {"timezone": "America/New_York", "shift": night, "pulse": pulse}}
+    settings = make_settings(config_path=roster_with(tmp_path, teams=teams))
+    fires = fire_times(scheduled_jobs(settings)["pulse:nights"].trigger, datetime(2026, 3, 7, tzinfo=UTC), 2)
+    # 02:30 does not exist on 8 March (02:00 EST is 03:00 EDT): the job runs at 03:30 EDT
+    # that morning rather than skipping the week, still inside the night shift.
+    assert local(fires, NEW_YORK) == ["Sun 08 Mar 03:30 -0400", "Sun 15 Mar 02:30 -0400"]
+    team = next(t for t in load_config(settings.config_path).teams if t.id == "nights")
+    assert all(in_shift(team.shift, team.zone, t, timedelta(0)) for t in fires)
+
+
+def test_tehran_rounds_stay_at_10_30_utc_all_year_since_iran_dropped_dst(
+    make_settings: MakeSettings, tmp_path: Path
+) -> None:
+    # Iran abolished daylight saving time from 2022 (tzdata 2022b). Check what this machine's
+    # tzdata says before relying on it: +03:30 in summer and winter alike.
+    assert datetime(2026, 7, 1, 12, tzinfo=TEHRAN).utcoffset() == timedelta(hours=3, minutes=30), (
+        "the installed tzdata predates 2022b and still has Iranian DST; update tzdata"
+    )
+    assert datetime(2021, 7, 1, 12, tzinfo=TEHRAN).utcoffset() == timedelta(hours=4, minutes=30)
+    week = {"days": ["sat", "sun", "mon", "tue", "wed"], "start": "08:00", "end": "16:00"}
+    pulse = {"day": "sun", "at": "14:00", "instruments": ["cbi_client"], "every_weeks": 1}
+    teams = {"nights": {"timezone": "Asia/Tehran", "shift": week, "pulse": pulse}}
+    settings = make_settings(config_path=roster_with(tmp_path, teams=teams))
+    trigger = scheduled_jobs(settings)["pulse:nights"].trigger
+    year = fire_times(trigger, datetime(2026, 1, 1, tzinfo=UTC), 52)  # every Sunday of 2026
+    assert {" ".join(when.split()[::3]) for when in local(year, TEHRAN)} == {"Sun 14:00"}
+    assert {when.split()[-1] for when in local(year, TEHRAN)} == {"+0330"}
+    assert {when.split()[-1] for when in utc(year)} == {"10:30"}
+    # That includes the Sundays after the dates Iran used to change its clocks (about 21 March
+    # and 21 September); the same trigger still follows the old rule for a year when it applied.
+    assert {"Sun 22 Mar 14:00 +0330", "Sun 27 Sep 14:00 +0330"} <= set(local(year, TEHRAN))
+    back_then = fire_times(trigger, datetime(2021, 3, 15, tzinfo=UTC), 2)
+    assert utc(back_then) == ["21 Mar 10:30", "28 Mar 09:30"]
+    team = next(t for t in load_config(settings.config_path).teams if t.id == "nights")
+    assert all(in_shift(team.shift, team.zone, t, timedelta(0)) for t in year)
 
 
 def test_survey_send_command_is_idempotent_and_explains_errors(
