@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,8 +14,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from apscheduler.triggers.base import BaseTrigger
-from sqlmodel import select
+from sqlmodel import col, select
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -27,7 +29,7 @@ from bot.services import Services
 from handlers.sandbox.interactions import block_actions_body, choices_submission_body, signed_headers
 from storage.db import make_engine, session_scope
 from storage.models import Checkin, SurveyAnswer, SurveyInvitation, SurveyRound
-from tests.conftest import PSEUDONYM_KEY, SIGNING_SECRET, Harness, MakeSettings
+from tests.conftest import PSEUDONYM_KEY, ROSTER, SIGNING_SECRET, Harness, MakeSettings
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers import action_ids, button_values, roster_with, settled
 
@@ -505,6 +507,170 @@ def test_survey_send_command_is_idempotent_and_explains_errors(
     assert unknown.exit_code == 1 and "no team 'sales'" in unknown.output
     no_pulse = runner.invoke(cli, ["survey", "send", "--team", "nights"], env=env)
     assert no_pulse.exit_code == 1 and "has no pulse: block" in no_pulse.output
+
+
+# --- restarts and the fatigue window --------------------------------------------------------
+
+# Thursday 3 December 2026, 14:00 in Bucharest: a round week for billing (every other week).
+ROUND_DAY = datetime(2026, 12, 3, 14, 0, tzinfo=BUCHAREST).astimezone(UTC)
+TORONTO = ZoneInfo("America/Toronto")
+
+
+def invitations_per_channel(slack: FakeSlack) -> Counter[str]:
+    return Counter(
+        post.params["channel"]
+        for post in slack.calls("chat.postMessage")
+        if "pulse.open" in action_ids(post.params["blocks"]) and "reminder" not in post.params["text"]
+    )
+
+
+def round_job(surveys: SurveyHarness, team: str) -> JobSpec:
+    return next(job for job in surveys.services.jobs() if job.id == f"pulse:{team}")
+
+
+def test_a_restart_in_the_middle_of_a_round_invites_nobody_twice(
+    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    settings = make_settings(config_path=roster_with(tmp_path, teams=PULSE_TEAMS))
+    clock = Clock(ROUND_DAY)
+    with running(settings, fake_slack, clock) as first:
+        services = first.services
+        team = services.config.team("billing")
+        assert services.surveys.due_now(team, clock())
+        billing = [agent for agent in services.roster.agents() if agent.team.id == "billing"]
+        # The round is opened and one batch of two invitations goes out; then the process stops.
+        with session_scope(services.engine) as session:
+            services.surveys.start_round(session, team=team, agents=billing, now=clock())
+        with session_scope(services.engine) as session:
+            services.surveys.dispatch(session, roster=services.roster, now=clock(), limit=2)
+        first.slack.wait_for("chat.postMessage", 2)
+        settled(services)
+    assert sum(invitations_per_channel(fake_slack).values()) == 2
+
+    clock.advance(minutes=3)
+    with running(settings, fake_slack, clock) as second:  # a new process on the same database
+        round_job(second, "billing").func()  # the round job runs again (a late start, a second serve)
+        second.services.dispatch_surveys()
+        second.slack.wait_for("chat.postMessage", 5)
+        clock.advance(minutes=1)
+        round_job(second, "billing").func()
+        second.services.dispatch_surveys()
+        settled(second.services)
+        with session_scope(second.services.engine) as session:
+            assert len(session.exec(select(SurveyRound)).all()) == 1
+            assert {i.state for i in session.exec(select(SurveyInvitation))} == {"sent"}
+    assert invitations_per_channel(fake_slack) == {
+        "D0ANA": 1,
+        "D0BOB": 1,
+        "D0CRIS": 1,
+        "D0DANA": 1,
+        "D0EMIL": 1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("first_round", "close_after_days", "second_invitation"),
+    [
+        # `breather survey send` on a Friday morning, then the next period's scheduled round on
+        # Thursday: the second invitation waits until Friday morning, a week after the first.
+        (datetime(2026, 11, 27, 10, 0, tzinfo=BUCHAREST), 3, datetime(2026, 12, 4, 10, 0, tzinfo=BUCHAREST)),
+        # The same in the afternoon with rounds open one day: the week is up only after the
+        # second round has closed, so nobody is asked in it at all.
+        (datetime(2026, 11, 27, 16, 0, tzinfo=BUCHAREST), 1, None),
+    ],
+)
+def test_a_second_round_within_a_week_delays_the_invitation_instead_of_sending_it(
+    make_settings: MakeSettings,
+    fake_slack: FakeSlack,
+    tmp_path: Path,
+    first_round: datetime,
+    close_after_days: int,
+    second_invitation: datetime | None,
+) -> None:
+    teams = {"billing": {"pulse": {"close_after_days": close_after_days}}}
+    settings = make_settings(config_path=roster_with(tmp_path, teams=teams))
+    with running(settings, fake_slack, Clock(first_round.astimezone(UTC))) as surveys:
+        services = surveys.services
+        assert services.start_survey_round("billing").created
+        surveys.slack.wait_for("chat.postMessage", 5)
+        settled(services)
+        surveys.clock.now = ROUND_DAY
+        round_job(surveys, "billing").func()  # the next period's round opens on schedule...
+        settled(services)
+        assert invitations_per_channel(surveys.slack).most_common(1)[0][1] == 1  # ...and asks nobody yet
+        with session_scope(services.engine) as session:
+            rounds = session.exec(select(SurveyRound).order_by(col(SurveyRound.opened_at))).all()
+            assert len(rounds) == 2
+            second_round = rounds[1]
+        if second_invitation is None:
+            surveys.clock.now = second_round.closes_at + timedelta(hours=1)
+            services.dispatch_surveys()
+            settled(services)
+            assert sum(invitations_per_channel(surveys.slack).values()) == 5
+            with session_scope(services.engine) as session:
+                late = session.exec(
+                    select(SurveyInvitation).where(col(SurveyInvitation.round_id) == second_round.id)
+                ).all()
+                assert {i.state for i in late} == {"expired"}
+            return
+        surveys.clock.now = second_invitation.astimezone(UTC) - timedelta(minutes=1)
+        services.dispatch_surveys()
+        settled(services)
+        assert sum(invitations_per_channel(surveys.slack).values()) == 5
+        surveys.clock.now = second_invitation.astimezone(UTC) + timedelta(seconds=30)
+        services.dispatch_surveys()
+        surveys.slack.wait_for("chat.postMessage", 10)
+        settled(services)
+        assert set(invitations_per_channel(surveys.slack).values()) == {2}
+        with session_scope(services.engine) as session:
+            sent: dict[str, list[datetime]] = {}
+            for invitation in session.exec(select(SurveyInvitation)):
+                assert invitation.sent_at is not None
+                sent.setdefault(invitation.pseudonym, []).append(invitation.sent_at)
+        assert all(abs(b - a) >= timedelta(days=7) for a, b in sent.values())
+
+
+def test_an_agent_who_moves_team_is_not_asked_again_within_the_week_for_other_instruments(
+    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    """Ana is asked the WHO-5 with billing, then moves to the night desk, which asks the CBI:
+    the night desk's round asks her only once a week has passed since billing's invitation."""
+    first = make_settings(config_path=roster_with(tmp_path, teams=PULSE_TEAMS))
+    clock = Clock(T0)
+    with running(first, fake_slack, clock) as surveys:
+        surveys.services.start_survey_round("billing")
+        surveys.slack.wait_for("chat.postMessage", 5)
+        settled(surveys.services)
+
+    roster = yaml.safe_load(ROSTER.read_text())
+    billing_agents, night_agents = (team["agents"] for team in roster["teams"])
+    ana = next(agent for agent in billing_agents if agent["email"] == "ana@example.com")
+    moved = {
+        "billing": {**PULSE_TEAMS["billing"], "agents": [a for a in billing_agents if a is not ana]},
+        "nights": {**PULSE_TEAMS["nights"], "agents": [*night_agents, ana]},
+    }
+    (tmp_path / "moved").mkdir()
+    second = make_settings(config_path=roster_with(tmp_path / "moved", teams=moved))
+    clock.now = datetime(2026, 11, 30, 23, 0, tzinfo=TORONTO).astimezone(UTC)  # nights' Monday 23:00
+    with running(second, fake_slack, clock) as surveys:
+        round_job(surveys, "nights").func()
+        surveys.slack.wait_for("chat.postMessage", 6)
+        settled(surveys.services)
+        assert invitations_per_channel(surveys.slack)["D0NORA"] == 1
+        assert invitations_per_channel(surveys.slack)["D0ANA"] == 1  # billing's, last Thursday
+        clock.now = T0 + timedelta(days=7) - timedelta(minutes=1)
+        surveys.services.dispatch_surveys()
+        settled(surveys.services)
+        assert invitations_per_channel(surveys.slack)["D0ANA"] == 1
+        # A week on, at the start of her next night shift (before the round closes), she is asked.
+        clock.now = datetime(2026, 12, 3, 22, 0, 30, tzinfo=TORONTO).astimezone(UTC)
+        surveys.services.dispatch_surveys()
+        surveys.slack.wait_for("chat.postMessage", 7)
+        settled(surveys.services)
+        assert invitations_per_channel(surveys.slack)["D0ANA"] == 2
+        surveys.open("U0ANA", surveys.invitations()["D0ANA"])
+        view = surveys.slack.wait_for("views.open")[0].params["view"]
+        assert [b["block_id"] for b in view["blocks"] if b["type"] == "input"][0] == "cbi_client_1"
 
 
 # --- the agent's Home tab: support resources for them only ------------------------------------
