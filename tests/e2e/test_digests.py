@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,16 +37,27 @@ def lead_slack(fake_slack: FakeSlack) -> FakeSlack:
     return fake_slack
 
 
-@pytest.fixture
-def digests(make_settings: MakeSettings, lead_slack: FakeSlack, tmp_path: Path) -> Iterator[Harness]:
-    settings = make_settings(
-        config_path=roster_with(tmp_path, teams={"nights": {"managers": ["jo@example.com"]}})
-    )
+@contextmanager
+def digest_app(
+    make_settings: MakeSettings, slack: FakeSlack, tmp_path: Path, **product: Any
+) -> Iterator[Harness]:
+    """The app on the seeded week's clock; jo leads the night desk, radu billing."""
+    config = roster_with(tmp_path, teams={"nights": {"managers": ["jo@example.com"]}}, **product)
+    settings = make_settings(config_path=config)
     engine = make_engine(settings.database_url)
     services = Services(settings, engine, make_messenger(settings, engine), clock=Clock(NOW))
     app = create_app(settings, services=services)
-    with TestClient(app) as client:
-        yield Harness(client, services, lead_slack)
+    try:
+        with TestClient(app) as client:
+            yield Harness(client, services, slack)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def digests(make_settings: MakeSettings, lead_slack: FakeSlack, tmp_path: Path) -> Iterator[Harness]:
+    with digest_app(make_settings, lead_slack, tmp_path) as harness:
+        yield harness
 
 
 def people(harness: Harness, team: str = "billing") -> list[str]:
@@ -165,6 +177,39 @@ def test_anyone_else_gets_a_polite_refusal_and_no_data(digests: Harness, user: s
     assert "only for that team's leads" in shown or "don't lead a team" in shown
     settled(digests.services)
     assert digests.slack.calls("files.getUploadURLExternal") == []
+
+
+def test_an_admin_reads_any_teams_digest_and_someone_who_is_neither_is_refused(
+    make_settings: MakeSettings, lead_slack: FakeSlack, tmp_path: Path
+) -> None:
+    lead_slack.add_user("U0OPS", "ops@example.com")  # an operator: in settings.admins, leads no team
+    lead_slack.add_user("U0MIA", "mia@example.com")  # neither an admin nor anyone's lead
+    with digest_app(make_settings, lead_slack, tmp_path, admins=["Ops@Example.com"]) as harness:
+        seed_full_week(harness)
+        billing = json.dumps(
+            harness.command(user_id="U0OPS", command="/breather", text="digest billing").json()
+        )
+        assert "25 calls" in billing and "Billing support" in billing
+        nights = json.dumps(
+            harness.command(user_id="U0OPS", command="/breather", text="digest nights").json()
+        )
+        assert "Night desk" in nights and "25 calls" not in nights
+        which = harness.command(user_id="U0OPS", command="/breather", text="digest").json()
+        assert "/breather digest billing|nights" in which["text"]  # every team, so it asks which
+        for text in ("digest billing", "digest nights", "digest"):
+            refused = json.dumps(harness.command(user_id="U0MIA", command="/breather", text=text).json())
+            assert "only for that team's leads" in refused or "don't lead a team" in refused
+            assert "calls" not in refused.lower().replace("breather", "")
+        harness.slack.wait_for("files.completeUploadExternal", 2)
+        settled(harness.services)
+        uploads = harness.slack.calls("files.completeUploadExternal")
+        assert {u.params["channel_id"] for u in uploads} == {"D0OPS"}  # the charts went to the admin only
+        with session_scope(harness.services.engine) as session:
+            reads = session.exec(select(DigestAccess)).all()
+            assert sorted((r.reader, r.team_id) for r in reads) == [
+                ("ops@example.com", "billing"),
+                ("ops@example.com", "nights"),
+            ]
 
 
 def test_the_monday_message_goes_to_each_lead_once(digests: Harness) -> None:
