@@ -9,14 +9,14 @@ from bot.config import ProductSettings
 from bot.i18n import Catalogue
 from bot.ids import ActionId
 from bot.messenger import Button, Buttons, Divider, Heading, HomeView, Note, Part, Text
-from bot.surveys.instruments import InstrumentId
+from bot.surveys.instruments import WHO5_SEVERE, InstrumentId
 from bot.surveys.messages import day_text
 from bot.surveys.service import OwnResult
 
 
 def _meaning(cat: Catalogue, result: OwnResult) -> str:
     if result.instrument is InstrumentId.WHO5:
-        level = "severe" if result.score <= 28 else ("low" if result.flagged else "good")
+        level = "severe" if result.score <= WHO5_SEVERE else ("low" if result.flagged else "good")
         return cat.t(f"results.who5_meaning.{level}")
     if result.instrument is InstrumentId.BURNOUT_SINGLE:
         return cat.t("results.burnout_meaning." + ("symptoms" if result.flagged else "none"))

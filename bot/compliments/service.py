@@ -30,6 +30,7 @@ from bot.compliments.messages import (
 from bot.compliments.scrubbing import Kind, scrub
 from bot.config import ProductSettings, TeamConfig
 from bot.delivery import Outbox
+from bot.digests.anonymity import Candidate, Gate
 from bot.events import CustomerFeedback
 from bot.i18n import catalogue
 from bot.messenger import Delivered, Mention
@@ -364,7 +365,7 @@ class ComplimentService:
     # --- the weekly roll-up ----------------------------------------------------------------
 
     def week(
-        self, session: Session, *, team: TeamConfig, start: datetime, end: datetime
+        self, session: Session, *, team: TeamConfig, start: datetime, end: datetime, now: datetime
     ) -> WeekOfCompliments:
         rows = session.exec(
             select(Compliment).where(
@@ -378,10 +379,20 @@ class ComplimentService:
             .select_from(Kudos)
             .where(col(Kudos.team_id) == team.id, col(Kudos.created_at) >= start, col(Kudos.created_at) < end)
         ).one()
-        # A count is a number about people: shown only when enough different people received
-        # compliments that it says nothing about any one of them.
-        people = len({row.pseudonym for row in rows})
-        count = len(rows) if people >= self.settings.anonymity_min_group or not rows else None
+        # A count is a number about people: the anonymity gate shows it only when enough
+        # different people received compliments that it says nothing about any one of them.
+        # It is the digest's "compliments" figure for the same week, released (and frozen)
+        # once, so the channel and the leads' digest never disagree. No compliment: nothing
+        # about anyone, so the roll-up may say so (and stays quiet).
+        count: int | None = 0
+        if rows:
+            gate = Gate.for_team(session, self.settings, team_id=team.id, now=now)
+            people = frozenset(row.pseudonym for row in rows)
+            released = gate.release(
+                start.astimezone(team.zone).date(),
+                Candidate("compliments", "team", people, {"received": len(rows)}),
+            )
+            count = released["received"] if released is not None else None
         shared = sorted(
             (row for row in rows if row.status == ComplimentStatus.SHARED),
             key=lambda row: (row.decided_at or row.received_at, row.id),
@@ -394,7 +405,7 @@ class ComplimentService:
         if not team.channel:
             return False
         start, end = week_bounds(team, now)
-        week = self.week(session, team=team, start=start, end=end)
+        week = self.week(session, team=team, start=start, end=end, now=now)
         if week.count == 0 and not week.kudos:
             return False  # a quiet week is not announced
         message = weekly_rollup(catalogue(team.language), week)

@@ -1,27 +1,39 @@
 """The one place every manager-facing figure passes through before anyone sees it.
 
 Rules (docs: /breather privacy, README "Privacy"):
-- a figure is shown only when at least `k` distinct people contributed; otherwise it is
-  suppressed (never shown as 0, rounded or as a range; a chart shows a gap);
-- free text needs at least `k_text` contributors;
+- a figure is shown only when at least `k` (`anonymity_min_group`) distinct people contributed;
+  otherwise it is suppressed (never shown as 0, rounded or as a range; a chart shows a gap).
+  `Gate.allows` is that decision, and nothing else makes it: the digest's figures and their
+  parts (each instrument's mean, the response rate), the surge alert and the compliment
+  roll-up's count all ask it;
+- figures that are kept (the digest's, the roll-up's count) go through `Gate.release`, which
+  also logs them with a fingerprint of their contributors and freezes them. Differencing: a new
+  figure of the same family and week whose contributors differ from a logged one by 1 to k-1
+  people is suppressed. A surge alert is about the last hour, not a week, and is not kept;
 - slices (queues) get secondary suppression: if one slice is hidden, the next smallest are
   hidden too until the hidden ones together reach k, and a slice is shown only if the rest of
-  its parent also reaches k;
-- differencing: a released figure is logged with a fingerprint of its contributors and frozen;
-  a new figure of the same family and week whose contributors differ from a logged one by
-  1 to k-1 people is suppressed.
+  its parent also reaches k (`shown_slices`);
+- free text needs at least `k_text` (`anonymity_min_comments`, default 10) contributors:
+  `Gate.allows_text`. No manager-facing output shows free text today: the instruments have no
+  open question and a digest has no comment field. The weekly compliment roll-up quotes
+  compliments in the team channel, but those are not comments in this sense. The rule
+  protects the people who wrote free text, whose wording can give them away; the quotes are
+  customers' words about one agent, each already posted in the same channel, credited to
+  that agent, because the agent chose to share it (consent, not anonymity, is what governs
+  them; the roll-up adds no name and its count still needs k people).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
 
+from bot.config import ProductSettings
 from storage.models import DigestRelease
 from storage.upsert import insert_ignore
 
@@ -36,10 +48,6 @@ class Candidate:
 
 def fingerprint(contributors: frozenset[str]) -> list[str]:
     return sorted(hashlib.sha256(p.encode()).hexdigest()[:16] for p in contributors)
-
-
-def enough(contributors: frozenset[str] | set[str], k: int) -> bool:
-    return len(contributors) >= k
 
 
 def shown_slices(parent: frozenset[str], slices: Mapping[str, frozenset[str]], k: int) -> set[str]:
@@ -63,13 +71,39 @@ def shown_slices(parent: frozenset[str], slices: Mapping[str, frozenset[str]], k
 
 
 class Gate:
-    """Releases figures for one team and week, with freezing and the differencing guard."""
+    """Decides what may be shown about one team, and releases its weekly figures with freezing
+    and the differencing guard."""
 
-    def __init__(self, session: Session, *, team_id: str, k: int, now: datetime) -> None:
+    def __init__(
+        self, session: Session, *, team_id: str, k: int, now: datetime, k_text: int | None = None
+    ) -> None:
         self.session = session
         self.team_id = team_id
         self.k = k
+        self.k_text = max(k_text or k, k)  # free text never needs fewer people than a number
         self.now = now
+
+    @classmethod
+    def for_team(cls, session: Session, settings: ProductSettings, *, team_id: str, now: datetime) -> Gate:
+        return cls(
+            session,
+            team_id=team_id,
+            k=settings.anonymity_min_group,
+            k_text=settings.anonymity_min_comments,
+            now=now,
+        )
+
+    def allows(self, contributors: Collection[str]) -> bool:
+        """Whether a number backed by these people (pseudonyms) may be shown at all."""
+        return len(frozenset(contributors)) >= self.k
+
+    def allows_text(self, contributors: Collection[str]) -> bool:
+        """Whether free text written by these people may be shown at all."""
+        return len(frozenset(contributors)) >= self.k_text
+
+    def shown_slices(self, parent: frozenset[str], slices: Mapping[str, frozenset[str]]) -> set[str]:
+        """Which slices of `parent` may be shown (primary and secondary suppression)."""
+        return shown_slices(parent, slices, self.k)
 
     def release(self, week: date, candidate: Candidate) -> dict[str, Any] | None:
         logged = self.session.exec(
@@ -82,7 +116,7 @@ class Gate:
         for release in logged:
             if release.scope == candidate.scope:
                 return release.values  # frozen: the same figure every time it is asked for
-        if not enough(candidate.contributors, self.k):
+        if not self.allows(candidate.contributors):
             return None
         mine = set(fingerprint(candidate.contributors))
         for release in logged:

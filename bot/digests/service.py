@@ -20,7 +20,7 @@ from bot.digests.aggregates import (
     compliment_weeks,
     wellbeing_weeks,
 )
-from bot.digests.anonymity import Candidate, Gate, enough, shown_slices
+from bot.digests.anonymity import Candidate, Gate
 from bot.digests.periods import Week, complete_weeks, shift_hours_per_week
 from bot.surveys.instruments import InstrumentId
 from storage.models import Call, DigestAccess, SurgeAlert
@@ -67,7 +67,7 @@ class DigestService:
         checkins = checkin_weeks(session, team.id, weeks)
         wellbeing = wellbeing_weeks(session, team.id, weeks)
         compliments = compliment_weeks(session, team.id, weeks)
-        gate = Gate(session, team_id=team.id, k=self.k, now=now)
+        gate = Gate.for_team(session, self.settings, team_id=team.id, now=now)
         periods = [
             self._period(gate, team, week, calls[i], checkins[i], wellbeing[i], compliments[i])
             for i, week in enumerate(weeks)
@@ -117,17 +117,18 @@ class DigestService:
         k = self.k
         values: dict[str, Any] = {"respondents": len(data.respondents)}
         metrics: dict[str, Any] = {}
+        # Each instrument's figures are judged on the people who answered that instrument.
         who5 = data.scores.get(InstrumentId.WHO5.value, [])
-        if enough({p for p, _, _ in who5}, k):
+        if gate.allows({p for p, _, _ in who5}):
             metrics["who5_mean"] = round(_mean([s for _, s, _ in who5]), 1)
             metrics["who5_low_share"] = round(sum(f for _, _, f in who5) / len(who5), 2)
         burnout = data.scores.get(InstrumentId.BURNOUT_SINGLE.value, [])
-        if enough({p for p, _, _ in burnout}, k):
+        if gate.allows({p for p, _, _ in burnout}):
             metrics["burnout_share"] = round(sum(f for _, _, f in burnout) / len(burnout), 2)
         cbi = data.scores.get(InstrumentId.CBI_CLIENT.value, [])
-        if enough({p for p, _, _ in cbi}, k):
+        if gate.allows({p for p, _, _ in cbi}):
             metrics["cbi_client_mean"] = round(_mean([s for _, s, _ in cbi]), 1)
-        if enough(data.invited, k):
+        if gate.allows(data.invited):  # a response rate is counted over the people invited
             metrics["response_rate"] = round(len(data.respondents & data.invited) / len(data.invited), 2)
         values["metrics"] = metrics
         released = gate.release(
@@ -158,7 +159,7 @@ class DigestService:
             return []  # one queue is the team total
         parent = frozenset(data.people)
         slices = {name: frozenset(people) for name, people in data.queues.items()}
-        shown = shown_slices(parent, slices, self.k)
+        shown = gate.shown_slices(parent, slices)
         result: list[Part] = []
         for name in sorted(data.queues):
             values = None
@@ -202,7 +203,8 @@ class DigestService:
         calls = sum(int(n) for _, n, _ in recent)
         hard = sum(int(h or 0) for _, _, h in recent)
         hard_people = {p for p, _, h in recent if h}
-        if calls < s.surge_min_calls or len(hard_people) < self.k:
+        gate = Gate.for_team(session, s, team_id=team.id, now=now)
+        if calls < s.surge_min_calls or not gate.allows(hard_people):
             return None
         base_calls, base_hard = session.exec(
             select(func.count(), func.sum(cast(col(Call.hard), Integer))).where(

@@ -623,6 +623,31 @@ def test_weekly_rollup_hides_the_count_when_few_people_received_compliments(roll
     assert "3 times" not in shown and "Ana was wonderful" in shown
 
 
+@pytest.mark.parametrize(("praised", "shown"), [(2, False), (3, True), (4, True)])
+def test_weekly_rollup_counts_only_from_k_people_and_agrees_with_the_digest(
+    rollup_app: Harness, praised: int, shown: bool
+) -> None:
+    """k-1, k and k+1 people complimented (k = 3 here), two compliments each."""
+    services = rollup_app.services
+    emails = ["ana@example.com", "bob@example.com", "cris@example.com", "dana@example.com"][:praised]
+    add_compliments(services, *[(email, ComplimentStatus.PRIVATE, "Thank you") for email in emails * 2])
+    assert services.compliments.post_rollup("billing") is True
+    shown_text = json.dumps(rollup_app.slack.wait_for("chat.postMessage")[0].params["blocks"])
+    count = praised * 2
+    if shown:
+        assert f"Customers thanked this team {count} times this week." in shown_text
+    else:
+        assert "Customers thanked people in this team this week." in shown_text
+        assert str(count) not in shown_text
+    # The leads' digest for that week shows the same figure, or the same refusal.
+    with session_scope(services.engine) as session:
+        digest = services.digests.digest(session, services.config.team("billing"), services.clock())
+    assert digest["period"]["start"] == "2026-11-23"
+    hidden = {"suppressed": True, "reason": "fewer than 3 agents"}
+    assert digest["compliments"] == (count if shown else hidden)
+    quiet(rollup_app)
+
+
 def test_a_quiet_week_is_not_announced_and_this_weeks_compliments_wait(rollup_app: Harness) -> None:
     services = rollup_app.services
     with session_scope(services.engine) as session:

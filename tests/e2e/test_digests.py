@@ -4,7 +4,10 @@ the hard wall (no manager-facing output names a person or describes fewer than k
 from __future__ import annotations
 
 import json
+import struct
+import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,7 @@ from bot.cli import app as cli
 from bot.digests.chart import trend_png
 from bot.services import Services
 from storage.db import make_engine, session_scope
-from storage.models import AgentPrefs, DigestAccess, DigestRelease
+from storage.models import AgentPrefs, Compliment, ComplimentStatus, DigestAccess, DigestRelease
 from tests.conftest import PSEUDONYM_KEY, SIGNING_SECRET, Harness, MakeSettings
 from tests.digest_seed import NOW, WEEK, add_calls, add_checkins, add_round, at
 from tests.e2e.test_pulse_surveys import Clock
@@ -36,16 +39,27 @@ def lead_slack(fake_slack: FakeSlack) -> FakeSlack:
     return fake_slack
 
 
-@pytest.fixture
-def digests(make_settings: MakeSettings, lead_slack: FakeSlack, tmp_path: Path) -> Iterator[Harness]:
-    settings = make_settings(
-        config_path=roster_with(tmp_path, teams={"nights": {"managers": ["jo@example.com"]}})
-    )
+@contextmanager
+def digest_app(
+    make_settings: MakeSettings, slack: FakeSlack, tmp_path: Path, **product: Any
+) -> Iterator[Harness]:
+    """The app on the seeded week's clock; jo leads the night desk, radu billing."""
+    config = roster_with(tmp_path, teams={"nights": {"managers": ["jo@example.com"]}}, **product)
+    settings = make_settings(config_path=config)
     engine = make_engine(settings.database_url)
     services = Services(settings, engine, make_messenger(settings, engine), clock=Clock(NOW))
     app = create_app(settings, services=services)
-    with TestClient(app) as client:
-        yield Harness(client, services, lead_slack)
+    try:
+        with TestClient(app) as client:
+            yield Harness(client, services, slack)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def digests(make_settings: MakeSettings, lead_slack: FakeSlack, tmp_path: Path) -> Iterator[Harness]:
+    with digest_app(make_settings, lead_slack, tmp_path) as harness:
+        yield harness
 
 
 def people(harness: Harness, team: str = "billing") -> list[str]:
@@ -74,6 +88,24 @@ def seed_full_week(harness: Harness, *, respondents: int = 5) -> None:
             closes=WEEK + timedelta(days=4),
             burnout={p: 3 if i < 2 else 1 for i, p in enumerate(team[:respondents])},
         )
+
+
+def png_text(png: bytes) -> str:
+    """The text a PNG carries besides its pixels (tEXt, zTXt and iTXt chunks)."""
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    found, offset = [], 8
+    while offset < len(png):
+        (length,) = struct.unpack(">I", png[offset : offset + 4])
+        kind, data = png[offset + 4 : offset + 8], png[offset + 8 : offset + 8 + length]
+        if kind == b"tEXt":
+            found.append(data.replace(b"\0", b": ").decode("latin-1"))
+        elif kind == b"zTXt":
+            key, _, packed = data.partition(b"\0")
+            found.append(f"{key.decode('latin-1')}: {zlib.decompress(packed[1:]).decode('latin-1')}")
+        elif kind == b"iTXt":
+            found.append(data.decode("utf-8", "replace"))
+        offset += 12 + length
+    return "\n".join(found)
 
 
 def cli_digest(harness: Harness, *args: str) -> Any:
@@ -167,6 +199,39 @@ def test_anyone_else_gets_a_polite_refusal_and_no_data(digests: Harness, user: s
     assert digests.slack.calls("files.getUploadURLExternal") == []
 
 
+def test_an_admin_reads_any_teams_digest_and_someone_who_is_neither_is_refused(
+    make_settings: MakeSettings, lead_slack: FakeSlack, tmp_path: Path
+) -> None:
+    lead_slack.add_user("U0OPS", "ops@example.com")  # an operator: in settings.admins, leads no team
+    lead_slack.add_user("U0MIA", "mia@example.com")  # neither an admin nor anyone's lead
+    with digest_app(make_settings, lead_slack, tmp_path, admins=["Ops@Example.com"]) as harness:
+        seed_full_week(harness)
+        billing = json.dumps(
+            harness.command(user_id="U0OPS", command="/breather", text="digest billing").json()
+        )
+        assert "25 calls" in billing and "Billing support" in billing
+        nights = json.dumps(
+            harness.command(user_id="U0OPS", command="/breather", text="digest nights").json()
+        )
+        assert "Night desk" in nights and "25 calls" not in nights
+        which = harness.command(user_id="U0OPS", command="/breather", text="digest").json()
+        assert "/breather digest billing|nights" in which["text"]  # every team, so it asks which
+        for text in ("digest billing", "digest nights", "digest"):
+            refused = json.dumps(harness.command(user_id="U0MIA", command="/breather", text=text).json())
+            assert "only for that team's leads" in refused or "don't lead a team" in refused
+            assert "calls" not in refused.lower().replace("breather", "")
+        harness.slack.wait_for("files.completeUploadExternal", 2)
+        settled(harness.services)
+        uploads = harness.slack.calls("files.completeUploadExternal")
+        assert {u.params["channel_id"] for u in uploads} == {"D0OPS"}  # the charts went to the admin only
+        with session_scope(harness.services.engine) as session:
+            reads = session.exec(select(DigestAccess)).all()
+            assert sorted((r.reader, r.team_id) for r in reads) == [
+                ("ops@example.com", "billing"),
+                ("ops@example.com", "nights"),
+            ]
+
+
 def test_the_monday_message_goes_to_each_lead_once(digests: Harness) -> None:
     seed_full_week(digests)
     assert digests.services.digest_desk.weekly("billing") == 1
@@ -253,6 +318,38 @@ def test_no_surge_when_the_hard_calls_involve_fewer_than_k_people(digests: Harne
     assert digests.services.digest_desk.surges() == 0
 
 
+@pytest.mark.parametrize(("hard_people", "alerted"), [(4, False), (5, True), (6, True)])
+def test_a_surge_is_alerted_only_when_k_or_more_people_had_the_hard_calls(
+    digests: Harness, hard_people: int, alerted: bool
+) -> None:
+    """k-1, k and k+1 distinct agents behind the same share of hard calls (k = 5)."""
+    from storage.models import Call
+
+    now = digests.services.clock()
+    callers = [f"surge-person-{n}" for n in range(6)]
+    with session_scope(digests.services.engine) as session:
+        for i in range(18):  # 18 calls from 6 people; one hard call each for the first few
+            person = callers[i % 6]
+            session.add(
+                Call(
+                    provider="generic",
+                    call_id=f"k-{i}",
+                    team_id="billing",
+                    pseudonym=person,
+                    kid="k",
+                    ended_at=now - timedelta(minutes=10),
+                    hard=i < hard_people,
+                    signals=["abuse"] if i < hard_people else [],
+                )
+            )
+    assert digests.services.digest_desk.surges() == (1 if alerted else 0)
+    settled(digests.services)
+    alerts = digests.slack.calls("chat.postMessage")
+    assert [p.params["channel"] for p in alerts] == (["D0RADU"] if alerted else [])
+    if alerted:
+        assert "Hard calls are up in Billing support" in alerts[0].params["text"]
+
+
 def test_chart_draws_suppressed_weeks_as_gaps() -> None:
     shown = {
         "period": {"start": "2026-11-16"},
@@ -278,15 +375,41 @@ def test_the_hard_wall_no_manager_output_names_anyone_or_shows_a_small_group(dig
         session.add(AgentPrefs(pseudonym=team[0].pseudonym, kid="k", paused=True))
         session.add(AgentPrefs(pseudonym=team[1].pseudonym, kid="k", surveys_opted_out=True))
         add_calls(session, "nights", people(digests, "nights"), day=WEEK + timedelta(days=1), hard_people=[])
+        # Compliments for everyone: two shared (their words go to the roll-up), the rest kept
+        # private. A shared quote is the customer's words, posted with the agent's consent; these
+        # name nobody, so any name in the roll-up would have come from Breather.
+        for i, agent in enumerate([*team, team[0]]):
+            session.add(
+                Compliment(
+                    id=f"hw-cmp{i}",
+                    source="zendesk",
+                    source_key=f"hw{i}",
+                    team_id="billing",
+                    pseudonym=agent.pseudonym,
+                    kid="k",
+                    text="[customer] says the fix worked first time" if i < 2 else f"kept private {i}",
+                    status=ComplimentStatus.SHARED if i < 2 else ComplimentStatus.PRIVATE,
+                    received_at=at(WEEK + timedelta(days=2)),
+                    decided_at=at(WEEK + timedelta(days=2), 12),
+                )
+            )
     outputs: list[str] = []
     week = ("--week", WEEK.isoformat())  # the CLI runs on the real clock
     outputs.append(cli_digest(digests, "--team", "billing", *week).output)
     outputs.append(cli_digest(digests, "--team", "billing", "--format", "json", *week).output)
     outputs.append(cli_digest(digests, "--team", "nights", "--format", "json", *week).output)
+    png = cli_digest(digests, "--team", "billing", "--format", "png", *week)
+    assert png.exit_code == 0, png.output
+    chart = Path("breather-billing-2026-11-16.png")  # named for the seeded week, in the working dir
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    embedded = png_text(chart.read_bytes())
+    assert "Matplotlib" in embedded  # the only text a chart carries: the drawing library's name
+    outputs.append(png.output + embedded)
     outputs.append(json.dumps(digests.command(user_id="U0RADU", command="/breather", text="digest").json()))
     services.digest_desk.weekly("billing")
     services.digest_desk.weekly("nights")
     outputs.append(json.dumps(services.digest_desk.home_parts(LEAD), default=str))
+    assert services.compliments.post_rollup("billing")  # the team channel's weekly roll-up
     with session_scope(services.engine) as session:
         add_calls(session, "billing", [a.pseudonym for a in team] * 2, day=WEEK, per_person=1)
         from storage.models import Call
@@ -308,7 +431,15 @@ def test_the_hard_wall_no_manager_output_names_anyone_or_shows_a_small_group(dig
     for call in digests.slack.calls():
         if call.method in ("chat.postMessage", "views.publish", "files.completeUploadExternal"):
             outputs.append(json.dumps(call.params))
+    uploads = list(digests.slack.state.uploads.values())
+    assert len(uploads) == 3  # the charts: after /breather digest, and with both teams' Monday DMs
+    outputs.extend(png_text(upload) for upload in uploads)
+    rollup = [c for c in digests.slack.calls("chat.postMessage") if c.params["channel"] == "C0BILLING"]
+    assert len(rollup) == 1
+    assert "Customers thanked this team 6 times this week." in json.dumps(rollup[0].params)
+    assert "the fix worked first time" in json.dumps(rollup[0].params)
     everything = "\n".join(outputs)
+    assert "kept private" not in everything  # words an agent did not share reach nobody
     for agent in services.roster.agents():
         for identifier in (agent.email, agent.name, agent.id, agent.pseudonym, agent.config.slack_user_id):
             if identifier:
@@ -316,6 +447,7 @@ def test_the_hard_wall_no_manager_output_names_anyone_or_shows_a_small_group(dig
         assert agent.email.split("@")[0] not in everything.lower()
     billing = json.loads(outputs[1])
     assert billing["respondents"] == 5 and billing["calls"]["calls"] == 25  # the seeded week was read
+    assert billing["compliments"] == 6  # the same figure as the roll-up's
     nights = json.loads(outputs[2])
     assert nights["calls"]["suppressed"] is True  # one person on nights: never shown
     with session_scope(services.engine) as session:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,17 +14,22 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlmodel import select
+import yaml
+from apscheduler.triggers.base import BaseTrigger
+from sqlmodel import col, select
 from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from bot.app import create_app, make_messenger
+from bot.checkins.policy import in_shift
 from bot.cli import app as cli
+from bot.config import Settings, load_config
+from bot.scheduler import JobSpec
 from bot.services import Services
 from handlers.sandbox.interactions import block_actions_body, choices_submission_body, signed_headers
 from storage.db import make_engine, session_scope
 from storage.models import Checkin, SurveyAnswer, SurveyInvitation, SurveyRound
-from tests.conftest import PSEUDONYM_KEY, SIGNING_SECRET, Harness, MakeSettings
+from tests.conftest import PSEUDONYM_KEY, ROSTER, SIGNING_SECRET, Harness, MakeSettings
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers import action_ids, button_values, roster_with, settled
 
@@ -113,15 +120,24 @@ PULSE_TEAMS: dict[str, dict[str, Any]] = {
 }
 
 
+@contextmanager
+def running(settings: Settings, fake_slack: FakeSlack, clock: Clock) -> Iterator[SurveyHarness]:
+    """The real app on `settings`' database, started and, on leaving, stopped (as a process is)."""
+    engine = make_engine(settings.database_url)
+    services = Services(settings, engine, make_messenger(settings, engine), clock=clock)
+    app = create_app(settings, services=services)
+    try:
+        with TestClient(app) as client:
+            yield SurveyHarness(client, services, fake_slack, clock)
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
 def surveys(make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path) -> Iterator[SurveyHarness]:
     settings = make_settings(config_path=roster_with(tmp_path, teams=PULSE_TEAMS))
-    engine = make_engine(settings.database_url)
-    clock = Clock(T0)
-    services = Services(settings, engine, make_messenger(settings, engine), clock=clock)
-    app = create_app(settings, services=services)
-    with TestClient(app) as client:
-        yield SurveyHarness(client, services, fake_slack, clock)
+    with running(settings, fake_slack, Clock(T0)) as harness:
+        yield harness
 
 
 def test_a_round_invites_every_agent_once_and_a_repeat_invites_nobody(surveys: SurveyHarness) -> None:
@@ -321,6 +337,153 @@ def test_scheduled_rounds_run_every_other_week_at_local_time_across_dst(surveys:
     assert surveys.services.surveys.due_now(team, first) != surveys.services.surveys.due_now(team, second)
 
 
+NEW_YORK = ZoneInfo("America/New_York")
+TEHRAN = ZoneInfo("Asia/Tehran")
+WEEKDAYS_MON_FRI = ["mon", "tue", "wed", "thu", "fri"]
+
+
+def scheduled_jobs(settings: Settings) -> dict[str, JobSpec]:
+    """The jobs exactly as a starting process schedules them (nothing is run)."""
+    engine = make_engine(settings.database_url)
+    try:
+        services = Services(settings, engine, make_messenger(settings, engine))
+        return {job.id: job for job in services.jobs()}
+    finally:
+        engine.dispose()
+
+
+def fire_times(trigger: BaseTrigger, after: datetime, count: int) -> list[datetime]:
+    """The trigger's next `count` fire times after `after`, as APScheduler computes them."""
+    times: list[datetime] = []
+    previous: datetime | None = None
+    now = after
+    for _ in range(count):
+        fire = trigger.get_next_fire_time(previous, now)
+        assert fire is not None
+        times.append(fire)
+        # Step on in UTC: adding to a local time in a repeated hour would step back an hour.
+        previous, now = fire, fire.astimezone(UTC) + timedelta(seconds=1)
+    return times
+
+
+def local(moments: list[datetime], zone: ZoneInfo) -> list[str]:
+    # Through UTC: astimezone() to a datetime's own zone would return it unchanged, even a
+    # wall time that does not exist.
+    return [m.astimezone(UTC).astimezone(zone).strftime("%a %d %b %H:%M %z") for m in moments]
+
+
+def utc(moments: list[datetime]) -> list[str]:
+    return [m.astimezone(UTC).strftime("%d %b %H:%M") for m in moments]
+
+
+def test_new_york_rounds_open_at_14_00_local_inside_the_shift_across_both_clock_changes(
+    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    day_shift = {"days": WEEKDAYS_MON_FRI, "start": "08:00", "end": "17:00"}
+    teams = {"billing": {"timezone": "America/New_York", "shift": day_shift, "pulse": {}}}
+    settings = make_settings(config_path=roster_with(tmp_path, teams=teams))
+    trigger = scheduled_jobs(settings)["pulse:billing"].trigger
+    # Clocks go forward on Sunday 8 March 2026 and back on Sunday 1 November 2026.
+    spring = fire_times(trigger, datetime(2026, 3, 1, tzinfo=UTC), 2)
+    autumn = fire_times(trigger, datetime(2026, 10, 26, tzinfo=UTC), 2)
+    assert local(spring + autumn, NEW_YORK) == [
+        "Thu 05 Mar 14:00 -0500",
+        "Thu 12 Mar 14:00 -0400",
+        "Thu 29 Oct 14:00 -0400",
+        "Thu 05 Nov 14:00 -0500",
+    ]
+    assert utc(spring + autumn) == ["05 Mar 19:00", "12 Mar 18:00", "29 Oct 18:00", "05 Nov 19:00"]
+    with running(settings, fake_slack, Clock(autumn[1])) as surveys:
+        services = surveys.services
+        team = services.config.team("billing")
+        assert all(in_shift(team.shift, team.zone, t, timedelta(0)) for t in spring + autumn)
+        # Every other week; the Thursday after each change is a round week.
+        assert [services.surveys.due_now(team, t) for t in spring + autumn] == [False, True, False, True]
+        # The job at 14:00 EST opens the round and the invitations go out then, not at the next shift.
+        next(job for job in services.jobs() if job.id == "pulse:billing").func()
+        surveys.slack.wait_for("chat.postMessage", 5)
+        settled(services)
+        with session_scope(services.engine) as session:
+            round_ = session.exec(select(SurveyRound)).one()
+            assert abs(round_.opened_at - autumn[1]) < timedelta(seconds=30)
+            sent = [i.sent_at for i in session.exec(select(SurveyInvitation))]
+        assert len(sent) == 5 and all(t is not None and t - autumn[1] < timedelta(minutes=1) for t in sent)
+
+
+def test_a_night_round_in_new_yorks_repeated_hour_fires_twice_but_invites_once(
+    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    night = {"days": ["sat", "sun"], "start": "22:00", "end": "06:00"}
+    pulse = {"day": "sun", "at": "01:30", "instruments": ["cbi_client"], "every_weeks": 1}
+    teams = {"nights": {"timezone": "America/New_York", "shift": night, "pulse": pulse}}
+    settings = make_settings(config_path=roster_with(tmp_path, teams=teams))
+    trigger = scheduled_jobs(settings)["pulse:nights"].trigger
+    fires = fire_times(trigger, datetime(2026, 10, 31, 12, tzinfo=UTC), 3)
+    # 01:30 happens twice on 1 November (EDT, then EST); APScheduler fires at both.
+    assert local(fires, NEW_YORK) == [
+        "Sun 01 Nov 01:30 -0400",
+        "Sun 01 Nov 01:30 -0500",
+        "Sun 08 Nov 01:30 -0500",
+    ]
+    assert utc(fires) == ["01 Nov 05:30", "01 Nov 06:30", "08 Nov 06:30"]
+    with running(settings, fake_slack, Clock(fires[0])) as surveys:
+        services = surveys.services
+        team = services.config.team("nights")
+        assert all(in_shift(team.shift, team.zone, t, timedelta(0)) for t in fires)
+        job = next(j for j in services.jobs() if j.id == "pulse:nights")
+        job.func()
+        surveys.slack.wait_for("chat.postMessage")
+        surveys.clock.now = fires[1]
+        job.func()  # the same local time again, an hour later
+        services.dispatch_surveys()
+        settled(services)
+        assert [p.params["channel"] for p in surveys.slack.calls("chat.postMessage")] == ["D0NORA"]
+        with session_scope(services.engine) as session:
+            assert len(session.exec(select(SurveyRound)).all()) == 1
+
+
+def test_a_round_time_skipped_by_new_yorks_spring_change_still_opens_that_days_round(
+    make_settings: MakeSettings, tmp_path: Path
+) -> None:
+    night = {"days": ["sat", "sun"], "start": "22:00", "end": "06:00"}
+    pulse = {"day": "sun", "at": "02:30", "instruments": ["cbi_client"], "every_weeks": 1}
+    teams = {"nights": {"timezone": "America/New_York", "shift": night, "pulse": pulse}}
+    settings = make_settings(config_path=roster_with(tmp_path, teams=teams))
+    fires = fire_times(scheduled_jobs(settings)["pulse:nights"].trigger, datetime(2026, 3, 7, tzinfo=UTC), 2)
+    # 02:30 does not exist on 8 March (02:00 EST is 03:00 EDT): the job runs at 03:30 EDT
+    # that morning rather than skipping the week, still inside the night shift.
+    assert local(fires, NEW_YORK) == ["Sun 08 Mar 03:30 -0400", "Sun 15 Mar 02:30 -0400"]
+    team = next(t for t in load_config(settings.config_path).teams if t.id == "nights")
+    assert all(in_shift(team.shift, team.zone, t, timedelta(0)) for t in fires)
+
+
+def test_tehran_rounds_stay_at_10_30_utc_all_year_since_iran_dropped_dst(
+    make_settings: MakeSettings, tmp_path: Path
+) -> None:
+    # Iran abolished daylight saving time from 2022 (tzdata 2022b). Check what this machine's
+    # tzdata says before relying on it: +03:30 in summer and winter alike.
+    assert datetime(2026, 7, 1, 12, tzinfo=TEHRAN).utcoffset() == timedelta(hours=3, minutes=30), (
+        "the installed tzdata predates 2022b and still has Iranian DST; update tzdata"
+    )
+    assert datetime(2021, 7, 1, 12, tzinfo=TEHRAN).utcoffset() == timedelta(hours=4, minutes=30)
+    week = {"days": ["sat", "sun", "mon", "tue", "wed"], "start": "08:00", "end": "16:00"}
+    pulse = {"day": "sun", "at": "14:00", "instruments": ["cbi_client"], "every_weeks": 1}
+    teams = {"nights": {"timezone": "Asia/Tehran", "shift": week, "pulse": pulse}}
+    settings = make_settings(config_path=roster_with(tmp_path, teams=teams))
+    trigger = scheduled_jobs(settings)["pulse:nights"].trigger
+    year = fire_times(trigger, datetime(2026, 1, 1, tzinfo=UTC), 52)  # every Sunday of 2026
+    assert {" ".join(when.split()[::3]) for when in local(year, TEHRAN)} == {"Sun 14:00"}
+    assert {when.split()[-1] for when in local(year, TEHRAN)} == {"+0330"}
+    assert {when.split()[-1] for when in utc(year)} == {"10:30"}
+    # That includes the Sundays after the dates Iran used to change its clocks (about 21 March
+    # and 21 September); the same trigger still follows the old rule for a year when it applied.
+    assert {"Sun 22 Mar 14:00 +0330", "Sun 27 Sep 14:00 +0330"} <= set(local(year, TEHRAN))
+    back_then = fire_times(trigger, datetime(2021, 3, 15, tzinfo=UTC), 2)
+    assert utc(back_then) == ["21 Mar 10:30", "28 Mar 09:30"]
+    team = next(t for t in load_config(settings.config_path).teams if t.id == "nights")
+    assert all(in_shift(team.shift, team.zone, t, timedelta(0)) for t in year)
+
+
 def test_survey_send_command_is_idempotent_and_explains_errors(
     make_settings: MakeSettings, tmp_path: Path, database_url: str
 ) -> None:
@@ -344,3 +507,238 @@ def test_survey_send_command_is_idempotent_and_explains_errors(
     assert unknown.exit_code == 1 and "no team 'sales'" in unknown.output
     no_pulse = runner.invoke(cli, ["survey", "send", "--team", "nights"], env=env)
     assert no_pulse.exit_code == 1 and "has no pulse: block" in no_pulse.output
+
+
+# --- restarts and the fatigue window --------------------------------------------------------
+
+# Thursday 3 December 2026, 14:00 in Bucharest: a round week for billing (every other week).
+ROUND_DAY = datetime(2026, 12, 3, 14, 0, tzinfo=BUCHAREST).astimezone(UTC)
+TORONTO = ZoneInfo("America/Toronto")
+
+
+def invitations_per_channel(slack: FakeSlack) -> Counter[str]:
+    return Counter(
+        post.params["channel"]
+        for post in slack.calls("chat.postMessage")
+        if "pulse.open" in action_ids(post.params["blocks"]) and "reminder" not in post.params["text"]
+    )
+
+
+def round_job(surveys: SurveyHarness, team: str) -> JobSpec:
+    return next(job for job in surveys.services.jobs() if job.id == f"pulse:{team}")
+
+
+def test_a_restart_in_the_middle_of_a_round_invites_nobody_twice(
+    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    settings = make_settings(config_path=roster_with(tmp_path, teams=PULSE_TEAMS))
+    clock = Clock(ROUND_DAY)
+    with running(settings, fake_slack, clock) as first:
+        services = first.services
+        team = services.config.team("billing")
+        assert services.surveys.due_now(team, clock())
+        billing = [agent for agent in services.roster.agents() if agent.team.id == "billing"]
+        # The round is opened and one batch of two invitations goes out; then the process stops.
+        with session_scope(services.engine) as session:
+            services.surveys.start_round(session, team=team, agents=billing, now=clock())
+        with session_scope(services.engine) as session:
+            services.surveys.dispatch(session, roster=services.roster, now=clock(), limit=2)
+        first.slack.wait_for("chat.postMessage", 2)
+        settled(services)
+    assert sum(invitations_per_channel(fake_slack).values()) == 2
+
+    clock.advance(minutes=3)
+    with running(settings, fake_slack, clock) as second:  # a new process on the same database
+        round_job(second, "billing").func()  # the round job runs again (a late start, a second serve)
+        second.services.dispatch_surveys()
+        second.slack.wait_for("chat.postMessage", 5)
+        clock.advance(minutes=1)
+        round_job(second, "billing").func()
+        second.services.dispatch_surveys()
+        settled(second.services)
+        with session_scope(second.services.engine) as session:
+            assert len(session.exec(select(SurveyRound)).all()) == 1
+            assert {i.state for i in session.exec(select(SurveyInvitation))} == {"sent"}
+    assert invitations_per_channel(fake_slack) == {
+        "D0ANA": 1,
+        "D0BOB": 1,
+        "D0CRIS": 1,
+        "D0DANA": 1,
+        "D0EMIL": 1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("first_round", "close_after_days", "second_invitation"),
+    [
+        # `breather survey send` on a Friday morning, then the next period's scheduled round on
+        # Thursday: the second invitation waits until Friday morning, a week after the first.
+        (datetime(2026, 11, 27, 10, 0, tzinfo=BUCHAREST), 3, datetime(2026, 12, 4, 10, 0, tzinfo=BUCHAREST)),
+        # The same in the afternoon with rounds open one day: the week is up only after the
+        # second round has closed, so nobody is asked in it at all.
+        (datetime(2026, 11, 27, 16, 0, tzinfo=BUCHAREST), 1, None),
+    ],
+)
+def test_a_second_round_within_a_week_delays_the_invitation_instead_of_sending_it(
+    make_settings: MakeSettings,
+    fake_slack: FakeSlack,
+    tmp_path: Path,
+    first_round: datetime,
+    close_after_days: int,
+    second_invitation: datetime | None,
+) -> None:
+    teams = {"billing": {"pulse": {"close_after_days": close_after_days}}}
+    settings = make_settings(config_path=roster_with(tmp_path, teams=teams))
+    with running(settings, fake_slack, Clock(first_round.astimezone(UTC))) as surveys:
+        services = surveys.services
+        assert services.start_survey_round("billing").created
+        surveys.slack.wait_for("chat.postMessage", 5)
+        settled(services)
+        surveys.clock.now = ROUND_DAY
+        round_job(surveys, "billing").func()  # the next period's round opens on schedule...
+        settled(services)
+        assert invitations_per_channel(surveys.slack).most_common(1)[0][1] == 1  # ...and asks nobody yet
+        with session_scope(services.engine) as session:
+            rounds = session.exec(select(SurveyRound).order_by(col(SurveyRound.opened_at))).all()
+            assert len(rounds) == 2
+            second_round = rounds[1]
+        if second_invitation is None:
+            surveys.clock.now = second_round.closes_at + timedelta(hours=1)
+            services.dispatch_surveys()
+            settled(services)
+            assert sum(invitations_per_channel(surveys.slack).values()) == 5
+            with session_scope(services.engine) as session:
+                late = session.exec(
+                    select(SurveyInvitation).where(col(SurveyInvitation.round_id) == second_round.id)
+                ).all()
+                assert {i.state for i in late} == {"expired"}
+            return
+        surveys.clock.now = second_invitation.astimezone(UTC) - timedelta(minutes=1)
+        services.dispatch_surveys()
+        settled(services)
+        assert sum(invitations_per_channel(surveys.slack).values()) == 5
+        surveys.clock.now = second_invitation.astimezone(UTC) + timedelta(seconds=30)
+        services.dispatch_surveys()
+        surveys.slack.wait_for("chat.postMessage", 10)
+        settled(services)
+        assert set(invitations_per_channel(surveys.slack).values()) == {2}
+        with session_scope(services.engine) as session:
+            sent: dict[str, list[datetime]] = {}
+            for invitation in session.exec(select(SurveyInvitation)):
+                assert invitation.sent_at is not None
+                sent.setdefault(invitation.pseudonym, []).append(invitation.sent_at)
+        assert all(abs(b - a) >= timedelta(days=7) for a, b in sent.values())
+
+
+def test_an_agent_who_moves_team_is_not_asked_again_within_the_week_for_other_instruments(
+    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    """Ana is asked the WHO-5 with billing, then moves to the night desk, which asks the CBI:
+    the night desk's round asks her only once a week has passed since billing's invitation."""
+    first = make_settings(config_path=roster_with(tmp_path, teams=PULSE_TEAMS))
+    clock = Clock(T0)
+    with running(first, fake_slack, clock) as surveys:
+        surveys.services.start_survey_round("billing")
+        surveys.slack.wait_for("chat.postMessage", 5)
+        settled(surveys.services)
+
+    roster = yaml.safe_load(ROSTER.read_text())
+    billing_agents, night_agents = (team["agents"] for team in roster["teams"])
+    ana = next(agent for agent in billing_agents if agent["email"] == "ana@example.com")
+    moved = {
+        "billing": {**PULSE_TEAMS["billing"], "agents": [a for a in billing_agents if a is not ana]},
+        "nights": {**PULSE_TEAMS["nights"], "agents": [*night_agents, ana]},
+    }
+    (tmp_path / "moved").mkdir()
+    second = make_settings(config_path=roster_with(tmp_path / "moved", teams=moved))
+    clock.now = datetime(2026, 11, 30, 23, 0, tzinfo=TORONTO).astimezone(UTC)  # nights' Monday 23:00
+    with running(second, fake_slack, clock) as surveys:
+        round_job(surveys, "nights").func()
+        surveys.slack.wait_for("chat.postMessage", 6)
+        settled(surveys.services)
+        assert invitations_per_channel(surveys.slack)["D0NORA"] == 1
+        assert invitations_per_channel(surveys.slack)["D0ANA"] == 1  # billing's, last Thursday
+        clock.now = T0 + timedelta(days=7) - timedelta(minutes=1)
+        surveys.services.dispatch_surveys()
+        settled(surveys.services)
+        assert invitations_per_channel(surveys.slack)["D0ANA"] == 1
+        # A week on, at the start of her next night shift (before the round closes), she is asked.
+        clock.now = datetime(2026, 12, 3, 22, 0, 30, tzinfo=TORONTO).astimezone(UTC)
+        surveys.services.dispatch_surveys()
+        surveys.slack.wait_for("chat.postMessage", 7)
+        settled(surveys.services)
+        assert invitations_per_channel(surveys.slack)["D0ANA"] == 2
+        surveys.open("U0ANA", surveys.invitations()["D0ANA"])
+        view = surveys.slack.wait_for("views.open")[0].params["view"]
+        assert [b["block_id"] for b in view["blocks"] if b["type"] == "input"][0] == "cbi_client_1"
+
+
+# --- the agent's Home tab: support resources for them only ------------------------------------
+
+SUPPORT = {"name": "Employee assistance line", "contact": "0800 123 456", "note": "Free and confidential."}
+WHO5_SEVERE = {"who5_1": "1", "who5_2": "2", "who5_3": "1", "who5_4": "2", "who5_5": "1"}  # raw 7 -> 28
+
+
+def answer_round(surveys: SurveyHarness, answers: dict[str, dict[str, str]]) -> None:
+    """Each agent (Slack id -> WHO-5 answers) opens their latest invitation and submits it."""
+    invitations = surveys.invitations()
+    for user, who5 in answers.items():
+        opened = len(surveys.slack.calls("views.open"))
+        surveys.open(user, invitations[f"D{user[1:]}"])
+        view = surveys.slack.wait_for("views.open", opened + 1)[-1].params["view"]
+        reply = surveys.submit(user, view["private_metadata"], {**who5, "burnout_single_1": "1"})
+        assert reply.json()["response_action"] == "update"
+    settled(surveys.services)
+
+
+def latest_home(surveys: SurveyHarness, user: str) -> str:
+    published = [c for c in surveys.slack.calls("views.publish") if c.params["user_id"] == user]
+    assert published, f"no Home tab was published for {user}"
+    return json.dumps(published[-1].params["view"])
+
+
+def test_the_home_tab_offers_support_only_to_an_agent_whose_own_latest_who5_is_low(
+    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    fake_slack.add_user("U0RADU", "radu@example.com")  # billing's lead, not an agent
+    config = roster_with(tmp_path, teams=PULSE_TEAMS, support_resources=[SUPPORT])
+    with running(make_settings(config_path=config), fake_slack, Clock(T0)) as surveys:
+        surveys.services.start_survey_round("billing")
+        surveys.slack.wait_for("chat.postMessage", 5)
+        answer_round(surveys, {"U0ANA": WHO5_SEVERE, "U0DANA": WHO5_LOW, "U0CRIS": WHO5_OK})
+        ana, dana, cris = (latest_home(surveys, user) for user in ("U0ANA", "U0DANA", "U0CRIS"))
+        assert "*28* out of 100" in ana and "Please consider reaching out for support" in ana  # <= 28
+        assert "*48* out of 100" in dana and "on the low side" in dana
+        for low in (ana, dana):
+            assert "If you'd like support" in low
+            assert "*Employee assistance line*: 0800 123 456" in low and "Free and confidential." in low
+        assert "*52* out of 100" in cris and "Employee assistance line" not in cris
+
+        # The lead opens Breather's Home tab: team-level figures only, never the offer of support.
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": "T0TEST",
+                "api_app_id": "A1",
+                "event_id": "EvLead",
+                "event": {"type": "app_home_opened", "user": "U0RADU", "tab": "home", "event_ts": "1.2"},
+            }
+        )
+        surveys.client.post(
+            "/slack/events", content=body, headers=signed_headers(SIGNING_SECRET, body, "application/json")
+        )
+        surveys.slack.wait_for("views.publish", 4)
+        settled(surveys.services)
+        lead = latest_home(surveys, "U0RADU")
+        assert "Your teams (team-level only)" in lead
+        assert "Employee assistance line" not in lead and "If you'd like support" not in lead
+
+        # Two weeks later Ana's own latest WHO-5 is in the usual range: the offer goes away.
+        surveys.clock.advance(days=14)
+        surveys.services.start_survey_round("billing")
+        surveys.slack.wait_for("chat.postMessage", 10)
+        answer_round(surveys, {"U0ANA": WHO5_OK})
+        ana = latest_home(surveys, "U0ANA")
+        assert "*52* out of 100" in ana and "*28* out of 100" in ana  # both of her results, newest first
+        assert ana.index("*52*") < ana.index("*28*")
+        assert "Employee assistance line" not in ana

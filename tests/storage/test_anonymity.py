@@ -91,3 +91,19 @@ def test_a_slice_is_hidden_when_the_rest_of_the_team_is_too_small() -> None:
     parent = frozenset(f"p{i}" for i in range(8))
     slices = {"big": frozenset(f"p{i}" for i in range(6)), "small": frozenset({"p6", "p7"})}
     assert shown_slices(parent, slices, 5) == set()
+
+
+@pytest.mark.parametrize(
+    ("size", "number", "text"),
+    [(4, False, False), (5, True, False), (9, True, False), (10, True, True), (11, True, True)],
+)
+def test_free_text_needs_more_people_than_a_number(
+    session: Session, size: int, number: bool, text: bool
+) -> None:
+    """k = 5 for numbers, anonymity_min_comments = 10 for free text (k-1, k, k+1 of each)."""
+    from bot.config import ProductSettings
+
+    gate = Gate.for_team(session, ProductSettings(), team_id="billing", now=utcnow())
+    writers = [f"p{i}" for i in range(size)]
+    assert gate.allows(writers) is number
+    assert gate.allows_text(writers + writers[:1]) is text  # people, not rows: a repeat adds nobody
