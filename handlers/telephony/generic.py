@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.errors import InvalidInput, InvalidSignature
 from bot.events import AgentKey, CallEnded, CustomerFeedback, Disconnect, InboundEvent, Rating
+from handlers.signatures import unix_seconds
 from handlers.telephony.base import RawRequest, aware, describe, json_object, require_secret, same
 
 PROVIDER = "generic"
@@ -80,9 +81,10 @@ class GenericAdapter:
         fields = [(k, v) for k, v in (p for p in parts if len(p) == 2)]
         stamps = [v for k, v in fields if k == "t"]
         candidates = [v for k, v in fields if k == "v1"]
-        if len(stamps) != 1 or not stamps[0].isdigit() or not candidates:
+        signed_at = unix_seconds(stamps[0]) if len(stamps) == 1 else None
+        if signed_at is None or not candidates:
             raise InvalidSignature("Breather-Signature must look like t=<unix seconds>,v1=<hex>")
-        if abs(self._clock() - int(stamps[0])) > TOLERANCE_S:
+        if abs(self._clock() - signed_at) > TOLERANCE_S:
             raise InvalidSignature("Breather-Signature timestamp is more than 5 minutes off")
         expected = hmac.new(
             secret.encode(), stamps[0].encode() + b"." + request.body, hashlib.sha256
