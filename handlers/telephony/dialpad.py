@@ -110,6 +110,9 @@ class DialpadAdapter:
             # Not-yet-valid or malformed time claims, an unusable key, and similar.
             raise InvalidSignature("JWT claims are not acceptable") from None
         issued = claims.get("iat")
+        # PyJWT also takes "12" (a string) for iat, which the age check would then skip.
+        if "iat" in claims and (isinstance(issued, bool) or not isinstance(issued, (int, float))):
+            raise InvalidSignature("JWT iat must be a number of seconds")
         if isinstance(issued, (int, float)) and self._clock() - issued > MAX_AGE_S:
             raise InvalidSignature("JWT was issued more than 5 minutes ago")
         return claims
