@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import hmac
 import json
 import time
 from typing import Any
+from urllib.parse import urlencode
 
+import httpx
+import jwt
 import pytest
+from slack_sdk.signature import SignatureVerifier
+from twilio.request_validator import RequestValidator
 
-from tests.conftest import SIGNING_SECRET, Harness, hard_call
+from handlers.sandbox.interactions import signed_headers
+from handlers.telephony.zendesk import sign as zendesk_sign
+from tests.conftest import (
+    AIRCALL_TOKEN,
+    DIALPAD_SECRET,
+    FIXTURES,
+    SIGNING_SECRET,
+    TWILIO_TOKEN,
+    WEBHOOK_SECRET,
+    ZENDESK_SECRET,
+    Harness,
+    hard_call,
+)
 from tests.helpers import settled
 
+TIMESTAMP = "X-Slack-Request-Timestamp"
 BIG = json.dumps({**hard_call(), "pad": "x" * (2 * 1024 * 1024)}).encode()
 
 
@@ -111,8 +132,6 @@ def test_generic_webhook_refuses_everything_without_a_secret(make_settings: Any,
     ],
 )
 def test_signed_but_malformed_slack_payloads_are_not_server_errors(harness: Harness, body: str) -> None:
-    from handlers.sandbox.interactions import signed_headers
-
     response = harness.client.post(
         "/slack/events",
         content=body,
@@ -130,3 +149,105 @@ def test_unsigned_slack_request_is_refused(harness: Harness) -> None:
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert response.status_code == 401
+
+
+BAD_TIMESTAMPS = ["abc", "²", "1e5", "", " ", "-5", "+1700000000", "1_700_000_000", "١٧٠٠٠٠٠٠٠٠", "9" * 5000]
+
+
+def post_raw(harness: Harness, path: str, body: bytes | str, headers: dict[str, str]) -> httpx.Response:
+    """POST with header values sent as Latin-1 bytes where possible (else UTF-8), so the server
+    reads "²" itself. The test client re-encodes header bytes; httpx's ASGI transport does not."""
+
+    def raw(value: str) -> bytes:
+        try:
+            return value.encode("latin-1")
+        except UnicodeEncodeError:
+            return value.encode()
+
+    async def send() -> httpx.Response:
+        transport = httpx.ASGITransport(app=harness.client.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            sent = [(name.encode(), raw(value)) for name, value in headers.items()]
+            return await client.post(path, content=body, headers=sent)
+
+    return asyncio.run(send())
+
+
+@pytest.mark.parametrize("stamp", BAD_TIMESTAMPS)
+def test_slack_request_with_a_non_numeric_timestamp_is_refused_401(harness: Harness, stamp: str) -> None:
+    body = "command=%2Fbreather&text=pause&user_id=U0ANA"
+    headers = signed_headers(SIGNING_SECRET, body, "application/x-www-form-urlencoded")
+    # Also signed over the bad timestamp, so that only the timestamp itself is wrong.
+    signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=stamp, body=body) or ""
+    for bad in ({TIMESTAMP: stamp}, {TIMESTAMP: stamp, "X-Slack-Signature": signature}):
+        response = post_raw(harness, "/slack/events", body, {**headers, **bad})
+        _no_dm_and_json_error(harness, response, 401)
+    assert harness.slack.calls("chat.postEphemeral") == [] and "Paused" not in response.text
+
+
+def test_slack_request_with_two_timestamp_headers_is_refused(harness: Harness) -> None:
+    body = "command=%2Fbreather&text=pause&user_id=U0ANA"
+    headers = signed_headers(SIGNING_SECRET, body, "application/x-www-form-urlencoded")
+    raw = [(name.encode(), value.encode()) for name, value in headers.items()]
+    response = harness.client.post(
+        "/slack/events", content=body, headers=[*raw, (TIMESTAMP.encode(), b"abc")]
+    )
+    _no_dm_and_json_error(harness, response, 401)
+
+
+@pytest.mark.parametrize("stamp", BAD_TIMESTAMPS)
+def test_generic_signature_with_a_non_numeric_timestamp_is_refused_401(harness: Harness, stamp: str) -> None:
+    body = json.dumps(hard_call()).encode()
+    digest = hmac.new(WEBHOOK_SECRET.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    headers = {"Content-Type": "application/json", "Breather-Signature": f"t={stamp},v1={digest}"}
+    response = post_raw(harness, "/webhooks/calls", body, headers)
+    _no_dm_and_json_error(harness, response, 401)
+
+
+@pytest.mark.parametrize(
+    "stamp", ["abc", "²", "1e5", "", "9" * 5000, "٢٠٢٦-11-23T09:00:00Z", "2026-11-23T09:00:00²"]
+)
+def test_zendesk_signature_with_a_garbled_timestamp_is_refused_401(harness: Harness, stamp: str) -> None:
+    body = (FIXTURES / "zendesk" / "satisfaction_good.json").read_bytes()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Zendesk-Webhook-Signature": zendesk_sign(ZENDESK_SECRET, body, stamp),
+        "X-Zendesk-Webhook-Signature-Timestamp": stamp,
+    }
+    response = post_raw(harness, "/webhooks/zendesk", body, headers)
+    _no_dm_and_json_error(harness, response, 401)
+
+
+@pytest.mark.parametrize("iat", ["abc", "²", "1e5", "", "12", str(int(time.time())), True, None])
+def test_dialpad_jwt_with_a_non_numeric_iat_is_refused_401(harness: Harness, iat: Any) -> None:
+    # PyJWT itself takes "12" for an iat; the age check must not be skipped because of that.
+    event = json.loads((FIXTURES / "dialpad" / "hangup.json").read_text())
+    token = jwt.encode({**event, "iat": iat}, DIALPAD_SECRET, algorithm="HS256")
+    response = harness.client.post(
+        "/webhooks/dialpad", content=token, headers={"Content-Type": "application/jwt"}
+    )
+    _no_dm_and_json_error(harness, response, 401)
+
+
+def test_twilio_event_with_non_numeric_timestamps_is_still_a_call(harness: Harness) -> None:
+    # Twilio signs the URL and parameters, not a time; its Timestamp fields are only facts.
+    params = json.loads((FIXTURES / "twilio" / "task_wrapup.json").read_text())
+    attributes = {**json.loads(params["TaskAttributes"]), "tags": ["abusive"]}
+    params.update({"Timestamp": "²", "TimestampMs": "1e5x", "TaskAttributes": json.dumps(attributes)})
+    url = "https://breather.test/webhooks/twilio"
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Twilio-Signature": RequestValidator(TWILIO_TOKEN).compute_signature(url, params),
+    }
+    response = harness.client.post("/webhooks/twilio", content=urlencode(params), headers=headers)
+    assert response.status_code == 204
+    assert harness.slack.wait_for("chat.postMessage")[0].params["channel"] == "D0ANA"
+
+
+def test_aircall_event_with_a_non_numeric_timestamp_is_refused_422(harness: Harness) -> None:
+    event = json.loads((FIXTURES / "aircall" / "call_ended.json").read_text())
+    response = harness.client.post(
+        "/webhooks/aircall", json={**event, "token": AIRCALL_TOKEN, "timestamp": "²"}
+    )
+    _no_dm_and_json_error(harness, response, 422)
+    assert "timestamp" in response.json()["error"]
