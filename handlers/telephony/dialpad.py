@@ -21,7 +21,7 @@ from jwt.warnings import InsecureKeyLengthWarning
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.errors import InvalidInput, InvalidSignature
-from bot.events import AgentKey, CallEnded, InboundEvent
+from bot.events import MAX_SECONDS, AgentKey, CallEnded, InboundEvent
 from handlers.telephony.base import RawRequest, describe, epoch, require_secret
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class DialpadCall(BaseModel):
     direction: str | None = Field(None, max_length=20)
     date_started: float | None = None
     date_ended: float | None = None
-    duration: float | None = Field(None, ge=0)  # milliseconds of talk
+    duration: float | None = Field(None, ge=0, le=MAX_SECONDS * 1000)  # milliseconds of talk
     is_transferred: bool | None = None
     labels: list[str] | None = Field(None, max_length=50)
     csat_score: Any = None

@@ -16,7 +16,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.errors import InvalidInput, InvalidSignature
-from bot.events import AgentKey, CallEnded, CustomerFeedback, Disconnect, InboundEvent, Rating
+from bot.events import (
+    MAX_SECONDS,
+    MAX_TRANSFERS,
+    AgentKey,
+    CallEnded,
+    CustomerFeedback,
+    Disconnect,
+    InboundEvent,
+    Rating,
+)
 from handlers.signatures import unix_seconds
 from handlers.telephony.base import RawRequest, aware, describe, json_object, require_secret, same
 
@@ -43,11 +52,11 @@ class GenericCall(_Event):
     call_id: str | None = Field(None, min_length=1, max_length=200)
     started_at: datetime | None = None
     ended_at: datetime | None = None
-    duration_s: float | None = Field(None, ge=0)
+    duration_s: float | None = Field(None, ge=0, le=MAX_SECONDS)
     direction: Literal["inbound", "outbound"] | None = None
     disconnected_by: Disconnect | None = None
-    transfers: int | None = Field(None, ge=0)
-    hold_s: float | None = Field(None, ge=0)
+    transfers: int | None = Field(None, ge=0, le=MAX_TRANSFERS)
+    hold_s: float | None = Field(None, ge=0, le=MAX_SECONDS)
     sentiment: float | None = Field(None, ge=-1, le=1)
     csat: float | None = Field(None, ge=0, le=1)
     tags: list[str] = Field(default_factory=list, max_length=50)
