@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -251,3 +252,112 @@ def test_aircall_event_with_a_non_numeric_timestamp_is_refused_422(harness: Harn
     )
     _no_dm_and_json_error(harness, response, 422)
     assert "timestamp" in response.json()["error"]
+
+
+def _load(provider: str, name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FIXTURES / provider / f"{name}.json").read_text())
+    return data
+
+
+def send_signed(harness: Harness, provider: str, change: Callable[[dict[str, Any]], None]) -> Any:
+    """A provider's realistic event, changed by `change`, then signed as that provider signs."""
+    now = int(time.time())
+    if provider == "generic":
+        event = hard_call()
+        change(event)
+        return harness.post_event(event)
+    if provider == "twilio":
+        params = {**_load("twilio", "task_wrapup"), "Timestamp": str(now), "TimestampMs": str(now * 1000)}
+        change(params)
+        url = "https://breather.test/webhooks/twilio"
+        signature = RequestValidator(TWILIO_TOKEN).compute_signature(url, params)
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature}
+        return harness.client.post("/webhooks/twilio", content=urlencode(params), headers=headers)
+    if provider == "aircall":
+        event = {**_load("aircall", "call_ended"), "token": AIRCALL_TOKEN}
+        change(event)
+        return harness.client.post("/webhooks/aircall", json=event)
+    if provider == "dialpad":
+        event = {**_load("dialpad", "hangup"), "iat": now}
+        change(event)
+        token = jwt.encode(event, DIALPAD_SECRET, algorithm="HS256")
+        return harness.client.post(
+            "/webhooks/dialpad", content=token, headers={"Content-Type": "application/jwt"}
+        )
+    data = _load("zendesk", "satisfaction_good")
+    change(data)
+    body = json.dumps(data).encode()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+    headers = {
+        "Content-Type": "application/json",
+        "X-Zendesk-Webhook-Signature": zendesk_sign(ZENDESK_SECRET, body, stamp),
+        "X-Zendesk-Webhook-Signature-Timestamp": stamp,
+    }
+    return harness.client.post("/webhooks/zendesk", content=body, headers=headers)
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(data: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        for key in parents:
+            data = data[key]
+        data[last] = value
+
+    return change
+
+
+NUL_CASES = {
+    "generic event id": ("generic", _set("event_id", "evt-\x00-1")),
+    "generic agent e-mail": ("generic", _set("agent_email", "ana@example.com\x00")),
+    "generic tag": ("generic", _set("tags", ["abusive", "bill\x00ing"])),
+    "generic queue": ("generic", _set("queue", "bill\x00ing")),
+    "generic call id": ("generic", _set("call_id", "c\x00")),
+    "twilio queue name": ("twilio", _set("TaskQueueName", "Bill\x00ing")),
+    "aircall tag": ("aircall", _set("data.tags", [{"id": 1, "name": "abu\x00sive"}])),
+    "dialpad label": ("dialpad", _set("labels", ["abusive\x00"])),
+    "zendesk comment": ("zendesk", _set("satisfaction_rating.comment", "So kind\x00!")),
+}
+
+
+@pytest.mark.parametrize("case", NUL_CASES)
+def test_a_nul_character_in_a_signed_event_is_refused_422(harness: Harness, case: str) -> None:
+    # In JSON the NUL travels as the escape \u0000, which json.dumps writes for "\x00".
+    provider, change = NUL_CASES[case]
+    response = send_signed(harness, provider, change)
+    _no_dm_and_json_error(harness, response, 422)
+    assert "NUL" in response.json()["error"]
+    # Refused before it was stored: the next good request is answered as usual.
+    good = harness.post_event(hard_call())
+    assert good.status_code == 202 and good.json()["status"] == "accepted"
+
+
+def test_a_nul_character_in_feedback_is_refused_422(harness: Harness) -> None:
+    feedback = {
+        "type": "feedback",
+        "event_id": "fb-1",
+        "agent_email": "ana@example.com",
+        "rating": "good",
+        "comment": "Ana was\x00 kind",
+    }
+    response = harness.post_event(feedback)
+    _no_dm_and_json_error(harness, response, 422)
+    assert response.json()["error"].startswith("comment: ")
+
+
+OUT_OF_RANGE = {
+    "generic transfers 10**30": ("generic", _set("transfers", 10**30), "transfers"),
+    "generic transfers 1001": ("generic", _set("transfers", 1001), "transfers"),
+    "generic hold": ("generic", _set("hold_s", 1e30), "hold_s"),
+    "generic duration": ("generic", _set("duration_s", 10**30), "duration_s"),
+    "twilio task age": ("twilio", _set("TaskAge", "1e30"), "TaskAge"),
+    "aircall duration": ("aircall", _set("data.duration", 10**30), "data.duration"),
+    "dialpad duration": ("dialpad", _set("duration", 1e30), "duration"),
+}
+
+
+@pytest.mark.parametrize("case", OUT_OF_RANGE)
+def test_a_number_out_of_range_is_refused_422_naming_the_field(harness: Harness, case: str) -> None:
+    provider, change, field = OUT_OF_RANGE[case]
+    response = send_signed(harness, provider, change)
+    _no_dm_and_json_error(harness, response, 422)
+    assert response.json()["error"].startswith(f"{field}: ")
