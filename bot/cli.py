@@ -59,7 +59,7 @@ def serve(
     import uvicorn
 
     from bot.app import create_app
-    from bot.logs import configure_logging
+    from bot.logs import configure_logging, uvicorn_logging
     from storage.db import make_engine, upgrade
 
     settings = settings_from_env()
@@ -67,7 +67,7 @@ def serve(
     configure_logging(settings)
     upgrade(make_engine(settings.database_url))
     application = guarded(lambda: create_app(settings))
-    uvicorn.run(application, host=host, port=port, log_level=settings.log_level.lower(), lifespan="on")
+    uvicorn.run(application, host=host, port=port, lifespan="on", **uvicorn_logging(settings.log_level))
 
 
 @app.command()
