@@ -194,6 +194,8 @@ def run_demo(
     seed_demo_history(services, now=services.clock())
     out(f"Breather demo is running at {base_url}  (health: {base_url}/healthz, metrics: {base_url}/metrics)")
     out(f"Open the console in your browser: {base_url}/sandbox")
+    # The secret is this demo's own, made up at start, so showing it gives nothing away.
+    out(f"Send calls from another terminal: breather simulate --url {base_url} --secret {secret}")
     out(
         f'Team "{services.roster.teams[0].name}": {len(simulator.emails)} fictional agents; simulated calls '
         f"arrive about {rate:g} per second, some of them hard. Nothing leaves this machine."

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import shlex
+import signal
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
@@ -139,3 +142,33 @@ def test_commands_say_in_one_line_that_the_database_cannot_be_reached(command: l
     assert line.startswith(f"error: cannot reach the database at 127.0.0.1:{port}/breather: ")
     assert "Connection refused" in line
     assert "hunter2" not in result.stderr + result.stdout
+
+
+def test_the_demo_prints_a_simulate_command_that_reaches_it(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "PYTHONUNBUFFERED": "1"}
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "demo", "--port", str(port), "--rate", "0.01", "--duration", "20"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert demo.stdout is not None
+        printed = next(line for line in demo.stdout if "breather simulate" in line)
+        command = shlex.split(printed.split(": ", 1)[1])
+        assert command[:3] == ["breather", "simulate", "--url"] and "--secret" in command
+        result = subprocess.run(
+            [sys.executable, "-m", "bot.cli", *command[1:], "--calls", "2", "--rate", "20"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"},
+            cwd=tmp_path,  # no breather.yml here: the demo's own agents are used
+        )
+    finally:
+        demo.send_signal(signal.SIGINT)
+        demo.communicate(timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert "sent 2, accepted 2, refused 0" in result.stdout
