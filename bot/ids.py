@@ -48,6 +48,7 @@ class CallbackId(StrEnum):
     COMPLIMENT_NOTICE = "compliment.notice"  # modal: a short outcome, nothing to fill in
     PULSE_SURVEY = "pulse.survey"  # modal: the pulse survey
     TALK = "recovery.talk"  # modal: whom to talk to
+    CHECKIN_NOTICE = "checkin.notice"  # read-only modal: why a check-in click changed nothing
 
 
 class JobId(StrEnum):
