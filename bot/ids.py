@@ -39,6 +39,12 @@ class Command(StrEnum):
     KUDOS = "/kudos"
 
 
+class EventType(StrEnum):
+    """Events API subscriptions (manifest.yml lists them)."""
+
+    APP_HOME_OPENED = "app_home_opened"
+
+
 class CallbackId(StrEnum):
     """Shortcut and modal callback ids (manifest.yml lists the shortcuts)."""
 
