@@ -10,12 +10,15 @@ from collections.abc import Callable
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from bot.config import Settings, load_config, load_settings
 from bot.errors import BreatherError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 app = typer.Typer(
     help="Breather: private check-ins after hard calls, for contact-centre agents.",
@@ -50,6 +53,38 @@ def settings_from_env(**overrides: Any) -> Settings:
     return guarded(lambda: load_settings(**overrides))
 
 
+def database_location(url: str) -> str:
+    """Where the database is, for messages: host, port and name, or the file; never a password."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return parsed.database or ":memory:"
+    host = parsed.host or "localhost"
+    port = f":{parsed.port}" if parsed.port else ""
+    return f"{host}{port}/{parsed.database or ''}"
+
+
+def migrated_engine(settings: Settings) -> Engine:
+    """The database engine, with the schema brought up to date; exits with one line when the
+    database cannot be reached."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    from storage.db import make_engine, upgrade
+
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+    except (OperationalError, InterfaceError) as error:
+        engine.dispose()
+        # The driver's own words, on one line (psycopg adds a hint on a second one).
+        reason = " ".join(str(error.orig).split()) if error.orig is not None else type(error).__name__
+        raise fail(
+            f"cannot reach the database at {database_location(settings.database_url)}: {reason}"
+        ) from None
+    return engine
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -59,15 +94,14 @@ def serve(
     import uvicorn
 
     from bot.app import create_app
-    from bot.logs import configure_logging
-    from storage.db import make_engine, upgrade
+    from bot.logs import configure_logging, uvicorn_logging
 
     settings = settings_from_env()
     guarded(lambda: load_config(settings.config_path))
     configure_logging(settings)
-    upgrade(make_engine(settings.database_url))
+    migrated_engine(settings).dispose()
     application = guarded(lambda: create_app(settings))
-    uvicorn.run(application, host=host, port=port, log_level=settings.log_level.lower(), lifespan="on")
+    uvicorn.run(application, host=host, port=port, lifespan="on", **uvicorn_logging(settings.log_level))
 
 
 @app.command()
@@ -165,10 +199,8 @@ def _roster_emails() -> list[str]:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply database migrations (serve also does this on start)."""
-    from storage.db import make_engine, upgrade
-
     settings = settings_from_env()
-    upgrade(make_engine(settings.database_url))
+    migrated_engine(settings).dispose()
     typer.echo("database is up to date")
 
 
@@ -176,10 +208,8 @@ def offline_services(settings: Settings) -> Any:
     """The app's services without the server, to act on the shared database from the CLI."""
     from bot.app import make_messenger
     from bot.services import Services
-    from storage.db import make_engine, upgrade
 
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    engine = migrated_engine(settings)
     services = guarded(lambda: Services(settings, engine, make_messenger(settings, engine)))
     services.sync()
     return services
@@ -252,12 +282,11 @@ def purge() -> None:
     """Apply the retention policy now (raw data older than retention_days is deleted)."""
     from bot.clock import utcnow
     from bot.retention import purge as run_purge
-    from storage.db import make_engine, session_scope, upgrade
+    from storage.db import session_scope
 
     settings = settings_from_env()
     config = guarded(lambda: load_config(settings.config_path))
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    engine = migrated_engine(settings)
     with session_scope(engine) as session:
         counts = run_purge(session, config.settings, now=utcnow())
     typer.echo(", ".join(f"{name}: {count} deleted" for name, count in counts.items()))

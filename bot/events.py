@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 Disconnect = Literal["customer", "agent", "system", "transfer", "unknown"]
 Rating = Literal["good", "bad"]
+
+# Bounds on what any provider may report. Beyond them a value is a mistake or an attack, and
+# would otherwise be accepted and then fail in processing ("integer out of range").
+MAX_SECONDS = 31 * 24 * 3600  # a call, a hold or a task's age: a month is already absurd
+MAX_TRANSFERS = 1000
 
 
 class AgentKey(BaseModel):
@@ -19,36 +25,59 @@ class AgentKey(BaseModel):
     id: str
 
 
-class CallEnded(BaseModel):
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, tuple):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, AgentKey):
+        return _has_nul(value.kind) or _has_nul(value.id)
+    return False
+
+
+class _Inbound(BaseModel):
+    """What every adapter's output has in common. Text from outside never holds NUL:
+    PostgreSQL refuses it in text and JSON alike, so the insert (and the whole group commit)
+    would fail. Checked here, on the one model every provider's events are built as."""
+
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if _has_nul(value):
+            raise PydanticCustomError("nul_character", "must not contain a NUL character")
+        return value
+
+
+class CallEnded(_Inbound):
     """A call (or a later enrichment of it: tags, sentiment, CSAT) for one agent.
 
     Missing facts are None, never 0. `sentiment` is the *customer's*, normalised to -1..1;
     `csat` is normalised to 0..1. `is_update` marks late signals for a call already reported.
     """
 
-    model_config = ConfigDict(frozen=True)
     provider: str
     event_id: str = Field(min_length=1, max_length=200)
     call_id: str = Field(min_length=1, max_length=200)
     agent: AgentKey
     started_at: datetime | None = None
     ended_at: datetime | None = None
-    duration_s: float | None = Field(None, ge=0)
-    direction: str | None = None
+    duration_s: float | None = Field(None, ge=0, le=MAX_SECONDS)
+    direction: str | None = Field(None, max_length=16)
     disconnected_by: Disconnect | None = None
-    transfers: int | None = Field(None, ge=0)
-    hold_s: float | None = Field(None, ge=0)
+    transfers: int | None = Field(None, ge=0, le=MAX_TRANSFERS)
+    hold_s: float | None = Field(None, ge=0, le=MAX_SECONDS)
     sentiment: float | None = Field(None, ge=-1, le=1)
     csat: float | None = Field(None, ge=0, le=1)
     tags: tuple[str, ...] = ()
-    queue: str | None = None
+    queue: str | None = Field(None, max_length=100)
     is_update: bool = False
 
 
-class CustomerFeedback(BaseModel):
+class CustomerFeedback(_Inbound):
     """A customer's rating or comment about an agent (CSAT, survey, e-mail)."""
 
-    model_config = ConfigDict(frozen=True)
     provider: str
     event_id: str = Field(min_length=1, max_length=200)
     agent: AgentKey

@@ -39,6 +39,12 @@ class Command(StrEnum):
     KUDOS = "/kudos"
 
 
+class EventType(StrEnum):
+    """Events API subscriptions (manifest.yml lists them)."""
+
+    APP_HOME_OPENED = "app_home_opened"
+
+
 class CallbackId(StrEnum):
     """Shortcut and modal callback ids (manifest.yml lists the shortcuts)."""
 
@@ -48,6 +54,7 @@ class CallbackId(StrEnum):
     COMPLIMENT_NOTICE = "compliment.notice"  # modal: a short outcome, nothing to fill in
     PULSE_SURVEY = "pulse.survey"  # modal: the pulse survey
     TALK = "recovery.talk"  # modal: whom to talk to
+    CHECKIN_NOTICE = "checkin.notice"  # read-only modal: why a check-in click changed nothing
 
 
 class JobId(StrEnum):

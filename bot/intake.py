@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
 from bot.checkins.service import KNOWN_CALLS, CallUpdate, CheckinService
@@ -128,7 +129,18 @@ class IntakeWriter:
         try:
             with session_scope(self.engine) as session:
                 inserted = insert_ignore_many(session, InboundRow, rows, ["provider", "event_id"])
-        except Exception as error:  # the database is unreachable or failing: tell every waiter
+        except Exception as error:
+            if len(batches) > 1 and not _unreachable(error):
+                # One request's row the database refuses fails the whole statement: store each
+                # request on its own, so only that request is answered with the error.
+                log.warning(
+                    "group commit of %d requests failed (%s); storing them one at a time",
+                    len(batches),
+                    type(error).__name__,
+                )
+                for batch in batches:
+                    self._store([batch])
+                return
             log.error("could not store %d inbound batch(es): %s", len(batches), type(error).__name__)
             for batch in batches:
                 batch.future.set_exception(error)
@@ -141,6 +153,13 @@ class IntakeWriter:
                     inserted.discard(key)  # the same event twice in one batch: only one is new
                     count += 1
             batch.future.set_result(count)
+
+
+def _unreachable(error: Exception) -> bool:
+    """The database itself is failing (not one row): trying each request again only waits longer."""
+    return isinstance(error, OperationalError | InterfaceError) or getattr(
+        error, "connection_invalidated", False
+    )
 
 
 class Intake:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from bot.config import Settings
 
@@ -25,16 +26,32 @@ SECRET_FIELDS = (
 
 
 class RedactSecrets(logging.Filter):
+    """Masks secret values in what a handler writes: the message, and the traceback and stack
+    the formatter would add (formatted here once, so the formatter uses the masked text)."""
+
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
         self.secrets = [s for s in secrets if len(s) >= 6]
+        self._formatter = logging.Formatter()
+
+    def _masked(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
         message = record.getMessage()
-        if any(secret in message for secret in self.secrets):
-            for secret in self.secrets:
-                message = message.replace(secret, "***")
-            record.msg, record.args = message, None
+        masked = self._masked(message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self._formatter.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._masked(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._masked(record.stack_info)
         return True
 
 
@@ -56,5 +73,21 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(settings.log_level.upper())
     # At DEBUG the Slack and Teams SDKs log whole request bodies and activities, i.e. what
     # agents and customers wrote.
-    for library in ("slack_sdk", "slack_bolt", "microsoft_teams"):
+    for library in ("slack_sdk", "microsoft_teams"):
         logging.getLogger(library).setLevel(max(root.level, logging.INFO))
+    bolt_logger()
+
+
+def uvicorn_logging(level: str) -> dict[str, Any]:
+    """uvicorn's logging options. Without a config of its own, uvicorn gives its loggers no
+    handlers of their own, so they propagate to the root handler and are masked too."""
+    return {"log_config": None, "log_level": level.lower()}
+
+
+def bolt_logger() -> logging.Logger:
+    """The logger to give Bolt's App. Bolt logs a request's whole body at INFO when its signature
+    fails, and its loggers copy their level from the one they are given (or from the root, at
+    the moment the app is built), so a level set on "slack_bolt" alone does not reach them."""
+    logger = logging.getLogger("slack_bolt")
+    logger.setLevel(max(logger.level, logging.WARNING))
+    return logger

@@ -18,6 +18,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from bot.checkins.messages import ClickNotice, click_notice
 from bot.checkins.service import AnswerOutcome, CheckinService
 from bot.clock import utcnow
 from bot.compliments.actions import ComplimentActions
@@ -48,6 +49,11 @@ from storage.models import ChatAddress
 log = logging.getLogger(__name__)
 
 MAX_DISPATCH_BATCHES = 100  # 20,000 invitations a minute; anything beyond waits for the next run
+_CLICK_NOTICES = {
+    AnswerOutcome.ALREADY: "checkin.already_answered",
+    AnswerOutcome.NOT_YOURS: "checkin.not_yours",
+    AnswerOutcome.UNKNOWN: "checkin.expired",  # deleted by retention, or never ours
+}
 
 
 class Services:
@@ -238,13 +244,20 @@ class Services:
 
     def answer_checkin(
         self,
-        agent: RosterAgent,
+        agent: RosterAgent | None,
         checkin_id: str,
         action: ActionId,
         where: Delivered,
         trigger: str | None = None,
-    ) -> AnswerOutcome:
-        """Record the answer; "Talk to someone" also opens the choice of person on `trigger`."""
+    ) -> ClickNotice | None:
+        """Record the answer; "Talk to someone" also opens the choice of person on `trigger`.
+
+        A click that records nothing (answered already, someone else's check-in, one that no
+        longer exists; `agent` None is someone not on the roster) returns what to tell only the
+        person who clicked, since the check-in message itself does not change.
+        """
+        if agent is None:
+            return click_notice(catalogue("en"), "checkin.not_yours")
         form = None
         with session_scope(self.engine) as session:
             outcome = self.checkins.answer(
@@ -256,7 +269,10 @@ class Services:
         self.breaks_wake.set()
         if form is not None and trigger:
             self.messenger.open_form(trigger, form)
-        return outcome
+            return None  # "Talk to someone" again on an answered check-in reopens the choice
+        if outcome is AnswerOutcome.RECORDED:
+            return None
+        return click_notice(catalogue(agent.team.language), _CLICK_NOTICES[outcome])
 
     def submit_talk(self, agent: RosterAgent, checkin_id: str, choice: str) -> str | None:
         """The agent sent their choice of person; returns why it was refused, or None."""

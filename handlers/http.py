@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -14,7 +15,7 @@ from starlette.routing import Route
 from bot.errors import InvalidInput, InvalidSignature
 from bot.services import Services
 from handlers.limits import read_body
-from handlers.telephony.base import RawRequest, TelephonyAdapter, require_media_type
+from handlers.telephony.base import RawRequest, TelephonyAdapter, describe, require_media_type
 from storage import outbox
 from storage.db import ping, session_scope
 
@@ -39,7 +40,12 @@ def webhook_endpoint(services: Services, adapter: TelephonyAdapter) -> Endpoint:
             )
             require_media_type(raw, adapter.media_types)
             adapter.verify(raw)
-            events = adapter.parse(raw)
+            try:
+                events = adapter.parse(raw)
+            except ValidationError as error:
+                # An event the domain refuses (a NUL character, a value out of range) that the
+                # adapter did not translate itself: the sender's fault all the same.
+                raise InvalidInput(describe(error)) from None
         except InvalidSignature:
             rejected.labels(adapter.provider, "signature").inc()
             raise

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from bot.checkins.scoring import Signal
 from bot.i18n import Catalogue, minutes
-from bot.ids import CHECKIN_CHOICES, ActionId, CheckinAnswer
-from bot.messenger import Button, Buttons, Message, Note, Text
+from bot.ids import CHECKIN_CHOICES, ActionId, CallbackId, CheckinAnswer
+from bot.messenger import Button, Buttons, Form, Message, Note, Text
 
 CHECKIN_BLOCK_ID = "checkin"
 
@@ -65,3 +66,24 @@ def checkin_answered(
             Note(text=cat.t("checkin.answered_note", choice=choice)),
         ),
     )
+
+
+@dataclass(frozen=True)
+class ClickNotice:
+    """What only the person who clicked is told when the click changed nothing: a line (Teams
+    shows it under the card) and the same line as a small read-only modal (Slack)."""
+
+    text: str
+    form: Form
+
+
+def click_notice(cat: Catalogue, key: str) -> ClickNotice:
+    text = cat.t(key)
+    form = Form(
+        callback_id=CallbackId.CHECKIN_NOTICE.value,
+        title=cat.t("checkin.notice.title"),
+        submit=None,
+        close=cat.t("checkin.notice.close"),
+        parts=(Text(text=text),),
+    )
+    return ClickNotice(text=text, form=form)

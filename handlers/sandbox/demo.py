@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 
 from bot.app import create_app
 from bot.config import Settings
+from bot.logs import uvicorn_logging
 from bot.services import Services
 from handlers.sandbox.call_simulator import CallSimulator
 from handlers.sandbox.console import SandboxConsole
@@ -124,7 +125,7 @@ def simulated_agents_policy(console: SandboxConsole) -> Callable[[str], bool]:
 def serve_in_background(app: Starlette, sock: socket.socket) -> tuple[uvicorn.Server, threading.Thread]:
     """Run the app with uvicorn on an already bound socket, in a thread; returns once it serves
     (or once it failed: check `server.started`)."""
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", **uvicorn_logging("warning")))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="breather-server", daemon=True
     )
@@ -193,6 +194,8 @@ def run_demo(
     seed_demo_history(services, now=services.clock())
     out(f"Breather demo is running at {base_url}  (health: {base_url}/healthz, metrics: {base_url}/metrics)")
     out(f"Open the console in your browser: {base_url}/sandbox")
+    # The secret is this demo's own, made up at start, so showing it gives nothing away.
+    out(f"Send calls from another terminal: breather simulate --url {base_url} --secret {secret}")
     out(
         f'Team "{services.roster.teams[0].name}": {len(simulator.emails)} fictional agents; simulated calls '
         f"arrive about {rate:g} per second, some of them hard. Nothing leaves this machine."

@@ -12,6 +12,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from bot.config import Settings
+from bot.logs import bolt_logger
 from bot.roster import RosterAgent
 from bot.services import Services
 from handlers.slack.listeners import actions, commands, compliments, events, surveys, views
@@ -48,9 +49,15 @@ def build_bolt_app(
             token_verification_enabled=False,
             request_verification_enabled=not settings.uses_socket_mode or bool(signing_secret),
             process_before_response=False,
+            logger=bolt_logger(),
         )
     else:
-        app = App(signing_secret=signing_secret, authorize=_sandbox_authorize, process_before_response=False)
+        app = App(
+            signing_secret=signing_secret,
+            authorize=_sandbox_authorize,
+            process_before_response=False,
+            logger=bolt_logger(),
+        )
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

@@ -175,10 +175,10 @@ class TeamsActions:
         return Answer(message=self._cat(agent).t("teams.received"))
 
     def _checkin(self, action: CardAction, agent: RosterAgent) -> Answer:
-        self.services.answer_checkin(
+        notice = self.services.answer_checkin(
             agent, action.value, ActionId(action.verb), action.location, action.trigger
         )
-        return self._received(agent)
+        return Answer(message=notice.text) if notice is not None else self._received(agent)
 
     def _pulse_open(self, action: CardAction, agent: RosterAgent) -> Answer:
         form = self.services.open_survey(agent, action.value, action.location)

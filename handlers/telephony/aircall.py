@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.errors import InvalidInput, InvalidSignature
-from bot.events import AgentKey, CallEnded, InboundEvent
+from bot.events import MAX_SECONDS, AgentKey, CallEnded, InboundEvent
 from handlers.telephony.base import RawRequest, describe, epoch, json_object, require_secret, same
 
 PROVIDER = "aircall"
@@ -52,7 +52,7 @@ class AircallCall(BaseModel):
     started_at: float | None = None
     answered_at: float | None = None
     ended_at: float | None = None
-    duration: float | None = Field(None, ge=0)
+    duration: float | None = Field(None, ge=0, le=MAX_SECONDS)
     user: _User | None = None
     tags: list[_Tag] | None = Field(None, max_length=50)
     number: _Number | None = None

@@ -21,7 +21,7 @@ from jwt.warnings import InsecureKeyLengthWarning
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.errors import InvalidInput, InvalidSignature
-from bot.events import AgentKey, CallEnded, InboundEvent
+from bot.events import MAX_SECONDS, AgentKey, CallEnded, InboundEvent
 from handlers.telephony.base import RawRequest, describe, epoch, require_secret
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class DialpadCall(BaseModel):
     direction: str | None = Field(None, max_length=20)
     date_started: float | None = None
     date_ended: float | None = None
-    duration: float | None = Field(None, ge=0)  # milliseconds of talk
+    duration: float | None = Field(None, ge=0, le=MAX_SECONDS * 1000)  # milliseconds of talk
     is_transferred: bool | None = None
     labels: list[str] | None = Field(None, max_length=50)
     csat_score: Any = None
@@ -110,6 +110,9 @@ class DialpadAdapter:
             # Not-yet-valid or malformed time claims, an unusable key, and similar.
             raise InvalidSignature("JWT claims are not acceptable") from None
         issued = claims.get("iat")
+        # PyJWT also takes "12" (a string) for iat, which the age check would then skip.
+        if "iat" in claims and (isinstance(issued, bool) or not isinstance(issued, (int, float))):
+            raise InvalidSignature("JWT iat must be a number of seconds")
         if isinstance(issued, (int, float)) and self._clock() - issued > MAX_AGE_S:
             raise InvalidSignature("JWT was issued more than 5 minutes ago")
         return claims

@@ -16,7 +16,17 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.errors import InvalidInput, InvalidSignature
-from bot.events import AgentKey, CallEnded, CustomerFeedback, Disconnect, InboundEvent, Rating
+from bot.events import (
+    MAX_SECONDS,
+    MAX_TRANSFERS,
+    AgentKey,
+    CallEnded,
+    CustomerFeedback,
+    Disconnect,
+    InboundEvent,
+    Rating,
+)
+from handlers.signatures import unix_seconds
 from handlers.telephony.base import RawRequest, aware, describe, json_object, require_secret, same
 
 PROVIDER = "generic"
@@ -42,11 +52,11 @@ class GenericCall(_Event):
     call_id: str | None = Field(None, min_length=1, max_length=200)
     started_at: datetime | None = None
     ended_at: datetime | None = None
-    duration_s: float | None = Field(None, ge=0)
+    duration_s: float | None = Field(None, ge=0, le=MAX_SECONDS)
     direction: Literal["inbound", "outbound"] | None = None
     disconnected_by: Disconnect | None = None
-    transfers: int | None = Field(None, ge=0)
-    hold_s: float | None = Field(None, ge=0)
+    transfers: int | None = Field(None, ge=0, le=MAX_TRANSFERS)
+    hold_s: float | None = Field(None, ge=0, le=MAX_SECONDS)
     sentiment: float | None = Field(None, ge=-1, le=1)
     csat: float | None = Field(None, ge=0, le=1)
     tags: list[str] = Field(default_factory=list, max_length=50)
@@ -80,9 +90,10 @@ class GenericAdapter:
         fields = [(k, v) for k, v in (p for p in parts if len(p) == 2)]
         stamps = [v for k, v in fields if k == "t"]
         candidates = [v for k, v in fields if k == "v1"]
-        if len(stamps) != 1 or not stamps[0].isdigit() or not candidates:
+        signed_at = unix_seconds(stamps[0]) if len(stamps) == 1 else None
+        if signed_at is None or not candidates:
             raise InvalidSignature("Breather-Signature must look like t=<unix seconds>,v1=<hex>")
-        if abs(self._clock() - int(stamps[0])) > TOLERANCE_S:
+        if abs(self._clock() - signed_at) > TOLERANCE_S:
             raise InvalidSignature("Breather-Signature timestamp is more than 5 minutes off")
         expected = hmac.new(
             secret.encode(), stamps[0].encode() + b"." + request.body, hashlib.sha256

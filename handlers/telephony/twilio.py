@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from twilio.request_validator import RequestValidator
 
 from bot.errors import InvalidInput, InvalidSignature
-from bot.events import AgentKey, CallEnded, Disconnect, InboundEvent
+from bot.events import MAX_SECONDS, AgentKey, CallEnded, Disconnect, InboundEvent
 from handlers.telephony.base import RawRequest, aware, describe, epoch, require_secret
 
 PROVIDER = "twilio"
@@ -61,7 +61,7 @@ class TaskEvent(BaseModel):
     TimestampMs: str | None = Field(None, max_length=32)
     TaskSid: str | None = Field(None, max_length=64)
     WorkerSid: str | None = Field(None, max_length=64)
-    TaskAge: float | None = Field(None, ge=0)
+    TaskAge: float | None = Field(None, ge=0, le=MAX_SECONDS)
     TaskQueueName: str | None = Field(None, max_length=100)
     TaskAttributes: str | None = None
 
@@ -148,7 +148,7 @@ def _seconds(value: Any) -> float | None:
         number = float(value)
     except ValueError:
         return None
-    return number if 0 <= number < float("inf") else None
+    return number if 0 <= number <= MAX_SECONDS else None
 
 
 def _hung_up_by(value: Any) -> Disconnect | None:

@@ -186,3 +186,47 @@ def test_outbox_retries_rate_limits_and_server_errors(harness: Harness, status: 
         assert posts[1].at - posts[0].at >= 0.9  # Retry-After was honoured
     settled(harness.services)
     assert len(harness.slack.calls("chat.postMessage")) == 2  # never re-sent once delivered
+
+
+def _notice(harness: Harness, count: int = 1) -> str:
+    """The text of the latest small modal opened for the person who clicked."""
+    view = harness.slack.wait_for("views.open", count)[-1].params["view"]
+    assert view["callback_id"] == "checkin.notice" and "submit" not in view
+    return " ".join(block["text"]["text"] for block in view["blocks"])
+
+
+def test_a_second_click_tells_the_agent_it_was_already_answered(harness: Harness) -> None:
+    harness.post_event(hard_call())
+    post = harness.slack.wait_for("chat.postMessage")[0]
+    (checkin_id,) = button_values(post.params["blocks"])
+    harness.click(user_id="U0ANA", channel="D0ANA", ts="1.1", action_id="checkin.ok", value=checkin_id)
+    harness.slack.wait_for("chat.update")
+    harness.click(user_id="U0ANA", channel="D0ANA", ts="1.1", action_id="checkin.break", value=checkin_id)
+    assert _notice(harness) == "You've already answered this check-in. Thank you."
+    settled(harness.services)
+    assert len(harness.slack.calls("chat.update")) == 1  # the answered message stays as it was
+    with session_scope(harness.services.engine) as session:
+        assert session.get(Checkin, checkin_id).answer == "ok"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("clicker", ["U0CRIS", "U0STRANGER"], ids=["team mate", "not on the roster"])
+def test_someone_else_clicking_is_told_it_was_not_theirs(harness: Harness, clicker: str) -> None:
+    harness.post_event(hard_call())
+    post = harness.slack.wait_for("chat.postMessage")[0]
+    (checkin_id,) = button_values(post.params["blocks"])
+    harness.click(user_id=clicker, channel="D0ANA", ts="1.1", action_id="checkin.ok", value=checkin_id)
+    assert _notice(harness) == "This check-in was meant for someone else, so nothing was recorded."
+    settled(harness.services)
+    assert harness.slack.calls("chat.update") == []
+
+
+def test_a_click_on_a_checkin_deleted_by_retention_says_it_is_no_longer_available(harness: Harness) -> None:
+    harness.post_event(hard_call())
+    post = harness.slack.wait_for("chat.postMessage")[0]
+    (checkin_id,) = button_values(post.params["blocks"])
+    with session_scope(harness.services.engine) as session:
+        session.delete(session.get(Checkin, checkin_id))
+    harness.click(user_id="U0ANA", channel="D0ANA", ts="1.1", action_id="checkin.ok", value=checkin_id)
+    assert _notice(harness) == "This check-in is no longer available."
+    settled(harness.services)
+    assert harness.slack.calls("chat.update") == []

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+import shlex
+import signal
 import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
+import pytest
 from starlette.testclient import TestClient
 
 from bot.app import create_app
 from handlers.sandbox.interactions import signed_headers
 from storage.db import session_scope
 from storage.models import AgentPrefs
-from tests.conftest import SIGNING_SECRET, Harness, MakeSettings, hard_call
+from tests.conftest import PSEUDONYM_KEY, ROSTER, SIGNING_SECRET, Harness, MakeSettings, hard_call
 from tests.helpers import action_ids, settled
 
 
@@ -115,3 +119,56 @@ def test_the_demo_shows_a_checkin_and_a_simulated_answer_without_credentials() -
     assert ' taps "' in out and "updated " in out  # a simulated agent answered through /slack/events
     assert "Traceback" not in result.stderr
     assert time.monotonic() - started < 60
+
+
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["serve"], ["purge"]])
+def test_commands_say_in_one_line_that_the_database_cannot_be_reached(command: list[str]) -> None:
+    port = _free_port()  # nothing listens there any more
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", *command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": "/tmp",
+            "DATABASE_URL": f"postgresql://breather:hunter2-secret@127.0.0.1:{port}/breather",
+            "BREATHER_CONFIG": str(ROSTER),
+            "BREATHER_PSEUDONYM_KEY": PSEUDONYM_KEY,
+        },
+    )
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"error: cannot reach the database at 127.0.0.1:{port}/breather: ")
+    assert "Connection refused" in line
+    assert "hunter2" not in result.stderr + result.stdout
+
+
+def test_the_demo_prints_a_simulate_command_that_reaches_it(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "PYTHONUNBUFFERED": "1"}
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "demo", "--port", str(port), "--rate", "0.01", "--duration", "20"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert demo.stdout is not None
+        printed = next(line for line in demo.stdout if "breather simulate" in line)
+        command = shlex.split(printed.split(": ", 1)[1])
+        assert command[:3] == ["breather", "simulate", "--url"] and "--secret" in command
+        result = subprocess.run(
+            [sys.executable, "-m", "bot.cli", *command[1:], "--calls", "2", "--rate", "20"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"},
+            cwd=tmp_path,  # no breather.yml here: the demo's own agents are used
+        )
+    finally:
+        demo.send_signal(signal.SIGINT)
+        demo.communicate(timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert "sent 2, accepted 2, refused 0" in result.stdout

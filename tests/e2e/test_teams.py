@@ -168,6 +168,16 @@ def test_someone_else_clicking_records_nothing(teams_harness: TeamsHarness) -> N
         assert session.get(Checkin, checkin_id).answer is None  # type: ignore[union-attr]
 
 
+def test_a_click_that_records_nothing_says_why_under_the_card(teams_harness: TeamsHarness) -> None:
+    sent, checkin_id = checkin_card(teams_harness)
+    teams_harness.install(CRIS)
+    theirs = teams_harness.click(CRIS, "checkin.ok", value=checkin_id, reply_to="act-1")
+    assert theirs.json()["value"] == "This check-in was meant for someone else, so nothing was recorded."
+    teams_harness.click(ANA, "checkin.ok", value=checkin_id, reply_to="act-1")
+    again = teams_harness.click(ANA, "checkin.break", value=checkin_id, reply_to="act-1")
+    assert again.json()["value"] == "You've already answered this check-in. Thank you."
+
+
 def test_talk_to_someone_posts_the_choice_as_a_card_and_sends_the_request(
     teams_harness: TeamsHarness,
 ) -> None:

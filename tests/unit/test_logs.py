@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 
 import pytest
@@ -24,3 +25,23 @@ def test_a_secret_inside_a_log_message_is_masked(caplog: pytest.LogCaptureFixtur
         logger.info("calling Slack with %s and key %s", "xoxb-very-secret", PSEUDONYM_KEY)
     assert "xoxb-very-secret" not in caplog.text and PSEUDONYM_KEY not in caplog.text
     assert "calling Slack with *** and key ***" in caplog.text
+
+
+def test_a_secret_inside_a_traceback_is_masked() -> None:
+    secret = "xoxb-very-secret"
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    handler.addFilter(RedactSecrets([secret]))
+    logger = logging.getLogger("test.redaction.traceback")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        raise RuntimeError(f"Slack refused token {secret}")
+    except RuntimeError:
+        logger.exception("calling Slack failed")
+    finally:
+        logger.removeHandler(handler)
+    written = out.getvalue()
+    assert secret not in written
+    assert "RuntimeError: Slack refused token ***" in written and "Traceback" in written

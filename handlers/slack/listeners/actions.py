@@ -18,16 +18,17 @@ Resolve = Callable[[str], RosterAgent | None]
 def register(app: App, services: Services, resolve: Resolve) -> None:
     def on_checkin(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        agent = resolve(payloads.user_id(body))
-        if agent is None:
-            return
-        services.answer_checkin(
-            agent,
+        trigger = payloads.trigger_id(body)
+        notice = services.answer_checkin(
+            resolve(payloads.user_id(body)),
             payloads.action_value(body),
             ActionId(action["action_id"]),
             payloads.message_location(body),
-            payloads.trigger_id(body),
+            trigger,
         )
+        if notice is not None and trigger is not None:
+            # Shown to the clicker alone, on their click's trigger; the message stays as it is.
+            services.messenger.open_form(trigger, notice.form)
 
     for choice in CHECKIN_CHOICES:
         app.action(choice.value)(on_checkin)

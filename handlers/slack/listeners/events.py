@@ -7,12 +7,13 @@ from typing import Any
 
 from slack_bolt import App
 
+from bot.ids import EventType
 from bot.services import Services
 from handlers.slack.listeners.actions import Resolve
 
 
 def register(app: App, services: Services, resolve: Resolve, email_of: Callable[[str], str | None]) -> None:
-    @app.event("app_home_opened")
+    @app.event(EventType.APP_HOME_OPENED.value)
     def on_app_home_opened(event: dict[str, Any], body: dict[str, Any]) -> None:
         if event.get("tab") != "home":
             return

@@ -1,0 +1,64 @@
+"""The group commit: one request whose row the database refuses fails alone, never the others."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, text
+from sqlmodel import select
+
+from bot.clock import utcnow
+from bot.intake import IntakeWriter
+from storage.db import is_sqlite, make_engine, session_scope, upgrade
+from storage.models import InboundEvent
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def row(event_id: str, **changes: Any) -> dict[str, object]:
+    values: dict[str, object] = {
+        "provider": "generic",
+        "event_id": event_id,
+        "kind": "call",
+        "team_id": "billing",
+        "pseudonym": "p" * 64,
+        "kid": "k0000000",
+        "payload": {"call_id": event_id},
+        "received_at": utcnow(),
+    }
+    return {**values, **changes}
+
+
+@pytest.mark.parametrize("bad", ["missing team", "NUL in the event id"])
+def test_a_row_the_database_refuses_fails_only_its_own_request(engine: Engine, bad: str) -> None:
+    if bad == "NUL in the event id" and is_sqlite(engine):
+        pytest.skip("SQLite stores NUL characters; only PostgreSQL refuses them")
+    refused = row("bad", team_id=None) if bad == "missing team" else row("bad\x00id")
+    writer = IntakeWriter(engine)
+    # Hold the table so the writer waits while the next requests queue up behind it: they are
+    # then stored in one group commit, the refused row among them.
+    with engine.connect() as holder:
+        # On SQLite every write transaction begins IMMEDIATE, which takes the write lock.
+        lock = "SELECT 1" if is_sqlite(engine) else "LOCK TABLE inbound_events IN SHARE MODE"
+        holder.execute(text(lock))
+        futures = [writer.submit([row("first")]), writer.submit([refused]), writer.submit([row("last")])]
+        time.sleep(0.2)
+        holder.rollback()
+    try:
+        assert futures[0].result(10) == 1 and futures[2].result(10) == 1
+        assert futures[1].exception(10) is not None
+    finally:
+        writer.stop()
+    with session_scope(engine) as session:
+        stored = session.exec(select(InboundEvent.event_id).order_by(InboundEvent.event_id)).all()
+        assert stored == ["first", "last"]
+        assert session.exec(select(func.count()).select_from(InboundEvent)).one() == 2
