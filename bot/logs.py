@@ -90,4 +90,14 @@ def bolt_logger() -> logging.Logger:
     the moment the app is built), so a level set on "slack_bolt" alone does not reach them."""
     logger = logging.getLogger("slack_bolt")
     logger.setLevel(max(logger.level, logging.WARNING))
+    if not any(isinstance(f, _TokenNotice) for f in logger.filters):
+        logger.addFilter(_TokenNotice())
     return logger
+
+
+class _TokenNotice(logging.Filter):
+    """Bolt warns at every start that the token is unused when it is given a client and
+    SLACK_BOT_TOKEN is set; Breather always gives it a client built from that token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in str(record.msg)

@@ -7,9 +7,10 @@ import logging
 
 import pytest
 
+from bot.app import create_app
 from bot.config import load_settings
 from bot.logs import RedactSecrets, secret_values
-from tests.conftest import PSEUDONYM_KEY
+from tests.conftest import PSEUDONYM_KEY, MakeSettings
 
 
 def test_a_secret_inside_a_log_message_is_masked(caplog: pytest.LogCaptureFixture) -> None:
@@ -45,3 +46,12 @@ def test_a_secret_inside_a_traceback_is_masked() -> None:
     written = out.getvalue()
     assert secret not in written
     assert "RuntimeError: Slack refused token ***" in written and "Traceback" in written
+
+
+def test_bolt_does_not_warn_about_the_token_at_every_start(
+    make_settings: MakeSettings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-from-the-environment")  # as in production
+    with caplog.at_level(logging.WARNING):
+        create_app(make_settings())
+    assert "will be unused" not in caplog.text
