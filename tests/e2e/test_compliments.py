@@ -232,6 +232,29 @@ def test_duplicate_deliveries_send_one_dm(harness: Harness) -> None:
     assert len(harness.slack.calls("chat.postMessage")) == 1
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": 5},
+        {"type": {"name": "satisfaction_rating"}},
+        {"type": ["satisfaction_rating"], "ticket": {"id": 1}},
+        {"type": "ticket_tags", "ticket": {"id": 1}},
+        {"type": "satisfaction_rating", "satisfaction_rating": {"score": "offered", "ticket_id": 1}},
+    ],
+    ids=["number type", "object type", "list type", "another trigger", "no rating yet"],
+)
+def test_a_zendesk_body_breather_does_not_use_is_answered_ignored(
+    harness: Harness, body: dict[str, Any]
+) -> None:
+    response = post_zendesk(harness, body)
+    assert response.status_code == 200
+    assert response.json() == {"status": "ignored", "accepted": 0}
+    quiet(harness)
+    with session_scope(harness.services.engine) as session:
+        assert session.exec(select(InboundEvent)).all() == []
+    assert harness.slack.calls("chat.postMessage") == []
+
+
 def test_zendesk_signature_is_checked(harness: Harness) -> None:
     response = post_zendesk(harness, zendesk_rating(), secret="not-the-secret")
     assert response.status_code == 401 and response.json()["error"]
