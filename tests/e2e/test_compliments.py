@@ -179,10 +179,9 @@ def test_sharing_posts_to_the_team_channel_crediting_the_agent_without_personal_
     with session_scope(harness.services.engine) as session:
         compliment = session.get(Compliment, cid)
         assert compliment is not None and compliment.status == ComplimentStatus.SHARED
-        assert (compliment.post_channel, compliment.post_ts) == (
-            "C0BILLING",
-            post.params.get("ts") or compliment.post_ts,
-        )
+        # Where Slack said the post landed, so "Remove it" can find exactly that message.
+        assert post.answer is not None and post.answer["ts"]
+        assert (compliment.post_channel, compliment.post_ts) == ("C0BILLING", post.answer["ts"])
 
 
 def test_keeping_it_private_posts_nothing(harness: Harness) -> None:

@@ -24,6 +24,7 @@ class ApiCall:
     params: dict[str, Any]
     token: str | None
     at: float  # time.time() when received
+    answer: dict[str, Any] | None = None  # what the fake answered (set just before it is sent)
 
 
 @dataclass
@@ -67,7 +68,8 @@ class _Handler(BaseHTTPRequestHandler):
                         params[key] = json.loads(params[key])
         auth = self.headers.get("Authorization", "")
         token = auth.split(" ", 1)[1] if auth.startswith("Bearer ") else params.get("token")
-        self.server.record(ApiCall(method, params, token, time.time()))
+        call = ApiCall(method, params, token, time.time())
+        self.server.record(call)
         if self.server.state.latency_s:
             time.sleep(self.server.state.latency_s)
         failure = self.server.next_failure(method)
@@ -81,6 +83,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         status, body = self.server.answer(method, params)
+        call.answer = body
         self._send(status, json.dumps(body).encode(), "application/json")
 
     do_GET = do_POST
