@@ -26,6 +26,7 @@ from bot.delivery import Outbox
 from bot.i18n import FALLBACK, catalogue
 from bot.messenger import Delivered, Message
 from bot.recovery.messages import (
+    break_capped,
     break_failed,
     break_over,
     break_reply,
@@ -122,8 +123,8 @@ class BreakService:
             insert_ignore(
                 session, Break, {**values, "state": BreakState.CAPPED, "finished_at": now}, ["request_key"]
             )
-            text = cat.t("recovery.break.capped", count=taken)
-            self._reply(session, agent, checkin_id, where, break_reply(cat, text, break_minutes=minutes), now)
+            message = break_capped(cat, taken=taken, break_minutes=minutes)
+            self._reply(session, agent, checkin_id, where, message, now)
         elif target is None:
             insert_ignore(
                 session,

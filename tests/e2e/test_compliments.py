@@ -615,7 +615,10 @@ def test_weekly_rollup_counts_the_teams_compliments_and_quotes_shared_ones(rollu
     post = rollup_app.slack.wait_for("chat.postMessage")[0]
     shown = json.dumps(post.params["blocks"])
     assert post.params["channel"] == "C0BILLING"
-    assert "Customers thanked this team 5 times this week." in shown
+    # Posted on Monday about the week that just ended, and it says so.
+    assert post.params["text"] == "Last week's compliments"
+    assert "Last week's compliments" in shown and "this week" not in shown.lower()
+    assert "Customers thanked this team 5 times last week." in shown
     assert "Team mates sent each other kudos once." in shown
     assert "Ana was wonderful" in shown and "Bob fixed my bill" in shown
     assert (
@@ -641,7 +644,7 @@ def test_weekly_rollup_hides_the_count_when_few_people_received_compliments(roll
     )
     services.compliments.post_rollup("billing")
     shown = json.dumps(rollup_app.slack.wait_for("chat.postMessage")[0].params["blocks"])
-    assert "Customers thanked people in this team this week." in shown
+    assert "Customers thanked people in this team last week." in shown
     assert "3 times" not in shown and "Ana was wonderful" in shown
 
 
