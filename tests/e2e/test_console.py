@@ -6,6 +6,7 @@ modal submissions and commands as signed Slack payloads to /slack/events.
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 import time
@@ -23,8 +24,10 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from bot.app import create_app
+from bot.i18n import catalogue
 from bot.messenger import Button, Buttons, ChoiceField, Form, Message, Option, Text, TextField
 from handlers.sandbox.call_simulator import CallSimulator
+from handlers.sandbox.controls import COMPLIMENT_SAMPLES
 from handlers.sandbox.demo import Commentary, simulated_agents_policy
 from handlers.sandbox.messenger import SandboxMessenger
 from handlers.slack.blocks import submitted_values
@@ -374,6 +377,19 @@ def test_a_person_picker_offers_the_workspace_and_submits_the_chosen_user(consol
     console.wait_for(cris, lambda v: "Sent privately" in (v["modal"] or {}).get("html", ""))  # same window
     dm = dm_html(console.wait_for("ana@example.com", lambda v: "passed it on" in dm_html(v)))
     assert "Ana was wonderful" in dm and "0722" not in dm
+
+
+def test_the_demo_customers_compliment_is_one_of_the_catalogues_samples(console: Console) -> None:
+    ana = "ana@example.com"
+    agent = console.app.state.services.roster.find("email", ana)
+    response = console.post("control", ana, control="compliment", agent=agent.id)
+    assert (
+        response.status_code == 200 and "A customer compliment for Ana Popescu" in response.json()["status"]
+    )
+    dm = dm_html(console.wait_for(ana, lambda v: "A customer said this about you" in dm_html(v)))
+    cat = catalogue("en")
+    samples = [cat.t(f"console.control.compliment.sample.{key}", name="Ana") for key in COMPLIMENT_SAMPLES]
+    assert any(html.escape(sample) in dm for sample in samples), dm
 
 
 def test_slash_commands_from_the_console_get_their_private_reply(console: Console) -> None:
