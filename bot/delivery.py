@@ -173,6 +173,11 @@ class Outbox:
         """Withdraw a message not yet claimed for sending; False when it is already on its way."""
         return queue.cancel(session, key)
 
+    def withdraw(self, session: Session, *, key: str) -> bool:
+        """Withdraw a message that a later one makes wrong: not sent if still waiting, and not
+        retried if the send under way fails."""
+        return queue.withdraw(session, key)
+
     def publish_home(
         self, session: Session, *, key: str, to: AgentRef, view: HomeView, now: datetime
     ) -> bool:

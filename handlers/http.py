@@ -52,13 +52,17 @@ def webhook_endpoint(services: Services, adapter: TelephonyAdapter) -> Endpoint:
         except InvalidInput as error:
             rejected.labels(adapter.provider, str(error.status)).inc()
             raise
+        if not events:
+            # A body Breather does not use (another trigger, an event type or a score it does
+            # not read): acknowledged, so the provider stops retrying, and reported as ignored.
+            services.metrics.events_ignored.labels(adapter.provider).inc()
         result = await services.intake.accept_async(adapter.provider, events)
         if adapter.accepted_status == 204:
             return Response(status_code=204, media_type="application/json")
         status = (
             "duplicate"
             if result.duplicates and not result.accepted
-            else ("ignored" if result.ignored and not result.accepted else "accepted")
+            else ("ignored" if (result.ignored or not events) and not result.accepted else "accepted")
         )
         return JSONResponse(
             {"status": status, "accepted": result.accepted}, status_code=adapter.accepted_status

@@ -134,6 +134,22 @@ def cancel(session: Session, key: str) -> bool:
     return session.execute(statement).first() is not None
 
 
+def withdraw(session: Session, key: str) -> bool:
+    """Like `cancel`, and also for a message being sent right now: if that send fails it is
+    not tried again (the worker's reschedule and mark_sent apply only to `sending` rows). For a
+    note that a later message makes wrong, such as "setting your break…" once the break is set."""
+    statement = (
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.key) == key,
+            col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+        )
+        .values(status=OutboxStatus.FAILED, claimed_at=None, last_error="withdrawn", target={}, payload={})
+        .returning(col(OutboxMessage.id))
+    )
+    return session.execute(statement).first() is not None
+
+
 def depth(session: Session) -> int:
     statement = (
         select(func.count())

@@ -35,6 +35,7 @@ from bot.events import CustomerFeedback
 from bot.i18n import catalogue
 from bot.messenger import Delivered, Mention
 from bot.roster import RosterAgent
+from storage.locks import lock_name
 from storage.models import Compliment, ComplimentStatus, Kudos, OutboxMessage
 from storage.upsert import insert_ignore
 
@@ -342,6 +343,9 @@ class ComplimentService:
         channel = recipient.team.channel
         if not channel:
             return KudosResult.NO_CHANNEL
+        # One author's kudos are counted and stored one at a time, so two sent at the same
+        # moment cannot both pass the limit. Held until the caller's transaction ends.
+        lock_name(session, f"kudos-author/{author_key}")
         sent = session.exec(
             select(func.count())
             .select_from(Kudos)

@@ -1,10 +1,18 @@
-"""The trend chart: a small PNG, readable at chat size, colour-blind safe, gaps where suppressed."""
+"""The trend chart: a small PNG, readable at chat size, colour-blind safe, gaps where suppressed.
+
+Pure: the figures and the words go in (`ChartText`, translated by the caller from the
+catalogue), the picture comes out.
+"""
 
 from __future__ import annotations
 
 import io
 import math
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Okabe-Ito colours: distinguishable with the common forms of colour blindness.
 BLUE, ORANGE = "#0072B2", "#D55E00"
@@ -21,7 +29,19 @@ def _series(periods: list[dict[str, Any]], pick: Any) -> list[float]:
     return values
 
 
-def trend_png(digest: dict[str, Any], *, title: str) -> bytes:
+@dataclass(frozen=True)
+class ChartText:
+    """Every word on the chart (`digest.chart.*` in the catalogue)."""
+
+    title: str
+    who5: str  # the wellbeing line's legend
+    who5_axis: str
+    hard: str  # the hard-calls line's legend
+    hard_axis: str
+    weeks: str  # under the weeks, saying what a gap means
+
+
+def trend_figure(digest: dict[str, Any], text: ChartText) -> Figure:
     import matplotlib
 
     matplotlib.use("Agg")  # no display on a server
@@ -35,22 +55,29 @@ def trend_png(digest: dict[str, Any], *, title: str) -> bytes:
     )
 
     figure, (top, bottom) = plt.subplots(2, 1, figsize=(8, 5), dpi=100, sharex=True)
-    figure.suptitle(title, fontsize=13)
-    top.plot(labels, who5, color=BLUE, marker="o", linewidth=2, label="Wellbeing (WHO-5, 0-100)")
+    figure.suptitle(text.title, fontsize=13)
+    top.plot(labels, who5, color=BLUE, marker="o", linewidth=2, label=text.who5)
     top.axhline(50, color=BLUE, linestyle=":", linewidth=1)
     top.set_ylim(0, 100)
-    top.set_ylabel("WHO-5", fontsize=11)
+    top.set_ylabel(text.who5_axis, fontsize=11)
     top.legend(loc="lower left", fontsize=10, frameon=False)
-    bottom.plot(labels, hard, color=ORANGE, marker="s", linestyle="--", linewidth=2, label="Hard calls (%)")
+    bottom.plot(labels, hard, color=ORANGE, marker="s", linestyle="--", linewidth=2, label=text.hard)
     finite = [h for h in hard if not math.isnan(h)]
     bottom.set_ylim(0, max(finite + [10.0]) * 1.25)
-    bottom.set_ylabel("% hard", fontsize=11)
+    bottom.set_ylabel(text.hard_axis, fontsize=11)
     bottom.legend(loc="upper left", fontsize=10, frameon=False)
-    bottom.set_xlabel("Week starting (gaps: fewer people than the anonymity threshold)", fontsize=10)
+    bottom.set_xlabel(text.weeks, fontsize=10)
     for axis in (top, bottom):
         axis.grid(axis="y", alpha=0.3)
         axis.tick_params(labelsize=9)
     figure.tight_layout()
+    return figure
+
+
+def trend_png(digest: dict[str, Any], text: ChartText) -> bytes:
+    from matplotlib import pyplot as plt
+
+    figure = trend_figure(digest, text)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     plt.close(figure)

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from bot.config import BreatherConfig, TeamConfig
 from bot.delivery import Outbox
 from bot.digests.chart import trend_png
-from bot.digests.messages import digest_message, digest_parts, surge_message
+from bot.digests.messages import chart_text, digest_message, digest_parts, surge_message
 from bot.digests.periods import end_of_week
 from bot.digests.service import DigestService
 from bot.errors import InvalidInput
@@ -47,7 +47,7 @@ class DigestDesk:
             filename=f"breather-{team.id}-{digest['period']['start']}.png",
             title=cat.t("digest.chart_title", team=team.name),
             alt=cat.t("digest.chart_alt", team=team.name),
-            content=trend_png(digest, title=cat.t("digest.chart_title", team=team.name)),
+            content=trend_png(digest, chart_text(cat, team=team.name)),
         )
 
     def for_operator(self, team_id: str, week_of: date | None = None) -> tuple[TeamConfig, dict[str, Any]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.digests.chart import ChartText
 from bot.i18n import Catalogue
 from bot.messenger import Heading, Message, Note, Part, Text
 
@@ -15,6 +16,17 @@ def _pct(share: float) -> str:
 def _date(cat: Catalogue, iso: str) -> str:
     year, month, day = (int(x) for x in iso.split("-"))
     return cat.t("digest.date", day=day, month=cat.t(f"month.{month}"), year=year)
+
+
+def chart_text(cat: Catalogue, *, team: str) -> ChartText:
+    return ChartText(
+        title=cat.t("digest.chart_title", team=team),
+        who5=cat.t("digest.chart.who5"),
+        who5_axis=cat.t("digest.chart.who5_axis"),
+        hard=cat.t("digest.chart.hard"),
+        hard_axis=cat.t("digest.chart.hard_axis"),
+        weeks=cat.t("digest.chart.weeks"),
+    )
 
 
 def wellbeing_line(cat: Catalogue, period: dict[str, Any]) -> str:

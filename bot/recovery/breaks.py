@@ -2,9 +2,11 @@
 
 An agent's "Take a breather" becomes a `breaks` row in the same transaction as their answer.
 When Breather can change their status, the row waits (`requested`) for the break worker,
-which talks to the phone system after Slack has had its ack; otherwise the reply says
-honestly that they need to set it themselves. The worker reports back through `started`,
-`retry_later`, `failed` and `finished`, which write the state and queue the messages.
+which talks to the phone system after Slack has had its ack, and the check-in says at once
+that the break is being set (no buttons left to tap); otherwise the reply says honestly that
+they need to set it themselves. The worker reports back through `started`, `retry_later`,
+`failed` and `finished`, which write the state and queue the messages; the outcome replaces
+the "being set" note, which is withdrawn if it has not gone out yet.
 """
 
 from __future__ import annotations
@@ -26,10 +28,12 @@ from bot.delivery import Outbox
 from bot.i18n import FALLBACK, catalogue
 from bot.messenger import Delivered, Message
 from bot.recovery.messages import (
+    break_capped,
     break_failed,
     break_over,
     break_reply,
     break_self_service,
+    break_setting,
     break_started,
     local_clock,
     restore_failed,
@@ -122,8 +126,8 @@ class BreakService:
             insert_ignore(
                 session, Break, {**values, "state": BreakState.CAPPED, "finished_at": now}, ["request_key"]
             )
-            text = cat.t("recovery.break.capped", count=taken)
-            self._reply(session, agent, checkin_id, where, break_reply(cat, text, break_minutes=minutes), now)
+            message = break_capped(cat, taken=taken, break_minutes=minutes)
+            self._reply(session, agent, checkin_id, where, message, now)
         elif target is None:
             insert_ignore(
                 session,
@@ -136,7 +140,7 @@ class BreakService:
             )
         else:
             # Who and where stay on the row only until the break is over (see `finished`).
-            insert_ignore(
+            requested = insert_ignore(
                 session,
                 Break,
                 {
@@ -149,6 +153,9 @@ class BreakService:
                 },
                 ["request_key"],
             )
+            if requested:
+                setting = break_setting(cat, phone=target.system.label, break_minutes=minutes)
+                self._reply(session, agent, checkin_id, where, setting, now)
             self.wake.set()
 
     def _reply(
@@ -183,6 +190,9 @@ class BreakService:
 
     def _update_checkin(self, session: Session, row: Break, message: Message, now: datetime) -> None:
         if row.message_channel and row.message_ts:
+            # A "being set" note still waiting (paced, or retried after a 429) would otherwise
+            # land after the outcome and hide it.
+            self.outbox.withdraw(session, key=f"{row.request_key}:answer")  # `_reply`'s key
             agent = self._agent(row)
             self.outbox.update(
                 session,

@@ -30,6 +30,12 @@ def break_reply(cat: Catalogue, reply: str, *, break_minutes: float) -> Message:
     return checkin_answered(cat, answer=CheckinAnswer.BREAK, break_minutes=break_minutes, reply=reply)
 
 
+def break_setting(cat: Catalogue, *, phone: str, break_minutes: float) -> Message:
+    """While the break worker talks to the phone system (retries can take a minute): the
+    buttons are gone and the agent knows it is in hand. The outcome replaces this."""
+    return break_reply(cat, cat.t("recovery.break.setting", phone=phone), break_minutes=break_minutes)
+
+
 def break_started(cat: Catalogue, *, until: str, phone: str, break_minutes: float) -> Message:
     return break_reply(
         cat, cat.t("recovery.break.started", until=until, phone=phone), break_minutes=break_minutes
@@ -38,6 +44,12 @@ def break_started(cat: Catalogue, *, until: str, phone: str, break_minutes: floa
 
 def break_failed(cat: Catalogue, *, phone: str, break_minutes: float) -> Message:
     text = cat.t("recovery.break.failed", phone=phone, minutes=minutes(break_minutes))
+    return break_reply(cat, text, break_minutes=break_minutes)
+
+
+def break_capped(cat: Catalogue, *, taken: int, break_minutes: float) -> Message:
+    """The daily cap is reached: no status change this time, and the honest reason."""
+    text = cat.t("recovery.break.capped_one") if taken == 1 else cat.t("recovery.break.capped", count=taken)
     return break_reply(cat, text, break_minutes=break_minutes)
 
 

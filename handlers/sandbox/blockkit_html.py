@@ -1,9 +1,12 @@
 """Block Kit as HTML for the sandbox console: pure functions of the blocks, escaping everything.
 
 Covers what Breather sends: section, header, context, divider, actions with buttons, image, and
-(in modals) input blocks with radio buttons or a plain text input, plus Slack's mrkdwn basics.
-An unknown block or element is shown as a visible placeholder, so a new kind is noticed in the
-demo instead of silently vanishing.
+(in modals) input blocks with radio buttons, a menu (`static_select`), a person picker
+(`users_select`, offering the workspace's people the console knows) or a plain text input,
+plus Slack's mrkdwn basics and the emoji codes Breather's catalogue uses. An unknown block or
+element is shown as a visible placeholder, so a new kind is noticed in the demo instead of
+silently vanishing. The console's own words (the placeholder, "(optional)", a default close
+button) come from the message catalogue (`console.blocks.*`).
 
 Every piece of text and every attribute goes through `html.escape`; links and images keep only
 schemes that cannot run script. The browser adds a Content-Security-Policy on top.
@@ -13,11 +16,25 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
+
+from bot.i18n import Catalogue
 
 Names = Mapping[str, str]  # Slack user id -> display name, for <@U…> mentions
 Block = dict[str, Any]
+SELECTS = ("static_select", "users_select")
+
+
+@dataclass(frozen=True)
+class Render:
+    """What rendering needs besides the blocks."""
+
+    cat: Catalogue  # the console's own words
+    names: Names = field(default_factory=dict)
+    people: Sequence[tuple[str, str]] = ()  # (user id, name) a person picker offers, in order
+
 
 _LINK_SCHEMES = ("http://", "https://", "mailto:")
 _IMAGE_SOURCES = ("http://", "https://", "/", "data:image/png", "data:image/jpeg", "data:image/gif")
@@ -33,6 +50,10 @@ _INLINE = re.compile(
     r"|(?<![\w~])~(?P<strike>\S(?:[^~\n]*\S)?)~(?![\w~])",
     re.DOTALL,
 )
+# The emoji codes Breather's messages use (bot/i18n/*.yml), as Slack shows them; a test keeps
+# this in step with the catalogue. Other codes stay as typed, as Slack does with unknown ones.
+EMOJI = {"tada": "\U0001f389", "raised_hands": "\U0001f64c"}
+_EMOJI_CODE = re.compile(r":([a-z0-9_+-]+):")
 
 
 def esc(value: object) -> str:
@@ -45,8 +66,12 @@ def _unslack(text: str) -> str:
     return text
 
 
+def emoji(text: str) -> str:
+    return _EMOJI_CODE.sub(lambda match: EMOJI.get(match.group(1), match.group()), text)
+
+
 def _plain_segment(text: str) -> str:
-    return esc(_unslack(text)).replace("\n", "<br>")
+    return esc(emoji(_unslack(text))).replace("\n", "<br>")
 
 
 def _reference(ref: str, names: Names) -> str:
@@ -98,7 +123,8 @@ def text_html(obj: Any, names: Names) -> str:
     text = str(obj.get("text", ""))
     if obj.get("type") == "mrkdwn":
         return mrkdwn_html(text, names)
-    return esc(text).replace("\n", "<br>")
+    shown = emoji(text) if obj.get("emoji", True) else text
+    return esc(shown).replace("\n", "<br>")
 
 
 def _plain(obj: Any) -> str:
@@ -106,8 +132,8 @@ def _plain(obj: Any) -> str:
     return str(obj.get("text", "")) if isinstance(obj, dict) else str(obj or "")
 
 
-def _unsupported(kind: object) -> str:
-    return f'<p class="bk-unsupported">[{esc(kind)} is not shown in the sandbox console]</p>'
+def _unsupported(kind: object, render: Render) -> str:
+    return f'<p class="bk-unsupported">{esc(render.cat.t("console.blocks.not_shown", kind=kind))}</p>'
 
 
 def _image(url: object, alt: object, css: str) -> str:
@@ -132,29 +158,30 @@ def button_html(element: Block, block_id: str) -> str:
     )
 
 
-def _element(element: Any, block_id: str, names: Names) -> str:
+def _element(element: Any, block_id: str, render: Render) -> str:
     if not isinstance(element, dict):
-        return _unsupported("element")
+        return _unsupported("element", render)
     kind = element.get("type")
     if kind == "button":
         return button_html(element, block_id)
     if kind == "image":
         return _image(element.get("image_url"), element.get("alt_text", ""), "bk-inline-image")
     if kind in ("mrkdwn", "plain_text"):
-        return f"<span>{text_html(element, names)}</span>"
-    return _unsupported(kind)
+        return f"<span>{text_html(element, render.names)}</span>"
+    return _unsupported(kind, render)
 
 
-def _section(block: Block, names: Names) -> str:
+def _section(block: Block, render: Render) -> str:
+    names = render.names
     inner = []
     if block.get("text"):
         inner.append(f'<div class="bk-text">{text_html(block["text"], names)}</div>')
     fields = block.get("fields") or []
     if fields:
-        cells = "".join(f"<div>{text_html(field, names)}</div>" for field in fields)
+        cells = "".join(f"<div>{text_html(cell, names)}</div>" for cell in fields)
         inner.append(f'<div class="bk-fields">{cells}</div>')
     if isinstance(block.get("accessory"), dict):
-        accessory = _element(block["accessory"], str(block.get("block_id", "")), names)
+        accessory = _element(block["accessory"], str(block.get("block_id", "")), render)
         inner.append(f'<div class="bk-accessory">{accessory}</div>')
     return f'<div class="bk-section">{"".join(inner)}</div>'
 
@@ -195,17 +222,62 @@ def _text_input(block_id: str, label: str, element: Block, described_by: str, op
     return f'<label class="bk-label" for="{esc(field_id)}">{label}</label>{control}'
 
 
+def _dicts(items: Any) -> list[Block]:
+    return [item for item in items or [] if isinstance(item, dict)]
+
+
+def menu_options(element: Block) -> list[Block]:
+    """A static menu's options, also those inside option groups, in the order shown."""
+    options = _dicts(element.get("options"))
+    for group in _dicts(element.get("option_groups")):
+        options.extend(_dicts(group.get("options")))
+    return options
+
+
+def _option_tags(options: Sequence[Block], selected: object) -> str:
+    tags = []
+    for option in options:
+        value = str(option.get("value", ""))
+        chosen = " selected" if value == selected else ""
+        tags.append(f'<option value="{esc(value)}"{chosen}>{esc(emoji(_plain(option.get("text"))))}</option>')
+    return "".join(tags)
+
+
+def _select_input(
+    block_id: str, label: str, element: Block, described_by: str, optional: bool, render: Render
+) -> str:
+    """A menu or a person picker as a native <select>: labelled, keyboard-friendly, and
+    refusing an empty required answer in the browser, as Slack does."""
+    if element.get("type") == "users_select":
+        people = [{"value": user_id, "text": name} for user_id, name in render.people]
+        choices = _option_tags(people, element.get("initial_user"))
+    else:
+        selected = (element.get("initial_option") or {}).get("value")
+        choices = _option_tags(_dicts(element.get("options")), selected)
+        for group in _dicts(element.get("option_groups")):
+            inner = _option_tags(_dicts(group.get("options")), selected)
+            choices += f'<optgroup label="{esc(_plain(group.get("label")))}">{inner}</optgroup>'
+    prompt = _plain(element.get("placeholder")) or render.cat.t("console.blocks.choose")
+    field_id = esc(f"bk-field-{block_id}")
+    required = "" if optional else " required"
+    return (
+        f'<label class="bk-label" for="{field_id}">{label}</label>'
+        f'<select id="{field_id}" name="{esc(block_id)}" aria-describedby="{described_by}"{required}>'
+        f'<option value="">{esc(prompt)}</option>{choices}</select>'
+    )
+
+
 def input_block_id(block: Block, index: int) -> str:
     """The block id a submission is keyed by; Slack makes one up when a block has none."""
     return str(block.get("block_id") or f"block-{index}")
 
 
-def _input(block: Block, index: int) -> str:
+def _input(block: Block, index: int, render: Render) -> str:
     block_id = input_block_id(block, index)
     optional = bool(block.get("optional"))
     label = text_html(block.get("label"), {})
     if optional:
-        label += ' <span class="bk-optional">(optional)</span>'
+        label += f' <span class="bk-optional">{esc(render.cat.t("console.blocks.optional"))}</span>'
     hint_id, error_id = esc(f"bk-hint-{block_id}"), esc(f"bk-error-{block_id}")
     described_by = f"{hint_id} {error_id}" if block.get("hint") else error_id
     element = block.get("element") or {}
@@ -215,10 +287,12 @@ def _input(block: Block, index: int) -> str:
         if not optional:
             # One `required` radio makes the whole group required, as Slack insists before sending.
             control = control.replace('type="radio"', 'type="radio" required', 1)
+    elif kind in SELECTS:
+        control = _select_input(block_id, label, element, described_by, optional, render)
     elif kind == "plain_text_input":
         control = _text_input(block_id, label, element, described_by, optional)
     else:
-        return _unsupported(kind)
+        return _unsupported(kind, render)
     hint = (
         f'<p class="bk-hint" id="{hint_id}">{text_html(block["hint"], {})}</p>' if block.get("hint") else ""
     )
@@ -226,22 +300,23 @@ def _input(block: Block, index: int) -> str:
     return f'<div class="bk-input" data-block-id="{esc(block_id)}">{control}{hint}{error}</div>'
 
 
-def block_html(block: Any, names: Names, index: int = 0, *, in_form: bool = False) -> str:
+def block_html(block: Any, render: Render, index: int = 0, *, in_form: bool = False) -> str:
+    names = render.names
     if not isinstance(block, dict):
-        return _unsupported("block")
+        return _unsupported("block", render)
     kind = block.get("type")
     if kind == "section":
-        return _section(block, names)
+        return _section(block, render)
     if kind == "header":
         return f'<h3 class="bk-header">{text_html(block.get("text"), names)}</h3>'
     if kind == "divider":
         return '<hr class="bk-divider">'
     if kind == "context":
-        parts = "".join(_element(element, "", names) for element in block.get("elements") or [])
+        parts = "".join(_element(element, "", render) for element in block.get("elements") or [])
         return f'<div class="bk-context">{parts}</div>'
     if kind == "actions":
         block_id = str(block.get("block_id", ""))
-        buttons = "".join(_element(element, block_id, names) for element in block.get("elements") or [])
+        buttons = "".join(_element(element, block_id, render) for element in block.get("elements") or [])
         return f'<div class="bk-actions" role="group">{buttons}</div>'
     if kind == "image":
         title = block.get("title")
@@ -249,20 +324,20 @@ def block_html(block: Any, names: Names, index: int = 0, *, in_form: bool = Fals
         picture = _image(block.get("image_url"), block.get("alt_text", ""), "bk-image-img")
         return f'<figure class="bk-image">{picture}{caption}</figure>'
     if kind == "input" and in_form:
-        return _input(block, index)
-    return _unsupported(kind)
+        return _input(block, index, render)
+    return _unsupported(kind, render)
 
 
-def blocks_html(blocks: Any, names: Names, *, in_form: bool = False) -> str:
+def blocks_html(blocks: Any, render: Render, *, in_form: bool = False) -> str:
     if not isinstance(blocks, list):
         return ""
-    return "".join(block_html(block, names, index, in_form=in_form) for index, block in enumerate(blocks))
+    return "".join(block_html(block, render, index, in_form=in_form) for index, block in enumerate(blocks))
 
 
-def modal_html(view: Block, names: Names) -> str:
+def modal_html(view: Block, render: Render) -> str:
     """A modal as a form; the console's script submits it as a view_submission."""
     submit = view.get("submit")
-    close = _plain(view.get("close")) or "Cancel"
+    close = _plain(view.get("close")) or render.cat.t("console.blocks.close")
     submit_button = (
         f'<button type="submit" class="bk-button bk-button-primary">{esc(_plain(submit))}</button>'
         if submit
@@ -271,7 +346,7 @@ def modal_html(view: Block, names: Names) -> str:
     return (
         '<form class="modal-form">'
         f'<header class="modal-header"><h2 id="modal-title">{esc(_plain(view.get("title")))}</h2></header>'
-        f'<div class="modal-body">{blocks_html(view.get("blocks"), names, in_form=True)}</div>'
+        f'<div class="modal-body">{blocks_html(view.get("blocks"), render, in_form=True)}</div>'
         f'<p class="modal-problem" role="alert" hidden></p>'
         f'<footer class="modal-footer"><button type="button" class="bk-button" data-modal-close>'
         f"{esc(close)}</button>{submit_button}</footer></form>"

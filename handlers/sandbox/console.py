@@ -33,7 +33,7 @@ from starlette.staticfiles import StaticFiles
 from bot.errors import InvalidInput, NotFound
 from bot.i18n import Catalogue, catalogue
 from bot.services import Services
-from handlers.sandbox.blockkit_html import blocks_html, esc, modal_html, mrkdwn_html
+from handlers.sandbox.blockkit_html import Render, blocks_html, esc, modal_html, mrkdwn_html
 from handlers.sandbox.call_simulator import CallSimulator
 from handlers.sandbox.console_input import (
     ClickRequest,
@@ -138,6 +138,13 @@ class SandboxConsole:
         names = {viewer.user_id: viewer.name for viewer in self.viewers().values()}
         names[SANDBOX_BOT_USER_ID] = self.cat.t("console.app_name")
         return names
+
+    def people(self) -> list[tuple[str, str]]:
+        """Who a person picker offers: the workspace's people, by name (as Slack lists them)."""
+        return sorted(((v.user_id, v.name) for v in self.viewers().values()), key=lambda p: p[1].casefold())
+
+    def render(self) -> Render:
+        return Render(cat=self.cat, names=self.names(), people=self.people())
 
     # --- routes -------------------------------------------------------------------------
 
@@ -245,7 +252,7 @@ class SandboxConsole:
         payload = view_submission_body(
             user_id=viewer.user_id,
             view=view,
-            values=submission_state(view, body.values),
+            values=submission_state(view, body.values, people={user_id for user_id, _ in self.people()}),
             view_id=f"V{row.id}",
         )
         response = await self._to_slack(request, payload, FORM)
@@ -366,7 +373,7 @@ class SandboxConsole:
             session.expunge(row)
         return row
 
-    def _find_modal(self, viewer: Viewer, session: Any) -> dict[str, str] | None:
+    def _find_modal(self, viewer: Viewer, session: Any, render: Render) -> dict[str, str] | None:
         """The modal a listener opened for this person's latest click, if any."""
         now = time.monotonic()
         with self._lock:
@@ -384,14 +391,16 @@ class SandboxConsole:
                 with self._lock:
                     if trigger in self._triggers:
                         self._triggers[trigger] = (viewer.key, at, True)
-                return {"trigger": trigger, "html": modal_html(row.payload.get("view") or {}, self.names())}
+                return {"trigger": trigger, "html": modal_html(row.payload.get("view") or {}, render)}
         return None
 
-    def _message_html(self, row: SandboxMessage, names: dict[str, str], zone: ZoneInfo) -> str:
+    def _message_html(self, row: SandboxMessage, render: Render, zone: ZoneInfo) -> str:
         cat = self.cat
         blocks = row.payload.get("blocks")
         content = (
-            blocks_html(blocks, names) if blocks else mrkdwn_html(str(row.payload.get("text", "")), names)
+            blocks_html(blocks, render)
+            if blocks
+            else mrkdwn_html(str(row.payload.get("text", "")), render.names)
         )
         at = row.created_at.astimezone(zone)
         # Rows are created and updated moments apart; only a later change counts as an edit.
@@ -406,13 +415,13 @@ class SandboxConsole:
             f'<div class="msg-blocks">{content}</div></div></article>'
         )
 
-    def _home_html(self, row: SandboxMessage, names: dict[str, str]) -> str:
-        blocks = blocks_html(row.payload.get("view", {}).get("blocks"), names)
+    def _home_html(self, row: SandboxMessage, render: Render) -> str:
+        blocks = blocks_html(row.payload.get("view", {}).get("blocks"), render)
         return f'<div class="home-view" data-ts="{esc(row.ts)}" tabindex="-1">{blocks}</div>'
 
     def _view(self, viewer: Viewer) -> dict[str, Any]:
         cat = self.cat
-        names = self.names()
+        render = self.render()
         zone = viewer.teams[0].zone
         panes: list[dict[str, Any]] = []
         with session_scope(self.services.engine) as session:
@@ -424,7 +433,7 @@ class SandboxConsole:
                         "kind": "home",
                         "title": cat.t("console.home"),
                         "ts": home.ts if home else "",
-                        "html": self._home_html(home, names) if home else "",
+                        "html": self._home_html(home, render) if home else "",
                     }
                 )
             dms = direct_messages(session, viewer)
@@ -433,7 +442,9 @@ class SandboxConsole:
                     "id": "dm",
                     "kind": "dm",
                     "title": cat.t("console.app_name"),
-                    "messages": [{"ts": row.ts, "html": self._message_html(row, names, zone)} for row in dms],
+                    "messages": [
+                        {"ts": row.ts, "html": self._message_html(row, render, zone)} for row in dms
+                    ],
                 }
             )
             for team in viewer.teams:
@@ -446,11 +457,11 @@ class SandboxConsole:
                         "kind": "channel",
                         "title": f"# {team.id}",
                         "messages": [
-                            {"ts": row.ts, "html": self._message_html(row, names, zone)} for row in posts
+                            {"ts": row.ts, "html": self._message_html(row, render, zone)} for row in posts
                         ],
                     }
                 )
-            modal = self._find_modal(viewer, session)
+            modal = self._find_modal(viewer, session, render)
         simulator = self.simulator
         return {
             "viewer": {

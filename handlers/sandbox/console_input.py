@@ -5,6 +5,7 @@ modal answers turned into Slack's `view.state.values` shape."""
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -12,7 +13,7 @@ from starlette.requests import Request
 
 from bot.errors import InvalidInput
 from handlers.limits import read_body
-from handlers.sandbox.blockkit_html import input_block_id
+from handlers.sandbox.blockkit_html import input_block_id, menu_options
 from storage.models import SandboxMessage
 
 M = TypeVar("M", bound=BaseModel)
@@ -95,28 +96,42 @@ def blocks_of(row: SandboxMessage) -> Any:
     )
 
 
-def submission_state(view: dict[str, Any], submitted: dict[str, str]) -> dict[str, dict[str, dict[str, Any]]]:
-    """The modal's answers in Slack's `view.state.values` shape; refuses what Slack never sends."""
+def submission_state(
+    view: dict[str, Any], submitted: dict[str, str], *, people: Collection[str] = ()
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """The modal's answers in Slack's `view.state.values` shape; refuses what Slack never sends.
+
+    Radio buttons and menus answer `selected_option` (the option as the view has it), a person
+    picker `selected_user` (one of `people`, the workspace's user ids), a text input `value`;
+    an unanswered optional field is there with null, as in Slack's view_submission.
+    """
     state: dict[str, dict[str, dict[str, Any]]] = {}
     for index, block in enumerate(view.get("blocks") or []):
         if not isinstance(block, dict) or block.get("type") != "input":
             continue
         block_id = input_block_id(block, index)
         element = block.get("element") or {}
+        kind = element.get("type")
         action_id = str(element.get("action_id") or block_id)
         given = submitted.get(block_id, "")
         if not given and not block.get("optional"):
             raise InvalidInput(f"values.{block_id}: this field is required")
-        if element.get("type") == "radio_buttons":
-            chosen = next((o for o in element.get("options") or [] if o.get("value") == given), None)
+        if kind in ("radio_buttons", "static_select"):
+            chosen = next((o for o in menu_options(element) if o.get("value") == given), None)
             if given and chosen is None:
                 raise InvalidInput(f"values.{block_id}: not one of the choices")
-            state[block_id] = {action_id: {"type": "radio_buttons", "selected_option": chosen}}
-        else:
+            state[block_id] = {action_id: {"type": kind, "selected_option": chosen}}
+        elif kind == "users_select":
+            if given and given not in people:
+                raise InvalidInput(f"values.{block_id}: nobody in this workspace has that id")
+            state[block_id] = {action_id: {"type": kind, "selected_user": given or None}}
+        elif kind == "plain_text_input":
             limit = element.get("max_length")
             if limit and len(given) > int(limit):
                 raise InvalidInput(f"values.{block_id}: longer than {limit} characters")
-            state[block_id] = {action_id: {"type": "plain_text_input", "value": given or None}}
+            state[block_id] = {action_id: {"type": kind, "value": given or None}}
+        elif given:
+            raise InvalidInput(f"values.{block_id}: the console cannot answer a {kind} field")
     unknown = set(submitted) - set(state)
     if unknown:
         raise InvalidInput(f"values.{sorted(unknown)[0]}: no such field in this form")

@@ -61,11 +61,8 @@ async def easy_call(context: ControlContext) -> str:
     return await _call(context, hard=False)
 
 
-COMPLIMENTS = (
-    "{name} was so patient with me and sorted out my bill in minutes. Thank you!",
-    "Really kind and clear. {name} explained everything twice without making me feel silly.",
-    "Best support call I've had. {name} even called me back as promised.",
-)
+# The demo customer's words, in the catalogue (console.control.compliment.sample.<key>).
+COMPLIMENT_SAMPLES = ("patient", "clear", "called_back")
 
 
 async def compliment(context: ControlContext) -> str:
@@ -75,7 +72,9 @@ async def compliment(context: ControlContext) -> str:
         "event_id": f"demo-feedback-{uuid.uuid4().hex}",
         "agent_email": context.agent.email,
         "rating": "good",
-        "comment": _rng.choice(COMPLIMENTS).format(name=first_name),
+        "comment": context.cat.t(
+            f"console.control.compliment.sample.{_rng.choice(COMPLIMENT_SAMPLES)}", name=first_name
+        ),
         "source": "survey",
     }
     status = await context.post_call_event(event)

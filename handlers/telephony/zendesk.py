@@ -114,9 +114,12 @@ class ZendeskAdapter:
     def parse(self, request: RawRequest) -> list[InboundEvent]:
         data = json_object(request.body)
         if "satisfaction_rating" not in data:
-            if data.get("type") in (None, "satisfaction_rating"):
+            kind = data.get("type")
+            if kind is None or kind == "satisfaction_rating":
                 raise InvalidInput("satisfaction_rating: field required")
-            return []  # another trigger's body (e.g. tags): nothing Breather uses yet
+            # Another trigger's body (e.g. tags), whatever JSON its `type` is: nothing Breather
+            # uses, so it is acknowledged and answered "ignored".
+            return []
         try:
             body = ZendeskRating.model_validate(data)
         except ValidationError as error:

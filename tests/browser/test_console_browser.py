@@ -24,7 +24,17 @@ from playwright.sync_api import Page, expect, sync_playwright
 from slack_bolt import Ack, App
 
 from bot.config import Settings
-from bot.messenger import Button, Buttons, ChoiceField, Form, Message, Option, Text, TextField
+from bot.messenger import (
+    Button,
+    Buttons,
+    ChoiceField,
+    Form,
+    Message,
+    Option,
+    PersonField,
+    Text,
+    TextField,
+)
 from handlers.slack.blocks import submitted_values
 from tests.conftest import PSEUDONYM_KEY, WEBHOOK_SECRET
 from tests.live import LiveServer, live_server
@@ -291,6 +301,62 @@ def test_a_modal_shows_field_errors_then_closes_when_accepted(
     dialog.get_by_role("button", name="Send").click()
     expect(dialog).to_be_hidden()
     assert received == [{"mood": "good", "note": "all good"}]
+
+
+def test_a_long_choice_and_a_person_picker_are_menus_answered_with_the_keyboard(
+    page: Page, live: LiveServer
+) -> None:
+    """More than ten choices (Slack's radio-button limit: "Talk to someone" in a big team) and a
+    person picker ("Share as a compliment") are native menus, labelled and keyboard-operable,
+    and arrive at the listener as Slack's selected_option / selected_user."""
+    services = live.services
+    bolt: App = live.app.state.bolt
+    received: list[dict[str, str]] = []
+    mates = tuple(Option(value=f"mate:{n}", label=f"Team mate {n:02d}") for n in range(1, 13))
+
+    @bolt.action("test.menus")
+    def open_form(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        services.messenger.open_form(
+            body["trigger_id"],
+            Form(
+                callback_id="test.menus",
+                title="Who?",
+                submit="Send",
+                close="Cancel",
+                parts=(
+                    ChoiceField(id="person", label="Choose someone", options=mates),
+                    PersonField(id="recipient", label="Who is it about?"),
+                ),
+            ),
+        )
+
+    @bolt.view("test.menus")
+    def on_submit(ack: Ack, view: dict[str, Any]) -> None:
+        ack()
+        received.append(submitted_values(view))
+
+    agent = services.roster.find("email", "sam@example.com")
+    assert agent is not None
+    button = Buttons(block_id="test", buttons=(Button(action="test.menus", label="Choose", value="x"),))
+    services.messenger.send_direct(agent.ref(), Message(text="Pick", parts=(Text(text="Pick"), button)))
+
+    open_as(page, live, "Sam Okafor (agent)")
+    page.get_by_role("button", name="Choose").click()
+    dialog = page.get_by_role("dialog", name="Who?")
+    menu = dialog.get_by_label("Choose someone")
+    expect(menu).to_be_focused()  # the first field, ready for the keyboard
+    dialog.get_by_role("button", name="Send").click()  # nothing chosen: refused, as Slack does
+    expect(dialog).to_be_visible()
+    for _ in range(11):
+        page.keyboard.press("ArrowDown")  # the prompt, then Team mate 01 .. 11
+    expect(menu).to_have_value("mate:11")
+    people = dialog.get_by_label("Who is it about?")
+    expect(people.locator("option", has_text="Ana Popescu")).to_have_count(1)
+    people.select_option(label="Ana Popescu")
+    dialog.get_by_role("button", name="Send").click()
+    expect(dialog).to_be_hidden()
+    assert received == [{"person": "mate:11", "recipient": "U0ANA"}]
 
 
 def test_the_console_fits_a_phone_screen(page: Page, live: LiveServer, shots: Path) -> None:

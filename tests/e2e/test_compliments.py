@@ -179,10 +179,9 @@ def test_sharing_posts_to_the_team_channel_crediting_the_agent_without_personal_
     with session_scope(harness.services.engine) as session:
         compliment = session.get(Compliment, cid)
         assert compliment is not None and compliment.status == ComplimentStatus.SHARED
-        assert (compliment.post_channel, compliment.post_ts) == (
-            "C0BILLING",
-            post.params.get("ts") or compliment.post_ts,
-        )
+        # Where Slack said the post landed, so "Remove it" can find exactly that message.
+        assert post.answer is not None and post.answer["ts"]
+        assert (compliment.post_channel, compliment.post_ts) == ("C0BILLING", post.answer["ts"])
 
 
 def test_keeping_it_private_posts_nothing(harness: Harness) -> None:
@@ -230,6 +229,29 @@ def test_duplicate_deliveries_send_one_dm(harness: Harness) -> None:
     dm_for_ana(harness)
     quiet(harness)
     assert len(harness.slack.calls("chat.postMessage")) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"type": 5},
+        {"type": {"name": "satisfaction_rating"}},
+        {"type": ["satisfaction_rating"], "ticket": {"id": 1}},
+        {"type": "ticket_tags", "ticket": {"id": 1}},
+        {"type": "satisfaction_rating", "satisfaction_rating": {"score": "offered", "ticket_id": 1}},
+    ],
+    ids=["number type", "object type", "list type", "another trigger", "no rating yet"],
+)
+def test_a_zendesk_body_breather_does_not_use_is_answered_ignored(
+    harness: Harness, body: dict[str, Any]
+) -> None:
+    response = post_zendesk(harness, body)
+    assert response.status_code == 200
+    assert response.json() == {"status": "ignored", "accepted": 0}
+    quiet(harness)
+    with session_scope(harness.services.engine) as session:
+        assert session.exec(select(InboundEvent)).all() == []
+    assert harness.slack.calls("chat.postMessage") == []
 
 
 def test_zendesk_signature_is_checked(harness: Harness) -> None:
@@ -440,6 +462,39 @@ def test_kudos_are_limited_per_author_per_day(
     assert len(fake_slack.calls("chat.postMessage")) == 3
 
 
+def test_simultaneous_kudos_from_one_author_still_stop_at_the_daily_limit(
+    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    """Ten /kudos from one person at the same moment (a double-tap, a script) on a limit of 3."""
+    app = create_app(make_settings(config_path=roster_with(tmp_path, kudos_per_day=3)))
+    with TestClient(app) as client:
+        harness = Harness(client, app.state.services, fake_slack)
+        compliments = harness.services.compliments
+        assert "Kudos posted" in compliments.kudos("U0CRIS", "U0ANA", "earlier today")  # 1 of 3
+        senders = 10
+        start = threading.Barrier(senders)
+        replies: list[str] = []
+
+        def send(n: int) -> None:
+            start.wait()
+            replies.append(compliments.kudos("U0CRIS", "U0ANA", f"thanks #{n}"))
+
+        threads = [threading.Thread(target=send, args=(n,)) for n in range(senders)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        quiet(harness)
+        with session_scope(harness.services.engine) as session:
+            stored = len(session.exec(select(Kudos)).all())
+    assert len(replies) == senders
+    assert sum("Kudos posted" in reply for reply in replies) == 2
+    assert sum("3 kudos in the last 24 hours" in reply for reply in replies) == senders - 2
+    assert stored == 3
+    posts = [c for c in fake_slack.calls("chat.postMessage") if c.params["channel"] == "C0BILLING"]
+    assert len(posts) == 3
+
+
 def test_a_team_lead_off_the_roster_can_send_kudos(harness: Harness) -> None:
     harness.slack.add_user("U0RADU", "radu@example.com")  # a manager of billing in breather.yml
     reply = harness.command(user_id="U0RADU", command="/kudos", text="<@U0ANA> great week!")
@@ -593,7 +648,10 @@ def test_weekly_rollup_counts_the_teams_compliments_and_quotes_shared_ones(rollu
     post = rollup_app.slack.wait_for("chat.postMessage")[0]
     shown = json.dumps(post.params["blocks"])
     assert post.params["channel"] == "C0BILLING"
-    assert "Customers thanked this team 5 times this week." in shown
+    # Posted on Monday about the week that just ended, and it says so.
+    assert post.params["text"] == "Last week's compliments"
+    assert "Last week's compliments" in shown and "this week" not in shown.lower()
+    assert "Customers thanked this team 5 times last week." in shown
     assert "Team mates sent each other kudos once." in shown
     assert "Ana was wonderful" in shown and "Bob fixed my bill" in shown
     assert (
@@ -619,7 +677,7 @@ def test_weekly_rollup_hides_the_count_when_few_people_received_compliments(roll
     )
     services.compliments.post_rollup("billing")
     shown = json.dumps(rollup_app.slack.wait_for("chat.postMessage")[0].params["blocks"])
-    assert "Customers thanked people in this team this week." in shown
+    assert "Customers thanked people in this team last week." in shown
     assert "3 times" not in shown and "Ana was wonderful" in shown
 
 

@@ -6,28 +6,34 @@ modal submissions and commands as signed Slack payloads to /slack/events.
 
 from __future__ import annotations
 
+import html
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import yaml
 from slack_bolt import Ack, App
 from sqlmodel import select
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from bot.app import create_app
+from bot.i18n import catalogue
 from bot.messenger import Button, Buttons, ChoiceField, Form, Message, Option, Text, TextField
 from handlers.sandbox.call_simulator import CallSimulator
+from handlers.sandbox.controls import COMPLIMENT_SAMPLES
 from handlers.sandbox.demo import Commentary, simulated_agents_policy
 from handlers.sandbox.messenger import SandboxMessenger
 from handlers.slack.blocks import submitted_values
 from storage.db import session_scope
 from storage.models import AgentPrefs, Checkin
-from tests.conftest import WEBHOOK_SECRET, MakeSettings
+from tests.conftest import ROSTER, WEBHOOK_SECRET, MakeSettings
 from tests.live import LiveServer, live_server
 
 CHECKIN_TEXT = "How are you doing?"
@@ -273,6 +279,117 @@ def test_a_modal_opened_by_a_listener_shows_field_errors_and_closes_once_accepte
     assert accepted.json() == {"closed": True}
     assert received == [({"mood": "good"}, "round-7")]
     assert console.view(ana)["modal"] is None
+
+
+# --- menus: "Talk to someone" with more than ten choices, "Share as a compliment" ----------
+
+MATES = [{"email": f"mate{n:02d}@example.com", "name": f"Mate {n:02d}"} for n in range(1, 9)]
+
+
+@pytest.fixture
+def big_team(make_settings: MakeSettings, tmp_path: Path) -> Iterator[Console]:
+    """The console on a roster whose billing team has 12 team mates for Ana: with the lead,
+    more than the ten choices Slack allows as radio buttons."""
+    data = yaml.safe_load(ROSTER.read_text())
+    data["teams"][0]["agents"].extend(MATES)
+    roster = tmp_path / "big-team.yml"
+    roster.write_text(yaml.safe_dump(data))
+    settings = make_settings(
+        config_path=roster, messenger="sandbox", slack_bot_token=None, slack_signing_secret=None
+    )
+    app = create_app(settings)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield Console(client, app)
+
+
+def menu_choices(html: str) -> dict[str, str]:
+    """{label: value} of the <select> in a modal, without its empty prompt."""
+    found = re.findall(r'<option value="([^"]+)"(?: selected)?>([^<]*)</option>', html)
+    return {label: value for value, label in found}
+
+
+def test_talk_to_someone_with_more_than_ten_choices_is_a_menu_the_console_submits(
+    big_team: Console,
+) -> None:
+    console, ana = big_team, "ana@example.com"
+    hard_call_for(console, ana)
+    view = console.wait_for(ana, lambda v: CHECKIN_TEXT in dm_html(v))
+    ts, checkin_id = checkin_buttons(view)
+    clicked = console.post(
+        "click", ana, ts=ts, action_id="checkin.talk", value=checkin_id, block_id="checkin"
+    )
+    assert clicked.status_code == 200
+    modal = console.wait_for(ana, lambda v: v["modal"] is not None)["modal"]
+    assert "not shown" not in modal["html"] and 'type="radio"' not in modal["html"]
+    assert '<select id="bk-field-person" name="person"' in modal["html"]
+    choices = menu_choices(modal["html"])
+    assert len(choices) == 13 and "Radu (team lead)" in choices  # the lead and 12 team mates
+    assert "Mate 08 (team mate)" in choices and "Ana Popescu (team mate)" not in choices
+
+    submitted = console.post(
+        "modal/submit", ana, trigger=modal["trigger"], values={"person": choices["Mate 08 (team mate)"]}
+    )
+    assert submitted.json() == {"closed": True}  # the real recovery.talk listener took it
+    mate = console.wait_for("mate08@example.com", lambda v: "quick chat" in dm_html(v))
+    assert "Ana Popescu would appreciate a quick chat" in dm_html(mate)
+    console.wait_for(ana, lambda v: "I&#x27;ve let Mate 08 know" in dm_html(v))
+    for other in ("mate07@example.com", "bob@example.com", "radu@example.com"):
+        assert "quick chat" not in everything(console.view(other))
+
+
+def test_a_person_picker_offers_the_workspace_and_submits_the_chosen_user(console: Console) -> None:
+    """The "Share as a compliment" modal (a users_select), answered in the console and taken by
+    the real `compliment.recipient` listener. The console has no message-shortcut menu, so a
+    button registered for this test opens the form the shortcut opens."""
+    services = console.app.state.services
+    bolt: App = console.app.state.bolt
+
+    @bolt.action("test.share")
+    def open_share(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        services.compliments.share_form(
+            body["user"]["id"],
+            text="Fwd from a customer: Ana was wonderful, call me on 0722 123 456",
+            channel=body["channel"]["id"],
+            ts=body["message"]["ts"],
+            trigger=body["trigger_id"],
+        )
+
+    cris = "cris@example.com"
+    button = Buttons(block_id="test", buttons=(Button(action="test.share", label="Share", value="x"),))
+    agent = services.roster.find("email", cris)
+    services.messenger.send_direct(agent.ref(), Message(text="Share", parts=(Text(text="Share"), button)))
+    ts = console.wait_for(cris, lambda v: "Share" in dm_html(v)) and pane(console.view(cris), "dm")
+    console.post(
+        "click", cris, ts=ts["messages"][0]["ts"], action_id="test.share", value="x", block_id="test"
+    )
+    modal = console.wait_for(cris, lambda v: v["modal"] is not None)["modal"]
+    assert "not shown" not in modal["html"] and '<select id="bk-field-recipient"' in modal["html"]
+    people = menu_choices(modal["html"])
+    assert {"Ana Popescu", "Bob Stan", "Radu"} <= set(people)  # the workspace's people
+
+    refused = console.post("modal/submit", cris, trigger=modal["trigger"], values={"recipient": "U0NOBODY"})
+    assert refused.status_code == 422  # Slack's picker only offers people in the workspace
+    answer = console.post(
+        "modal/submit", cris, trigger=modal["trigger"], values={"recipient": people["Ana Popescu"]}
+    )
+    assert answer.json() == {"closed": False, "replaced": True}
+    console.wait_for(cris, lambda v: "Sent privately" in (v["modal"] or {}).get("html", ""))  # same window
+    dm = dm_html(console.wait_for("ana@example.com", lambda v: "passed it on" in dm_html(v)))
+    assert "Ana was wonderful" in dm and "0722" not in dm
+
+
+def test_the_demo_customers_compliment_is_one_of_the_catalogues_samples(console: Console) -> None:
+    ana = "ana@example.com"
+    agent = console.app.state.services.roster.find("email", ana)
+    response = console.post("control", ana, control="compliment", agent=agent.id)
+    assert (
+        response.status_code == 200 and "A customer compliment for Ana Popescu" in response.json()["status"]
+    )
+    dm = dm_html(console.wait_for(ana, lambda v: "A customer said this about you" in dm_html(v)))
+    cat = catalogue("en")
+    samples = [cat.t(f"console.control.compliment.sample.{key}", name="Ana") for key in COMPLIMENT_SAMPLES]
+    assert any(html.escape(sample) in dm for sample in samples), dm
 
 
 def test_slash_commands_from_the_console_get_their_private_reply(console: Console) -> None:

@@ -19,7 +19,9 @@ from typer.testing import CliRunner
 
 from bot.app import create_app, make_messenger
 from bot.cli import app as cli
-from bot.digests.chart import trend_png
+from bot.digests.chart import ChartText, trend_figure, trend_png
+from bot.digests.messages import chart_text
+from bot.i18n import catalogue
 from bot.services import Services
 from storage.db import make_engine, session_scope
 from storage.models import AgentPrefs, Compliment, ComplimentStatus, DigestAccess, DigestRelease
@@ -362,8 +364,37 @@ def test_chart_draws_suppressed_weeks_as_gaps() -> None:
 
     series = _series([hidden, shown], lambda p: None if p.get("suppressed") else p["metrics"]["who5_mean"])
     assert series[1] == 60.0 and series[0] != series[0]  # NaN: a gap, not a zero
-    png = trend_png({**shown, "trend": [hidden]}, title="t")
+    png = trend_png({**shown, "trend": [hidden]}, chart_text(catalogue("en"), team="Billing"))
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+
+
+def test_every_word_on_the_chart_comes_from_the_catalogue() -> None:
+    """A lead reading another language sees the chart in it: no English is drawn from code."""
+    from matplotlib import pyplot as plt
+    from matplotlib.text import Text
+
+    period = {
+        "period": {"start": "2026-11-16"},
+        "metrics": {"who5_mean": 60.0},
+        "calls": {"hard_share": 0.1},
+    }
+    words = ChartText(
+        title="Titlu",
+        who5="Bunăstare",
+        who5_axis="Axa WHO",
+        hard="Apeluri grele",
+        hard_axis="Axa grele",
+        weeks="Săptămâni",
+    )
+    figure = trend_figure({**period, "trend": []}, words)
+    drawn = {t.get_text() for t in figure.findobj(Text)} - {""}
+    plt.close(figure)
+    assert set(vars(words).values()) <= drawn
+    assert not {t for t in drawn if any(c.isalpha() for c in t)} - set(vars(words).values())
+    english = chart_text(catalogue("en"), team="Billing support")
+    assert (
+        english.title == "Billing support: the last 12 weeks" and english.who5 == "Wellbeing (WHO-5, 0-100)"
+    )
 
 
 def test_the_hard_wall_no_manager_output_names_anyone_or_shows_a_small_group(digests: Harness) -> None:

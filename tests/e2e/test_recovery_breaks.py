@@ -19,8 +19,8 @@ from storage.db import session_scope
 from storage.models import Break, BreakState, OutboxMessage
 from tests.conftest import TWILIO_TOKEN, Harness, MakeSettings, hard_call
 from tests.fakes.provider_apis import FakeAircall, FakeDialpad, FakeProviderApi, FakeTwilio
-from tests.fakes.slack_api import FakeSlack
-from tests.helpers import button_values, roster_with, settled
+from tests.fakes.slack_api import ApiCall, FakeSlack
+from tests.helpers import action_ids, button_values, roster_with, settled
 
 BREAK_MINUTES = 0.05  # 3 seconds
 ZONE = ZoneInfo("Europe/Bucharest")  # the billing team's time zone
@@ -171,6 +171,22 @@ def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
         time.sleep(0.05)
 
 
+SETTING = "Setting your break in "
+
+
+def outcome(slack: FakeSlack, nth: int = 1, timeout: float = 10.0) -> ApiCall:
+    """The nth check-in update that says what happened. The "Setting your break…" note comes
+    before it when it went out in time (it is withdrawn when the outcome overtakes it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        said = [c for c in slack.calls("chat.update") if not str(c.params["text"]).startswith(SETTING)]
+        if len(said) >= nth:
+            return said[nth - 1]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no outcome number {nth} within {timeout}s: {slack.calls('chat.update')}")
+        time.sleep(0.05)
+
+
 def welcome_back(slack: FakeSlack) -> str:
     posts = slack.wait_for("chat.postMessage", 2)
     assert posts[1].params["channel"] == "D0ANA"
@@ -182,7 +198,7 @@ def test_break_is_set_in_the_phone_system_and_restored_when_it_ends(
 ) -> None:
     harness = run(phone)
     checkin_id = take_break(harness)
-    update = harness.slack.wait_for("chat.update")[0]
+    update = outcome(harness.slack)
     assert phone.status() == phone.on_break
     row = the_break(harness, checkin_id)
     assert row.ends_at is not None
@@ -199,12 +215,66 @@ def test_break_is_set_in_the_phone_system_and_restored_when_it_ends(
     assert len(phone.server.writes()) == 2
 
 
+def test_the_checkin_says_at_once_that_the_break_is_being_set_then_the_outcome_replaces_it(
+    run: Callable[..., Harness], phone: Phone
+) -> None:
+    latency = 1.5  # a slow phone system: every request takes this long to answer
+    phone.server.state.latency_s = latency
+    harness = run(phone)
+    take_break(harness)
+    interim = harness.slack.wait_for("chat.update")[0]
+    assert interim.params["text"] == (
+        f"Setting your break in {phone.label}… I'll tell you here as soon as it's done."
+    )
+    assert action_ids(interim.params["blocks"]) == []  # nothing left to tap twice
+    assert (interim.params["channel"], interim.params["ts"]) == ("D0ANA", "1700000000.000001")
+    said = outcome(harness.slack)
+    assert said.params["text"].startswith("You're on a protected break until")
+    assert (said.params["channel"], said.params["ts"]) == ("D0ANA", "1700000000.000001")
+    write = phone.server.writes()[0]
+    assert interim.at < write.at + latency <= said.at  # shown before the phone system answered
+    assert [c.params["text"] for c in harness.slack.calls("chat.update")] == [
+        interim.params["text"],
+        said.params["text"],
+    ]
+
+
+def test_when_the_slow_phone_system_refuses_the_honest_message_replaces_the_note(
+    run: Callable[..., Harness], aircall: Phone
+) -> None:
+    aircall.server.state.latency_s = 1.5
+    aircall.server.fail_next("PUT", 403)
+    harness = run(aircall)
+    take_break(harness)
+    assert harness.slack.wait_for("chat.update")[0].params["text"].startswith("Setting your break in Aircall")
+    said = outcome(harness.slack)
+    assert said.params["text"].startswith("I couldn't change your status in Aircall — please set it yourself")
+    assert action_ids(said.params["blocks"]) == []
+    assert aircall.status() == "available"
+
+
+def test_a_note_not_yet_sent_when_the_break_is_set_is_withdrawn_not_shown_afterwards(
+    run: Callable[..., Harness], aircall: Phone
+) -> None:
+    harness = run(aircall)
+    harness.slack.fail_next("chat.update", 429, retry_after=2)  # the note must wait its turn
+    take_break(harness)
+    said = outcome(harness.slack)
+    assert said.params["text"].startswith("You're on a protected break until")
+    settled(harness.services)
+    texts = [str(c.params["text"]) for c in harness.slack.calls("chat.update")]
+    assert not texts[-1].startswith(SETTING)  # the check-in ends on what really happened
+    with session_scope(harness.services.engine) as session:
+        note = session.exec(select(OutboxMessage).where(col(OutboxMessage.key).endswith(":answer"))).one()
+        assert note.last_error == "withdrawn"
+
+
 def test_agent_who_changed_their_status_during_the_break_keeps_it(
     run: Callable[..., Harness], phone: Phone
 ) -> None:
     harness = run(phone)
     take_break(harness)
-    harness.slack.wait_for("chat.update")
+    outcome(harness.slack)
     assert phone.status() == phone.on_break
     phone.change_by_hand()
     text = welcome_back(harness.slack)
@@ -220,7 +290,7 @@ def test_a_restart_during_the_break_still_restores_it_on_time_or_at_once_when_ov
     with TestClient(app) as client:
         harness = Harness(client, app.state.services, fake_slack)
         checkin_id = take_break(harness)
-        fake_slack.wait_for("chat.update")
+        outcome(fake_slack)
         assert aircall.status() == "unavailable"
         ends_at = the_break(harness, checkin_id).ends_at
     assert ends_at is not None
@@ -245,7 +315,7 @@ def test_a_restart_before_the_break_ends_restores_it_at_its_end(
     with TestClient(app) as client:
         harness = Harness(client, app.state.services, fake_slack)
         checkin_id = take_break(harness)
-        fake_slack.wait_for("chat.update")
+        outcome(fake_slack)
         ends_at = the_break(harness, checkin_id).ends_at
     assert ends_at is not None
 
@@ -263,7 +333,7 @@ def test_a_passing_server_error_is_retried_and_the_break_still_happens(
     aircall.server.fail_next("PUT", 500)
     harness = run(aircall)
     take_break(harness)
-    update = harness.slack.wait_for("chat.update")[0]
+    update = outcome(harness.slack)
     assert "protected break" in update.params["text"]
     assert len(aircall.server.requests("PUT")) == 2
     assert aircall.status() == "unavailable"
@@ -276,7 +346,7 @@ def test_rate_limit_on_the_phone_api_is_waited_out_as_it_asks(
     phone.server.fail_next(write, 429, retry_after=1)
     harness = run(phone)
     take_break(harness)
-    harness.slack.wait_for("chat.update")
+    outcome(harness.slack)
     first, second = phone.server.requests(write)[:2]
     assert second.at - first.at >= 0.95  # Retry-After: 1 was honoured
     assert phone.status() == phone.on_break
@@ -288,7 +358,7 @@ def test_phone_system_that_keeps_failing_gets_an_honest_message_after_bounded_re
     aircall.server.fail_next("PUT", 503, times=50)
     harness = run(aircall, break_minutes=0.2)  # long enough that all retries fall within it
     checkin_id = take_break(harness)
-    update = harness.slack.wait_for("chat.update", timeout=20)[0]
+    update = outcome(harness.slack, timeout=20)
     assert update.params["text"].startswith(
         "I couldn't change your status in Aircall — please set it yourself"
     )
@@ -308,7 +378,7 @@ def test_phone_system_refusing_the_change_gets_an_honest_message_at_once(
     phone.server.fail_next(write, 403)
     harness = run(phone)
     take_break(harness)
-    update = harness.slack.wait_for("chat.update")[0]
+    update = outcome(harness.slack)
     assert f"I couldn't change your status in {phone.label} — please set it yourself" in update.params["text"]
     assert len(phone.server.requests(write)) == 1
     assert phone.status() == phone.before
@@ -319,7 +389,7 @@ def test_a_failing_restore_is_retried_until_the_status_is_back(
 ) -> None:
     harness = run(aircall)
     take_break(harness)
-    harness.slack.wait_for("chat.update")
+    outcome(harness.slack)
     aircall.server.fail_next("PUT", 500, times=4)  # more than one attempt's own retries
     assert "Welcome back" in welcome_back(harness.slack)
     puts = aircall.server.requests("PUT")
@@ -332,7 +402,7 @@ def test_agent_without_a_configured_phone_system_is_asked_to_set_the_break_thems
 ) -> None:
     harness = run(None)  # Ana has phone ids, but no phone-system credentials are configured
     checkin_id = take_break(harness)
-    update = harness.slack.wait_for("chat.update")[0]
+    update = outcome(harness.slack)
     assert "please set your break status in the phone system yourself" in update.params["text"]
     assert the_break(harness, checkin_id).state == BreakState.SELF_SERVICE
     assert aircall.server.requests() == []
@@ -346,8 +416,8 @@ def test_the_daily_cap_stops_further_breaks_in_the_phone_system(
     welcome_back(harness.slack)  # the first break ran its course
     time.sleep(0.1)  # past the (tiny) check-in cooldown
     second = take_break(harness, nth=3)  # check-in, welcome back, second check-in
-    update = harness.slack.wait_for("chat.update", 2)[1]
-    assert "You've had 1 breathers with me today" in update.params["text"]
+    update = outcome(harness.slack, 2)
+    assert update.params["text"].startswith("You've had one breather with me today, so I haven't")
     assert the_break(harness, second).state == BreakState.CAPPED
     assert len(aircall.server.requests("PUT")) == 2  # the first break and its restore only
 
@@ -361,7 +431,7 @@ def test_twilio_break_activity_is_looked_up_once_and_reservations_are_released(
     welcome_back(harness.slack)
     time.sleep(0.1)
     take_break(harness, nth=3)
-    harness.slack.wait_for("chat.update", 2)
+    outcome(harness.slack, 2)
     assert isinstance(phone.server, FakeTwilio)
     break_write = phone.server.writes()[0]
     assert break_write.body == {
@@ -378,10 +448,10 @@ def test_twilio_break_activity_is_looked_up_once_and_reservations_are_released(
 def test_a_second_break_while_one_runs_does_not_stack(run: Callable[..., Harness], aircall: Phone) -> None:
     harness = run(aircall, break_minutes=0.2)
     take_break(harness)
-    harness.slack.wait_for("chat.update")
+    outcome(harness.slack)
     time.sleep(0.1)
     take_break(harness, nth=2)
-    second = harness.slack.wait_for("chat.update", 2)[1]
+    second = outcome(harness.slack, 2)
     assert second.params["text"].startswith("You're already on a protected break until")
     assert len(aircall.server.requests("PUT")) == 1
 

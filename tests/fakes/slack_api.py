@@ -27,7 +27,8 @@ class ApiCall:
     params: dict[str, Any]
     token: str | None
     at: float  # time.time() when received
-    status: int = 200  # what the fake answered
+    status: int = 200  # the HTTP status the fake answered
+    answer: dict[str, Any] | None = None  # what the fake answered (set just before it is sent)
 
 
 @dataclass
@@ -90,6 +91,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return
         status, body = self.server.answer(method, params)
+        call.answer = body
         self._send(status, json.dumps(body).encode(), "application/json")
 
     do_GET = do_POST

@@ -1,5 +1,5 @@
 """Breaks in the database, on SQLite and PostgreSQL: claimed by one worker at a time, taken
-over when a worker dies, purged when old (never while running), counted per team only."""
+over when a worker dies, purged when old (never while running)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from bot.config import load_config
 from bot.delivery import Outbox
 from bot.pseudonyms import Pseudonymizer
 from bot.recovery.breaks import BreakService
-from bot.recovery.counts import team_counts
 from bot.recovery.phone import PhoneSystem
 from bot.recovery.worker import BreakWorker
 from bot.retention import purge
@@ -133,43 +132,6 @@ def test_purge_keeps_running_breaks_and_forgets_old_finished_ones(engine: Engine
     with session_scope(engine) as session:
         assert sorted(b.id for b in session.exec(select(Break))) == ["b0001", "b0003"]
         assert [t.id for t in session.exec(select(TalkRequest))] == ["t2"]
-
-
-def test_digest_counts_are_per_team_and_period(engine: Engine) -> None:
-    now = utcnow()
-    with session_scope(engine) as session:
-        for n, (team, state) in enumerate(
-            [
-                ("billing", BreakState.RESTORED),
-                ("billing", BreakState.KEPT),
-                ("billing", BreakState.SELF_SERVICE),
-                ("billing", BreakState.CAPPED),
-                ("nights", BreakState.RESTORED),
-            ]
-        ):
-            row = on_break(n, ends=now, team=team)
-            row.state = state
-            session.add(row)
-        session.add(
-            TalkRequest(
-                id="t1",
-                request_key="checkin:t1",
-                team_id="billing",
-                pseudonym="p",
-                kid="k",
-                kind="mate",
-                created_at=now,
-            )
-        )
-    with session_scope(engine) as session:
-        billing = team_counts(
-            session, team_id="billing", start=now - timedelta(days=7), end=now + timedelta(days=1)
-        )
-        earlier = team_counts(
-            session, team_id="billing", start=now - timedelta(days=14), end=now - timedelta(days=7)
-        )
-    assert (billing.breaks_asked, billing.breaks_protected, billing.talk_requests) == (4, 2, 1)
-    assert (earlier.breaks_asked, earlier.breaks_protected, earlier.talk_requests) == (0, 0, 0)
 
 
 def test_two_workers_on_postgresql_restore_each_break_exactly_once(pg_schema_url: str) -> None:

@@ -11,7 +11,7 @@ import yaml
 from bot.config import BreatherConfig, SupportResource
 from bot.i18n import catalogue
 from bot.pseudonyms import Pseudonymizer
-from bot.recovery.messages import local_clock, talk_form
+from bot.recovery.messages import break_capped, local_clock, talk_form
 from bot.recovery.talk import lead_ref, talk_choices
 from bot.roster import Roster
 from handlers.slack.blocks import form_view
@@ -76,3 +76,11 @@ def test_break_end_is_shown_on_the_teams_wall_clock() -> None:
     moment = datetime(2026, 11, 23, 12, 35, tzinfo=UTC)
     assert local_clock(moment, ZoneInfo("Europe/Bucharest")) == "14:35"
     assert local_clock(moment, ZoneInfo("America/Toronto")) == "07:35"
+
+
+def test_the_daily_cap_reads_naturally_for_one_break_and_for_several() -> None:
+    cat = catalogue("en")
+    one = break_capped(cat, taken=1, break_minutes=5).text
+    several = break_capped(cat, taken=3, break_minutes=5).text
+    assert one.startswith("You've had one breather with me today,") and "1 breathers" not in one
+    assert several.startswith("You've had 3 breathers with me today,")

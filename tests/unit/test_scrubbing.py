@@ -20,6 +20,7 @@ class Case:
     text: str
     expected: str | None  # None: left exactly as written
     customer: str | None = None
+    calendar: tuple[str, ...] = ()  # dates and times the case keeps on purpose
 
 
 CATALOGUE = [
@@ -58,6 +59,30 @@ CATALOGUE = [
     Case("en-account", "account 99812345 is sorted", "account [number] is sorted"),
     Case("en-mixed-ids", "ref AB12345 and INV-2024-0017 done", "ref [number] and [number] done"),
     Case("en-split-account", "policy 123 456 789 renewed", "policy [phone] renewed"),
+    # six digits are a number whether typed "482139", "482 139" or "482-139"
+    Case("en-six-digits-dash", "order 482-139 arrived", "order [number] arrived"),
+    Case("en-six-digits-space", "ticket 482 139 is solved", "ticket [number] is solved"),
+    Case("en-six-digits-pairs", "booking 48-21-39 changed", "booking [number] changed"),
+    # ... but dates and times stay, however they are split
+    Case(
+        "en-date-and-time",
+        "On 12/05/2024 10:30 Ana called back, 2024-05-13 14:05 too",
+        None,
+        calendar=("12/05/2024 10:30", "2024-05-13 14:05"),
+    ),
+    Case(
+        "en-times-and-ranges",
+        "open 09.00 - 17.30, from 12.05-14.05 and 2019-2024",
+        None,
+        calendar=("09.00 - 17.30", "12.05-14.05", "2019-2024"),
+    ),
+    Case(
+        "en-bare-domain-query",
+        "Found you via example.com?ref=jo thanks",
+        "Found you via [link] thanks",
+    ),
+    Case("en-bare-domain-fragment", "see shop.example.co.uk#order=77 ok", "see [link] ok"),
+    Case("en-question-after-a-full-stop", "It worked.Really? Yes, thanks Ana", None),
     # --- the customer's own name (from the payload) ---
     Case(
         "en-customer-name",
@@ -92,6 +117,18 @@ CATALOGUE = [
     ),
     Case("ro-email", "scrieți-mi pe ion.popescu@exemplu.ro, mersi", "scrieți-mi pe [email], mersi"),
     Case("ro-split-landline", "fix: 021 312 34 56", "fix: [phone]"),
+    Case("ro-six-digits-split", "comanda 482 139 a ajuns, mersi", "comanda [number] a ajuns, mersi"),
+    Case(
+        "ro-date-time-kept",
+        "pe 12-05-2024 la 14:30 Ana m-a sunat",
+        None,
+        calendar=("12-05-2024",),
+    ),
+    Case(
+        "ro-bare-domain-query",
+        "am comandat pe magazin.ro?cod=ana7 totul bine",
+        "am comandat pe [link] totul bine",
+    ),
     # --- Persian (Persian and Arabic-Indic digits) ---
     Case(
         "fa-phone-persian-digits",
@@ -109,6 +146,28 @@ CATALOGUE = [
     ),
     Case("fa-order-number", "سفارش ۸۸۴۲۱۳۷ رسید، ممنون", "سفارش [number] رسید، ممنون"),
     Case("fa-kind-words", "آنا خیلی صبور بود، ۵ ستاره", "آنا خیلی صبور بود، ۵ ستاره"),
+    Case("fa-six-digits-dash", "سفارش ۴۸۲-۱۳۹ رسید", "سفارش [number] رسید"),
+    Case("fa-six-digits-space", "کد پیگیری ۴۸۲ ۱۳۹ است", "کد پیگیری [number] است"),
+    Case(
+        "fa-solar-hijri-date",
+        "تاریخ ۱۴۰۳-۰۲-۲۳ ساعت ۱۰:۳۰ تماس گرفتم",
+        None,
+        calendar=("1403-02-23",),
+    ),
+    Case("fa-bare-domain-query", "از سایت shop.ir?ref=reza خرید کردم", "از سایت [link] خرید کردم"),
+    # Arabic ي and ك are the same letters as Persian ی and ک, whichever keyboard typed them.
+    Case(
+        "fa-name-arabic-letters-in-text",
+        "علي كريمي هستم، از آنا ممنونم",
+        "[customer] هستم، از آنا ممنونم",
+        customer="علی کریمی",
+    ),
+    Case(
+        "fa-name-arabic-letters-in-payload",
+        "سلام، علی کریمی هستم. آنا عالی بود",
+        "سلام، [customer] هستم. آنا عالی بود",
+        customer="علي كريمي",
+    ),
 ]
 
 
@@ -121,8 +180,11 @@ def test_scrubbing_catalogue(case: Case) -> None:
 def test_no_long_digit_run_or_address_survives_in_any_case() -> None:
     for case in CATALOGUE:
         result = probe(scrub(case.text, customer_name=case.customer, keep=("Ana",)).text)
+        for kept in case.calendar:
+            assert kept in result, (case.id, kept)
+            result = result.replace(kept, "")
         runs = re.findall(r"\d(?:[ -]?\d)*", result)  # split by spaces or dashes
-        assert all(len(re.sub(r"\D", "", run)) < 7 for run in runs), (case.id, result)
+        assert all(len(re.sub(r"\D", "", run)) < 6 for run in runs), (case.id, result)
         assert "@" not in result, case.id
 
 

@@ -244,8 +244,8 @@ function formValues(form) {
   for (const field of form.querySelectorAll(".bk-input[data-block-id]")) {
     const blockId = field.dataset.blockId;
     const checked = field.querySelector("input[type=radio]:checked");
-    const text = field.querySelector("input[type=text], textarea");
-    const value = checked ? checked.value : text ? text.value : "";
+    const typed = field.querySelector("input[type=text], textarea, select"); // a menu's value too
+    const value = checked ? checked.value : typed ? typed.value : "";
     if (value) values[blockId] = value;
   }
   return values;
@@ -258,11 +258,11 @@ function showErrors(form, errors) {
     const slot = document.getElementById(`bk-error-${field.dataset.blockId}`);
     slot.textContent = message || "";
     slot.hidden = !message;
-    for (const control of field.querySelectorAll("input, textarea")) {
+    for (const control of field.querySelectorAll("input, textarea, select")) {
       if (message) control.setAttribute("aria-invalid", "true");
       else control.removeAttribute("aria-invalid");
     }
-    if (message && !first) first = field.querySelector("input, textarea");
+    if (message && !first) first = field.querySelector("input, textarea, select");
   }
   if (first) first.focus();
 }
