@@ -55,7 +55,7 @@ def test_a_message_being_sent_when_withdrawn_is_not_retried_after_a_failure(engi
         assert outbox.withdraw(session, "checkin:c2:answer") is True
     assert claimed.id is not None
     with session_scope(engine) as session:  # the send under way got a 429: the worker reschedules
-        outbox.reschedule(session, claimed.id, at=now + timedelta(seconds=1), error="rate limited")
+        outbox.reschedule(session, claimed, at=now + timedelta(seconds=1), error="rate limited")
     with session_scope(engine) as session:
         later = now + timedelta(minutes=5)  # past the retry and past the sending lease
         assert outbox.claim_due(session, now=later, limit=10) == []
