@@ -693,9 +693,9 @@ def test_weekly_rollup_counts_only_from_k_people_and_agrees_with_the_digest(
     shown_text = json.dumps(rollup_app.slack.wait_for("chat.postMessage")[0].params["blocks"])
     count = praised * 2
     if shown:
-        assert f"Customers thanked this team {count} times this week." in shown_text
+        assert f"Customers thanked this team {count} times last week." in shown_text
     else:
-        assert "Customers thanked people in this team this week." in shown_text
+        assert "Customers thanked people in this team last week." in shown_text
         assert str(count) not in shown_text
     # The leads' digest for that week shows the same figure, or the same refusal.
     with session_scope(services.engine) as session:

@@ -467,7 +467,7 @@ def test_the_hard_wall_no_manager_output_names_anyone_or_shows_a_small_group(dig
     outputs.extend(png_text(upload) for upload in uploads)
     rollup = [c for c in digests.slack.calls("chat.postMessage") if c.params["channel"] == "C0BILLING"]
     assert len(rollup) == 1
-    assert "Customers thanked this team 6 times this week." in json.dumps(rollup[0].params)
+    assert "Customers thanked this team 6 times last week." in json.dumps(rollup[0].params)
     assert "the fix worked first time" in json.dumps(rollup[0].params)
     everything = "\n".join(outputs)
     assert "kept private" not in everything  # words an agent did not share reach nobody
