@@ -22,7 +22,7 @@ from handlers.errors import EXCEPTION_HANDLERS
 from handlers.http import routes
 from handlers.sandbox.console import SandboxConsole
 from handlers.sandbox.messenger import SandboxMessenger
-from handlers.slack.bolt_app import build_bolt_app
+from handlers.slack.bolt_app import build_bolt_app, wait_for_listeners
 from handlers.slack.endpoint import SlackEndpoint
 from handlers.slack.messenger import SlackMessenger, make_web_client
 from handlers.telephony.phone_systems import build_phone_systems
@@ -107,6 +107,9 @@ def create_app(
         finally:
             if socket_mode is not None:
                 socket_mode.close()  # type: ignore[no-untyped-call]
+            # Slack listeners still working after their ack finish before the database closes.
+            if not await run_in_threadpool(wait_for_listeners, bolt):
+                log.warning("some Slack listeners were still running at shutdown")
             runtime.stop()
             stop_teams()
             phone_client.close()

@@ -210,8 +210,12 @@ def offline_services(settings: Settings) -> Any:
     from bot.services import Services
 
     engine = migrated_engine(settings)
-    services = guarded(lambda: Services(settings, engine, make_messenger(settings, engine)))
-    services.sync()
+    try:
+        services = guarded(lambda: Services(settings, engine, make_messenger(settings, engine)))
+        services.sync()
+    except BaseException:  # typer.Exit included: the caller never gets the engine to dispose
+        engine.dispose()
+        raise
     return services
 
 
@@ -287,8 +291,11 @@ def purge() -> None:
     settings = settings_from_env()
     config = guarded(lambda: load_config(settings.config_path))
     engine = migrated_engine(settings)
-    with session_scope(engine) as session:
-        counts = run_purge(session, config.settings, now=utcnow())
+    try:
+        with session_scope(engine) as session:
+            counts = run_purge(session, config.settings, now=utcnow())
+    finally:
+        engine.dispose()
     typer.echo(", ".join(f"{name}: {count} deleted" for name, count in counts.items()))
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltResponse
@@ -19,6 +21,7 @@ from handlers.slack.listeners import actions, commands, compliments, events, sur
 
 log = logging.getLogger(__name__)
 
+LISTENER_THREADS = 5  # Bolt's own default; listeners run here after the ack
 SANDBOX_TEAM_ID = "T0SANDBOX"
 SANDBOX_BOT_USER_ID = "U0BREATHER"
 
@@ -34,6 +37,28 @@ def _sandbox_authorize(**_: Any) -> AuthorizeResult:
     )
 
 
+def wait_for_listeners(app: App, timeout: float = 10.0) -> bool:
+    """Block until every listener started so far has returned (False if `timeout` passed first).
+
+    Bolt runs listeners on its thread pool after the ack. Occupying every worker at once proves
+    the earlier ones are done (the pool's queue is first in, first out): at shutdown, before
+    the database goes away, and in tests that check nothing happened.
+    """
+    executor = app.listener_runner.listener_executor
+    barrier = threading.Barrier(LISTENER_THREADS + 1, timeout=timeout)
+    for _ in range(LISTENER_THREADS):
+        executor.submit(_meet, barrier)
+    return _meet(barrier)
+
+
+def _meet(barrier: threading.Barrier) -> bool:
+    try:
+        barrier.wait()
+        return True
+    except threading.BrokenBarrierError:
+        return False
+
+
 def build_bolt_app(
     settings: Settings,
     services: Services,
@@ -42,6 +67,7 @@ def build_bolt_app(
     signing_secret: str,
     email_lookup: Callable[[str], str | None] | None,
 ) -> App:
+    listeners = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="breather-slack")
     if client is not None:
         app = App(
             client=client,
@@ -50,6 +76,7 @@ def build_bolt_app(
             request_verification_enabled=not settings.uses_socket_mode or bool(signing_secret),
             process_before_response=False,
             logger=bolt_logger(),
+            listener_executor=listeners,
         )
     else:
         app = App(
@@ -57,6 +84,7 @@ def build_bolt_app(
             authorize=_sandbox_authorize,
             process_before_response=False,
             logger=bolt_logger(),
+            listener_executor=listeners,
         )
 
     @app.error

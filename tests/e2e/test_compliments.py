@@ -21,6 +21,7 @@ from starlette.testclient import TestClient
 from bot.app import create_app, make_messenger
 from bot.services import Services
 from handlers.sandbox.interactions import signed_headers
+from handlers.slack.bolt_app import wait_for_listeners
 from handlers.telephony.zendesk import sign as zendesk_sign
 from storage import outbox
 from storage.db import make_engine, session_scope
@@ -95,20 +96,9 @@ def submit_view(harness: Harness, *, user_id: str, view: dict[str, Any], values:
 
 
 def quiet(harness: Harness, timeout: float = 10.0) -> None:
-    """Every Slack listener has finished, then every event and message is dealt with.
-
-    Bolt runs listeners on a thread pool after the ack. Occupying all its workers at once
-    proves every earlier listener has returned (the queue is first in, first out), so a test
-    that expects "nothing happened" does not look too early, and no listener touches the
-    database after the app has shut down.
-    """
-    executor = harness.client.app.state.bolt.listener_runner.listener_executor  # type: ignore[attr-defined]
-    workers = executor._max_workers
-    barrier = threading.Barrier(workers + 1, timeout=timeout)
-    futures = [executor.submit(barrier.wait) for _ in range(workers)]
-    barrier.wait()
-    for future in futures:
-        future.result()
+    """Every Slack listener has finished, then every event and message is dealt with, so a test
+    that expects "nothing happened" does not look too early."""
+    assert wait_for_listeners(harness.client.app.state.bolt, timeout)  # type: ignore[attr-defined]
     settled(harness.services, timeout)
 
 
