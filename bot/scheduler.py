@@ -134,7 +134,8 @@ class SchedulerRunner:
 
     def _stop(self) -> None:
         if self.scheduler is not None:
-            self.scheduler.shutdown(wait=False)
+            # A job under way finishes first: it must not work on after the database is closed.
+            self.scheduler.shutdown(wait=True)
             self.scheduler = None
         self.leading.clear()
 
