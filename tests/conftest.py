@@ -142,6 +142,17 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def engine(database_url: str) -> Iterator[sqlalchemy.Engine]:
+    """The test's database with the schema migrated; disposed afterwards."""
+    from storage.db import make_engine, upgrade
+
+    made = make_engine(database_url)
+    upgrade(made)
+    yield made
+    made.dispose()
+
+
+@pytest.fixture
 def fake_slack() -> Iterator[FakeSlack]:
     server = FakeSlack().start()
     server.add_user("U0ANA", "ana@example.com")

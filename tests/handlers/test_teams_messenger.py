@@ -12,21 +12,12 @@ from bot.errors import DeliveryFailed
 from bot.messenger import AgentRef, Credit, Delivered, HomeView, Mention, Message, Text
 from handlers.teams.directory import TeamsPerson
 from handlers.teams.messenger import TeamsMessenger, build_teams_messenger
-from storage.db import make_engine, upgrade
 from tests.conftest import MakeSettings
 from tests.fakes.teams_connector import FakeTeamsConnector
 from tests.teams_harness import fake_token
 
 ANA = AgentRef(agent_id="agent-ana", email="ana@example.com")
 HELLO = Message(text="hello", parts=(Text(text="hello"),))
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

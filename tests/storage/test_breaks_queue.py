@@ -7,10 +7,8 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
@@ -37,14 +35,6 @@ ROSTER_NOW = Roster(
     {a.email: uuid.uuid4().hex for t in CONFIG.teams for a in t.agents},
     Pseudonymizer(PSEUDONYM_KEY.encode()),
 )
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    made = make_engine(database_url)
-    upgrade(made)
-    yield made
-    made.dispose()
 
 
 def on_break(n: int, *, ends: datetime, team: str = "billing", claimed_at: datetime | None = None) -> Break:

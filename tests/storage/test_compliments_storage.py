@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
@@ -14,18 +12,10 @@ from bot.clock import utcnow
 from bot.compliments.service import ComplimentService
 from bot.config import ProductSettings
 from bot.delivery import Outbox
-from storage.db import make_engine, session_scope, upgrade
+from storage.db import session_scope
 from storage.models import Compliment, ComplimentStatus, Kudos
 
 SETTINGS = ProductSettings(retention_days=30, compliment_consent_hours=24)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def compliment(status: ComplimentStatus, age: timedelta, text: str = "Thank you") -> Compliment:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,16 +11,8 @@ from sqlmodel import select
 
 from bot.clock import utcnow
 from bot.intake import IntakeWriter
-from storage.db import is_sqlite, make_engine, session_scope, upgrade
+from storage.db import is_sqlite, session_scope
 from storage.models import InboundEvent
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def row(event_id: str, **changes: Any) -> dict[str, object]:

@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import Engine, update
 from sqlmodel import col, select
 
 from bot.clock import utcnow
 from storage import outbox as queue
-from storage.db import make_engine, session_scope, upgrade
+from storage.db import session_scope
 from storage.models import OutboxMessage, OutboxStatus
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def _queue_one(engine: Engine) -> None:

@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import Engine
 
 from bot.clock import utcnow
 from storage import outbox
-from storage.db import make_engine, session_scope, upgrade
+from storage.db import session_scope
 from storage.models import OutboxStatus
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def enqueue_note(engine: Engine, key: str) -> None:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 import yaml
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -19,19 +17,11 @@ from bot.config import load_config
 from bot.pseudonyms import Pseudonymizer
 from bot.retention import purge
 from bot.roster import Roster, sync_roster
-from storage.db import alembic_config, make_engine, session_scope, upgrade
+from storage.db import alembic_config, session_scope, upgrade
 from storage.models import Agent, AgentPrefs, Call, Checkin, InboundEvent, Team
 from tests.conftest import PSEUDONYM_KEY, ROSTER
 
 PSEUDONYMS = Pseudonymizer(PSEUDONYM_KEY.encode())
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def test_migrations_produce_exactly_the_models(engine: Engine) -> None:
