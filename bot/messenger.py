@@ -7,6 +7,7 @@ crosses this boundary, and messages serialise to JSON so the outbox can store th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -112,6 +113,20 @@ class Message(BaseModel):
     model_config = ConfigDict(frozen=True)
     text: str
     parts: tuple[Part, ...] = ()
+
+
+def resolve_mentions(message: Message, resolve: Callable[[Mention], Mention]) -> Message:
+    """The message with every person its credits name passed through `resolve` (each platform
+    turns a roster agent into its own chat user id there)."""
+    if not any(isinstance(part, Credit) for part in message.parts):
+        return message
+    parts = tuple(
+        part.model_copy(update={"mentions": tuple(resolve(m) for m in part.mentions)})
+        if isinstance(part, Credit)
+        else part
+        for part in message.parts
+    )
+    return message.model_copy(update={"parts": parts})
 
 
 class Option(BaseModel):

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 
 from bot.clock import utcnow
 from bot.errors import DeliveryFailed
-from bot.messenger import AgentRef, Credit, Delivered, FileUpload, Form, HomeView, Mention, Message
+from bot.messenger import AgentRef, Delivered, FileUpload, Form, HomeView, Mention, Message, resolve_mentions
 from handlers.slack.blocks import form_view, home_view, message_blocks
 from handlers.slack.errors import slack_errors
 from storage.db import read_scope, session_scope
@@ -156,15 +156,7 @@ class SlackMessenger:
 
     def _with_mentions(self, message: Message) -> Message:
         """Credits name people by Slack user id: from the roster, the cache or a lookup."""
-        if not any(isinstance(part, Credit) for part in message.parts):
-            return message
-        parts = tuple(
-            part.model_copy(update={"mentions": tuple(self._mentioned(m) for m in part.mentions)})
-            if isinstance(part, Credit)
-            else part
-            for part in message.parts
-        )
-        return message.model_copy(update={"parts": parts})
+        return resolve_mentions(message, self._mentioned)
 
     def _post(self, channel: str, message: Message) -> Delivered:
         message = self._with_mentions(message)

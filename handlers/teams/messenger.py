@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 
 from bot.config import Settings
 from bot.errors import DeliveryFailed
-from bot.messenger import AgentRef, Credit, Delivered, FileUpload, Form, HomeView, Mention, Message
+from bot.messenger import AgentRef, Delivered, FileUpload, Form, HomeView, Mention, Message, resolve_mentions
 from handlers.teams.cards import home_card, image_card, message_card
 from handlers.teams.connector import Connector
 from handlers.teams.directory import TeamsDirectory, TeamsPerson
@@ -91,15 +91,7 @@ class TeamsMessenger:
         return person.model_copy(update={"user_id": teams_user_id, "agent": None})
 
     def _with_mentions(self, message: Message) -> Message:
-        if not any(isinstance(part, Credit) for part in message.parts):
-            return message
-        parts = tuple(
-            part.model_copy(update={"mentions": tuple(self._mentioned(m) for m in part.mentions)})
-            if isinstance(part, Credit)
-            else part
-            for part in message.parts
-        )
-        return message.model_copy(update={"parts": parts})
+        return resolve_mentions(message, self._mentioned)
 
     # --- the port -----------------------------------------------------------------------------
 
