@@ -86,6 +86,15 @@ def sqlite_database(workdir: Path) -> Database:
     return Database(url=f"sqlite:///{workdir / 'bench.db'}", backend="sqlite")
 
 
+def fresh_database(url: str | None, workdir: Path) -> Database:
+    """What `--database-url` asks for: a fresh PostgreSQL database, or by default SQLite."""
+    if url is None:
+        return sqlite_database(workdir)
+    if not url.startswith(("postgresql", "postgres:")):
+        raise SystemExit("--database-url: only postgresql:// URLs are supported (SQLite is the default)")
+    return postgres_database(url)
+
+
 def postgres_database(url: str) -> Database:
     """A fresh database (or, without CREATEDB, a fresh schema) that `drop` removes again."""
     import psycopg

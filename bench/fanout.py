@@ -51,11 +51,10 @@ from bench.common import (  # noqa: E402
     Service,
     breather_command,
     free_port,
+    fresh_database,
     make_agents,
-    postgres_database,
     say,
     server_env,
-    sqlite_database,
 )
 
 TEAM = "fanout"
@@ -127,14 +126,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
         config_path = workdir / "breather.yml"
         write_teams_file(config_path, agents)
-        if args.database_url:
-            if not args.database_url.startswith(("postgresql", "postgres:")):
-                raise SystemExit(
-                    "--database-url: only postgresql:// URLs are supported (SQLite is the default)"
-                )
-            database = postgres_database(args.database_url)
-        else:
-            database = sqlite_database(workdir)
+        database = fresh_database(args.database_url, workdir)
         stack.callback(database.drop)
 
         port = free_port()

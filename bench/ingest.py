@@ -59,13 +59,12 @@ from bench.common import (  # noqa: E402
     Service,
     breather_command,
     free_port,
+    fresh_database,
     make_agents,
     ms,
     percentile,
-    postgres_database,
     say,
     server_env,
-    sqlite_database,
 )
 from bot.simulation import synthetic_call  # noqa: E402
 from handlers.telephony.generic import sign  # noqa: E402
@@ -411,14 +410,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
         config_path = workdir / "breather.yml"
         write_teams_file(config_path, agents)
 
-        if args.database_url:
-            if not args.database_url.startswith(("postgresql", "postgres:")):
-                raise SystemExit(
-                    "--database-url: only postgresql:// URLs are supported (SQLite is the default)"
-                )
-            database = postgres_database(args.database_url)
-        else:
-            database = sqlite_database(workdir)
+        database = fresh_database(args.database_url, workdir)
         stack.callback(database.drop)
         engine = database.engine()
         stack.callback(engine.dispose)
