@@ -45,9 +45,7 @@ class SendBudget:
         with self._lock:
             now = self._clock()
             self._probe(now)
-            slot = max(now, self._hold_until)
-            if self._rate is not None:
-                slot = max(slot, self._next_slot)
+            slot = self._first_free(now)
             if slot - now > max_wait_s:
                 return None
             if self._rate is not None:
@@ -58,10 +56,7 @@ class SendBudget:
         """Seconds until a send could start, for work put off until then."""
         with self._lock:
             now = self._clock()
-            slot = max(now, self._hold_until)
-            if self._rate is not None:
-                slot = max(slot, self._next_slot)
-            return slot - now
+            return self._first_free(now) - now
 
     def held_for(self) -> float:
         """Seconds left of the hold a 429 imposed (0.0 when none)."""
@@ -88,6 +83,10 @@ class SendBudget:
             self._hold_until = max(self._hold_until, now + retry_after_s)
             self._next_slot = self._hold_until
             self._changed_at = now
+
+    def _first_free(self, now: float) -> float:
+        slot = max(now, self._hold_until)
+        return max(slot, self._next_slot) if self._rate is not None else slot
 
     def _probe(self, now: float) -> None:
         if self._rate is not None and now - self._changed_at >= PROBE_EVERY_S:
