@@ -150,21 +150,15 @@ class TeamsActions:
     # --- card actions --------------------------------------------------------------------
 
     def card_action(self, action: CardAction) -> Answer:
-        agent = None
-        if action.verb == CallbackId.COMPLIMENT_RECIPIENT.value:
-            answer = self._recipient_chosen(action)  # people who are not agents (leads) may use it
-        elif action.verb == CallbackId.COMPLIMENT_NOTICE.value:
-            answer = Answer(message=catalogue("en").t("teams.received"))
-        else:
-            route = self.routes.get(action.verb)
-            if route is None:
-                raise InvalidInput("unknown card action", status=400)
-            agent = self.resolve(action.user)
-            answer = (
-                Answer(message=self._cat(None).t("command.not_on_roster"))
-                if agent is None
-                else route(action, agent)
-            )
+        route = self.routes.get(action.verb)
+        if route is None:
+            raise InvalidInput("unknown card action", status=400)
+        agent = self.resolve(action.user)
+        answer = (
+            Answer(message=self._cat(None).t("command.not_on_roster"))
+            if agent is None
+            else route(action, agent)
+        )
         forms = self.messenger.take_forms(action.trigger)
         answer.forms = [form_card(form, required=self._required(agent)) for form in forms]
         if answer.forms and answer.card is None:
@@ -231,16 +225,10 @@ class TeamsActions:
             return Answer(message=refusal)
         return Answer(card=message_card(_line(self._cat(agent).t("teams.form_sent"))))
 
-    def _recipient_chosen(self, action: CardAction) -> Answer:
-        step = self._recipient(action.user, action.data)
-        if isinstance(step, str):
-            return Answer(message=step)
-        if step is not None:
-            return Answer(card=form_card(step, required=self._required(None)))
-        return Answer(message=catalogue("en").t("teams.received"))
-
     def _recipient(self, user: str, data: dict[str, Any]) -> DialogStep:
-        """Who a compliment from "Share as a compliment" is about: a field error, or the notice."""
+        """Who a compliment from "Share as a compliment" is about: a field error, or the notice.
+        Its forms open only in message-action dialogs, so their answers arrive here, never as
+        card actions."""
         result = self.services.compliments.submit_recipient(
             user,
             recipient_user_id=submitted_values(data).get(RECIPIENT_FIELD, ""),
