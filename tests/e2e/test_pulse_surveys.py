@@ -779,5 +779,6 @@ def test_a_romanian_team_is_asked_in_romanian_with_the_questionnaires_in_english
                 "1",
             )
             assert rows["burnout_single"].score == 3
+        s.slack.wait_for("views.publish")
         home = latest_home(s, "U0ANA")
         assert "Stare de bine (WHO-5)" in home and "*48* din 100" in home
