@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 from babel import Locale
+from babel.plural import PluralRule
 
 FALLBACK = "en"
 CATEGORIES = frozenset({"zero", "one", "two", "few", "many", "other"})
@@ -69,13 +70,17 @@ def available_languages() -> tuple[str, ...]:
 
 
 @cache
+def _plural_rule(language: str) -> PluralRule:
+    return Locale.parse(language).plural_form
+
+
 def plural_categories(language: str) -> frozenset[str]:
     """The categories the language's CLDR rule can choose, so every one needs a form."""
-    return Locale.parse(language).plural_form.tags | {"other"}
+    return _plural_rule(language).tags | {"other"}
 
 
 def plural_category(language: str, count: float) -> str:
-    return str(Locale.parse(language).plural_form(count))
+    return str(_plural_rule(language)(count))
 
 
 class Catalogue:
