@@ -70,11 +70,12 @@ def migrated_engine(settings: Settings) -> Engine:
     database cannot be reached."""
     from sqlalchemy.exc import InterfaceError, OperationalError
 
+    from bot.keys import legacy_conversion
     from storage.db import make_engine, upgrade
 
     engine = make_engine(settings.database_url)
     try:
-        upgrade(engine)
+        upgrade(engine, convert_legacy=legacy_conversion(settings.keyring()))
     except (OperationalError, InterfaceError) as error:
         engine.dispose()
         # The driver's own words, on one line (psycopg adds a hint on a second one).
