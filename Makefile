@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint bench screenshots clean
+.PHONY: venv demo test lint bench screenshots inventory clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -30,6 +30,10 @@ test: lint
 # Refreshes the README's pictures: the browser tests save their screenshots there.
 screenshots: venv
 	BREATHER_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -m browser
+
+# The data inventory (docs/privacy/data-inventory.md) is generated from bot/data_inventory.py.
+inventory: venv
+	$(BIN)/python -m bot.data_inventory > docs/privacy/data-inventory.md
 
 # Benchmarks, not tests: each prints one JSON line last (see docs/benchmarks.md).
 bench: venv

@@ -297,7 +297,12 @@ def purge() -> None:
             counts = run_purge(session, config.settings, now=utcnow())
     finally:
         engine.dispose()
-    typer.echo(", ".join(f"{name}: {count} deleted" for name, count in counts.items()))
+    typer.echo(
+        ", ".join(
+            f"{name}: {count}" if name.endswith("cleared") else f"{name}: {count} deleted"
+            for name, count in counts.items()
+        )
+    )
 
 
 @teams_app.command("package")
