@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, String, bindparam, cast, func, literal, select, text, update
+from sqlalchemy import Connection, Engine, String, and_, bindparam, cast, func, literal, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.compliments import names
@@ -190,19 +190,35 @@ def _fill_map(connection: Connection, pairs: Iterable[tuple[str, str]]) -> None:
         connection.execute(text(f"INSERT INTO {MAP_TABLE} (old, new) VALUES (:old, :new)"), rows)
 
 
-def _batches(
-    connection: Connection, statement: Any, params: dict[str, Any], progress: Progress, what: str
+def _in_batches(
+    connection: Connection,
+    table: Any,
+    identity: str,
+    where: Any,
+    values: dict[str, Any],
+    batch: int,
+    progress: Progress,
+    *,
+    page_where: Any = None,
 ) -> int:
-    """Run `statement` (which changes at most one batch of rows) until it changes nothing;
-    each batch is its own transaction, so the running app waits for at most one batch."""
-    total = 0
+    """Apply `values` to the rows matching `where`, `batch` rows per transaction (so the running
+    app waits for at most one batch), walking the primary key so no batch rescans the rows
+    already done. `page_where` is a cheaper part of `where` to pick each page's keys with (the
+    rest is checked by the UPDATE itself). Returns how many rows changed."""
+    key = table.c[identity]
+    total, after = 0, None
     while True:
-        changed = connection.execute(statement, params).rowcount or 0
-        connection.commit()
-        if changed <= 0:
+        page = select(key).where(where if page_where is None else page_where).order_by(key).limit(batch)
+        if after is not None:
+            page = page.where(key > after)
+        ids: list[Any] = list(connection.execute(page).scalars())
+        if not ids:
             return total
-        total += changed
-        progress(f"  {what}: {total}")
+        changed = connection.execute(update(table).where(key.in_(ids), where).values(values)).rowcount
+        connection.commit()
+        total += max(changed or 0, 0)
+        after = ids[-1]
+        progress(f"  {table.name}: {total}")
 
 
 def _merge_person_rows(connection: Connection, table: Any, old: str, new: str) -> int:
@@ -290,26 +306,24 @@ def _rekey_pseudonyms(
     result: Rotation,
 ) -> int:
     mapped = text(f"SELECT new FROM {MAP_TABLE} WHERE {MAP_TABLE}.old = {table.name}.pseudonym")
-    known = text(f"SELECT old FROM {MAP_TABLE}")
-    due = (
-        select(table.c[identity])
-        .where(table.c.kid == old, table.c.pseudonym.in_(known.columns(old=String)))
-        .limit(batch)
-        .scalar_subquery()
-    )
-    statement = (
-        update(table)
-        .where(table.c[identity].in_(due))
-        .values(pseudonym=mapped.columns(new=String).scalar_subquery(), kid=new)
-    )
-    for _ in range(3):  # a person's row written by the app mid-rotation is merged, then go on
+    known = text(f"SELECT old FROM {MAP_TABLE}").columns(old=String)
+    where = and_(table.c.kid == old, table.c.pseudonym.in_(known))
+    values = {"pseudonym": mapped.columns(new=String).scalar_subquery(), "kid": new}
+    total = 0
+    for attempt in range(4):
         if table.name in PERSON_UNIQUE:
+            # A person's row written by the app under the new key while the old one existed
+            # is merged first; a conflict mid-way (written meanwhile) is merged and retried.
             result.merged += _merge_person_rows(connection, table, old, new)
         try:
-            return _batches(connection, statement, {}, progress, f"{table.name}")
+            return total + _in_batches(
+                connection, table, identity, where, values, batch, progress, page_where=table.c.kid == old
+            )
         except IntegrityError:
             connection.rollback()
-    return _batches(connection, statement, {}, progress, f"{table.name}")
+            if attempt == 3:
+                raise
+    return total
 
 
 def _rekey_kudos(
@@ -327,15 +341,12 @@ def _rekey_kudos(
     connection.commit()
     kudos = Kudos.__table__  # type: ignore[attr-defined]
     mapped = text(f"SELECT new FROM {MAP_TABLE} WHERE {MAP_TABLE}.old = kudos.author_key")
-    due = select(kudos.c.id).where(kudos.c.author_key.like(f"{old.kid}.%")).limit(batch).scalar_subquery()
     # An author Breather no longer knows (left breather.yml) is forgotten: the key only ever
     # served the limit of kudos per 24 hours.
-    statement = (
-        update(kudos)
-        .where(kudos.c.id.in_(due))
-        .values(author_key=func.coalesce(mapped.columns(new=String).scalar_subquery(), "-"))
+    values = {"author_key": func.coalesce(mapped.columns(new=String).scalar_subquery(), "-")}
+    return _in_batches(
+        connection, kudos, "id", kudos.c.author_key.like(f"{old.kid}.%"), values, batch, progress
     )
-    return _batches(connection, statement, {}, progress, "kudos")
 
 
 def _rekey_fingerprints(
@@ -369,10 +380,9 @@ def forget(connection: Connection, kid: str, batch: int, progress: Progress) -> 
     """Clear keyed hashes of outside ids made with `kid` whose work is done."""
     counts: dict[str, int] = {}
     for table, column, done in DEDUPE_COLUMNS:
-        due = select(table.c.id).where(table.c[column].like(f"{kid}.%"), done).limit(batch).scalar_subquery()
-        statement = update(table).where(table.c.id.in_(due)).values({column: forgotten(table)})
-        counts[f"{table.name}.{column}"] = _batches(
-            connection, statement, {}, progress, f"{table.name}.{column}"
+        where = and_(table.c[column].like(f"{kid}.%"), done)
+        counts[f"{table.name}.{column}"] = _in_batches(
+            connection, table, "id", where, {column: forgotten(table)}, batch, progress
         )
     return counts
 
