@@ -154,7 +154,8 @@ def seed(engine: Engine, rows: int, agents: int, rng: random.Random) -> int:
         for n in range(counts["inbound_events"])
     ]
     invited: set[tuple[str, str]] = set()
-    invitations, answers = [], []
+    invitations: list[dict[str, Any]] = []
+    answers: list[dict[str, Any]] = []
     while len(invitations) < counts["survey_invitations"]:
         slot = (f"r{rng.randrange(6)}", who()[1])
         if slot in invited:
@@ -231,7 +232,7 @@ def seed(engine: Engine, rows: int, agents: int, rng: random.Random) -> int:
     with engine.begin() as connection:
         for model, values in tables.items():
             if values:
-                connection.execute(model.__table__.insert(), values)  # type: ignore[attr-defined]
+                connection.execute(model.__table__.insert(), values)
     return sum(
         len(tables[model])
         for model in (

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlmodel import select
+from sqlmodel import col, select
 from starlette.testclient import TestClient
 
 from bot.app import create_app
@@ -131,7 +131,9 @@ def test_late_tag_rejudges_the_call_without_a_second_nudge(harness: Harness) -> 
     settled(harness.services)
     assert len(harness.slack.calls("chat.postMessage")) == 1
     with session_scope(harness.services.engine) as session:
-        call = session.exec(select(Call).where(Call.call_id.in_(stored_call_keys(harness, "c-late")))).one()
+        call = session.exec(
+            select(Call).where(col(Call.call_id).in_(stored_call_keys(harness, "c-late")))
+        ).one()
         assert call.hard and sorted(call.tags) == ["Aggressive", "threat"]
         assert "abuse" in call.signals and "sentiment" in call.signals
 

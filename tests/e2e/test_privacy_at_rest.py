@@ -158,7 +158,7 @@ class Day:
                 blocks = call.params.get("blocks") or []
                 buttons = [e for b in blocks if b.get("type") == "actions" for e in b["elements"]]
                 if call.params["channel"] == channel and any(e["action_id"] == action for e in buttons):
-                    return next(e["value"] for e in buttons if e["action_id"] == action)
+                    return str(next(e["value"] for e in buttons if e["action_id"] == action))
             time.sleep(0.05)
         raise AssertionError(f"no DM to {channel} with {action}")
 
@@ -492,7 +492,7 @@ def test_an_ordinary_day_leaves_nothing_at_rest_that_names_a_person(day: Day) ->
     assert leaks == []
     # The day really happened: there is something under pseudonyms to look through.
     with engine.execution_options(**{READ_ONLY: True}).connect() as connection:
-        counted = {
+        counted: dict[str, int] = {
             table: connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
             for table in (
                 "calls",

@@ -151,7 +151,7 @@ def test_an_upgrade_hashes_what_an_earlier_version_stored_in_the_clear(database_
         ]
         compliment = connection.execute(select(t["compliments"])).mappings().one()
         kudos = connection.execute(select(t["kudos"])).mappings().one()
-        addresses = connection.execute(select(t["chat_addresses"].c.agent_id)).scalars().all()
+        addresses: list[str] = list(connection.execute(select(t["chat_addresses"].c.agent_id)).scalars())
         release = connection.execute(select(t["digest_releases"])).mappings().one()
     assert (event["event_id"], event["payload"]) == (KEYRING.token("event", "generic", "evt-1"), {})
     assert call["call_id"] == KEYRING.token("call", "generic", "c-1", "a1")
