@@ -41,6 +41,7 @@ bench: venv
 	$(BIN)/python bench/digest.py
 	$(BIN)/python bench/scrub.py
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/rotate.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info
