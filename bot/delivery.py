@@ -158,7 +158,9 @@ class Outbox:
         agent_id: str | None = None,
     ) -> bool:
         # An update to a person's message is paced (and ordered) with their other messages.
-        channel_key = self._person(agent_id) if agent_id else f"{queue.TEAM_CHANNEL}{where.channel}"
+        # Without the person (they left breather.yml meanwhile) the conversation is still
+        # hashed: a DM channel id names someone as much as their user id does.
+        channel_key = self._person(agent_id or f"conversation:{where.channel}")
         return self._enqueue(
             session,
             key=key,
