@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test lint bench screenshots clean
+.PHONY: venv demo test lint bench screenshots inventory clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -31,12 +31,17 @@ test: lint
 screenshots: venv
 	BREATHER_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -m browser
 
+# The data inventory (docs/privacy/data-inventory.md) is generated from bot/data_inventory.py.
+inventory: venv
+	$(BIN)/python -m bot.data_inventory > docs/privacy/data-inventory.md
+
 # Benchmarks, not tests: each prints one JSON line last (see docs/benchmarks.md).
 bench: venv
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/digest.py
 	$(BIN)/python bench/scrub.py
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/rotate.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

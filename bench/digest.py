@@ -35,6 +35,7 @@ import gc
 import hashlib
 import json
 import random
+import secrets
 import shutil
 import signal
 import statistics
@@ -62,6 +63,7 @@ from bot.config import WEEKDAYS, AgentConfig, BreatherConfig, PulseConfig, TeamC
 from bot.digests.aggregates import call_weeks, checkin_weeks, wellbeing_weeks  # noqa: E402
 from bot.digests.periods import Week, complete_weeks  # noqa: E402
 from bot.digests.service import DigestService  # noqa: E402
+from bot.pseudonyms import Keyring, People  # noqa: E402
 from bot.surveys.instruments import BURNOUT_SINGLE, WHO5  # noqa: E402
 from storage.db import make_engine, read_scope, session_scope, upgrade  # noqa: E402
 from storage.models import Call, Checkin  # noqa: E402
@@ -713,7 +715,8 @@ def median(values: Sequence[float]) -> float:
 
 
 def measure(engine: Engine, config: BreatherConfig, runs: int) -> tuple[dict[str, Any], dict[str, Any], int]:
-    service = DigestService(settings=config.settings)
+    people = People(Keyring(secrets.token_bytes(32)))  # the bench's rows use made-up pseudonyms
+    service = DigestService(settings=config.settings, people=lambda: people)
     team = config.teams[0]
     weeks = complete_weeks(team.zone, NOW)
     say(

@@ -6,6 +6,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Engine
@@ -15,6 +16,7 @@ from starlette.routing import Route
 
 from bot.config import BreatherConfig, Settings
 from bot.errors import ConfigError
+from bot.keys import legacy_conversion
 from bot.messenger import Messenger
 from bot.runtime import Runtime
 from bot.services import Services
@@ -91,8 +93,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await run_in_threadpool(upgrade, engine)
+        await run_in_threadpool(partial(upgrade, engine, convert_legacy=legacy_conversion(services.keyring)))
         await run_in_threadpool(services.sync)
+        if services.keyring.old:
+            log.info(
+                "pseudonym keys: writing with %s, still reading with %s until `breather keys rotate` is done",
+                services.keyring.kid,
+                ", ".join(key.kid for key in services.keyring.old),
+            )
         await start_teams()
         runtime.start()
         socket_mode = None

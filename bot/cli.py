@@ -32,6 +32,10 @@ survey_app = typer.Typer(help="Pulse surveys.", no_args_is_help=True)
 app.add_typer(survey_app, name="survey")
 teams_app = typer.Typer(help="Microsoft Teams.", no_args_is_help=True)
 app.add_typer(teams_app, name="teams")
+keys_app = typer.Typer(
+    help="Pseudonym keys: what each one still protects, and rotation.", no_args_is_help=True
+)
+app.add_typer(keys_app, name="keys")
 
 T = TypeVar("T")
 
@@ -70,11 +74,12 @@ def migrated_engine(settings: Settings) -> Engine:
     database cannot be reached."""
     from sqlalchemy.exc import InterfaceError, OperationalError
 
+    from bot.keys import legacy_conversion
     from storage.db import make_engine, upgrade
 
     engine = make_engine(settings.database_url)
     try:
-        upgrade(engine)
+        upgrade(engine, convert_legacy=legacy_conversion(settings.keyring()))
     except (OperationalError, InterfaceError) as error:
         engine.dispose()
         # The driver's own words, on one line (psycopg adds a hint on a second one).
@@ -296,7 +301,12 @@ def purge() -> None:
             counts = run_purge(session, config.settings, now=utcnow())
     finally:
         engine.dispose()
-    typer.echo(", ".join(f"{name}: {count} deleted" for name, count in counts.items()))
+    typer.echo(
+        ", ".join(
+            f"{name}: {count}" if name.endswith("cleared") else f"{name}: {count} deleted"
+            for name, count in counts.items()
+        )
+    )
 
 
 @teams_app.command("package")
@@ -368,6 +378,98 @@ def teams_install(
     typer.echo(", ".join(f"{n} {outcome.value}" for outcome, n in counts.items() if n) or "nobody to install")
     if counts[Outcome.FAILED] or counts[Outcome.NOT_FOUND]:
         raise typer.Exit(1)
+
+
+def _places(uses: list[Any]) -> str:
+    return ", ".join(f"{use.place} {use.rows}" for use in uses)
+
+
+@keys_app.command("status")
+def keys_status() -> None:
+    """Show which pseudonym keys the stored data is under, and whether an old key can go."""
+    from bot.keys import usage
+
+    settings = settings_from_env()
+    keyring = settings.keyring()
+    engine = migrated_engine(settings)
+    try:
+        uses = usage(engine)
+    finally:
+        engine.dispose()
+    kids = list(dict.fromkeys([*keyring.kids, *(use.kid for use in uses)]))
+    for kid in kids:
+        mine = [use for use in uses if use.kid == kid]
+        role = (
+            "current (BREATHER_PSEUDONYM_KEY)"
+            if kid == keyring.kid
+            else "old (BREATHER_PSEUDONYM_KEYS_OLD)"
+            if kid in keyring.kids
+            else "NOT CONFIGURED"
+        )
+        held = f"{sum(use.rows for use in mine)} value(s): {_places(mine)}" if mine else "nothing stored"
+        typer.echo(f"{kid} {role}: {held}")
+        if kid in keyring.kids and kid != keyring.kid and not mine:
+            typer.echo(f"  {kid} protects nothing any more: remove it from BREATHER_PSEUDONYM_KEYS_OLD")
+    if any(kid not in keyring.kids for kid in kids):
+        raise fail("data is stored under a key that is not configured; add it to BREATHER_PSEUDONYM_KEYS_OLD")
+
+
+@keys_app.command("rotate")
+def keys_rotate(
+    batch: Annotated[int, typer.Option(min=1, max=50_000, help="Rows per transaction.")] = 2000,
+    now: Annotated[
+        bool,
+        typer.Option(
+            "--now",
+            help="Also clear, at once, old-key hashes of outside ids whose work is done (a leaked key).",
+        ),
+    ] = False,
+) -> None:
+    """Re-key everything stored under BREATHER_PSEUDONYM_KEYS_OLD to BREATHER_PSEUDONYM_KEY, in
+    batches, while Breather runs; then say whether the old key can be removed."""
+    from bot.keys import rotate, usage
+
+    settings = settings_from_env()
+    keyring = settings.keyring()
+    if not keyring.old:
+        raise fail(
+            "BREATHER_PSEUDONYM_KEYS_OLD is empty, so there is nothing to rotate: set "
+            "BREATHER_PSEUDONYM_KEY to the new key and BREATHER_PSEUDONYM_KEYS_OLD to the old one, "
+            "restart every `breather serve`, then run this again"
+        )
+    config = guarded(lambda: load_config(settings.config_path))
+    engine = migrated_engine(settings)
+    try:
+        unknown = sorted({use.kid for use in usage(engine)} - set(keyring.kids))
+        if unknown:
+            raise fail(
+                f"data is stored under key(s) {', '.join(unknown)}, which are not configured: "
+                "add them to BREATHER_PSEUDONYM_KEYS_OLD"
+            )
+        results = rotate(engine, keyring, config=config, batch=batch, now=now, progress=typer.echo)
+    finally:
+        engine.dispose()
+    for result in results:
+        rekeyed = ", ".join(f"{place} {n}" for place, n in result.rekeyed.items() if n) or "nothing"
+        typer.echo(f"{result.old} -> {result.new}: re-keyed {rekeyed}")
+        if result.merged:
+            typer.echo(f"  merged {result.merged} row(s) written under both keys during the rotation")
+        cleared = ", ".join(f"{place} {n}" for place, n in result.forgotten.items() if n)
+        if cleared:
+            typer.echo(f"  cleared old-key hashes of outside ids: {cleared}")
+        if result.retired:
+            typer.echo(
+                f"{result.old} is retired: nothing is stored under it any more. Remove it from "
+                "BREATHER_PSEUDONYM_KEYS_OLD and restart `breather serve`."
+            )
+        else:
+            typer.echo(
+                f"{result.old} still protects {_places(result.remaining)}: one-way hashes of ids "
+                "Breather no longer holds (or work still under way), which stay matchable until "
+                "the daily purge clears them (within 7 days). Keep it in BREATHER_PSEUDONYM_KEYS_OLD "
+                "until `breather keys status` shows nothing under it, or run `breather keys rotate "
+                "--now` to clear them at once."
+            )
 
 
 @app.command("check-config")

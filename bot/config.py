@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.pseudonyms import Keyring
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -60,6 +61,10 @@ class Settings(BaseSettings):
     )
     pseudonym_key: SecretStr | None = Field(
         None, validation_alias=_env("BREATHER_PSEUDONYM_KEY", "pseudonym_key")
+    )
+    # Previous pseudonym keys, comma-separated: read with until `breather keys rotate` is done.
+    pseudonym_keys_old: SecretStr | None = Field(
+        None, validation_alias=_env("BREATHER_PSEUDONYM_KEYS_OLD", "pseudonym_keys_old")
     )
     webhook_secret: SecretStr | None = Field(
         None, validation_alias=_env("BREATHER_WEBHOOK_SECRET", "webhook_secret")
@@ -188,6 +193,12 @@ class Settings(BaseSettings):
             raise ValueError("BREATHER_PSEUDONYM_KEY: must be at least 32 bytes long")
         if not self.demo and self.pseudonym_key.get_secret_value() == DEMO_PSEUDONYM_KEY:
             raise ValueError("BREATHER_PSEUDONYM_KEY: the demo key must not be used outside the demo")
+        for position, old in enumerate(self.old_pseudonym_keys(), start=1):
+            where = f"BREATHER_PSEUDONYM_KEYS_OLD (key {position})"
+            if len(old) < 32:
+                raise ValueError(f"{where}: must be at least 32 bytes long")
+            if old == self.pseudonym_key.get_secret_value().encode():
+                raise ValueError(f"{where}: is the current BREATHER_PSEUDONYM_KEY; list only previous keys")
         if self.messenger == "slack":
             if self.slack_bot_token is None:
                 raise ValueError("SLACK_BOT_TOKEN: required when BREATHER_MESSENGER is slack")
@@ -199,6 +210,15 @@ class Settings(BaseSettings):
         if self.messenger == "teams" and not (self.teams_app_id and self.teams_app_password):
             raise ValueError("TEAMS_APP_ID / TEAMS_APP_PASSWORD: required when BREATHER_MESSENGER is teams")
         return self
+
+    def old_pseudonym_keys(self) -> list[bytes]:
+        raw = self.pseudonym_keys_old.get_secret_value() if self.pseudonym_keys_old else ""
+        return [part.strip().encode() for part in raw.split(",") if part.strip()]
+
+    def keyring(self) -> Keyring:
+        """The pseudonym keys: the current one and those still read with during a rotation."""
+        assert self.pseudonym_key is not None  # the validator refuses to build Settings without one
+        return Keyring(self.pseudonym_key.get_secret_value().encode(), self.old_pseudonym_keys())
 
     @property
     def uses_socket_mode(self) -> bool:

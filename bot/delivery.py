@@ -25,6 +25,7 @@ from bot.errors import DeliveryFailed, RateLimited
 from bot.loop import work_until_stopped
 from bot.messenger import AgentRef, Delivered, FileUpload, HomeView, Message, Messenger
 from bot.metrics import Metrics
+from bot.pseudonyms import Keyring
 from bot.send_budget import SendBudget
 from storage import outbox as queue
 from storage.db import read_scope, session_scope
@@ -48,10 +49,28 @@ def pace_for(messenger: Messenger) -> float:
 
 
 class Outbox:
-    """Queues messages as outbox rows; `wake` tells this process's worker there is work."""
+    """Queues messages as outbox rows; `wake` tells this process's worker there is work.
 
-    def __init__(self) -> None:
+    A message's key (`checkin:<id>:answer`, `home:<agent>:pause:<time>`, ...) says what it is
+    about, so it is stored only as a keyed hash; the same goes for the conversation a person's
+    messages are paced in. Callers keep using readable keys: they are hashed here, and looked up
+    under every live pseudonym key during a key rotation.
+    """
+
+    def __init__(self, keyring: Keyring) -> None:
         self.wake = threading.Event()
+        self.keyring = keyring
+
+    def stored_key(self, key: str) -> str:
+        """The form `key` is stored in (under the current pseudonym key)."""
+        return self.keyring.token("outbox", key)
+
+    def stored_keys(self, key: str) -> tuple[str, ...]:
+        """Every form `key` may be stored in (one per live pseudonym key)."""
+        return self.keyring.tokens("outbox", key)
+
+    def _person(self, agent_id: str) -> str:
+        return "dm:" + self.keyring.token("conversation", agent_id)
 
     def _enqueue(
         self,
@@ -67,9 +86,11 @@ class Outbox:
     ) -> bool:
         # The worker is woken once this transaction has committed; before, it could not see the row.
         event.listen(session, "after_commit", self._wake_after_commit, once=True)
+        stored = self.stored_keys(key)
         queued = queue.enqueue(
             session,
-            key=key,
+            key=stored[0],
+            aliases=stored[1:],
             kind=kind,
             channel_key=channel_key,
             target=target,
@@ -97,7 +118,7 @@ class Outbox:
             session,
             key=key,
             kind="direct",
-            channel_key=f"agent:{to.agent_id}",
+            channel_key=self._person(to.agent_id),
             target={"agent": to.model_dump(), "topic": topic},
             payload=message.model_dump(mode="json"),
             now=now,
@@ -105,14 +126,23 @@ class Outbox:
         )
 
     def post_to_channel(
-        self, session: Session, *, key: str, channel: str, message: Message, now: datetime, topic: str = ""
+        self,
+        session: Session,
+        *,
+        key: str,
+        channel: str,
+        message: Message,
+        now: datetime,
+        topic: str = "",
+        ref: str = "",
     ) -> bool:
+        """`ref` is handed to the topic's `on_sent` hook (which thing the post is about)."""
         return self._enqueue(
             session,
             key=key,
             kind="channel",
-            channel_key=f"channel:{channel}",
-            target={"channel": channel, "topic": topic},
+            channel_key=f"{queue.TEAM_CHANNEL}{channel}",
+            target={"channel": channel, "topic": topic, "ref": ref},
             payload=message.model_dump(mode="json"),
             now=now,
         )
@@ -127,7 +157,10 @@ class Outbox:
         now: datetime,
         agent_id: str | None = None,
     ) -> bool:
-        channel_key = f"agent:{agent_id}" if agent_id else f"channel:{where.channel}"
+        # An update to a person's message is paced (and ordered) with their other messages.
+        # Without the person (they left breather.yml meanwhile) the conversation is still
+        # hashed: a DM channel id names someone as much as their user id does.
+        channel_key = self._person(agent_id or f"conversation:{where.channel}")
         return self._enqueue(
             session,
             key=key,
@@ -151,7 +184,7 @@ class Outbox:
             session,
             key=key,
             kind="file",
-            channel_key=f"agent:{to.agent_id}",
+            channel_key=self._person(to.agent_id),
             target={"agent": to.model_dump()},
             payload=payload,
             now=now,
@@ -163,7 +196,7 @@ class Outbox:
             session,
             key=key,
             kind="delete",
-            channel_key=f"channel:{where.channel}",
+            channel_key=f"{queue.TEAM_CHANNEL}{where.channel}",
             target={"where": where.model_dump()},
             payload={},
             now=now,
@@ -171,12 +204,15 @@ class Outbox:
 
     def cancel(self, session: Session, *, key: str) -> bool:
         """Withdraw a message not yet claimed for sending; False when it is already on its way."""
-        return queue.cancel(session, key)
+        return queue.cancel(session, self.stored_keys(key))
 
     def withdraw(self, session: Session, *, key: str) -> bool:
         """Withdraw a message that a later one makes wrong: not sent if still waiting, and not
         retried if the send under way fails."""
-        return queue.withdraw(session, key)
+        return queue.withdraw(session, self.stored_keys(key))
+
+    def find(self, session: Session, *, key: str) -> OutboxMessage | None:
+        return queue.find(session, self.stored_keys(key))
 
     def publish_home(
         self, session: Session, *, key: str, to: AgentRef, view: HomeView, now: datetime
@@ -185,7 +221,7 @@ class Outbox:
             session,
             key=key,
             kind="home",
-            channel_key=f"home:{to.agent_id}",
+            channel_key="home:" + self.keyring.token("conversation", to.agent_id),
             target={"agent": to.model_dump()},
             payload=view.model_dump(mode="json"),
             now=now,
@@ -319,7 +355,8 @@ class OutboxWorker:
             return self._failed(row, str(error), permanent=error.permanent)
         except Exception as error:  # a bug or an unexpected library error: retry, loudly
             log.exception("outbox row %s (%s) raised unexpectedly", row.id, row.kind)
-            return self._failed(row, f"{type(error).__name__}: {error}", permanent=False)
+            # Only the class is stored: an unexpected error's text may quote the recipient.
+            return self._failed(row, f"unexpected {type(error).__name__}", permanent=False)
         self.budget.accepted()
         now = self.clock()
         self._last_sent[row.channel_key] = time.monotonic()

@@ -4,6 +4,10 @@
 roster, pseudonymises, and inserts into `inbound_events` unique on (provider, event_id).
 `EventProcessor` drains unprocessed rows in a background thread; on PostgreSQL several
 processes can share the work (rows are claimed with FOR UPDATE SKIP LOCKED).
+
+The provider's event id is stored only as a keyed hash (the phone system knows who took each
+call, so its ids identify people too), and the event's payload, which still holds the call id
+and the facts, is emptied once the event is processed: by then its facts live in `calls`.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, tuple_, update
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
@@ -26,6 +30,7 @@ from bot.clock import utcnow
 from bot.events import CallEnded, CustomerFeedback, InboundEvent
 from bot.loop import work_until_stopped
 from bot.metrics import Metrics
+from bot.pseudonyms import Keyring
 from bot.roster import Roster, RosterAgent
 from storage.db import is_sqlite, session_scope
 from storage.models import InboundEvent as InboundRow
@@ -61,12 +66,14 @@ def _masked(kind: str, value: str) -> str:
 
 
 class _Batch:
-    """Rows from one request, and the future its handler waits on."""
+    """Rows from one request, and the future its handler waits on. `aliases` holds, per row,
+    the forms its event id takes under older pseudonym keys (during a key rotation)."""
 
-    __slots__ = ("future", "rows")
+    __slots__ = ("aliases", "future", "rows")
 
-    def __init__(self, rows: list[dict[str, object]]) -> None:
+    def __init__(self, rows: list[dict[str, object]], aliases: list[tuple[str, ...]] | None = None) -> None:
         self.rows = rows
+        self.aliases = aliases or [() for _ in rows]
         self.future: Future[int] = Future()
 
 
@@ -86,9 +93,11 @@ class IntakeWriter:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def submit(self, rows: list[dict[str, object]]) -> Future[int]:
+    def submit(
+        self, rows: list[dict[str, object]], aliases: list[tuple[str, ...]] | None = None
+    ) -> Future[int]:
         """Store `rows` (ignoring duplicates); the future gives how many were new."""
-        batch = _Batch(rows)
+        batch = _Batch(rows, aliases)
         self._ensure_running()
         self._queue.put(batch)
         return batch.future
@@ -128,6 +137,7 @@ class IntakeWriter:
         rows = [row for batch in batches for row in batch.rows]
         try:
             with session_scope(self.engine) as session:
+                rows = _not_seen_under_old_keys(session, batches) if _any_aliases(batches) else rows
                 inserted = insert_ignore_many(session, InboundRow, rows, ["provider", "event_id"])
         except Exception as error:
             if len(batches) > 1 and not _unreachable(error):
@@ -155,6 +165,33 @@ class IntakeWriter:
             batch.future.set_result(count)
 
 
+def _any_aliases(batches: list[_Batch]) -> bool:
+    return any(alias for batch in batches for alias in batch.aliases)
+
+
+def _not_seen_under_old_keys(session: Session, batches: list[_Batch]) -> list[dict[str, object]]:
+    """The rows whose event was not already stored under an older key's hash of its id."""
+    wanted = [
+        (row["provider"], alias)
+        for b in batches
+        for row, aliases in zip(b.rows, b.aliases, strict=True)
+        for alias in aliases
+    ]
+    seen = set(
+        session.exec(
+            select(col(InboundRow.provider), col(InboundRow.event_id)).where(
+                tuple_(col(InboundRow.provider), col(InboundRow.event_id)).in_(wanted)
+            )
+        ).all()
+    )
+    return [
+        row
+        for batch in batches
+        for row, aliases in zip(batch.rows, batch.aliases, strict=True)
+        if not any((row["provider"], alias) in seen for alias in aliases)
+    ]
+
+
 def _unreachable(error: Exception) -> bool:
     """The database itself is failing (not one row): trying each request again only waits longer."""
     return isinstance(error, OperationalError | InterfaceError) or getattr(
@@ -170,11 +207,13 @@ class Intake:
         roster: Callable[[], Roster],
         metrics: Metrics,
         wake: threading.Event,
+        keyring: Keyring,
         clock: Callable[[], datetime] = utcnow,
         redact: Callable[[CustomerFeedback, RosterAgent], CustomerFeedback] | None = None,
     ) -> None:
         self.engine = engine
         self.roster = roster
+        self.keyring = keyring
         self.metrics = metrics
         self.wake = wake
         self.clock = clock
@@ -182,10 +221,13 @@ class Intake:
         # Customer-written text is cut down before it is stored, even in the raw event log.
         self.redact = redact
 
-    def _rows(self, provider: str, events: Sequence[InboundEvent]) -> tuple[list[dict[str, object]], int]:
+    def _rows(
+        self, provider: str, events: Sequence[InboundEvent]
+    ) -> tuple[list[dict[str, object]], list[tuple[str, ...]], int]:
         roster = self.roster()
         now = self.clock()
         rows: list[dict[str, object]] = []
+        aliases: list[tuple[str, ...]] = []
         ignored = 0
         for event in events:
             agent = roster.find(event.agent.kind, event.agent.id)
@@ -202,10 +244,12 @@ class Intake:
                 continue
             if isinstance(event, CustomerFeedback) and self.redact is not None:
                 event = self.redact(event, agent)
+            event_keys = self.keyring.tokens("event", provider, event.event_id)
+            aliases.append(event_keys[1:])
             rows.append(
                 {
                     "provider": provider,
-                    "event_id": event.event_id,
+                    "event_id": event_keys[0],
                     "kind": "call" if isinstance(event, CallEnded) else "feedback",
                     "team_id": agent.team.id,
                     "pseudonym": agent.pseudonym,
@@ -214,7 +258,7 @@ class Intake:
                     "received_at": now,
                 }
             )
-        return rows, ignored
+        return rows, aliases, ignored
 
     def _result(self, provider: str, rows: int, accepted: int, ignored: int) -> IntakeResult:
         duplicates = rows - accepted
@@ -227,20 +271,20 @@ class Intake:
 
     async def accept_async(self, provider: str, events: Sequence[InboundEvent]) -> IntakeResult:
         """For request handlers: waits for the group commit without holding a thread."""
-        rows, ignored = self._rows(provider, events)
-        accepted = await asyncio.wrap_future(self.writer.submit(rows)) if rows else 0
+        rows, aliases, ignored = self._rows(provider, events)
+        accepted = await asyncio.wrap_future(self.writer.submit(rows, aliases)) if rows else 0
         return self._result(provider, len(rows), accepted, ignored)
 
     def accept(self, provider: str, events: Sequence[InboundEvent]) -> IntakeResult:
-        rows, ignored = self._rows(provider, events)
-        accepted = self.writer.submit(rows).result() if rows else 0
+        rows, aliases, ignored = self._rows(provider, events)
+        accepted = self.writer.submit(rows, aliases).result() if rows else 0
         return self._result(provider, len(rows), accepted, ignored)
 
 
-def _call_key(row: InboundRow) -> tuple[str, str] | None:
-    """The (provider, call id) an event is about, for loading the batch's calls at once."""
-    call_id = row.payload.get("call_id")
-    return (row.provider, str(call_id)) if call_id else None
+def call_keys(keyring: Keyring, provider: str, call_id: str, agent_id: str) -> tuple[str, ...]:
+    """How a call is stored: a keyed hash of the provider's call id *and the agent*, so two
+    agents on one call (a conference, a transfer) never share a row; one form per live key."""
+    return keyring.tokens("call", provider, call_id, agent_id)
 
 
 class EventProcessor:
@@ -256,10 +300,12 @@ class EventProcessor:
         batch: int | None = None,
         poll_s: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
+        keyring: Keyring,
         on_feedback: Callable[[Session, RosterAgent, CustomerFeedback, datetime], None] | None = None,
     ) -> None:
         self.engine = engine
         self.roster = roster
+        self.keyring = keyring
         self.checkins = checkins
         self.on_feedback = on_feedback
         self.wake = wake
@@ -274,7 +320,7 @@ class EventProcessor:
         try:
             with session_scope(self.engine) as session:
                 rows = self._claim(session)
-                self.checkins.load_calls(session, [key for row in rows if (key := _call_key(row))])
+                self.checkins.load_calls(session, [key for row in rows if (key := self._call_keys(row))])
                 for row in rows:
                     self._process(session, row, self.clock())
                 self._mark_processed(session, rows)
@@ -305,12 +351,21 @@ class EventProcessor:
             )
         )
 
+    def _call_keys(self, row: InboundRow) -> tuple[str, tuple[str, ...]] | None:
+        """The call an event is about, for loading the batch's calls at once."""
+        call_id = row.payload.get("call_id")
+        agent = self.roster().by_pseudonym(row.pseudonym)
+        if not call_id or agent is None:
+            return None
+        return row.provider, call_keys(self.keyring, row.provider, str(call_id), agent.id)
+
     def _mark_processed(self, session: Session, rows: list[InboundRow]) -> None:
+        # The payload (call id, facts, a scrubbed comment) was needed only for processing.
         if rows:
             session.execute(
                 update(InboundRow)
                 .where(col(InboundRow.id).in_([row.id for row in rows]))
-                .values(processed_at=self.clock()),
+                .values(processed_at=self.clock(), payload={}),
                 execution_options={"synchronize_session": False},
             )
 
@@ -335,7 +390,7 @@ class EventProcessor:
         )
         update = CallUpdate(
             provider=row.provider,
-            call_id=event.call_id,
+            call_keys=call_keys(self.keyring, row.provider, event.call_id, agent.id),
             ended_at=event.ended_at,
             facts={name: getattr(event, name) for name in _CALL_FACTS},
             tags=event.tags,
@@ -354,7 +409,11 @@ class EventProcessor:
         # A bad rating about a known call is a late signal on that call.
         if event.rating == "bad" and event.call_id:
             update = CallUpdate(
-                provider=row.provider, call_id=event.call_id, ended_at=None, facts={"csat": 0.0}, tags=()
+                provider=row.provider,
+                call_keys=call_keys(self.keyring, row.provider, event.call_id, agent.id),
+                ended_at=None,
+                facts={"csat": 0.0},
+                tags=(),
             )
             self.checkins.on_call(session, agent=agent, update=update, now=now)
         if self.on_feedback is not None:

@@ -6,14 +6,13 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from bot.checkins.service import lock_prefs
+from bot.checkins.service import find_prefs, lock_prefs
 from bot.roster import RosterAgent
-from storage.models import AgentPrefs
 
 
 def read_prefs(session: Session, agent: RosterAgent) -> tuple[bool, bool]:
     """(paused, surveys on) for the agent."""
-    prefs = session.get(AgentPrefs, agent.pseudonym)
+    prefs = find_prefs(session, agent)
     return (bool(prefs and prefs.paused), not (prefs and prefs.surveys_opted_out))
 
 

@@ -1,11 +1,13 @@
-"""The retention policy: raw, pseudonymised records are deleted after `retention_days`."""
+"""The retention policy: raw, pseudonymised records are deleted after `retention_days`; keyed
+hashes of outside ids (a provider's event and call ids, where a compliment came from) are
+cleared sooner, as soon as nothing needs to match them any more."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, delete, or_
+from sqlalchemy import CursorResult, String, cast, delete, literal, or_, update
 from sqlmodel import Session, col, select
 
 from bot.config import ProductSettings
@@ -13,6 +15,7 @@ from storage.models import (
     Break,
     Call,
     Checkin,
+    Compliment,
     DigestAccess,
     DigestRelease,
     InboundEvent,
@@ -30,6 +33,16 @@ from storage.models.recovery import ACTIVE_STATES
 DEDUPE_WINDOW = timedelta(hours=48)  # providers retry for up to a day; keep event keys longer
 OUTBOX_KEEP = timedelta(days=7)  # delivered messages are only needed to debug delivery
 ACCESS_LOG_KEEP = timedelta(days=365)  # who read which team's digest: a year, for audits
+# Late events about a call (a wrap-up tag, a rating) are merged into it for a week; a compliment
+# arriving twice from one source within a week is stored once. After that their keys are cleared.
+LATE_EVENTS_KEEP = timedelta(days=7)
+
+
+def _forget(session: Session, model: Any, column: Any, *where: Any) -> int:
+    """Replace a keyed hash nothing needs to match any more by a value about nothing."""
+    tombstone = literal("-").concat(cast(col(model.id), String))
+    statement = update(model).where(~col(column).startswith("-"), *where).values({column.key: tombstone})
+    return _deleted(session, statement)
 
 
 def _deleted(session: Session, statement: Any) -> int:
@@ -75,6 +88,17 @@ def purge(session: Session, settings: ProductSettings, *, now: datetime) -> dict
                 col(OutboxMessage.status).in_([OutboxStatus.SENT, OutboxStatus.FAILED]),
                 col(OutboxMessage.created_at) < max(cutoff, now - OUTBOX_KEEP),
             ),
+        ),
+        "event ids cleared": _forget(
+            session,
+            InboundEvent,
+            InboundEvent.event_id,
+            col(InboundEvent.processed_at).is_not(None),
+            col(InboundEvent.received_at) < now - DEDUPE_WINDOW,
+        ),
+        "call ids cleared": _forget(session, Call, Call.call_id, col(Call.ended_at) < now - LATE_EVENTS_KEEP),
+        "compliment sources cleared": _forget(
+            session, Compliment, Compliment.source_key, col(Compliment.received_at) < now - LATE_EVENTS_KEEP
         ),
         "sandbox messages": _deleted(
             session, delete(SandboxMessage).where(col(SandboxMessage.created_at) < cutoff)

@@ -5,10 +5,10 @@ Webhooks resolve agents here without touching the database; pseudonyms are compu
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from bot.config import AgentConfig, BreatherConfig, TeamConfig
 from bot.messenger import AgentRef
-from bot.pseudonyms import Pseudonymizer
+from bot.pseudonyms import Keyring, People
 from storage.models import Agent, AgentPrefs, ChatAddress, Team
 
 log = logging.getLogger(__name__)
@@ -28,8 +28,14 @@ class RosterAgent:
     id: str
     config: AgentConfig
     team: TeamConfig
-    pseudonym: str
+    pseudonym: str  # under the current key: what new rows are written with
     kid: str
+    # Under every live key, current first: what look-ups match while a key rotation is under way.
+    pseudonyms: tuple[str, ...] = ()
+
+    def owns(self, pseudonym: str) -> bool:
+        """Whether a stored row's pseudonym is this agent's (under any live key)."""
+        return pseudonym in self.pseudonyms
 
     @property
     def email(self) -> str:
@@ -51,9 +57,16 @@ class RosterAgent:
 class Roster:
     """Agents by every id a provider or platform may use, plus by pseudonym."""
 
-    def __init__(self, config: BreatherConfig, agent_ids: dict[str, str], pseudonyms: Pseudonymizer) -> None:
+    def __init__(
+        self,
+        config: BreatherConfig,
+        agent_ids: dict[str, str],
+        keyring: Keyring,
+        former_ids: Iterable[str] = (),
+    ) -> None:
         self.config = config
-        self.kid = pseudonyms.kid
+        self.keyring = keyring
+        self.kid = keyring.kid
         self._by_key: dict[tuple[str, str], RosterAgent] = {}
         self._by_pseudonym: dict[str, RosterAgent] = {}
         self._by_id: dict[str, RosterAgent] = {}
@@ -61,11 +74,15 @@ class Roster:
         for team in config.teams:
             for agent_config in team.agents:
                 agent_id = agent_ids[agent_config.email]
-                agent = RosterAgent(agent_id, agent_config, team, pseudonyms.of(agent_id), pseudonyms.kid)
+                pseudonyms = keyring.pseudonyms(agent_id)
+                agent = RosterAgent(agent_id, agent_config, team, pseudonyms[0], keyring.kid, pseudonyms)
                 self._by_id[agent_id] = agent
-                self._by_pseudonym[agent.pseudonym] = agent
+                for pseudonym in pseudonyms:
+                    self._by_pseudonym[pseudonym] = agent
                 for kind, value in agent_config.provider_ids().items():
                     self._by_key[(kind, value.lower() if kind == "email" else value)] = agent
+        # Everyone who may still have rows, including people who left breather.yml.
+        self.people = People(keyring, [*self._by_id, *former_ids])
 
     @property
     def teams(self) -> list[TeamConfig]:
@@ -91,10 +108,16 @@ class Roster:
         with self._lock:
             self._by_key[(kind, value)] = agent
 
+    def short_key(self, text: str) -> str:
+        """A keyed, stable stand-in for a person or resource in a form value sent to the chat
+        platform (its choice values come back on submit), never the address itself."""
+        return self.keyring.token("choice", text).partition(".")[2][:16]
 
-def sync_roster(
-    session: Session, config: BreatherConfig, pseudonyms: Pseudonymizer, now: datetime
-) -> dict[str, str]:
+    def person_ref(self, email: str, slack_user_id: str | None = None) -> AgentRef:
+        return person_ref(self.keyring, email, slack_user_id)
+
+
+def sync_roster(session: Session, config: BreatherConfig, keyring: Keyring, now: datetime) -> dict[str, str]:
     """Make the teams and agents tables match breather.yml; returns e-mail -> stable agent id.
 
     Agents who left the file are deactivated and their own switches (pause) deleted, as the
@@ -137,7 +160,7 @@ def sync_roster(
     for agent in departed:
         agent.active, agent.updated_at = False, now
         session.add(agent)
-        session.execute(delete(AgentPrefs).where(col(AgentPrefs.pseudonym) == pseudonyms.of(agent.id)))
+        session.execute(delete(AgentPrefs).where(col(AgentPrefs.pseudonym).in_(keyring.pseudonyms(agent.id))))
     if departed:
         log.info("roster: %d agent(s) left breather.yml and were deactivated", len(departed))
     session.flush()
@@ -153,14 +176,21 @@ def load_chat_addresses(session: Session, roster: Roster, platform: str) -> None
             roster.remember(f"{platform}_user_id", address.user_id, agent)
 
 
-def person_key(email: str) -> str:
-    """A stable, non-reversible key for someone who is not an agent (a team lead)."""
-    return "person:" + hashlib.sha256(email.lower().encode()).hexdigest()[:24]
+def former_agent_ids(session: Session, listed: dict[str, str]) -> list[str]:
+    """Stable ids of agents who left breather.yml: their rows stay until retention removes them."""
+    current = set(listed.values())
+    return [agent_id for agent_id in session.exec(select(col(Agent.id))) if agent_id not in current]
 
 
-def person_ref(email: str, slack_user_id: str | None = None) -> AgentRef:
+def person_key(keyring: Keyring, email: str) -> str:
+    """A stable key for someone who is not an agent (a team lead): keyed, so a guessed e-mail
+    cannot be tested against it."""
+    return "person:" + keyring.token("person", email.lower())
+
+
+def person_ref(keyring: Keyring, email: str, slack_user_id: str | None = None) -> AgentRef:
     """How to reach someone known only by e-mail (a team lead who is not an agent): messengers
     find them by e-mail each time and keep no address for them."""
     return AgentRef(
-        agent_id=person_key(email), email=email.lower(), slack_user_id=slack_user_id, on_roster=False
+        agent_id=person_key(keyring, email), email=email.lower(), slack_user_id=slack_user_id, on_roster=False
     )

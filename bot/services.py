@@ -34,13 +34,12 @@ from bot.intake import EventProcessor, Intake
 from bot.messenger import Delivered, Form, Message, Messenger, Part, Text
 from bot.metrics import Metrics
 from bot.preferences import read_prefs, set_paused
-from bot.pseudonyms import Pseudonymizer
 from bot.recovery.phone import PhoneSystem
 from bot.recovery.service import RecoveryService
 from bot.recovery.talk import TalkOutcome
 from bot.recovery.worker import BreakWorker
 from bot.retention import purge
-from bot.roster import Roster, RosterAgent, load_chat_addresses, person_ref, sync_roster
+from bot.roster import Roster, RosterAgent, former_agent_ids, load_chat_addresses, person_ref, sync_roster
 from bot.scheduler import JobSpec, SchedulerRunner
 from bot.surveys.service import RoundOutcome, Submission, SurveyService
 from storage.db import session_scope
@@ -74,8 +73,8 @@ class Services:
         self.messenger = messenger
         self.clock = clock
         self.metrics = Metrics()
-        self.pseudonyms = Pseudonymizer(settings.pseudonym_key.get_secret_value().encode())
-        self.outbox = Outbox()
+        self.keyring = settings.keyring()
+        self.outbox = Outbox(self.keyring)
         self.events_wake = threading.Event()
         self.phones: dict[str, PhoneSystem] = dict(phones or {})
         self.breaks_wake = threading.Event()
@@ -90,18 +89,25 @@ class Services:
             settings=self.product, outbox=self.outbox, metrics=self.metrics, follow_up=self.recovery
         )
         self.surveys = SurveyService(settings=self.product, outbox=self.outbox)
-        self.digests = DigestService(settings=self.product)
+        self.digests = DigestService(settings=self.product, people=lambda: self.roster.people)
         self.digest_desk = DigestDesk(
-            engine=engine, config=self.config, digests=self.digests, outbox=self.outbox, clock=clock
+            engine=engine,
+            config=self.config,
+            digests=self.digests,
+            outbox=self.outbox,
+            keyring=self.keyring,
+            clock=clock,
         )
-        compliments = ComplimentService(settings=self.product, outbox=self.outbox)
+        compliments = ComplimentService(
+            settings=self.product, outbox=self.outbox, keyring=self.keyring, roster=lambda: self.roster
+        )
         self.compliments = ComplimentActions(
             engine=engine,
             service=compliments,
             roster=lambda: self.roster,
             find_agent=lambda user_id: self.agent_for_chat_user(messenger.name, user_id, messenger.email_of),
             messenger=messenger,
-            pseudonyms=self.pseudonyms,
+            keyring=self.keyring,
             clock=clock,
         )
         self.intake = Intake(
@@ -109,6 +115,7 @@ class Services:
             roster=lambda: self.roster,
             metrics=self.metrics,
             wake=self.events_wake,
+            keyring=self.keyring,
             clock=clock,
             redact=compliments.redact,
         )
@@ -117,6 +124,7 @@ class Services:
             roster=lambda: self.roster,
             checkins=self.checkins,
             wake=self.events_wake,
+            keyring=self.keyring,
             clock=clock,
             on_feedback=compliments.on_feedback,
         )
@@ -204,8 +212,8 @@ class Services:
     def sync(self) -> Roster:
         """Sync breather.yml into the database and build the in-memory roster."""
         with session_scope(self.engine) as session:
-            ids = sync_roster(session, self.config, self.pseudonyms, self.clock())
-            roster = Roster(self.config, ids, self.pseudonyms)
+            ids = sync_roster(session, self.config, self.keyring, self.clock())
+            roster = Roster(self.config, ids, self.keyring, former_agent_ids(session, ids))
             load_chat_addresses(session, roster, self.messenger.name)
         self._roster = roster
         return roster
@@ -345,7 +353,7 @@ class Services:
                 self.outbox.publish_home(
                     session,
                     key=f"home:{email}:opened:{event_key}",
-                    to=person_ref(email, slack_user_id),
+                    to=person_ref(self.keyring, email, slack_user_id),
                     view=view,
                     now=self.clock(),
                 )

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -76,10 +76,17 @@ def read_scope(engine: Engine) -> Iterator[Session]:
             session.rollback()
 
 
-def alembic_config(engine: Engine) -> Config:
+# A data step a migration may need from the application (migration 0008: hashing, with the
+# pseudonym key, identifiers stored in the clear by earlier versions).
+LegacyConversion = Callable[[Connection], object]
+
+
+def alembic_config(engine: Engine, convert_legacy: LegacyConversion | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["engine"] = engine
+    if convert_legacy is not None:
+        config.attributes["convert_legacy"] = convert_legacy
     return config
 
 
@@ -89,19 +96,22 @@ LOCK = text("SELECT pg_advisory_lock(:key, hashtext(current_schema()))")
 UNLOCK = text("SELECT pg_advisory_unlock(:key, hashtext(current_schema()))")
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def upgrade(
+    engine: Engine, revision: str = "head", *, convert_legacy: LegacyConversion | None = None
+) -> None:
     """Bring the schema to `revision` (Alembic is the only source of schema).
 
     On PostgreSQL an advisory lock makes concurrent starts of several processes wait for
     one another instead of racing to create the same tables.
     """
+    config = alembic_config(engine, convert_legacy)
     if is_sqlite(engine):
-        command.upgrade(alembic_config(engine), revision)
+        command.upgrade(config, revision)
         return
     with engine.connect() as lock:
         lock.execute(LOCK, {"key": MIGRATION_LOCK})
         try:
-            command.upgrade(alembic_config(engine), revision)
+            command.upgrade(config, revision)
         finally:
             lock.execute(UNLOCK, {"key": MIGRATION_LOCK})
             lock.commit()

@@ -6,14 +6,20 @@ Every claim raises `attempts`, so (id, attempts) names one claim: an outcome is 
 by the worker whose claim is still current, never by one whose lease ran out meanwhile.
 On PostgreSQL the claim skips rows other workers hold (FOR UPDATE SKIP LOCKED), so several
 processes can drain one outbox without delivering a row twice.
+
+Keys and conversation keys arrive here already turned into keyed hashes (bot/delivery.py);
+look-ups take every form a key may be stored under (one per live pseudonym key). Once a row is
+final (sent, failed or withdrawn) it keeps no recipient: its target, its words and, unless it
+was a post in a team channel, its conversation are erased in the same UPDATE.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, case, func, or_, update
 from sqlmodel import Session, col, select
 
 from storage.claims import claim
@@ -21,6 +27,17 @@ from storage.models.outbox import OutboxMessage, OutboxStatus
 from storage.upsert import insert_ignore
 
 LEASE = timedelta(seconds=60)
+TEAM_CHANNEL = "channel:"  # conversation keys of posts in a team channel (not about one person)
+
+
+def _forgotten_conversation() -> Any:
+    """What a final row keeps of its conversation: a team channel, never a person's."""
+    return case(
+        (col(OutboxMessage.channel_key).startswith(TEAM_CHANNEL), col(OutboxMessage.channel_key)), else_=""
+    )
+
+
+FINAL: dict[str, Any] = {"target": {}, "payload": {}}  # what a final row keeps of its recipient and words
 
 
 def enqueue(
@@ -33,8 +50,15 @@ def enqueue(
     payload: dict[str, Any],
     now: datetime,
     not_before: datetime | None = None,
+    aliases: Sequence[str] = (),
 ) -> bool:
-    """Queue one logical message; a second enqueue with the same key is a no-op."""
+    """Queue one logical message; a second enqueue with the same key is a no-op. `aliases` are
+    the forms the same key takes under older pseudonym keys (during a key rotation)."""
+    if (
+        aliases
+        and session.exec(select(col(OutboxMessage.id)).where(col(OutboxMessage.key).in_(aliases))).first()
+    ):
+        return False
     return insert_ignore(
         session,
         OutboxMessage,
@@ -95,7 +119,14 @@ def mark_sent(session: Session, row: OutboxMessage, *, now: datetime, result: di
     session.execute(
         update(OutboxMessage)
         .where(_ours(row))
-        .values(status=OutboxStatus.SENT, sent_at=now, result=result, last_error=None, target={}, payload={})
+        .values(
+            status=OutboxStatus.SENT,
+            sent_at=now,
+            result=result,
+            last_error=None,
+            channel_key=_forgotten_conversation(),
+            **FINAL,
+        )
     )
 
 
@@ -119,32 +150,50 @@ def mark_failed(session: Session, row: OutboxMessage, *, error: str) -> None:
     session.execute(
         update(OutboxMessage)
         .where(_ours(row))
-        .values(status=OutboxStatus.FAILED, claimed_at=None, last_error=error[:500], target={}, payload={})
+        .values(
+            status=OutboxStatus.FAILED,
+            claimed_at=None,
+            last_error=error[:500],
+            channel_key=_forgotten_conversation(),
+            **FINAL,
+        )
     )
 
 
-def cancel(session: Session, key: str) -> bool:
+def _keys(key: str | Sequence[str]) -> list[str]:
+    return [key] if isinstance(key, str) else list(key)
+
+
+def cancel(session: Session, key: str | Sequence[str]) -> bool:
     """Withdraw a pending message before any worker claims it; True when it was withdrawn."""
     statement = (
         update(OutboxMessage)
-        .where(col(OutboxMessage.key) == key, col(OutboxMessage.status) == OutboxStatus.PENDING)
-        .values(status=OutboxStatus.FAILED, last_error="withdrawn", target={}, payload={})
+        .where(col(OutboxMessage.key).in_(_keys(key)), col(OutboxMessage.status) == OutboxStatus.PENDING)
+        .values(
+            status=OutboxStatus.FAILED, last_error="withdrawn", channel_key=_forgotten_conversation(), **FINAL
+        )
         .returning(col(OutboxMessage.id))
     )
     return session.execute(statement).first() is not None
 
 
-def withdraw(session: Session, key: str) -> bool:
+def withdraw(session: Session, key: str | Sequence[str]) -> bool:
     """Like `cancel`, and also for a message being sent right now: if that send fails it is
     not tried again (the worker's reschedule and mark_sent apply only to `sending` rows). For a
     note that a later message makes wrong, such as "setting your break…" once the break is set."""
     statement = (
         update(OutboxMessage)
         .where(
-            col(OutboxMessage.key) == key,
+            col(OutboxMessage.key).in_(_keys(key)),
             col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
         )
-        .values(status=OutboxStatus.FAILED, claimed_at=None, last_error="withdrawn", target={}, payload={})
+        .values(
+            status=OutboxStatus.FAILED,
+            claimed_at=None,
+            last_error="withdrawn",
+            channel_key=_forgotten_conversation(),
+            **FINAL,
+        )
         .returning(col(OutboxMessage.id))
     )
     return session.execute(statement).first() is not None
@@ -159,5 +208,5 @@ def depth(session: Session) -> int:
     return session.exec(statement).one()
 
 
-def find(session: Session, key: str) -> OutboxMessage | None:
-    return session.exec(select(OutboxMessage).where(col(OutboxMessage.key) == key)).first()
+def find(session: Session, key: str | Sequence[str]) -> OutboxMessage | None:
+    return session.exec(select(OutboxMessage).where(col(OutboxMessage.key).in_(_keys(key)))).first()

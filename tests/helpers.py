@@ -48,3 +48,13 @@ def action_ids(blocks: list[dict[str, Any]]) -> list[str]:
 
 def button_values(blocks: list[dict[str, Any]]) -> set[str]:
     return {e.get("value", "") for b in blocks if b["type"] == "actions" for e in b["elements"]}
+
+
+def stored_call_keys(
+    harness: Any, call_id: str, email: str = "ana@example.com", provider: str = "generic"
+) -> tuple[str, ...]:
+    """How a provider's call id is stored for one agent (a keyed hash, under every live key)."""
+    services: Services = harness.services
+    agent = services.roster.find("email", email)
+    assert agent is not None
+    return services.keyring.tokens("call", provider, call_id, agent.id)

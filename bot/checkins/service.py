@@ -55,10 +55,12 @@ class AnswerOutcome(StrEnum):
 
 @dataclass(frozen=True)
 class CallUpdate:
-    """A call event after intake: the facts, with the agent already pseudonymised."""
+    """A call event after intake: the facts, with the agent already pseudonymised. `call_keys`
+    is how the call is stored (a keyed hash of the call id and the agent) under every live
+    pseudonym key, the current one first."""
 
     provider: str
-    call_id: str
+    call_keys: tuple[str, ...]
     ended_at: datetime | None
     facts: dict[str, Any]
     tags: tuple[str, ...]
@@ -113,7 +115,7 @@ class CheckinService:
                 csat=call.csat,
                 tags=tuple(call.tags),
             ),
-            durations=lambda: self._durations(session, call),
+            durations=lambda: self._durations(session, call, agent),
             abuse_markers=self.settings.abuse_markers,
             thresholds=self.thresholds,
         )
@@ -128,28 +130,34 @@ class CheckinService:
         return self._maybe_check_in(session, agent=agent, call=call, now=now)
 
     @staticmethod
-    def load_calls(session: Session, keys: list[tuple[str, str]]) -> None:
+    def load_calls(session: Session, keys: list[tuple[str, tuple[str, ...]]]) -> None:
         """Fetch (and lock) the calls a batch of events is about in one query, so merging each
-        event needs no query of its own. Keys not found are remembered as new calls."""
+        event needs no query of its own. Keys not found are remembered as new calls.
+        `keys` holds (provider, the call's stored key under every live pseudonym key)."""
         known: dict[tuple[str, str], Call | None] = session.info.setdefault(KNOWN_CALLS, {})
-        wanted = [key for key in dict.fromkeys(keys) if key not in known]
+        wanted = [
+            (provider, forms) for provider, forms in dict.fromkeys(keys) if (provider, forms[0]) not in known
+        ]
         if not wanted:
             return
+        pairs = [(provider, form) for provider, forms in wanted for form in forms]
         found = session.exec(
-            select(Call).where(tuple_(col(Call.provider), col(Call.call_id)).in_(wanted)).with_for_update()
+            select(Call).where(tuple_(col(Call.provider), col(Call.call_id)).in_(pairs)).with_for_update()
         ).all()
-        known.update(dict.fromkeys(wanted))
-        known.update({(call.provider, call.call_id): call for call in found})
+        by_key = {(call.provider, call.call_id): call for call in found}
+        for provider, forms in wanted:
+            call = next((by_key[(provider, f)] for f in forms if (provider, f) in by_key), None)
+            known[(provider, forms[0])] = call
 
     def _merge_call(self, session: Session, *, agent: RosterAgent, update: CallUpdate, now: datetime) -> Call:
         known: dict[tuple[str, str], Call | None] = session.info.setdefault(KNOWN_CALLS, {})
-        key = (update.provider, update.call_id)
+        key = (update.provider, update.call_keys[0])
         if key in known:
             call = known[key]
         else:
             call = session.exec(
                 select(Call)
-                .where(col(Call.provider) == update.provider, col(Call.call_id) == update.call_id)
+                .where(col(Call.provider) == update.provider, col(Call.call_id).in_(update.call_keys))
                 .with_for_update()
             ).first()
         if call is None:
@@ -157,7 +165,7 @@ class CheckinService:
             # the event processor then redoes the event on its own and finds the row.
             call = Call(
                 provider=update.provider,
-                call_id=update.call_id,
+                call_id=update.call_keys[0],
                 team_id=agent.team.id,
                 pseudonym=agent.pseudonym,
                 kid=agent.kid,
@@ -182,7 +190,7 @@ class CheckinService:
         call.updated_at = now
         return call
 
-    def _durations(self, session: Session, call: Call) -> tuple[list[float], list[float]]:
+    def _durations(self, session: Session, call: Call, agent: RosterAgent) -> tuple[list[float], list[float]]:
         def recent(where: Any, limit: int) -> list[float]:
             statement = (
                 select(col(Call.duration_s))
@@ -192,7 +200,7 @@ class CheckinService:
             )
             return [float(d) for d in session.exec(statement) if d is not None]
 
-        own = recent(col(Call.pseudonym) == call.pseudonym, OWN_HISTORY)
+        own = recent(col(Call.pseudonym).in_(agent.pseudonyms), OWN_HISTORY)
         if len(own) >= self.thresholds.min_own_calls:
             return own, []
         return own, recent(col(Call.team_id) == call.team_id, TEAM_HISTORY)
@@ -206,7 +214,7 @@ class CheckinService:
         today = case((col(Checkin.created_at) >= local_day_start(agent.team.zone, now), 1), else_=0)
         last_sent_at, sent_today = session.exec(
             select(func.max(col(Checkin.created_at)), func.coalesce(func.sum(today), 0)).where(
-                col(Checkin.pseudonym) == agent.pseudonym
+                col(Checkin.pseudonym).in_(agent.pseudonyms)
             )
         ).one()
         history = NudgeHistory(paused=prefs.paused, last_sent_at=last_sent_at, sent_today=int(sent_today))
@@ -260,7 +268,7 @@ class CheckinService:
         checkin = session.get(Checkin, checkin_id, with_for_update=True)
         if checkin is None:
             return AnswerOutcome.UNKNOWN
-        if checkin.pseudonym != agent.pseudonym:
+        if not agent.owns(checkin.pseudonym):
             log.warning("a check-in button was clicked by someone it was not sent to; nothing recorded")
             return AnswerOutcome.NOT_YOURS
         if checkin.answer is not None:
@@ -286,8 +294,19 @@ class CheckinService:
         return AnswerOutcome.RECORDED
 
 
+def find_prefs(session: Session, agent: RosterAgent, *, lock: bool = False) -> AgentPrefs | None:
+    """The agent's switches, under whichever live key they are stored (a key rotation moves
+    them to the current one)."""
+    statement = select(AgentPrefs).where(col(AgentPrefs.pseudonym).in_(agent.pseudonyms))
+    rows = session.exec(statement.with_for_update() if lock else statement).all()
+    return min(rows, key=lambda row: agent.pseudonyms.index(row.pseudonym), default=None)
+
+
 def lock_prefs(session: Session, agent: RosterAgent, now: datetime) -> AgentPrefs:
     """The agent's switches, row-locked: decisions about one agent happen one at a time."""
+    prefs = find_prefs(session, agent, lock=True)
+    if prefs is not None:
+        return prefs
     insert_ignore(
         session,
         AgentPrefs,

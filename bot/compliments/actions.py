@@ -20,7 +20,7 @@ from bot.compliments.service import ComplimentService, Decision, KudosResult, Re
 from bot.config import TeamConfig
 from bot.i18n import Catalogue, catalogue
 from bot.messenger import Delivered, Form, Mention, Messenger
-from bot.pseudonyms import Pseudonymizer
+from bot.pseudonyms import Keyring
 from bot.roster import Roster, RosterAgent
 from storage.db import session_scope
 
@@ -36,6 +36,7 @@ class Member:
     user_id: str
     agent: RosterAgent | None
     teams: tuple[TeamConfig, ...]
+    email: str | None = None
 
     @property
     def language(self) -> str:
@@ -59,7 +60,7 @@ class ComplimentActions:
         roster: Callable[[], Roster],
         find_agent: Callable[[str], RosterAgent | None],
         messenger: Messenger,
-        pseudonyms: Pseudonymizer,
+        keyring: Keyring,
         clock: Callable[[], datetime],
     ) -> None:
         self.engine = engine
@@ -67,7 +68,7 @@ class ComplimentActions:
         self.roster = roster
         self.find_agent = find_agent
         self.messenger = messenger
-        self.pseudonyms = pseudonyms
+        self.keyring = keyring
         self.clock = clock
 
     # --- who is this chat user? ------------------------------------------------------------
@@ -77,7 +78,15 @@ class ComplimentActions:
         email = agent.email if agent else self.messenger.email_of(user_id)
         led = tuple(team for team in self.roster().teams if email and email.lower() in team.managers)
         teams = ((agent.team,) if agent else ()) + tuple(t for t in led if not agent or t.id != agent.team.id)
-        return Member(user_id, agent, teams) if teams else None
+        return Member(user_id, agent, teams, email) if teams else None
+
+    def author_keys(self, member: Member) -> tuple[str, ...]:
+        """Who sent kudos, for the daily limit: a keyed hash of the agent's stable id, or of the
+        lead's e-mail (both known from breather.yml, so a key rotation can re-key it); one per
+        live key, the current one first."""
+        if member.agent is not None:
+            return self.keyring.tokens("kudos-author", "agent", member.agent.id)
+        return self.keyring.tokens("kudos-author", "person", (member.email or member.user_id).lower())
 
     # --- the agent's choice in their DM -----------------------------------------------------
 
@@ -137,7 +146,8 @@ class ComplimentActions:
             text, source = str(carried["text"]), str(carried["source"])
         except (ValueError, KeyError, TypeError):
             return Submitted(notice=notice(cat, cat.t("compliment.form.empty")))
-        # Scrubbed again: the modal's metadata came back from outside.
+        # Scrubbed again: the modal's metadata came back from outside. Where it came from is
+        # stored only as a keyed hash (ComplimentService.receive).
         text = self.service.scrub(text, agent=recipient)
         sharer = Mention(name=member.agent.name if member.agent else "", user_id=user_id)
         with session_scope(self.engine) as session:
@@ -178,7 +188,7 @@ class ComplimentActions:
         with session_scope(self.engine) as session:
             result = self.service.send_kudos(
                 session,
-                author_key=self.pseudonyms.of(f"kudos-author/{self.messenger.name}/{author_user_id}"),
+                author_keys=self.author_keys(author),
                 author=Mention(name=author_name, user_id=author_user_id),
                 recipient=recipient,
                 recipient_mention=Mention(name=recipient.name, user_id=recipient_user_id),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import CursorResult, delete, func, update
 from sqlmodel import Session, col, select
 
+from bot.compliments import names
 from bot.compliments.messages import (
     Outcome,
     WeekOfCompliments,
@@ -34,7 +35,8 @@ from bot.digests.anonymity import Candidate, Gate
 from bot.events import CustomerFeedback
 from bot.i18n import catalogue
 from bot.messenger import Delivered, Mention
-from bot.roster import RosterAgent
+from bot.pseudonyms import Keyring
+from bot.roster import Roster, RosterAgent
 from storage.locks import lock_name
 from storage.models import Compliment, ComplimentStatus, Kudos, OutboxMessage
 from storage.upsert import insert_ignore
@@ -90,9 +92,19 @@ class Received:
 
 
 class ComplimentService:
-    def __init__(self, *, settings: ProductSettings, outbox: Outbox) -> None:
+    def __init__(
+        self, *, settings: ProductSettings, outbox: Outbox, keyring: Keyring, roster: Callable[[], Roster]
+    ) -> None:
         self.settings = settings
         self.outbox = outbox
+        self.keyring = keyring
+        self.roster = roster
+
+    def shown(self, text: str, agent: RosterAgent | None, language: str) -> str:
+        """A stored compliment as it is shown: with the agent's name back in it."""
+        return names.reveal(
+            text, agent.name if agent else None, catalogue(language).t("compliment.name_unknown")
+        )
 
     # --- before anything is stored --------------------------------------------------------
 
@@ -101,7 +113,8 @@ class ComplimentService:
         name is needed for scrubbing and then dropped. Runs before the event is stored."""
         comment = None
         if event.rating == "good" and event.comment and event.comment.strip():
-            comment = self.scrub(event.comment, agent=agent, customer_name=event.customer_name)
+            scrubbed = self.scrub(event.comment, agent=agent, customer_name=event.customer_name)
+            comment = names.conceal(scrubbed, agent.name)
         return event.model_copy(update={"comment": comment, "customer_name": None})
 
     def scrub(self, text: str, *, agent: RosterAgent | None, customer_name: str | None = None) -> str:
@@ -142,31 +155,43 @@ class ComplimentService:
         now: datetime,
         sharer: Mention | None = None,
     ) -> Received | None:
-        """Store a scrubbed compliment once per source and ask the agent privately."""
+        """Store a scrubbed compliment once per source and ask the agent privately.
+
+        Where it came from (a provider's event, a message and its recipient) is stored only as a
+        keyed hash, and the agent's name in the words only as a marker (`names`)."""
         if not text.strip():
             return None
-        values = {
-            "id": uuid.uuid4().hex,
-            "source": source,
-            "source_key": source_key[:200],
-            "team_id": agent.team.id,
-            "pseudonym": agent.pseudonym,
-            "kid": agent.kid,
-            "text": text.strip(),
-            "status": ComplimentStatus.PENDING.value,
-            "received_at": now,
-        }
-        new = insert_ignore(session, Compliment, values, ["source", "source_key"])
-        compliment = session.exec(
+        stored_keys = self.keyring.tokens("compliment", source, source_key)
+        found = session.exec(
             select(Compliment).where(
-                col(Compliment.source) == source, col(Compliment.source_key) == values["source_key"]
+                col(Compliment.source) == source, col(Compliment.source_key).in_(stored_keys)
             )
-        ).one()
+        ).first()
+        new = False
+        if found is None:
+            values = {
+                "id": uuid.uuid4().hex,
+                "source": source,
+                "source_key": stored_keys[0],
+                "team_id": agent.team.id,
+                "pseudonym": agent.pseudonym,
+                "kid": agent.kid,
+                "text": names.conceal(text.strip(), agent.name),
+                "status": ComplimentStatus.PENDING.value,
+                "received_at": now,
+            }
+            new = insert_ignore(session, Compliment, values, ["source", "source_key"])
+            found = session.exec(
+                select(Compliment).where(
+                    col(Compliment.source) == source, col(Compliment.source_key) == stored_keys[0]
+                )
+            ).one()
+        compliment = found
         if new:
             message = consent_prompt(
                 catalogue(agent.team.language),
                 compliment_id=compliment.id,
-                text=compliment.text,
+                text=self.shown(compliment.text, agent, agent.team.language),
                 consent_hours=self.settings.compliment_consent_hours,
                 sharer=sharer,
             )
@@ -198,7 +223,7 @@ class ComplimentService:
         compliment = session.get(Compliment, compliment_id, with_for_update=True)
         if compliment is None:
             return Decision.UNKNOWN
-        if compliment.pseudonym != agent.pseudonym:
+        if not agent.owns(compliment.pseudonym):
             log.warning("a compliment button was clicked by someone it was not sent to; nothing changed")
             return Decision.NOT_YOURS
         expired = compliment.status == ComplimentStatus.EXPIRED or (
@@ -218,9 +243,10 @@ class ComplimentService:
             compliment.status, compliment.decided_at = status, now
             session.add(compliment)
         cat = catalogue(agent.team.language)
+        words = self.shown(compliment.text, agent, agent.team.language)
         if decision is Decision.SHARED:
             assert agent.team.channel is not None
-            post = channel_post(cat, agent=Mention(name=agent.name, agent=agent.ref()), text=compliment.text)
+            post = channel_post(cat, agent=Mention(name=agent.name, agent=agent.ref()), text=words)
             self.outbox.post_to_channel(
                 session,
                 key=f"compliment:{compliment.id}:post",
@@ -228,6 +254,7 @@ class ComplimentService:
                 message=post,
                 now=now,
                 topic=POST_TOPIC,
+                ref=compliment.id,
             )
         outcome = {
             Decision.SHARED: Outcome.SHARED,
@@ -235,7 +262,7 @@ class ComplimentService:
             Decision.EXPIRED: Outcome.EXPIRED,
             Decision.NO_CHANNEL: Outcome.NO_CHANNEL,
         }[decision]
-        answered = consent_answered(cat, compliment_id=compliment.id, text=compliment.text, outcome=outcome)
+        answered = consent_answered(cat, compliment_id=compliment.id, text=words, outcome=outcome)
         self.outbox.update(
             session,
             key=f"compliment:{compliment.id}:answer:{now.timestamp()}",
@@ -275,7 +302,7 @@ class ComplimentService:
         compliment = session.get(Compliment, compliment_id, with_for_update=True)
         if compliment is None:
             return Removal.UNKNOWN
-        if compliment.pseudonym != agent.pseudonym:
+        if not agent.owns(compliment.pseudonym):
             return Removal.NOT_YOURS
         if compliment.status == ComplimentStatus.REMOVED:
             return Removal.ALREADY
@@ -295,7 +322,7 @@ class ComplimentService:
             answered = consent_answered(
                 catalogue(agent.team.language),
                 compliment_id=compliment.id,
-                text=compliment.text,
+                text=self.shown(compliment.text, agent, agent.team.language),
                 outcome=Outcome.REMOVED,
             )
             self.outbox.update(
@@ -315,9 +342,9 @@ class ComplimentService:
         self, session: Session, row: OutboxMessage, result: dict[str, Any] | None, now: datetime
     ) -> None:
         """Outbox hook: remember where a shared compliment landed, so it can be deleted later."""
-        if result is None:
+        compliment_id = str(row.target.get("ref", ""))
+        if result is None or not compliment_id:
             return
-        compliment_id = row.key.split(":")[1]
         compliment = session.get(Compliment, compliment_id, with_for_update=True)
         if compliment is None:
             return
@@ -333,7 +360,7 @@ class ComplimentService:
         self,
         session: Session,
         *,
-        author_key: str,
+        author_keys: Sequence[str],
         author: Mention,
         recipient: RosterAgent,
         recipient_mention: Mention,
@@ -345,11 +372,12 @@ class ComplimentService:
             return KudosResult.NO_CHANNEL
         # One author's kudos are counted and stored one at a time, so two sent at the same
         # moment cannot both pass the limit. Held until the caller's transaction ends.
+        author_key = author_keys[0]
         lock_name(session, f"kudos-author/{author_key}")
         sent = session.exec(
             select(func.count())
             .select_from(Kudos)
-            .where(col(Kudos.author_key) == author_key, col(Kudos.created_at) > now - KUDOS_WINDOW)
+            .where(col(Kudos.author_key).in_(author_keys), col(Kudos.created_at) > now - KUDOS_WINDOW)
         ).one()
         if sent >= self.settings.kudos_per_day:
             return KudosResult.LIMIT
@@ -389,9 +417,10 @@ class ComplimentService:
         # once, so the channel and the leads' digest never disagree. No compliment: nothing
         # about anyone, so the roll-up may say so (and stays quiet).
         count: int | None = 0
+        roster = self.roster()
         if rows:
-            gate = Gate.for_team(session, self.settings, team_id=team.id, now=now)
-            people = frozenset(row.pseudonym for row in rows)
+            gate = Gate.for_team(session, self.settings, team_id=team.id, now=now, people=roster.people)
+            people = frozenset(roster.people.canonical(row.pseudonym) for row in rows)
             released = gate.release(
                 start.astimezone(team.zone).date(),
                 Candidate("compliments", "team", people, {"received": len(rows)}),
@@ -402,7 +431,8 @@ class ComplimentService:
             key=lambda row: (row.decided_at or row.received_at, row.id),
             reverse=True,
         )
-        return WeekOfCompliments(count=count, kudos=kudos, quotes=[row.text for row in shared])
+        quotes = [self.shown(row.text, roster.by_pseudonym(row.pseudonym), team.language) for row in shared]
+        return WeekOfCompliments(count=count, kudos=kudos, quotes=quotes)
 
     def post_rollup(self, session: Session, *, team: TeamConfig, now: datetime) -> bool:
         """Post last week's roll-up once per team and week (the outbox key is the guard)."""

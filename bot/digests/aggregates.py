@@ -1,13 +1,14 @@
 """Team aggregates per week, computed in SQL, with the set of people behind each figure.
 
 Rows come back grouped by (week, person), so a year of a large centre's calls is reduced in
-the database; Python only adds up a few hundred rows per team.
+the database; Python only adds up a few hundred rows per team. During a pseudonym key rotation
+one person's rows may carry two pseudonyms: `people.canonical` makes them one person again.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy import Integer, String, and_, case, cast, func, select
 from sqlmodel import Session, col
 
 from bot.digests.periods import Week
+from bot.pseudonyms import People
 from storage.models import Call, Checkin, Compliment, SurveyAnswer, SurveyInvitation, SurveyRound
 
 
@@ -48,12 +50,18 @@ def _rows(session: Session, statement: Any) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in session.execute(statement).all()]
 
 
+def _person(people: People | None) -> Callable[[str], str]:
+    return people.canonical if people is not None else str
+
+
 def _bucket(column: Any, weeks: Sequence[Week]) -> Any:
     """Which week a timestamp falls in, as 0..n-1, using exact local boundaries (DST-proof)."""
     return case(*[(column < week.ends, index) for index, week in enumerate(weeks)], else_=len(weeks))
 
 
-def call_weeks(session: Session, team_id: str, weeks: Sequence[Week]) -> list[CallWeek]:
+def call_weeks(
+    session: Session, team_id: str, weeks: Sequence[Week], people: People | None = None
+) -> list[CallWeek]:
     bucket = _bucket(col(Call.ended_at), weeks).label("bucket")
     abusive = case((cast(col(Call.signals), String).like('%"abuse"%'), 1), else_=0)
     statement = (
@@ -73,7 +81,9 @@ def call_weeks(session: Session, team_id: str, weeks: Sequence[Week]) -> list[Ca
         .group_by(bucket, col(Call.pseudonym), col(Call.queue))
     )
     result = [CallWeek() for _ in weeks]
-    for index, pseudonym, queue, calls, hard, abuse in _rows(session, statement):
+    person = _person(people)
+    for index, found, queue, calls, hard, abuse in _rows(session, statement):
+        pseudonym = person(found)
         week = result[int(index)]
         week.people.add(pseudonym)
         week.calls += int(calls)
@@ -86,7 +96,9 @@ def call_weeks(session: Session, team_id: str, weeks: Sequence[Week]) -> list[Ca
     return result
 
 
-def checkin_weeks(session: Session, team_id: str, weeks: Sequence[Week]) -> list[CheckinWeek]:
+def checkin_weeks(
+    session: Session, team_id: str, weeks: Sequence[Week], people: People | None = None
+) -> list[CheckinWeek]:
     bucket = _bucket(col(Checkin.created_at), weeks).label("bucket")
     statement = (
         select(
@@ -104,7 +116,9 @@ def checkin_weeks(session: Session, team_id: str, weeks: Sequence[Week]) -> list
         .group_by(bucket, col(Checkin.pseudonym))
     )
     result = [CheckinWeek() for _ in weeks]
-    for index, pseudonym, sent, breaks, talks in _rows(session, statement):
+    person = _person(people)
+    for index, found, sent, breaks, talks in _rows(session, statement):
+        pseudonym = person(found)
         week = result[int(index)]
         week.people.add(pseudonym)
         week.sent += int(sent)
@@ -113,7 +127,9 @@ def checkin_weeks(session: Session, team_id: str, weeks: Sequence[Week]) -> list
     return result
 
 
-def wellbeing_weeks(session: Session, team_id: str, weeks: Sequence[Week]) -> list[WellbeingWeek]:
+def wellbeing_weeks(
+    session: Session, team_id: str, weeks: Sequence[Week], people: People | None = None
+) -> list[WellbeingWeek]:
     """Survey results by the week their round closed: a round is released only once closed."""
     in_range = and_(
         col(SurveyRound.team_id) == team_id,
@@ -133,7 +149,9 @@ def wellbeing_weeks(session: Session, team_id: str, weeks: Sequence[Week]) -> li
         .join(SurveyRound, col(SurveyRound.id) == col(SurveyAnswer.round_id))
         .where(in_range)
     )
-    for index, pseudonym, instrument, score, flagged in _rows(session, answers):
+    person = _person(people)
+    for index, found, instrument, score, flagged in _rows(session, answers):
+        pseudonym = person(found)
         week = result[int(index)]
         week.respondents.add(pseudonym)
         week.scores[instrument].append((pseudonym, float(score), bool(flagged)))
@@ -142,12 +160,14 @@ def wellbeing_weeks(session: Session, team_id: str, weeks: Sequence[Week]) -> li
         .join(SurveyRound, col(SurveyRound.id) == col(SurveyInvitation.round_id))
         .where(in_range, col(SurveyInvitation.sent_at).is_not(None))
     )
-    for index, pseudonym in _rows(session, invited):
-        result[int(index)].invited.add(pseudonym)
+    for index, found in _rows(session, invited):
+        result[int(index)].invited.add(person(found))
     return result
 
 
-def compliment_weeks(session: Session, team_id: str, weeks: Sequence[Week]) -> list[tuple[set[str], int]]:
+def compliment_weeks(
+    session: Session, team_id: str, weeks: Sequence[Week], people: People | None = None
+) -> list[tuple[set[str], int]]:
     """(people complimented, compliments received) per week: every compliment counts, shared or
     kept private, because the team received it either way (the count never says who)."""
     bucket = _bucket(col(Compliment.received_at), weeks).label("bucket")
@@ -161,8 +181,9 @@ def compliment_weeks(session: Session, team_id: str, weeks: Sequence[Week]) -> l
         .group_by(bucket, col(Compliment.pseudonym))
     )
     result: list[tuple[set[str], int]] = [(set(), 0) for _ in weeks]
-    for index, pseudonym, count in _rows(session, statement):
-        people, total = result[int(index)]
-        people.add(pseudonym)
-        result[int(index)] = (people, total + int(count))
+    person = _person(people)
+    for index, found, count in _rows(session, statement):
+        praised, total = result[int(index)]
+        praised.add(person(found))
+        result[int(index)] = (praised, total + int(count))
     return result

@@ -25,7 +25,6 @@ Rules (docs: /breather privacy, README "Privacy"):
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -34,6 +33,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.config import ProductSettings
+from bot.pseudonyms import People
 from storage.models import DigestRelease
 from storage.upsert import insert_ignore
 
@@ -46,8 +46,12 @@ class Candidate:
     values: dict[str, Any] = field(default_factory=dict)
 
 
-def fingerprint(contributors: frozenset[str]) -> list[str]:
-    return sorted(hashlib.sha256(p.encode()).hexdigest()[:16] for p in contributors)
+def fingerprint(people: People, contributors: frozenset[str], kid: str | None = None) -> set[str] | None:
+    """Keyed fingerprints of who contributed, under key `kid` (default: the current key); None
+    when that key is no longer live. Keyed, so the release log cannot be matched to pseudonyms
+    (or, through them, to people) without the key."""
+    prints = {people.fingerprint(p, kid) for p in contributors}
+    return None if None in prints else {p for p in prints if p is not None}
 
 
 def shown_slices(parent: frozenset[str], slices: Mapping[str, frozenset[str]], k: int) -> set[str]:
@@ -75,31 +79,42 @@ class Gate:
     and the differencing guard."""
 
     def __init__(
-        self, session: Session, *, team_id: str, k: int, now: datetime, k_text: int | None = None
+        self,
+        session: Session,
+        *,
+        team_id: str,
+        k: int,
+        now: datetime,
+        people: People,
+        k_text: int | None = None,
     ) -> None:
         self.session = session
         self.team_id = team_id
         self.k = k
         self.k_text = max(k_text or k, k)  # free text never needs fewer people than a number
         self.now = now
+        self.people = people
 
     @classmethod
-    def for_team(cls, session: Session, settings: ProductSettings, *, team_id: str, now: datetime) -> Gate:
+    def for_team(
+        cls, session: Session, settings: ProductSettings, *, team_id: str, now: datetime, people: People
+    ) -> Gate:
         return cls(
             session,
             team_id=team_id,
             k=settings.anonymity_min_group,
             k_text=settings.anonymity_min_comments,
             now=now,
+            people=people,
         )
 
     def allows(self, contributors: Collection[str]) -> bool:
         """Whether a number backed by these people (pseudonyms) may be shown at all."""
-        return len(frozenset(contributors)) >= self.k
+        return len({self.people.canonical(p) for p in contributors}) >= self.k
 
     def allows_text(self, contributors: Collection[str]) -> bool:
         """Whether free text written by these people may be shown at all."""
-        return len(frozenset(contributors)) >= self.k_text
+        return len({self.people.canonical(p) for p in contributors}) >= self.k_text
 
     def shown_slices(self, parent: frozenset[str], slices: Mapping[str, frozenset[str]]) -> set[str]:
         """Which slices of `parent` may be shown (primary and secondary suppression)."""
@@ -118,11 +133,17 @@ class Gate:
                 return release.values  # frozen: the same figure every time it is asked for
         if not self.allows(candidate.contributors):
             return None
-        mine = set(fingerprint(candidate.contributors))
         for release in logged:
-            difference = len(mine.symmetric_difference(release.contributors))
+            # Compared under the key the logged release was fingerprinted with (a key rotation
+            # may not have reached it yet); one no key can compare is taken as too close.
+            theirs = fingerprint(self.people, candidate.contributors, release.kid)
+            if theirs is None:
+                return None
+            difference = len(theirs.symmetric_difference(release.contributors))
             if 0 < difference < self.k:
                 return None
+        mine = fingerprint(self.people, candidate.contributors)
+        assert mine is not None  # the current key is always live
         insert_ignore(
             self.session,
             DigestRelease,
@@ -133,6 +154,7 @@ class Gate:
                 "scope": candidate.scope,
                 "values": candidate.values,
                 "contributors": sorted(mine),
+                "kid": self.people.keyring.kid,
                 "released_at": self.now,
             },
             ["team_id", "period_start", "metric", "scope"],

@@ -19,7 +19,8 @@ from bot.digests.service import DigestService
 from bot.errors import InvalidInput
 from bot.i18n import catalogue
 from bot.messenger import FileUpload, Message, Part, Text
-from bot.roster import person_key, person_ref
+from bot.pseudonyms import Keyring
+from bot.roster import person_ref
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -33,12 +34,14 @@ class DigestDesk:
         config: BreatherConfig,
         digests: DigestService,
         outbox: Outbox,
+        keyring: Keyring,
         clock: Callable[[], datetime],
     ) -> None:
         self.engine = engine
         self.config = config
         self.digests = digests
         self.outbox = outbox
+        self.keyring = keyring
         self.clock = clock
 
     def chart(self, team: TeamConfig, digest: dict[str, Any]) -> FileUpload:
@@ -91,7 +94,7 @@ class DigestDesk:
             self.outbox.upload_file(
                 session,
                 key=f"digest-chart:{team.id}:{email}:{now.timestamp()}",
-                to=person_ref(email, slack_user_id),
+                to=person_ref(self.keyring, email, slack_user_id),
                 file=self.chart(team, digest),
                 now=now,
             )
@@ -121,13 +124,11 @@ class DigestDesk:
             chart = self.chart(team, digest)
             week = digest["period"]["start"]
             for email in team.managers:
-                key = f"digest:{team.id}:{week}:{person_key(email)}"
-                self.outbox.send_direct(
-                    session, key=key, to=person_ref(email), message=message, now=now, topic="digest"
-                )
-                self.outbox.upload_file(
-                    session, key=f"{key}:chart", to=person_ref(email), file=chart, now=now
-                )
+                # Outbox keys are stored only as keyed hashes, so the e-mail may be part of one.
+                key = f"digest:{team.id}:{week}:{email.lower()}"
+                lead = person_ref(self.keyring, email)
+                self.outbox.send_direct(session, key=key, to=lead, message=message, now=now, topic="digest")
+                self.outbox.upload_file(session, key=f"{key}:chart", to=lead, file=chart, now=now)
                 self.digests.log_access(session, reader=email, team_id=team.id, via="weekly dm", now=now)
         return len(team.managers)
 
@@ -144,8 +145,8 @@ class DigestDesk:
                 for email in team.managers:
                     self.outbox.send_direct(
                         session,
-                        key=f"surge:{team.id}:{now.timestamp()}:{person_key(email)}",
-                        to=person_ref(email),
+                        key=f"surge:{team.id}:{now.timestamp()}:{email.lower()}",
+                        to=person_ref(self.keyring, email),
                         message=message,
                         now=now,
                         topic="surge",

@@ -3,7 +3,7 @@ may read it, and watch for surges of hard calls."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +22,7 @@ from bot.digests.aggregates import (
 )
 from bot.digests.anonymity import Candidate, Gate
 from bot.digests.periods import Week, complete_weeks, shift_hours_per_week
+from bot.pseudonyms import People
 from bot.surveys.instruments import InstrumentId
 from storage.models import Call, DigestAccess, SurgeAlert
 
@@ -37,9 +38,10 @@ def _mean(values: Sequence[float]) -> float:
 
 
 class DigestService:
-    def __init__(self, *, settings: ProductSettings) -> None:
+    def __init__(self, *, settings: ProductSettings, people: Callable[[], People]) -> None:
         self.settings = settings
         self.k = settings.anonymity_min_group
+        self.people = people  # who is who across live pseudonym keys (the roster's)
 
     # --- who may read what ----------------------------------------------------------------
 
@@ -63,11 +65,12 @@ class DigestService:
     ) -> dict[str, Any]:
         """The latest week complete at `until` (default: now) and the weeks before it."""
         weeks = complete_weeks(team.zone, until or now)
-        calls = call_weeks(session, team.id, weeks)
-        checkins = checkin_weeks(session, team.id, weeks)
-        wellbeing = wellbeing_weeks(session, team.id, weeks)
-        compliments = compliment_weeks(session, team.id, weeks)
-        gate = Gate.for_team(session, self.settings, team_id=team.id, now=now)
+        people = self.people()
+        calls = call_weeks(session, team.id, weeks, people)
+        checkins = checkin_weeks(session, team.id, weeks, people)
+        wellbeing = wellbeing_weeks(session, team.id, weeks, people)
+        compliments = compliment_weeks(session, team.id, weeks, people)
+        gate = Gate.for_team(session, self.settings, team_id=team.id, now=now, people=people)
         periods = [
             self._period(gate, team, week, calls[i], checkins[i], wellbeing[i], compliments[i])
             for i, week in enumerate(weeks)
@@ -202,8 +205,9 @@ class DigestService:
         ).all()
         calls = sum(int(n) for _, n, _ in recent)
         hard = sum(int(h or 0) for _, _, h in recent)
-        hard_people = {p for p, _, h in recent if h}
-        gate = Gate.for_team(session, s, team_id=team.id, now=now)
+        people = self.people()
+        hard_people = {people.canonical(p) for p, _, h in recent if h}
+        gate = Gate.for_team(session, s, team_id=team.id, now=now, people=people)
         if calls < s.surge_min_calls or not gate.allows(hard_people):
             return None
         base_calls, base_hard = session.exec(

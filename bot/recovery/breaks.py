@@ -91,7 +91,9 @@ class BreakService:
         cat = catalogue(agent.team.language)
         minutes = self.settings.break_minutes
         active = session.exec(
-            select(Break).where(col(Break.pseudonym) == agent.pseudonym, col(Break.state).in_(ACTIVE_STATES))
+            select(Break).where(
+                col(Break.pseudonym).in_(agent.pseudonyms), col(Break.state).in_(ACTIVE_STATES)
+            )
         ).first()
         if active is not None:
             # A second break on top of a running one would remember the break as "before".
@@ -106,7 +108,7 @@ class BreakService:
             select(func.count())
             .select_from(Break)
             .where(
-                col(Break.pseudonym) == agent.pseudonym,
+                col(Break.pseudonym).in_(agent.pseudonyms),
                 col(Break.state).in_(TAKEN_STATES),
                 col(Break.requested_at) >= local_day_start(agent.team.zone, now),
             )

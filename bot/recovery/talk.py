@@ -3,12 +3,12 @@ and only the chosen person, hears that the agent would appreciate a quick chat.
 
 What is stored is that a request was made, of which kind, under the agent's pseudonym and
 team (so a digest can count requests per team). Who was asked is never stored: it lives in
-the outbox row until the message is delivered, and the outbox forgets it then.
+the outbox row until the message is delivered, and the outbox forgets it then (its key is kept
+only as a keyed hash, and the row's recipient and words are erased).
 """
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -21,7 +21,7 @@ from bot.delivery import Outbox
 from bot.i18n import catalogue
 from bot.messenger import AgentRef, Form
 from bot.recovery.messages import TalkChoice, resource_details, talk_ask, talk_form, talk_sent
-from bot.roster import Roster, RosterAgent, person_ref
+from bot.roster import Roster, RosterAgent
 from storage.models import Checkin, TalkRequest
 from storage.upsert import insert_ignore
 
@@ -36,11 +36,6 @@ class TalkOutcome(StrEnum):
     UNAVAILABLE = "unavailable"
 
 
-def short_key(text: str) -> str:
-    """A stable key for a person or resource in a form value, without putting an address there."""
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 def name_from_email(email: str) -> str:
     return email.split("@", 1)[0].replace(".", " ").replace("_", " ").title()
 
@@ -51,20 +46,22 @@ def lead_ref(email: str, roster: Roster) -> tuple[AgentRef, str]:
     agent = roster.find("email", email)
     if agent is not None:
         return agent.ref(), agent.name
-    return person_ref(email), name_from_email(email)
+    return roster.person_ref(email), name_from_email(email)
 
 
 def talk_choices(agent: RosterAgent, roster: Roster, resources: list[SupportResource]) -> list[TalkChoice]:
     """Leads first, then team mates by name, then support; never the agent themselves."""
     team = agent.team
     leads = [email for email in team.managers if email != agent.email]
-    choices = [TalkChoice(f"lead:{short_key(email)}", "lead", lead_ref(email, roster)[1]) for email in leads]
+    choices = [
+        TalkChoice(f"lead:{roster.short_key(email)}", "lead", lead_ref(email, roster)[1]) for email in leads
+    ]
     mates = sorted(
         (other for other in roster.agents() if other.team.id == team.id and other.id != agent.id),
         key=lambda other: other.name.lower(),
     )
     choices += [TalkChoice(f"mate:{mate.id}", "mate", mate.name) for mate in mates if mate.email not in leads]
-    choices += [TalkChoice(f"support:{short_key(r.name)}", "support", r.name) for r in resources]
+    choices += [TalkChoice(f"support:{roster.short_key(r.name)}", "support", r.name) for r in resources]
     return choices[:MAX_CHOICES]
 
 
@@ -76,7 +73,7 @@ class TalkService:
 
     def _own_talk_checkin(self, session: Session, agent: RosterAgent, checkin_id: str) -> Checkin | None:
         checkin = session.get(Checkin, checkin_id)
-        if checkin is None or checkin.pseudonym != agent.pseudonym or checkin.answer != "talk":
+        if checkin is None or not agent.owns(checkin.pseudonym) or checkin.answer != "talk":
             return None
         return checkin
 
@@ -124,7 +121,8 @@ class TalkService:
         cat = catalogue(agent.team.language)
         if chosen.kind == "support":
             key = chosen.value.split(":", 1)[1]
-            resource = next(r for r in self.settings.support_resources if short_key(r.name) == key)
+            roster = self.roster()
+            resource = next(r for r in self.settings.support_resources if roster.short_key(r.name) == key)
             self.outbox.send_direct(
                 session,
                 key=f"talk:{request_id}:resource",
@@ -160,5 +158,5 @@ class TalkService:
             mate = roster.by_id(key)
             assert mate is not None  # talk_choices offered it from this roster
             return mate.ref()
-        email = next(e for e in agent.team.managers if short_key(e) == key)
+        email = next(e for e in agent.team.managers if roster.short_key(e) == key)
         return lead_ref(email, roster)[0]

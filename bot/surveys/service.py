@@ -16,6 +16,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from bot.checkins.policy import in_shift
+from bot.checkins.service import find_prefs, lock_prefs
 from bot.config import ProductSettings, TeamConfig
 from bot.delivery import Outbox
 from bot.errors import NotFound
@@ -25,7 +26,7 @@ from bot.roster import Roster, RosterAgent
 from bot.surveys import messages
 from bot.surveys.instruments import INSTRUMENTS, InstrumentId
 from bot.surveys.periods import is_first_week_of_period, next_shift_start, period_start
-from storage.models import AgentPrefs, Checkin, SurveyAnswer, SurveyInvitation, SurveyRound
+from storage.models import Checkin, SurveyAnswer, SurveyInvitation, SurveyRound
 from storage.upsert import insert_ignore
 
 log = logging.getLogger(__name__)
@@ -184,13 +185,13 @@ class SurveyService:
     def _hold_back_until(self, session: Session, agent: RosterAgent, now: datetime) -> datetime | None:
         """When the agent may be messaged, if not now: off shift, paused, or just after a check-in."""
         team = agent.team
-        prefs = session.get(AgentPrefs, agent.pseudonym)
+        prefs = find_prefs(session, agent)
         if prefs is not None and prefs.paused:
             return now + PAUSED_RETRY
         if not in_shift(team.shift, team.zone, now, timedelta(0)):
             return next_shift_start(team.shift, team.zone, now)
         last_checkin = session.exec(
-            select(func.max(col(Checkin.created_at))).where(col(Checkin.pseudonym) == agent.pseudonym)
+            select(func.max(col(Checkin.created_at))).where(col(Checkin.pseudonym).in_(agent.pseudonyms))
         ).one()
         if last_checkin is not None and now - last_checkin < AFTER_CHECKIN:
             return last_checkin + AFTER_CHECKIN
@@ -205,7 +206,7 @@ class SurveyService:
         now: datetime,
     ) -> int:
         agent = roster.by_pseudonym(invitation.pseudonym)
-        prefs = session.get(AgentPrefs, invitation.pseudonym)
+        prefs = find_prefs(session, agent) if agent is not None else None
         if round_.closes_at <= now:
             invitation.state = EXPIRED
         elif agent is None or (prefs is not None and prefs.surveys_opted_out):
@@ -214,7 +215,7 @@ class SurveyService:
             later = self._hold_back_until(session, agent, now)
             recent = session.exec(
                 select(func.max(col(SurveyInvitation.sent_at))).where(
-                    col(SurveyInvitation.pseudonym) == invitation.pseudonym,
+                    col(SurveyInvitation.pseudonym).in_(agent.pseudonyms),
                     col(SurveyInvitation.id) != invitation.id,
                 )
             ).one()
@@ -257,7 +258,7 @@ class SurveyService:
         now: datetime,
     ) -> int:
         agent = roster.by_pseudonym(invitation.pseudonym)
-        prefs = session.get(AgentPrefs, invitation.pseudonym) if agent is not None else None
+        prefs = find_prefs(session, agent) if agent is not None else None
         if (
             agent is None
             or agent.team.pulse is None
@@ -304,7 +305,7 @@ class SurveyService:
         self, session: Session, agent: RosterAgent, invitation_id: str
     ) -> tuple[SurveyInvitation, SurveyRound] | None:
         invitation = session.get(SurveyInvitation, invitation_id, with_for_update=True)
-        if invitation is None or invitation.pseudonym != agent.pseudonym:
+        if invitation is None or not agent.owns(invitation.pseudonym):
             return None
         round_ = session.get(SurveyRound, invitation.round_id)
         return (invitation, round_) if round_ is not None else None
@@ -350,8 +351,6 @@ class SurveyService:
         where: Delivered | None,
         now: datetime,
     ) -> None:
-        from bot.checkins.service import lock_prefs
-
         prefs = lock_prefs(session, agent, now)
         prefs.surveys_opted_out, prefs.updated_at = True, now
         session.add(prefs)
@@ -359,7 +358,7 @@ class SurveyService:
         session.execute(
             update(SurveyInvitation)
             .where(
-                col(SurveyInvitation.pseudonym) == agent.pseudonym,
+                col(SurveyInvitation.pseudonym).in_(agent.pseudonyms),
                 col(SurveyInvitation.state).in_([QUEUED, SENT]),
             )
             .values(state=WITHDRAWN)
@@ -374,8 +373,6 @@ class SurveyService:
         )
 
     def opt_in(self, session: Session, *, agent: RosterAgent, now: datetime) -> bool:
-        from bot.checkins.service import lock_prefs
-
         prefs = lock_prefs(session, agent, now)
         if not prefs.surveys_opted_out:
             return False
@@ -484,7 +481,7 @@ class SurveyService:
     def own_results(self, session: Session, *, agent: RosterAgent, limit: int = 6) -> list[OwnResult]:
         rows = session.exec(
             select(SurveyAnswer)
-            .where(col(SurveyAnswer.pseudonym) == agent.pseudonym)
+            .where(col(SurveyAnswer.pseudonym).in_(agent.pseudonyms))
             .order_by(col(SurveyAnswer.submitted_at).desc())
             .limit(limit)
         ).all()

@@ -25,7 +25,9 @@ class DigestRelease(SQLModel, table=True):
     metric: str = Field(max_length=32)
     scope: str = Field(max_length=200)
     values: dict[str, Any] = Field(sa_column=json_column(nullable=False))
+    # Keyed fingerprints of the contributors' pseudonyms, under the pseudonym key `kid`.
     contributors: list[str] = Field(default_factory=list, sa_column=json_column(nullable=False))
+    kid: str = Field(max_length=16)
     released_at: datetime = Field(default_factory=now, sa_column=utc_column(nullable=False))
 
 

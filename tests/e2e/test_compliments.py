@@ -23,7 +23,6 @@ from bot.services import Services
 from handlers.sandbox.interactions import signed_headers
 from handlers.slack.bolt_app import wait_for_listeners
 from handlers.telephony.zendesk import sign as zendesk_sign
-from storage import outbox
 from storage.db import make_engine, session_scope
 from storage.models import Compliment, ComplimentStatus, InboundEvent, Kudos, OutboxMessage, OutboxStatus
 from tests.conftest import SIGNING_SECRET, ZENDESK_SECRET, Harness, MakeSettings
@@ -203,7 +202,7 @@ def test_bad_rating_sends_nothing(harness: Harness) -> None:
     with session_scope(harness.services.engine) as session:
         assert session.exec(select(Compliment)).all() == []
         (event,) = session.exec(select(InboundEvent)).all()
-        assert event.payload["comment"] is None  # a bad rating's words are not kept at all
+        assert event.payload.get("comment") is None  # a bad rating's words are not kept at all
 
 
 def test_good_rating_without_a_comment_sends_nothing(harness: Harness) -> None:
@@ -349,7 +348,7 @@ def test_the_message_action_on_the_post_removes_it_for_the_agent_only(harness: H
 
 def outbox_row(services: Services, key: str) -> OutboxMessage | None:
     with session_scope(services.engine) as session:
-        return outbox.find(session, key)
+        return services.outbox.find(session, key=key)
 
 
 def wait_until(condition: Any, timeout: float = 10.0) -> None:

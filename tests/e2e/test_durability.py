@@ -18,12 +18,13 @@ from bot.delivery import Outbox, OutboxWorker
 from bot.events import InboundEvent
 from bot.messenger import Message, Text
 from bot.metrics import Metrics
+from bot.pseudonyms import Keyring
 from handlers.slack.messenger import SlackMessenger, make_web_client
 from handlers.telephony.base import RawRequest
 from handlers.telephony.generic import GenericAdapter
 from storage.db import make_engine, session_scope, upgrade
 from storage.models import OutboxMessage, OutboxStatus
-from tests.conftest import MakeSettings, hard_call
+from tests.conftest import PSEUDONYM_KEY, MakeSettings, hard_call
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers import settled
 
@@ -85,19 +86,19 @@ def test_a_row_left_sending_by_a_crashed_worker_is_claimed_again_after_its_lease
     settings = make_settings()
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    outbox = Outbox()
+    outbox = Outbox(Keyring(PSEUDONYM_KEY.encode()))
     message = Message(text="hello", parts=(Text(text="hello"),))
     with session_scope(engine) as session:
         outbox.post_to_channel(session, key="crashed", channel="C0BILLING", message=message, now=utcnow())
         outbox.post_to_channel(session, key="fresh-claim", channel="C0OTHER", message=message, now=utcnow())
         session.execute(
             update(OutboxMessage)
-            .where(col(OutboxMessage.key) == "crashed")
+            .where(col(OutboxMessage.key) == outbox.stored_key("crashed"))
             .values(status=OutboxStatus.SENDING, claimed_at=utcnow() - timedelta(minutes=5), attempts=1)
         )
         session.execute(
             update(OutboxMessage)
-            .where(col(OutboxMessage.key) == "fresh-claim")
+            .where(col(OutboxMessage.key) == outbox.stored_key("fresh-claim"))
             .values(status=OutboxStatus.SENDING, claimed_at=utcnow(), attempts=1)
         )
     worker = OutboxWorker(
@@ -116,7 +117,7 @@ def test_two_workers_on_postgresql_never_deliver_a_row_twice(
 ) -> None:
     engines = [make_engine(pg_schema_url) for _ in range(2)]
     upgrade(engines[0])
-    outbox = Outbox()
+    outbox = Outbox(Keyring(PSEUDONYM_KEY.encode()))
     with session_scope(engines[0]) as session:
         for i in range(40):
             outbox.post_to_channel(

@@ -10,10 +10,11 @@ from bot.clock import utcnow
 from bot.delivery import Outbox, OutboxWorker
 from bot.messenger import Message, Text
 from bot.metrics import Metrics
+from bot.pseudonyms import Keyring
 from handlers.slack.messenger import SlackMessenger, make_web_client
 from storage.db import make_engine, session_scope, upgrade
 from storage.outbox import depth
-from tests.conftest import MakeSettings
+from tests.conftest import PSEUDONYM_KEY, MakeSettings
 from tests.fakes.slack_api import FakeSlack
 
 ALLOWED_PER_S = 10
@@ -26,7 +27,7 @@ def test_a_burst_over_the_workspace_limit_is_paced_not_hammered(
     settings = make_settings()
     engine = make_engine(settings.database_url)
     upgrade(engine)
-    outbox = Outbox()
+    outbox = Outbox(Keyring(PSEUDONYM_KEY.encode()))
     with session_scope(engine) as session:
         for n in range(MESSAGES):  # one message to each of many channels: only the workspace limit binds
             text = f"message {n}"

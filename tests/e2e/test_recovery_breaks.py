@@ -16,7 +16,7 @@ from starlette.testclient import TestClient
 
 from bot.app import create_app
 from storage.db import session_scope
-from storage.models import Break, BreakState, OutboxMessage
+from storage.models import Break, BreakState, Checkin, OutboxMessage
 from tests.conftest import TWILIO_TOKEN, Harness, MakeSettings, hard_call
 from tests.fakes.provider_apis import FakeAircall, FakeDialpad, FakeProviderApi, FakeTwilio
 from tests.fakes.slack_api import ApiCall, FakeSlack
@@ -265,7 +265,9 @@ def test_a_note_not_yet_sent_when_the_break_is_set_is_withdrawn_not_shown_afterw
     texts = [str(c.params["text"]) for c in harness.slack.calls("chat.update")]
     assert not texts[-1].startswith(SETTING)  # the check-in ends on what really happened
     with session_scope(harness.services.engine) as session:
-        note = session.exec(select(OutboxMessage).where(col(OutboxMessage.key).endswith(":answer"))).one()
+        (checkin,) = session.exec(select(Checkin)).all()
+        note = harness.services.outbox.find(session, key=f"checkin:{checkin.id}:answer")
+        assert note is not None
         assert note.last_error == "withdrawn"
 
 

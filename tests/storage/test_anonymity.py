@@ -11,9 +11,12 @@ from sqlmodel import Session
 
 from bot.clock import utcnow
 from bot.digests.anonymity import Candidate, Gate, shown_slices
+from bot.pseudonyms import Keyring, People
 from storage.db import make_engine, upgrade
+from tests.conftest import PSEUDONYM_KEY
 
 WEEK = date(2026, 11, 16)
+PEOPLE = People(Keyring(PSEUDONYM_KEY.encode()))
 
 
 def people(*names: str) -> frozenset[str]:
@@ -31,7 +34,7 @@ def session(database_url: str) -> Iterator[Session]:
 
 @pytest.mark.parametrize(("size", "shown"), [(4, False), (5, True), (6, True)])
 def test_a_figure_needs_k_distinct_people(session: Session, size: int, shown: bool) -> None:
-    gate = Gate(session, team_id="billing", k=5, now=utcnow())
+    gate = Gate(session, team_id="billing", k=5, now=utcnow(), people=PEOPLE)
     released = gate.release(
         WEEK, Candidate("calls", "team", frozenset(f"p{i}" for i in range(size)), {"calls": 9})
     )
@@ -39,7 +42,7 @@ def test_a_figure_needs_k_distinct_people(session: Session, size: int, shown: bo
 
 
 def test_released_figures_are_frozen(session: Session) -> None:
-    gate = Gate(session, team_id="billing", k=5, now=utcnow())
+    gate = Gate(session, team_id="billing", k=5, now=utcnow(), people=PEOPLE)
     five = people("a", "b", "c", "d", "e")
     assert gate.release(WEEK, Candidate("calls", "team", five, {"calls": 10})) == {"calls": 10}
     # A late event changes the data: the released week still says what it said.
@@ -50,7 +53,7 @@ def test_released_figures_are_frozen(session: Session) -> None:
 def test_two_views_differing_by_fewer_than_k_people_are_not_both_shown(
     session: Session, extra: int, shown: bool
 ) -> None:
-    gate = Gate(session, team_id="billing", k=5, now=utcnow())
+    gate = Gate(session, team_id="billing", k=5, now=utcnow(), people=PEOPLE)
     base = frozenset(f"p{i}" for i in range(6))
     assert gate.release(WEEK, Candidate("calls", "team", base | {f"x{i}" for i in range(extra)}, {"n": 1}))
     slice_view = gate.release(WEEK, Candidate("calls", "queue:billing", base, {"n": 2}))
@@ -58,11 +61,11 @@ def test_two_views_differing_by_fewer_than_k_people_are_not_both_shown(
 
 
 def test_other_teams_and_weeks_are_not_compared(session: Session) -> None:
-    gate = Gate(session, team_id="billing", k=5, now=utcnow())
+    gate = Gate(session, team_id="billing", k=5, now=utcnow(), people=PEOPLE)
     base = frozenset(f"p{i}" for i in range(6))
     assert gate.release(WEEK, Candidate("calls", "team", base, {"n": 1}))
     assert gate.release(date(2026, 11, 23), Candidate("calls", "team", base | {"q"}, {"n": 2}))
-    assert Gate(session, team_id="other", k=5, now=utcnow()).release(
+    assert Gate(session, team_id="other", k=5, now=utcnow(), people=PEOPLE).release(
         WEEK, Candidate("calls", "team", base | {"q"}, {"n": 3})
     )
 
@@ -103,7 +106,7 @@ def test_free_text_needs_more_people_than_a_number(
     """k = 5 for numbers, anonymity_min_comments = 10 for free text (k-1, k, k+1 of each)."""
     from bot.config import ProductSettings
 
-    gate = Gate.for_team(session, ProductSettings(), team_id="billing", now=utcnow())
+    gate = Gate.for_team(session, ProductSettings(), team_id="billing", now=utcnow(), people=PEOPLE)
     writers = [f"p{i}" for i in range(size)]
     assert gate.allows(writers) is number
     assert gate.allows_text(writers + writers[:1]) is text  # people, not rows: a repeat adds nobody

@@ -15,7 +15,7 @@ from sqlmodel import select
 from bot.clock import utcnow
 from bot.config import load_config
 from bot.delivery import Outbox
-from bot.pseudonyms import Pseudonymizer
+from bot.pseudonyms import Keyring
 from bot.recovery.breaks import BreakService
 from bot.recovery.phone import PhoneSystem
 from bot.recovery.worker import BreakWorker
@@ -30,10 +30,11 @@ from tests.conftest import PSEUDONYM_KEY, ROSTER
 from tests.fakes.provider_apis import FakeAircall
 
 CONFIG = load_config(ROSTER)
+KEYRING = Keyring(PSEUDONYM_KEY.encode())
 ROSTER_NOW = Roster(
     CONFIG,
     {a.email: uuid.uuid4().hex for t in CONFIG.teams for a in t.agents},
-    Pseudonymizer(PSEUDONYM_KEY.encode()),
+    KEYRING,
 )
 
 
@@ -61,7 +62,7 @@ def on_break(n: int, *, ends: datetime, team: str = "billing", claimed_at: datet
 def service(phones: dict[str, PhoneSystem]) -> BreakService:
     return BreakService(
         settings=CONFIG.settings,
-        outbox=Outbox(),
+        outbox=Outbox(KEYRING),
         phones=phones,
         roster=lambda: ROSTER_NOW,
         wake=threading.Event(),

@@ -12,10 +12,21 @@ from bot.clock import utcnow
 from bot.compliments.service import ComplimentService
 from bot.config import ProductSettings
 from bot.delivery import Outbox
+from bot.pseudonyms import Keyring
+from bot.roster import Roster
 from storage.db import session_scope
 from storage.models import Compliment, ComplimentStatus, Kudos
+from tests.conftest import PSEUDONYM_KEY
 
 SETTINGS = ProductSettings(retention_days=30, compliment_consent_hours=24)
+KEYRING = Keyring(PSEUDONYM_KEY.encode())
+
+
+def make_service() -> ComplimentService:
+    def no_roster() -> Roster:
+        raise AssertionError("these tests need no roster")
+
+    return ComplimentService(settings=SETTINGS, outbox=Outbox(KEYRING), keyring=KEYRING, roster=no_roster)
 
 
 def compliment(status: ComplimentStatus, age: timedelta, text: str = "Thank you") -> Compliment:
@@ -33,7 +44,7 @@ def compliment(status: ComplimentStatus, age: timedelta, text: str = "Thank you"
 
 
 def test_unanswered_compliments_become_private_after_the_consent_window(engine: Engine) -> None:
-    service = ComplimentService(settings=SETTINGS, outbox=Outbox())
+    service = make_service()
     late, fresh, kept = (
         compliment(ComplimentStatus.PENDING, timedelta(hours=25)),
         compliment(ComplimentStatus.PENDING, timedelta(hours=23)),
@@ -53,7 +64,7 @@ def test_unanswered_compliments_become_private_after_the_consent_window(engine: 
 
 
 def test_retention_deletes_old_compliments_but_keeps_a_shared_ones_way_back(engine: Engine) -> None:
-    service = ComplimentService(settings=SETTINGS, outbox=Outbox())
+    service = make_service()
     old_private = compliment(ComplimentStatus.PRIVATE, timedelta(days=31))
     old_removed = compliment(ComplimentStatus.REMOVED, timedelta(days=31))
     old_shared = compliment(ComplimentStatus.SHARED, timedelta(days=31), text="Still in the channel")

@@ -14,14 +14,14 @@ from sqlmodel import SQLModel, select
 
 from bot.clock import utcnow
 from bot.config import load_config
-from bot.pseudonyms import Pseudonymizer
+from bot.pseudonyms import Keyring
 from bot.retention import purge
 from bot.roster import Roster, sync_roster
 from storage.db import alembic_config, session_scope, upgrade
 from storage.models import Agent, AgentPrefs, Call, Checkin, InboundEvent, Team
 from tests.conftest import PSEUDONYM_KEY, ROSTER
 
-PSEUDONYMS = Pseudonymizer(PSEUDONYM_KEY.encode())
+PSEUDONYMS = Keyring(PSEUDONYM_KEY.encode())
 
 
 def test_migrations_produce_exactly_the_models(engine: Engine) -> None:

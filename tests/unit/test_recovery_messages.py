@@ -10,7 +10,7 @@ import yaml
 
 from bot.config import BreatherConfig, SupportResource
 from bot.i18n import catalogue
-from bot.pseudonyms import Pseudonymizer
+from bot.pseudonyms import Keyring
 from bot.recovery.messages import break_capped, local_clock, talk_form
 from bot.recovery.talk import lead_ref, talk_choices
 from bot.roster import Roster
@@ -23,7 +23,7 @@ def roster(**team_changes: object) -> Roster:
     data["teams"][0].update(team_changes)
     config = BreatherConfig.model_validate(data)
     ids = {a.email: uuid.uuid4().hex for t in config.teams for a in t.agents}
-    return Roster(config, ids, Pseudonymizer(PSEUDONYM_KEY.encode()))
+    return Roster(config, ids, Keyring(PSEUDONYM_KEY.encode()))
 
 
 def test_choices_are_leads_then_team_mates_then_support_and_never_the_agent() -> None:
