@@ -1,5 +1,9 @@
 """Shared fixtures: a database per test on SQLite and PostgreSQL, Settings built from values
-(never from the shell's environment), the fake Slack Web API, and the running app."""
+(never from the shell's environment), the fake Slack Web API, and the running app.
+
+What is costly to build is built once per session and handed to each test as new: the
+migrated databases (tests/databases.py) and the fake API servers (`fake_api`).
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import sqlalchemy
@@ -28,6 +32,8 @@ from handlers.sandbox.interactions import (
     slash_command_body,
 )
 from handlers.telephony.generic import sign
+from tests.databases import PostgresSchema, SqliteTemplate, schema_url
+from tests.fakes.server import FakeServer
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.teams_connector import ISSUER, FakeTeamsConnector
 from tests.teams_harness import APP_ID, TENANT, TeamsHarness, fake_token
@@ -119,7 +125,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 @pytest.fixture
 def pg_schema_url() -> Iterator[str]:
-    """A fresh PostgreSQL schema (its own search_path) for one test, dropped afterwards."""
+    """A fresh, empty PostgreSQL schema (its own search_path) for one test, dropped afterwards."""
     reason = postgres_unavailable()
     if reason:
         pytest.skip(reason)
@@ -127,39 +133,112 @@ def pg_schema_url() -> Iterator[str]:
     admin = sqlalchemy.create_engine(PG_URL)
     with admin.begin() as connection:
         connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+    yield schema_url(PG_URL, schema)
     with admin.begin() as connection:
         connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
+    return SqliteTemplate(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(scope="session")
+def _pg_schema() -> Iterator[PostgresSchema]:
+    reason = postgres_unavailable()
+    if reason:
+        pytest.skip(reason)
+    schema = PostgresSchema(PG_URL)
+    yield schema
+    schema.close()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The test's own database, migrated and empty (copied or emptied, never migrated again)."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'breather.db'}"
-    return str(request.getfixturevalue("pg_schema_url"))
+        template: SqliteTemplate = request.getfixturevalue("_sqlite_template")
+        return template.copy_to(tmp_path / "breather.db")
+    schema: PostgresSchema = request.getfixturevalue("_pg_schema")
+    return schema.fresh()
 
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[sqlalchemy.Engine]:
     """The test's database with the schema migrated; disposed afterwards."""
-    from storage.db import make_engine, upgrade
+    from storage.db import make_engine
 
     made = make_engine(database_url)
-    upgrade(made)
     yield made
     made.dispose()
 
 
+# --- fake APIs -------------------------------------------------------------------------------
+
+Server = TypeVar("Server", bound=FakeServer)
+
+
+class FakePool:
+    """Started fake servers kept for the whole session, by class and constructor arguments."""
+
+    def __init__(self) -> None:
+        self.idle: dict[tuple[Any, ...], list[FakeServer]] = {}
+        self.every: list[FakeServer] = []
+
+    def take(self, kind: type[Server], kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], Server]:
+        key = (kind, tuple(sorted(kwargs.items())))
+        idle = self.idle.setdefault(key, [])
+        if idle:
+            server = idle.pop()
+            server.reset()
+        else:
+            server = kind(**kwargs).start()
+            self.every.append(server)
+        assert isinstance(server, kind)
+        return key, server
+
+    def give_back(self, key: tuple[Any, ...], server: FakeServer) -> None:
+        self.idle[key].append(server)
+
+    def stop(self) -> None:
+        for server in self.every:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def _fake_pool() -> Iterator[FakePool]:
+    pool = FakePool()
+    yield pool
+    pool.stop()
+
+
+FakeApi = Callable[..., Any]
+
+
 @pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    server = FakeSlack().start()
+def fake_api(_fake_pool: FakePool) -> Iterator[FakeApi]:
+    """`fake_api(FakeTwilio, account_sid=...)`: a started fake server in the state it was built
+    in, shared across tests (reset, not restarted). Two calls in one test give two servers."""
+    taken: list[tuple[tuple[Any, ...], FakeServer]] = []
+
+    def take(kind: type[Server], **kwargs: Any) -> Server:
+        key, server = _fake_pool.take(kind, kwargs)
+        taken.append((key, server))
+        return server
+
+    yield take
+    for key, server in taken:
+        _fake_pool.give_back(key, server)
+
+
+@pytest.fixture
+def fake_slack(fake_api: FakeApi) -> FakeSlack:
+    server: FakeSlack = fake_api(FakeSlack)
     server.add_user("U0ANA", "ana@example.com")
     server.add_user("U0BOB", "bob@example.com")
     server.add_user("U0CRIS", "cris@example.com")
-    yield server
-    server.stop()
+    return server
 
 
 MakeSettings = Callable[..., Settings]
@@ -280,10 +359,9 @@ def harness(make_settings: MakeSettings, fake_slack: FakeSlack) -> Iterator[Harn
 
 
 @pytest.fixture
-def fake_teams() -> Iterator[FakeTeamsConnector]:
-    server = FakeTeamsConnector().start()
-    yield server
-    server.stop()
+def fake_teams(fake_api: FakeApi) -> FakeTeamsConnector:
+    server: FakeTeamsConnector = fake_api(FakeTeamsConnector)
+    return server
 
 
 @pytest.fixture

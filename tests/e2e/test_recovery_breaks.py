@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 from bot.app import create_app
 from storage.db import session_scope
 from storage.models import Break, BreakState, OutboxMessage
-from tests.conftest import TWILIO_TOKEN, Harness, MakeSettings, hard_call
+from tests.conftest import TWILIO_TOKEN, FakeApi, Harness, MakeSettings, hard_call
 from tests.fakes.provider_apis import FakeAircall, FakeDialpad, FakeProviderApi, FakeTwilio
 from tests.fakes.slack_api import ApiCall, FakeSlack
 from tests.helpers import action_ids, button_values, roster_with, settled
@@ -41,8 +41,8 @@ class Phone:
     changed: str
 
 
-def _twilio() -> Phone:
-    server = FakeTwilio(account_sid="AC0test", auth_token=TWILIO_TOKEN, workspace_sid="WS0test").start()
+def _twilio(fake_api: FakeApi) -> Phone:
+    server = fake_api(FakeTwilio, account_sid="AC0test", auth_token=TWILIO_TOKEN, workspace_sid="WS0test")
     server.add_worker("WK0001", "Available")
     return Phone(
         "twilio",
@@ -57,8 +57,8 @@ def _twilio() -> Phone:
     )
 
 
-def _aircall() -> Phone:
-    server = FakeAircall(api_id="aircall-id", api_token="aircall-api-token").start()
+def _aircall(fake_api: FakeApi) -> Phone:
+    server = fake_api(FakeAircall, api_id="aircall-id", api_token="aircall-api-token")
     server.add_user("1001", "available")
     return Phone(
         "aircall",
@@ -77,8 +77,8 @@ def _aircall() -> Phone:
     )
 
 
-def _dialpad() -> Phone:
-    server = FakeDialpad(api_key="dialpad-api-key").start()
+def _dialpad(fake_api: FakeApi) -> Phone:
+    server = fake_api(FakeDialpad, api_key="dialpad-api-key")
     server.add_user("2001", dnd=False)
     return Phone(
         "dialpad",
@@ -97,24 +97,18 @@ PHONES = {"twilio": _twilio, "aircall": _aircall, "dialpad": _dialpad}
 
 
 @pytest.fixture(params=sorted(PHONES))
-def phone(request: pytest.FixtureRequest) -> Iterator[Phone]:
-    made = PHONES[request.param]()
-    yield made
-    made.server.stop()
+def phone(request: pytest.FixtureRequest, fake_api: FakeApi) -> Phone:
+    return PHONES[request.param](fake_api)
 
 
 @pytest.fixture
-def aircall() -> Iterator[Phone]:
-    made = _aircall()
-    yield made
-    made.server.stop()
+def aircall(fake_api: FakeApi) -> Phone:
+    return _aircall(fake_api)
 
 
 @pytest.fixture
-def twilio() -> Iterator[Phone]:
-    made = _twilio()
-    yield made
-    made.server.stop()
+def twilio(fake_api: FakeApi) -> Phone:
+    return _twilio(fake_api)
 
 
 def _app(make_settings: MakeSettings, tmp_path: Path, phone: Phone | None, **product: Any) -> Any:
