@@ -112,6 +112,8 @@ def create_app(
                 log.warning("some Slack listeners were still running at shutdown")
             runtime.stop()
             stop_teams()
+            if isinstance(messenger, SlackMessenger):
+                messenger.close()  # addresses still waiting are written before the database closes
             phone_client.close()
             engine.dispose()
 

@@ -58,6 +58,7 @@ _SETTING_VARS = (
     "BREATHER_WEBHOOK_SECRET",
     "BREATHER_DEMO",
     "BREATHER_LOG_LEVEL",
+    "BREATHER_SEND_PACE_SECONDS",
     "SLACK_BOT_TOKEN",
     "SLACK_SIGNING_SECRET",
     "SLACK_APP_TOKEN",
@@ -242,12 +243,16 @@ def fake_slack(fake_api: FakeApi) -> FakeSlack:
 
 
 MakeSettings = Callable[..., Settings]
+# Messages to one conversation go out this far apart in tests, not a second (Slack's pace):
+# a click's answer then lands at once. A test of the pace itself passes send_pace_seconds=None.
+TEST_SEND_PACE_S = 0.05
 
 
 @pytest.fixture
 def make_settings(database_url: str, fake_slack: FakeSlack) -> MakeSettings:
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
+            "send_pace_seconds": TEST_SEND_PACE_S,
             "database_url": database_url,
             "config_path": ROSTER,
             "pseudonym_key": PSEUDONYM_KEY,

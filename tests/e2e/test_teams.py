@@ -541,7 +541,16 @@ def test_server_errors_are_retried_and_client_errors_are_not(teams_harness: Team
     assert statuses == [OutboxStatus.FAILED, OutboxStatus.SENT]
 
 
-def test_messages_to_one_conversation_are_paced_within_teams_limits(teams_harness: TeamsHarness) -> None:
+@pytest.fixture
+def teams_paced(make_teams_settings: MakeSettings, fake_teams: FakeTeamsConnector) -> Iterator[TeamsHarness]:
+    """The Teams app at the platform's own send pace (the other tests run at a faster one)."""
+    app = teams_app(make_teams_settings(send_pace_seconds=None), fake_teams)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield TeamsHarness(client, app.state.services, fake_teams)
+
+
+def test_messages_to_one_conversation_are_paced_within_teams_limits(teams_paced: TeamsHarness) -> None:
+    teams_harness = teams_paced
     teams_harness.install(ANA)
     teams_harness.install(BOB)
     services = teams_harness.services
