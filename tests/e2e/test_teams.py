@@ -32,7 +32,7 @@ from storage.models import (
 from tests.conftest import MakeSettings, hard_call, teams_app
 from tests.e2e import test_pulse_surveys as pulse
 from tests.fakes.teams_connector import ConnectorCall, FakeTeamsConnector
-from tests.helpers import roster_with, settled
+from tests.helpers import Clock, roster_with, settled
 from tests.teams_harness import (
     APP_ID,
     TEAM_CHANNEL,
@@ -208,7 +208,7 @@ def survey_teams(
     make_teams_settings: MakeSettings, fake_teams: FakeTeamsConnector, tmp_path: Path
 ) -> Iterator[TeamsHarness]:
     settings = make_teams_settings(config_path=roster_with(tmp_path, teams=pulse.PULSE_TEAMS))
-    app = teams_app(settings, fake_teams, clock=pulse.Clock(pulse.T0))
+    app = teams_app(settings, fake_teams, clock=Clock(pulse.T0))
     with TestClient(app, raise_server_exceptions=False) as client:
         yield TeamsHarness(client, app.state.services, fake_teams)
 

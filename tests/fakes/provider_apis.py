@@ -33,7 +33,7 @@ class Recorded:
     query: dict[str, str]
     body: dict[str, Any]
     headers: dict[str, str]  # lower-case names
-    at: float  # time.time() when received
+    at: float  # when received, by the server's clock (time.time() unless a test sets one)
 
 
 @dataclass
@@ -67,7 +67,7 @@ class _Handler(BaseHTTPRequestHandler):
             query=dict(parse_qsl(parts.query)),
             body=body if isinstance(body, dict) else {"_": body},
             headers={k.lower(): v for k, v in self.headers.items()},
-            at=time.time(),
+            at=self.server.clock(),
         )
         status, answer, headers = self.server.dispatch(request)
         data = json.dumps(answer).encode()
@@ -95,6 +95,7 @@ class FakeProviderApi(FakeServer):
         return f"http://127.0.0.1:{self.port}{self.prefix}"
 
     def reset(self) -> None:
+        super().reset()
         with self._lock:
             self.state = _State()
 

@@ -9,6 +9,8 @@ failures, counters from 1) without paying for a new port, thread and shutdown ea
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Self
 
@@ -45,5 +47,8 @@ class FakeServer(ThreadingHTTPServer):
         self.server_close()
 
     def reset(self) -> None:
-        """Forget everything a test did: back to the state the server was built in."""
-        raise NotImplementedError
+        """Forget everything a test did: back to the state the server was built in. Subclasses
+        extend this with their own state."""
+        with self._lock:
+            # What stamps each recorded request: a test on a clock it moves on sets its own.
+            self.clock: Callable[[], float] = time.time

@@ -28,7 +28,7 @@ class ApiCall:
     method: str
     params: dict[str, Any]
     token: str | None
-    at: float  # time.time() when received
+    at: float  # when received, by the server's clock (time.time() unless a test sets one)
     status: int = 200  # the HTTP status the fake answered
     answer: dict[str, Any] | None = None  # what the fake answered (set just before it is sent)
 
@@ -76,7 +76,7 @@ class _Handler(BaseHTTPRequestHandler):
                         params[key] = json.loads(params[key])
         auth = self.headers.get("Authorization", "")
         token = auth.split(" ", 1)[1] if auth.startswith("Bearer ") else params.get("token")
-        call = ApiCall(method, params, token, time.time())
+        call = ApiCall(method, params, token, self.server.clock())
         failure = self.server.next_failure(method) or self.server.over_limit(method)
         if failure is not None:
             call.status = failure.status
@@ -119,6 +119,7 @@ class FakeSlack(FakeServer):
         return f"http://127.0.0.1:{self.port}/api/"
 
     def reset(self) -> None:
+        super().reset()
         with self._lock:
             self.state = FakeSlackState()
             self._ts = itertools.count(1)

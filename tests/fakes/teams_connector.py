@@ -42,7 +42,7 @@ class ConnectorCall:
     activity_id: str | None
     body: dict[str, Any]
     token: str | None
-    at: float  # time.time() when received
+    at: float  # when received, by the server's clock (time.time() unless a test sets one)
 
     @property
     def card(self) -> dict[str, Any]:
@@ -108,7 +108,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._json(404, {"error": {"code": "NotFound", "message": path}})
             return
-        self.server.record(ConnectorCall(kind, conversation, activity_id, body, token, time.time()))
+        self.server.record(ConnectorCall(kind, conversation, activity_id, body, token, self.server.clock()))
         if token is None:
             self._json(401, {"error": {"code": "Unauthorized", "message": "no bearer token"}})
             return
@@ -151,6 +151,7 @@ class FakeTeamsConnector(FakeServer):
         return f"http://127.0.0.1:{self.port}"
 
     def reset(self) -> None:
+        super().reset()
         with self._lock:
             self.state = _State()
             self._ids = itertools.count(1)
