@@ -19,6 +19,7 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 
 from bot.app import create_app, make_messenger
+from bot.clock import utcnow
 from bot.services import Services
 from handlers.sandbox.interactions import signed_headers
 from handlers.slack.bolt_app import wait_for_listeners
@@ -28,7 +29,7 @@ from storage.db import make_engine, session_scope
 from storage.models import Compliment, ComplimentStatus, InboundEvent, Kudos, OutboxMessage, OutboxStatus
 from tests.conftest import SIGNING_SECRET, ZENDESK_SECRET, Harness, MakeSettings
 from tests.fakes.slack_api import ApiCall, FakeSlack
-from tests.helpers import action_ids, button_values, roster_with, settled
+from tests.helpers import Clock, action_ids, button_values, roster_with, settled
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "zendesk"
 PERSONAL = ("0722", "123 456", "jo.bloggs", "example.com", "Jo Bloggs", "Bloggs")
@@ -271,13 +272,16 @@ def test_generic_feedback_event_starts_the_same_flow(harness: Harness) -> None:
 def test_no_answer_in_time_means_private(
     make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
-    # 0.0003 hours is about a second: long enough to see the DM, short enough to wait out.
-    app = create_app(make_settings(config_path=roster_with(tmp_path, compliment_consent_hours=0.0003)))
+    # A minute to answer; the clock then moves past it.
+    clock = Clock(utcnow())
+    settings = make_settings(config_path=roster_with(tmp_path, compliment_consent_hours=1 / 60))
+    app = create_app(settings, clock=clock)
     with TestClient(app) as client:
         harness = Harness(client, app.state.services, fake_slack)
         post_zendesk(harness, zendesk_rating())
         cid = compliment_id(dm_for_ana(harness))
-        time.sleep(1.2)
+        assert harness.services.compliments.expire() == 0  # not yet
+        clock.advance(seconds=61)
         assert harness.services.compliments.expire() == 1
         harness.click(user_id="U0ANA", channel="D0ANA", ts="1.1", action_id="compliment.share", value=cid)
         update = fake_slack.wait_for("chat.update")[0]
