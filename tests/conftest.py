@@ -233,13 +233,17 @@ def fake_api(_fake_pool: FakePool) -> Iterator[FakeApi]:
         _fake_pool.give_back(key, server)
 
 
-@pytest.fixture
-def fake_slack(fake_api: FakeApi) -> FakeSlack:
-    server: FakeSlack = fake_api(FakeSlack)
+def with_slack_users(server: FakeSlack) -> FakeSlack:
+    """The workspace the roster's Slack users live in."""
     server.add_user("U0ANA", "ana@example.com")
     server.add_user("U0BOB", "bob@example.com")
     server.add_user("U0CRIS", "cris@example.com")
     return server
+
+
+@pytest.fixture
+def fake_slack(fake_api: FakeApi) -> FakeSlack:
+    return with_slack_users(fake_api(FakeSlack))
 
 
 MakeSettings = Callable[..., Settings]
@@ -248,27 +252,32 @@ MakeSettings = Callable[..., Settings]
 TEST_SEND_PACE_S = 0.05
 
 
+def app_settings(database_url: str, slack_api_url: str, **overrides: Any) -> Settings:
+    """Settings for the app under test: every secret the tests sign with, the fake Slack."""
+    values: dict[str, Any] = {
+        "send_pace_seconds": TEST_SEND_PACE_S,
+        "database_url": database_url,
+        "config_path": ROSTER,
+        "pseudonym_key": PSEUDONYM_KEY,
+        "webhook_secret": WEBHOOK_SECRET,
+        "messenger": "slack",
+        "slack_bot_token": "xoxb-test",
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": slack_api_url,
+        "public_url": "https://breather.test",
+        "twilio_auth_token": TWILIO_TOKEN,
+        "aircall_webhook_token": AIRCALL_TOKEN,
+        "dialpad_webhook_secret": DIALPAD_SECRET,
+        "zendesk_webhook_secret": ZENDESK_SECRET,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
 @pytest.fixture
 def make_settings(database_url: str, fake_slack: FakeSlack) -> MakeSettings:
     def make(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {
-            "send_pace_seconds": TEST_SEND_PACE_S,
-            "database_url": database_url,
-            "config_path": ROSTER,
-            "pseudonym_key": PSEUDONYM_KEY,
-            "webhook_secret": WEBHOOK_SECRET,
-            "messenger": "slack",
-            "slack_bot_token": "xoxb-test",
-            "slack_signing_secret": SIGNING_SECRET,
-            "slack_api_url": fake_slack.url,
-            "public_url": "https://breather.test",
-            "twilio_auth_token": TWILIO_TOKEN,
-            "aircall_webhook_token": AIRCALL_TOKEN,
-            "dialpad_webhook_secret": DIALPAD_SECRET,
-            "zendesk_webhook_secret": ZENDESK_SECRET,
-        }
-        values.update(overrides)
-        return Settings(_env_file=None, **values)
+        return app_settings(database_url, fake_slack.url, **overrides)
 
     return make
 
@@ -358,6 +367,49 @@ def harness(make_settings: MakeSettings, fake_slack: FakeSlack) -> Iterator[Harn
     app = create_app(make_settings())
     with TestClient(app, raise_server_exceptions=False) as client:
         yield Harness(client, app.state.services, fake_slack)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def _module_harness(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, _fake_pool: FakePool
+) -> Iterator[Harness]:
+    """One running app for a whole test module, on its own database (of each kind)."""
+    schema: PostgresSchema | None = None
+    if request.param == "sqlite":
+        template: SqliteTemplate = request.getfixturevalue("_sqlite_template")
+        url = template.copy_to(tmp_path_factory.mktemp("module") / "breather.db")
+    else:
+        reason = postgres_unavailable()
+        if reason:
+            pytest.skip(reason)
+        schema = PostgresSchema(PG_URL)  # not the per-test schema: that one is emptied under it
+        url = schema.url
+    key, slack = _fake_pool.take(FakeSlack, {})
+    app = create_app(app_settings(url, slack.url))
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            yield Harness(client, app.state.services, slack)
+    finally:
+        _fake_pool.give_back(key, slack)
+        if schema is not None:
+            schema.close()
+
+
+@pytest.fixture
+def shared_harness(_module_harness: Harness) -> Harness:
+    """The running app shared by a module's tests that only send what it must refuse (and so
+    check status codes, error bodies and that nothing was sent): started once per module and
+    database instead of once per test. Its fake Slack is reset for every test; anything a test
+    stores stays for the next, so a test that changes anything uses `harness`."""
+    from handlers.slack.bolt_app import wait_for_listeners
+    from tests.helpers import settled
+
+    # Whatever the previous test set off has finished before the fake forgets it.
+    assert wait_for_listeners(_module_harness.client.app.state.bolt)  # type: ignore[attr-defined]
+    settled(_module_harness.services)
+    _module_harness.slack.reset()
+    with_slack_users(_module_harness.slack)
+    return _module_harness
 
 
 # --- Microsoft Teams ---------------------------------------------------------------------------
