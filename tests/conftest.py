@@ -252,18 +252,17 @@ MakeSettings = Callable[..., Settings]
 TEST_SEND_PACE_S = 0.05
 
 
-def app_settings(database_url: str, slack_api_url: str, **overrides: Any) -> Settings:
-    """Settings for the app under test: every secret the tests sign with, the fake Slack."""
+def app_settings(**overrides: Any) -> Settings:
+    """Settings for the app under test (pass database_url and slack_api_url): every secret the
+    tests sign with, and the tests' send pace."""
     values: dict[str, Any] = {
         "send_pace_seconds": TEST_SEND_PACE_S,
-        "database_url": database_url,
         "config_path": ROSTER,
         "pseudonym_key": PSEUDONYM_KEY,
         "webhook_secret": WEBHOOK_SECRET,
         "messenger": "slack",
         "slack_bot_token": "xoxb-test",
         "slack_signing_secret": SIGNING_SECRET,
-        "slack_api_url": slack_api_url,
         "public_url": "https://breather.test",
         "twilio_auth_token": TWILIO_TOKEN,
         "aircall_webhook_token": AIRCALL_TOKEN,
@@ -277,7 +276,7 @@ def app_settings(database_url: str, slack_api_url: str, **overrides: Any) -> Set
 @pytest.fixture
 def make_settings(database_url: str, fake_slack: FakeSlack) -> MakeSettings:
     def make(**overrides: Any) -> Settings:
-        return app_settings(database_url, fake_slack.url, **overrides)
+        return app_settings(**{"database_url": database_url, "slack_api_url": fake_slack.url, **overrides})
 
     return make
 
@@ -385,7 +384,7 @@ def _module_harness(
         schema = PostgresSchema(PG_URL)  # not the per-test schema: that one is emptied under it
         url = schema.url
     key, slack = _fake_pool.take(FakeSlack, {})
-    app = create_app(app_settings(url, slack.url))
+    app = create_app(app_settings(database_url=url, slack_api_url=slack.url))
     try:
         with TestClient(app, raise_server_exceptions=False) as client:
             yield Harness(client, app.state.services, slack)
