@@ -12,6 +12,7 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -368,30 +369,36 @@ def harness(make_settings: MakeSettings, fake_slack: FakeSlack) -> Iterator[Harn
         yield Harness(client, app.state.services, fake_slack)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def _module_harness(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, _fake_pool: FakePool
-) -> Iterator[Harness]:
-    """One running app for a whole test module, on its own database (of each kind)."""
-    schema: PostgresSchema | None = None
-    if request.param == "sqlite":
+@contextmanager
+def module_database(request: pytest.FixtureRequest, kind: str) -> Iterator[str]:
+    """A migrated database of `kind` for a module-scoped fixture, its own (the per-test
+    PostgreSQL schema is emptied before every test, under anything that outlives one)."""
+    if kind == "sqlite":
         template: SqliteTemplate = request.getfixturevalue("_sqlite_template")
-        url = template.copy_to(tmp_path_factory.mktemp("module") / "breather.db")
-    else:
-        reason = postgres_unavailable()
-        if reason:
-            pytest.skip(reason)
-        schema = PostgresSchema(PG_URL)  # not the per-test schema: that one is emptied under it
-        url = schema.url
-    key, slack = _fake_pool.take(FakeSlack, {})
-    app = create_app(app_settings(database_url=url, slack_api_url=slack.url))
+        directory = request.getfixturevalue("tmp_path_factory").mktemp("module")
+        yield template.copy_to(directory / "breather.db")
+        return
+    reason = postgres_unavailable()
+    if reason:
+        pytest.skip(reason)
+    schema = PostgresSchema(PG_URL)
     try:
-        with TestClient(app, raise_server_exceptions=False) as client:
-            yield Harness(client, app.state.services, slack)
+        yield schema.url
     finally:
-        _fake_pool.give_back(key, slack)
-        if schema is not None:
-            schema.close()
+        schema.close()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def _module_harness(request: pytest.FixtureRequest, _fake_pool: FakePool) -> Iterator[Harness]:
+    """One running app for a whole test module, on its own database (of each kind)."""
+    with module_database(request, request.param) as url:
+        key, slack = _fake_pool.take(FakeSlack, {})
+        app = create_app(app_settings(database_url=url, slack_api_url=slack.url))
+        try:
+            with TestClient(app, raise_server_exceptions=False) as client:
+                yield Harness(client, app.state.services, slack)
+        finally:
+            _fake_pool.give_back(key, slack)
 
 
 @pytest.fixture
@@ -413,6 +420,13 @@ def shared_harness(_module_harness: Harness) -> Harness:
 
 # --- Microsoft Teams ---------------------------------------------------------------------------
 
+TEAMS_SETTINGS: dict[str, Any] = {
+    "messenger": "teams",
+    "teams_app_id": APP_ID,
+    "teams_app_password": "unused-a-token-source-replaces-it",
+    "teams_tenant_id": TENANT,
+}
+
 
 @pytest.fixture
 def fake_teams(fake_api: FakeApi) -> FakeTeamsConnector:
@@ -423,15 +437,7 @@ def fake_teams(fake_api: FakeApi) -> FakeTeamsConnector:
 @pytest.fixture
 def make_teams_settings(make_settings: MakeSettings, fake_teams: FakeTeamsConnector) -> MakeSettings:
     def make(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {
-            "messenger": "teams",
-            "teams_app_id": APP_ID,
-            "teams_app_password": "unused-a-token-source-replaces-it",
-            "teams_tenant_id": TENANT,
-            "teams_service_url": fake_teams.url,
-        }
-        values.update(overrides)
-        return make_settings(**values)
+        return make_settings(**{**TEAMS_SETTINGS, "teams_service_url": fake_teams.url, **overrides})
 
     return make
 
@@ -475,3 +481,28 @@ def teams_harness(
     app = teams_app(make_teams_settings(), fake_teams)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield TeamsHarness(client, app.state.services, fake_teams)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def _module_teams_harness(request: pytest.FixtureRequest, _fake_pool: FakePool) -> Iterator[TeamsHarness]:
+    with module_database(request, request.param) as url:
+        key, teams = _fake_pool.take(FakeTeamsConnector, {})
+        settings = app_settings(database_url=url, teams_service_url=teams.url, **TEAMS_SETTINGS)
+        app = teams_app(settings, teams)
+        try:
+            with TestClient(app, raise_server_exceptions=False) as client:
+                yield TeamsHarness(client, app.state.services, teams)
+        finally:
+            _fake_pool.give_back(key, teams)
+
+
+@pytest.fixture
+def shared_teams_harness(_module_teams_harness: TeamsHarness) -> TeamsHarness:
+    """`shared_harness` on Teams: one running app per module and database for tests that only
+    send what it must refuse. Its fake connector is reset for every test."""
+    from tests.helpers import settled
+
+    settled(_module_teams_harness.services)
+    _module_teams_harness.teams.reset()
+    _module_teams_harness.installed.clear()
+    return _module_teams_harness

@@ -234,15 +234,15 @@ def test_duplicate_deliveries_send_one_dm(harness: Harness) -> None:
     ids=["number type", "object type", "list type", "another trigger", "no rating yet"],
 )
 def test_a_zendesk_body_breather_does_not_use_is_answered_ignored(
-    harness: Harness, body: dict[str, Any]
+    shared_harness: Harness, body: dict[str, Any]
 ) -> None:
-    response = post_zendesk(harness, body)
+    response = post_zendesk(shared_harness, body)
     assert response.status_code == 200
     assert response.json() == {"status": "ignored", "accepted": 0}
-    quiet(harness)
-    with session_scope(harness.services.engine) as session:
+    quiet(shared_harness)
+    with session_scope(shared_harness.services.engine) as session:
         assert session.exec(select(InboundEvent)).all() == []
-    assert harness.slack.calls("chat.postMessage") == []
+    assert shared_harness.slack.calls("chat.postMessage") == []
 
 
 def test_zendesk_signature_is_checked(harness: Harness) -> None:
@@ -429,12 +429,12 @@ def test_kudos_never_ping_the_whole_channel(harness: Harness) -> None:
     ids=["empty", "no mention", "no words", "self", "recipient unknown", "author unknown", "no channel"],
 )
 def test_kudos_refusals_are_clear_and_post_nothing(
-    harness: Harness, user: str, text: str, reply: str
+    shared_harness: Harness, user: str, text: str, reply: str
 ) -> None:
-    response = harness.command(user_id=user, command="/kudos", text=text)
+    response = shared_harness.command(user_id=user, command="/kudos", text=text)
     assert response.status_code == 200 and reply in response.text
-    quiet(harness)
-    assert harness.slack.calls("chat.postMessage") == []
+    quiet(shared_harness)
+    assert shared_harness.slack.calls("chat.postMessage") == []
 
 
 def test_kudos_are_limited_per_author_per_day(

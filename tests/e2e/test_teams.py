@@ -588,9 +588,9 @@ def test_messages_to_one_conversation_are_paced_within_teams_limits(teams_paced:
     ids=["not json", "not an object", "incomplete activity", "not an activity", "wrong type", "too big"],
 )
 def test_bad_input_gets_a_clear_4xx(
-    teams_harness: TeamsHarness, body: bytes, content_type: str, status: int
+    shared_teams_harness: TeamsHarness, body: bytes, content_type: str, status: int
 ) -> None:
-    response = teams_harness.post(body, headers={"Content-Type": content_type})
+    response = shared_teams_harness.post(body, headers={"Content-Type": content_type})
     assert response.status_code == status and response.json()["error"]
 
 
