@@ -191,6 +191,8 @@ class FakePool:
     def take(self, kind: type[Server], kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], Server]:
         key = (kind, tuple(sorted(kwargs.items())))
         idle = self.idle.setdefault(key, [])
+        while idle and not idle[-1].running:  # a test stopped it (Slack "down"): start another
+            idle.pop()
         if idle:
             server = idle.pop()
             server.reset()

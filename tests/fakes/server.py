@@ -39,6 +39,10 @@ class FakeServer(ThreadingHTTPServer):
         self._thread.start()
         return self
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self) -> None:
         if self._thread is not None:
             self.shutdown()
