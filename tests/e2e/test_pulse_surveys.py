@@ -30,7 +30,8 @@ from storage.db import make_engine, session_scope
 from storage.models import Checkin, SurveyAnswer, SurveyInvitation, SurveyRound
 from tests.conftest import PSEUDONYM_KEY, ROSTER, SIGNING_SECRET, Harness, MakeSettings
 from tests.fakes.slack_api import FakeSlack
-from tests.helpers import Clock, action_ids, button_values, roster_with, settled
+from tests.helpers import Clock as Clock  # still importable from here, as other tests did
+from tests.helpers import action_ids, button_values, roster_with, settled
 
 BUCHAREST = ZoneInfo("Europe/Bucharest")
 # Thursday 26 November 2026, 14:00 in Bucharest: the default round time.
