@@ -42,7 +42,7 @@ class SlackMessenger:
         self.client = client
         self.engine = engine
         self._cache: dict[str, Address] = {}  # agent id -> address; they rarely change
-        self._unsaved: queue.SimpleQueue[tuple[str, Address] | None] = queue.SimpleQueue()  # None: stop
+        self._unsaved: queue.SimpleQueue[tuple[str, Address] | None] = queue.SimpleQueue()
         self._saver: threading.Thread | None = None
         self._saver_lock = threading.Lock()
 
@@ -80,19 +80,31 @@ class SlackMessenger:
                 )
                 self._saver.start()
 
+    def close(self, timeout: float = 5.0) -> None:
+        """Write what is still unsaved and stop the writer, before the database closes: a writer
+        left behind would open a connection on an engine that has been disposed."""
+        with self._saver_lock:
+            saver, self._saver = self._saver, None
+        if saver is not None and saver.is_alive():
+            self._unsaved.put(None)
+            saver.join(timeout)
+
     def _save_addresses(self) -> None:
         stopping = False
         while not stopping:
-            waiting = [self._unsaved.get()]
+            first = self._unsaved.get()
+            if first is None:
+                return
+            batch = {first[0]: first[1]}
             while True:
                 try:
-                    waiting.append(self._unsaved.get_nowait())
+                    item = self._unsaved.get_nowait()
                 except queue.Empty:
                     break
-            stopping = None in waiting
-            batch = dict(item for item in waiting if item is not None)
-            if not batch:
-                continue
+                if item is None:
+                    stopping = True  # save this last batch, then stop
+                    break
+                batch[item[0]] = item[1]
             try:
                 with session_scope(self.engine) as session:
                     for agent_id, address in batch.items():
@@ -109,18 +121,6 @@ class SlackMessenger:
                         session.add(row)
             except Exception:  # a lost write only costs one more lookup after a restart
                 log.warning("could not save %d Slack address(es); they stay cached in memory", len(batch))
-
-    def close(self, timeout: float = 10.0) -> None:
-        """Write the addresses still waiting, then stop the writer: called before the database
-        closes, so no write lands after it (or in another database the engine is pointed at)."""
-        with self._saver_lock:
-            saver = self._saver
-            if saver is None or not saver.is_alive():
-                return
-            self._unsaved.put(None)
-        saver.join(timeout)
-        if saver.is_alive():
-            log.warning("Slack addresses were still being saved at shutdown")
 
     def user_id(self, to: AgentRef) -> str:
         if to.slack_user_id:
