@@ -6,6 +6,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -14,6 +15,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import Route
 
+from bot.clock import utcnow
 from bot.config import BreatherConfig, Settings
 from bot.errors import ConfigError
 from bot.keys import legacy_conversion
@@ -73,13 +75,19 @@ async def _nothing() -> None:
 
 
 def create_app(
-    settings: Settings, *, config: BreatherConfig | None = None, services: Services | None = None
+    settings: Settings,
+    *,
+    config: BreatherConfig | None = None,
+    services: Services | None = None,
+    clock: Callable[[], datetime] = utcnow,
 ) -> Starlette:
+    """The app, built from `settings` (or around ready-made `services`). `clock` is the time every
+    part of it goes by: tests pass one they can move on instead of waiting."""
     engine = services.engine if services else make_engine(settings.database_url)
     messenger = services.messenger if services else make_messenger(settings, engine)
     phone_client = make_http_client()
     services = services or Services(
-        settings, engine, messenger, config, phones=build_phone_systems(settings, phone_client)
+        settings, engine, messenger, config, clock=clock, phones=build_phone_systems(settings, phone_client)
     )
     # In the sandbox nobody outside this process can sign Slack requests: the console and the
     # demo sign their clicks with this per-process secret.

@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     )
     demo: bool = Field(False, validation_alias=_env("BREATHER_DEMO", "demo"))
     log_level: str = Field("INFO", validation_alias=_env("BREATHER_LOG_LEVEL", "log_level"))
+    # Least time between two messages to one conversation. Unset: the platform's own (Slack 1 s,
+    # Teams 0.5 s). Tests and fake platforms lower it; a real workspace would answer 429s.
+    send_pace_seconds: float | None = Field(
+        None, ge=0, le=60, validation_alias=_env("BREATHER_SEND_PACE_SECONDS", "send_pace_seconds")
+    )
 
     slack_bot_token: SecretStr | None = Field(
         None, validation_alias=_env("SLACK_BOT_TOKEN", "slack_bot_token")

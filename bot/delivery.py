@@ -42,9 +42,12 @@ SEND_WINDOW_S = 20.0
 MAX_TURN_WAIT_S = 1.0  # a row whose turn in the send budget is further away is put back
 
 
-def pace_for(messenger: Messenger) -> float:
-    """Seconds between two sends to one conversation. A messenger whose platform allows more
+def pace_for(messenger: Messenger, configured: float | None = None) -> float:
+    """Seconds between two sends to one conversation: `configured` when set
+    (BREATHER_SEND_PACE_SECONDS), else the platform's. A messenger whose platform allows more
     declares `pace_s` (Teams: 7 a second per conversation, 60 in 30 seconds)."""
+    if configured is not None:
+        return configured
     return float(getattr(messenger, "pace_s", DEFAULT_PACE_S))
 
 

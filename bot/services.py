@@ -133,7 +133,7 @@ class Services:
             messenger=messenger,
             metrics=self.metrics,
             wake=self.outbox.wake,
-            pace_s=pace_for(messenger),
+            pace_s=pace_for(messenger, settings.send_pace_seconds),
             clock=clock,
             on_sent={POST_TOPIC: compliments.record_post},
         )

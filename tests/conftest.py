@@ -1,5 +1,9 @@
 """Shared fixtures: a database per test on SQLite and PostgreSQL, Settings built from values
-(never from the shell's environment), the fake Slack Web API, and the running app."""
+(never from the shell's environment), the fake Slack Web API, and the running app.
+
+What is costly to build is built once per session and handed to each test as new: the
+migrated databases (tests/databases.py) and the fake API servers (`fake_api`).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,11 @@ import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import sqlalchemy
@@ -28,6 +33,8 @@ from handlers.sandbox.interactions import (
     slash_command_body,
 )
 from handlers.telephony.generic import sign
+from tests.databases import PostgresSchema, SqliteTemplate, schema_url
+from tests.fakes.server import FakeServer
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.teams_connector import ISSUER, FakeTeamsConnector
 from tests.teams_harness import APP_ID, TENANT, TeamsHarness, fake_token
@@ -53,6 +60,7 @@ _SETTING_VARS = (
     "BREATHER_WEBHOOK_SECRET",
     "BREATHER_DEMO",
     "BREATHER_LOG_LEVEL",
+    "BREATHER_SEND_PACE_SECONDS",
     "SLACK_BOT_TOKEN",
     "SLACK_SIGNING_SECRET",
     "SLACK_APP_TOKEN",
@@ -120,7 +128,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 @pytest.fixture
 def pg_schema_url() -> Iterator[str]:
-    """A fresh PostgreSQL schema (its own search_path) for one test, dropped afterwards."""
+    """A fresh, empty PostgreSQL schema (its own search_path) for one test, dropped afterwards."""
     reason = postgres_unavailable()
     if reason:
         pytest.skip(reason)
@@ -128,64 +136,151 @@ def pg_schema_url() -> Iterator[str]:
     admin = sqlalchemy.create_engine(PG_URL)
     with admin.begin() as connection:
         connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
+    yield schema_url(PG_URL, schema)
     with admin.begin() as connection:
         connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate:
+    return SqliteTemplate(tmp_path_factory.mktemp("template"))
+
+
+@pytest.fixture(scope="session")
+def _pg_schema() -> Iterator[PostgresSchema]:
+    reason = postgres_unavailable()
+    if reason:
+        pytest.skip(reason)
+    schema = PostgresSchema(PG_URL)
+    yield schema
+    schema.close()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The test's own database, migrated and empty (copied or emptied, never migrated again)."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'breather.db'}"
-    return str(request.getfixturevalue("pg_schema_url"))
+        template: SqliteTemplate = request.getfixturevalue("_sqlite_template")
+        return template.copy_to(tmp_path / "breather.db")
+    schema: PostgresSchema = request.getfixturevalue("_pg_schema")
+    return schema.fresh()
 
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[sqlalchemy.Engine]:
     """The test's database with the schema migrated; disposed afterwards."""
-    from storage.db import make_engine, upgrade
+    from storage.db import make_engine
 
     made = make_engine(database_url)
-    upgrade(made)
     yield made
     made.dispose()
 
 
+# --- fake APIs -------------------------------------------------------------------------------
+
+Server = TypeVar("Server", bound=FakeServer)
+
+
+class FakePool:
+    """Started fake servers kept for the whole session, by class and constructor arguments."""
+
+    def __init__(self) -> None:
+        self.idle: dict[tuple[Any, ...], list[FakeServer]] = {}
+        self.every: list[FakeServer] = []
+
+    def take(self, kind: type[Server], kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], Server]:
+        key = (kind, tuple(sorted(kwargs.items())))
+        idle = self.idle.setdefault(key, [])
+        while idle and not idle[-1].running:  # a test stopped it (Slack "down"): start another
+            idle.pop()
+        if idle:
+            server = idle.pop()
+            server.reset()
+        else:
+            server = kind(**kwargs).start()
+            self.every.append(server)
+        assert isinstance(server, kind)
+        return key, server
+
+    def give_back(self, key: tuple[Any, ...], server: FakeServer) -> None:
+        self.idle[key].append(server)
+
+    def stop(self) -> None:
+        for server in self.every:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def _fake_pool() -> Iterator[FakePool]:
+    pool = FakePool()
+    yield pool
+    pool.stop()
+
+
+FakeApi = Callable[..., Any]
+
+
 @pytest.fixture
-def fake_slack() -> Iterator[FakeSlack]:
-    server = FakeSlack().start()
+def fake_api(_fake_pool: FakePool) -> Iterator[FakeApi]:
+    """`fake_api(FakeTwilio, account_sid=...)`: a started fake server in the state it was built
+    in, shared across tests (reset, not restarted). Two calls in one test give two servers."""
+    taken: list[tuple[tuple[Any, ...], FakeServer]] = []
+
+    def take(kind: type[Server], **kwargs: Any) -> Server:
+        key, server = _fake_pool.take(kind, kwargs)
+        taken.append((key, server))
+        return server
+
+    yield take
+    for key, server in taken:
+        _fake_pool.give_back(key, server)
+
+
+def with_slack_users(server: FakeSlack) -> FakeSlack:
+    """The workspace the roster's Slack users live in."""
     server.add_user("U0ANA", "ana@example.com")
     server.add_user("U0BOB", "bob@example.com")
     server.add_user("U0CRIS", "cris@example.com")
-    yield server
-    server.stop()
+    return server
+
+
+@pytest.fixture
+def fake_slack(fake_api: FakeApi) -> FakeSlack:
+    return with_slack_users(fake_api(FakeSlack))
 
 
 MakeSettings = Callable[..., Settings]
+# Messages to one conversation go out this far apart in tests, not a second (Slack's pace):
+# a click's answer then lands at once. A test of the pace itself passes send_pace_seconds=None.
+TEST_SEND_PACE_S = 0.05
+
+
+def app_settings(**overrides: Any) -> Settings:
+    """Settings for the app under test (pass database_url and slack_api_url): every secret the
+    tests sign with, and the tests' send pace."""
+    values: dict[str, Any] = {
+        "send_pace_seconds": TEST_SEND_PACE_S,
+        "config_path": ROSTER,
+        "pseudonym_key": PSEUDONYM_KEY,
+        "webhook_secret": WEBHOOK_SECRET,
+        "messenger": "slack",
+        "slack_bot_token": "xoxb-test",
+        "slack_signing_secret": SIGNING_SECRET,
+        "public_url": "https://breather.test",
+        "twilio_auth_token": TWILIO_TOKEN,
+        "aircall_webhook_token": AIRCALL_TOKEN,
+        "dialpad_webhook_secret": DIALPAD_SECRET,
+        "zendesk_webhook_secret": ZENDESK_SECRET,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
 
 
 @pytest.fixture
 def make_settings(database_url: str, fake_slack: FakeSlack) -> MakeSettings:
     def make(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {
-            "database_url": database_url,
-            "config_path": ROSTER,
-            "pseudonym_key": PSEUDONYM_KEY,
-            "webhook_secret": WEBHOOK_SECRET,
-            "messenger": "slack",
-            "slack_bot_token": "xoxb-test",
-            "slack_signing_secret": SIGNING_SECRET,
-            "slack_api_url": fake_slack.url,
-            "public_url": "https://breather.test",
-            "twilio_auth_token": TWILIO_TOKEN,
-            "aircall_webhook_token": AIRCALL_TOKEN,
-            "dialpad_webhook_secret": DIALPAD_SECRET,
-            "zendesk_webhook_secret": ZENDESK_SECRET,
-        }
-        values.update(overrides)
-        return Settings(_env_file=None, **values)
+        return app_settings(**{"database_url": database_url, "slack_api_url": fake_slack.url, **overrides})
 
     return make
 
@@ -277,28 +372,75 @@ def harness(make_settings: MakeSettings, fake_slack: FakeSlack) -> Iterator[Harn
         yield Harness(client, app.state.services, fake_slack)
 
 
-# --- Microsoft Teams ---------------------------------------------------------------------------
+@contextmanager
+def module_database(request: pytest.FixtureRequest, kind: str) -> Iterator[str]:
+    """A migrated database of `kind` for a module-scoped fixture, its own (the per-test
+    PostgreSQL schema is emptied before every test, under anything that outlives one)."""
+    if kind == "sqlite":
+        template: SqliteTemplate = request.getfixturevalue("_sqlite_template")
+        directory = request.getfixturevalue("tmp_path_factory").mktemp("module")
+        yield template.copy_to(directory / "breather.db")
+        return
+    reason = postgres_unavailable()
+    if reason:
+        pytest.skip(reason)
+    schema = PostgresSchema(PG_URL)
+    try:
+        yield schema.url
+    finally:
+        schema.close()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def _module_harness(request: pytest.FixtureRequest, _fake_pool: FakePool) -> Iterator[Harness]:
+    """One running app for a whole test module, on its own database (of each kind)."""
+    with module_database(request, request.param) as url:
+        key, slack = _fake_pool.take(FakeSlack, {})
+        app = create_app(app_settings(database_url=url, slack_api_url=slack.url))
+        try:
+            with TestClient(app, raise_server_exceptions=False) as client:
+                yield Harness(client, app.state.services, slack)
+        finally:
+            _fake_pool.give_back(key, slack)
 
 
 @pytest.fixture
-def fake_teams() -> Iterator[FakeTeamsConnector]:
-    server = FakeTeamsConnector().start()
-    yield server
-    server.stop()
+def shared_harness(_module_harness: Harness) -> Harness:
+    """The running app shared by a module's tests that only send what it must refuse (and so
+    check status codes, error bodies and that nothing was sent): started once per module and
+    database instead of once per test. Its fake Slack is reset for every test; anything a test
+    stores stays for the next, so a test that changes anything uses `harness`."""
+    from handlers.slack.bolt_app import wait_for_listeners
+    from tests.helpers import settled
+
+    # Whatever the previous test set off has finished before the fake forgets it.
+    assert wait_for_listeners(_module_harness.client.app.state.bolt)  # type: ignore[attr-defined]
+    settled(_module_harness.services)
+    _module_harness.slack.reset()
+    with_slack_users(_module_harness.slack)
+    return _module_harness
+
+
+# --- Microsoft Teams ---------------------------------------------------------------------------
+
+TEAMS_SETTINGS: dict[str, Any] = {
+    "messenger": "teams",
+    "teams_app_id": APP_ID,
+    "teams_app_password": "unused-a-token-source-replaces-it",
+    "teams_tenant_id": TENANT,
+}
+
+
+@pytest.fixture
+def fake_teams(fake_api: FakeApi) -> FakeTeamsConnector:
+    server: FakeTeamsConnector = fake_api(FakeTeamsConnector)
+    return server
 
 
 @pytest.fixture
 def make_teams_settings(make_settings: MakeSettings, fake_teams: FakeTeamsConnector) -> MakeSettings:
     def make(**overrides: Any) -> Settings:
-        values: dict[str, Any] = {
-            "messenger": "teams",
-            "teams_app_id": APP_ID,
-            "teams_app_password": "unused-a-token-source-replaces-it",
-            "teams_tenant_id": TENANT,
-            "teams_service_url": fake_teams.url,
-        }
-        values.update(overrides)
-        return make_settings(**values)
+        return make_settings(**{**TEAMS_SETTINGS, "teams_service_url": fake_teams.url, **overrides})
 
     return make
 
@@ -342,3 +484,28 @@ def teams_harness(
     app = teams_app(make_teams_settings(), fake_teams)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield TeamsHarness(client, app.state.services, fake_teams)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def _module_teams_harness(request: pytest.FixtureRequest, _fake_pool: FakePool) -> Iterator[TeamsHarness]:
+    with module_database(request, request.param) as url:
+        key, teams = _fake_pool.take(FakeTeamsConnector, {})
+        settings = app_settings(database_url=url, teams_service_url=teams.url, **TEAMS_SETTINGS)
+        app = teams_app(settings, teams)
+        try:
+            with TestClient(app, raise_server_exceptions=False) as client:
+                yield TeamsHarness(client, app.state.services, teams)
+        finally:
+            _fake_pool.give_back(key, teams)
+
+
+@pytest.fixture
+def shared_teams_harness(_module_teams_harness: TeamsHarness) -> TeamsHarness:
+    """`shared_harness` on Teams: one running app per module and database for tests that only
+    send what it must refuse. Its fake connector is reset for every test."""
+    from tests.helpers import settled
+
+    settled(_module_teams_harness.services)
+    _module_teams_harness.teams.reset()
+    _module_teams_harness.installed.clear()
+    return _module_teams_harness

@@ -1,8 +1,9 @@
-"""Small waiting and database helpers for tests that drive the running app."""
+"""Small waiting, time and database helpers for tests that drive the running app."""
 
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,36 @@ from storage import outbox
 from storage.db import session_scope
 from storage.models import InboundEvent
 from tests.conftest import ROSTER
+
+
+class Clock:
+    """A clock set to a chosen moment that keeps ticking in real time (the outbox paces by it).
+
+    Give it to the app (`create_app(settings, clock=clock)`) and to the fakes
+    (`fake.clock = clock.timestamp`), and a test moves time on with `advance` instead of
+    sleeping until a break ends or a deadline passes.
+    """
+
+    def __init__(self, start: datetime) -> None:
+        self.base, self.started = start, time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.base + timedelta(seconds=time.monotonic() - self.started)
+
+    @property
+    def now(self) -> datetime:
+        return self()
+
+    @now.setter
+    def now(self, moment: datetime) -> None:
+        self.base, self.started = moment, time.monotonic()
+
+    def advance(self, **delta: float) -> None:
+        self.base += timedelta(**delta)
+
+    def timestamp(self) -> float:
+        """Now as seconds since the epoch, as time.time() gives it."""
+        return self().timestamp()
 
 
 def settled(services: Services, timeout: float = 10.0) -> None:

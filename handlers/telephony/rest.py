@@ -10,6 +10,8 @@ agent ids) or a body.
 from __future__ import annotations
 
 import email.utils
+import functools
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -25,9 +27,17 @@ BACKOFF_S = 0.25  # then 0.5 s: the agent is waiting for the answer
 MAX_WAIT_S = 5.0  # a longer Retry-After is left to the break worker's own schedule
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    # Loading the CA bundle takes tens of milliseconds: the process's clients share one context.
+    return httpx.create_ssl_context()
+
+
 def make_http_client() -> httpx.Client:
     """One client for every phone system: pooled connections, no redirects, timeouts everywhere."""
-    return httpx.Client(timeout=DEFAULT_TIMEOUT, follow_redirects=False, headers={"User-Agent": "breather"})
+    return httpx.Client(
+        timeout=DEFAULT_TIMEOUT, follow_redirects=False, headers={"User-Agent": "breather"}, verify=_tls()
+    )
 
 
 def retry_after(response: httpx.Response) -> float | None:

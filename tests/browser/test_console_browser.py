@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 from slack_bolt import Ack, App
 
 from bot.config import Settings
@@ -37,6 +37,7 @@ from bot.messenger import (
 )
 from handlers.slack.blocks import submitted_values
 from tests.conftest import PSEUDONYM_KEY, WEBHOOK_SECRET
+from tests.databases import SqliteTemplate
 from tests.live import LiveServer, live_server
 
 pytestmark = pytest.mark.browser
@@ -86,10 +87,10 @@ def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[LiveServer]:
+def live(tmp_path: Path, _sqlite_template: SqliteTemplate) -> Iterator[LiveServer]:
     settings = Settings(
         _env_file=None,
-        database_url=f"sqlite:///{tmp_path / 'console.db'}",
+        database_url=_sqlite_template.copy_to(tmp_path / "console.db"),
         config_path=DEMO_ROSTER,
         pseudonym_key=PSEUDONYM_KEY,
         webhook_secret=WEBHOOK_SECRET,
@@ -99,8 +100,10 @@ def live(tmp_path: Path) -> Iterator[LiveServer]:
         yield server
 
 
-@pytest.fixture
-def page(tmp_path: Path, live: LiveServer) -> Iterator[Page]:
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the module; every test gets a fresh context (its own cookies,
+    storage and cache), which is what a fresh profile gave, without a new browser each time."""
     if not CHROMIUM.exists():
         pytest.fail(
             f"Chromium is not installed ({CHROMIUM} is missing). The browser tests drive Debian's "
@@ -109,21 +112,24 @@ def page(tmp_path: Path, live: LiveServer) -> Iterator[Page]:
             pytrace=False,
         )
     with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),  # a fresh profile for every test
-            executable_path=str(CHROMIUM),
-            args=CHROMIUM_ARGS,
-            headless=True,
-            viewport={"width": 1280, "height": 800},
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        requested: list[str] = []
-        page.on("request", lambda request: requested.append(request.url))
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        yield page
-        context.close()
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live: LiveServer) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
     elsewhere = {url for url in requested if urlsplit(url).netloc != urlsplit(live.url).netloc}
     assert not {url for url in elsewhere if not url.startswith("data:")}, "the console reached outside"
     assert not errors, f"script errors: {errors}"

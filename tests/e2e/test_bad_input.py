@@ -62,46 +62,46 @@ def _no_dm_and_json_error(harness: Harness, response: Any, status: int) -> None:
         ("unknown type", 422),
     ],
 )
-def test_bad_generic_webhook_is_refused(harness: Harness, case: str, status: int) -> None:
+def test_bad_generic_webhook_is_refused(shared_harness: Harness, case: str, status: int) -> None:
     event = hard_call()
     body = json.dumps(event).encode()
     if case == "missing signature":
-        response = harness.client.post(
+        response = shared_harness.client.post(
             "/webhooks/calls", content=body, headers={"Content-Type": "application/json"}
         )
     elif case == "wrong secret":
-        response = harness.post_event(event, secret="not-the-secret")
+        response = shared_harness.post_event(event, secret="not-the-secret")
     elif case == "tampered body":
         from handlers.telephony.generic import sign
 
         header = sign("test-webhook-secret", body)
         tampered = body.replace(b"abusive", b"friendly")
-        response = harness.client.post(
+        response = shared_harness.client.post(
             "/webhooks/calls",
             content=tampered,
             headers={"Content-Type": "application/json", "Breather-Signature": header},
         )
     elif case == "stale signature":
-        response = harness.post_event(event, timestamp=int(time.time()) - 301)
+        response = shared_harness.post_event(event, timestamp=int(time.time()) - 301)
     elif case == "garbled signature header":
-        response = harness.post_event(event, headers={"Breather-Signature": "v1=abc"})
+        response = shared_harness.post_event(event, headers={"Breather-Signature": "v1=abc"})
     elif case == "not JSON":
-        response = harness.post_event(b"{not json")
+        response = shared_harness.post_event(b"{not json")
     elif case == "JSON array":
-        response = harness.post_event(b"[1, 2]")
+        response = shared_harness.post_event(b"[1, 2]")
     elif case == "2 MB body":
-        response = harness.post_event(BIG)
+        response = shared_harness.post_event(BIG)
     elif case == "wrong content type":
-        response = harness.post_event(event, headers={"Content-Type": "text/plain"})
+        response = shared_harness.post_event(event, headers={"Content-Type": "text/plain"})
     elif case == "missing event id":
-        response = harness.post_event({k: v for k, v in event.items() if k != "event_id"})
+        response = shared_harness.post_event({k: v for k, v in event.items() if k != "event_id"})
     elif case == "missing agent":
-        response = harness.post_event({k: v for k, v in event.items() if k != "agent_email"})
+        response = shared_harness.post_event({k: v for k, v in event.items() if k != "agent_email"})
     elif case == "wrongly typed field":
-        response = harness.post_event({**event, "transfers": "many"})
+        response = shared_harness.post_event({**event, "transfers": "many"})
     else:
-        response = harness.post_event({**event, "type": "call.started"})
-    _no_dm_and_json_error(harness, response, status)
+        response = shared_harness.post_event({**event, "type": "call.started"})
+    _no_dm_and_json_error(shared_harness, response, status)
     if status == 422:
         assert any(
             word in response.json()["error"] for word in ("event_id", "agent_email", "transfers", "type")
@@ -132,19 +132,21 @@ def test_generic_webhook_refuses_everything_without_a_secret(make_settings: Any,
         "",
     ],
 )
-def test_signed_but_malformed_slack_payloads_are_not_server_errors(harness: Harness, body: str) -> None:
-    response = harness.client.post(
+def test_signed_but_malformed_slack_payloads_are_not_server_errors(
+    shared_harness: Harness, body: str
+) -> None:
+    response = shared_harness.client.post(
         "/slack/events",
         content=body,
         headers=signed_headers(SIGNING_SECRET, body, "application/x-www-form-urlencoded"),
     )
     assert response.status_code < 500
-    settled(harness.services)
-    assert harness.slack.calls("chat.update") == []
+    settled(shared_harness.services)
+    assert shared_harness.slack.calls("chat.update") == []
 
 
-def test_unsigned_slack_request_is_refused(harness: Harness) -> None:
-    response = harness.client.post(
+def test_unsigned_slack_request_is_refused(shared_harness: Harness) -> None:
+    response = shared_harness.client.post(
         "/slack/events",
         content="command=%2Fbreather&text=pause&user_id=U0ANA",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
@@ -175,59 +177,65 @@ def post_raw(harness: Harness, path: str, body: bytes | str, headers: dict[str, 
 
 
 @pytest.mark.parametrize("stamp", BAD_TIMESTAMPS)
-def test_slack_request_with_a_non_numeric_timestamp_is_refused_401(harness: Harness, stamp: str) -> None:
+def test_slack_request_with_a_non_numeric_timestamp_is_refused_401(
+    shared_harness: Harness, stamp: str
+) -> None:
     body = "command=%2Fbreather&text=pause&user_id=U0ANA"
     headers = signed_headers(SIGNING_SECRET, body, "application/x-www-form-urlencoded")
     # Also signed over the bad timestamp, so that only the timestamp itself is wrong.
     signature = SignatureVerifier(SIGNING_SECRET).generate_signature(timestamp=stamp, body=body) or ""
     for bad in ({TIMESTAMP: stamp}, {TIMESTAMP: stamp, "X-Slack-Signature": signature}):
-        response = post_raw(harness, "/slack/events", body, {**headers, **bad})
-        _no_dm_and_json_error(harness, response, 401)
-    assert harness.slack.calls("chat.postEphemeral") == [] and "Paused" not in response.text
+        response = post_raw(shared_harness, "/slack/events", body, {**headers, **bad})
+        _no_dm_and_json_error(shared_harness, response, 401)
+    assert shared_harness.slack.calls("chat.postEphemeral") == [] and "Paused" not in response.text
 
 
-def test_slack_request_with_two_timestamp_headers_is_refused(harness: Harness) -> None:
+def test_slack_request_with_two_timestamp_headers_is_refused(shared_harness: Harness) -> None:
     body = "command=%2Fbreather&text=pause&user_id=U0ANA"
     headers = signed_headers(SIGNING_SECRET, body, "application/x-www-form-urlencoded")
     raw = [(name.encode(), value.encode()) for name, value in headers.items()]
-    response = harness.client.post(
+    response = shared_harness.client.post(
         "/slack/events", content=body, headers=[*raw, (TIMESTAMP.encode(), b"abc")]
     )
-    _no_dm_and_json_error(harness, response, 401)
+    _no_dm_and_json_error(shared_harness, response, 401)
 
 
 @pytest.mark.parametrize("stamp", BAD_TIMESTAMPS)
-def test_generic_signature_with_a_non_numeric_timestamp_is_refused_401(harness: Harness, stamp: str) -> None:
+def test_generic_signature_with_a_non_numeric_timestamp_is_refused_401(
+    shared_harness: Harness, stamp: str
+) -> None:
     body = json.dumps(hard_call()).encode()
     digest = hmac.new(WEBHOOK_SECRET.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     headers = {"Content-Type": "application/json", "Breather-Signature": f"t={stamp},v1={digest}"}
-    response = post_raw(harness, "/webhooks/calls", body, headers)
-    _no_dm_and_json_error(harness, response, 401)
+    response = post_raw(shared_harness, "/webhooks/calls", body, headers)
+    _no_dm_and_json_error(shared_harness, response, 401)
 
 
 @pytest.mark.parametrize(
     "stamp", ["abc", "²", "1e5", "", "9" * 5000, "٢٠٢٦-11-23T09:00:00Z", "2026-11-23T09:00:00²"]
 )
-def test_zendesk_signature_with_a_garbled_timestamp_is_refused_401(harness: Harness, stamp: str) -> None:
+def test_zendesk_signature_with_a_garbled_timestamp_is_refused_401(
+    shared_harness: Harness, stamp: str
+) -> None:
     body = (FIXTURES / "zendesk" / "satisfaction_good.json").read_bytes()
     headers = {
         "Content-Type": "application/json",
         "X-Zendesk-Webhook-Signature": zendesk_sign(ZENDESK_SECRET, body, stamp),
         "X-Zendesk-Webhook-Signature-Timestamp": stamp,
     }
-    response = post_raw(harness, "/webhooks/zendesk", body, headers)
-    _no_dm_and_json_error(harness, response, 401)
+    response = post_raw(shared_harness, "/webhooks/zendesk", body, headers)
+    _no_dm_and_json_error(shared_harness, response, 401)
 
 
 @pytest.mark.parametrize("iat", ["abc", "²", "1e5", "", "12", str(int(time.time())), True, None])
-def test_dialpad_jwt_with_a_non_numeric_iat_is_refused_401(harness: Harness, iat: Any) -> None:
+def test_dialpad_jwt_with_a_non_numeric_iat_is_refused_401(shared_harness: Harness, iat: Any) -> None:
     # PyJWT itself takes "12" for an iat; the age check must not be skipped because of that.
     event = json.loads((FIXTURES / "dialpad" / "hangup.json").read_text())
     token = jwt.encode({**event, "iat": iat}, DIALPAD_SECRET, algorithm="HS256")
-    response = harness.client.post(
+    response = shared_harness.client.post(
         "/webhooks/dialpad", content=token, headers={"Content-Type": "application/jwt"}
     )
-    _no_dm_and_json_error(harness, response, 401)
+    _no_dm_and_json_error(shared_harness, response, 401)
 
 
 def test_twilio_event_with_non_numeric_timestamps_is_still_a_call(harness: Harness) -> None:
@@ -246,12 +254,12 @@ def test_twilio_event_with_non_numeric_timestamps_is_still_a_call(harness: Harne
     settled(harness.services)
 
 
-def test_aircall_event_with_a_non_numeric_timestamp_is_refused_422(harness: Harness) -> None:
+def test_aircall_event_with_a_non_numeric_timestamp_is_refused_422(shared_harness: Harness) -> None:
     event = json.loads((FIXTURES / "aircall" / "call_ended.json").read_text())
-    response = harness.client.post(
+    response = shared_harness.client.post(
         "/webhooks/aircall", json={**event, "token": AIRCALL_TOKEN, "timestamp": "²"}
     )
-    _no_dm_and_json_error(harness, response, 422)
+    _no_dm_and_json_error(shared_harness, response, 422)
     assert "timestamp" in response.json()["error"]
 
 
@@ -359,8 +367,8 @@ OUT_OF_RANGE = {
 
 
 @pytest.mark.parametrize("case", OUT_OF_RANGE)
-def test_a_number_out_of_range_is_refused_422_naming_the_field(harness: Harness, case: str) -> None:
+def test_a_number_out_of_range_is_refused_422_naming_the_field(shared_harness: Harness, case: str) -> None:
     provider, change, field = OUT_OF_RANGE[case]
-    response = send_signed(harness, provider, change)
-    _no_dm_and_json_error(harness, response, 422)
+    response = send_signed(shared_harness, provider, change)
+    _no_dm_and_json_error(shared_harness, response, 422)
     assert response.json()["error"].startswith(f"{field}: ")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -13,11 +12,12 @@ from sqlmodel import col, select
 from starlette.testclient import TestClient
 
 from bot.app import create_app
+from bot.clock import utcnow
 from storage.db import session_scope
 from storage.models import Call, Checkin
 from tests.conftest import PSEUDONYM_KEY, Harness, MakeSettings, call_event, hard_call
 from tests.fakes.slack_api import FakeSlack
-from tests.helpers import action_ids, button_values, roster_with, settled, stored_call_keys
+from tests.helpers import Clock, action_ids, button_values, roster_with, settled, stored_call_keys
 
 
 def test_hard_call_sends_the_agent_a_private_checkin_with_three_choices(harness: Harness) -> None:
@@ -142,12 +142,15 @@ def test_late_tag_rejudges_the_call_without_a_second_nudge(harness: Harness) -> 
 def test_agent_known_only_by_email_is_looked_up_once(
     make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
-    app = create_app(make_settings(config_path=roster_with(tmp_path, checkin_cooldown_minutes=0.001)))
+    clock = Clock(utcnow())
+    app = create_app(
+        make_settings(config_path=roster_with(tmp_path, checkin_cooldown_minutes=0.001)), clock=clock
+    )
     with TestClient(app) as client:
         harness = Harness(client, app.state.services, fake_slack)
         harness.post_event(hard_call(agent_email="bob@example.com"))
         fake_slack.wait_for("chat.postMessage")
-        time.sleep(0.1)  # past the (tiny) cooldown
+        clock.advance(seconds=0.1)  # past the (tiny) cooldown
         harness.post_event(hard_call(agent_email="BOB@example.com"))
         posts = fake_slack.wait_for("chat.postMessage", 2)
     assert [p.params["channel"] for p in posts] == ["D0BOB", "D0BOB"]

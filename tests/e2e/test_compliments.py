@@ -19,6 +19,7 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 
 from bot.app import create_app, make_messenger
+from bot.clock import utcnow
 from bot.services import Services
 from handlers.sandbox.interactions import signed_headers
 from handlers.slack.bolt_app import wait_for_listeners
@@ -27,7 +28,7 @@ from storage.db import make_engine, session_scope
 from storage.models import Compliment, ComplimentStatus, InboundEvent, Kudos, OutboxMessage, OutboxStatus
 from tests.conftest import SIGNING_SECRET, ZENDESK_SECRET, Harness, MakeSettings
 from tests.fakes.slack_api import ApiCall, FakeSlack
-from tests.helpers import action_ids, button_values, roster_with, settled
+from tests.helpers import Clock, action_ids, button_values, roster_with, settled
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "zendesk"
 PERSONAL = ("0722", "123 456", "jo.bloggs", "example.com", "Jo Bloggs", "Bloggs")
@@ -232,15 +233,15 @@ def test_duplicate_deliveries_send_one_dm(harness: Harness) -> None:
     ids=["number type", "object type", "list type", "another trigger", "no rating yet"],
 )
 def test_a_zendesk_body_breather_does_not_use_is_answered_ignored(
-    harness: Harness, body: dict[str, Any]
+    shared_harness: Harness, body: dict[str, Any]
 ) -> None:
-    response = post_zendesk(harness, body)
+    response = post_zendesk(shared_harness, body)
     assert response.status_code == 200
     assert response.json() == {"status": "ignored", "accepted": 0}
-    quiet(harness)
-    with session_scope(harness.services.engine) as session:
+    quiet(shared_harness)
+    with session_scope(shared_harness.services.engine) as session:
         assert session.exec(select(InboundEvent)).all() == []
-    assert harness.slack.calls("chat.postMessage") == []
+    assert shared_harness.slack.calls("chat.postMessage") == []
 
 
 def test_zendesk_signature_is_checked(harness: Harness) -> None:
@@ -270,13 +271,16 @@ def test_generic_feedback_event_starts_the_same_flow(harness: Harness) -> None:
 def test_no_answer_in_time_means_private(
     make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
-    # 0.0003 hours is about a second: long enough to see the DM, short enough to wait out.
-    app = create_app(make_settings(config_path=roster_with(tmp_path, compliment_consent_hours=0.0003)))
+    # A minute to answer; the clock then moves past it.
+    clock = Clock(utcnow())
+    settings = make_settings(config_path=roster_with(tmp_path, compliment_consent_hours=1 / 60))
+    app = create_app(settings, clock=clock)
     with TestClient(app) as client:
         harness = Harness(client, app.state.services, fake_slack)
         post_zendesk(harness, zendesk_rating())
         cid = compliment_id(dm_for_ana(harness))
-        time.sleep(1.2)
+        assert harness.services.compliments.expire() == 0  # not yet
+        clock.advance(seconds=61)
         assert harness.services.compliments.expire() == 1
         harness.click(user_id="U0ANA", channel="D0ANA", ts="1.1", action_id="compliment.share", value=cid)
         update = fake_slack.wait_for("chat.update")[0]
@@ -424,12 +428,12 @@ def test_kudos_never_ping_the_whole_channel(harness: Harness) -> None:
     ids=["empty", "no mention", "no words", "self", "recipient unknown", "author unknown", "no channel"],
 )
 def test_kudos_refusals_are_clear_and_post_nothing(
-    harness: Harness, user: str, text: str, reply: str
+    shared_harness: Harness, user: str, text: str, reply: str
 ) -> None:
-    response = harness.command(user_id=user, command="/kudos", text=text)
+    response = shared_harness.command(user_id=user, command="/kudos", text=text)
     assert response.status_code == 200 and reply in response.text
-    quiet(harness)
-    assert harness.slack.calls("chat.postMessage") == []
+    quiet(shared_harness)
+    assert shared_harness.slack.calls("chat.postMessage") == []
 
 
 def test_kudos_are_limited_per_author_per_day(

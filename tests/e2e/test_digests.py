@@ -27,9 +27,8 @@ from storage.db import make_engine, session_scope
 from storage.models import AgentPrefs, Compliment, ComplimentStatus, DigestAccess, DigestRelease
 from tests.conftest import PSEUDONYM_KEY, SIGNING_SECRET, Harness, MakeSettings
 from tests.digest_seed import NOW, WEEK, add_calls, add_checkins, add_round, at
-from tests.e2e.test_pulse_surveys import Clock
 from tests.fakes.slack_api import FakeSlack
-from tests.helpers import roster_with, settled
+from tests.helpers import Clock, roster_with, settled
 
 LEAD = "radu@example.com"
 

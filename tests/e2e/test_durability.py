@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import Engine, update
 from sqlmodel import col, select
 from starlette.testclient import TestClient
 
@@ -112,6 +113,19 @@ def test_a_row_left_sending_by_a_crashed_worker_is_claimed_again_after_its_lease
     engine.dispose()
 
 
+def all_sent(engine: Engine) -> bool:
+    with session_scope(engine) as session:
+        return {row.status for row in session.exec(select(OutboxMessage))} == {OutboxStatus.SENT}
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(0.02)
+
+
 def test_two_workers_on_postgresql_never_deliver_a_row_twice(
     pg_schema_url: str, fake_slack: FakeSlack
 ) -> None:
@@ -145,13 +159,15 @@ def test_two_workers_on_postgresql_never_deliver_a_row_twice(
         thread.start()
     try:
         fake_slack.wait_for("chat.postMessage", 40, timeout=20)
-        time.sleep(0.3)  # would expose a late duplicate
+        wait_until(lambda: all_sent(engines[0]))
     finally:
+        # Once both workers have stopped, a late duplicate would already have been sent.
         stop.set()
         for worker in workers:
             worker.wake.set()
         for thread in threads:
             thread.join(5)
+    assert not any(thread.is_alive() for thread in threads)
     channels = Counter(c.params["channel"] for c in fake_slack.calls("chat.postMessage"))
     assert len(channels) == 40 and set(channels.values()) == {1}
     with session_scope(engines[0]) as session:
@@ -171,9 +187,8 @@ def test_a_permanent_slack_error_is_not_retried(
 
         Harness(client, app.state.services, fake_slack).post_event(hard_call())
         fake_slack.wait_for("chat.postMessage")
-        settled(app.state.services)
-        time.sleep(1.5)
-        with session_scope(app.state.services.engine) as session:
+        settled(app.state.services)  # nothing waits to be sent or retried...
+        with session_scope(app.state.services.engine) as session:  # ...because the row failed for good
             row = session.exec(select(OutboxMessage)).one()
             assert row.status == OutboxStatus.FAILED and "channel_not_found" in (row.last_error or "")
     assert len(fake_slack.calls("chat.postMessage")) == 1

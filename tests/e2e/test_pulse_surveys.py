@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,6 +30,7 @@ from storage.db import make_engine, session_scope
 from storage.models import Checkin, SurveyAnswer, SurveyInvitation, SurveyRound
 from tests.conftest import PSEUDONYM_KEY, ROSTER, SIGNING_SECRET, Harness, MakeSettings
 from tests.fakes.slack_api import FakeSlack
+from tests.helpers import Clock as Clock  # still importable from here, as other tests did
 from tests.helpers import action_ids, button_values, roster_with, settled
 
 BUCHAREST = ZoneInfo("Europe/Bucharest")
@@ -38,27 +38,6 @@ BUCHAREST = ZoneInfo("Europe/Bucharest")
 T0 = datetime(2026, 11, 26, 14, 0, tzinfo=BUCHAREST).astimezone(UTC)
 WHO5_OK = {"who5_1": "3", "who5_2": "3", "who5_3": "2", "who5_4": "2", "who5_5": "3"}  # raw 13 -> 52
 WHO5_LOW = {"who5_1": "3", "who5_2": "2", "who5_3": "2", "who5_4": "2", "who5_5": "3"}  # raw 12 -> 48
-
-
-class Clock:
-    """A clock set to a chosen moment that keeps ticking in real time (the outbox paces by it)."""
-
-    def __init__(self, start: datetime) -> None:
-        self.base, self.started = start, time.monotonic()
-
-    def __call__(self) -> datetime:
-        return self.base + timedelta(seconds=time.monotonic() - self.started)
-
-    @property
-    def now(self) -> datetime:
-        return self()
-
-    @now.setter
-    def now(self, moment: datetime) -> None:
-        self.base, self.started = moment, time.monotonic()
-
-    def advance(self, **delta: float) -> None:
-        self.base += timedelta(**delta)
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""The outbox under a workspace-wide rate limit: every message once, without hammering Slack."""
+"""The outbox under Slack's limits: a message a second per conversation, and a workspace-wide
+rate limit met with every message once, without hammering Slack."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import threading
 import time
 from collections import Counter
 
+from starlette.testclient import TestClient
+
+from bot.app import create_app
 from bot.clock import utcnow
 from bot.delivery import Outbox, OutboxWorker
 from bot.messenger import Message, Text
@@ -19,6 +23,32 @@ from tests.fakes.slack_api import FakeSlack
 
 ALLOWED_PER_S = 10
 MESSAGES = 40
+
+
+def test_messages_to_one_slack_conversation_go_out_a_second_apart(
+    make_settings: MakeSettings, fake_slack: FakeSlack
+) -> None:
+    app = create_app(make_settings(send_pace_seconds=None))  # Slack's own pace, not the tests'
+    services = app.state.services
+    note = Message(text="note", parts=(Text(text="note"),))
+    with TestClient(app):
+        ana, bob = (
+            services.roster.find("email", "ana@example.com"),
+            services.roster.find("email", "bob@example.com"),
+        )
+        assert ana is not None and bob is not None
+        with session_scope(services.engine) as session:
+            for n in range(2):
+                services.outbox.send_direct(
+                    session, key=f"pace:ana:{n}", to=ana.ref(), message=note, now=utcnow()
+                )
+            services.outbox.send_direct(session, key="pace:bob", to=bob.ref(), message=note, now=utcnow())
+        fake_slack.wait_for("chat.postMessage", 3)
+    posts = fake_slack.calls("chat.postMessage")
+    to_ana = [c.at for c in posts if c.params["channel"] == "D0ANA"]
+    (to_bob,) = [c.at for c in posts if c.params["channel"] == "D0BOB"]
+    assert len(to_ana) == 2 and to_ana[1] - to_ana[0] >= 0.95
+    assert to_bob < to_ana[1]  # another person's conversation is not held up behind Ana's
 
 
 def test_a_burst_over_the_workspace_limit_is_paced_not_hammered(

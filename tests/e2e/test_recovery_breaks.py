@@ -1,5 +1,11 @@
 """Protected breaks through the running app, against fake Twilio, Aircall and Dialpad APIs:
-the click, the status change in the phone system, the honest reply, the restore on time."""
+the click, the status change in the phone system, the honest reply, the restore on time.
+
+The app and the fakes go by one test clock: a break ends when the test moves the clock on by
+its length (and the break worker's retries come when it moves on to them), so no test waits
+out a break. One test moves it to just before a break's end and lets the worker find the end
+by itself.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +21,14 @@ from sqlmodel import col, select
 from starlette.testclient import TestClient
 
 from bot.app import create_app
-from storage.db import session_scope
+from bot.clock import utcnow
+from storage import breaks as break_queue
+from storage.db import read_scope, session_scope
 from storage.models import Break, BreakState, Checkin, OutboxMessage
-from tests.conftest import TWILIO_TOKEN, Harness, MakeSettings, hard_call
+from tests.conftest import TWILIO_TOKEN, FakeApi, Harness, MakeSettings, hard_call
 from tests.fakes.provider_apis import FakeAircall, FakeDialpad, FakeProviderApi, FakeTwilio
 from tests.fakes.slack_api import ApiCall, FakeSlack
-from tests.helpers import action_ids, button_values, roster_with, settled
+from tests.helpers import Clock, action_ids, button_values, roster_with, settled
 
 BREAK_MINUTES = 0.05  # 3 seconds
 ZONE = ZoneInfo("Europe/Bucharest")  # the billing team's time zone
@@ -41,8 +49,8 @@ class Phone:
     changed: str
 
 
-def _twilio() -> Phone:
-    server = FakeTwilio(account_sid="AC0test", auth_token=TWILIO_TOKEN, workspace_sid="WS0test").start()
+def _twilio(fake_api: FakeApi) -> Phone:
+    server = fake_api(FakeTwilio, account_sid="AC0test", auth_token=TWILIO_TOKEN, workspace_sid="WS0test")
     server.add_worker("WK0001", "Available")
     return Phone(
         "twilio",
@@ -57,8 +65,8 @@ def _twilio() -> Phone:
     )
 
 
-def _aircall() -> Phone:
-    server = FakeAircall(api_id="aircall-id", api_token="aircall-api-token").start()
+def _aircall(fake_api: FakeApi) -> Phone:
+    server = fake_api(FakeAircall, api_id="aircall-id", api_token="aircall-api-token")
     server.add_user("1001", "available")
     return Phone(
         "aircall",
@@ -77,8 +85,8 @@ def _aircall() -> Phone:
     )
 
 
-def _dialpad() -> Phone:
-    server = FakeDialpad(api_key="dialpad-api-key").start()
+def _dialpad(fake_api: FakeApi) -> Phone:
+    server = fake_api(FakeDialpad, api_key="dialpad-api-key")
     server.add_user("2001", dnd=False)
     return Phone(
         "dialpad",
@@ -96,42 +104,51 @@ def _dialpad() -> Phone:
 PHONES = {"twilio": _twilio, "aircall": _aircall, "dialpad": _dialpad}
 
 
+@pytest.fixture
+def clock(fake_slack: FakeSlack) -> Clock:
+    """The time the app and the fakes go by: now, ticking, until the test moves it on."""
+    made = Clock(utcnow())
+    fake_slack.clock = made.timestamp
+    return made
+
+
+def _on(clock: Clock, phone: Phone) -> Phone:
+    phone.server.clock = clock.timestamp
+    return phone
+
+
 @pytest.fixture(params=sorted(PHONES))
-def phone(request: pytest.FixtureRequest) -> Iterator[Phone]:
-    made = PHONES[request.param]()
-    yield made
-    made.server.stop()
+def phone(request: pytest.FixtureRequest, fake_api: FakeApi, clock: Clock) -> Phone:
+    return _on(clock, PHONES[request.param](fake_api))
 
 
 @pytest.fixture
-def aircall() -> Iterator[Phone]:
-    made = _aircall()
-    yield made
-    made.server.stop()
+def aircall(fake_api: FakeApi, clock: Clock) -> Phone:
+    return _on(clock, _aircall(fake_api))
 
 
 @pytest.fixture
-def twilio() -> Iterator[Phone]:
-    made = _twilio()
-    yield made
-    made.server.stop()
+def twilio(fake_api: FakeApi, clock: Clock) -> Phone:
+    return _on(clock, _twilio(fake_api))
 
 
-def _app(make_settings: MakeSettings, tmp_path: Path, phone: Phone | None, **product: Any) -> Any:
+def _app(
+    make_settings: MakeSettings, tmp_path: Path, phone: Phone | None, clock: Clock, **product: Any
+) -> Any:
     values = {"break_minutes": BREAK_MINUTES, "checkin_cooldown_minutes": 0.001, **product}
     roster = roster_with(tmp_path, **values)
-    return create_app(make_settings(config_path=roster, **(phone.settings if phone else {})))
+    return create_app(make_settings(config_path=roster, **(phone.settings if phone else {})), clock=clock)
 
 
 @pytest.fixture
 def run(
-    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path
+    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path, clock: Clock
 ) -> Iterator[Callable[..., Harness]]:
     """Start the app with a phone system (and product settings); stopped at the end of the test."""
     clients: list[TestClient] = []
 
     def start(phone: Phone | None, **product: Any) -> Harness:
-        app = _app(make_settings, tmp_path, phone, **product)
+        app = _app(make_settings, tmp_path, phone, clock, **product)
         client = TestClient(app, raise_server_exceptions=False)
         client.__enter__()
         clients.append(client)
@@ -163,11 +180,43 @@ def the_break(harness: Harness, checkin_id: str) -> Break:
         return session.exec(select(Break).where(col(Break.request_key) == f"checkin:{checkin_id}")).one()
 
 
+def state_of(harness: Harness, checkin_id: str) -> str | None:
+    """The break's state; None while the click's request is not stored yet."""
+    with read_scope(harness.services.engine) as session:
+        found = session.exec(select(Break).where(col(Break.request_key) == f"checkin:{checkin_id}")).first()
+        return found.state if found else None
+
+
 def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(0.05)
+
+
+def end_break(harness: Harness, clock: Clock, minutes: float = BREAK_MINUTES) -> None:
+    """The break's time passes: the clock moves on by its length and the break worker looks."""
+    clock.advance(minutes=minutes)
+    harness.services.breaks_wake.set()
+
+
+def next_due(harness: Harness) -> Any:
+    with read_scope(harness.services.engine) as session:
+        return break_queue.next_due_at(session)
+
+
+def retries_come_now(harness: Harness, clock: Clock, until: Callable[[], bool], timeout: float = 15) -> None:
+    """Wait for `until`; whenever the break worker has put a retry off (its backoff), move the
+    clock on to it instead of waiting it out."""
+    deadline = time.monotonic() + timeout
+    while not until():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        due = next_due(harness)
+        if due is not None and due > clock():
+            clock.now = due
+            harness.services.breaks_wake.set()
         time.sleep(0.05)
 
 
@@ -194,7 +243,7 @@ def welcome_back(slack: FakeSlack) -> str:
 
 
 def test_break_is_set_in_the_phone_system_and_restored_when_it_ends(
-    run: Callable[..., Harness], phone: Phone
+    run: Callable[..., Harness], phone: Phone, clock: Clock
 ) -> None:
     harness = run(phone)
     checkin_id = take_break(harness)
@@ -207,6 +256,7 @@ def test_break_is_set_in_the_phone_system_and_restored_when_it_ends(
     assert phone.label in update.params["text"]
     assert (update.params["channel"], update.params["ts"]) == ("D0ANA", "1700000000.000001")
 
+    end_break(harness, clock)
     assert "Welcome back" in welcome_back(harness.slack)
     assert phone.status() == phone.before
     set_at, restored_at = (r.at for r in phone.server.writes())
@@ -272,13 +322,14 @@ def test_a_note_not_yet_sent_when_the_break_is_set_is_withdrawn_not_shown_afterw
 
 
 def test_agent_who_changed_their_status_during_the_break_keeps_it(
-    run: Callable[..., Harness], phone: Phone
+    run: Callable[..., Harness], phone: Phone, clock: Clock
 ) -> None:
     harness = run(phone)
     take_break(harness)
     outcome(harness.slack)
     assert phone.status() == phone.on_break
     phone.change_by_hand()
+    end_break(harness, clock)
     text = welcome_back(harness.slack)
     assert "you changed your" in text.lower() and "left it as you set it" in text
     assert phone.status() == phone.changed
@@ -286,9 +337,9 @@ def test_agent_who_changed_their_status_during_the_break_keeps_it(
 
 
 def test_a_restart_during_the_break_still_restores_it_on_time_or_at_once_when_overdue(
-    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path, aircall: Phone
+    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path, aircall: Phone, clock: Clock
 ) -> None:
-    app = _app(make_settings, tmp_path, aircall)
+    app = _app(make_settings, tmp_path, aircall, clock)
     with TestClient(app) as client:
         harness = Harness(client, app.state.services, fake_slack)
         checkin_id = take_break(harness)
@@ -296,11 +347,11 @@ def test_a_restart_during_the_break_still_restores_it_on_time_or_at_once_when_ov
         assert aircall.status() == "unavailable"
         ends_at = the_break(harness, checkin_id).ends_at
     assert ends_at is not None
-    time.sleep(max(ends_at.timestamp() - time.time(), 0) + 0.5)  # the restore falls due while nobody runs
+    clock.advance(seconds=max(ends_at.timestamp() - clock.timestamp(), 0) + 0.5)  # due while nobody runs
     assert aircall.status() == "unavailable"
 
-    again = create_app(make_settings(config_path=tmp_path / "roster.yml", **aircall.settings))
-    started = time.time()
+    again = create_app(make_settings(config_path=tmp_path / "roster.yml", **aircall.settings), clock=clock)
+    started = clock.timestamp()
     with TestClient(again):
         restore = aircall.server.wait_for("PUT", 2)[1]
         assert restore.body == {"availability_status": "available"}
@@ -311,9 +362,9 @@ def test_a_restart_during_the_break_still_restores_it_on_time_or_at_once_when_ov
 
 
 def test_a_restart_before_the_break_ends_restores_it_at_its_end(
-    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path, aircall: Phone
+    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path, aircall: Phone, clock: Clock
 ) -> None:
-    app = _app(make_settings, tmp_path, aircall, break_minutes=0.1)
+    app = _app(make_settings, tmp_path, aircall, clock, break_minutes=0.1)
     with TestClient(app) as client:
         harness = Harness(client, app.state.services, fake_slack)
         checkin_id = take_break(harness)
@@ -321,9 +372,11 @@ def test_a_restart_before_the_break_ends_restores_it_at_its_end(
         ends_at = the_break(harness, checkin_id).ends_at
     assert ends_at is not None
 
-    again = create_app(make_settings(config_path=tmp_path / "roster.yml", **aircall.settings))
+    again = create_app(make_settings(config_path=tmp_path / "roster.yml", **aircall.settings), clock=clock)
     with TestClient(again):
-        assert time.time() < ends_at.timestamp()  # the new process starts mid-break
+        assert clock.timestamp() < ends_at.timestamp()  # the new process starts mid-break
+        # To half a second before the end, and the worker is not told: it must wake by itself.
+        clock.advance(seconds=ends_at.timestamp() - clock.timestamp() - 0.5)
         restore = aircall.server.wait_for("PUT", 2, timeout=15)[1]
     assert ends_at.timestamp() <= restore.at < ends_at.timestamp() + 2.0
     assert aircall.status() == "available"
@@ -355,19 +408,20 @@ def test_rate_limit_on_the_phone_api_is_waited_out_as_it_asks(
 
 
 def test_phone_system_that_keeps_failing_gets_an_honest_message_after_bounded_retries(
-    run: Callable[..., Harness], aircall: Phone
+    run: Callable[..., Harness], aircall: Phone, clock: Clock
 ) -> None:
     aircall.server.fail_next("PUT", 503, times=50)
     harness = run(aircall, break_minutes=0.2)  # long enough that all retries fall within it
     checkin_id = take_break(harness)
-    update = outcome(harness.slack, timeout=20)
+    retries_come_now(harness, clock, lambda: state_of(harness, checkin_id) == BreakState.FAILED)
+    update = outcome(harness.slack)
     assert update.params["text"].startswith(
         "I couldn't change your status in Aircall — please set it yourself"
     )
     assert len(aircall.server.requests("PUT")) == 9  # 3 attempts by the worker, 3 tries each
     row = the_break(harness, checkin_id)
     assert row.state == BreakState.FAILED and row.phone_user_id is None
-    time.sleep(1.0)
+    assert next_due(harness) is None  # nothing left for the break worker to try
     settled(harness.services)
     assert len(aircall.server.requests("PUT")) == 9  # given up: no more calls
     assert len(harness.slack.calls("chat.postMessage")) == 1  # and no welcome back
@@ -387,12 +441,14 @@ def test_phone_system_refusing_the_change_gets_an_honest_message_at_once(
 
 
 def test_a_failing_restore_is_retried_until_the_status_is_back(
-    run: Callable[..., Harness], aircall: Phone
+    run: Callable[..., Harness], aircall: Phone, clock: Clock
 ) -> None:
     harness = run(aircall)
     take_break(harness)
     outcome(harness.slack)
     aircall.server.fail_next("PUT", 500, times=4)  # more than one attempt's own retries
+    end_break(harness, clock)
+    retries_come_now(harness, clock, lambda: len(harness.slack.calls("chat.postMessage")) >= 2)
     assert "Welcome back" in welcome_back(harness.slack)
     puts = aircall.server.requests("PUT")
     assert len(puts) == 6 and puts[-1].body == {"availability_status": "available"}
@@ -411,12 +467,14 @@ def test_agent_without_a_configured_phone_system_is_asked_to_set_the_break_thems
 
 
 def test_the_daily_cap_stops_further_breaks_in_the_phone_system(
-    run: Callable[..., Harness], aircall: Phone
+    run: Callable[..., Harness], aircall: Phone, clock: Clock
 ) -> None:
     harness = run(aircall, breaks_per_day=1)
     take_break(harness)
+    outcome(harness.slack)
+    end_break(harness, clock)
     welcome_back(harness.slack)  # the first break ran its course
-    time.sleep(0.1)  # past the (tiny) check-in cooldown
+    clock.advance(seconds=0.1)  # past the (tiny) check-in cooldown
     second = take_break(harness, nth=3)  # check-in, welcome back, second check-in
     update = outcome(harness.slack, 2)
     assert update.params["text"].startswith("You've had one breather with me today, so I haven't")
@@ -425,13 +483,15 @@ def test_the_daily_cap_stops_further_breaks_in_the_phone_system(
 
 
 def test_twilio_break_activity_is_looked_up_once_and_reservations_are_released(
-    run: Callable[..., Harness], twilio: Phone
+    run: Callable[..., Harness], twilio: Phone, clock: Clock
 ) -> None:
     phone = twilio
     harness = run(phone)
     take_break(harness)
+    outcome(harness.slack)
+    end_break(harness, clock)
     welcome_back(harness.slack)
-    time.sleep(0.1)
+    clock.advance(seconds=0.1)  # past the (tiny) check-in cooldown
     take_break(harness, nth=3)
     outcome(harness.slack, 2)
     assert isinstance(phone.server, FakeTwilio)
@@ -447,20 +507,26 @@ def test_twilio_break_activity_is_looked_up_once_and_reservations_are_released(
     assert restore.headers.get("if-match")  # the restore only lands if nothing changed meanwhile
 
 
-def test_a_second_break_while_one_runs_does_not_stack(run: Callable[..., Harness], aircall: Phone) -> None:
+def test_a_second_break_while_one_runs_does_not_stack(
+    run: Callable[..., Harness], aircall: Phone, clock: Clock
+) -> None:
     harness = run(aircall, break_minutes=0.2)
     take_break(harness)
     outcome(harness.slack)
-    time.sleep(0.1)
+    clock.advance(seconds=0.1)  # past the (tiny) check-in cooldown
     take_break(harness, nth=2)
     second = outcome(harness.slack, 2)
     assert second.params["text"].startswith("You're already on a protected break until")
     assert len(aircall.server.requests("PUT")) == 1
 
 
-def test_once_over_a_break_keeps_no_trace_of_who_or_where(run: Callable[..., Harness], phone: Phone) -> None:
+def test_once_over_a_break_keeps_no_trace_of_who_or_where(
+    run: Callable[..., Harness], phone: Phone, clock: Clock
+) -> None:
     harness = run(phone)
     checkin_id = take_break(harness)
+    outcome(harness.slack)
+    end_break(harness, clock)
     welcome_back(harness.slack)
     settled(harness.services)
     row = the_break(harness, checkin_id)

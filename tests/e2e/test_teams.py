@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,7 +31,7 @@ from storage.models import (
 from tests.conftest import MakeSettings, hard_call, teams_app
 from tests.e2e import test_pulse_surveys as pulse
 from tests.fakes.teams_connector import ConnectorCall, FakeTeamsConnector
-from tests.helpers import roster_with, settled
+from tests.helpers import Clock, roster_with, settled
 from tests.teams_harness import (
     APP_ID,
     TEAM_CHANNEL,
@@ -208,7 +207,7 @@ def survey_teams(
     make_teams_settings: MakeSettings, fake_teams: FakeTeamsConnector, tmp_path: Path
 ) -> Iterator[TeamsHarness]:
     settings = make_teams_settings(config_path=roster_with(tmp_path, teams=pulse.PULSE_TEAMS))
-    app = teams_app(settings, fake_teams, clock=pulse.Clock(pulse.T0))
+    app = teams_app(settings, fake_teams, clock=Clock(pulse.T0))
     with TestClient(app, raise_server_exceptions=False) as client:
         yield TeamsHarness(client, app.state.services, fake_teams)
 
@@ -541,7 +540,16 @@ def test_server_errors_are_retried_and_client_errors_are_not(teams_harness: Team
     assert statuses == [OutboxStatus.FAILED, OutboxStatus.SENT]
 
 
-def test_messages_to_one_conversation_are_paced_within_teams_limits(teams_harness: TeamsHarness) -> None:
+@pytest.fixture
+def teams_paced(make_teams_settings: MakeSettings, fake_teams: FakeTeamsConnector) -> Iterator[TeamsHarness]:
+    """The Teams app at the platform's own send pace (the other tests run at a faster one)."""
+    app = teams_app(make_teams_settings(send_pace_seconds=None), fake_teams)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        yield TeamsHarness(client, app.state.services, fake_teams)
+
+
+def test_messages_to_one_conversation_are_paced_within_teams_limits(teams_paced: TeamsHarness) -> None:
+    teams_harness = teams_paced
     teams_harness.install(ANA)
     teams_harness.install(BOB)
     services = teams_harness.services
@@ -580,9 +588,9 @@ def test_messages_to_one_conversation_are_paced_within_teams_limits(teams_harnes
     ids=["not json", "not an object", "incomplete activity", "not an activity", "wrong type", "too big"],
 )
 def test_bad_input_gets_a_clear_4xx(
-    teams_harness: TeamsHarness, body: bytes, content_type: str, status: int
+    shared_teams_harness: TeamsHarness, body: bytes, content_type: str, status: int
 ) -> None:
-    response = teams_harness.post(body, headers={"Content-Type": content_type})
+    response = shared_teams_harness.post(body, headers={"Content-Type": content_type})
     assert response.status_code == status and response.json()["error"]
 
 
@@ -631,12 +639,15 @@ def test_the_production_wiring_validates_tokens(make_teams_settings: MakeSetting
 
 
 def test_logs_never_contain_what_people_typed(
-    teams_harness: TeamsHarness, caplog: pytest.LogCaptureFixture
+    make_teams_settings: MakeSettings, fake_teams: FakeTeamsConnector, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
-    teams_harness.install(CRIS)
-    teams_harness.say(CRIS, "kudos bob@example.com a very secret thank-you 7f3a")
-    teams_harness.teams.wait_for("send", 2)
-    settled(teams_harness.services)
-    time.sleep(0.1)
+    app = teams_app(make_teams_settings(), fake_teams)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        teams_harness = TeamsHarness(client, app.state.services, fake_teams)
+        teams_harness.install(CRIS)
+        teams_harness.say(CRIS, "kudos bob@example.com a very secret thank-you 7f3a")
+        teams_harness.teams.wait_for("send", 2)
+        settled(teams_harness.services)
+    # The app has stopped: everything it was still doing has logged by now.
     assert "7f3a" not in caplog.text

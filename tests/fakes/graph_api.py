@@ -23,9 +23,13 @@ class FakeGraph(FakeProviderApi):
     def __init__(self, *, app_id: str) -> None:
         super().__init__()
         self.app_id = app_id
-        self.users: set[str] = set()
-        self.installed: set[str] = set()
-        self.refusing = False
+
+    def reset(self) -> None:
+        super().reset()
+        with self._lock:
+            self.users: set[str] = set()
+            self.installed: set[str] = set()
+            self.refusing = False
 
     def add_user(self, *emails: str) -> None:
         with self._lock:

@@ -5,7 +5,7 @@ status "by hand" (`set_activity`, `set_status`, `set_dnd`) to play an agent who 
 themselves. Every request is recorded; `fail_next` makes the next requests of one HTTP
 method answer 429 (with Retry-After) or 5xx. Credentials are checked like the real APIs do:
 wrong ones get 401. Point the client at `server.url` (TWILIO_API_URL, AIRCALL_API_URL,
-DIALPAD_API_URL).
+DIALPAD_API_URL). `reset()` forgets requests, failures and every agent added.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ import base64
 import contextlib
 import itertools
 import json
-import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from tests.fakes.server import FakeServer
 
 Answer = tuple[int, dict[str, Any], dict[str, str]]  # status, JSON body, headers
 
@@ -32,7 +33,7 @@ class Recorded:
     query: dict[str, str]
     body: dict[str, Any]
     headers: dict[str, str]  # lower-case names
-    at: float  # time.time() when received
+    at: float  # when received, by the server's clock (time.time() unless a test sets one)
 
 
 @dataclass
@@ -66,7 +67,7 @@ class _Handler(BaseHTTPRequestHandler):
             query=dict(parse_qsl(parts.query)),
             body=body if isinstance(body, dict) else {"_": body},
             headers={k.lower(): v for k, v in self.headers.items()},
-            at=time.time(),
+            at=self.server.clock(),
         )
         status, answer, headers = self.server.dispatch(request)
         data = json.dumps(answer).encode()
@@ -83,26 +84,20 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = _serve
 
 
-class FakeProviderApi(ThreadingHTTPServer):
-    daemon_threads = True
+class FakeProviderApi(FakeServer):
     prefix = ""  # the path the API lives under (Dialpad: /api)
 
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.state = _State()
-        self._lock = threading.Condition()
+        super().__init__(_Handler)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}{self.prefix}"
+        return f"http://127.0.0.1:{self.port}{self.prefix}"
 
-    def start(self) -> Self:
-        threading.Thread(target=self.serve_forever, name=type(self).__name__, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
+    def reset(self) -> None:
+        super().reset()
+        with self._lock:
+            self.state = _State()
 
     # --- test controls ----------------------------------------------------------------
 
@@ -181,8 +176,12 @@ class FakeTwilio(FakeProviderApi):
     def __init__(self, *, account_sid: str, auth_token: str, workspace_sid: str) -> None:
         super().__init__()
         self.account_sid, self.auth_token, self.workspace_sid = account_sid, auth_token, workspace_sid
-        self.workers: dict[str, dict[str, Any]] = {}
-        self._versions = itertools.count(1)
+
+    def reset(self) -> None:
+        super().reset()
+        with self._lock:
+            self.workers: dict[str, dict[str, Any]] = {}
+            self._versions = itertools.count(1)
 
     def sid_of(self, name: str) -> str:
         return next(sid for sid, (friendly, _) in self.ACTIVITIES.items() if friendly == name)
@@ -257,7 +256,11 @@ class FakeAircall(FakeProviderApi):
     def __init__(self, *, api_id: str, api_token: str) -> None:
         super().__init__()
         self.api_id, self.api_token = api_id, api_token
-        self.users: dict[str, str] = {}
+
+    def reset(self) -> None:
+        super().reset()
+        with self._lock:
+            self.users: dict[str, str] = {}
 
     def add_user(self, user_id: str, status: str = "available") -> None:
         with self._lock:
@@ -297,7 +300,11 @@ class FakeDialpad(FakeProviderApi):
     def __init__(self, *, api_key: str) -> None:
         super().__init__()
         self.api_key = api_key
-        self.users: dict[str, bool] = {}
+
+    def reset(self) -> None:
+        super().reset()
+        with self._lock:
+            self.users: dict[str, bool] = {}
 
     def add_user(self, user_id: str, dnd: bool = False) -> None:
         with self._lock:

@@ -3,7 +3,8 @@ either as scripted (`fail_next`) or as a rate limit (`limit_rate`: at most N cal
 in any one second, 429 with Retry-After beyond that, the way Slack limits a workspace).
 
 Point `SLACK_API_URL` (Settings.slack_api_url) at `server.url`. Nothing is patched: the real
-slack_sdk WebClient talks HTTP to this server.
+slack_sdk WebClient talks HTTP to this server. `reset()` forgets calls, users, failures and
+limits (the session-wide server is reset before every test).
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import contextlib
 import itertools
 import json
 import math
-import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl
+
+from tests.fakes.server import FakeServer
 
 
 @dataclass
@@ -26,7 +28,7 @@ class ApiCall:
     method: str
     params: dict[str, Any]
     token: str | None
-    at: float  # time.time() when received
+    at: float  # when received, by the server's clock (time.time() unless a test sets one)
     status: int = 200  # the HTTP status the fake answered
     answer: dict[str, Any] | None = None  # what the fake answered (set just before it is sent)
 
@@ -74,7 +76,7 @@ class _Handler(BaseHTTPRequestHandler):
                         params[key] = json.loads(params[key])
         auth = self.headers.get("Authorization", "")
         token = auth.split(" ", 1)[1] if auth.startswith("Bearer ") else params.get("token")
-        call = ApiCall(method, params, token, time.time())
+        call = ApiCall(method, params, token, self.server.clock())
         failure = self.server.next_failure(method) or self.server.over_limit(method)
         if failure is not None:
             call.status = failure.status
@@ -108,26 +110,19 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
-class FakeSlack(ThreadingHTTPServer):
-    daemon_threads = True
-
+class FakeSlack(FakeServer):
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.state = FakeSlackState()
-        self._lock = threading.Condition()
-        self._ts = itertools.count(1)
+        super().__init__(_Handler)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/api/"
+        return f"http://127.0.0.1:{self.port}/api/"
 
-    def start(self) -> FakeSlack:
-        threading.Thread(target=self.serve_forever, name="fake-slack", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
+    def reset(self) -> None:
+        super().reset()
+        with self._lock:
+            self.state = FakeSlackState()
+            self._ts = itertools.count(1)
 
     # --- test controls ----------------------------------------------------------------
 

@@ -9,24 +9,27 @@ recorded so a test can check the bot authenticated.
 
 It also serves the OpenID metadata and signing keys of a made-up Bot Framework, so a test can
 sign inbound activities the way Microsoft does (`sign_activity`) and the SDK's real JWT
-validation accepts them. Point Breather's TEAMS_SERVICE_URL at `server.url`.
+validation accepts them. Point Breather's TEAMS_SERVICE_URL at `server.url`. `reset()` forgets
+calls, members, failures and deletions, and activity ids count from 1 again.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
-import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Self
+from http.server import BaseHTTPRequestHandler
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
+
+from tests.fakes.server import FakeServer
 
 ISSUER = "https://api.botframework.test"
 KEY_ID = "fake-bot-framework-key"
@@ -39,7 +42,7 @@ class ConnectorCall:
     activity_id: str | None
     body: dict[str, Any]
     token: str | None
-    at: float  # time.time() when received
+    at: float  # when received, by the server's clock (time.time() unless a test sets one)
 
     @property
     def card(self) -> dict[str, Any]:
@@ -105,7 +108,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._json(404, {"error": {"code": "NotFound", "message": path}})
             return
-        self.server.record(ConnectorCall(kind, conversation, activity_id, body, token, time.time()))
+        self.server.record(ConnectorCall(kind, conversation, activity_id, body, token, self.server.clock()))
         if token is None:
             self._json(401, {"error": {"code": "Unauthorized", "message": "no bearer token"}})
             return
@@ -130,29 +133,28 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(raw)
 
 
-class FakeTeamsConnector(ThreadingHTTPServer):
-    daemon_threads = True
+@functools.cache
+def _signing_key() -> rsa.RSAPrivateKey:
+    """The made-up Bot Framework's key: one per test run (making an RSA key takes a while)."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
+
+class FakeTeamsConnector(FakeServer):
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.state = _State()
-        self._lock = threading.Condition()
-        self._ids = itertools.count(1)
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        super().__init__(_Handler)
+        self._key = _signing_key()
         public = json.loads(RSAAlgorithm.to_jwk(self._key.public_key()))
         self.public_jwk = {**public, "kid": KEY_ID, "use": "sig", "alg": "RS256"}
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> Self:
-        threading.Thread(target=self.serve_forever, name="fake-teams", daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
+    def reset(self) -> None:
+        super().reset()
+        with self._lock:
+            self.state = _State()
+            self._ids = itertools.count(1)
 
     # --- test controls --------------------------------------------------------------------
 

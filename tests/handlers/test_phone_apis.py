@@ -17,6 +17,7 @@ from handlers.telephony.aircall_api import AircallUsers
 from handlers.telephony.dialpad_api import DialpadUsers
 from handlers.telephony.rest import RestApi, make_http_client, retry_after
 from handlers.telephony.twilio_api import TwilioTaskRouter
+from tests.conftest import FakeApi
 from tests.fakes.provider_apis import FakeAircall, FakeDialpad, FakeTwilio
 
 TOKEN = "twilio-secret-token"
@@ -29,19 +30,17 @@ def client() -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def twilio_api() -> Iterator[FakeTwilio]:
-    server = FakeTwilio(account_sid="AC1", auth_token=TOKEN, workspace_sid="WS1").start()
+def twilio_api(fake_api: FakeApi) -> FakeTwilio:
+    server: FakeTwilio = fake_api(FakeTwilio, account_sid="AC1", auth_token=TOKEN, workspace_sid="WS1")
     server.add_worker("WK0001", "Available")
-    yield server
-    server.stop()
+    return server
 
 
 @pytest.fixture
-def aircall_api() -> Iterator[FakeAircall]:
-    server = FakeAircall(api_id="id", api_token="aircall-secret").start()
+def aircall_api(fake_api: FakeApi) -> FakeAircall:
+    server: FakeAircall = fake_api(FakeAircall, api_id="id", api_token="aircall-secret")
     server.add_user("1001", "custom")
-    yield server
-    server.stop()
+    return server
 
 
 def twilio(
@@ -120,19 +119,16 @@ def test_aircall_availability_is_read_set_and_set_back(
     ]
 
 
-def test_dialpad_break_is_do_not_disturb(client: httpx.Client) -> None:
-    server = FakeDialpad(api_key="dialpad-secret").start()
-    try:
-        server.add_user("2001", dnd=False)
-        api = DialpadUsers(client, base_url=server.url, api_key="dialpad-secret")
-        before = api.read_status("2001")
-        api.set_break("2001")
-        assert server.dnd_of("2001") is True
-        api.set_status("2001", before)
-        assert server.dnd_of("2001") is False
-        assert {r.path for r in server.writes()} == {"/api/v2/users/2001/togglednd"}
-    finally:
-        server.stop()
+def test_dialpad_break_is_do_not_disturb(client: httpx.Client, fake_api: FakeApi) -> None:
+    server: FakeDialpad = fake_api(FakeDialpad, api_key="dialpad-secret")
+    server.add_user("2001", dnd=False)
+    api = DialpadUsers(client, base_url=server.url, api_key="dialpad-secret")
+    before = api.read_status("2001")
+    api.set_break("2001")
+    assert server.dnd_of("2001") is True
+    api.set_status("2001", before)
+    assert server.dnd_of("2001") is False
+    assert {r.path for r in server.writes()} == {"/api/v2/users/2001/togglednd"}
 
 
 def test_server_errors_are_retried_with_growing_waits_then_reported_unavailable(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ from typer.testing import CliRunner
 from bot.cli import app as cli
 from bot.config import Settings
 from handlers.teams.graph import CATALOGUE_PERMISSION, INSTALL_PERMISSION, GraphError, Outcome, install_for
-from tests.conftest import PSEUDONYM_KEY, ROSTER
+from tests.conftest import PSEUDONYM_KEY, ROSTER, FakeApi
 from tests.fakes.graph_api import CATALOGUE_ID, FakeGraph
 from tests.teams_harness import APP_ID, TENANT, fake_token
 
@@ -20,10 +19,9 @@ PEOPLE = ["ana@example.com", "bob@example.com", "radu@example.com"]
 
 
 @pytest.fixture
-def graph() -> Iterator[FakeGraph]:
-    server = FakeGraph(app_id=APP_ID).start()
-    yield server
-    server.stop()
+def graph(fake_api: FakeApi) -> FakeGraph:
+    server: FakeGraph = fake_api(FakeGraph, app_id=APP_ID)
+    return server
 
 
 def settings(graph: FakeGraph, tmp_path: Path, **overrides: Any) -> Settings:

@@ -12,7 +12,7 @@ from bot.errors import DeliveryFailed
 from bot.messenger import AgentRef, Credit, Delivered, HomeView, Mention, Message, Text
 from handlers.teams.directory import TeamsPerson
 from handlers.teams.messenger import TeamsMessenger, build_teams_messenger
-from tests.conftest import MakeSettings
+from tests.conftest import FakeApi, MakeSettings
 from tests.fakes.teams_connector import FakeTeamsConnector
 from tests.teams_harness import fake_token
 
@@ -42,18 +42,16 @@ def installed(messenger: TeamsMessenger, service_url: str, email: str = "ana@exa
 
 
 def test_a_person_is_written_to_through_their_own_regional_service_url(
-    messenger: TeamsMessenger, fake_teams: FakeTeamsConnector
+    messenger: TeamsMessenger, fake_teams: FakeTeamsConnector, fake_api: FakeApi
 ) -> None:
-    regional = FakeTeamsConnector().start()
-    try:
-        installed(messenger, regional.url)
-        where = messenger.send_direct(ANA, HELLO)
-        assert where == Delivered(channel="a:ana", ts="act-1")
-        assert [c.kind for c in regional.calls()] == ["send"] and fake_teams.calls() == []
-        messenger.update(where, HELLO)
-        assert [c.kind for c in regional.calls()] == ["send", "update"]
-    finally:
-        regional.stop()
+    regional: FakeTeamsConnector = fake_api(FakeTeamsConnector)  # a second connector, not fake_teams
+    assert regional is not fake_teams
+    installed(messenger, regional.url)
+    where = messenger.send_direct(ANA, HELLO)
+    assert where == Delivered(channel="a:ana", ts="act-1")
+    assert [c.kind for c in regional.calls()] == ["send"] and fake_teams.calls() == []
+    messenger.update(where, HELLO)
+    assert [c.kind for c in regional.calls()] == ["send", "update"]
 
 
 def test_channel_posts_use_the_configured_service_url(

@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
@@ -26,7 +27,7 @@ from handlers.telephony.rest import make_http_client
 from storage import breaks as queue
 from storage.db import make_engine, session_scope, upgrade
 from storage.models import Break, BreakState, OutboxMessage, TalkRequest
-from tests.conftest import PSEUDONYM_KEY, ROSTER
+from tests.conftest import PSEUDONYM_KEY, ROSTER, FakeApi
 from tests.fakes.provider_apis import FakeAircall
 
 CONFIG = load_config(ROSTER)
@@ -125,10 +126,12 @@ def test_purge_keeps_running_breaks_and_forgets_old_finished_ones(engine: Engine
         assert [t.id for t in session.exec(select(TalkRequest))] == ["t2"]
 
 
-def test_two_workers_on_postgresql_restore_each_break_exactly_once(pg_schema_url: str) -> None:
+def test_two_workers_on_postgresql_restore_each_break_exactly_once(
+    pg_schema_url: str, fake_api: FakeApi
+) -> None:
     engines = [make_engine(pg_schema_url) for _ in range(2)]
     upgrade(engines[0])
-    fake = FakeAircall(api_id="id", api_token="token").start()
+    fake: FakeAircall = fake_api(FakeAircall, api_id="id", api_token="token")
     fake.state.latency_s = 0.01  # slow enough for the two workers to overlap
     now = utcnow()
     with session_scope(engines[0]) as session:
@@ -154,8 +157,9 @@ def test_two_workers_on_postgresql_restore_each_break_exactly_once(pg_schema_url
         thread.start()
     try:
         fake.wait_for("PUT", 30, timeout=20)
-        time.sleep(0.3)  # would expose a late second restore
+        wait_until(lambda: all_restored(engines[0]))
     finally:
+        # Once both workers have stopped, a late second restore would already be recorded.
         stop.set()
         for worker in workers:
             worker.wake.set()
@@ -163,7 +167,7 @@ def test_two_workers_on_postgresql_restore_each_break_exactly_once(pg_schema_url
             thread.join(5)
         for client in clients:
             client.close()
-        fake.stop()
+    assert not any(thread.is_alive() for thread in threads)
     restored = Counter(r.path for r in fake.requests("PUT"))
     assert len(restored) == 30 and set(restored.values()) == {1}
     with session_scope(engines[0]) as session:
@@ -174,8 +178,23 @@ def test_two_workers_on_postgresql_restore_each_break_exactly_once(pg_schema_url
         engine.dispose()
 
 
-def test_a_break_request_found_only_after_its_time_is_dropped_not_started(engine: Engine) -> None:
-    fake = FakeAircall(api_id="id", api_token="token").start()
+def all_restored(engine: Engine) -> bool:
+    with session_scope(engine) as session:
+        return {row.state for row in session.exec(select(Break))} == {BreakState.RESTORED}
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(0.02)
+
+
+def test_a_break_request_found_only_after_its_time_is_dropped_not_started(
+    engine: Engine, fake_api: FakeApi
+) -> None:
+    fake: FakeAircall = fake_api(FakeAircall, api_id="id", api_token="token")
     fake.add_user("1001", "available")
     now = utcnow()
     with session_scope(engine) as session:
@@ -200,7 +219,6 @@ def test_a_break_request_found_only_after_its_time_is_dropped_not_started(engine
         api = AircallUsers(client, base_url=fake.url, api_id="id", api_token="token")
         worker = BreakWorker(engine=engine, breaks=service({"aircall": api}), wake=threading.Event())
         assert worker.run_once() == 1
-    fake.stop()
     assert fake.requests() == []  # the agent is not taken off calls by surprise
     with session_scope(engine) as session:
         row = session.get(Break, "stale")

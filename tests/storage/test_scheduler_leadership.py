@@ -53,7 +53,11 @@ def test_only_the_leader_runs_jobs(pg_schema_url: str) -> None:
     for thread in threads:
         thread.start()
     try:
-        assert any(r.leading.wait(5) for r in runners)
+        # Either may win: wait for whichever leads (waiting on each in turn waited 5 s on a loser).
+        deadline = datetime.now(UTC) + timedelta(seconds=5)
+        while not any(r.leading.is_set() for r in runners):
+            assert datetime.now(UTC) < deadline, "no runner took the lead"
+            stop.wait(0.02)
         deadline = datetime.now(UTC) + timedelta(seconds=5)
         while not runs and datetime.now(UTC) < deadline:
             stop.wait(0.05)

@@ -103,6 +103,17 @@ def test_environment_variables_use_the_contract_names(monkeypatch: pytest.Monkey
     assert settings.public_url == "https://breather.example.org"
 
 
+def test_the_send_pace_is_the_platforms_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings(_env_file=None, demo=True).send_pace_seconds is None
+    monkeypatch.setenv("BREATHER_SEND_PACE_SECONDS", "0.25")
+    assert load_settings(_env_file=None, demo=True).send_pace_seconds == 0.25
+    monkeypatch.setenv("BREATHER_SEND_PACE_SECONDS", "-1")
+    with pytest.raises(
+        ConfigError, match="BREATHER_SEND_PACE_SECONDS: Input should be greater than or equal to 0"
+    ):
+        load_settings(_env_file=None, demo=True)
+
+
 def test_relative_sqlite_paths_are_pinned_to_the_current_directory(tmp_path: Path) -> None:
     settings = load_settings(_env_file=None, pseudonym_key=PSEUDONYM_KEY)
     assert settings.database_url == f"sqlite:///{tmp_path.resolve() / 'breather.db'}"
