@@ -137,8 +137,8 @@ def seed_an_old_version(engine: Engine) -> str:
     return ana
 
 
-def test_an_upgrade_hashes_what_an_earlier_version_stored_in_the_clear(database_url: str) -> None:
-    engine = make_engine(database_url)
+def test_an_upgrade_hashes_what_an_earlier_version_stored_in_the_clear(empty_database_url: str) -> None:
+    engine = make_engine(empty_database_url)
     upgrade(engine, "0007")
     ana = seed_an_old_version(engine)
     upgrade(engine, convert_legacy=legacy_conversion(KEYRING))
@@ -167,8 +167,10 @@ def test_an_upgrade_hashes_what_an_earlier_version_stored_in_the_clear(database_
     engine.dispose()
 
 
-def test_a_bare_migration_without_the_key_refuses_to_touch_stored_identifiers(database_url: str) -> None:
-    engine = make_engine(database_url)
+def test_a_bare_migration_without_the_key_refuses_to_touch_stored_identifiers(
+    empty_database_url: str,
+) -> None:
+    engine = make_engine(empty_database_url)
     upgrade(engine, "0007")
     seed_an_old_version(engine)
     with pytest.raises(RuntimeError, match="run `breather db upgrade`"):
