@@ -37,7 +37,7 @@ class RawRequest:
 class TelephonyAdapter(Protocol):
     provider: str
     accepted_status: int  # what the provider expects on success (Twilio: 204)
-    media_types: tuple[str, ...]  # accepted Content-Types; anything else is answered 415
+    media_types: tuple[str, ...]  # accepted Content-Types, anything else answered 415; () = any
 
     def verify(self, request: RawRequest) -> None: ...
 
@@ -45,7 +45,7 @@ class TelephonyAdapter(Protocol):
 
 
 def require_media_type(request: RawRequest, allowed: tuple[str, ...]) -> None:
-    if request.media_type not in allowed:
+    if allowed and request.media_type not in allowed:
         raise InvalidInput(f"Content-Type must be {' or '.join(allowed)}", status=415)
 
 

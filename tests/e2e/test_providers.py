@@ -127,3 +127,21 @@ def test_dialpad_token_signed_with_another_secret_is_refused(harness: Harness) -
     assert response.status_code == 401
     settled(harness.services)
     assert harness.slack.calls("chat.postMessage") == []
+
+
+def test_dialpad_jwt_is_accepted_on_any_media_type_and_non_jwt_is_a_415(harness: Harness) -> None:
+    # Dialpad does not document the Content-Type of its JWT bodies.
+    now_ms = int(time.time() * 1000)
+    for number, content_type in enumerate(("application/json", "text/plain", None)):
+        event = {**load("dialpad", "hangup"), "call_id": 9000 + number, "labels": []}
+        event.update({"date_ended": now_ms, "event_timestamp": now_ms})
+        token = jwt.encode(event, DIALPAD_SECRET, algorithm="HS256").encode()
+        headers = {} if content_type is None else {"Content-Type": content_type}
+        response = harness.client.post("/webhooks/dialpad", content=token, headers=headers)
+        assert response.status_code == 200, (content_type, response.text)
+        assert response.json()["status"] == "accepted"
+    refused = harness.client.post(
+        "/webhooks/dialpad", content=b"call_id=1&state=hangup", headers={"Content-Type": "text/plain"}
+    )
+    assert refused.status_code == 415
+    assert "not a JWT" in refused.json()["error"]
