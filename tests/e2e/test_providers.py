@@ -10,9 +10,8 @@ from urllib.parse import urlencode
 
 import jwt
 import pytest
-from twilio.request_validator import RequestValidator
-
 from sqlmodel import col, select
+from twilio.request_validator import RequestValidator
 
 from storage.db import session_scope
 from storage.models import Call
