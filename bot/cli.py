@@ -32,6 +32,8 @@ survey_app = typer.Typer(help="Pulse surveys.", no_args_is_help=True)
 app.add_typer(survey_app, name="survey")
 teams_app = typer.Typer(help="Microsoft Teams.", no_args_is_help=True)
 app.add_typer(teams_app, name="teams")
+zendesk_app = typer.Typer(help="Zendesk.", no_args_is_help=True)
+app.add_typer(zendesk_app, name="zendesk")
 
 T = TypeVar("T")
 
@@ -309,8 +311,12 @@ def teams_package(
     website_url: Annotated[
         str | None, typer.Option(help="https page about the app (default: BREATHER_PUBLIC_URL).")
     ] = None,
-    privacy_url: Annotated[str | None, typer.Option(help="Your privacy statement (https).")] = None,
-    terms_url: Annotated[str | None, typer.Option(help="Your terms of use (https).")] = None,
+    privacy_url: Annotated[
+        str | None, typer.Option(help="Your privacy statement (https; default: BREATHER_PUBLIC_URL/privacy).")
+    ] = None,
+    terms_url: Annotated[
+        str | None, typer.Option(help="Your terms of use (https; default: BREATHER_PUBLIC_URL/terms).")
+    ] = None,
 ) -> None:
     """Write the Teams app package (manifest and icons) to upload to Teams."""
     from pydantic import ValidationError
@@ -368,6 +374,19 @@ def teams_install(
     typer.echo(", ".join(f"{n} {outcome.value}" for outcome, n in counts.items() if n) or "nobody to install")
     if counts[Outcome.FAILED] or counts[Outcome.NOT_FOUND]:
         raise typer.Exit(1)
+
+
+@zendesk_app.command("trigger-body")
+def zendesk_trigger_body(
+    rating: Annotated[str, typer.Argument(help="The rating this trigger sends: good or bad.")],
+) -> None:
+    """Print the JSON body for the Zendesk trigger that sends RATING ratings (paste it as is)."""
+    from handlers.telephony.zendesk import trigger_body
+
+    word = rating.strip().lower()
+    if word not in ("good", "bad"):
+        raise fail(f"RATING: must be good or bad (got {rating!r})")
+    typer.echo(trigger_body("good" if word == "good" else "bad"))
 
 
 @app.command("check-config")

@@ -30,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from bot.errors import InvalidInput, InvalidSignature
 from bot.events import MAX_SECONDS, AgentKey, CallEnded, InboundEvent
 from handlers.telephony.base import RawRequest, describe, epoch, require_secret
+from handlers.telephony.csat import normalised
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ def _csat(value: Any) -> float | None:
         score = float(value)
     except ValueError:
         return None
-    return (score - 1) / 4 if 1 <= score <= 5 else None
+    return normalised(score, 5) if 1 <= score <= 5 else None
 
 
 def _call(event: DialpadCall, user_id: str) -> CallEnded:

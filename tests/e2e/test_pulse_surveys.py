@@ -771,7 +771,7 @@ def every_cell(surveys: SurveyHarness) -> list[str]:
 
     metadata = MetaData()
     metadata.reflect(surveys.services.engine)
-    cells = []
+    cells: list[str] = []
     with surveys.services.engine.connect() as connection:
         for table in metadata.sorted_tables:
             for row in connection.execute(table.select()):
