@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.errors import InvalidInput, InvalidSignature
 from bot.events import MAX_SECONDS, AgentKey, CallEnded, InboundEvent
-from handlers.telephony.base import RawRequest, describe, epoch, require_secret
+from handlers.telephony.base import Notes, RawRequest, describe, epoch, require_secret
 from handlers.telephony.csat import normalised
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,7 @@ class DialpadAdapter:
     def __init__(self, secret: str | None, clock: Callable[[], float] = time.time) -> None:
         self._secret = secret
         self._clock = clock
+        self.notes = Notes(log)
         if secret and len(secret.encode()) < 32:
             log.warning("DIALPAD_WEBHOOK_SECRET is shorter than the 32 bytes HS256 calls for")
 
@@ -83,6 +84,17 @@ class DialpadAdapter:
     def parse(self, request: RawRequest) -> list[InboundEvent]:
         # Decoded again (not cached between calls): the adapter is shared by concurrent requests.
         claims = self._claims(request)
+        media = re.sub(r"[^\w.+/-]", "?", request.media_type[:60])
+        if media != "application/jwt":
+            self.notes.once(
+                f"media:{media}",
+                f"Dialpad sent a signed event as {media or 'no Content-Type'}; accepted, since Dialpad "
+                "does not document the media type (logged once)",
+            )
+        if request.body.lstrip().startswith(b'"'):
+            self.notes.once(
+                "json-string", "Dialpad sent its JWT inside a JSON string; unwrapped (logged once)"
+            )
         state = claims.get("state")
         if not isinstance(state, str) or not state:
             raise InvalidInput("state: field required")

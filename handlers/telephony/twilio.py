@@ -15,6 +15,7 @@ when the talk started; the domain measures the call from there to the first end 
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -24,7 +25,9 @@ from twilio.request_validator import RequestValidator
 
 from bot.errors import InvalidInput, InvalidSignature
 from bot.events import MAX_SECONDS, AgentKey, CallEnded, Disconnect, InboundEvent
-from handlers.telephony.base import RawRequest, aware, describe, epoch, require_secret
+from handlers.telephony.base import Notes, RawRequest, aware, describe, epoch, require_secret
+
+log = logging.getLogger(__name__)
 
 PROVIDER = "twilio"
 HEADER = "x-twilio-signature"
@@ -77,6 +80,7 @@ class TwilioAdapter:
 
     def __init__(self, auth_token: str | None) -> None:
         self._auth_token = auth_token
+        self.notes = Notes(log)
 
     def verify(self, request: RawRequest) -> None:
         token = require_secret(self._auth_token, "TWILIO_AUTH_TOKEN")
@@ -105,6 +109,12 @@ class TwilioAdapter:
             return []  # a task that never reached an agent
         if event.TaskSid is None:
             raise InvalidInput("TaskSid: field required")
+        if event.Sid is None:
+            self.notes.once(
+                "no-sid",
+                "a Twilio event callback came without its Sid (it is not in Twilio's parameter table); "
+                "keyed by EventType, ResourceSid and Timestamp instead (logged once)",
+            )
         try:
             if kind == CALL_START:
                 return [_start(event, event.TaskSid, event.WorkerSid)]

@@ -20,6 +20,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -30,8 +31,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from bot.errors import InvalidInput, InvalidSignature
 from bot.events import AgentKey, CustomerFeedback, InboundEvent
 from handlers.telephony import zendesk_body
-from handlers.telephony.base import RawRequest, describe, require_secret, same
+from handlers.telephony.base import Notes, RawRequest, describe, require_secret, same
 from handlers.telephony.csat import GOOD_FROM, Verdict, display_verdict, is_not_yet_rated, scale_verdict
+
+log = logging.getLogger(__name__)
 
 PROVIDER = "zendesk"
 SIGNATURE = "x-zendesk-webhook-signature"
@@ -121,6 +124,7 @@ class ZendeskAdapter:
     def __init__(self, secret: str | None, clock: Callable[[], float] = time.time) -> None:
         self._secret = secret
         self._clock = clock
+        self.notes = Notes(log)
 
     def verify(self, request: RawRequest) -> None:
         secret = require_secret(self._secret, "ZENDESK_WEBHOOK_SECRET")
@@ -141,7 +145,13 @@ class ZendeskAdapter:
             raise InvalidSignature("X-Zendesk-Webhook-Signature does not match the body")
 
     def parse(self, request: RawRequest) -> list[InboundEvent]:
-        data = zendesk_body.read(request.body)
+        data, salvaged = zendesk_body.read(request.body)
+        if salvaged:
+            self.notes.once(
+                "unescaped",
+                "a Zendesk trigger body held a comment or name with a quote, line break or backslash, "
+                "pasted unescaped; read by cutting the free text out (logged once)",
+            )
         if "satisfaction_rating" not in data:
             kind = data.get("type")
             if kind is None or kind == "satisfaction_rating":
@@ -155,6 +165,13 @@ class ZendeskAdapter:
             raise InvalidInput(describe(error)) from None
         rating = body.satisfaction_rating
         verdict = _verdict(rating)
+        if verdict is not None and _is_display_text(rating.score):
+            self.notes.once(
+                "display-text",
+                "a Zendesk trigger sends the rating's display text ({{satisfaction.current_rating}}); "
+                "read, but give each trigger a literal score: breather zendesk trigger-body good|bad "
+                "(logged once)",
+            )
         if verdict is None:
             return []  # "offered", "unoffered": a survey went out, no rating yet
         ticket_id = (
@@ -178,6 +195,10 @@ class ZendeskAdapter:
                 customer_name=requester.name if requester else None,
             )
         ]
+
+
+def _is_display_text(score: str | float | None) -> bool:
+    return isinstance(score, str) and score.strip().lower() not in RATINGS and _number(score) is None
 
 
 def _number(value: str | float) -> float | None:

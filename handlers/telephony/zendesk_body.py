@@ -96,16 +96,21 @@ def _salvaged(text: str) -> str | None:
     return "".join(out)
 
 
-def read(body: bytes) -> dict[str, Any]:
-    """The body as a JSON object, read as described above; InvalidInput (400) otherwise."""
+def read(body: bytes) -> tuple[dict[str, Any], bool]:
+    """The body as a JSON object, read as described above, and whether its free text had to be
+    cut out (it was not valid JSON as sent); InvalidInput (400) otherwise."""
     try:
         text = body.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput("body is not valid UTF-8", status=400) from None
     data: Any = None
-    for attempt in (text, _salvaged(text)):
+    salvaged = False
+    for attempt in (text, None):
         if attempt is None:
-            continue
+            attempt = _salvaged(text)
+            salvaged = True
+            if attempt is None:
+                continue
         try:
             data = _load(attempt)
         except DuplicateKey as key:
@@ -123,4 +128,4 @@ def read(body: bytes) -> dict[str, Any]:
         )
     if not isinstance(data, dict):
         raise InvalidInput("body must be a JSON object", status=400)
-    return data
+    return data, salvaged

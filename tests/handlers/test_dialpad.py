@@ -307,3 +307,18 @@ def test_registered_with_the_secret_from_settings() -> None:
 
     assert (adapter.provider, adapter.accepted_status) == ("dialpad", 200)
     assert adapter.media_types == ()  # any media type
+
+
+def test_an_undocumented_media_type_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    adapter = DialpadAdapter(SECRET)
+    with caplog.at_level(logging.INFO, logger="handlers.telephony.dialpad"):
+        for content_type in ("text/plain", "text/plain", "application/jwt"):
+            raw = request(token(fixture("hangup")), content_type)
+            adapter.verify(raw)
+            adapter.parse(raw)
+
+    notes = [r.getMessage() for r in caplog.records if "does not document" in r.getMessage()]
+    assert notes == [
+        "Dialpad sent a signed event as text/plain; accepted, since Dialpad does not document "
+        "the media type (logged once)"
+    ]

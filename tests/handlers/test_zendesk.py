@@ -324,3 +324,18 @@ def test_the_command_prints_the_trigger_body_and_the_readme_shows_the_same() -> 
         assert trigger_body(rating) in readme, f"the README's {rating} trigger body is out of date"
     refused = CliRunner().invoke(cli, ["zendesk", "trigger-body", "great"])
     assert refused.exit_code == 1 and "RATING: must be good or bad" in refused.output
+
+
+def test_a_reading_zendesk_does_not_document_is_logged_once_without_the_words(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    once = adapter()
+    with caplog.at_level("INFO", logger="handlers.telephony.zendesk"):
+        for comment in ('So "kind"', 'Really "kind"\nthanks'):
+            once.parse(request(render(LEGACY_BODY, RatedTicket(comment=comment))))
+
+    messages = [record.getMessage() for record in caplog.records]
+    assert len(messages) == 2  # one for the unescaped comment, one for the display text
+    assert any("cutting the free text out" in m for m in messages)
+    assert any("breather zendesk trigger-body" in m for m in messages)
+    assert "kind" not in caplog.text and "Jo Bloggs" not in caplog.text
