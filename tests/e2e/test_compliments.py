@@ -289,6 +289,15 @@ def test_zendesk_signature_is_checked(harness: Harness) -> None:
     assert harness.slack.calls("chat.postMessage") == []
 
 
+def test_a_zendesk_body_in_another_format_is_a_415(harness: Harness) -> None:
+    body = b"score=good&ticket_id=77&assignee_id=3001"
+    headers = {**signed(body, ZENDESK_SECRET), "Content-Type": "application/x-www-form-urlencoded"}
+
+    response = harness.client.post("/webhooks/zendesk", content=body, headers=headers)
+
+    assert response.status_code == 415 and "application/json" in response.json()["error"]
+
+
 def test_generic_feedback_event_starts_the_same_flow(harness: Harness) -> None:
     event = {
         "type": "feedback",
