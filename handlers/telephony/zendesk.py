@@ -50,8 +50,10 @@ SHOWN_MAX = 40  # how much of an unreadable score an error message repeats
 
 
 def trigger_body(score: Verdict) -> str:
-    """The JSON body of the trigger that sends `score` ratings. Ids and the literal score come
-    first and the customer's free text last, where `zendesk_body` can still read it unescaped."""
+    """The JSON body of the trigger that sends `score` ratings. The score is a literal, never a
+    placeholder; the customer's comment comes last, where `zendesk_body` can still read it when
+    Zendesk pastes it unescaped; every key appears once, so free text that breaks out of its
+    string to add a key is caught as a key given twice."""
     return (
         '{"type": "satisfaction_rating",\n'
         ' "ticket": {"id": "{{ticket.id}}", "requester": {"name": "{{ticket.requester.name}}"}},\n'

@@ -8,9 +8,10 @@ them makes the body invalid JSON. So:
 1. The body is parsed as JSON, with raw line breaks and tabs allowed inside strings. A key given
    twice is refused, because a comment can only repeat a key by breaking out of its string.
 2. If that fails, the free-text values (`comment`, `name`) are cut out where Breather's trigger
-   body puts them (each ends at the next key of the body, or at the closing braces of the body),
-   escaped, and the body is parsed again. Ids and the score come before the free text in the
-   body the README gives, so nothing a customer types can change them.
+   bodies put them (each ends at the next key of the body, or at the closing braces of the
+   body; the README's body puts the comment last), escaped, and the body is parsed again.
+   Free text that ends its string early to add a key of its own repeats a key of the body,
+   and is refused by step 1's rule: nothing a customer types changes the score or the agent.
 
 What still does not parse is answered 400, naming the trigger body as the thing to check.
 """
