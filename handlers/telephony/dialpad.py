@@ -39,10 +39,10 @@ ALGORITHM = "HS256"
 MAX_AGE_S = 300
 LEEWAY_S = 30  # clock skew between Dialpad and us, for exp/nbf/iat
 CALL_END = "hangup"
+ENRICHMENTS = frozenset({"csat", "dispositions"})
 # A compact JWS: header.payload.signature, each base64url without padding (the signature may be
 # empty, which the signature check then refuses).
 _COMPACT_JWS = re.compile(rb"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
-ENRICHMENTS = frozenset({"csat", "dispositions"})
 
 
 class _Target(BaseModel):
