@@ -94,7 +94,10 @@ def page(lang: str, title: str, body: str, *, link: str, link_text: str) -> str:
 def privacy_page(lang: str, product: ProductSettings) -> str:
     cat = catalogue(lang)
     text = cat.t(
-        "command.privacy", min_group=product.anonymity_min_group, retention_days=product.retention_days
+        "command.privacy",
+        min_group=product.anonymity_min_group,
+        count=product.retention_days,
+        retention_days=product.retention_days,
     )
     return page(
         cat.language,

@@ -68,6 +68,36 @@ def test_a_language_breather_does_not_speak_yet_gets_english(harness: Harness) -
 
 
 @pytest.mark.parametrize(
+    ("query", "header", "language"),
+    [("?lang=ro", None, "ro"), ("", "fa-IR,fa;q=0.9,en;q=0.5", "fa")],
+)
+def test_the_pages_are_in_the_language_asked_for(
+    harness: Harness, query: str, header: str | None, language: str
+) -> None:
+    cat = catalogue(language)
+    headers = {"Accept-Language": header} if header else {}
+
+    privacy = harness.client.get(f"/privacy{query}", headers=headers)
+    terms = harness.client.get(f"/terms{query}", headers=headers)
+
+    for response in (privacy, terms):
+        assert response.status_code == 200
+        assert response.headers["content-language"] == language
+        assert f'<html lang="{language}">' in response.text
+    assert html.escape(cat.t("legal.privacy_title")) in privacy.text
+    product = harness.services.product
+    said = cat.t(
+        "command.privacy",
+        min_group=product.anonymity_min_group,
+        count=product.retention_days,
+        retention_days=product.retention_days,
+    )
+    assert plain(said) in visible_text(privacy.text)
+    assert plain(cat.t("legal.terms")) in visible_text(terms.text)
+    assert f'href="/terms?lang={language}"' in privacy.text
+
+
+@pytest.mark.parametrize(
     ("asked", "header", "expected"),
     [
         ("ro", "en", "ro"),
