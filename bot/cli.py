@@ -36,6 +36,8 @@ keys_app = typer.Typer(
     help="Pseudonym keys: what each one still protects, and rotation.", no_args_is_help=True
 )
 app.add_typer(keys_app, name="keys")
+zendesk_app = typer.Typer(help="Zendesk.", no_args_is_help=True)
+app.add_typer(zendesk_app, name="zendesk")
 
 T = TypeVar("T")
 
@@ -319,8 +321,12 @@ def teams_package(
     website_url: Annotated[
         str | None, typer.Option(help="https page about the app (default: BREATHER_PUBLIC_URL).")
     ] = None,
-    privacy_url: Annotated[str | None, typer.Option(help="Your privacy statement (https).")] = None,
-    terms_url: Annotated[str | None, typer.Option(help="Your terms of use (https).")] = None,
+    privacy_url: Annotated[
+        str | None, typer.Option(help="Your privacy statement (https; default: BREATHER_PUBLIC_URL/privacy).")
+    ] = None,
+    terms_url: Annotated[
+        str | None, typer.Option(help="Your terms of use (https; default: BREATHER_PUBLIC_URL/terms).")
+    ] = None,
 ) -> None:
     """Write the Teams app package (manifest and icons) to upload to Teams."""
     from pydantic import ValidationError
@@ -470,6 +476,19 @@ def keys_rotate(
                 "until `breather keys status` shows nothing under it, or run `breather keys rotate "
                 "--now` to clear them at once."
             )
+
+
+@zendesk_app.command("trigger-body")
+def zendesk_trigger_body(
+    rating: Annotated[str, typer.Argument(help="The rating this trigger sends: good or bad.")],
+) -> None:
+    """Print the JSON body for the Zendesk trigger that sends RATING ratings (paste it as is)."""
+    from handlers.telephony.zendesk import trigger_body
+
+    word = rating.strip().lower()
+    if word not in ("good", "bad"):
+        raise fail(f"RATING: must be good or bad (got {rating!r})")
+    typer.echo(trigger_body("good" if word == "good" else "bad"))
 
 
 @app.command("check-config")

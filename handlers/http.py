@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from bot.errors import InvalidInput, InvalidSignature
 from bot.services import Services
+from handlers import legal
 from handlers.limits import read_body
 from handlers.telephony.base import RawRequest, TelephonyAdapter, describe, require_media_type
 from storage import outbox
@@ -101,6 +102,7 @@ def routes(services: Services, adapters: dict[str, TelephonyAdapter], slack: End
         Route("/healthz", health_endpoint(services), methods=["GET"]),
         Route("/metrics", metrics_endpoint(services), methods=["GET"]),
         Route("/slack/events", slack, methods=["POST"]),
+        *legal.routes(services),
     ]
     for name, adapter in adapters.items():
         path = webhook_paths.get(name, f"/webhooks/{name}")

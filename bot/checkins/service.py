@@ -20,6 +20,7 @@ from bot.checkins.policy import NudgeHistory, local_day_start, refusal
 from bot.checkins.scoring import CallFacts, Thresholds, score_call
 from bot.config import ProductSettings
 from bot.delivery import Outbox
+from bot.events import MAX_SECONDS
 from bot.i18n import catalogue
 from bot.ids import ActionId, CheckinAnswer
 from bot.messenger import Delivered
@@ -184,6 +185,12 @@ class CheckinService:
             if value is not None:
                 setattr(call, name, value)
         if update.ended_at is not None:
+            # A call reported without its length is measured from its start to its first end,
+            # once: Twilio reports when the talk began (reservation.accepted) apart from the end.
+            if call.duration_s is None and call.started_at is not None:
+                span = (update.ended_at - call.started_at).total_seconds()
+                if 0 <= span <= MAX_SECONDS:
+                    call.duration_s = span
             call.ended_at = update.ended_at
         known_tags = {tag.lower() for tag in call.tags}
         call.tags = [*call.tags, *(tag for tag in update.tags if tag.lower() not in known_tags)]

@@ -44,6 +44,9 @@ class Score:
     value: float
     flag: bool
     severe: bool = False  # WHO-5 <= 28: shown to the agent only, with support resources
+    # The instrument's individual rule (WHO-5: index <= 50, or any item answered 0 or 1): offer
+    # the person support contacts in their own thank-you. Never stored, never aggregated.
+    follow_up: bool = False
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ INSTRUMENTS: dict[InstrumentId, Instrument] = {i.id: i for i in (WHO5, BURNOUT_S
 
 WHO5_LOW = 50  # index <= 50: poor wellbeing
 WHO5_SEVERE = 28  # index <= 28: likely depression band (agent's own view only)
+WHO5_ITEM_FOLLOW_UP = 1  # any single item answered 0 or 1 also warrants follow-up (scoring sheet)
 BURNOUT_SYMPTOMS = 3  # option >= 3
 CBI_HIGH = 50  # >= 50: high (a later convention; the mean is reported first)
 CBI_MIN_ANSWERED = 3  # fewer answered items: a non-responder on the scale
@@ -97,7 +101,13 @@ def _who5(instrument: Instrument, answers: Mapping[str, int]) -> Score | None:
     if len(given) < len(instrument.items):
         return None  # no published rule for prorating missing items: score complete sets only
     index = sum(given.values()) * 4
-    return Score(InstrumentId.WHO5, float(index), flag=index <= WHO5_LOW, severe=index <= WHO5_SEVERE)
+    return Score(
+        InstrumentId.WHO5,
+        float(index),
+        flag=index <= WHO5_LOW,
+        severe=index <= WHO5_SEVERE,
+        follow_up=index <= WHO5_LOW or min(given.values()) <= WHO5_ITEM_FOLLOW_UP,
+    )
 
 
 def _burnout(instrument: Instrument, answers: Mapping[str, int]) -> Score | None:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.config import SupportResource
 from bot.i18n import Catalogue
 from bot.ids import ActionId, CallbackId
 from bot.messenger import Button, Buttons, ChoiceField, Form, FormPart, Message, Note, Option, Text
@@ -118,11 +119,20 @@ def survey_form(
     )
 
 
-def thanks_form(cat: Catalogue, *, text: str) -> Form:
+def thanks_form(cat: Catalogue, *, text: str, support: Sequence[SupportResource] | None = None) -> Form:
+    """The modal after answering. `support` (the person's own answers met the instrument's
+    follow-up rule) adds the operator's support contacts, or a general pointer when there are
+    none; this view is answered straight to the person and never stored."""
+    parts: list[FormPart] = [Text(text=text)]
+    if support is not None:
+        parts.append(Text(text=cat.t("pulse.support_intro" if support else "pulse.support_none")))
+        for resource in support:
+            line = cat.t("results.support_item", name=resource.name, contact=resource.contact)
+            parts.append(Text(text=f"{line}\n{resource.note}" if resource.note else line))
     return Form(
         callback_id=CallbackId.PULSE_SURVEY.value,
         title=cat.t("pulse.form_title"),
         submit=None,
         close=cat.t("pulse.form_done"),
-        parts=(Text(text=text),),
+        parts=tuple(parts),
     )

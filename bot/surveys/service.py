@@ -419,12 +419,14 @@ class SurveyService:
         answers, errors = self._read(cat, round_.instruments, values)
         if errors:
             return Submission(errors=errors)
+        follow_up = False
         for name in round_.instruments:
             instrument = INSTRUMENTS[InstrumentId(name)]
             given = {item.id: answers[item.id] for item in instrument.items if item.id in answers}
             score = instrument.score(given)
             if score is None:
                 continue
+            follow_up = follow_up or score.follow_up
             insert_ignore(
                 session,
                 SurveyAnswer,
@@ -453,8 +455,11 @@ class SurveyService:
         self._note(
             session, agent, where, "answered", now, messages.closed_note(cat, "pulse.thanks", closes=closes)
         )
+        # Only the thank-you the person sees now differs; the note above is the same for everyone.
+        support = self.settings.support_resources if follow_up else None
         return Submission(
-            errors={}, thanks=messages.thanks_form(cat, text=cat.t("pulse.thanks", closes=closes))
+            errors={},
+            thanks=messages.thanks_form(cat, text=cat.t("pulse.thanks", closes=closes), support=support),
         )
 
     @staticmethod

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,15 +39,33 @@ class RawRequest:
 class TelephonyAdapter(Protocol):
     provider: str
     accepted_status: int  # what the provider expects on success (Twilio: 204)
-    media_types: tuple[str, ...]  # accepted Content-Types; anything else is answered 415
+    media_types: tuple[str, ...]  # accepted Content-Types, anything else answered 415; () = any
 
     def verify(self, request: RawRequest) -> None: ...
 
     def parse(self, request: RawRequest) -> list[InboundEvent]: ...
 
 
+class Notes:
+    """Readings Breather makes where a provider's documentation is silent (a media type it does
+    not name, a body it does not promise), logged once each per adapter, so once per process:
+    enough for an operator to notice, never a line per request, and never request content."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        self._logger = logger
+        self._seen: set[str] = set()
+        self._lock = threading.Lock()
+
+    def once(self, key: str, message: str) -> None:
+        with self._lock:
+            if key in self._seen:
+                return
+            self._seen.add(key)
+        self._logger.info(message)
+
+
 def require_media_type(request: RawRequest, allowed: tuple[str, ...]) -> None:
-    if request.media_type not in allowed:
+    if allowed and request.media_type not in allowed:
         raise InvalidInput(f"Content-Type must be {' or '.join(allowed)}", status=415)
 
 

@@ -2,14 +2,21 @@
 
 With a secret on the webhook, Dialpad sends each event as a JWT signed HS256 with that secret;
 the decoded payload is the call event (`call_id`, `state`, `target`, `date_*` in epoch ms,
-`duration` in ms, `labels`, `csat_score`, ...). Without a secret Dialpad sends plain JSON, which
-is never accepted. One event per state: `hangup` reports the call, `csat` and `dispositions`
-enrich it later. Dialpad allows 5 s, retries 5xx three times and never retries a 4xx.
+`duration` in ms of talk, `labels`, `csat_score`, ...). Without a secret Dialpad sends plain
+JSON, which is never accepted. One event per state: `hangup` reports the call, `csat` and
+`dispositions` enrich it later. Dialpad allows 5 s, retries 5xx three times and never retries a 4xx.
+
+Dialpad documents the body as a JWT but not the Content-Type that carries it, so any media type
+is accepted: the signature is the authentication, the media type is not. A body that is no JWT
+at all (not three base64url segments) is answered 415; plain JSON, what a webhook without a
+secret sends, 401.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import time
 import warnings
 from collections.abc import Callable
@@ -22,7 +29,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.errors import InvalidInput, InvalidSignature
 from bot.events import MAX_SECONDS, AgentKey, CallEnded, InboundEvent
-from handlers.telephony.base import RawRequest, describe, epoch, require_secret
+from handlers.telephony.base import Notes, RawRequest, describe, epoch, require_secret
+from handlers.telephony.csat import normalised
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +40,9 @@ MAX_AGE_S = 300
 LEEWAY_S = 30  # clock skew between Dialpad and us, for exp/nbf/iat
 CALL_END = "hangup"
 ENRICHMENTS = frozenset({"csat", "dispositions"})
+# A compact JWS: header.payload.signature, each base64url without padding (the signature may be
+# empty, which the signature check then refuses).
+_COMPACT_JWS = re.compile(rb"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
 class _Target(BaseModel):
@@ -58,11 +69,12 @@ class DialpadCall(BaseModel):
 class DialpadAdapter:
     provider = PROVIDER
     accepted_status = 200
-    media_types: tuple[str, ...] = ("application/jwt", "text/plain")
+    media_types: tuple[str, ...] = ()  # any: see the module docstring
 
     def __init__(self, secret: str | None, clock: Callable[[], float] = time.time) -> None:
         self._secret = secret
         self._clock = clock
+        self.notes = Notes(log)
         if secret and len(secret.encode()) < 32:
             log.warning("DIALPAD_WEBHOOK_SECRET is shorter than the 32 bytes HS256 calls for")
 
@@ -72,6 +84,17 @@ class DialpadAdapter:
     def parse(self, request: RawRequest) -> list[InboundEvent]:
         # Decoded again (not cached between calls): the adapter is shared by concurrent requests.
         claims = self._claims(request)
+        media = re.sub(r"[^\w.+/-]", "?", request.media_type[:60])
+        if media != "application/jwt":
+            self.notes.once(
+                f"media:{media}",
+                f"Dialpad sent a signed event as {media or 'no Content-Type'}; accepted, since Dialpad "
+                "does not document the media type (logged once)",
+            )
+        if request.body.lstrip().startswith(b'"'):
+            self.notes.once(
+                "json-string", "Dialpad sent its JWT inside a JSON string; unwrapped (logged once)"
+            )
         state = claims.get("state")
         if not isinstance(state, str) or not state:
             raise InvalidInput("state: field required")
@@ -88,11 +111,7 @@ class DialpadAdapter:
 
     def _claims(self, request: RawRequest) -> dict[str, Any]:
         secret = require_secret(self._secret, "DIALPAD_WEBHOOK_SECRET")
-        token = request.body.strip()
-        if not token:
-            raise InvalidSignature("missing JWT body")
-        if token.startswith(b"{"):
-            raise InvalidSignature("unsigned JSON event: set the same secret on the Dialpad webhook")
+        token = _token(request.body)
         try:
             with warnings.catch_warnings():
                 # A short secret is reported once at start-up, not on every request.
@@ -118,6 +137,27 @@ class DialpadAdapter:
         return claims
 
 
+def _token(body: bytes) -> bytes:
+    """The JWT in the body, whatever the media type said; a JSON string holding one is unwrapped."""
+    token = body.strip()
+    if not token:
+        raise InvalidSignature("missing JWT body")
+    if token.startswith(b'"'):
+        try:
+            unwrapped = json.loads(token)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            unwrapped = None
+        if isinstance(unwrapped, str):
+            token = unwrapped.strip().encode()
+    if token.startswith(b"{"):
+        raise InvalidSignature(
+            "unsigned JSON event: set the same secret on the Dialpad webhook and in DIALPAD_WEBHOOK_SECRET"
+        )
+    if not _COMPACT_JWS.fullmatch(token):
+        raise InvalidInput("body is not a JWT (header.payload.signature)", status=415)
+    return token
+
+
 def _moment(value: float | None, field: str) -> datetime | None:
     try:
         return epoch(value)
@@ -133,7 +173,7 @@ def _csat(value: Any) -> float | None:
         score = float(value)
     except ValueError:
         return None
-    return (score - 1) / 4 if 1 <= score <= 5 else None
+    return normalised(score, 5) if 1 <= score <= 5 else None
 
 
 def _call(event: DialpadCall, user_id: str) -> CallEnded:

@@ -6,11 +6,16 @@ POST parameter). Twilio wants `204` within 15 s. `task.wrapup`, `task.completed`
 `reservation.completed` mean a call is over; they share the TaskSid, so the domain merges them.
 Flex reporting facts (who hung up, hold time, transfers) live in `TaskAttributes.conversations`,
 a JSON string filled by Studio flows or Flex plugins: every one of them is optional.
+
+Talk time: `TaskAge` counts from the task's creation, so it includes the wait in the queue and is
+never read as the call's length. `reservation.accepted` (the agent took the call) reports only
+when the talk started; the domain measures the call from there to the first end event.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -20,11 +25,14 @@ from twilio.request_validator import RequestValidator
 
 from bot.errors import InvalidInput, InvalidSignature
 from bot.events import MAX_SECONDS, AgentKey, CallEnded, Disconnect, InboundEvent
-from handlers.telephony.base import RawRequest, aware, describe, epoch, require_secret
+from handlers.telephony.base import Notes, RawRequest, aware, describe, epoch, require_secret
+
+log = logging.getLogger(__name__)
 
 PROVIDER = "twilio"
 HEADER = "x-twilio-signature"
 CALL_END_EVENTS = frozenset({"task.wrapup", "task.completed", "reservation.completed"})
+CALL_START = "reservation.accepted"
 MAX_FIELDS = 500  # a TaskRouter callback has a few dozen
 
 
@@ -61,7 +69,6 @@ class TaskEvent(BaseModel):
     TimestampMs: str | None = Field(None, max_length=32)
     TaskSid: str | None = Field(None, max_length=64)
     WorkerSid: str | None = Field(None, max_length=64)
-    TaskAge: float | None = Field(None, ge=0, le=MAX_SECONDS)
     TaskQueueName: str | None = Field(None, max_length=100)
     TaskAttributes: str | None = None
 
@@ -73,6 +80,7 @@ class TwilioAdapter:
 
     def __init__(self, auth_token: str | None) -> None:
         self._auth_token = auth_token
+        self.notes = Notes(log)
 
     def verify(self, request: RawRequest) -> None:
         token = require_secret(self._auth_token, "TWILIO_AUTH_TOKEN")
@@ -91,7 +99,7 @@ class TwilioAdapter:
         kind = fields.get("EventType")
         if kind is None:
             raise InvalidInput("EventType: field required")
-        if kind not in CALL_END_EVENTS:
+        if kind not in CALL_END_EVENTS and kind != CALL_START:
             return []
         try:
             event = TaskEvent.model_validate(fields)
@@ -101,7 +109,15 @@ class TwilioAdapter:
             return []  # a task that never reached an agent
         if event.TaskSid is None:
             raise InvalidInput("TaskSid: field required")
+        if event.Sid is None:
+            self.notes.once(
+                "no-sid",
+                "a Twilio event callback came without its Sid (it is not in Twilio's parameter table); "
+                "keyed by EventType, ResourceSid and Timestamp instead (logged once)",
+            )
         try:
+            if kind == CALL_START:
+                return [_start(event, event.TaskSid, event.WorkerSid)]
             return [_call(event, event.TaskSid, event.WorkerSid)]
         except ValidationError as error:
             raise InvalidInput(describe(error)) from None
@@ -117,7 +133,8 @@ def _event_id(event: TaskEvent) -> str:
     return f"{event.EventType}:{resource}:{stamp}"
 
 
-def _ended_at(event: TaskEvent) -> datetime | None:
+def _moment(event: TaskEvent) -> datetime | None:
+    """When the event happened (callbacks carry the time they were sent)."""
     stamp = event.TimestampMs or event.Timestamp
     try:
         return epoch(stamp)
@@ -176,6 +193,18 @@ def _tags(attributes: dict[str, Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))[:50]
 
 
+def _start(event: TaskEvent, task_sid: str, worker_sid: str) -> CallEnded:
+    """The agent accepted the call: when the talk began, and nothing else. Tags or attributes
+    set this early are read from the end event, so nothing here can prompt a check-in mid-call."""
+    return CallEnded(
+        provider=PROVIDER,
+        event_id=_event_id(event),
+        call_id=task_sid,
+        agent=AgentKey(kind="twilio_worker_sid", id=worker_sid),
+        started_at=_moment(event),
+    )
+
+
 def _call(event: TaskEvent, task_sid: str, worker_sid: str) -> CallEnded:
     attributes = _attributes(event.TaskAttributes)
     conversations = attributes.get("conversations")
@@ -192,9 +221,7 @@ def _call(event: TaskEvent, task_sid: str, worker_sid: str) -> CallEnded:
         event_id=_event_id(event),
         call_id=task_sid,
         agent=AgentKey(kind="twilio_worker_sid", id=worker_sid),
-        ended_at=_ended_at(event),
-        # TaskAge counts from task creation, so it includes time spent waiting in the queue.
-        duration_s=event.TaskAge,
+        ended_at=_moment(event),
         direction=direction if direction in ("inbound", "outbound") else None,
         disconnected_by=hung_up_by,
         transfers=1 if transferred else None,

@@ -360,7 +360,6 @@ OUT_OF_RANGE = {
     "generic transfers 1001": ("generic", _set("transfers", 1001), "transfers"),
     "generic hold": ("generic", _set("hold_s", 1e30), "hold_s"),
     "generic duration": ("generic", _set("duration_s", 10**30), "duration_s"),
-    "twilio task age": ("twilio", _set("TaskAge", "1e30"), "TaskAge"),
     "aircall duration": ("aircall", _set("data.duration", 10**30), "data.duration"),
     "dialpad duration": ("dialpad", _set("duration", 1e30), "duration"),
 }

@@ -24,10 +24,13 @@ from bot.services import Services
 from handlers.sandbox.interactions import signed_headers
 from handlers.slack.bolt_app import wait_for_listeners
 from handlers.telephony.zendesk import sign as zendesk_sign
+from handlers.telephony.zendesk import trigger_body
 from storage.db import make_engine, session_scope
 from storage.models import Compliment, ComplimentStatus, InboundEvent, Kudos, OutboxMessage, OutboxStatus
 from tests.conftest import SIGNING_SECRET, ZENDESK_SECRET, Harness, MakeSettings
 from tests.fakes.slack_api import ApiCall, FakeSlack
+from tests.fakes.zendesk import LEGACY_BODY, RatedTicket, render
+from tests.fakes.zendesk import signed_headers as signed
 from tests.helpers import Clock, action_ids, button_values, roster_with, settled
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "zendesk"
@@ -144,13 +147,47 @@ def test_zendesk_good_rating_sends_the_agent_a_private_scrubbed_dm(harness: Harn
     assert [c.params["channel"] for c in harness.slack.calls("chat.postMessage")] == ["D0ANA"]
 
 
+@pytest.mark.parametrize("template", ["trigger body", "legacy body"])
+def test_a_rating_as_zendesk_renders_it_reaches_the_agent_with_every_quote_and_line(
+    harness: Harness, template: str
+) -> None:
+    """Zendesk pastes the comment unescaped: quotes, line breaks and emoji used to break the JSON
+    (400, never retried) or the display-text score was dropped (2xx). Both now arrive."""
+    comment = 'She said "no problem at all" twice.\nFixed it in five minutes \U0001f60a\nThank you, Ana!'
+    ticket = RatedTicket(comment=comment, requester='Jo "JJ" Bloggs')
+    body = render(trigger_body("good") if template == "trigger body" else LEGACY_BODY, ticket)
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(body)  # what Zendesk sends is not valid JSON
+
+    response = harness.client.post("/webhooks/zendesk", content=body, headers=signed(body, ZENDESK_SECRET))
+
+    assert response.status_code == 200 and response.json()["status"] == "accepted", response.text
+    blocks = dm_for_ana(harness).params["blocks"]
+    quoted = [b["text"]["text"] for b in blocks if b["type"] == "section" and b["text"].get("verbatim")]
+    assert quoted == ["> " + comment.replace("\n", "\n> ")]  # word for word, line for line
+    quiet(harness)
+
+
+def test_a_rating_breather_cannot_read_is_refused_422_not_dropped(harness: Harness) -> None:
+    body = render(LEGACY_BODY.replace("{{satisfaction.current_rating}}", "Excelente"), RatedTicket())
+
+    response = harness.client.post("/webhooks/zendesk", content=body, headers=signed(body, ZENDESK_SECRET))
+
+    assert response.status_code == 422
+    assert response.json()["error"].startswith("satisfaction_rating.score: ")
+    quiet(harness)
+    with session_scope(harness.services.engine) as session:
+        assert session.exec(select(InboundEvent)).all() == []
+
+
 def test_the_raw_comment_is_never_stored(harness: Harness) -> None:
     post_zendesk(harness, zendesk_rating())
     dm_for_ana(harness)
     quiet(harness)
     with session_scope(harness.services.engine) as session:
-        stored = [row.model_dump_json() for row in session.exec(select(InboundEvent))]
-        stored += [row.model_dump_json() for row in session.exec(select(Compliment))]
+        # The text each row holds (not its hex ids and timestamps, where "0722" can turn up).
+        stored = [json.dumps(row.payload, ensure_ascii=False) for row in session.exec(select(InboundEvent))]
+        stored += [row.text for row in session.exec(select(Compliment))]
     assert stored and not any(fragment in row for row in stored for fragment in PERSONAL)
 
 
@@ -251,6 +288,15 @@ def test_zendesk_signature_is_checked(harness: Harness) -> None:
     assert unsigned.status_code == 401
     quiet(harness)
     assert harness.slack.calls("chat.postMessage") == []
+
+
+def test_a_zendesk_body_in_another_format_is_a_415(harness: Harness) -> None:
+    body = b"score=good&ticket_id=77&assignee_id=3001"
+    headers = {**signed(body, ZENDESK_SECRET), "Content-Type": "application/x-www-form-urlencoded"}
+
+    response = harness.client.post("/webhooks/zendesk", content=body, headers=headers)
+
+    assert response.status_code == 415 and "application/json" in response.json()["error"]
 
 
 def test_generic_feedback_event_starts_the_same_flow(harness: Harness) -> None:

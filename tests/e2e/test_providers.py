@@ -9,9 +9,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 import jwt
+import pytest
+from sqlmodel import col, select
 from twilio.request_validator import RequestValidator
 
-from tests.conftest import AIRCALL_TOKEN, DIALPAD_SECRET, TWILIO_TOKEN, Harness
+from storage.db import session_scope
+from storage.models import Call
+from tests.conftest import AIRCALL_TOKEN, DIALPAD_SECRET, TWILIO_TOKEN, Harness, call_event
 from tests.helpers import action_ids, settled
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -53,6 +57,86 @@ def test_twilio_taskrouter_wrapup_with_abuse_tag(harness: Harness) -> None:
     )
     settled(harness.services)
     assert len(harness.slack.calls("chat.postMessage")) == 1
+
+
+def _post_twilio(harness: Harness, params: dict[str, str]) -> None:
+    url = "https://breather.test/webhooks/twilio"
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Twilio-Signature": RequestValidator(TWILIO_TOKEN).compute_signature(url, params),
+    }
+    response = harness.client.post("/webhooks/twilio", content=urlencode(params), headers=headers)
+    assert response.status_code == 204, response.text
+
+
+def _twilio_call(harness: Harness, *, task: str, queued_s: int, talked_s: int) -> None:
+    """A Twilio call as TaskRouter reports it: accepted after `queued_s` in the queue, then
+    wrapped up `talked_s` later; TaskAge counts from the task's creation, queue included."""
+    now = time.time()
+    accepted, ended = now - talked_s, now
+    base = {"TaskSid": task, "ResourceSid": task}
+    _post_twilio(
+        harness,
+        {
+            **load("twilio", "reservation_accepted"),
+            **base,
+            "Sid": "EV" + task[2:],
+            "Timestamp": str(int(accepted)),
+            "TimestampMs": str(int(accepted * 1000)),
+            "TaskAge": str(queued_s),
+        },
+    )
+    wrapup = load("twilio", "task_wrapup")
+    attributes = json.loads(wrapup["TaskAttributes"])
+    attributes.pop("disposition")  # the customer hung up: one signal, not an abuse marker
+    attributes["tags"] = []
+    _post_twilio(
+        harness,
+        {
+            **wrapup,
+            **base,
+            "Sid": "EF" + task[2:],
+            "TaskAttributes": json.dumps(attributes),
+            "Timestamp": str(int(ended)),
+            "TimestampMs": str(int(ended * 1000)),
+            "TaskAge": str(queued_s + talked_s),
+        },
+    )
+
+
+def _seed_two_minute_calls(harness: Harness) -> None:
+    for _ in range(10):
+        assert harness.post_event(call_event(duration_s=120, disconnected_by="agent")).status_code == 202
+    settled(harness.services)
+
+
+def _duration(harness: Harness, task: str) -> float | None:
+    with session_scope(harness.services.engine) as session:
+        return session.exec(select(col(Call.duration_s)).where(col(Call.call_id) == task)).one()
+
+
+def test_twilio_queue_wait_is_not_talk_time(harness: Harness) -> None:
+    """20 minutes in the queue, then a 2-minute call the customer ended: not a long call, so
+    the hang-up alone is one signal and nobody is asked."""
+    _seed_two_minute_calls(harness)
+    task = "WT" + "2" * 32
+
+    _twilio_call(harness, task=task, queued_s=20 * 60, talked_s=120)
+
+    settled(harness.services)
+    assert harness.slack.calls("chat.postMessage") == []
+    assert _duration(harness, task) == pytest.approx(120, abs=1)
+
+
+def test_twilio_long_talk_is_still_a_long_call(harness: Harness) -> None:
+    """The same hang-up after 30 minutes of talk: long and hung up on, two signals, one check-in."""
+    _seed_two_minute_calls(harness)
+    task = "WT" + "3" * 32
+
+    _twilio_call(harness, task=task, queued_s=30, talked_s=30 * 60)
+
+    assert_one_checkin_for_ana(harness)
+    assert _duration(harness, task) == pytest.approx(30 * 60, abs=1)
 
 
 def test_twilio_signature_for_another_url_is_refused(harness: Harness) -> None:
@@ -127,3 +211,21 @@ def test_dialpad_token_signed_with_another_secret_is_refused(harness: Harness) -
     assert response.status_code == 401
     settled(harness.services)
     assert harness.slack.calls("chat.postMessage") == []
+
+
+def test_dialpad_jwt_is_accepted_on_any_media_type_and_non_jwt_is_a_415(harness: Harness) -> None:
+    # Dialpad does not document the Content-Type of its JWT bodies.
+    now_ms = int(time.time() * 1000)
+    for number, content_type in enumerate(("application/json", "text/plain", None)):
+        event = {**load("dialpad", "hangup"), "call_id": 9000 + number, "labels": []}
+        event.update({"date_ended": now_ms, "event_timestamp": now_ms})
+        token = jwt.encode(event, DIALPAD_SECRET, algorithm="HS256").encode()
+        headers = {} if content_type is None else {"Content-Type": content_type}
+        response = harness.client.post("/webhooks/dialpad", content=token, headers=headers)
+        assert response.status_code == 200, (content_type, response.text)
+        assert response.json()["status"] == "accepted"
+    refused = harness.client.post(
+        "/webhooks/dialpad", content=b"call_id=1&state=hangup", headers={"Content-Type": "text/plain"}
+    )
+    assert refused.status_code == 415
+    assert "not a JWT" in refused.json()["error"]

@@ -723,6 +723,108 @@ def test_the_home_tab_offers_support_only_to_an_agent_whose_own_latest_who5_is_l
         assert "Employee assistance line" not in ana
 
 
+# --- WHO-5's individual follow-up rule: support contacts in the person's own thank-you ----------
+
+WHO5_ONE_ITEM_LOW = {"who5_1": "3", "who5_2": "3", "who5_3": "3", "who5_4": "3", "who5_5": "1"}  # 52
+SUPPORT_WORDS = ("Employee assistance line", "0800 123 456", "Free and confidential", "been heavy")
+
+
+def submit_round(surveys: SurveyHarness, answers: dict[str, dict[str, str]]) -> dict[str, str]:
+    """Like `answer_round`, returning each person's thank-you (the view Slack shows them)."""
+    invitations = surveys.invitations()
+    thanks = {}
+    for user, who5 in answers.items():
+        opened = len(surveys.slack.calls("views.open"))
+        surveys.open(user, invitations[f"D{user[1:]}"], ts=f"1.{user}")  # each DM its own message
+        view = surveys.slack.wait_for("views.open", opened + 1)[-1].params["view"]
+        reply = surveys.submit(user, view["private_metadata"], {**who5, "burnout_single_1": "1"}).json()
+        assert reply["response_action"] == "update"
+        thanks[user] = json.dumps(reply["view"])
+        settled(surveys.services)
+    return thanks
+
+
+def every_cell(surveys: SurveyHarness) -> list[str]:
+    """Every value in every table of the database, as text."""
+    from sqlalchemy import MetaData
+
+    metadata = MetaData()
+    metadata.reflect(surveys.services.engine)
+    cells: list[str] = []
+    with surveys.services.engine.connect() as connection:
+        for table in metadata.sorted_tables:
+            for row in connection.execute(table.select()):
+                cells.extend(json.dumps(value, default=str, ensure_ascii=False) for value in row)
+    return cells
+
+
+def metric_series(surveys: SurveyHarness) -> set[str]:
+    """The names and labels of every series /metrics exposes (their values aside)."""
+    text = surveys.client.get("/metrics").text
+    return {line.rsplit(" ", 1)[0] for line in text.splitlines() if line and not line.startswith("#")}
+
+
+def test_the_thank_you_offers_support_only_to_the_person_whose_own_who5_needs_follow_up(
+    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    config = roster_with(tmp_path, teams=PULSE_TEAMS, support_resources=[SUPPORT], anonymity_min_group=3)
+    with running(make_settings(config_path=config), fake_slack, Clock(T0)) as surveys:
+        surveys.services.start_survey_round("billing")
+        surveys.slack.wait_for("chat.postMessage", 5)
+        thanks = submit_round(surveys, {"U0CRIS": WHO5_OK})
+        series_after_an_ordinary_answer = metric_series(surveys)
+        thanks.update(submit_round(surveys, {"U0ANA": WHO5_ONE_ITEM_LOW, "U0DANA": WHO5_LOW}))
+
+        # Index 52 with one item at 1, and index 48: both see the contacts; index 52 without
+        # an item at 0 or 1 does not.
+        for user in ("U0ANA", "U0DANA"):
+            assert "Thank you." in thanks[user]
+            assert all(word in thanks[user] for word in SUPPORT_WORDS), user
+        assert "Thank you." in thanks["U0CRIS"]
+        assert not any(word in thanks["U0CRIS"] for word in SUPPORT_WORDS)
+
+        # Once per round: answering again only says it was already answered.
+        view = surveys.slack.calls("views.open")[1].params["view"]  # Ana's form
+        again = surveys.submit(
+            "U0ANA", view["private_metadata"], {**WHO5_ONE_ITEM_LOW, "burnout_single_1": "1"}
+        )
+        assert "already answered" in json.dumps(again.json()) and "Employee assistance" not in again.text
+
+        # The note left in each DM is the same for everyone: nothing in chat history tells.
+        notes = [
+            c.params["text"]
+            for c in surveys.slack.calls("chat.update")
+            if "Thank you" in c.params.get("text", "")
+        ]
+        assert len(notes) == 3 and len(set(notes)) == 1
+
+        # Nothing of it is stored: no cell anywhere holds the contacts or the words of the offer,
+        # and Ana's stored WHO-5 (52) is not flagged.
+        cells = every_cell(surveys)
+        assert not any(word in cell for cell in cells for word in SUPPORT_WORDS)
+        with session_scope(surveys.services.engine) as session:
+            flagged = {
+                (a.score, a.flagged)
+                for a in session.exec(select(SurveyAnswer).where(col(SurveyAnswer.instrument) == "who5"))
+            }
+        assert flagged == {(52.0, False), (48.0, True)}
+
+        # /metrics grew no series of its own for the two follow-ups.
+        assert metric_series(surveys) == series_after_an_ordinary_answer
+
+        # The lead's digest for the week counts only index <= 50 as low (Dana), and says
+        # nothing of follow-ups or support.
+        surveys.clock.advance(days=7)
+        with session_scope(surveys.services.engine) as session:
+            digest = surveys.services.digests.digest(
+                session, surveys.services.config.team("billing"), surveys.clock.now
+            )
+        assert digest["respondents"] == 3
+        assert digest["metrics"]["who5_low_share"] == 0.33
+        shown = json.dumps(digest)
+        assert "follow" not in shown and not any(word in shown for word in SUPPORT_WORDS)
+
+
 def test_a_romanian_team_is_asked_in_romanian_with_the_questionnaires_in_english(
     make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path
 ) -> None:

@@ -651,3 +651,26 @@ def test_logs_never_contain_what_people_typed(
         settled(teams_harness.services)
     # The app has stopped: everything it was still doing has logged by now.
     assert "7f3a" not in caplog.text
+
+
+def test_the_thank_you_card_offers_support_when_the_persons_own_who5_needs_follow_up(
+    make_teams_settings: MakeSettings, fake_teams: FakeTeamsConnector, tmp_path: Path
+) -> None:
+    config = roster_with(tmp_path, teams=pulse.PULSE_TEAMS, support_resources=[pulse.SUPPORT])
+    app = teams_app(make_teams_settings(config_path=config), fake_teams, clock=pulse.Clock(pulse.T0))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        harness = TeamsHarness(client, app.state.services, fake_teams)
+        harness.install(ANA)
+        harness.services.start_survey_round("billing")
+        (invitation,) = harness.teams.wait_for("send")
+        (invitation_id,) = action_values(invitation.card)
+        harness.click(ANA, "pulse.open", value=invitation_id, reply_to="act-1")
+        submit = card_actions(harness.teams.wait_for("send", 2)[1].card)[0]
+
+        values = {**pulse.WHO5_ONE_ITEM_LOW, "burnout_single_1": "1"}  # index 52, one item at 1
+        reply = harness.click(ANA, "pulse.survey", reply_to="act-2", data={**submit["data"], **values}).json()
+
+        shown = card_text(reply["value"])
+        assert "shared after the round closes" in shown
+        assert "Employee assistance line" in shown and "0800 123 456" in shown
+        assert "Free and confidential." in shown and "been heavy" in shown

@@ -38,13 +38,9 @@ def token(event: dict[str, Any], *, secret: str = SECRET, algorithm: str = "HS25
     return jwt.encode(payload, secret, algorithm=algorithm).encode()
 
 
-def request(body: bytes) -> RawRequest:
-    return RawRequest(
-        "/webhooks/dialpad",
-        "https://breather.example.org/webhooks/dialpad",
-        {"content-type": "application/jwt"},
-        body,
-    )
+def request(body: bytes, content_type: str | None = "application/jwt") -> RawRequest:
+    headers = {} if content_type is None else {"content-type": content_type}
+    return RawRequest("/webhooks/dialpad", "https://breather.example.org/webhooks/dialpad", headers, body)
 
 
 def accept(raw: RawRequest, *, secret: str = SECRET) -> list[CallEnded]:
@@ -212,12 +208,48 @@ def test_short_secret_is_reported_once_and_still_works(caplog: pytest.LogCapture
     assert [event.call_id for event in adapter.parse(request(body))] == [CALL_ID]
 
 
-@pytest.mark.parametrize("body", [b"not-a-jwt", b"a.b", b"\xff\xfe.\x00.x", b"e30.e30.e30.e30"])
-def test_malformed_jwt_is_a_400(body: bytes) -> None:
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/jwt", "application/json", "text/plain; charset=utf-8", "application/octet-stream", None],
+)
+def test_a_signed_jwt_is_accepted_whatever_the_media_type_says(content_type: str | None) -> None:
+    # Dialpad does not document the Content-Type; the signature is what authenticates.
+    [event] = accept(request(token(fixture("hangup")), content_type))
+
+    assert event.call_id == CALL_ID
+
+
+def test_a_jwt_sent_as_a_json_string_is_read_too() -> None:
+    body = json.dumps(token(fixture("hangup")).decode()).encode()
+
+    [event] = accept(request(body, "application/json"))
+
+    assert event.call_id == CALL_ID
+
+
+@pytest.mark.parametrize(
+    "body", [b"not-a-jwt", b"a.b", b"\xff\xfe.\x00.x", b"e30.e30.e30.e30", b"call_id=1&state=hangup", b"<x/>"]
+)
+def test_a_body_that_is_no_jwt_at_all_is_a_415(body: bytes) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        DialpadAdapter(SECRET).verify(request(body))
+
+    assert refused.value.status == 415
+    assert "not a JWT" in str(refused.value)
+
+
+@pytest.mark.parametrize("body", [b"_-_.e30.x", b"e30e.e30.x"])
+def test_a_jwt_shaped_body_whose_header_does_not_decode_is_a_400(body: bytes) -> None:
     with pytest.raises(InvalidInput) as refused:
         DialpadAdapter(SECRET).verify(request(body))
 
     assert refused.value.status == 400
+
+
+@pytest.mark.parametrize("body", [b"e30.e30.e30", b"eyJhbGciOiJIUzI1NiJ9.bm90IGpzb24.c2ln"])
+def test_a_jwt_that_decodes_but_is_not_signed_with_the_secret_is_refused(body: bytes) -> None:
+    with pytest.raises(InvalidSignature):
+        DialpadAdapter(SECRET).verify(request(body))
 
 
 def test_signed_payload_that_is_not_an_object_is_a_400() -> None:
@@ -274,4 +306,19 @@ def test_registered_with_the_secret_from_settings() -> None:
     adapter.verify(request(token(fixture("hangup"))))
 
     assert (adapter.provider, adapter.accepted_status) == ("dialpad", 200)
-    assert set(adapter.media_types) == {"application/jwt", "text/plain"}
+    assert adapter.media_types == ()  # any media type
+
+
+def test_an_undocumented_media_type_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    adapter = DialpadAdapter(SECRET)
+    with caplog.at_level(logging.INFO, logger="handlers.telephony.dialpad"):
+        for content_type in ("text/plain", "text/plain", "application/jwt"):
+            raw = request(token(fixture("hangup")), content_type)
+            adapter.verify(raw)
+            adapter.parse(raw)
+
+    notes = [r.getMessage() for r in caplog.records if "does not document" in r.getMessage()]
+    assert notes == [
+        "Dialpad sent a signed event as text/plain; accepted, since Dialpad does not document "
+        "the media type (logged once)"
+    ]

@@ -61,7 +61,7 @@ def test_task_wrapup_becomes_a_call_end() -> None:
         call_id=TASK_SID,
         agent=AgentKey(kind="twilio_worker_sid", id="WK0001"),
         ended_at=datetime(2026, 3, 10, 9, 23, 47, 412000, tzinfo=UTC),
-        duration_s=667,
+        duration_s=None,  # TaskAge (667) counts the queue too: never the call's length
         direction="inbound",
         disconnected_by="customer",
         transfers=None,
@@ -80,7 +80,29 @@ def test_every_end_event_of_one_task_shares_its_call_id() -> None:
 
     assert [event.call_id for event in events] == [TASK_SID] * 3
     assert len({event.event_id for event in events}) == 3
-    assert events[1].duration_s == 771  # TaskAge keeps counting through wrap-up
+    assert {event.duration_s for event in events} == {None}
+
+
+def test_reservation_accepted_reports_only_when_the_talk_began() -> None:
+    [event] = accept(signed(fixture("reservation_accepted")))
+
+    assert event == CallEnded(
+        provider="twilio",
+        event_id="EV1d5c0e2a3b4f5a6b7c8d9e0f1a2b3c4d",
+        call_id=TASK_SID,
+        agent=AgentKey(kind="twilio_worker_sid", id="WK0001"),
+        started_at=datetime(2026, 3, 10, 9, 14, 11, 207000, tzinfo=UTC),
+    )
+
+
+def test_reservation_accepted_never_carries_tags_set_before_the_call_ends() -> None:
+    # A tag the IVR set early must not prompt a check-in while the agent is still talking.
+    form = fixture("reservation_accepted")
+    form["TaskAttributes"] = json.dumps({"tags": ["abusive"], "conversations": {"hang_up_by": "Customer"}})
+
+    [event] = accept(signed(form))
+
+    assert (event.tags, event.disconnected_by, event.ended_at) == ((), None, None)
 
 
 def test_event_id_is_built_from_type_resource_and_time_without_a_sid() -> None:
@@ -168,7 +190,7 @@ def test_unreadable_task_attributes_leave_the_facts_unknown() -> None:
     [event] = accept(signed(form))
 
     assert (event.disconnected_by, event.hold_s, event.transfers, event.tags) == (None, None, None, ())
-    assert event.duration_s == 667
+    assert event.call_id == TASK_SID
 
 
 def test_flex_transfer_attributes_count_one_transfer() -> None:
@@ -201,12 +223,10 @@ def test_end_event_without_task_sid_is_a_422() -> None:
     assert refused.value.status == 422
 
 
-def test_non_numeric_task_age_is_a_422() -> None:
-    with pytest.raises(InvalidInput) as refused:
-        accept(signed({**fixture("task_wrapup"), "TaskAge": "soon"}))
+def test_task_age_is_not_read_so_an_odd_value_changes_nothing() -> None:
+    [event] = accept(signed({**fixture("task_wrapup"), "TaskAge": "soon"}))
 
-    assert refused.value.status == 422
-    assert "TaskAge" in str(refused.value)
+    assert (event.call_id, event.duration_s) == (TASK_SID, None)
 
 
 def test_registered_with_the_auth_token_from_settings() -> None:

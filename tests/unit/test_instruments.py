@@ -37,6 +37,23 @@ def test_who5_index_is_raw_times_four_with_the_published_cut_offs(
     assert score is not None and (score.value, score.flag, score.severe) == (index, low, severe)
 
 
+@pytest.mark.parametrize(
+    ("answers", "follow_up"),
+    [
+        ((3, 3, 2, 2, 3), False),  # 52, no item below 2
+        ((3, 2, 2, 2, 3), True),  # 48: the index rule
+        ((3, 3, 3, 3, 1), True),  # 52, but one item answered 1
+        ((5, 5, 5, 5, 0), True),  # 80, but one item answered 0
+        ((2, 2, 2, 2, 5), False),  # 52, every item 2 or more
+    ],
+)
+def test_who5_follow_up_is_the_index_rule_or_any_single_item_at_0_or_1(
+    answers: tuple[int, ...], follow_up: bool
+) -> None:
+    score = WHO5.score(who5(*answers))
+    assert score is not None and score.follow_up is follow_up
+
+
 def test_who5_scores_only_complete_sets() -> None:
     assert WHO5.score(who5(3, 3, 2, 2)) is None
 
