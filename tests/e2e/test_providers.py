@@ -16,7 +16,7 @@ from twilio.request_validator import RequestValidator
 from storage.db import session_scope
 from storage.models import Call
 from tests.conftest import AIRCALL_TOKEN, DIALPAD_SECRET, TWILIO_TOKEN, Harness, call_event
-from tests.helpers import action_ids, settled
+from tests.helpers import action_ids, settled, stored_call_keys
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -112,7 +112,8 @@ def _seed_two_minute_calls(harness: Harness) -> None:
 
 def _duration(harness: Harness, task: str) -> float | None:
     with session_scope(harness.services.engine) as session:
-        return session.exec(select(col(Call.duration_s)).where(col(Call.call_id) == task)).one()
+        keys = stored_call_keys(harness, task, provider="twilio")
+        return session.exec(select(col(Call.duration_s)).where(col(Call.call_id).in_(keys))).one()
 
 
 def test_twilio_queue_wait_is_not_talk_time(harness: Harness) -> None:
