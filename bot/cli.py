@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperCommand, TyperGroup, TyperOption
+from typer.models import CommandFunctionType
 
 from bot.config import Settings, load_config, load_settings
 from bot.errors import BreatherError
@@ -20,17 +22,47 @@ from bot.errors import BreatherError
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-app = typer.Typer(
+
+def _as_flag(option: TyperOption | None) -> TyperOption | None:
+    # Typer 0.29's help lists every option's type, so `--help` read as if it took a <bool>
+    # value; an empty metavar leaves the type column blank for the flag it is.
+    if option is not None:
+        option.metavar = ""
+    return option
+
+
+class _Command(TyperCommand):
+    def get_help_option(self, ctx: Any) -> TyperOption | None:  # ctx: typer's own click Context
+        return _as_flag(super().get_help_option(ctx))
+
+
+class _Group(TyperGroup):
+    def get_help_option(self, ctx: Any) -> TyperOption | None:  # ctx: typer's own click Context
+        return _as_flag(super().get_help_option(ctx))
+
+
+class Commands(typer.Typer):
+    """A Typer whose commands and groups show `--help` as the flag it is."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(cls=_Group, **options)
+
+    def command(self, *args: Any, **options: Any) -> Callable[[CommandFunctionType], CommandFunctionType]:
+        options.setdefault("cls", _Command)
+        return super().command(*args, **options)
+
+
+app = Commands(
     help="Breather: private check-ins after hard calls, for contact-centre agents.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+db_app = Commands(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-survey_app = typer.Typer(help="Pulse surveys.", no_args_is_help=True)
+survey_app = Commands(help="Pulse surveys.", no_args_is_help=True)
 app.add_typer(survey_app, name="survey")
-teams_app = typer.Typer(help="Microsoft Teams.", no_args_is_help=True)
+teams_app = Commands(help="Microsoft Teams.", no_args_is_help=True)
 app.add_typer(teams_app, name="teams")
 
 T = TypeVar("T")
@@ -226,15 +258,23 @@ def survey_send(team: Annotated[str, typer.Option(help="The team id from breathe
     services = offline_services(settings)
     try:
         outcome = guarded(lambda: services.start_survey_round(team))
+        counts = services.survey_round_counts(outcome.round.id)
+        held_back = (
+            f"; {counts.held_back} held back for now (off shift, paused, just after a check-in, "
+            "or not taking surveys): they are invited later in the round if Breather may ask them"
+            if counts.held_back
+            else ""
+        )
         if outcome.created:
             typer.echo(
                 f"pulse round for {team} opened (period from {outcome.round.period_start}): "
-                f"{outcome.round.invited} agent(s) invited; invitations go out inside their shifts"
+                f"{counts.invited} of {counts.in_round} agent(s) invited now{held_back}"
             )
         else:
             typer.echo(
                 f"pulse round for {team} was already opened for this period "
-                f"(from {outcome.round.period_start}); nobody was invited again"
+                f"(from {outcome.round.period_start}); nobody was invited again. So far "
+                f"{counts.invited} of {counts.in_round} agent(s) invited{held_back}"
             )
     finally:
         services.engine.dispose()

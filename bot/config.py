@@ -35,6 +35,10 @@ DEMO_PSEUDONYM_KEY = "breather-demo-key-not-for-production-use-0000"
 DEFAULT_ABUSE_MARKERS = ("abusive", "abuse", "aggressive", "threat")
 # Where a customer's phone number may be written in national format (compliment scrubbing).
 DEFAULT_PHONE_REGIONS = ("RO", "IR", "US", "GB", "DE", "FR")
+# What DATABASE_URL may be: SQLite, or PostgreSQL through psycopg 3 (installed with Breather).
+SUPPORTED_DATABASES = (
+    "SQLite (sqlite:///path/to/breather.db) or PostgreSQL (postgresql://user:password@host:5432/name)"
+)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -139,13 +143,24 @@ class Settings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _absolute_sqlite_path(cls, value: str) -> str:
+    def _supported_database(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        # Refused here, by scheme only (never echoing the URL, which may hold a password), so
+        # `check-config` catches what `serve` would otherwise fail on with a driver traceback.
+        try:
+            scheme = make_url(value).drivername
+        except ArgumentError:
+            raise ValueError(f"not a database URL; use {SUPPORTED_DATABASES}") from None
+        if scheme not in ("sqlite", "sqlite+pysqlite", "postgresql", "postgres", "postgresql+psycopg"):
+            raise ValueError(f"{scheme}:// is not supported; use {SUPPORTED_DATABASES}")
         # Relative SQLite paths are pinned to the current directory now, so `serve` and every
         # CLI command started from the same place share one database file.
         prefix = "sqlite:///"
         if value.startswith(prefix) and not value.startswith(prefix + "/") and ":memory:" not in value:
             return prefix + str((Path.cwd() / value[len(prefix) :]).resolve())
-        if value.startswith("postgresql://") or value.startswith("postgres://"):
+        if scheme in ("postgresql", "postgres"):
             return "postgresql+psycopg://" + value.split("://", 1)[1]
         return value
 
