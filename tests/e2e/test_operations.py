@@ -67,7 +67,8 @@ def test_a_team_lead_who_is_not_an_agent_is_told_pause_is_for_agents(harness: Ha
     # An agent still pauses, and someone on no team still hears they are not on one.
     assert "Paused." in harness.command(user_id="U0ANA", command="/breather", text="pause").text
     harness.slack.add_user("U0ZED", "zed@example.com")
-    assert "not on a Breather team" in harness.command(user_id="U0ZED", command="/breather", text="pause").text
+    stranger = harness.command(user_id="U0ZED", command="/breather", text="pause").text
+    assert "not on a Breather team" in stranger
 
 
 def test_app_home_shows_the_agents_own_state_and_toggles_pause(harness: Harness) -> None:
