@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import secrets
+import signal
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -136,6 +137,22 @@ def serve(
     uvicorn.run(application, host=host, port=port, lifespan="on", **uvicorn_logging(settings.log_level))
 
 
+@contextmanager
+def _interrupted_by_termination() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a closed terminal) stop the process the way Ctrl+C does, so the
+    `finally` blocks and context managers on the way out still run."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 @app.command()
 def demo(
     port: Annotated[int, typer.Option(help="Port for the demo server.")] = 3000,
@@ -144,26 +161,32 @@ def demo(
     duration: Annotated[float | None, typer.Option(help="Stop the demo after this many seconds.")] = None,
 ) -> None:
     """A credential-less demo: sandbox messenger, SQLite, a demo team and simulated calls."""
+    from bot.i18n import catalogue
     from bot.logs import configure_logging
     from handlers.sandbox.demo import run_demo
 
-    workdir = Path(tempfile.mkdtemp(prefix="breather-demo-"))
     config = resources.files("bot.demo").joinpath("breather.yml")
-    settings = settings_from_env(
-        demo=True,
-        messenger="sandbox",
-        database_url=f"sqlite:///{workdir / 'breather.db'}",
-        config_path=Path(str(config)),
-        webhook_secret=secrets.token_hex(16),
-        log_level="WARNING",
-        slack_bot_token=None,
-        slack_signing_secret=None,
-        slack_app_token=None,
-    )
-    configure_logging(settings)
-    raise typer.Exit(
-        run_demo(settings, host="127.0.0.1", port=port, calls=calls, rate=rate, duration=duration)
-    )
+    # The throwaway database goes when the demo does, however it is stopped: Ctrl+C, the end
+    # of --duration, or a SIGTERM/SIGHUP (turned into the same orderly stop as Ctrl+C).
+    with (
+        _interrupted_by_termination(),
+        tempfile.TemporaryDirectory(prefix="breather-demo-", ignore_cleanup_errors=True) as workdir,
+    ):
+        settings = settings_from_env(
+            demo=True,
+            messenger="sandbox",
+            database_url=f"sqlite:///{Path(workdir) / 'breather.db'}",
+            config_path=Path(str(config)),
+            webhook_secret=secrets.token_hex(16),
+            log_level="WARNING",
+            slack_bot_token=None,
+            slack_signing_secret=None,
+            slack_app_token=None,
+        )
+        configure_logging(settings)
+        code = run_demo(settings, host="127.0.0.1", port=port, calls=calls, rate=rate, duration=duration)
+    typer.echo(catalogue("en").t("demo.stopped"))
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -174,9 +197,8 @@ def simulate(
     secret: Annotated[
         str | None,
         typer.Option(
-            envvar="BREATHER_WEBHOOK_SECRET",
             show_default=False,
-            help="Webhook secret (default: $BREATHER_WEBHOOK_SECRET).",
+            help="Webhook secret (default: BREATHER_WEBHOOK_SECRET, from the environment or .env).",
         ),
     ] = None,
     agent: Annotated[
@@ -185,12 +207,21 @@ def simulate(
     seed: Annotated[int | None, typer.Option(help="Random seed, for repeatable runs.")] = None,
 ) -> None:
     """Send signed synthetic call events to a running Breather."""
+    from pydantic import ValidationError
+
+    from bot.config import SimulateSettings, describe_validation_error
     from bot.simulation import synthetic_calls
     from handlers.telephony.simulator import run_simulation
 
+    try:
+        found = SimulateSettings()
+    except ValidationError as error:
+        raise fail(describe_validation_error(error, "settings").replace("\n", "; ")) from None
+    if not secret and found.webhook_secret is not None:
+        secret = found.webhook_secret.get_secret_value()
     if not secret:
         raise fail("BREATHER_WEBHOOK_SECRET: set it (or pass --secret) to sign the events")
-    emails = agent or _roster_emails()
+    emails = agent or _roster_emails(found.config_path)
     target = url.rstrip("/")
     if not target.endswith("/webhooks/calls"):
         target += "/webhooks/calls"
@@ -217,8 +248,7 @@ def simulate(
         raise typer.Exit(1)
 
 
-def _roster_emails() -> list[str]:
-    path = Path(os.environ.get("BREATHER_CONFIG", "./breather.yml"))
+def _roster_emails(path: Path) -> list[str]:
     if not path.is_file():
         path = Path(str(resources.files("bot.demo").joinpath("breather.yml")))
     config = guarded(lambda: load_config(path))

@@ -233,6 +233,20 @@ class TeamsPackageSettings(BaseSettings):
     )
 
 
+class SimulateSettings(BaseSettings):
+    """What `breather simulate` reads, from the environment or `.env` like every other command:
+    the webhook secret to sign with and the teams file to take agents from; nothing required."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", populate_by_name=True, hide_input_in_errors=True
+    )
+
+    webhook_secret: SecretStr | None = Field(
+        None, validation_alias=_env("BREATHER_WEBHOOK_SECRET", "webhook_secret")
+    )
+    config_path: Path = Field(Path("./breather.yml"), validation_alias=_env("BREATHER_CONFIG", "config_path"))
+
+
 # --- breather.yml ------------------------------------------------------------------------
 
 
