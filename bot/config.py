@@ -50,8 +50,14 @@ def _env(name: str, field: str) -> Any:
 class Settings(BaseSettings):
     """Every setting from the contract; secrets are SecretStr so they never reach logs."""
 
+    # An empty value (`SLACK_SIGNING_SECRET=` in a copied example file) counts as not set, so a
+    # blank secret is reported by name instead of accepted.
     model_config = SettingsConfigDict(
-        env_file=".env", extra="ignore", populate_by_name=True, hide_input_in_errors=True
+        env_file=".env",
+        extra="ignore",
+        populate_by_name=True,
+        hide_input_in_errors=True,
+        env_ignore_empty=True,
     )
 
     database_url: str = Field(
@@ -224,7 +230,11 @@ class TeamsPackageSettings(BaseSettings):
     """What `breather teams package` reads: no database, no secrets, nothing else required."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", extra="ignore", populate_by_name=True, hide_input_in_errors=True
+        env_file=".env",
+        extra="ignore",
+        populate_by_name=True,
+        hide_input_in_errors=True,
+        env_ignore_empty=True,
     )
 
     teams_app_id: str | None = Field(None, validation_alias=_env("TEAMS_APP_ID", "teams_app_id"))
@@ -238,7 +248,11 @@ class SimulateSettings(BaseSettings):
     the webhook secret to sign with and the teams file to take agents from; nothing required."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", extra="ignore", populate_by_name=True, hide_input_in_errors=True
+        env_file=".env",
+        extra="ignore",
+        populate_by_name=True,
+        hide_input_in_errors=True,
+        env_ignore_empty=True,
     )
 
     webhook_secret: SecretStr | None = Field(
