@@ -6,13 +6,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from handlers.sandbox.blockkit_html import emoji
+
 # <@U123>, <@U123|ana>, <#C123|billing>, <!here>, <https://…|label>: how Slack writes references.
 _REFERENCE = re.compile(r"<([^<>\n]+)>")
 _SLACK_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 
 
 def plain(text: str, names: Mapping[str, str]) -> str:
-    """Slack's mrkdwn references as a person reads them: people and channels by name."""
+    """Slack's mrkdwn as a person reads it: people and channels by name, emoji as emoji."""
 
     def reference(match: re.Match[str]) -> str:
         target, _, label = match.group(1).partition("|")
@@ -27,7 +29,7 @@ def plain(text: str, names: Mapping[str, str]) -> str:
     text = _REFERENCE.sub(reference, text)
     for entity, char in _SLACK_ENTITIES:
         text = text.replace(entity, char)
-    return text
+    return emoji(text)
 
 
 def block_lines(blocks: list[dict[str, Any]], names: Mapping[str, str] | None = None) -> list[str]:

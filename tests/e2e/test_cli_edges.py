@@ -71,7 +71,12 @@ def test_unsupported_database_urls_are_refused_in_one_line(
     "url", ["sqlite:///breather.db", "postgres://u@127.0.0.1/db", "postgresql+psycopg://u@127.0.0.1/db"]
 )
 def test_supported_database_urls_pass_check_config(url: str) -> None:
-    env = {"DATABASE_URL": url, "BREATHER_PSEUDONYM_KEY": PSEUDONYM_KEY, "BREATHER_CONFIG": str(ROSTER)}
+    env = {
+        "DATABASE_URL": url,
+        "BREATHER_PSEUDONYM_KEY": PSEUDONYM_KEY,
+        "BREATHER_CONFIG": str(ROSTER),
+        "BREATHER_MESSENGER": "sandbox",
+    }
     result = CliRunner().invoke(cli, ["check-config"], env=env)
     assert result.exit_code == 0 and result.output.startswith("ok: "), result.output
 

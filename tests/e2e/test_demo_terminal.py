@@ -21,10 +21,11 @@ SLACK_ID = re.compile(r"\b[UDCW][0-9A-Z]{4,}\b")  # U0ANA, DPERSON913FC0, C0BILL
 
 def test_slack_references_read_as_names() -> None:
     names = {"U0ANA": "Ana Popescu", "C0BILLING": "Billing support"}
-    text = "Kudos to <@U0ANA> from <@U0X9|sam> in <#C0BILLING>, see <https://ex.org/a|the note> &amp; <!here>"
+    text = ":tada: Kudos to <@U0ANA> from <@U0X9|sam> in <#C0BILLING>, see <https://ex.org/a|a note>"
     assert plain(text, names) == (
-        "Kudos to @Ana Popescu from @sam in #Billing support, see the note (https://ex.org/a) & @here"
+        "\U0001f389 Kudos to @Ana Popescu from @sam in #Billing support, see a note (https://ex.org/a)"
     )
+    assert plain("Q&amp;A &lt;3 <!here>", names) == "Q&A <3 @here"
 
 
 def test_the_commentary_names_agents_leads_and_channels(harness: Harness) -> None:
