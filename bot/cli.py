@@ -185,7 +185,8 @@ def demo(
         )
         configure_logging(settings)
         code = run_demo(settings, host="127.0.0.1", port=port, calls=calls, rate=rate, duration=duration)
-    typer.echo(catalogue("en").t("demo.stopped"))
+    if code == 0:  # it ran (a demo that could not start says so itself)
+        typer.echo(catalogue("en").t("demo.stopped"))
     raise typer.Exit(code)
 
 
