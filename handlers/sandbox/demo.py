@@ -5,6 +5,7 @@ would, except for the agent a person is viewing the console as: that check-in is
 
 from __future__ import annotations
 
+import logging
 import random
 import shlex
 import socket
@@ -33,6 +34,7 @@ from handlers.sandbox.text import block_lines, find_buttons, plain
 from handlers.sandbox.workspace import build_viewers
 from storage.models import SandboxMessage
 
+log = logging.getLogger(__name__)
 Print = Callable[[str], None]
 ANSWER_WEIGHTS = {"checkin.ok": 6, "checkin.break": 3, "checkin.talk": 1}
 
@@ -132,12 +134,17 @@ class Commentary:
             value=str(button.get("value", "")),
             block_id="checkin",
         )
-        httpx.post(
-            f"{self.base_url}/slack/events",
-            content=body,
-            timeout=10,
-            headers=signed_headers(self.signing_secret, body, "application/x-www-form-urlencoded"),
-        )
+        try:
+            httpx.post(
+                f"{self.base_url}/slack/events",
+                content=body,
+                timeout=10,
+                headers=signed_headers(self.signing_secret, body, "application/x-www-form-urlencoded"),
+            )
+        except httpx.HTTPError as error:
+            # The demo stopping while a simulated person was tapping: nothing to report then.
+            if not self.stop.is_set():
+                log.warning("a simulated answer did not reach the demo server: %s", error)
 
 
 def simulated_agents_policy(console: SandboxConsole) -> Callable[[str], bool]:

@@ -81,6 +81,7 @@ def test_supported_database_urls_pass_check_config(url: str) -> None:
     assert result.exit_code == 0 and result.output.startswith("ok: "), result.output
 
 
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # about the CLI, not the database
 def test_simulate_reads_the_secret_and_the_roster_from_dot_env(
     make_settings: MakeSettings, tmp_path: Path
 ) -> None:
