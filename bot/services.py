@@ -432,6 +432,7 @@ class Services:
             reply = cat.t(
                 "command.privacy",
                 min_group=self.product.anonymity_min_group,
+                count=self.product.retention_days,
                 retention_days=self.product.retention_days,
             )
         elif sub in ("pause", "resume"):

@@ -20,7 +20,7 @@ def reasons_text(cat: Catalogue, signals: Sequence[str], transfers: int | None =
 
 def _label(cat: Catalogue, action: ActionId, break_minutes: float) -> str:
     answer = CheckinAnswer.from_action(action)
-    return cat.t(f"checkin.button.{answer.value}", minutes=minutes(break_minutes))
+    return cat.t(f"checkin.button.{answer.value}", count=break_minutes, minutes=minutes(break_minutes))
 
 
 def checkin_prompt(
@@ -54,8 +54,9 @@ def checkin_answered(
     buttons: Buttons | None = None,
 ) -> Message:
     """The check-in after the answer: the buttons give way to `reply` (and, if given, `buttons`)."""
-    reply = reply or cat.t(f"checkin.answered.{answer.value}", minutes=minutes(break_minutes))
-    choice = cat.t(f"checkin.button.{answer.value}", minutes=minutes(break_minutes))
+    length = {"count": break_minutes, "minutes": minutes(break_minutes)}
+    reply = reply or cat.t(f"checkin.answered.{answer.value}", **length)
+    choice = cat.t(f"checkin.button.{answer.value}", **length)
     follow_up = (buttons,) if buttons is not None else ()
     return Message(
         text=reply,

@@ -188,7 +188,8 @@ class ComplimentActions:
         if result is KudosResult.NO_CHANNEL:
             return cat.t("kudos.no_channel", team=recipient.team.name)
         if result is KudosResult.LIMIT:
-            return cat.t("kudos.limit", limit=self.service.settings.kudos_per_day)
+            limit = self.service.settings.kudos_per_day
+            return cat.t("kudos.limit", count=limit, limit=limit)
         return cat.t("kudos.sent")
 
     # --- scheduled jobs ----------------------------------------------------------------------

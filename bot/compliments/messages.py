@@ -73,7 +73,7 @@ def consent_prompt(
             _intro(cat, sharer),
             Quote(text=text),
             Buttons(block_id=COMPLIMENT_BLOCK_ID, buttons=buttons),
-            Note(text=cat.t("compliment.ask_note", hours=minutes(consent_hours))),
+            Note(text=cat.t("compliment.ask_note", count=consent_hours, hours=minutes(consent_hours))),
         ),
     )
 
@@ -120,13 +120,10 @@ def weekly_rollup(cat: Catalogue, week: WeekOfCompliments) -> Message:
     parts: list[Heading | Text | Quote | Divider | Note] = [Heading(text=cat.t("compliment.rollup.heading"))]
     if week.count is None:
         parts.append(Text(text=cat.t("compliment.rollup.count_hidden")))
-    elif week.count == 1:
-        parts.append(Text(text=cat.t("compliment.rollup.count_one")))
-    elif week.count > 1:
+    elif week.count > 0:
         parts.append(Text(text=cat.t("compliment.rollup.count", count=week.count)))
     if week.kudos:
-        key = "compliment.rollup.kudos_one" if week.kudos == 1 else "compliment.rollup.kudos"
-        parts.append(Text(text=cat.t(key, count=week.kudos)))
+        parts.append(Text(text=cat.t("compliment.rollup.kudos", count=week.kudos)))
     if week.quotes:
         parts.append(Text(text=cat.t("compliment.rollup.quotes")))
         parts.extend(Quote(text=quote) for quote in week.quotes[:QUOTES_IN_ROLLUP])

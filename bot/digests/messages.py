@@ -34,7 +34,8 @@ def wellbeing_line(cat: Catalogue, period: dict[str, Any]) -> str:
         if period.get("reason", "").startswith("no survey"):
             return cat.t("digest.wellbeing_no_round")
         return cat.t("digest.wellbeing_suppressed", k=period["min_group"])
-    return cat.t("digest.wellbeing_head", people=period["respondents"], rate=_rate(cat, period)) + _metrics(
+    people = period["respondents"]
+    return cat.t("digest.wellbeing_head", count=people, people=people, rate=_rate(cat, period)) + _metrics(
         cat, period
     )
 
@@ -156,6 +157,7 @@ def surge_message(cat: Catalogue, team_name: str, surge: dict[str, Any]) -> Mess
         team=team_name,
         share=_pct(surge["hard_share"]),
         baseline=_pct(surge["baseline"]),
+        count=surge["window_minutes"],
         minutes=f"{surge['window_minutes']:g}",
     )
     return Message(

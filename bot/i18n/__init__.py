@@ -2,24 +2,54 @@
 
 Adding a language means adding `<code>.yml` next to `en.yml`; keys missing there fall back
 to English, so a partial translation is still usable.
+
+A value is a template (`"Sent to {name}."`) or, for a sentence that agrees with a number, a
+mapping of CLDR plural categories to templates (`one: ...`, `few: ...`, `other: ...`). Which
+category a number takes is the language's CLDR rule, from Babel: English and Persian have
+one/other, Romanian one/few/other ("1 minut", "5 minute", "20 de minute"). A plural value is
+looked up with `count=`; the other placeholders are filled as usual.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
 
 import yaml
+from babel import Locale
+from babel.plural import PluralRule
 
 FALLBACK = "en"
+CATEGORIES = frozenset({"zero", "one", "two", "few", "many", "other"})
 
 
-def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
-    flat: dict[str, str] = {}
+@dataclass(frozen=True)
+class Plural:
+    """One sentence in each plural category the language distinguishes."""
+
+    forms: Mapping[str, str]
+
+    def template(self, category: str) -> str:
+        return self.forms.get(category) or self.forms["other"]
+
+
+Entry = str | Plural
+
+
+def _is_plural(value: dict[str, Any]) -> bool:
+    return "other" in value and set(value) <= CATEGORIES and all(isinstance(v, str) for v in value.values())
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, Entry]:
+    flat: dict[str, Entry] = {}
     for key, value in tree.items():
         name = f"{prefix}{key}"
-        if isinstance(value, dict):
+        if isinstance(value, dict) and _is_plural(value):
+            flat[name] = Plural({str(k): v for k, v in value.items()})
+        elif isinstance(value, dict):
             flat.update(_flatten(value, name + "."))
         else:
             flat[name] = str(value)
@@ -27,7 +57,7 @@ def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
 
 
 @cache
-def _load(language: str) -> dict[str, str]:
+def _load(language: str) -> dict[str, Entry]:
     text = resources.files(__package__).joinpath(f"{language}.yml").read_text(encoding="utf-8")
     return _flatten(yaml.safe_load(text))
 
@@ -39,17 +69,48 @@ def available_languages() -> tuple[str, ...]:
     )
 
 
+@cache
+def _plural_rule(language: str) -> PluralRule:
+    return Locale.parse(language).plural_form
+
+
+def plural_categories(language: str) -> frozenset[str]:
+    """The categories the language's CLDR rule can choose, so every one needs a form."""
+    return _plural_rule(language).tags | {"other"}
+
+
+def plural_category(language: str, count: float) -> str:
+    return str(_plural_rule(language)(count))
+
+
 class Catalogue:
     """Looks up `key` in one language, falling back to English."""
 
-    def __init__(self, language: str) -> None:
+    def __init__(self, language: str, entries: Mapping[str, Entry] | None = None) -> None:
+        """`entries` stands in for the language's own file (a partial translation, say)."""
         self.language = language if language in available_languages() else FALLBACK
-        self._own = _load(self.language)
+        self._own = entries if entries is not None else _load(self.language)
         self._fallback = _load(FALLBACK)
 
-    def t(self, key: str, **params: Any) -> str:
-        template = self._own.get(key) or self._fallback[key]
+    def t(self, key: str, /, **params: Any) -> str:
+        own = self._own.get(key)
+        entry, language = (own, self.language) if own else (self._fallback[key], FALLBACK)
+        if isinstance(entry, Plural):
+            if "count" not in params:
+                raise TypeError(f"{key} has plural forms: look it up with count=")
+            template = entry.template(plural_category(language, params["count"]))
+        else:
+            template = entry
         return template.format(**params) if params else template
+
+    def entry(self, key: str) -> Entry | None:
+        """This language's own value for `key` (None when it falls back to English)."""
+        return self._own.get(key)
+
+    def templates(self, key: str) -> list[str]:
+        """Every template `key` can produce here: one, or one per plural form."""
+        entry = self._own.get(key) or self._fallback[key]
+        return list(entry.forms.values()) if isinstance(entry, Plural) else [entry]
 
     def keys(self) -> set[str]:
         return set(self._own)

@@ -43,18 +43,18 @@ def break_started(cat: Catalogue, *, until: str, phone: str, break_minutes: floa
 
 
 def break_failed(cat: Catalogue, *, phone: str, break_minutes: float) -> Message:
-    text = cat.t("recovery.break.failed", phone=phone, minutes=minutes(break_minutes))
+    text = cat.t("recovery.break.failed", phone=phone, count=break_minutes, minutes=minutes(break_minutes))
     return break_reply(cat, text, break_minutes=break_minutes)
 
 
 def break_capped(cat: Catalogue, *, taken: int, break_minutes: float) -> Message:
     """The daily cap is reached: no status change this time, and the honest reason."""
-    text = cat.t("recovery.break.capped_one") if taken == 1 else cat.t("recovery.break.capped", count=taken)
+    text = cat.t("recovery.break.capped", count=taken)
     return break_reply(cat, text, break_minutes=break_minutes)
 
 
 def break_self_service(cat: Catalogue, *, break_minutes: float) -> Message:
-    text = cat.t("recovery.break.self_service", minutes=minutes(break_minutes))
+    text = cat.t("recovery.break.self_service", count=break_minutes, minutes=minutes(break_minutes))
     return break_reply(cat, text, break_minutes=break_minutes)
 
 

@@ -1,7 +1,8 @@
 """The validated instruments, as data, scored exactly as published (sources in docs/instruments.md).
 
-Item wording lives in the message catalogue (`instrument.<id>.*`); here are only the ids, the
-answer scales and the scoring keys. Each stored answer records the instrument version.
+Item wording lives in `wording/<language>.yml` (see `wording.py`); here are only the ids, the
+answer scales and the scoring keys, the same for every language version. Each stored answer
+records the instrument version.
 No licensed instrument is included (no Maslach items, no UWES).
 """
 
@@ -20,7 +21,7 @@ class InstrumentId(StrEnum):
 
 @dataclass(frozen=True)
 class Scale:
-    """Answer options, top of the scale first: (stored value, catalogue key of the label)."""
+    """Answer options, top of the scale first: (stored value, wording key of the label)."""
 
     id: str
     options: tuple[tuple[int, str], ...]
@@ -56,18 +57,12 @@ class Instrument:
 
 
 # WHO-5: 5 = all of the time ... 0 = at no time (Topp et al. 2015).
-FREQUENCY_6 = Scale("who5_frequency", tuple((v, f"instrument.who5.scale.{v}") for v in (5, 4, 3, 2, 1, 0)))
+FREQUENCY_6 = Scale("who5_frequency", tuple((v, f"scale.{v}") for v in (5, 4, 3, 2, 1, 0)))
 # Single-item burnout: options 1-5, the statement numbers (Dolan et al. 2015).
-BURNOUT_5 = Scale(
-    "burnout_statements", tuple((v, f"instrument.burnout_single.option.{v}") for v in (1, 2, 3, 4, 5))
-)
+BURNOUT_5 = Scale("burnout_statements", tuple((v, f"option.{v}") for v in (1, 2, 3, 4, 5)))
 # CBI: 100/75/50/25/0 from the top answer down (Kristensen et al. 2005).
-CBI_DEGREE = Scale(
-    "cbi_degree", tuple((v, f"instrument.cbi_client.degree.{v}") for v in (100, 75, 50, 25, 0))
-)
-CBI_FREQUENCY = Scale(
-    "cbi_frequency", tuple((v, f"instrument.cbi_client.frequency.{v}") for v in (100, 75, 50, 25, 0))
-)
+CBI_DEGREE = Scale("cbi_degree", tuple((v, f"degree.{v}") for v in (100, 75, 50, 25, 0)))
+CBI_FREQUENCY = Scale("cbi_frequency", tuple((v, f"frequency.{v}") for v in (100, 75, 50, 25, 0)))
 
 WHO5 = Instrument(InstrumentId.WHO5, "1", tuple(Item(f"who5_{n}", FREQUENCY_6) for n in range(1, 6)))
 BURNOUT_SINGLE = Instrument(InstrumentId.BURNOUT_SINGLE, "1", (Item("burnout_single_1", BURNOUT_5),))

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from bot.i18n import Catalogue
 from bot.ids import ActionId, CallbackId
 from bot.messenger import Button, Buttons, ChoiceField, Form, FormPart, Message, Note, Option, Text
-from bot.surveys.instruments import INSTRUMENTS, InstrumentId
+from bot.surveys.instruments import INSTRUMENTS, Instrument, InstrumentId
+from bot.surveys.wording import WORDINGS, Wording, Wordings
 
 INVITATION_BLOCK_ID = "pulse"
 
@@ -68,42 +69,45 @@ def closed_note(cat: Catalogue, key: str, **params: object) -> Message:
     return Message(text=text, parts=(Text(text=text),))
 
 
-def _choice(cat: Catalogue, field_id: str, label: str, options: Sequence[tuple[int, str]]) -> ChoiceField:
+def _choice(wording: Wording, field_id: str, label: str, options: Sequence[tuple[int, str]]) -> ChoiceField:
     return ChoiceField(
         id=field_id,
         label=label,
-        options=tuple(Option(value=str(value), label=cat.t(key)) for value, key in options),
+        options=tuple(Option(value=str(value), label=wording.t(key)) for value, key in options),
     )
 
 
-def survey_form(cat: Catalogue, *, instruments: Sequence[str], context: str) -> Form:
+def _instrument_parts(cat: Catalogue, instrument: Instrument, wording: Wording) -> list[FormPart]:
+    """One questionnaire under Breather's heading, in the wording of its chosen language version."""
+    heading = f"*{cat.t(f'pulse.section.{instrument.id.value}')}*"
+    parts: list[FormPart] = []
+    if instrument.id is InstrumentId.WHO5:
+        parts.append(Text(text=f"{heading}\n{wording.t('stem')}"))
+        for number, item in enumerate(instrument.items, start=1):
+            parts.append(_choice(wording, item.id, wording.t(f"item.{number}"), item.scale.options))
+    elif instrument.id is InstrumentId.BURNOUT_SINGLE:
+        statements = "\n".join(f"{n}. {wording.t(f'statement.{n}')}" for n in range(1, 6))
+        parts.append(Text(text=f"{heading}\n{wording.t('question')}\n{statements}"))
+        item = instrument.items[0]
+        parts.append(_choice(wording, item.id, cat.t("pulse.burnout_label"), item.scale.options))
+    else:
+        parts.append(Text(text=heading))
+        for number, item in enumerate(instrument.items, start=1):
+            parts.append(_choice(wording, item.id, wording.t(f"item.{number}"), item.scale.options))
+    if wording.language != cat.language:
+        parts.insert(1, Note(text=cat.t("pulse.in_english")))
+    return parts
+
+
+def survey_form(
+    cat: Catalogue, *, instruments: Sequence[str], context: str, wordings: Wordings = WORDINGS
+) -> Form:
+    """Breather's words in the person's language; each questionnaire in a validated version of
+    that language, or else in English."""
     parts: list[FormPart] = [Note(text=cat.t("pulse.form_privacy"))]
     for name in instruments:
         instrument = INSTRUMENTS[InstrumentId(name)]
-        if instrument.id is InstrumentId.WHO5:
-            parts.append(Text(text=f"*{cat.t('instrument.who5.title')}*\n{cat.t('instrument.who5.stem')}"))
-            for number, item in enumerate(instrument.items, start=1):
-                parts.append(
-                    _choice(cat, item.id, cat.t(f"instrument.who5.item.{number}"), item.scale.options)
-                )
-        elif instrument.id is InstrumentId.BURNOUT_SINGLE:
-            statements = "\n".join(
-                f"{n}. {cat.t(f'instrument.burnout_single.statement.{n}')}" for n in range(1, 6)
-            )
-            parts.append(
-                Text(
-                    text=f"*{cat.t('instrument.burnout_single.title')}*\n"
-                    f"{cat.t('instrument.burnout_single.question')}\n{statements}"
-                )
-            )
-            item = instrument.items[0]
-            parts.append(_choice(cat, item.id, cat.t("pulse.burnout_label"), item.scale.options))
-        else:
-            parts.append(Text(text=f"*{cat.t('instrument.cbi_client.title')}*"))
-            for number, item in enumerate(instrument.items, start=1):
-                parts.append(
-                    _choice(cat, item.id, cat.t(f"instrument.cbi_client.item.{number}"), item.scale.options)
-                )
+        parts.extend(_instrument_parts(cat, instrument, wordings.version(instrument.id, cat.language)))
     return Form(
         callback_id=CallbackId.PULSE_SURVEY.value,
         title=cat.t("pulse.form_title"),

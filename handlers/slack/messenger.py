@@ -42,7 +42,7 @@ class SlackMessenger:
         self.client = client
         self.engine = engine
         self._cache: dict[str, Address] = {}  # agent id -> address; they rarely change
-        self._unsaved: queue.SimpleQueue[tuple[str, Address]] = queue.SimpleQueue()
+        self._unsaved: queue.SimpleQueue[tuple[str, Address] | None] = queue.SimpleQueue()
         self._saver: threading.Thread | None = None
         self._saver_lock = threading.Lock()
 
@@ -80,16 +80,31 @@ class SlackMessenger:
                 )
                 self._saver.start()
 
+    def close(self, timeout: float = 5.0) -> None:
+        """Write what is still unsaved and stop the writer, before the database closes: a writer
+        left behind would open a connection on an engine that has been disposed."""
+        with self._saver_lock:
+            saver, self._saver = self._saver, None
+        if saver is not None and saver.is_alive():
+            self._unsaved.put(None)
+            saver.join(timeout)
+
     def _save_addresses(self) -> None:
-        while True:
+        stopping = False
+        while not stopping:
             first = self._unsaved.get()
+            if first is None:
+                return
             batch = {first[0]: first[1]}
             while True:
                 try:
-                    agent_id, address = self._unsaved.get_nowait()
+                    item = self._unsaved.get_nowait()
                 except queue.Empty:
                     break
-                batch[agent_id] = address
+                if item is None:
+                    stopping = True  # save this last batch, then stop
+                    break
+                batch[item[0]] = item[1]
             try:
                 with session_scope(self.engine) as session:
                     for agent_id, address in batch.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import time
 from pathlib import Path
 
@@ -230,3 +231,26 @@ def test_a_click_on_a_checkin_deleted_by_retention_says_it_is_no_longer_availabl
     assert _notice(harness) == "This check-in is no longer available."
     settled(harness.services)
     assert harness.slack.calls("chat.update") == []
+
+
+def test_a_persian_team_gets_its_checkin_and_answers_in_persian(
+    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    config = roster_with(tmp_path, teams={"billing": {"language": "fa"}})
+    app = create_app(make_settings(config_path=config))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        harness = Harness(client, app.state.services, fake_slack)
+        harness.post_event(hard_call())
+        post = harness.slack.wait_for("chat.postMessage")[0]
+        labels = [
+            e["text"]["text"] for b in post.params["blocks"] if b["type"] == "actions" for e in b["elements"]
+        ]
+        assert labels == ["خوبم", "5 دقیقه استراحت", "با کسی حرف بزنم"]
+        shown = json.dumps(post.params["blocks"], ensure_ascii=False)
+        assert "حالتان چطور است؟" in shown
+        assert "تماس توهین\u200cآمیز علامت خورده بود" in shown  # the reason
+        (checkin_id,) = button_values(post.params["blocks"])
+        harness.click(user_id="U0ANA", channel="D0ANA", ts="1.1", action_id="checkin.break", value=checkin_id)
+        update = harness.slack.wait_for("chat.update")[0]
+        assert "سیستم تلفن" in update.params["text"]  # set your break yourself, in Persian
+        assert "پاسخ شما: 5 دقیقه استراحت" in json.dumps(update.params["blocks"], ensure_ascii=False)

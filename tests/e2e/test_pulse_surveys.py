@@ -748,3 +748,43 @@ def test_the_home_tab_offers_support_only_to_an_agent_whose_own_latest_who5_is_l
         assert "*52* out of 100" in ana and "*28* out of 100" in ana  # both of her results, newest first
         assert ana.index("*52*") < ana.index("*28*")
         assert "Employee assistance line" not in ana
+
+
+def test_a_romanian_team_is_asked_in_romanian_with_the_questionnaires_in_english(
+    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    """No checked Romanian wording ships, so WHO-5 and the burnout item are asked in English
+    inside a Romanian survey; the answers score exactly as an English answer would."""
+    teams = {"billing": {**PULSE_TEAMS["billing"], "language": "ro"}}
+    with running(make_settings(config_path=roster_with(tmp_path, teams=teams)), fake_slack, Clock(T0)) as s:
+        s.services.start_survey_round("billing")
+        s.slack.wait_for("chat.postMessage", 5)
+        invitation = next(
+            post for post in s.slack.calls("chat.postMessage") if post.params["channel"] == "D0ANA"
+        )
+        assert (
+            "Ai un minut?" in invitation.params["text"]
+            and "duminică, 29 noiembrie" in invitation.params["text"]
+        )
+        assert "Nu mă mai întreba" in json.dumps(invitation.params["blocks"], ensure_ascii=False)
+        s.open("U0ANA", s.invitations()["D0ANA"])
+        view = s.slack.wait_for("views.open")[0].params["view"]
+        shown = json.dumps(view, ensure_ascii=False)
+        assert view["title"]["text"] == "Chestionar de un minut"
+        assert "Cum ai fost în ultima vreme" in shown and "Care afirmație ți se potrivește" in shown
+        assert shown.count("Întrebările acestea rămân în engleză") == 2
+        assert "I have felt cheerful and in good spirits" in shown and "All of the time" in shown
+
+        reply = s.submit("U0ANA", view["private_metadata"], {**WHO5_LOW, "burnout_single_1": "3"}).json()
+        assert "după ce runda se încheie (duminică, 29 noiembrie)" in json.dumps(reply, ensure_ascii=False)
+        with session_scope(s.services.engine) as session:
+            rows = {a.instrument: a for a in session.exec(select(SurveyAnswer))}
+            assert (rows["who5"].score, rows["who5"].flagged, rows["who5"].instrument_version) == (
+                48,
+                True,
+                "1",
+            )
+            assert rows["burnout_single"].score == 3
+        s.slack.wait_for("views.publish")
+        home = latest_home(s, "U0ANA")
+        assert "Stare de bine (WHO-5)" in home and "*48* din 100" in home

@@ -11,9 +11,9 @@ import yaml
 
 from bot.config import load_config
 from bot.errors import ConfigError
-from bot.i18n import catalogue
-from bot.surveys.instruments import BURNOUT_SINGLE, CBI_CLIENT, INSTRUMENTS, WHO5
+from bot.surveys.instruments import BURNOUT_SINGLE, CBI_CLIENT, INSTRUMENTS, WHO5, InstrumentId
 from bot.surveys.periods import is_first_week_of_period, period_start
+from bot.surveys.wording import WORDINGS
 
 
 def who5(*answers: int) -> dict[str, int]:
@@ -68,17 +68,18 @@ def test_a_value_off_the_scale_is_refused() -> None:
         WHO5.score(who5(6, 3, 3, 3, 3))
 
 
-def test_every_item_and_option_has_catalogue_text_within_slack_limits() -> None:
-    cat = catalogue("en")
-    for instrument in INSTRUMENTS.values():
+def test_every_language_version_has_every_item_and_option_within_slack_limits() -> None:
+    for wording in WORDINGS.versions():
+        instrument = INSTRUMENTS[wording.instrument]
         for item in instrument.items:
             for _, key in item.scale.options:
-                assert len(cat.t(key)) <= 75  # a radio option's text limit
-    for n in range(1, 6):
-        assert cat.t(f"instrument.who5.item.{n}")
-        assert cat.t(f"instrument.burnout_single.statement.{n}")
-    for n in range(1, 7):
-        assert "customers" in cat.t(f"instrument.cbi_client.item.{n}")
+                assert len(wording.t(key)) <= 75, (wording.language, key)  # a radio option's text limit
+        numbered = {InstrumentId.WHO5: "item", InstrumentId.BURNOUT_SINGLE: "statement"}
+        count = 5 if wording.instrument is InstrumentId.BURNOUT_SINGLE else len(instrument.items)
+        for n in range(1, count + 1):
+            assert wording.t(f"{numbered.get(wording.instrument, 'item')}.{n}"), (wording.language, n)
+    english = WORDINGS.version(InstrumentId.CBI_CLIENT, "en")
+    assert all("customers" in english.t(f"item.{n}") for n in range(1, 7))
 
 
 def test_periods_are_fixed_windows_counted_from_a_monday() -> None:
