@@ -239,7 +239,7 @@ def run_demo(
     # The secret is this demo's own, made up at start, so showing it gives nothing away.
     out(cat.t("demo.simulate", command=f"{own_command()} simulate --url {base_url} --secret {secret}"))
     out(cat.t("demo.digest", command=digest_command(settings, team.id)))
-    out(cat.t("demo.team", team=team.name, agents=len(simulator.emails), rate=f"{rate:g}"))
+    out(cat.t("demo.team", team=team.name, count=len(simulator.emails), rate=f"{rate:g}"))
     out(cat.t("demo.stop_hint") + "\n")
     started = time.monotonic()
     try:
