@@ -11,7 +11,9 @@ $(STAMP): pyproject.toml
 		{ echo "Breather needs Python 3.11 or newer (set PYTHON=python3.11)"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# setuptools notes at every editable install that a folder named like a package could shadow
+	@# it; here those folders are the packages. Informational, not a deprecation: not shown.
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
 venv: $(STAMP)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import secrets
+import signal
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperCommand, TyperGroup, TyperOption
+from typer.models import CommandFunctionType
 
 from bot.config import Settings, load_config, load_settings
 from bot.errors import BreatherError
@@ -20,17 +23,47 @@ from bot.errors import BreatherError
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-app = typer.Typer(
+
+def _as_flag(option: TyperOption | None) -> TyperOption | None:
+    # Typer 0.29's help lists every option's type, so `--help` read as if it took a <bool>
+    # value; an empty metavar leaves the type column blank for the flag it is.
+    if option is not None:
+        option.metavar = ""
+    return option
+
+
+class _Command(TyperCommand):
+    def get_help_option(self, ctx: Any) -> TyperOption | None:  # ctx: typer's own click Context
+        return _as_flag(super().get_help_option(ctx))
+
+
+class _Group(TyperGroup):
+    def get_help_option(self, ctx: Any) -> TyperOption | None:  # ctx: typer's own click Context
+        return _as_flag(super().get_help_option(ctx))
+
+
+class Commands(typer.Typer):
+    """A Typer whose commands and groups show `--help` as the flag it is."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(cls=_Group, **options)
+
+    def command(self, *args: Any, **options: Any) -> Callable[[CommandFunctionType], CommandFunctionType]:
+        options.setdefault("cls", _Command)
+        return super().command(*args, **options)
+
+
+app = Commands(
     help="Breather: private check-ins after hard calls, for contact-centre agents.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+db_app = Commands(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-survey_app = typer.Typer(help="Pulse surveys.", no_args_is_help=True)
+survey_app = Commands(help="Pulse surveys.", no_args_is_help=True)
 app.add_typer(survey_app, name="survey")
-teams_app = typer.Typer(help="Microsoft Teams.", no_args_is_help=True)
+teams_app = Commands(help="Microsoft Teams.", no_args_is_help=True)
 app.add_typer(teams_app, name="teams")
 keys_app = typer.Typer(
     help="Pseudonym keys: what each one still protects, and rotation.", no_args_is_help=True
@@ -111,6 +144,22 @@ def serve(
     uvicorn.run(application, host=host, port=port, lifespan="on", **uvicorn_logging(settings.log_level))
 
 
+@contextmanager
+def _interrupted_by_termination() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a closed terminal) stop the process the way Ctrl+C does, so the
+    `finally` blocks and context managers on the way out still run."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {number: signal.signal(number, interrupt) for number in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 @app.command()
 def demo(
     port: Annotated[int, typer.Option(help="Port for the demo server.")] = 3000,
@@ -119,26 +168,33 @@ def demo(
     duration: Annotated[float | None, typer.Option(help="Stop the demo after this many seconds.")] = None,
 ) -> None:
     """A credential-less demo: sandbox messenger, SQLite, a demo team and simulated calls."""
+    from bot.i18n import catalogue
     from bot.logs import configure_logging
     from handlers.sandbox.demo import run_demo
 
-    workdir = Path(tempfile.mkdtemp(prefix="breather-demo-"))
     config = resources.files("bot.demo").joinpath("breather.yml")
-    settings = settings_from_env(
-        demo=True,
-        messenger="sandbox",
-        database_url=f"sqlite:///{workdir / 'breather.db'}",
-        config_path=Path(str(config)),
-        webhook_secret=secrets.token_hex(16),
-        log_level="WARNING",
-        slack_bot_token=None,
-        slack_signing_secret=None,
-        slack_app_token=None,
-    )
-    configure_logging(settings)
-    raise typer.Exit(
-        run_demo(settings, host="127.0.0.1", port=port, calls=calls, rate=rate, duration=duration)
-    )
+    # The throwaway database goes when the demo does, however it is stopped: Ctrl+C, the end
+    # of --duration, or a SIGTERM/SIGHUP (turned into the same orderly stop as Ctrl+C).
+    with (
+        _interrupted_by_termination(),
+        tempfile.TemporaryDirectory(prefix="breather-demo-", ignore_cleanup_errors=True) as workdir,
+    ):
+        settings = settings_from_env(
+            demo=True,
+            messenger="sandbox",
+            database_url=f"sqlite:///{Path(workdir) / 'breather.db'}",
+            config_path=Path(str(config)),
+            webhook_secret=secrets.token_hex(16),
+            log_level="WARNING",
+            slack_bot_token=None,
+            slack_signing_secret=None,
+            slack_app_token=None,
+        )
+        configure_logging(settings)
+        code = run_demo(settings, host="127.0.0.1", port=port, calls=calls, rate=rate, duration=duration)
+    if code == 0:  # it ran (a demo that could not start says so itself)
+        typer.echo(catalogue("en").t("demo.stopped"))
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -149,9 +205,8 @@ def simulate(
     secret: Annotated[
         str | None,
         typer.Option(
-            envvar="BREATHER_WEBHOOK_SECRET",
             show_default=False,
-            help="Webhook secret (default: $BREATHER_WEBHOOK_SECRET).",
+            help="Webhook secret (default: BREATHER_WEBHOOK_SECRET, from the environment or .env).",
         ),
     ] = None,
     agent: Annotated[
@@ -160,12 +215,21 @@ def simulate(
     seed: Annotated[int | None, typer.Option(help="Random seed, for repeatable runs.")] = None,
 ) -> None:
     """Send signed synthetic call events to a running Breather."""
+    from pydantic import ValidationError
+
+    from bot.config import SimulateSettings, describe_validation_error
     from bot.simulation import synthetic_calls
     from handlers.telephony.simulator import run_simulation
 
+    try:
+        found = SimulateSettings()
+    except ValidationError as error:
+        raise fail(describe_validation_error(error, "settings").replace("\n", "; ")) from None
+    if not secret and found.webhook_secret is not None:
+        secret = found.webhook_secret.get_secret_value()
     if not secret:
         raise fail("BREATHER_WEBHOOK_SECRET: set it (or pass --secret) to sign the events")
-    emails = agent or _roster_emails()
+    emails = agent or _roster_emails(found.config_path)
     target = url.rstrip("/")
     if not target.endswith("/webhooks/calls"):
         target += "/webhooks/calls"
@@ -192,8 +256,7 @@ def simulate(
         raise typer.Exit(1)
 
 
-def _roster_emails() -> list[str]:
-    path = Path(os.environ.get("BREATHER_CONFIG", "./breather.yml"))
+def _roster_emails(path: Path) -> list[str]:
     if not path.is_file():
         path = Path(str(resources.files("bot.demo").joinpath("breather.yml")))
     config = guarded(lambda: load_config(path))
@@ -233,15 +296,23 @@ def survey_send(team: Annotated[str, typer.Option(help="The team id from breathe
     services = offline_services(settings)
     try:
         outcome = guarded(lambda: services.start_survey_round(team))
+        counts = services.survey_round_counts(outcome.round.id)
+        held_back = (
+            f"; {counts.held_back} held back for now (off shift, paused, just after a check-in, "
+            "or not taking surveys): they are invited later in the round if Breather may ask them"
+            if counts.held_back
+            else ""
+        )
         if outcome.created:
             typer.echo(
                 f"pulse round for {team} opened (period from {outcome.round.period_start}): "
-                f"{outcome.round.invited} agent(s) invited; invitations go out inside their shifts"
+                f"{counts.invited} of {counts.in_round} agent(s) invited now{held_back}"
             )
         else:
             typer.echo(
                 f"pulse round for {team} was already opened for this period "
-                f"(from {outcome.round.period_start}); nobody was invited again"
+                f"(from {outcome.round.period_start}); nobody was invited again. So far "
+                f"{counts.invited} of {counts.in_round} agent(s) invited{held_back}"
             )
     finally:
         services.engine.dispose()

@@ -36,6 +36,10 @@ DEMO_PSEUDONYM_KEY = "breather-demo-key-not-for-production-use-0000"
 DEFAULT_ABUSE_MARKERS = ("abusive", "abuse", "aggressive", "threat")
 # Where a customer's phone number may be written in national format (compliment scrubbing).
 DEFAULT_PHONE_REGIONS = ("RO", "IR", "US", "GB", "DE", "FR")
+# What DATABASE_URL may be: SQLite, or PostgreSQL through psycopg 3 (installed with Breather).
+SUPPORTED_DATABASES = (
+    "SQLite (sqlite:///path/to/breather.db) or PostgreSQL (postgresql://user:password@host:5432/name)"
+)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -47,8 +51,14 @@ def _env(name: str, field: str) -> Any:
 class Settings(BaseSettings):
     """Every setting from the contract; secrets are SecretStr so they never reach logs."""
 
+    # An empty value (`SLACK_SIGNING_SECRET=` in a copied example file) counts as not set, so a
+    # blank secret is reported by name instead of accepted.
     model_config = SettingsConfigDict(
-        env_file=".env", extra="ignore", populate_by_name=True, hide_input_in_errors=True
+        env_file=".env",
+        extra="ignore",
+        populate_by_name=True,
+        hide_input_in_errors=True,
+        env_ignore_empty=True,
     )
 
     database_url: str = Field(
@@ -149,13 +159,24 @@ class Settings(BaseSettings):
 
     @field_validator("database_url")
     @classmethod
-    def _absolute_sqlite_path(cls, value: str) -> str:
+    def _supported_database(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        # Refused here, by scheme only (never echoing the URL, which may hold a password), so
+        # `check-config` catches what `serve` would otherwise fail on with a driver traceback.
+        try:
+            scheme = make_url(value).drivername
+        except ArgumentError:
+            raise ValueError(f"not a database URL; use {SUPPORTED_DATABASES}") from None
+        if scheme not in ("sqlite", "sqlite+pysqlite", "postgresql", "postgres", "postgresql+psycopg"):
+            raise ValueError(f"{scheme}:// is not supported; use {SUPPORTED_DATABASES}")
         # Relative SQLite paths are pinned to the current directory now, so `serve` and every
         # CLI command started from the same place share one database file.
         prefix = "sqlite:///"
         if value.startswith(prefix) and not value.startswith(prefix + "/") and ":memory:" not in value:
             return prefix + str((Path.cwd() / value[len(prefix) :]).resolve())
-        if value.startswith("postgresql://") or value.startswith("postgres://"):
+        if scheme in ("postgresql", "postgres"):
             return "postgresql+psycopg://" + value.split("://", 1)[1]
         return value
 
@@ -234,13 +255,35 @@ class TeamsPackageSettings(BaseSettings):
     """What `breather teams package` reads: no database, no secrets, nothing else required."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", extra="ignore", populate_by_name=True, hide_input_in_errors=True
+        env_file=".env",
+        extra="ignore",
+        populate_by_name=True,
+        hide_input_in_errors=True,
+        env_ignore_empty=True,
     )
 
     teams_app_id: str | None = Field(None, validation_alias=_env("TEAMS_APP_ID", "teams_app_id"))
     public_url: str = Field(
         "http://127.0.0.1:3000", validation_alias=_env("BREATHER_PUBLIC_URL", "public_url")
     )
+
+
+class SimulateSettings(BaseSettings):
+    """What `breather simulate` reads, from the environment or `.env` like every other command:
+    the webhook secret to sign with and the teams file to take agents from; nothing required."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        extra="ignore",
+        populate_by_name=True,
+        hide_input_in_errors=True,
+        env_ignore_empty=True,
+    )
+
+    webhook_secret: SecretStr | None = Field(
+        None, validation_alias=_env("BREATHER_WEBHOOK_SECRET", "webhook_secret")
+    )
+    config_path: Path = Field(Path("./breather.yml"), validation_alias=_env("BREATHER_CONFIG", "config_path"))
 
 
 # --- breather.yml ------------------------------------------------------------------------

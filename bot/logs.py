@@ -75,6 +75,12 @@ def configure_logging(settings: Settings) -> None:
     # agents and customers wrote.
     for library in ("slack_sdk", "microsoft_teams"):
         logging.getLogger(library).setLevel(max(root.level, logging.INFO))
+    # APScheduler logs each job it adds at INFO (one line per job and team at every start) and
+    # each run (several a minute); Breather says itself that it runs the jobs. Its warnings (a
+    # missed run) and errors still show, and everything does at DEBUG.
+    logging.getLogger("apscheduler").setLevel(
+        max(root.level, logging.WARNING) if root.level > logging.DEBUG else root.level
+    )
     bolt_logger()
 
 

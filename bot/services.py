@@ -41,8 +41,8 @@ from bot.recovery.worker import BreakWorker
 from bot.retention import purge
 from bot.roster import Roster, RosterAgent, former_agent_ids, load_chat_addresses, person_ref, sync_roster
 from bot.scheduler import JobSpec, SchedulerRunner
-from bot.surveys.service import RoundOutcome, Submission, SurveyService
-from storage.db import session_scope
+from bot.surveys.service import RoundCounts, RoundOutcome, Submission, SurveyService
+from storage.db import read_scope, session_scope
 from storage.models import ChatAddress
 
 log = logging.getLogger(__name__)
@@ -369,6 +369,10 @@ class Services:
         self.dispatch_surveys()
         return outcome
 
+    def survey_round_counts(self, round_id: str) -> RoundCounts:
+        with read_scope(self.engine) as session:
+            return self.surveys.counts(session, round_id)
+
     def scheduled_survey_round(self, team_id: str) -> None:
         if self.surveys.due_now(self.config.team(team_id), self.clock()):
             outcome = self.start_survey_round(team_id)
@@ -440,9 +444,13 @@ class Services:
                 retention_days=self.product.retention_days,
             )
         elif sub in ("pause", "resume"):
-            reply = (
-                cat.t("command.not_on_roster") if agent is None else self.set_paused(agent, sub == "pause")
-            )
+            if agent is not None:
+                reply = self.set_paused(agent, sub == "pause")
+            elif led := self.digests.readable_teams(self.config, email):
+                # A team lead (or an admin) who is not an agent gets no check-ins to pause.
+                reply = catalogue(led[0].language).t("command.lead_not_agent")
+            else:
+                reply = cat.t("command.not_on_roster")
         else:
             reply = cat.t("command.unknown", text=text.strip()[:50])
         return Message(text=reply, parts=(Text(text=reply),))

@@ -62,6 +62,19 @@ class RoundOutcome:
 
 
 @dataclass(frozen=True)
+class RoundCounts:
+    """How far a round got: invitations sent, and the rest (not yet, or not at all: off shift,
+    paused, just after a check-in, opted out). Counts only; never who."""
+
+    in_round: int
+    invited: int
+
+    @property
+    def held_back(self) -> int:
+        return self.in_round - self.invited
+
+
+@dataclass(frozen=True)
 class Submission:
     """Field errors to show in the modal, or the thank-you to replace it with."""
 
@@ -144,6 +157,16 @@ class SurveyService:
             round_.invited = len(agents)
             session.add(round_)
         return RoundOutcome(round_, created)
+
+    @staticmethod
+    def counts(session: Session, round_id: str) -> RoundCounts:
+        """Invited means an invitation was sent, as the digest's response rate counts it."""
+        in_round, invited = session.exec(
+            select(func.count(), func.count(col(SurveyInvitation.sent_at))).where(
+                col(SurveyInvitation.round_id) == round_id
+            )
+        ).one()
+        return RoundCounts(in_round=int(in_round), invited=int(invited))
 
     # --- sending at sane times --------------------------------------------------------------
 

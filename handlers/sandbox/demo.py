@@ -5,12 +5,16 @@ would, except for the agent a person is viewing the console as: that check-in is
 
 from __future__ import annotations
 
+import logging
 import random
+import shlex
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 import httpx
 import uvicorn
@@ -18,6 +22,7 @@ from starlette.applications import Starlette
 
 from bot.app import create_app
 from bot.config import Settings
+from bot.i18n import Catalogue, catalogue
 from bot.logs import uvicorn_logging
 from bot.services import Services
 from handlers.sandbox.call_simulator import CallSimulator
@@ -25,15 +30,18 @@ from handlers.sandbox.console import SandboxConsole
 from handlers.sandbox.demo_history import seed_demo_history
 from handlers.sandbox.interactions import block_actions_body, signed_headers
 from handlers.sandbox.messenger import SandboxMessenger
-from handlers.sandbox.text import block_lines, find_buttons
+from handlers.sandbox.text import block_lines, find_buttons, plain
+from handlers.sandbox.workspace import build_viewers
 from storage.models import SandboxMessage
 
+log = logging.getLogger(__name__)
 Print = Callable[[str], None]
 ANSWER_WEIGHTS = {"checkin.ok": 6, "checkin.break": 3, "checkin.talk": 1}
 
 
 class Commentary:
-    """Prints each message an agent would receive, and answers check-ins like a person would."""
+    """Prints each message a person would receive, by their name, and answers check-ins like a
+    person would. Its words come from the message catalogue (`demo.*`)."""
 
     def __init__(
         self,
@@ -57,40 +65,67 @@ class Commentary:
         self.may_answer_for = may_answer_for
         self.answer_delay = answer_delay
         self._seen: set[str] = set()
+        self._people: dict[str, str] = {}  # e-mail -> name, for everyone the console can show
+        self._ids: dict[str, str] = {}  # Slack user and channel ids -> names
+
+    @property
+    def cat(self) -> Catalogue:
+        return catalogue(self.services.config.teams[0].language)
+
+    def _names(self) -> dict[str, str]:
+        """Slack user ids and channel ids -> names, as Slack would show them. Built on first use:
+        the roster exists only once the app's lifespan has synced it."""
+        if not self._ids:
+            viewers = build_viewers(self.services.roster)
+            self._people = {viewer.email: viewer.name for viewer in viewers}
+            self._ids = {viewer.user_id: viewer.name for viewer in viewers}
+            self._ids.update({team.channel: team.name for team in self.services.roster.teams if team.channel})
+        return self._ids
+
+    def _where(self, row: SandboxMessage, names: dict[str, str]) -> tuple[str, bool]:
+        """Who the message is for (a name), and whether it is a direct message."""
+        to = str(row.payload.get("to", "")).lower()
+        if to:
+            return self._people.get(to, to), True
+        return names.get(row.conversation, row.conversation), False
 
     def __call__(self, row: SandboxMessage) -> None:
         if row.kind != "message":
             return
-        agent = self.services.roster.find("email", str(row.payload.get("to", "")))
-        who = agent.name if agent else row.conversation
+        names = self._names()
+        who, direct = self._where(row, names)
         stamp = datetime.now().strftime("%H:%M:%S")
-        verb = "updated" if row.ts in self._seen else "DM to"
+        seen = row.ts in self._seen
         self._seen.add(row.ts)
-        lines = block_lines(list(row.payload.get("blocks", [])))
-        self.out(
-            f"[{stamp}] {verb} {who}: " + ("\n           ".join(lines) if lines else str(row.payload["text"]))
-        )
+        verb = "demo.updated" if seen else ("demo.dm" if direct else "demo.posted")
+        lines = block_lines(list(row.payload.get("blocks", [])), names)
+        body = "\n           ".join(lines) if lines else plain(str(row.payload["text"]), names)
+        self.out(f"[{stamp}] {self.cat.t(verb, name=who)}: {body}")
+        agent = self.services.roster.find("email", str(row.payload.get("to", ""))) if direct else None
         buttons = find_buttons(list(row.payload.get("blocks", [])))
-        if self.autoplay and agent and agent.config.slack_user_id and buttons and verb == "DM to":
+        if self.autoplay and agent and agent.config.slack_user_id and buttons and not seen:
             threading.Thread(
-                target=self._answer, args=(agent.email, agent.config.slack_user_id, row, buttons), daemon=True
+                target=self._answer,
+                args=(agent.email, agent.name, agent.config.slack_user_id, row, buttons),
+                daemon=True,
             ).start()
 
     def _answer(
-        self, email: str, user_id: str, row: SandboxMessage, buttons: list[dict[str, object]]
+        self, email: str, name: str, user_id: str, row: SandboxMessage, buttons: list[dict[str, object]]
     ) -> None:
         if self.stop.wait(self.rng.uniform(*self.answer_delay)):
             return
         # Asked at click time, not when the DM arrived: someone may have started watching since.
         if not self.may_answer_for(email):
-            self.out(f"           ... left for you to answer in the console ({user_id})")
+            self.out(f"           ... {self.cat.t('demo.left_for_you', name=name)}")
             return
         choices = [b for b in buttons if str(b.get("action_id")) in ANSWER_WEIGHTS]
         if not choices:
             return
         button = self.rng.choices(choices, [ANSWER_WEIGHTS[str(b["action_id"])] for b in choices])[0]
         label = button.get("text", {})
-        self.out(f'           ... {user_id} taps "{label.get("text") if isinstance(label, dict) else label}"')
+        text = label.get("text") if isinstance(label, dict) else label
+        self.out(f"           ... {self.cat.t('demo.taps', name=name, label=text)}")
         body = block_actions_body(
             user_id=user_id,
             channel=row.conversation,
@@ -99,12 +134,17 @@ class Commentary:
             value=str(button.get("value", "")),
             block_id="checkin",
         )
-        httpx.post(
-            f"{self.base_url}/slack/events",
-            content=body,
-            timeout=10,
-            headers=signed_headers(self.signing_secret, body, "application/x-www-form-urlencoded"),
-        )
+        try:
+            httpx.post(
+                f"{self.base_url}/slack/events",
+                content=body,
+                timeout=10,
+                headers=signed_headers(self.signing_secret, body, "application/x-www-form-urlencoded"),
+            )
+        except httpx.HTTPError as error:
+            # The demo stopping while a simulated person was tapping: nothing to report then.
+            if not self.stop.is_set():
+                log.warning("a simulated answer did not reach the demo server: %s", error)
 
 
 def simulated_agents_policy(console: SandboxConsole) -> Callable[[str], bool]:
@@ -177,30 +217,30 @@ def run_demo(
         )
     )
 
+    cat = catalogue(services.config.teams[0].language)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
     except OSError:
         sock.close()
-        out(f"Could not start the demo server on {base_url} (is the port in use? try --port).")
+        out(cat.t("demo.port_taken", url=base_url))
         return 1
     server, thread = serve_in_background(app, sock)
     if not server.started:
-        out(f"Could not start the demo server on {base_url}.")
+        out(cat.t("demo.failed", url=base_url))
         return 1
 
     # Past weeks of made-up activity, so "Team digest" in the console has something to show.
     seed_demo_history(services, now=services.clock())
-    out(f"Breather demo is running at {base_url}  (health: {base_url}/healthz, metrics: {base_url}/metrics)")
-    out(f"Open the console in your browser: {base_url}/sandbox")
+    team = services.config.teams[0]
+    out(cat.t("demo.running", url=base_url))
+    out(cat.t("demo.console", url=base_url))
     # The secret is this demo's own, made up at start, so showing it gives nothing away.
-    out(f"Send calls from another terminal: breather simulate --url {base_url} --secret {secret}")
-    out(
-        f'Team "{services.roster.teams[0].name}": {len(simulator.emails)} fictional agents; simulated calls '
-        f"arrive about {rate:g} per second, some of them hard. Nothing leaves this machine."
-    )
-    out("Press Ctrl+C to stop.\n")
+    out(cat.t("demo.simulate", command=f"{own_command()} simulate --url {base_url} --secret {secret}"))
+    out(cat.t("demo.digest", command=digest_command(settings, team.id)))
+    out(cat.t("demo.team", team=team.name, count=len(simulator.emails), rate=f"{rate:g}"))
+    out(cat.t("demo.stop_hint") + "\n")
     started = time.monotonic()
     try:
         simulator.start(first_hard=True)
@@ -209,11 +249,31 @@ def run_demo(
                 break
             stop.wait(0.2)
     except KeyboardInterrupt:
-        out("\nStopping the demo ...")
+        out("\n" + cat.t("demo.stopping"))
     finally:
         stop.set()
         simulator.close()
         server.should_exit = True
         thread.join(15)
-    out("Demo stopped.")
+        services.engine.dispose()
     return 0
+
+
+def own_command() -> str:
+    """How to call Breather from the shell the demo runs in: the way it was started (under
+    `make demo`, `.venv/bin/breather`), or plain `breather`."""
+    invoked = sys.argv[0] if sys.argv else ""
+    return shlex.quote(invoked) if Path(invoked).name == "breather" else "breather"
+
+
+def digest_command(settings: Settings, team_id: str) -> str:
+    """The exact command that reads this demo's digest from another terminal: the CLI needs the
+    demo's throwaway database, its teams file and the demo flag (for the demo's pseudonym key)."""
+    env = {
+        "BREATHER_DEMO": "true",
+        "BREATHER_MESSENGER": "sandbox",
+        "DATABASE_URL": settings.database_url,
+        "BREATHER_CONFIG": str(settings.config_path),
+    }
+    assignments = " ".join(f"{name}={shlex.quote(value)}" for name, value in env.items())
+    return f"{assignments} {own_command()} digest --team {team_id}"

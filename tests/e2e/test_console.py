@@ -526,5 +526,5 @@ def test_simulated_agents_answer_for_others_but_leave_the_watched_agent_alone(
         stop.set()
         console.simulator.stop()
         assert ana.pseudonym in answers(live) and answers(live)[ana.pseudonym] is None  # type: ignore[union-attr]
-        assert any("left for you to answer in the console (U0ANA)" in line for line in out)
+        assert any("left for you to answer in the console (Ana Popescu)" in line for line in out)
         assert not policy("cris@example.com")  # stopped: the simulated people stop too

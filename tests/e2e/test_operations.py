@@ -58,6 +58,19 @@ def test_breather_command_help_privacy_and_unknown(harness: Harness) -> None:
     assert "not on a Breather team" in stranger
 
 
+def test_a_team_lead_who_is_not_an_agent_is_told_pause_is_for_agents(harness: Harness) -> None:
+    harness.slack.add_user("U0RADU", "radu@example.com")  # billing's lead in the test roster
+    for word in ("pause", "resume"):
+        reply = harness.command(user_id="U0RADU", command="/breather", text=word).text
+        assert "nothing for you to pause or resume" in reply and "/breather digest" in reply
+        assert "not on a Breather team" not in reply
+    # An agent still pauses, and someone on no team still hears they are not on one.
+    assert "Paused." in harness.command(user_id="U0ANA", command="/breather", text="pause").text
+    harness.slack.add_user("U0ZED", "zed@example.com")
+    stranger = harness.command(user_id="U0ZED", command="/breather", text="pause").text
+    assert "not on a Breather team" in stranger
+
+
 def test_app_home_shows_the_agents_own_state_and_toggles_pause(harness: Harness) -> None:
     body = json.dumps(
         {

@@ -26,7 +26,7 @@ from bot.config import Settings, load_config
 from bot.scheduler import JobSpec
 from bot.services import Services
 from handlers.sandbox.interactions import block_actions_body, choices_submission_body, signed_headers
-from storage.db import make_engine, session_scope
+from storage.db import make_engine, session_scope, upgrade
 from storage.models import Checkin, SurveyAnswer, SurveyInvitation, SurveyRound
 from tests.conftest import PSEUDONYM_KEY, ROSTER, SIGNING_SECRET, Harness, MakeSettings
 from tests.fakes.slack_api import FakeSlack
@@ -472,16 +472,22 @@ def test_survey_send_command_is_idempotent_and_explains_errors(
         "BREATHER_CONFIG": str(config),
         "DATABASE_URL": database_url,
     }
+    # Ana paused Breather: her invitation waits, and the count says so instead of calling her invited.
+    settings = make_settings(config_path=config)
+    engine = make_engine(database_url)
+    upgrade(engine)
+    services = Services(settings, engine, make_messenger(settings, engine))
+    services.sync()
+    services.set_paused(services.roster.find("email", "ana@example.com"), True)  # type: ignore[arg-type]
+    engine.dispose()
     runner = CliRunner()
     first = runner.invoke(cli, ["survey", "send", "--team", "billing"], env=env)
     assert first.exit_code == 0, first.output
-    assert "pulse round for billing opened" in first.output and "5 agent(s) invited" in first.output
+    assert "pulse round for billing opened" in first.output
+    assert "4 of 5 agent(s) invited now; 1 held back for now" in first.output
     again = runner.invoke(cli, ["survey", "send", "--team", "billing"], env=env)
-    assert (
-        again.exit_code == 0
-        and "already opened" in again.output
-        and "nobody was invited again" in again.output
-    )
+    assert again.exit_code == 0 and "already opened" in again.output
+    assert "nobody was invited again. So far 4 of 5 agent(s) invited; 1 held back" in again.output
     unknown = runner.invoke(cli, ["survey", "send", "--team", "sales"], env=env)
     assert unknown.exit_code == 1 and "no team 'sales'" in unknown.output
     no_pulse = runner.invoke(cli, ["survey", "send", "--team", "nights"], env=env)

@@ -465,6 +465,13 @@ def test_breather_commands_in_chat_pause_and_resume_checkins(teams_harness: Team
     assert "Welcome back" in card_text(teams_harness.teams.wait_for("send", 2)[1].card)
 
 
+def test_a_lead_who_is_not_an_agent_hears_pause_is_for_agents(teams_harness: TeamsHarness) -> None:
+    teams_harness.install(RADU)
+    teams_harness.say(RADU, "breather pause")
+    reply = card_text(teams_harness.teams.wait_for("send")[0].card)
+    assert "nothing for you to pause or resume" in reply and "not on a Breather team" not in reply
+
+
 def test_privacy_and_help_answer_in_the_chat(teams_harness: TeamsHarness) -> None:
     teams_harness.install(ANA)
     teams_harness.say(ANA, "/breather privacy")

@@ -22,8 +22,9 @@ def register(app: App, services: Services, resolve: Resolve, email_of: Callable[
         user_id = payloads.user_id(body)
         agent = resolve(user_id)
         text = str(body.get("text", ""))
-        # Only a digest request needs the caller's e-mail (team leads are usually not agents).
-        email = agent.email if agent else (email_of(user_id) if text.strip().startswith("digest") else None)
+        # Only these need the e-mail of a caller who is not an agent: team leads usually are not.
+        asks_as_lead = text.strip().lower().startswith(("digest", "pause", "resume"))
+        email = agent.email if agent else (email_of(user_id) if asks_as_lead else None)
         reply = services.breather_command(agent, text, email=email, slack_user_id=user_id)
         ack(text=reply.text, blocks=message_blocks(reply))
 
