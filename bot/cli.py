@@ -65,11 +65,9 @@ survey_app = Commands(help="Pulse surveys.", no_args_is_help=True)
 app.add_typer(survey_app, name="survey")
 teams_app = Commands(help="Microsoft Teams.", no_args_is_help=True)
 app.add_typer(teams_app, name="teams")
-keys_app = typer.Typer(
-    help="Pseudonym keys: what each one still protects, and rotation.", no_args_is_help=True
-)
+keys_app = Commands(help="Pseudonym keys: what each one still protects, and rotation.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
-zendesk_app = typer.Typer(help="Zendesk.", no_args_is_help=True)
+zendesk_app = Commands(help="Zendesk.", no_args_is_help=True)
 app.add_typer(zendesk_app, name="zendesk")
 
 T = TypeVar("T")
