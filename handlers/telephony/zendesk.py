@@ -33,6 +33,7 @@ from bot.events import AgentKey, CustomerFeedback, InboundEvent
 from handlers.telephony import zendesk_body
 from handlers.telephony.base import Notes, RawRequest, describe, require_secret, same
 from handlers.telephony.csat import GOOD_FROM, Verdict, display_verdict, is_not_yet_rated, scale_verdict
+from handlers.telephony.emotion import without_agent_emotion
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +149,7 @@ class ZendeskAdapter:
 
     def parse(self, request: RawRequest) -> list[InboundEvent]:
         data, salvaged = zendesk_body.read(request.body)
+        data = without_agent_emotion(data)
         if salvaged:
             self.notes.once(
                 "unescaped",
