@@ -347,9 +347,21 @@ class PulseConfig(_Strict):
         return self
 
 
+def _known_zone_name(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Bucharest)") from None
+    return value
+
+
 class AgentConfig(_Strict):
     email: str
     name: str | None = None
+    # The agent's own hours and zone when they differ from the team's (issue 16): every
+    # quiet-hours rule, survey timing and pairing slot for this person goes by these.
+    shift: Shift | None = None
+    timezone: str | None = None
     slack_user_id: str | None = Field(None, pattern=r"^[UW][A-Z0-9]+$")
     teams_user_id: str | None = None
     twilio_worker_sid: str | None = Field(None, pattern=r"^WK[0-9a-zA-Z]+$")
@@ -363,6 +375,11 @@ class AgentConfig(_Strict):
         if not _EMAIL.match(value):
             raise ValueError(f"not an e-mail address: {value!r}")
         return value.lower()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        return None if value is None else _known_zone_name(value)
 
     @field_validator("aircall_user_id", "dialpad_user_id", "zendesk_user_id", mode="before")
     @classmethod
@@ -401,13 +418,7 @@ class TeamConfig(_Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown time zone {value!r} (use an IANA name such as Europe/Bucharest)"
-            ) from None
-        return value
+        return _known_zone_name(value)
 
     @field_validator("language")
     @classmethod
