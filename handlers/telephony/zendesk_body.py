@@ -125,7 +125,8 @@ def read(body: bytes) -> tuple[dict[str, Any], bool]:
         break
     if data is None:
         raise InvalidInput(
-            "body is not valid JSON: check the trigger's JSON body against docs/phone-systems/zendesk.md", status=400
+            "body is not valid JSON: check the trigger's JSON body against docs/phone-systems/zendesk.md",
+            status=400,
         )
     if not isinstance(data, dict):
         raise InvalidInput("body must be a JSON object", status=400)
