@@ -11,11 +11,12 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
-from bot.config import AgentConfig, BreatherConfig, TeamConfig
+from bot.config import AgentConfig, BreatherConfig, Shift, TeamConfig
 from bot.messenger import AgentRef
 from bot.pseudonyms import Keyring, People
 from storage.models import Agent, AgentPrefs, ChatAddress, Team
@@ -44,6 +45,16 @@ class RosterAgent:
     @property
     def name(self) -> str:
         return self.config.display_name
+
+    @property
+    def shift(self) -> Shift:
+        """The agent's own shift when breather.yml gives one, else the team's."""
+        return self.config.shift or self.team.shift
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The agent's own time zone when breather.yml gives one, else the team's."""
+        return ZoneInfo(self.config.timezone) if self.config.timezone else self.team.zone
 
     def ref(self, slack_user_id: str | None = None) -> AgentRef:
         return AgentRef(
