@@ -12,15 +12,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.clock import as_utc
 from bot.errors import InvalidInput, InvalidSignature
 from bot.events import CallEnded
+from bot.metrics import OVERDUE_AFTER
 from bot.services import Services
 from handlers import legal
 from handlers.limits import read_body
 from handlers.telephony.base import RawRequest, TelephonyAdapter, describe, require_media_type
 from handlers.telephony.emotion import without_agent_emotion_tags
 from storage import outbox
-from storage.db import ping, session_scope
+from storage.db import ping, read_scope
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +116,13 @@ def health_endpoint(services: Services) -> Endpoint:
 
 def metrics_endpoint(services: Services) -> Endpoint:
     def collect() -> bytes:
-        with session_scope(services.engine) as session:
-            services.metrics.outbox_depth.set(outbox.depth(session))
+        now = services.clock()
+        with read_scope(services.engine) as session:
+            count, earliest = outbox.overdue(session, due_before=now - OVERDUE_AFTER)
+        services.metrics.outbox_depth.set(count)
+        services.metrics.delivery_delay.set(
+            0 if earliest is None else round(max((now - as_utc(earliest)).total_seconds(), 0.0))
+        )
         return generate_latest(services.metrics.registry)
 
     async def metrics(request: Request) -> Response:
