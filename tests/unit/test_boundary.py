@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -54,7 +55,7 @@ def test_what_real_payloads_carry_goes_through_unchanged() -> None:
     }
     assert load_json(json.dumps(data).encode()) == data
     assert load_json(json.dumps(data, ensure_ascii=False).encode()) == data  # a pair, not escapes
-    deep = {"a": 1}
+    deep: dict[str, Any] = {"a": 1}
     for _ in range(MAX_DEPTH - 1):
         deep = {"a": deep}
     assert load_json(json.dumps(deep)) == deep
