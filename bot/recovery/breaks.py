@@ -98,7 +98,7 @@ class BreakService:
         if active is not None:
             # A second break on top of a running one would remember the break as "before".
             text = (
-                cat.t("recovery.break.already", until=local_clock(active.ends_at, agent.team.zone))
+                cat.t("recovery.break.already", until=local_clock(cat, active.ends_at, agent.team.zone))
                 if active.ends_at is not None
                 else cat.t("recovery.break.starting")
             )
@@ -228,9 +228,10 @@ class BreakService:
         current.started_at, current.ends_at, current.next_attempt_at = now, ends_at, ends_at
         current.attempts, current.claimed_at, current.last_error = 0, None, None
         team = self._team(current)
+        cat = catalogue(team.language if team else FALLBACK)
         message = break_started(
-            catalogue(team.language if team else FALLBACK),
-            until=local_clock(ends_at, team.zone if team else ZoneInfo("UTC")),
+            cat,
+            until=local_clock(cat, ends_at, team.zone if team else ZoneInfo("UTC")),
             phone=self.label(current.provider),
             break_minutes=current.minutes,
         )

@@ -149,7 +149,7 @@ def test_start_opens_the_modal_and_the_answers_are_scored_under_a_pseudonym(surv
     assert answer.status_code == 200
     reply = answer.json()
     assert reply["response_action"] == "update"
-    assert "shared after the round closes on Sunday 29 November" in json.dumps(reply["view"])
+    assert "shared after the round closes on Sunday, 29 November" in json.dumps(reply["view"])
     with session_scope(surveys.services.engine) as session:
         rows = {a.instrument: a for a in session.exec(select(SurveyAnswer))}
         ana = surveys.services.roster.find("email", "ana@example.com")
