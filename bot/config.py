@@ -393,6 +393,8 @@ class TeamConfig(_Strict):
     channel: str | None = None
     timezone: str = "UTC"
     language: str = "en"
+    # Persian dates are Solar Hijri, as people in Iran write them; "gregorian" for teams elsewhere.
+    persian_calendar: Literal["solar_hijri", "gregorian"] = "solar_hijri"
     shift: Shift = Field(default_factory=Shift)
     managers: list[str] = Field(default_factory=list)
     agents: list[AgentConfig] = Field(default_factory=list)
@@ -477,8 +479,6 @@ class ProductSettings(_Strict):
     compliment_consent_hours: float = Field(24, gt=0)
     kudos_per_day: int = Field(5, ge=1)
     phone_regions: list[str] = Field(default_factory=lambda: list(DEFAULT_PHONE_REGIONS), min_length=1)
-    # Persian dates are Solar Hijri, as people in Iran write them; "gregorian" for teams elsewhere.
-    persian_calendar: Literal["solar_hijri", "gregorian"] = "solar_hijri"
 
     @field_validator("phone_regions")
     @classmethod

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from babel import Locale
@@ -134,3 +134,16 @@ class Catalogue:
 @cache
 def catalogue(language: str, calendar: Calendar | None = None) -> Catalogue:
     return Catalogue(language, calendar=calendar)
+
+
+class _TeamLike(Protocol):
+    @property
+    def language(self) -> str: ...
+
+    @property
+    def persian_calendar(self) -> Calendar: ...
+
+
+def team_catalogue(team: _TeamLike, language: str | None = None) -> Catalogue:
+    """The catalogue in `language` (the team's own by default), dated in the team's calendar."""
+    return catalogue(language or team.language, team.persian_calendar)

@@ -25,7 +25,7 @@ from bot.checkins.policy import local_day_start
 from bot.checkins.service import lock_prefs
 from bot.config import ProductSettings, TeamConfig
 from bot.delivery import Outbox
-from bot.i18n import FALLBACK, catalogue
+from bot.i18n import FALLBACK, catalogue, team_catalogue
 from bot.messenger import Delivered, Message
 from bot.recovery.messages import (
     break_capped,
@@ -88,7 +88,7 @@ class BreakService:
     ) -> None:
         """Record the break the agent asked for; reply at once when no phone call is needed."""
         lock_prefs(session, agent, now)  # one decision about an agent's breaks at a time
-        cat = catalogue(agent.team.language)
+        cat = team_catalogue(agent.team)
         minutes = self.settings.break_minutes
         active = session.exec(
             select(Break).where(
@@ -228,7 +228,7 @@ class BreakService:
         current.started_at, current.ends_at, current.next_attempt_at = now, ends_at, ends_at
         current.attempts, current.claimed_at, current.last_error = 0, None, None
         team = self._team(current)
-        cat = catalogue(team.language if team else FALLBACK)
+        cat = team_catalogue(team) if team else catalogue(FALLBACK)
         message = break_started(
             cat,
             until=local_clock(cat, ends_at, team.zone if team else ZoneInfo("UTC")),
@@ -252,7 +252,7 @@ class BreakService:
         if current is None:
             return
         team = self._team(current)
-        cat = catalogue(team.language if team else FALLBACK)
+        cat = team_catalogue(team) if team else catalogue(FALLBACK)
         if current.provider in self.phones:
             message = break_failed(cat, phone=self.label(current.provider), break_minutes=current.minutes)
         else:  # the phone system was unconfigured since the request
@@ -269,7 +269,7 @@ class BreakService:
             return
         agent = self._agent(current)
         if agent is not None:
-            cat = catalogue(agent.team.language)
+            cat = team_catalogue(agent.team)
             phone = self.label(current.provider)
             message = (
                 restore_failed(cat, phone=phone)

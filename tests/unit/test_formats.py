@@ -97,7 +97,9 @@ def test_the_digest_writes_dates_and_shares_in_persian() -> None:
     assert not any(c in text.replace("WHO-5", "") for c in "0123456789"), text
 
 
-def test_the_calendar_setting_is_read_from_breather_yml() -> None:
-    config = BreatherConfig.model_validate({"settings": {"persian_calendar": "gregorian"}, "teams": [TEAM]})
-    assert config.settings.persian_calendar == "gregorian"
-    assert BreatherConfig.model_validate({"teams": [TEAM]}).settings.persian_calendar == "solar_hijri"
+def test_the_calendar_is_a_teams_setting_in_breather_yml() -> None:
+    config = BreatherConfig.model_validate({"teams": [{**TEAM, "persian_calendar": "gregorian"}]})
+    assert config.teams[0].persian_calendar == "gregorian"
+    assert BreatherConfig.model_validate({"teams": [TEAM]}).teams[0].persian_calendar == "solar_hijri"
+    with pytest.raises(ValueError, match="persian_calendar"):
+        BreatherConfig.model_validate({"teams": [{**TEAM, "persian_calendar": "lunar"}]})
