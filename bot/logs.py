@@ -1,9 +1,12 @@
 """Logging set-up. Secrets are SecretStr everywhere; as a second line of defence, any secret
-value that still reaches a log line is masked."""
+value that still reaches a log line is masked. Every line also has its e-mail addresses masked
+(`a***@example.com`, also URL-encoded ones in an access log's query string) and control
+characters in the values it was given escaped, so an id from outside cannot forge a line."""
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -25,9 +28,38 @@ SECRET_FIELDS = (
 )
 
 
+# An address, plain or URL-encoded (`%40`), as an access log prints a query string.
+_EMAIL = re.compile(
+    r"([A-Za-z0-9_+-])[A-Za-z0-9._%+-]*(@|%40)([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)", re.IGNORECASE
+)
+# C0 and C1 controls, DEL and the Unicode line and paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def mask_emails(text: str) -> str:
+    return _EMAIL.sub(lambda m: f"{m[1]}***{m[2]}{m[3]}", text)
+
+
+def escape_controls(text: str) -> str:
+    """`\\n`, `\\r`, `\\t`, `\\xNN` or `\\uNNNN` for each control character: one value, one line."""
+    return _CONTROL.sub(
+        lambda m: _NAMED.get(m[0]) or (f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}"),
+        text,
+    )
+
+
+def _safe_arg(value: Any) -> Any:
+    if isinstance(value, (str, BaseException)):
+        return escape_controls(str(value))
+    return value
+
+
 class RedactSecrets(logging.Filter):
-    """Masks secret values in what a handler writes: the message, and the traceback and stack
-    the formatter would add (formatted here once, so the formatter uses the masked text)."""
+    """Masks secret values and e-mail addresses in what a handler writes: the message, and the
+    traceback and stack the formatter would add (formatted here once, so the formatter uses the
+    masked text); escapes control characters in the values a message is given (the message's
+    own text, written in the code, may span lines; a traceback keeps its lines)."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
@@ -37,11 +69,15 @@ class RedactSecrets(logging.Filter):
     def _masked(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, "***")
-        return text
+        return mask_emails(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
+        if isinstance(record.args, tuple):
+            record.args = tuple(_safe_arg(arg) for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {key: _safe_arg(value) for key, value in record.args.items()}
+        elif not record.args and not isinstance(record.msg, str):
+            record.msg = escape_controls(str(record.msg))
         message = record.getMessage()
         masked = self._masked(message)
         if masked != message:

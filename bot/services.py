@@ -302,7 +302,7 @@ class Services:
             paused=paused,
             surveys_on=surveys_on,
             results=self.surveys.own_results(session, agent=agent),
-            zone=agent.team.zone,
+            zone=agent.zone,
             lead_parts=extra or [],
         )
         self.outbox.publish_home(

@@ -13,10 +13,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.errors import InvalidInput, InvalidSignature
+from bot.events import CallEnded
 from bot.services import Services
 from handlers import legal
 from handlers.limits import read_body
 from handlers.telephony.base import RawRequest, TelephonyAdapter, describe, require_media_type
+from handlers.telephony.emotion import without_agent_emotion_tags
 from storage import outbox
 from storage.db import ping, session_scope
 
@@ -53,6 +55,13 @@ def webhook_endpoint(services: Services, adapter: TelephonyAdapter) -> Endpoint:
         except InvalidInput as error:
             rejected.labels(adapter.provider, str(error.status)).inc()
             raise
+        # Whatever an adapter read, a tag naming the agent's emotion is never kept (issue 13, 7).
+        events = [
+            event.model_copy(update={"tags": without_agent_emotion_tags(event.tags)})
+            if isinstance(event, CallEnded)
+            else event
+            for event in events
+        ]
         if not events:
             # A body Breather does not use (another trigger, an event type or a score it does
             # not read): acknowledged, so the provider stops retrying, and reported as ignored.

@@ -218,7 +218,7 @@ class CheckinService:
         if session.exec(select(col(Checkin.id)).where(col(Checkin.call_id) == call.id)).first():
             return None  # a late signal re-judged the call; the agent was already asked
         prefs = lock_prefs(session, agent, now)  # serialises decisions per agent across processes
-        today = case((col(Checkin.created_at) >= local_day_start(agent.team.zone, now), 1), else_=0)
+        today = case((col(Checkin.created_at) >= local_day_start(agent.zone, now), 1), else_=0)
         last_sent_at, sent_today = session.exec(
             select(func.max(col(Checkin.created_at)), func.coalesce(func.sum(today), 0)).where(
                 col(Checkin.pseudonym).in_(agent.pseudonyms)
@@ -229,8 +229,8 @@ class CheckinService:
             now=now,
             call_ended_at=call.ended_at,
             history=history,
-            shift=agent.team.shift,
-            zone=agent.team.zone,
+            shift=agent.shift,
+            zone=agent.zone,
             settings=self.settings,
         )
         if reason is not None:

@@ -98,7 +98,7 @@ class BreakService:
         if active is not None:
             # A second break on top of a running one would remember the break as "before".
             text = (
-                cat.t("recovery.break.already", until=local_clock(active.ends_at, agent.team.zone))
+                cat.t("recovery.break.already", until=local_clock(active.ends_at, agent.zone))
                 if active.ends_at is not None
                 else cat.t("recovery.break.starting")
             )
@@ -110,7 +110,7 @@ class BreakService:
             .where(
                 col(Break.pseudonym).in_(agent.pseudonyms),
                 col(Break.state).in_(TAKEN_STATES),
-                col(Break.requested_at) >= local_day_start(agent.team.zone, now),
+                col(Break.requested_at) >= local_day_start(agent.zone, now),
             )
         ).one()
         target = self.phone_for(agent)
@@ -228,9 +228,11 @@ class BreakService:
         current.started_at, current.ends_at, current.next_attempt_at = now, ends_at, ends_at
         current.attempts, current.claimed_at, current.last_error = 0, None, None
         team = self._team(current)
+        person = self._agent(current)
+        zone = person.zone if person else (team.zone if team else ZoneInfo("UTC"))  # the agent's own clock
         message = break_started(
             catalogue(team.language if team else FALLBACK),
-            until=local_clock(ends_at, team.zone if team else ZoneInfo("UTC")),
+            until=local_clock(ends_at, zone),
             phone=self.label(current.provider),
             break_minutes=current.minutes,
         )

@@ -207,12 +207,11 @@ class SurveyService:
 
     def _hold_back_until(self, session: Session, agent: RosterAgent, now: datetime) -> datetime | None:
         """When the agent may be messaged, if not now: off shift, paused, or just after a check-in."""
-        team = agent.team
         prefs = find_prefs(session, agent)
         if prefs is not None and prefs.paused:
             return now + PAUSED_RETRY
-        if not in_shift(team.shift, team.zone, now, timedelta(0)):
-            return next_shift_start(team.shift, team.zone, now)
+        if not in_shift(agent.shift, agent.zone, now, timedelta(0)):
+            return next_shift_start(agent.shift, agent.zone, now)
         last_checkin = session.exec(
             select(func.max(col(Checkin.created_at))).where(col(Checkin.pseudonym).in_(agent.pseudonyms))
         ).one()
@@ -256,7 +255,7 @@ class SurveyService:
                 cat,
                 invitation_id=invitation.id,
                 closes_at=round_.closes_at,
-                zone=agent.team.zone,
+                zone=agent.zone,
                 min_group=self.settings.anonymity_min_group,
             )
             self.outbox.send_direct(
@@ -300,7 +299,7 @@ class SurveyService:
             catalogue(team.language),
             invitation_id=invitation.id,
             closes_at=round_.closes_at,
-            zone=team.zone,
+            zone=agent.zone,
             min_group=self.settings.anonymity_min_group,
             reminder=True,
         )
@@ -474,7 +473,7 @@ class SurveyService:
             .where(col(SurveyRound.id) == round_.id)
             .values(responded=col(SurveyRound.responded) + 1)
         )
-        closes = messages.day_text(cat, round_.closes_at, agent.team.zone)
+        closes = messages.day_text(cat, round_.closes_at, agent.zone)
         self._note(
             session, agent, where, "answered", now, messages.closed_note(cat, "pulse.thanks", closes=closes)
         )

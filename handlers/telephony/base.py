@@ -3,8 +3,10 @@ satisfies `TelephonyAdapter`, keep a realistic payload in tests/fixtures/<provid
 it to `build_adapters()` in handlers/telephony/registry.py.
 
 Rules: an unset secret refuses everything (InvalidSignature), never "accept unsigned";
-verify on the raw bytes before parsing; bad input raises InvalidInput with the HTTP status
-to answer; events the product does not use parse to an empty list (acknowledged, ignored).
+verify on the raw bytes before parsing; pass every decoded payload through
+`emotion.without_agent_emotion` before reading a field (`json_object` does it); bad input
+raises InvalidInput with the HTTP status to answer; events the product does not use parse to
+an empty list (acknowledged, ignored).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pydantic import ValidationError
 
 from bot.errors import InvalidInput, InvalidSignature
 from bot.events import InboundEvent
+from handlers.telephony.emotion import without_agent_emotion
 
 
 @dataclass(frozen=True)
@@ -96,7 +99,9 @@ def json_object(body: bytes) -> dict[str, Any]:
         raise InvalidInput("body is not valid JSON", status=400) from None
     if not isinstance(data, dict):
         raise InvalidInput("body must be a JSON object", status=400)
-    return data
+    # Agent emotion data is dropped before any field is read (handlers/telephony/emotion.py).
+    cleaned: dict[str, Any] = without_agent_emotion(data)
+    return cleaned
 
 
 def describe(error: ValidationError) -> str:

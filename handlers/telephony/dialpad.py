@@ -31,6 +31,7 @@ from bot.errors import InvalidInput, InvalidSignature
 from bot.events import MAX_SECONDS, AgentKey, CallEnded, InboundEvent
 from handlers.telephony.base import Notes, RawRequest, describe, epoch, require_secret
 from handlers.telephony.csat import normalised
+from handlers.telephony.emotion import without_agent_emotion
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ class DialpadAdapter:
             raise InvalidSignature("JWT iat must be a number of seconds")
         if isinstance(issued, (int, float)) and self._clock() - issued > MAX_AGE_S:
             raise InvalidSignature("JWT was issued more than 5 minutes ago")
-        return claims
+        return without_agent_emotion(claims)  # type: ignore[no-any-return]
 
 
 def _token(body: bytes) -> bytes:

@@ -26,6 +26,7 @@ from twilio.request_validator import RequestValidator
 from bot.errors import InvalidInput, InvalidSignature
 from bot.events import MAX_SECONDS, AgentKey, CallEnded, Disconnect, InboundEvent
 from handlers.telephony.base import Notes, RawRequest, aware, describe, epoch, require_secret
+from handlers.telephony.emotion import names_agent_emotion, without_agent_emotion
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,11 @@ class TwilioAdapter:
     def parse(self, request: RawRequest) -> list[InboundEvent]:
         form = read_form(request.body)
         # A blank value means "not known", the same as an absent one.
-        fields = {name: values[0] for name, values in form.items() if values[0] != ""}
+        fields = {
+            name: values[0]
+            for name, values in form.items()
+            if values[0] != "" and not names_agent_emotion(name)
+        }
         kind = fields.get("EventType")
         if kind is None:
             raise InvalidInput("EventType: field required")
@@ -155,7 +160,7 @@ def _attributes(raw: str | None) -> dict[str, Any]:
         data = json.loads(raw)
     except (json.JSONDecodeError, RecursionError):
         return {}
-    return data if isinstance(data, dict) else {}
+    return without_agent_emotion(data) if isinstance(data, dict) else {}
 
 
 def _seconds(value: Any) -> float | None:

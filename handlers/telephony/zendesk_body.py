@@ -9,7 +9,7 @@ them makes the body invalid JSON. So:
    twice is refused, because a comment can only repeat a key by breaking out of its string.
 2. If that fails, the free-text values (`comment`, `name`) are cut out where Breather's trigger
    bodies put them (each ends at the next key of the body, or at the closing braces of the
-   body; the README's body puts the comment last), escaped, and the body is parsed again.
+   body; the documented body puts the comment last), escaped, and the body is parsed again.
    Free text that ends its string early to add a key of its own repeats a key of the body,
    and is refused by step 1's rule: nothing a customer types changes the score or the agent.
 
@@ -117,7 +117,7 @@ def read(body: bytes) -> tuple[dict[str, Any], bool]:
         except DuplicateKey as key:
             raise InvalidInput(
                 f"{key}: given twice; a comment or name in the body may have ended its string early "
-                "(use the trigger body from the README, free text last)",
+                "(use the trigger body from docs/phone-systems/zendesk.md, free text last)",
                 status=400,
             ) from None
         except (json.JSONDecodeError, RecursionError):
@@ -125,7 +125,8 @@ def read(body: bytes) -> tuple[dict[str, Any], bool]:
         break
     if data is None:
         raise InvalidInput(
-            "body is not valid JSON: check the trigger's JSON body against the README", status=400
+            "body is not valid JSON: check the trigger's JSON body against docs/phone-systems/zendesk.md",
+            status=400,
         )
     if not isinstance(data, dict):
         raise InvalidInput("body must be a JSON object", status=400)

@@ -90,8 +90,11 @@ def test_serve_masks_secrets_in_uvicorn_log_lines(tmp_path: Path) -> None:
                 time.sleep(0.1)
         # A sender that put the secret in the URL: uvicorn's access log prints the query.
         httpx.post(f"{url}/webhooks/calls?token={secret}", content=b"{}", timeout=5)
+        # The console asks as a lead, by e-mail, in its query string.
+        httpx.get(f"{url}/sandbox/api/view?as=lead:radu@example.com", timeout=5)
     finally:
         server.send_signal(signal.SIGINT)
         _, err = server.communicate(timeout=30)
     assert "/webhooks/calls?token=***" in err  # uvicorn's own line, through the masking handler
     assert secret not in err
+    assert "/sandbox/api/view?as=" in err and "radu@example.com" not in err
