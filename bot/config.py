@@ -573,7 +573,10 @@ class BreatherConfig(_Strict):
 # Settings that work only together: a platform's REST credentials for protected breaks.
 # `breather check-config` names the missing ones when only some are set.
 CREDENTIAL_GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
-    "Genesys Cloud": (("GENESYS_CLIENT_ID", "genesys_client_id"), ("GENESYS_CLIENT_SECRET", "genesys_client_secret")),
+    "Genesys Cloud": (
+        ("GENESYS_CLIENT_ID", "genesys_client_id"),
+        ("GENESYS_CLIENT_SECRET", "genesys_client_secret"),
+    ),
 }
 # The roster field naming agents on each platform, and the setting its webhook needs.
 PLATFORM_WEBHOOKS: dict[str, tuple[str, str, str]] = {
