@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup, TyperOption
 from typer.models import CommandFunctionType
 
-from bot.config import Settings, load_config, load_settings
+from bot.config import Settings, load_config, load_settings, platform_problems
 from bot.errors import BreatherError
 
 if TYPE_CHECKING:
@@ -566,11 +566,16 @@ def check_config() -> None:
     """Validate settings and breather.yml; exit 1 naming the bad field."""
     settings = settings_from_env()
     config = guarded(lambda: load_config(settings.config_path))
+    errors, warnings = platform_problems(settings, config)
+    if errors:
+        raise fail("; ".join(errors))
     agents = sum(len(team.agents) for team in config.teams)
     typer.echo(
         f"ok: {len(config.teams)} team(s), {agents} agent(s), messenger {settings.messenger}, "
         f"database {settings.database_url.split(':', 1)[0]}"
     )
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
 
 
 def main() -> None:
