@@ -404,9 +404,7 @@ INVENTORY: dict[str, Table] = {
         "signed Slack requests already handled, so a replay within the signature window does nothing",
         "twice the signature window (10 minutes), pruned as new requests arrive",
         {
-            "digest": Column(
-                OP, "keyed hash of a request signature: tells two copies apart"
-            ),
+            "digest": Column(OP, "keyed hash of a request signature: tells two copies apart"),
             "seen_at": WHEN,
         },
     ),
