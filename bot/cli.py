@@ -332,7 +332,6 @@ def digest(
     import json
 
     from bot.digests.messages import digest_text
-    from bot.i18n import catalogue
 
     if format not in ("text", "json", "png"):
         raise fail("--format must be text, json or png")
@@ -347,7 +346,9 @@ def digest(
         if format == "json":
             typer.echo(json.dumps(result, indent=2))
         elif format == "text":
-            typer.echo(digest_text(catalogue(chosen.language), chosen.name, result))
+            from bot.i18n import team_catalogue
+
+            typer.echo(digest_text(team_catalogue(chosen), chosen.name, result))
         else:
             chart = services.digest_desk.chart(chosen, result)
             target = output or Path(chart.filename)

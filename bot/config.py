@@ -473,6 +473,8 @@ class TeamConfig(_Strict):
     channel: str | None = None
     timezone: str = "UTC"
     language: str = "en"
+    # Persian dates are Solar Hijri, as people in Iran write them; "gregorian" for teams elsewhere.
+    persian_calendar: Literal["solar_hijri", "gregorian"] = "solar_hijri"
     shift: Shift = Field(default_factory=Shift)
     managers: list[str] = Field(default_factory=list)
     agents: list[AgentConfig] = Field(default_factory=list)
