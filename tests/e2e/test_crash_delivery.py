@@ -113,7 +113,7 @@ def test_a_found_channel_post_keeps_where_it_landed(
 ) -> None:
     outbox = _queue(engine)
     _crash_after_sending(engine, messenger, sent=3)
-    (landed,) = [m for m in fake_slack.messages("C0BILLING")]
+    (landed,) = fake_slack.messages("C0BILLING")
     _worker(engine, messenger).run_once()
     assert len(fake_slack.calls("chat.postMessage")) == 3
     with session_scope(engine) as session:

@@ -74,8 +74,6 @@ def test_after_a_storm_the_backlog_resumes_within_seconds_in_order(
         thread.join(10)
         messenger.close()
     posts = fake_slack.calls("chat.postMessage")
-    for c in posts:
-        print(round(c.at - recovered_at, 2), c.status, c.params["text"])
     accepted = [call for call in posts if call.status == 200]
     assert [call for call in posts if call.status != 200], "the storm refused nothing"
     delivered = Counter(call.params["text"] for call in accepted)
