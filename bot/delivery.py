@@ -477,12 +477,8 @@ class OutboxWorker:
             self._pool.shutdown(wait=True)
 
     def _idle_wait(self) -> float:
-        try:
-            with read_scope(self.engine) as session:
-                due = queue.next_due_at(session)
-        except Exception:  # the database is away for a moment: look again soon
-            log.warning("outbox worker: cannot read the queue; trying again shortly")
-            return self.poll_s
+        with read_scope(self.engine) as session:
+            due = queue.next_due_at(session)
         if due is None:
             return self.poll_s
         return min(max((due - self.clock()).total_seconds(), 0.01), self.poll_s)
