@@ -22,6 +22,7 @@ from sqlmodel import func, select
 from starlette.testclient import TestClient
 
 from bot.app import create_app
+from bot.clock import utcnow
 from bot.intake import IntakeWriter
 from handlers.telephony.generic import sign
 from storage.db import make_engine, session_scope
@@ -82,7 +83,7 @@ def test_an_outage_longer_than_the_wait_is_answered_503_and_stores_nothing_twice
     url, proxy = proxied_url
     engine = make_engine(url)
     writer = IntakeWriter(engine, outage_s=0.3)
-    row = {
+    row: dict[str, object] = {
         "provider": "generic",
         "event_id": "e1",
         "kind": "call",
@@ -90,11 +91,8 @@ def test_an_outage_longer_than_the_wait_is_answered_503_and_stores_nothing_twice
         "pseudonym": "p",
         "kid": "k",
         "payload": {},
-        "received_at": None,
+        "received_at": utcnow(),
     }
-    from bot.clock import utcnow
-
-    row["received_at"] = utcnow()
     assert writer.submit([row]).result(10) == 1
     proxy.outage(2.0)
     with pytest.raises(Exception) as refused:
