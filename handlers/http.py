@@ -27,6 +27,16 @@ from storage.db import ping, read_scope
 log = logging.getLogger(__name__)
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+UNREADABLE = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    OverflowError,
+    RecursionError,
+    UnicodeError,
+)
 
 
 def webhook_endpoint(services: Services, adapter: TelephonyAdapter) -> Endpoint:
@@ -44,13 +54,22 @@ def webhook_endpoint(services: Services, adapter: TelephonyAdapter) -> Endpoint:
                 body=body,
             )
             require_media_type(raw, adapter.media_types)
-            adapter.verify(raw)
+            try:
+                adapter.verify(raw)
+            except UNREADABLE as error:
+                log.warning("%s signature could not be read: %s", adapter.provider, type(error).__name__)
+                raise InvalidInput("signature or body cannot be read", status=400) from None
             try:
                 events = adapter.parse(raw)
             except ValidationError as error:
                 # An event the domain refuses (a NUL character, a value out of range) that the
                 # adapter did not translate itself: the sender's fault all the same.
                 raise InvalidInput(describe(error)) from None
+            except UNREADABLE as error:
+                # Parsing is pure decoding of a verified body: whatever it trips on is a value
+                # the adapter did not foresee, still the sender's to fix, and nothing is stored.
+                log.warning("%s body could not be read: %s", adapter.provider, type(error).__name__)
+                raise InvalidInput("body has a value that cannot be read") from None
         except InvalidSignature:
             rejected.labels(adapter.provider, "signature").inc()
             raise

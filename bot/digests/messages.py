@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from bot.digests.chart import ChartText
 from bot.i18n import Catalogue
 from bot.messenger import Heading, Message, Note, Part, Text
-
-
-def _pct(share: float) -> str:
-    return f"{round(share * 100):d}%"
 
 
 def _banded(cat: Catalogue, figure: Any, show: Any) -> str:
@@ -23,16 +20,15 @@ def _banded(cat: Catalogue, figure: Any, show: Any) -> str:
 
 
 def _share(cat: Catalogue, figure: Any) -> str:
-    return _banded(cat, figure, _pct)
+    return _banded(cat, figure, cat.formats.percent)
 
 
 def _score(cat: Catalogue, figure: Any) -> str:
-    return _banded(cat, figure, lambda value: f"{value:g}")
+    return _banded(cat, figure, cat.formats.number)
 
 
 def _date(cat: Catalogue, iso: str) -> str:
-    year, month, day = (int(x) for x in iso.split("-"))
-    return cat.t("digest.date", day=day, month=cat.t(f"month.{month}"), year=year)
+    return cat.formats.day(date.fromisoformat(iso), weekday=False, year=True)
 
 
 def chart_text(cat: Catalogue, *, team: str) -> ChartText:
@@ -99,7 +95,7 @@ def calls_line(cat: Catalogue, calls: dict[str, Any], k: int) -> str:
         "digest.calls",
         calls=calls["calls"],
         per_hour=calls["calls_per_agent_hour"],
-        hard=_pct(calls["hard_share"]),
+        hard=cat.formats.percent(calls["hard_share"]),
         abusive=calls["abusive"],
     )
 
@@ -125,7 +121,11 @@ def trend_line(cat: Catalogue, digest: dict[str, Any]) -> str | None:
     now_calls, then_calls = digest.get("calls", {}), before.get("calls", {})
     if not now_calls.get("suppressed") and not then_calls.get("suppressed"):
         bits.append(
-            cat.t("digest.trend_hard", now=_pct(now_calls["hard_share"]), then=_pct(then_calls["hard_share"]))
+            cat.t(
+                "digest.trend_hard",
+                now=cat.formats.percent(now_calls["hard_share"]),
+                then=cat.formats.percent(then_calls["hard_share"]),
+            )
         )
     now_m, then_m = digest.get("metrics", {}), before.get("metrics", {})
     if "who5_mean" in now_m and "who5_mean" in then_m:
@@ -158,7 +158,12 @@ def digest_parts(cat: Catalogue, team_name: str, digest: dict[str, Any]) -> list
                 text=cat.t(
                     "digest.queues",
                     items=" · ".join(
-                        cat.t("digest.queue", queue=q["queue"], calls=q["calls"], hard=_pct(q["hard_share"]))
+                        cat.t(
+                            "digest.queue",
+                            queue=q["queue"],
+                            calls=q["calls"],
+                            hard=cat.formats.percent(q["hard_share"]),
+                        )
                         for q in queues
                     ),
                 )
@@ -168,7 +173,9 @@ def digest_parts(cat: Catalogue, team_name: str, digest: dict[str, Any]) -> list
     if trend:
         parts.append(Note(text=trend))
     parts.append(Note(text=cat.t("digest.privacy", k=k)))
-    parts.append(Note(text=cat.t("digest.bands", edge=_pct(1 / k), top=_pct(1 - 1 / k))))
+    parts.append(
+        Note(text=cat.t("digest.bands", edge=cat.formats.percent(1 / k), top=cat.formats.percent(1 - 1 / k)))
+    )
     return parts
 
 
@@ -190,10 +197,10 @@ def surge_message(cat: Catalogue, team_name: str, surge: dict[str, Any]) -> Mess
     text = cat.t(
         "surge.text",
         team=team_name,
-        share=_pct(surge["hard_share"]),
-        baseline=_pct(surge["baseline"]),
+        share=cat.formats.percent(surge["hard_share"]),
+        baseline=cat.formats.percent(surge["baseline"]),
         count=surge["window_minutes"],
-        minutes=f"{surge['window_minutes']:g}",
+        minutes=surge["window_minutes"],
     )
     return Message(
         text=cat.t("surge.notification", team=team_name),
