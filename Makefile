@@ -29,7 +29,7 @@ lint: venv
 test: lint
 	$(BIN)/pytest
 
-# Refreshes the README's pictures: the browser tests save their screenshots there.
+# Refreshes the README's and docs' pictures: the browser tests save their screenshots there.
 screenshots: venv
 	BREATHER_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -m browser
 

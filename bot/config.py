@@ -561,6 +561,32 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError(describe_validation_error(error, "settings")) from None
 
 
+class _DuplicateKeyError(Exception):
+    def __init__(self, key: object, line: int, first_line: int) -> None:
+        super().__init__(key)
+        self.key, self.line, self.first_line = key, line, first_line
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key given twice in one mapping (YAML keeps the last silently)."""
+
+
+def _construct_unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+            continue
+        key = loader.construct_object(key_node)
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            raise _DuplicateKeyError(key, line, seen[key])
+        seen[key] = line
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping)
+
+
 def load_config(path: Path) -> BreatherConfig:
     if not path.is_file():
         raise ConfigError(
@@ -568,7 +594,12 @@ def load_config(path: Path) -> BreatherConfig:
             "or point BREATHER_CONFIG at your teams file)"
         )
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    except _DuplicateKeyError as error:
+        raise ConfigError(
+            f"{path.name}: {error.key} is given twice (lines {error.first_line} and {error.line}); "
+            "keep one, YAML would silently drop the first"
+        ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark else ""

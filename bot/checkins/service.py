@@ -236,8 +236,8 @@ class CheckinService:
             settings=self.settings,
         )
         if reason is not None:
-            self.metrics.checkins_held_back.labels(reason.value).inc()
-            log.info("check-in held back (%s) for a hard call on team %s", reason.value, agent.team.id)
+            # Neither counted nor logged: beside the phone system's call log, a count or a line
+            # saying a hard call brought no check-in (paused, say) would tell on the agent.
             return None
         checkin = Checkin(
             id=uuid.uuid4().hex,

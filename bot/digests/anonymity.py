@@ -1,6 +1,6 @@
 """The one place every manager-facing figure passes through before anyone sees it.
 
-Rules (docs: /breather privacy, README "Privacy"):
+Rules (docs: /breather privacy, docs/privacy.md):
 - a figure is shown only when at least `k` (`anonymity_min_group`) distinct people contributed;
   otherwise it is suppressed (never shown as 0, rounded or as a range; a chart shows a gap).
   `Gate.allows` is that decision, and nothing else makes it: the digest's figures and their

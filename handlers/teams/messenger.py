@@ -38,7 +38,7 @@ MAILTO = "mailto:"
 PACE_S = 0.5
 NOT_INSTALLED = (
     "teams: Breather is not installed for this person in Teams, so there is no conversation to "
-    "write to; install the app for them (README: Microsoft Teams, pre-install with Graph)"
+    "write to; install the app for them (docs/teams.md: pre-install with Graph)"
 )
 
 
@@ -62,7 +62,7 @@ class TeamsMessenger:
             # No e-mail address in the log: the agent id is enough to find them in breather.yml.
             log.warning(
                 "teams: cannot reach %s: Breather is not installed for them in Teams; "
-                "install it for them (see the README: pre-install with Graph)",
+                "install it for them (see docs/teams.md: pre-install with Graph)",
                 to.agent_id,
             )
             raise DeliveryFailed(NOT_INSTALLED, permanent=True)

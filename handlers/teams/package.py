@@ -141,7 +141,7 @@ def manifest(info: PackageInfo, cat: Catalogue) -> dict[str, Any]:
             }
         ],
         "validDomains": [host],
-        # Lets the app install itself for users through Microsoft Graph (the README's pre-install).
+        # Lets the app install itself for users through Microsoft Graph (docs/teams.md, pre-install).
         "webApplicationInfo": {"id": info.app_id},
     }
 

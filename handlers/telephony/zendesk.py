@@ -2,9 +2,10 @@
 
 Zendesk has no fixed satisfaction event for webhooks: the operator connects a webhook to triggers
 ("Satisfaction is Good with comment", and one for Bad) whose JSON body is given by
-`trigger_body()` (the README and `breather zendesk trigger-body` print it). Each trigger sends a
-literal score, `"good"` or `"bad"`, because the placeholder `{{satisfaction.current_rating}}`
-renders the rating's display text in the requester's language. The adapter reads
+`trigger_body()` (docs/phone-systems/zendesk.md and `breather zendesk trigger-body` print it).
+Each trigger sends a literal score, `"good"` or `"bad"`, because the placeholder
+`{{satisfaction.current_rating}}` renders the rating's display text in the requester's language.
+The adapter reads
 `satisfaction_rating.{score, rating, scale, comment, assignee_id, ticket_id, id}` and
 `ticket.{id, requester.name}`; how each score is mapped to good/bad lives in `csat.py`, and how a
 body with an unescaped comment is still read lives in `zendesk_body.py`.
@@ -243,6 +244,6 @@ def _verdict(rating: _Rating) -> Verdict | None:
         shown = json.dumps(text[:SHOWN_MAX], ensure_ascii=False)
         raise InvalidInput(
             f'satisfaction_rating.score: {shown} is not a rating Breather can read; send "good" or "bad" '
-            "(one trigger per rating, as in the README)"
+            "(one trigger per rating, as in docs/phone-systems/zendesk.md)"
         )
     return verdict

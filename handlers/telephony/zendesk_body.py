@@ -9,7 +9,7 @@ them makes the body invalid JSON. So:
    twice is refused, because a comment can only repeat a key by breaking out of its string.
 2. If that fails, the free-text values (`comment`, `name`) are cut out where Breather's trigger
    bodies put them (each ends at the next key of the body, or at the closing braces of the
-   body; the README's body puts the comment last), escaped, and the body is parsed again.
+   body; the documented body puts the comment last), escaped, and the body is parsed again.
    Free text that ends its string early to add a key of its own repeats a key of the body,
    and is refused by step 1's rule: nothing a customer types changes the score or the agent.
 
@@ -23,6 +23,7 @@ import re
 from typing import Any
 
 from bot.errors import InvalidInput
+from handlers import boundary
 
 FREE_TEXT = ("comment", "name")
 # Keys that can follow a free-text value in Breather's trigger bodies (this one and the earlier
@@ -60,7 +61,8 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _load(text: str) -> Any:
-    return json.loads(text, strict=False, object_pairs_hook=_pairs)
+    # The boundary's rules (depth, numbers, text) hold here too; raw line breaks are allowed.
+    return boundary.load_json(text, strict=False, pairs_hook=_pairs)
 
 
 def _value_end(text: str, start: int) -> int | None:
@@ -117,15 +119,16 @@ def read(body: bytes) -> tuple[dict[str, Any], bool]:
         except DuplicateKey as key:
             raise InvalidInput(
                 f"{key}: given twice; a comment or name in the body may have ended its string early "
-                "(use the trigger body from the README, free text last)",
+                "(use the trigger body from docs/phone-systems/zendesk.md, free text last)",
                 status=400,
             ) from None
-        except (json.JSONDecodeError, RecursionError):
-            continue
+        except boundary.NotJson:
+            continue  # a body that parses but breaks a rule is refused as it is
         break
     if data is None:
         raise InvalidInput(
-            "body is not valid JSON: check the trigger's JSON body against the README", status=400
+            "body is not valid JSON: check the trigger's JSON body against docs/phone-systems/zendesk.md",
+            status=400,
         )
     if not isinstance(data, dict):
         raise InvalidInput("body must be a JSON object", status=400)

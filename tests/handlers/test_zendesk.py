@@ -308,20 +308,20 @@ def test_a_body_that_is_broken_beyond_the_free_text_is_a_400() -> None:
         adapter().parse(request(body))
 
     assert refused.value.status == 400
-    assert "README" in str(refused.value)
+    assert "docs/phone-systems/zendesk.md" in str(refused.value)
 
 
-def test_the_command_prints_the_trigger_body_and_the_readme_shows_the_same() -> None:
+def test_the_command_prints_the_trigger_body_and_the_docs_show_the_same() -> None:
     from typer.testing import CliRunner
 
     from bot.cli import app as cli
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "phone-systems" / "zendesk.md").read_text()
     for rating in ("good", "bad"):
         result = CliRunner().invoke(cli, ["zendesk", "trigger-body", rating])
         assert result.exit_code == 0
         assert result.output.strip() == trigger_body(rating)
-        assert trigger_body(rating) in readme, f"the README's {rating} trigger body is out of date"
+        assert trigger_body(rating) in docs, f"the docs' {rating} trigger body is out of date"
     refused = CliRunner().invoke(cli, ["zendesk", "trigger-body", "great"])
     assert refused.exit_code == 1 and "RATING: must be good or bad" in refused.output
 

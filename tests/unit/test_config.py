@@ -180,3 +180,20 @@ def test_teams_needs_its_app_credentials_and_a_sane_service_url() -> None:
     )
     assert settings.teams_service_url == "https://smba.trafficmanager.net/teams"
     assert "hunter2-teams-pw" not in repr(settings)
+
+
+def test_a_key_given_twice_is_refused_with_both_lines(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "teams:\n  - id: billing\n    name: Billing\nsettings:\n"
+        "  support_resources: []\n  kudos_per_day: 5\n"
+        "  support_resources:\n    - {name: EAP, contact: '0800'}\n",
+    )
+
+    with pytest.raises(ConfigError) as refused:
+        load_config(path)
+
+    assert str(refused.value) == (
+        "breather.yml: support_resources is given twice (lines 5 and 7); "
+        "keep one, YAML would silently drop the first"
+    )
