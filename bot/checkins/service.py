@@ -21,7 +21,7 @@ from bot.checkins.scoring import CallFacts, Thresholds, score_call
 from bot.config import ProductSettings
 from bot.delivery import Outbox
 from bot.events import MAX_SECONDS
-from bot.i18n import catalogue
+from bot.i18n import team_catalogue
 from bot.ids import ActionId, CheckinAnswer
 from bot.messenger import Delivered
 from bot.metrics import Metrics
@@ -251,7 +251,7 @@ class CheckinService:
         if not insert_ignore(session, Checkin, checkin.model_dump(), ["call_id"]):
             return None
         message = checkin_prompt(
-            catalogue(agent.team.language),
+            team_catalogue(agent.team),
             checkin_id=checkin.id,
             signals=checkin.reasons,
             break_minutes=self.settings.break_minutes,
@@ -290,7 +290,7 @@ class CheckinService:
         ):
             return AnswerOutcome.RECORDED
         message = checkin_answered(
-            catalogue(agent.team.language), answer=answer, break_minutes=self.settings.break_minutes
+            team_catalogue(agent.team), answer=answer, break_minutes=self.settings.break_minutes
         )
         self.outbox.update(
             session,

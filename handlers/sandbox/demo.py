@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.i18n import Catalogue, catalogue
+from bot.i18n import Catalogue, team_catalogue
 from bot.logs import uvicorn_logging
 from bot.services import Services
 from handlers.sandbox.call_simulator import CallSimulator
@@ -70,7 +70,7 @@ class Commentary:
 
     @property
     def cat(self) -> Catalogue:
-        return catalogue(self.services.config.teams[0].language)
+        return team_catalogue(self.services.config.teams[0])
 
     def _names(self) -> dict[str, str]:
         """Slack user ids and channel ids -> names, as Slack would show them. Built on first use:
@@ -217,7 +217,7 @@ def run_demo(
         )
     )
 
-    cat = catalogue(services.config.teams[0].language)
+    cat = team_catalogue(services.config.teams[0])
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:

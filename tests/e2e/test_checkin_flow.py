@@ -250,7 +250,7 @@ def test_a_persian_team_gets_its_checkin_and_answers_in_persian(
         labels = [
             e["text"]["text"] for b in post.params["blocks"] if b["type"] == "actions" for e in b["elements"]
         ]
-        assert labels == ["خوبم", "5 دقیقه استراحت", "با کسی حرف بزنم"]
+        assert labels == ["خوبم", "۵ دقیقه استراحت", "با کسی حرف بزنم"]  # Persian digits
         shown = json.dumps(post.params["blocks"], ensure_ascii=False)
         assert "حالتان چطور است؟" in shown
         assert "تماس توهین\u200cآمیز علامت خورده بود" in shown  # the reason
@@ -258,4 +258,4 @@ def test_a_persian_team_gets_its_checkin_and_answers_in_persian(
         harness.click(user_id="U0ANA", channel="D0ANA", ts="1.1", action_id="checkin.break", value=checkin_id)
         update = harness.slack.wait_for("chat.update")[0]
         assert "سیستم تلفن" in update.params["text"]  # set your break yourself, in Persian
-        assert "پاسخ شما: 5 دقیقه استراحت" in json.dumps(update.params["blocks"], ensure_ascii=False)
+        assert "پاسخ شما: ۵ دقیقه استراحت" in json.dumps(update.params["blocks"], ensure_ascii=False)
