@@ -65,7 +65,7 @@ def dms_to(slack: FakeSlack, channel: str) -> list[str]:
 def test_a_pause_for_two_hours_ends_by_itself_and_the_agent_is_told_once(slack_at: Any) -> None:
     harness, clock = slack_at(FRIDAY)
     reply = say(harness, "pause for 2 hours")
-    assert reply.startswith("Paused until Friday 4 December, 16:30.")
+    assert reply.startswith("Paused until Friday, 4 December at 16:30.")
     harness.post_event(hard_call(ended_at=now_text(clock)))
     settled(harness.services)
     assert harness.slack.calls("chat.postMessage") == []
@@ -86,7 +86,7 @@ def test_a_pause_for_two_hours_ends_by_itself_and_the_agent_is_told_once(slack_a
 def test_the_note_that_checkins_are_back_waits_for_the_agents_shift(slack_at: Any) -> None:
     office = {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "08:00", "end": "17:00"}
     harness, clock = slack_at(FRIDAY, billing={"shift": office})
-    assert say(harness, "pause until Monday").startswith("Paused until Monday 7 December.")
+    assert say(harness, "pause until Monday").startswith("Paused until Monday, 7 December.")
     clock.now = datetime(2026, 12, 6, 22, 0, 30, tzinfo=UTC)  # Monday 00:00:30 in Bucharest
     assert harness.services.end_pauses() == 1
     with session_scope(harness.services.engine) as session:
@@ -122,7 +122,7 @@ def test_time_off_holds_back_checkins_and_survey_invitations_and_is_not_counted_
 ) -> None:
     harness, clock = slack_at(FRIDAY, billing={"pulse": {"instruments": ["burnout_single"]}})
     reply = say(harness, "away until 2026-12-28")
-    assert reply.startswith("Enjoy your time off.") and "until Monday 28 December" in reply
+    assert reply.startswith("Enjoy your time off.") and "until Monday, 28 December" in reply
     outcome = harness.services.start_survey_round("billing")
     harness.slack.wait_for("chat.postMessage", 4)
     harness.post_event(hard_call(ended_at=now_text(clock)))
@@ -139,7 +139,7 @@ def test_the_app_home_offers_the_same_choices_and_shows_the_end(slack_at: Any) -
     harness, _ = slack_at(FRIDAY)
     harness.click(user_id="U0ANA", channel="D0ANA", ts="1.1", action_id="home.pause_tomorrow", value="")
     home = harness.slack.wait_for("views.publish")[0].params["view"]
-    assert "Check-ins are *paused* until Saturday 5 December." in json.dumps(home)
+    assert "Check-ins are *paused* until Saturday, 5 December." in json.dumps(home)
     assert action_ids(home["blocks"]) == ["home.resume", "home.surveys_off"]
     harness.click(user_id="U0ANA", channel="D0ANA", ts="1.1", action_id="home.resume", value="")
     home = harness.slack.wait_for("views.publish", 2)[1].params["view"]
@@ -161,11 +161,11 @@ def test_teams_pauses_with_a_date_from_the_chat_and_the_home_card(
         teams = TeamsHarness(client, app.state.services, fake_teams)
         teams.install("ana@example.com")
         teams.say("ana@example.com", "breather away until 2026-12-28")
-        assert "until Monday 28 December" in card_text(fake_teams.wait_for("send")[0].card)
+        assert "until Monday, 28 December" in card_text(fake_teams.wait_for("send")[0].card)
         teams.say("ana@example.com", "pause until someday")
         assert "couldn't read" in card_text(fake_teams.wait_for("send", 2)[1].card)
         answer = teams.click("ana@example.com", "home.pause_2h", reply_to=None)
-        assert "Paused until Friday 4 December, 16:30." in answer.text
+        assert "Paused until Friday, 4 December at 16:30." in answer.text
         assert app.state.services.end_pauses() == 0
         clock.advance(hours=2, seconds=1)
         assert app.state.services.end_pauses() == 1
@@ -181,7 +181,7 @@ def test_the_console_pauses_for_a_while_and_shows_the_end_on_home(
         console = Console(client, app)
         ana = "ana@example.com"
         reply = console.post("command", ana, text="/breather pause for 3 days").json()["html"]
-        assert "Paused until Monday 7 December, 14:30." in reply
+        assert "Paused until Monday, 7 December at 14:30." in reply
         console.post("home", ana)
-        shown = "<strong>paused</strong> until Monday 7 December, 14:30."
+        shown = "<strong>paused</strong> until Monday, 7 December at 14:30."
         console.wait_for(ana, lambda v: any(p["id"] == "home" and shown in p["html"] for p in v["panes"]))
