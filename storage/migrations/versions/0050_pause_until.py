@@ -1,7 +1,7 @@
 """agent_prefs.paused_until: a pause (or time off) that ends by itself (issue 16)
 
 Revision ID: 0050
-Revises: 0008
+Revises: 0020
 Create Date: 2026-12-05 06:40:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0050"
-down_revision: str | None = "0008"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
