@@ -92,7 +92,11 @@ class Services:
             settings=self.product, outbox=self.outbox, metrics=self.metrics, follow_up=self.recovery
         )
         self.surveys = SurveyService(settings=self.product, outbox=self.outbox)
-        self.digests = DigestService(settings=self.product, people=lambda: self.roster.people)
+        self.digests = DigestService(
+            settings=self.product,
+            people=lambda: self.roster.people,
+            readers=lambda team: self.roster.readers_of(team, self.product.admins),
+        )
         self.digest_desk = DigestDesk(
             engine=engine,
             config=self.config,
