@@ -17,7 +17,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup, TyperOption
 from typer.models import CommandFunctionType
 
-from bot.config import Settings, load_config, load_settings
+from bot.config import Settings, load_config, load_settings, platform_problems
 from bot.errors import BreatherError
 
 if TYPE_CHECKING:
@@ -332,7 +332,6 @@ def digest(
     import json
 
     from bot.digests.messages import digest_text
-    from bot.i18n import catalogue
 
     if format not in ("text", "json", "png"):
         raise fail("--format must be text, json or png")
@@ -347,7 +346,9 @@ def digest(
         if format == "json":
             typer.echo(json.dumps(result, indent=2))
         elif format == "text":
-            typer.echo(digest_text(catalogue(chosen.language), chosen.name, result))
+            from bot.i18n import team_catalogue
+
+            typer.echo(digest_text(team_catalogue(chosen), chosen.name, result))
         else:
             chart = services.digest_desk.chart(chosen, result)
             target = output or Path(chart.filename)
@@ -565,11 +566,16 @@ def check_config() -> None:
     """Validate settings and breather.yml; exit 1 naming the bad field."""
     settings = settings_from_env()
     config = guarded(lambda: load_config(settings.config_path))
+    errors, warnings = platform_problems(settings, config)
+    if errors:
+        raise fail("; ".join(errors))
     agents = sum(len(team.agents) for team in config.teams)
     typer.echo(
         f"ok: {len(config.teams)} team(s), {agents} agent(s), messenger {settings.messenger}, "
         f"database {settings.database_url.split(':', 1)[0]}"
     )
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
 
 
 def main() -> None:

@@ -141,6 +141,26 @@ class Settings(BaseSettings):
         "https://dialpad.com/api", validation_alias=_env("DIALPAD_API_URL", "dialpad_api_url")
     )
 
+    # Genesys Cloud: events through an EventBridge API destination; breaks by presence.
+    genesys_eventbridge_secret: SecretStr | None = Field(
+        None, validation_alias=_env("GENESYS_EVENTBRIDGE_SECRET", "genesys_eventbridge_secret")
+    )
+    genesys_client_id: str | None = Field(
+        None, validation_alias=_env("GENESYS_CLIENT_ID", "genesys_client_id")
+    )
+    genesys_client_secret: SecretStr | None = Field(
+        None, validation_alias=_env("GENESYS_CLIENT_SECRET", "genesys_client_secret")
+    )
+    genesys_api_url: str = Field(
+        "https://api.mypurecloud.com", validation_alias=_env("GENESYS_API_URL", "genesys_api_url")
+    )
+    genesys_login_url: str = Field(
+        "https://login.mypurecloud.com", validation_alias=_env("GENESYS_LOGIN_URL", "genesys_login_url")
+    )
+    genesys_break_presence: str = Field(
+        "Break", validation_alias=_env("GENESYS_BREAK_PRESENCE", "genesys_break_presence")
+    )
+
     teams_app_id: str | None = Field(None, validation_alias=_env("TEAMS_APP_ID", "teams_app_id"))
     teams_app_password: SecretStr | None = Field(
         None, validation_alias=_env("TEAMS_APP_PASSWORD", "teams_app_password")
@@ -197,6 +217,13 @@ class Settings(BaseSettings):
     def _service_url(cls, value: str) -> str:
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("must be an http(s) URL such as https://smba.trafficmanager.net/teams")
+        return value.rstrip("/")
+
+    @field_validator("genesys_api_url", "genesys_login_url")
+    @classmethod
+    def _platform_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError("must be an http(s) URL, the platform's documented base URL")
         return value.rstrip("/")
 
     @field_validator("slack_api_url")
@@ -368,6 +395,7 @@ class AgentConfig(_Strict):
     aircall_user_id: ProviderId | None = None
     dialpad_user_id: ProviderId | None = None
     zendesk_user_id: ProviderId | None = None
+    genesys_user_id: ProviderId | None = None
 
     @field_validator("email")
     @classmethod
@@ -400,6 +428,7 @@ class AgentConfig(_Strict):
             "aircall_user_id": self.aircall_user_id,
             "dialpad_user_id": self.dialpad_user_id,
             "zendesk_user_id": self.zendesk_user_id,
+            "genesys_user_id": self.genesys_user_id,
         }
         return {kind: value for kind, value in ids.items() if value}
 
@@ -410,6 +439,8 @@ class TeamConfig(_Strict):
     channel: str | None = None
     timezone: str = "UTC"
     language: str = "en"
+    # Persian dates are Solar Hijri, as people in Iran write them; "gregorian" for teams elsewhere.
+    persian_calendar: Literal["solar_hijri", "gregorian"] = "solar_hijri"
     shift: Shift = Field(default_factory=Shift)
     managers: list[str] = Field(default_factory=list)
     agents: list[AgentConfig] = Field(default_factory=list)
@@ -540,6 +571,44 @@ class BreatherConfig(_Strict):
         raise ConfigError(
             f"no team {team_id!r} in breather.yml (teams: {', '.join(t.id for t in self.teams)})"
         )
+
+
+# Settings that work only together: a platform's REST credentials for protected breaks.
+# `breather check-config` names the missing ones when only some are set.
+CREDENTIAL_GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
+    "Genesys Cloud": (
+        ("GENESYS_CLIENT_ID", "genesys_client_id"),
+        ("GENESYS_CLIENT_SECRET", "genesys_client_secret"),
+    ),
+}
+# The roster field naming agents on each platform, and the setting its webhook needs.
+PLATFORM_WEBHOOKS: dict[str, tuple[str, str, str]] = {
+    "Genesys Cloud": ("genesys_user_id", "GENESYS_EVENTBRIDGE_SECRET", "genesys_eventbridge_secret"),
+}
+
+
+def platform_problems(settings: Settings, config: BreatherConfig) -> tuple[list[str], list[str]]:
+    """(errors, warnings) about the contact-centre platforms' settings: credentials set only in
+    part are errors; agents listed for a platform whose webhook has no secret, a warning (every
+    event from it is refused until the secret is set)."""
+    errors: list[str] = []
+    for platform, group in CREDENTIAL_GROUPS.items():
+        present = [name for name, field in group if getattr(settings, field)]
+        if present and len(present) < len(group):
+            missing = [name for name, field in group if not getattr(settings, field)]
+            errors.append(
+                f"settings: {', '.join(missing)}: required with {', '.join(present)} "
+                f"(the {platform} credentials for protected breaks)"
+            )
+    warnings: list[str] = []
+    for platform, (kind, name, field) in PLATFORM_WEBHOOKS.items():
+        listed = sum(1 for team in config.teams for agent in team.agents if kind in agent.provider_ids())
+        if listed and not getattr(settings, field):
+            warnings.append(
+                f"settings: {name}: not set, so every {platform} event is refused "
+                f"({listed} agent(s) have {kind})"
+            )
+    return errors, warnings
 
 
 def describe_validation_error(error: ValidationError, source: str) -> str:

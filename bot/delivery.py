@@ -363,9 +363,6 @@ class OutboxWorker:
         self.budget.accepted()
         now = self.clock()
         self._last_sent[row.channel_key] = time.monotonic()
-        self.metrics.delivery_latency.observe(max((now - row.created_at).total_seconds(), 0.0))
-        if row.target.get("topic") == "checkin":
-            self.metrics.checkins_sent.inc()
         # Only public channel posts keep where they landed (to be edited or removed later); a
         # DM's location would tie the message, and so an answer, to a person.
         kept = result if row.kind == "channel" else None

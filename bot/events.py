@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -25,9 +26,17 @@ class AgentKey(BaseModel):
     id: str
 
 
+# NUL (PostgreSQL refuses it) and UTF-16 surrogates (no encoder stores a lone one).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# Moments a call can have: anything outside is a mistake, and near the calendar's ends a
+# conversion to UTC or a later `+ timedelta` overflows.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
 def _has_nul(value: Any) -> bool:
     if isinstance(value, str):
-        return "\x00" in value
+        return _UNSTORABLE.search(value) is not None
     if isinstance(value, tuple):
         return any(_has_nul(item) for item in value)
     if isinstance(value, AgentKey):
@@ -46,8 +55,20 @@ class _Inbound(BaseModel):
     @classmethod
     def _no_nul(cls, value: Any) -> Any:
         if _has_nul(value):
-            raise PydanticCustomError("nul_character", "must not contain a NUL character")
+            raise PydanticCustomError("nul_character", "must not contain a NUL character or a lone surrogate")
+        if isinstance(value, datetime):
+            return _in_calendar(value)
         return value
+
+
+def _in_calendar(value: datetime) -> datetime:
+    try:
+        moment = value.astimezone(UTC) if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    except (OverflowError, ValueError):
+        moment = None
+    if moment is None or not EARLIEST <= moment < LATEST:
+        raise PydanticCustomError("date_range", "must be a moment between 1970 and 2200")
+    return value
 
 
 class CallEnded(_Inbound):

@@ -31,7 +31,7 @@ def result_lines(cat: Catalogue, results: Sequence[OwnResult], zone: ZoneInfo) -
     }
     parts: list[Part] = []
     for result in results:
-        score = f"{result.score:g}"
+        score = cat.formats.number(result.score)
         line = cat.t(keys[result.instrument], date=day_text(cat, result.submitted_at, zone), score=score)
         parts.append(Text(text=f"{line} {_meaning(cat, result)}"))
     return parts

@@ -1,8 +1,22 @@
-"""Prometheus metrics, on a registry owned by one app instance (tests build many apps)."""
+"""Prometheus metrics, on a registry owned by one app instance (tests build many apps).
+
+No metric moves because one person did something personal (paused, opted out, answered a
+check-in, asked to talk, took a break, had a check-in held back): read beside the phone
+system's call log, such a counter would tell on them. So there is no count of check-ins sent or
+held back (by reason or at all), no per-message delivery latency (its count would move by one
+after "I'm OK" and by three after "Talk to someone"), and the outbox is measured only in
+messages overdue by a minute, at scrape time. What is left describes the service's health:
+events in and refused, hard calls judged (a fact about the call, which the phone system holds
+anyway), the overdue backlog and delivery failures.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from datetime import timedelta
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+OVERDUE_AFTER = timedelta(minutes=1)
 
 
 class Metrics:
@@ -37,26 +51,16 @@ class Metrics:
             "Calls assessed as hard",
             registry=self.registry,
         )
-        self.checkins_sent = Counter(
-            "breather_checkins_sent_total",
-            "Check-in messages delivered to agents",
-            registry=self.registry,
-        )
-        self.checkins_held_back = Counter(
-            "breather_checkins_held_back_total",
-            "Hard calls where the nudge policy said not now",
-            ["reason"],
-            registry=self.registry,
-        )
+        # Read at each scrape, and only for messages overdue by OVERDUE_AFTER: a message a person's
+        # click caused is delivered long before that, so neither gauge moves because of it.
         self.outbox_depth = Gauge(
             "breather_outbox_depth",
-            "Outbound messages waiting to be delivered",
+            "Outbound messages due at least a minute ago and not yet delivered",
             registry=self.registry,
         )
-        self.delivery_latency = Histogram(
-            "breather_delivery_latency_seconds",
-            "From enqueue to delivery by the chat platform",
-            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+        self.delivery_delay = Gauge(
+            "breather_delivery_delay_seconds",
+            "How long the most overdue outbound message has waited past its due time",
             registry=self.registry,
         )
         self.delivery_failures = Counter(

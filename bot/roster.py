@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from bot.config import AgentConfig, BreatherConfig, Shift, TeamConfig
 from bot.messenger import AgentRef
 from bot.pseudonyms import Keyring, People
+from storage.locks import lock_name
 from storage.models import Agent, AgentPrefs, ChatAddress, Team
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,11 @@ def sync_roster(session: Session, config: BreatherConfig, keyring: Keyring, now:
 
     Agents who left the file are deactivated and their own switches (pause) deleted, as the
     retention policy says; their stable id is kept so they keep their pseudonym if they return.
+
+    Replicas started together all sync at once: the lock makes them take turns, so the second
+    finds the first one's rows instead of inserting the same team or e-mail again.
     """
+    lock_name(session, "roster-sync")
     listed_teams = {team.id for team in config.teams}
     for team in config.teams:
         row = session.get(Team, team.id) or Team(

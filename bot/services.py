@@ -29,7 +29,7 @@ from bot.digests.desk import DigestDesk
 from bot.digests.service import DigestService
 from bot.holdbacks import HoldBackNotices
 from bot.home import home_view, manager_home
-from bot.i18n import catalogue
+from bot.i18n import catalogue, team_catalogue
 from bot.ids import ActionId, CheckinAnswer, JobId
 from bot.intake import EventProcessor, Intake
 from bot.messenger import Delivered, Form, Message, Messenger, Part, Text
@@ -288,7 +288,7 @@ class Services:
             return None  # "Talk to someone" again on an answered check-in reopens the choice
         if outcome is AnswerOutcome.RECORDED:
             return None
-        return click_notice(catalogue(agent.team.language), _CLICK_NOTICES[outcome])
+        return click_notice(team_catalogue(agent.team), _CLICK_NOTICES[outcome])
 
     def submit_talk(self, agent: RosterAgent, checkin_id: str, choice: str) -> str | None:
         """The agent sent their choice of person; returns why it was refused, or None."""
@@ -298,14 +298,14 @@ class Services:
             )
         if outcome in (TalkOutcome.SENT, TalkOutcome.NOTHING_OFFERED):
             return None
-        return catalogue(agent.team.language).t(f"recovery.talk.{outcome.value}")
+        return team_catalogue(agent.team).t(f"recovery.talk.{outcome.value}")
 
     def _refresh_home(
         self, session: Session, agent: RosterAgent, *, reason: str, extra: list[Part] | None = None
     ) -> None:
         paused, surveys_on = read_prefs(session, agent)
         view = home_view(
-            catalogue(agent.team.language),
+            team_catalogue(agent.team),
             self.product,
             paused=paused,
             surveys_on=surveys_on,
@@ -319,7 +319,7 @@ class Services:
 
     def set_paused(self, agent: RosterAgent, paused: bool) -> str:
         """Pause or resume check-ins; resuming also turns pulse check-ins back on."""
-        cat = catalogue(agent.team.language)
+        cat = team_catalogue(agent.team)
         now = self.clock()
         with session_scope(self.engine) as session:
             changed = set_paused(session, agent, paused, now)
@@ -437,7 +437,7 @@ class Services:
         """`/breather <sub-command>`; returns the private reply."""
         words = text.strip().split()
         sub = words[0].lower() if words else "help"
-        cat = catalogue(agent.team.language if agent else "en")
+        cat = team_catalogue(agent.team) if agent else catalogue("en")
         if sub == "digest":
             return self.digest_desk.for_lead(
                 email or (agent.email if agent else None), words[1:], slack_user_id
@@ -456,7 +456,7 @@ class Services:
                 reply = self.set_paused(agent, sub == "pause")
             elif led := self.digests.readable_teams(self.config, email):
                 # A team lead (or an admin) who is not an agent gets no check-ins to pause.
-                reply = catalogue(led[0].language).t("command.lead_not_agent")
+                reply = team_catalogue(led[0]).t("command.lead_not_agent")
             else:
                 reply = cat.t("command.not_on_roster")
         else:

@@ -12,19 +12,31 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.clock import as_utc
 from bot.errors import InvalidInput, InvalidSignature
 from bot.events import CallEnded
+from bot.metrics import OVERDUE_AFTER
 from bot.services import Services
 from handlers import legal
 from handlers.limits import read_body
 from handlers.telephony.base import RawRequest, TelephonyAdapter, describe, require_media_type
 from handlers.telephony.emotion import without_agent_emotion_tags
 from storage import outbox
-from storage.db import ping, session_scope
+from storage.db import ping, read_scope
 
 log = logging.getLogger(__name__)
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+UNREADABLE = (
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    OverflowError,
+    RecursionError,
+    UnicodeError,
+)
 
 
 def webhook_endpoint(services: Services, adapter: TelephonyAdapter) -> Endpoint:
@@ -42,13 +54,22 @@ def webhook_endpoint(services: Services, adapter: TelephonyAdapter) -> Endpoint:
                 body=body,
             )
             require_media_type(raw, adapter.media_types)
-            adapter.verify(raw)
+            try:
+                adapter.verify(raw)
+            except UNREADABLE as error:
+                log.warning("%s signature could not be read: %s", adapter.provider, type(error).__name__)
+                raise InvalidInput("signature or body cannot be read", status=400) from None
             try:
                 events = adapter.parse(raw)
             except ValidationError as error:
                 # An event the domain refuses (a NUL character, a value out of range) that the
                 # adapter did not translate itself: the sender's fault all the same.
                 raise InvalidInput(describe(error)) from None
+            except UNREADABLE as error:
+                # Parsing is pure decoding of a verified body: whatever it trips on is a value
+                # the adapter did not foresee, still the sender's to fix, and nothing is stored.
+                log.warning("%s body could not be read: %s", adapter.provider, type(error).__name__)
+                raise InvalidInput("body has a value that cannot be read") from None
         except InvalidSignature:
             rejected.labels(adapter.provider, "signature").inc()
             raise
@@ -95,8 +116,13 @@ def health_endpoint(services: Services) -> Endpoint:
 
 def metrics_endpoint(services: Services) -> Endpoint:
     def collect() -> bytes:
-        with session_scope(services.engine) as session:
-            services.metrics.outbox_depth.set(outbox.depth(session))
+        now = services.clock()
+        with read_scope(services.engine) as session:
+            count, earliest = outbox.overdue(session, due_before=now - OVERDUE_AFTER)
+        services.metrics.outbox_depth.set(count)
+        services.metrics.delivery_delay.set(
+            0 if earliest is None else round(max((now - as_utc(earliest)).total_seconds(), 0.0))
+        )
         return generate_latest(services.metrics.registry)
 
     async def metrics(request: Request) -> Response:

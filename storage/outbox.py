@@ -208,5 +208,18 @@ def depth(session: Session) -> int:
     return session.exec(statement).one()
 
 
+def overdue(session: Session, *, due_before: datetime) -> tuple[int, datetime | None]:
+    """Messages not yet delivered that were due before `due_before`, and the earliest due time
+    among them. Messages scheduled for later (a break's welcome back, a reminder) are not
+    overdue, so they never show who is on a break or was reminded."""
+    count, earliest = session.exec(
+        select(func.count(), func.min(col(OutboxMessage.next_attempt_at))).where(
+            col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+            col(OutboxMessage.next_attempt_at) <= due_before,
+        )
+    ).one()
+    return int(count), earliest
+
+
 def find(session: Session, key: str | Sequence[str]) -> OutboxMessage | None:
     return session.exec(select(OutboxMessage).where(col(OutboxMessage.key).in_(_keys(key)))).first()

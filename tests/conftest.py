@@ -48,6 +48,7 @@ TWILIO_TOKEN = "test-twilio-auth-token"
 AIRCALL_TOKEN = "test-aircall-webhook-token"
 DIALPAD_SECRET = "test-dialpad-webhook-secret-0123456789"
 ZENDESK_SECRET = "test-zendesk-signing-secret"
+GENESYS_SECRET = "test-genesys-eventbridge-secret"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 _SETTING_VARS = (
@@ -280,6 +281,7 @@ def app_settings(**overrides: Any) -> Settings:
         "aircall_webhook_token": AIRCALL_TOKEN,
         "dialpad_webhook_secret": DIALPAD_SECRET,
         "zendesk_webhook_secret": ZENDESK_SECRET,
+        "genesys_eventbridge_secret": GENESYS_SECRET,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

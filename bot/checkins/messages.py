@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.checkins.scoring import Signal
-from bot.i18n import Catalogue, minutes
+from bot.i18n import Catalogue
 from bot.ids import CHECKIN_CHOICES, ActionId, CallbackId, CheckinAnswer
 from bot.messenger import Button, Buttons, Form, Message, Note, Text
 
@@ -20,7 +20,7 @@ def reasons_text(cat: Catalogue, signals: Sequence[str], transfers: int | None =
 
 def _label(cat: Catalogue, action: ActionId, break_minutes: float) -> str:
     answer = CheckinAnswer.from_action(action)
-    return cat.t(f"checkin.button.{answer.value}", count=break_minutes, minutes=minutes(break_minutes))
+    return cat.t(f"checkin.button.{answer.value}", count=break_minutes, minutes=break_minutes)
 
 
 def checkin_prompt(
@@ -54,7 +54,7 @@ def checkin_answered(
     buttons: Buttons | None = None,
 ) -> Message:
     """The check-in after the answer: the buttons give way to `reply` (and, if given, `buttons`)."""
-    length = {"count": break_minutes, "minutes": minutes(break_minutes)}
+    length = {"count": break_minutes, "minutes": break_minutes}
     reply = reply or cat.t(f"checkin.answered.{answer.value}", **length)
     choice = cat.t(f"checkin.button.{answer.value}", **length)
     follow_up = (buttons,) if buttons is not None else ()

@@ -23,7 +23,7 @@ from bot.config import ProductSettings
 from bot.delivery import Outbox
 from bot.events import MAX_SECONDS
 from bot.holdbacks import HeldBack
-from bot.i18n import catalogue
+from bot.i18n import team_catalogue
 from bot.ids import ActionId, CheckinAnswer
 from bot.messenger import Delivered
 from bot.metrics import Metrics
@@ -238,8 +238,9 @@ class CheckinService:
             settings=self.settings,
         )
         if reason is not None:
-            self.metrics.checkins_held_back.labels(reason.value).inc()
-            log.info("check-in held back (%s) for a hard call on team %s", reason.value, agent.team.id)
+            # Neither counted nor logged: beside the phone system's call log, a count or a line
+            # saying a hard call brought no check-in (paused, say) would tell on the agent.
+            # Only the demo's console listens (bot/holdbacks.py): in production nothing is kept.
             if self.held_back is not None:
                 self.held_back(HeldBack(agent.id, "checkin", reason.value, now, last_checkin_at=last_sent_at))
             return None
@@ -255,7 +256,7 @@ class CheckinService:
         if not insert_ignore(session, Checkin, checkin.model_dump(), ["call_id"]):
             return None
         message = checkin_prompt(
-            catalogue(agent.team.language),
+            team_catalogue(agent.team),
             checkin_id=checkin.id,
             signals=checkin.reasons,
             break_minutes=self.settings.break_minutes,
@@ -294,7 +295,7 @@ class CheckinService:
         ):
             return AnswerOutcome.RECORDED
         message = checkin_answered(
-            catalogue(agent.team.language), answer=answer, break_minutes=self.settings.break_minutes
+            team_catalogue(agent.team), answer=answer, break_minutes=self.settings.break_minutes
         )
         self.outbox.update(
             session,

@@ -18,7 +18,8 @@ from sqlalchemy import Engine
 from bot.compliments.messages import notice, recipient_form
 from bot.compliments.service import ComplimentService, Decision, KudosResult, Removal
 from bot.config import TeamConfig
-from bot.i18n import Catalogue, catalogue
+from bot.i18n import Catalogue, catalogue, team_catalogue
+from bot.i18n.formats import Calendar
 from bot.messenger import Delivered, Form, Mention, Messenger
 from bot.pseudonyms import Keyring
 from bot.roster import Roster, RosterAgent
@@ -39,8 +40,16 @@ class Member:
     email: str | None = None
 
     @property
+    def team(self) -> TeamConfig | None:
+        return self.agent.team if self.agent else (self.teams[0] if self.teams else None)
+
+    @property
     def language(self) -> str:
-        return self.agent.team.language if self.agent else (self.teams[0].language if self.teams else "en")
+        return self.team.language if self.team else "en"
+
+    @property
+    def persian_calendar(self) -> Calendar:
+        return self.team.persian_calendar if self.team else "solar_hijri"
 
 
 @dataclass(frozen=True)
@@ -114,7 +123,7 @@ class ComplimentActions:
                 outcome = self.service.remove(
                     session, agent=agent, compliment_id=compliment.id, where=None, now=self.clock()
                 )
-        cat = catalogue(agent.team.language if agent else "en")
+        cat = team_catalogue(agent.team) if agent else catalogue("en")
         self.messenger.open_form(trigger, notice(cat, cat.t(f"compliment.remove_post.{outcome.value}")))
         return outcome
 
@@ -122,7 +131,7 @@ class ComplimentActions:
 
     def share_form(self, user_id: str, *, text: str, channel: str, ts: str, trigger: str) -> None:
         member = self.member(user_id)
-        cat = catalogue(member.language if member else "en")
+        cat = team_catalogue(member) if member else catalogue("en")
         if member is None:
             form = notice(cat, cat.t("compliment.form.not_on_team"))
         else:
@@ -135,7 +144,7 @@ class ComplimentActions:
 
     def submit_recipient(self, user_id: str, *, recipient_user_id: str, context: str) -> Submitted:
         member = self.member(user_id)
-        cat = catalogue(member.language if member else "en")
+        cat = team_catalogue(member) if member else catalogue("en")
         if member is None:
             return Submitted(notice=notice(cat, cat.t("compliment.form.not_on_team")))
         recipient = self.find_agent(recipient_user_id) if recipient_user_id else None
@@ -171,7 +180,7 @@ class ComplimentActions:
     def kudos(self, author_user_id: str, recipient_user_id: str | None, text: str) -> str:
         """`/kudos @someone message`; returns the private reply to the author."""
         author = self.member(author_user_id)
-        cat: Catalogue = catalogue(author.language if author else "en")
+        cat: Catalogue = team_catalogue(author) if author else catalogue("en")
         if recipient_user_id is None:
             return cat.t("kudos.usage")
         if author is None:

@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.i18n import Catalogue, minutes
+from bot.i18n import Catalogue
 from bot.ids import ActionId, CallbackId
 from bot.messenger import (
     Button,
@@ -73,7 +73,7 @@ def consent_prompt(
             _intro(cat, sharer),
             Quote(text=text),
             Buttons(block_id=COMPLIMENT_BLOCK_ID, buttons=buttons),
-            Note(text=cat.t("compliment.ask_note", count=consent_hours, hours=minutes(consent_hours))),
+            Note(text=cat.t("compliment.ask_note", count=consent_hours, hours=consent_hours)),
         ),
     )
 

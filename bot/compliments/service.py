@@ -33,7 +33,7 @@ from bot.config import ProductSettings, TeamConfig
 from bot.delivery import Outbox
 from bot.digests.anonymity import Candidate, Gate
 from bot.events import CustomerFeedback
-from bot.i18n import catalogue
+from bot.i18n import catalogue, team_catalogue
 from bot.messenger import Delivered, Mention
 from bot.pseudonyms import Keyring
 from bot.roster import Roster, RosterAgent
@@ -189,7 +189,7 @@ class ComplimentService:
         compliment = found
         if new:
             message = consent_prompt(
-                catalogue(agent.team.language),
+                team_catalogue(agent.team),
                 compliment_id=compliment.id,
                 text=self.shown(compliment.text, agent, agent.team.language),
                 consent_hours=self.settings.compliment_consent_hours,
@@ -242,7 +242,7 @@ class ComplimentService:
         if compliment.status != status:
             compliment.status, compliment.decided_at = status, now
             session.add(compliment)
-        cat = catalogue(agent.team.language)
+        cat = team_catalogue(agent.team)
         words = self.shown(compliment.text, agent, agent.team.language)
         if decision is Decision.SHARED:
             assert agent.team.channel is not None
@@ -320,7 +320,7 @@ class ComplimentService:
             self.outbox.cancel(session, key=f"compliment:{compliment.id}:post")
         if where is not None and compliment.text:  # past retention the words are gone; keep the DM's
             answered = consent_answered(
-                catalogue(agent.team.language),
+                team_catalogue(agent.team),
                 compliment_id=compliment.id,
                 text=self.shown(compliment.text, agent, agent.team.language),
                 outcome=Outcome.REMOVED,
@@ -384,7 +384,7 @@ class ComplimentService:
         kudos = Kudos(id=uuid.uuid4().hex, team_id=recipient.team.id, author_key=author_key, created_at=now)
         session.add(kudos)
         message = kudos_post(
-            catalogue(recipient.team.language),
+            team_catalogue(recipient.team),
             author=author,
             recipient=recipient_mention,
             text=self.scrub(text, agent=recipient),
@@ -442,7 +442,7 @@ class ComplimentService:
         week = self.week(session, team=team, start=start, end=end, now=now)
         if week.count == 0 and not week.kudos:
             return False  # a quiet week is not announced
-        message = weekly_rollup(catalogue(team.language), week)
+        message = weekly_rollup(team_catalogue(team), week)
         return self.outbox.post_to_channel(
             session,
             key=f"compliment-rollup:{team.id}:{start.date().isoformat()}",

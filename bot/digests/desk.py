@@ -17,7 +17,7 @@ from bot.digests.messages import chart_text, digest_message, digest_parts, surge
 from bot.digests.periods import end_of_week
 from bot.digests.service import DigestService
 from bot.errors import InvalidInput
-from bot.i18n import catalogue
+from bot.i18n import catalogue, team_catalogue
 from bot.messenger import FileUpload, Message, Part, Text
 from bot.pseudonyms import Keyring
 from bot.roster import person_ref
@@ -45,7 +45,7 @@ class DigestDesk:
         self.clock = clock
 
     def chart(self, team: TeamConfig, digest: dict[str, Any]) -> FileUpload:
-        cat = catalogue(team.language)
+        cat = team_catalogue(team)
         return FileUpload(
             filename=f"breather-{team.id}-{digest['period']['start']}.png",
             title=cat.t("digest.chart_title", team=team.name),
@@ -98,7 +98,7 @@ class DigestDesk:
                 file=self.chart(team, digest),
                 now=now,
             )
-        return digest_message(catalogue(team.language), team.name, digest)
+        return digest_message(team_catalogue(team), team.name, digest)
 
     def home_parts(self, email: str | None) -> list[Part]:
         """The Manager section of a lead's Home tab: each of their teams' latest digest."""
@@ -111,7 +111,7 @@ class DigestDesk:
             for team in teams:
                 digest = self.digests.digest(session, team, now)
                 self.digests.log_access(session, reader=email, team_id=team.id, via="app home", now=now)
-                parts.extend(digest_parts(catalogue(team.language), team.name, digest))
+                parts.extend(digest_parts(team_catalogue(team), team.name, digest))
         return parts
 
     def weekly(self, team_id: str) -> int:
@@ -120,7 +120,7 @@ class DigestDesk:
         now = self.clock()
         with session_scope(self.engine) as session:
             digest = self.digests.digest(session, team, now)
-            message = digest_message(catalogue(team.language), team.name, digest)
+            message = digest_message(team_catalogue(team), team.name, digest)
             chart = self.chart(team, digest)
             week = digest["period"]["start"]
             for email in team.managers:
@@ -141,7 +141,7 @@ class DigestDesk:
                 surge = self.digests.surge(session, team, now)
                 if surge is None or not team.managers:
                     continue
-                message = surge_message(catalogue(team.language), team.name, surge)
+                message = surge_message(team_catalogue(team), team.name, surge)
                 for email in team.managers:
                     self.outbox.send_direct(
                         session,

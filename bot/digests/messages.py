@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from bot.digests.chart import ChartText
@@ -9,13 +10,8 @@ from bot.i18n import Catalogue
 from bot.messenger import Heading, Message, Note, Part, Text
 
 
-def _pct(share: float) -> str:
-    return f"{round(share * 100):d}%"
-
-
 def _date(cat: Catalogue, iso: str) -> str:
-    year, month, day = (int(x) for x in iso.split("-"))
-    return cat.t("digest.date", day=day, month=cat.t(f"month.{month}"), year=year)
+    return cat.formats.day(date.fromisoformat(iso), weekday=False, year=True)
 
 
 def chart_text(cat: Catalogue, *, team: str) -> ChartText:
@@ -54,16 +50,20 @@ def latest_wellbeing_line(cat: Catalogue, digest: dict[str, Any]) -> str | None:
 
 def _rate(cat: Catalogue, period: dict[str, Any]) -> str:
     rate = period.get("metrics", {}).get("response_rate")
-    return cat.t("digest.rate", rate=_pct(rate)) if rate is not None else ""
+    return cat.t("digest.rate", rate=cat.formats.percent(rate)) if rate is not None else ""
 
 
 def _metrics(cat: Catalogue, period: dict[str, Any]) -> str:
     metrics = period.get("metrics", {})
     bits = []
     if "who5_mean" in metrics:
-        bits.append(cat.t("digest.who5", mean=metrics["who5_mean"], low=_pct(metrics["who5_low_share"])))
+        bits.append(
+            cat.t(
+                "digest.who5", mean=metrics["who5_mean"], low=cat.formats.percent(metrics["who5_low_share"])
+            )
+        )
     if "burnout_share" in metrics:
-        bits.append(cat.t("digest.burnout", share=_pct(metrics["burnout_share"])))
+        bits.append(cat.t("digest.burnout", share=cat.formats.percent(metrics["burnout_share"])))
     if "cbi_client_mean" in metrics:
         bits.append(cat.t("digest.cbi", mean=metrics["cbi_client_mean"]))
     return (" " + " · ".join(bits)) if bits else ""
@@ -76,7 +76,7 @@ def calls_line(cat: Catalogue, calls: dict[str, Any], k: int) -> str:
         "digest.calls",
         calls=calls["calls"],
         per_hour=calls["calls_per_agent_hour"],
-        hard=_pct(calls["hard_share"]),
+        hard=cat.formats.percent(calls["hard_share"]),
         abusive=calls["abusive"],
     )
 
@@ -97,7 +97,11 @@ def trend_line(cat: Catalogue, digest: dict[str, Any]) -> str | None:
     now_calls, then_calls = digest.get("calls", {}), before.get("calls", {})
     if not now_calls.get("suppressed") and not then_calls.get("suppressed"):
         bits.append(
-            cat.t("digest.trend_hard", now=_pct(now_calls["hard_share"]), then=_pct(then_calls["hard_share"]))
+            cat.t(
+                "digest.trend_hard",
+                now=cat.formats.percent(now_calls["hard_share"]),
+                then=cat.formats.percent(then_calls["hard_share"]),
+            )
         )
     now_m, then_m = digest.get("metrics", {}), before.get("metrics", {})
     if "who5_mean" in now_m and "who5_mean" in then_m:
@@ -124,7 +128,12 @@ def digest_parts(cat: Catalogue, team_name: str, digest: dict[str, Any]) -> list
                 text=cat.t(
                     "digest.queues",
                     items=" · ".join(
-                        cat.t("digest.queue", queue=q["queue"], calls=q["calls"], hard=_pct(q["hard_share"]))
+                        cat.t(
+                            "digest.queue",
+                            queue=q["queue"],
+                            calls=q["calls"],
+                            hard=cat.formats.percent(q["hard_share"]),
+                        )
                         for q in queues
                     ),
                 )
@@ -155,10 +164,10 @@ def surge_message(cat: Catalogue, team_name: str, surge: dict[str, Any]) -> Mess
     text = cat.t(
         "surge.text",
         team=team_name,
-        share=_pct(surge["hard_share"]),
-        baseline=_pct(surge["baseline"]),
+        share=cat.formats.percent(surge["hard_share"]),
+        baseline=cat.formats.percent(surge["baseline"]),
         count=surge["window_minutes"],
-        minutes=f"{surge['window_minutes']:g}",
+        minutes=surge["window_minutes"],
     )
     return Message(
         text=cat.t("surge.notification", team=team_name),

@@ -16,11 +16,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 from babel import Locale
 from babel.plural import PluralRule
+
+from bot.i18n.formats import Calendar, Formats
 
 FALLBACK = "en"
 CATEGORIES = frozenset({"zero", "one", "two", "few", "many", "other"})
@@ -86,11 +88,15 @@ def plural_category(language: str, count: float) -> str:
 class Catalogue:
     """Looks up `key` in one language, falling back to English."""
 
-    def __init__(self, language: str, entries: Mapping[str, Entry] | None = None) -> None:
-        """`entries` stands in for the language's own file (a partial translation, say)."""
+    def __init__(
+        self, language: str, entries: Mapping[str, Entry] | None = None, *, calendar: Calendar | None = None
+    ) -> None:
+        """`entries` stands in for the language's own file (a partial translation, say);
+        `calendar` is the operator's choice for Persian dates (Solar Hijri unless told)."""
         self.language = language if language in available_languages() else FALLBACK
         self._own = entries if entries is not None else _load(self.language)
         self._fallback = _load(FALLBACK)
+        self.formats = Formats(self.language, calendar)
 
     def t(self, key: str, /, **params: Any) -> str:
         own = self._own.get(key)
@@ -101,7 +107,16 @@ class Catalogue:
             template = entry.template(plural_category(language, params["count"]))
         else:
             template = entry
-        return template.format(**params) if params else template
+        if not params:
+            return template
+        # Numbers are written the language's way ("52,5", "۵۲٫۵"); strings are left as given.
+        shown = {
+            name: self.formats.number(value)
+            if isinstance(value, int | float) and not isinstance(value, bool)
+            else value
+            for name, value in params.items()
+        }
+        return template.format(**shown)
 
     def entry(self, key: str) -> Entry | None:
         """This language's own value for `key` (None when it falls back to English)."""
@@ -117,10 +132,18 @@ class Catalogue:
 
 
 @cache
-def catalogue(language: str) -> Catalogue:
-    return Catalogue(language)
+def catalogue(language: str, calendar: Calendar | None = None) -> Catalogue:
+    return Catalogue(language, calendar=calendar)
 
 
-def minutes(value: float) -> str:
-    """5.0 -> "5", 0.5 -> "0.5": how a person writes a number of minutes."""
-    return f"{value:g}"
+class _TeamLike(Protocol):
+    @property
+    def language(self) -> str: ...
+
+    @property
+    def persian_calendar(self) -> Calendar: ...
+
+
+def team_catalogue(team: _TeamLike, language: str | None = None) -> Catalogue:
+    """The catalogue in `language` (the team's own by default), dated in the team's calendar."""
+    return catalogue(language or team.language, team.persian_calendar)

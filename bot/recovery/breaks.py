@@ -25,7 +25,7 @@ from bot.checkins.policy import local_day_start
 from bot.checkins.service import lock_prefs
 from bot.config import ProductSettings, TeamConfig
 from bot.delivery import Outbox
-from bot.i18n import FALLBACK, catalogue
+from bot.i18n import FALLBACK, catalogue, team_catalogue
 from bot.messenger import Delivered, Message
 from bot.recovery.messages import (
     break_capped,
@@ -88,7 +88,7 @@ class BreakService:
     ) -> None:
         """Record the break the agent asked for; reply at once when no phone call is needed."""
         lock_prefs(session, agent, now)  # one decision about an agent's breaks at a time
-        cat = catalogue(agent.team.language)
+        cat = team_catalogue(agent.team)
         minutes = self.settings.break_minutes
         active = session.exec(
             select(Break).where(
@@ -98,7 +98,7 @@ class BreakService:
         if active is not None:
             # A second break on top of a running one would remember the break as "before".
             text = (
-                cat.t("recovery.break.already", until=local_clock(active.ends_at, agent.zone))
+                cat.t("recovery.break.already", until=local_clock(cat, active.ends_at, agent.zone))
                 if active.ends_at is not None
                 else cat.t("recovery.break.starting")
             )
@@ -230,9 +230,10 @@ class BreakService:
         team = self._team(current)
         person = self._agent(current)
         zone = person.zone if person else (team.zone if team else ZoneInfo("UTC"))  # the agent's own clock
+        cat = team_catalogue(team) if team else catalogue(FALLBACK)
         message = break_started(
-            catalogue(team.language if team else FALLBACK),
-            until=local_clock(ends_at, zone),
+            cat,
+            until=local_clock(cat, ends_at, zone),
             phone=self.label(current.provider),
             break_minutes=current.minutes,
         )
@@ -253,7 +254,7 @@ class BreakService:
         if current is None:
             return
         team = self._team(current)
-        cat = catalogue(team.language if team else FALLBACK)
+        cat = team_catalogue(team) if team else catalogue(FALLBACK)
         if current.provider in self.phones:
             message = break_failed(cat, phone=self.label(current.provider), break_minutes=current.minutes)
         else:  # the phone system was unconfigured since the request
@@ -270,7 +271,7 @@ class BreakService:
             return
         agent = self._agent(current)
         if agent is not None:
-            cat = catalogue(agent.team.language)
+            cat = team_catalogue(agent.team)
             phone = self.label(current.provider)
             message = (
                 restore_failed(cat, phone=phone)

@@ -13,16 +13,16 @@ from zoneinfo import ZoneInfo
 
 from bot.checkins.messages import CHECKIN_BLOCK_ID, checkin_answered
 from bot.config import SupportResource
-from bot.i18n import Catalogue, minutes
+from bot.i18n import Catalogue
 from bot.ids import ActionId, CallbackId, CheckinAnswer
 from bot.messenger import Button, Buttons, ChoiceField, Form, FormPart, Message, Note, Option, Text
 
 TALK_FIELD = "person"
 
 
-def local_clock(moment: datetime, zone: ZoneInfo) -> str:
+def local_clock(cat: Catalogue, moment: datetime, zone: ZoneInfo) -> str:
     """14:35 in the team's time zone: the way the agent reads the time on their wall."""
-    return moment.astimezone(zone).strftime("%H:%M")
+    return cat.formats.time(moment.astimezone(zone))
 
 
 def break_reply(cat: Catalogue, reply: str, *, break_minutes: float) -> Message:
@@ -43,7 +43,7 @@ def break_started(cat: Catalogue, *, until: str, phone: str, break_minutes: floa
 
 
 def break_failed(cat: Catalogue, *, phone: str, break_minutes: float) -> Message:
-    text = cat.t("recovery.break.failed", phone=phone, count=break_minutes, minutes=minutes(break_minutes))
+    text = cat.t("recovery.break.failed", phone=phone, count=break_minutes, minutes=break_minutes)
     return break_reply(cat, text, break_minutes=break_minutes)
 
 
@@ -54,7 +54,7 @@ def break_capped(cat: Catalogue, *, taken: int, break_minutes: float) -> Message
 
 
 def break_self_service(cat: Catalogue, *, break_minutes: float) -> Message:
-    text = cat.t("recovery.break.self_service", count=break_minutes, minutes=minutes(break_minutes))
+    text = cat.t("recovery.break.self_service", count=break_minutes, minutes=break_minutes)
     return break_reply(cat, text, break_minutes=break_minutes)
 
 

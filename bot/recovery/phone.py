@@ -34,6 +34,7 @@ PROVIDER_IDS: dict[str, str] = {
     "twilio": "twilio_worker_sid",
     "aircall": "aircall_user_id",
     "dialpad": "dialpad_user_id",
+    "genesys": "genesys_user_id",
 }
 
 

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from bot.config import ProductSettings
 from bot.delivery import Outbox
-from bot.i18n import catalogue
+from bot.i18n import team_catalogue
 from bot.ids import CheckinAnswer
 from bot.messenger import Delivered
 from bot.recovery.breaks import BreakService
@@ -56,7 +56,7 @@ class RecoveryService:
             return True
         if answer is CheckinAnswer.TALK:
             message = talk_chosen(
-                catalogue(agent.team.language),
+                team_catalogue(agent.team),
                 checkin_id=checkin_id,
                 break_minutes=self.settings.break_minutes,
             )

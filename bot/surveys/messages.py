@@ -17,13 +17,7 @@ INVITATION_BLOCK_ID = "pulse"
 
 
 def day_text(cat: Catalogue, moment: datetime, zone: ZoneInfo) -> str:
-    local = moment.astimezone(zone)
-    return cat.t(
-        "pulse.date",
-        weekday=cat.t(f"weekday.{local.weekday()}"),
-        day=local.day,
-        month=cat.t(f"month.{local.month}"),
-    )
+    return cat.formats.day(moment.astimezone(zone))
 
 
 def _buttons(cat: Catalogue, invitation_id: str) -> Buttons:

@@ -21,7 +21,7 @@ from bot.config import ProductSettings, TeamConfig
 from bot.delivery import Outbox
 from bot.errors import NotFound
 from bot.holdbacks import HeldBack
-from bot.i18n import Catalogue, catalogue
+from bot.i18n import Catalogue, team_catalogue
 from bot.messenger import Delivered, Form, Message
 from bot.roster import Roster, RosterAgent
 from bot.surveys import messages
@@ -270,7 +270,7 @@ class SurveyService:
                     self.held_back(held)
                 session.add(invitation)
                 return 0
-            cat = catalogue(agent.team.language)
+            cat = team_catalogue(agent.team)
             message = messages.invitation(
                 cat,
                 invitation_id=invitation.id,
@@ -316,7 +316,7 @@ class SurveyService:
         if later is not None:
             return self._no_reminder_before(session, invitation, later)  # while the round is open
         message = messages.invitation(
-            catalogue(team.language),
+            team_catalogue(team),
             invitation_id=invitation.id,
             closes_at=round_.closes_at,
             zone=agent.zone,
@@ -378,7 +378,7 @@ class SurveyService:
         if found is None:
             return
         invitation, _ = found
-        cat = catalogue(agent.team.language)
+        cat = team_catalogue(agent.team)
         if invitation.state == SENT:
             invitation.state = SKIPPED
             session.add(invitation)
@@ -411,7 +411,7 @@ class SurveyService:
             where,
             "opt-out",
             now,
-            messages.closed_note(catalogue(agent.team.language), "pulse.opted_out"),
+            messages.closed_note(team_catalogue(agent.team), "pulse.opted_out"),
         )
 
     def opt_in(self, session: Session, *, agent: RosterAgent, now: datetime) -> bool:
@@ -427,7 +427,7 @@ class SurveyService:
     ) -> Form | None:
         """The modal to open, or None after telling the agent (in the DM) why not."""
         found = self._own_invitation(session, agent, invitation_id)
-        cat = catalogue(agent.team.language)
+        cat = team_catalogue(agent.team)
         if found is None:
             return None
         invitation, round_ = found
@@ -446,7 +446,7 @@ class SurveyService:
     def submit(
         self, session: Session, *, agent: RosterAgent, context: str, values: Mapping[str, str], now: datetime
     ) -> Submission:
-        cat = catalogue(agent.team.language)
+        cat = team_catalogue(agent.team)
         invitation_id, where = decode_context(context)
         found = self._own_invitation(session, agent, invitation_id)
         if found is None:

@@ -33,7 +33,7 @@ from starlette.staticfiles import StaticFiles
 from bot.clock import utcnow
 from bot.errors import InvalidInput, NotFound
 from bot.holdbacks import HeldBack
-from bot.i18n import Catalogue, catalogue
+from bot.i18n import Catalogue, team_catalogue
 from bot.services import Services
 from handlers.sandbox.blockkit_html import Render, blocks_html, esc, modal_html, mrkdwn_html
 from handlers.sandbox.call_simulator import CallSimulator
@@ -159,7 +159,7 @@ class SandboxConsole:
 
     @property
     def cat(self) -> Catalogue:
-        return catalogue(self.services.roster.teams[0].language)
+        return team_catalogue(self.services.roster.teams[0])
 
     def names(self) -> dict[str, str]:
         names = {viewer.user_id: viewer.name for viewer in self.viewers().values()}

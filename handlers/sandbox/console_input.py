@@ -4,7 +4,6 @@ modal answers turned into Slack's `view.state.values` shape."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection
 from typing import Any, TypeVar
 
@@ -12,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 
 from bot.errors import InvalidInput
+from handlers.boundary import load_json_object
 from handlers.limits import read_body
 from handlers.sandbox.blockkit_html import input_block_id, menu_options
 from storage.models import SandboxMessage
@@ -53,12 +53,7 @@ async def parse_json(request: Request, model: type[M]) -> M:
     if media_type != "application/json":
         # Also keeps other web pages from posting here: a cross-site JSON post needs CORS.
         raise InvalidInput("send JSON (Content-Type: application/json)", status=415)
-    try:
-        data = json.loads(await read_body(request))
-    except ValueError:
-        raise InvalidInput("body is not valid JSON", status=400) from None
-    if not isinstance(data, dict):
-        raise InvalidInput("body must be a JSON object", status=400)
+    data = load_json_object(await read_body(request))
     try:
         return model.model_validate(data)
     except ValidationError as error:

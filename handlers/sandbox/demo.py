@@ -22,7 +22,7 @@ from starlette.applications import Starlette
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.i18n import Catalogue, catalogue
+from bot.i18n import Catalogue, team_catalogue
 from bot.logs import uvicorn_logging
 from bot.services import Services
 from handlers.sandbox.call_simulator import CallSimulator
@@ -73,7 +73,7 @@ class Commentary:
 
     @property
     def cat(self) -> Catalogue:
-        return catalogue(self.services.config.teams[0].language)
+        return team_catalogue(self.services.config.teams[0])
 
     def _names(self) -> dict[str, str]:
         """Slack user ids and channel ids -> names, as Slack would show them. Built on first use:
@@ -201,7 +201,7 @@ def run_demo(
     messenger = services.messenger
     assert isinstance(messenger, SandboxMessenger)
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
-    cat = catalogue(services.config.teams[0].language)
+    cat = team_catalogue(services.config.teams[0])
     agents = [agent for team in services.config.teams for agent in team.agents]
     phone_ids = {agent.email: str(agent.aircall_user_id) for agent in agents if agent.aircall_user_id}
 

@@ -7,6 +7,7 @@ import hmac
 import logging
 import time
 from collections.abc import Callable
+from urllib.parse import parse_qsl
 
 from slack_bolt import App
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
@@ -14,6 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from bot.errors import InvalidInput
+from handlers.boundary import check_text, load_json
 from handlers.limits import read_body
 from handlers.signatures import unix_seconds
 
@@ -21,7 +24,30 @@ log = logging.getLogger(__name__)
 
 TIMESTAMP = "x-slack-request-timestamp"
 SIGNATURE = "x-slack-signature"
+MAX_FIELDS = 100  # a slash command has about a dozen fields, an interaction one
 TOLERANCE_S = 300  # Slack's own rule: older requests may be replays
+
+
+def check_slack_body(body: bytes, content_type: str) -> None:
+    """The boundary's rules on what Bolt will read: a JSON body (events), or a form whose
+    fields (a slash command's text) and `payload` (interactions, a JSON text) are checked."""
+    if content_type.split(";")[0].strip().lower() == "application/json":
+        load_json(body)
+        return
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidInput("body is not UTF-8", status=400) from None
+    try:
+        fields = parse_qsl(text, keep_blank_values=True, errors="strict", max_num_fields=MAX_FIELDS)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("body is not a readable form", status=400) from None
+    for name, value in fields:
+        check_text(name, "a form field")
+        if name == "payload":
+            load_json(value)
+        else:
+            check_text(value, name)
 
 
 class SlackEndpoint:
@@ -49,6 +75,7 @@ class SlackEndpoint:
         body = await read_body(request)
         if not self._signed(request, body):
             return JSONResponse({"error": "invalid Slack signature"}, status_code=401)
+        check_slack_body(body, request.headers.get("content-type", ""))
         try:
             bolt_request = to_bolt_request(request, body)
         except (ValueError, AttributeError, TypeError, KeyError) as error:

@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.compliments.messages import RECIPIENT_FIELD
 from bot.errors import InvalidInput
-from bot.i18n import Catalogue, catalogue
+from bot.i18n import Catalogue, catalogue, team_catalogue
 from bot.ids import CHECKIN_CHOICES, ActionId, CallbackId
 from bot.messenger import Delivered, Form, Message, Text
 from bot.recovery.messages import TALK_FIELD
@@ -145,7 +145,7 @@ class TeamsActions:
 
     @staticmethod
     def _cat(agent: RosterAgent | None) -> Catalogue:
-        return catalogue(agent.team.language if agent else "en")
+        return team_catalogue(agent.team) if agent else catalogue("en")
 
     # --- card actions --------------------------------------------------------------------
 

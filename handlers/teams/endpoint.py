@@ -10,7 +10,6 @@ validation error and with it parts of the payload.
 
 from __future__ import annotations
 
-import json
 import logging
 
 from pydantic import ValidationError
@@ -18,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bot.errors import InvalidInput, InvalidSignature
+from handlers.boundary import load_json_object
 from handlers.limits import read_body
 from handlers.teams.sdk import MESSAGES_PATH, ActivityTypeAdapter, HttpMethod, HttpRequest, HttpRouteHandler
 
@@ -53,12 +53,7 @@ class TeamsEndpoint:
         body = await read_body(request)
         if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
             raise InvalidInput("Content-Type must be application/json", status=415)
-        try:
-            activity = json.loads(body)
-        except ValueError:
-            raise InvalidInput("body is not valid JSON", status=400) from None
-        if not isinstance(activity, dict):
-            raise InvalidInput("body must be a JSON object", status=400)
+        activity = load_json_object(body)
         try:
             ActivityTypeAdapter.validate_python(activity)
         except ValidationError:

@@ -12,7 +12,6 @@ an empty list (acknowledged, ignored).
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import threading
 from collections.abc import Mapping
@@ -24,6 +23,7 @@ from pydantic import ValidationError
 
 from bot.errors import InvalidInput, InvalidSignature
 from bot.events import InboundEvent
+from handlers.boundary import load_json_object
 from handlers.telephony.emotion import without_agent_emotion
 
 
@@ -76,7 +76,10 @@ def aware(value: datetime | None) -> datetime | None:
     """Timestamps without a zone are taken as UTC."""
     if value is None:
         return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+14:00 is before the calendar in UTC
+        raise InvalidInput("a timestamp is outside the calendar") from None
 
 
 def require_secret(secret: str | None, setting: str) -> str:
@@ -93,12 +96,7 @@ def same(a: str | bytes, b: str | bytes) -> bool:
 
 
 def json_object(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        raise InvalidInput("body is not valid JSON", status=400) from None
-    if not isinstance(data, dict):
-        raise InvalidInput("body must be a JSON object", status=400)
+    data = load_json_object(body)  # the boundary's rules: depth, numbers, text (handlers/boundary.py)
     # Agent emotion data is dropped before any field is read (handlers/telephony/emotion.py).
     cleaned: dict[str, Any] = without_agent_emotion(data)
     return cleaned

@@ -14,7 +14,6 @@ secret sends, 401.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -29,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.errors import InvalidInput, InvalidSignature
 from bot.events import MAX_SECONDS, AgentKey, CallEnded, InboundEvent
+from handlers.boundary import load_json
 from handlers.telephony.base import Notes, RawRequest, describe, epoch, require_secret
 from handlers.telephony.csat import normalised
 from handlers.telephony.emotion import without_agent_emotion
@@ -145,8 +145,8 @@ def _token(body: bytes) -> bytes:
         raise InvalidSignature("missing JWT body")
     if token.startswith(b'"'):
         try:
-            unwrapped = json.loads(token)
-        except (UnicodeDecodeError, json.JSONDecodeError):
+            unwrapped = load_json(token)
+        except InvalidInput:
             unwrapped = None
         if isinstance(unwrapped, str):
             token = unwrapped.strip().encode()

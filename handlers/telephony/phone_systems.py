@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.recovery.phone import PhoneSystem
 from handlers.telephony.aircall_api import AircallUsers
 from handlers.telephony.dialpad_api import DialpadUsers
+from handlers.telephony.genesys_api import GenesysPresence
 from handlers.telephony.twilio_api import TwilioTaskRouter
 
 
@@ -36,5 +37,14 @@ def build_phone_systems(settings: Settings, client: httpx.Client) -> dict[str, P
     if settings.dialpad_api_key:
         systems["dialpad"] = DialpadUsers(
             client, base_url=settings.dialpad_api_url, api_key=settings.dialpad_api_key.get_secret_value()
+        )
+    if settings.genesys_client_id and settings.genesys_client_secret:
+        systems["genesys"] = GenesysPresence(
+            client,
+            api_url=settings.genesys_api_url,
+            login_url=settings.genesys_login_url,
+            client_id=settings.genesys_client_id,
+            client_secret=settings.genesys_client_secret.get_secret_value(),
+            break_presence=settings.genesys_break_presence,
         )
     return systems

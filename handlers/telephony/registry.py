@@ -8,6 +8,7 @@ from handlers.telephony.aircall import AircallAdapter
 from handlers.telephony.base import TelephonyAdapter
 from handlers.telephony.dialpad import DialpadAdapter
 from handlers.telephony.generic import GenericAdapter
+from handlers.telephony.genesys import GenesysAdapter
 from handlers.telephony.twilio import TwilioAdapter
 from handlers.telephony.zendesk import ZendeskAdapter
 
@@ -24,4 +25,5 @@ def build_adapters(settings: Settings) -> dict[str, TelephonyAdapter]:
         "aircall": AircallAdapter(_secret(settings.aircall_webhook_token)),
         "dialpad": DialpadAdapter(_secret(settings.dialpad_webhook_secret)),
         "zendesk": ZendeskAdapter(_secret(settings.zendesk_webhook_secret)),
+        "genesys": GenesysAdapter(_secret(settings.genesys_eventbridge_secret)),
     }

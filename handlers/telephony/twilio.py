@@ -14,7 +14,6 @@ when the talk started; the domain measures the call from there to the first end 
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime
 from typing import Any
@@ -25,6 +24,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.errors import InvalidInput, InvalidSignature
 from bot.events import MAX_SECONDS, AgentKey, CallEnded, Disconnect, InboundEvent
+from handlers.boundary import load_json
 from handlers.telephony.base import Notes, RawRequest, aware, describe, epoch, require_secret
 from handlers.telephony.emotion import names_agent_emotion, without_agent_emotion
 
@@ -157,8 +157,8 @@ def _attributes(raw: str | None) -> dict[str, Any]:
     if not raw:
         return {}
     try:
-        data = json.loads(raw)
-    except (json.JSONDecodeError, RecursionError):
+        data = load_json(raw)
+    except InvalidInput:
         return {}
     return without_agent_emotion(data) if isinstance(data, dict) else {}
 

@@ -119,7 +119,7 @@ def test_cooldown_holds_back_a_second_checkin_within_the_hour(harness: Harness) 
     settled(harness.services)
     assert len(harness.slack.calls("chat.postMessage")) == 1
     metrics = harness.client.get("/metrics").text
-    assert 'breather_checkins_held_back_total{reason="cooldown"} 1.0' in metrics
+    assert "held_back" not in metrics  # a count of held-back check-ins would tell who paused
 
 
 def test_late_tag_rejudges_the_call_without_a_second_nudge(harness: Harness) -> None:
@@ -250,7 +250,7 @@ def test_a_persian_team_gets_its_checkin_and_answers_in_persian(
         labels = [
             e["text"]["text"] for b in post.params["blocks"] if b["type"] == "actions" for e in b["elements"]
         ]
-        assert labels == ["خوبم", "5 دقیقه استراحت", "با کسی حرف بزنم"]
+        assert labels == ["خوبم", "۵ دقیقه استراحت", "با کسی حرف بزنم"]  # Persian digits
         shown = json.dumps(post.params["blocks"], ensure_ascii=False)
         assert "حالتان چطور است؟" in shown
         assert "تماس توهین\u200cآمیز علامت خورده بود" in shown  # the reason
@@ -258,4 +258,4 @@ def test_a_persian_team_gets_its_checkin_and_answers_in_persian(
         harness.click(user_id="U0ANA", channel="D0ANA", ts="1.1", action_id="checkin.break", value=checkin_id)
         update = harness.slack.wait_for("chat.update")[0]
         assert "سیستم تلفن" in update.params["text"]  # set your break yourself, in Persian
-        assert "پاسخ شما: 5 دقیقه استراحت" in json.dumps(update.params["blocks"], ensure_ascii=False)
+        assert "پاسخ شما: ۵ دقیقه استراحت" in json.dumps(update.params["blocks"], ensure_ascii=False)

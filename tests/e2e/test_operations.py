@@ -34,7 +34,7 @@ def test_health_says_unavailable_when_the_database_is_down(make_settings: MakeSe
     app.state.services.engine.dispose()
 
 
-def test_metrics_count_events_checkins_and_delivery(harness: Harness) -> None:
+def test_metrics_count_events_calls_and_the_outbox(harness: Harness) -> None:
     harness.post_event(hard_call())
     harness.post_event(hard_call(agent_email="nobody@example.com"))
     harness.post_event(hard_call(), secret="wrong")
@@ -44,9 +44,10 @@ def test_metrics_count_events_checkins_and_delivery(harness: Harness) -> None:
     assert 'breather_events_received_total{provider="generic"} 1.0' in text
     assert 'breather_events_ignored_total{provider="generic"} 1.0' in text
     assert 'breather_events_rejected_total{provider="generic",reason="signature"} 1.0' in text
-    assert "breather_checkins_sent_total 1.0" in text
-    assert "breather_outbox_depth 0.0" in text
-    assert "breather_delivery_latency_seconds_count 1.0" in text
+    assert "breather_hard_calls_total 2.0" not in text and "breather_hard_calls_total 1.0" in text
+    assert "breather_outbox_depth 0.0" in text and "breather_delivery_delay_seconds 0.0" in text
+    # Nothing counts check-ins sent or held back, nor each delivery (issue 13: no side channels).
+    assert "checkins" not in text and "latency" not in text
 
 
 def test_breather_command_help_privacy_and_unknown(harness: Harness) -> None:

@@ -149,7 +149,7 @@ def test_start_opens_the_modal_and_the_answers_are_scored_under_a_pseudonym(surv
     assert answer.status_code == 200
     reply = answer.json()
     assert reply["response_action"] == "update"
-    assert "shared after the round closes on Sunday 29 November" in json.dumps(reply["view"])
+    assert "shared after the round closes on Sunday, 29 November" in json.dumps(reply["view"])
     with session_scope(surveys.services.engine) as session:
         rows = {a.instrument: a for a in session.exec(select(SurveyAnswer))}
         ana = surveys.services.roster.find("email", "ana@example.com")
@@ -869,3 +869,27 @@ def test_a_romanian_team_is_asked_in_romanian_with_the_questionnaires_in_english
         s.slack.wait_for("views.publish")
         home = latest_home(s, "U0ANA")
         assert "Stare de bine (WHO-5)" in home and "*48* din 100" in home
+
+
+@pytest.mark.parametrize(
+    ("calendar", "closes"), [("solar_hijri", "یکشنبه ۸ آذر"), ("gregorian", "یکشنبه ۲۹ نوامبر")]
+)
+def test_a_persian_team_reads_dates_in_its_calendar_with_persian_digits(
+    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path, calendar: str, closes: str
+) -> None:
+    teams = {"billing": {**PULSE_TEAMS["billing"], "language": "fa", "persian_calendar": calendar}}
+    with running(make_settings(config_path=roster_with(tmp_path, teams=teams)), fake_slack, Clock(T0)) as s:
+        s.services.start_survey_round("billing")
+        s.slack.wait_for("chat.postMessage", 5)
+        invitation = next(
+            post for post in s.slack.calls("chat.postMessage") if post.params["channel"] == "D0ANA"
+        )
+        assert closes in invitation.params["text"]
+        s.open("U0ANA", s.invitations()["D0ANA"])
+        view = s.slack.wait_for("views.open")[0].params["view"]
+        s.submit("U0ANA", view["private_metadata"], {**WHO5_LOW, "burnout_single_1": "3"})
+        s.slack.wait_for("views.publish")
+        home = json.loads(latest_home(s, "U0ANA"))
+        home = json.dumps(home, ensure_ascii=False)
+        assert "*۴۸* از ۱۰۰" in home  # the score in Persian digits
+        assert ("۵ آذر" if calendar == "solar_hijri" else "۲۶ نوامبر") in home  # answered Thursday

@@ -26,12 +26,14 @@ from storage import breaks as break_queue
 from storage.db import read_scope, session_scope
 from storage.models import Break, BreakState, Checkin, OutboxMessage
 from tests.conftest import TWILIO_TOKEN, FakeApi, Harness, MakeSettings, hard_call
+from tests.fakes.platform_apis import FakeGenesys
 from tests.fakes.provider_apis import FakeAircall, FakeDialpad, FakeProviderApi, FakeTwilio
 from tests.fakes.slack_api import ApiCall, FakeSlack
 from tests.helpers import Clock, action_ids, button_values, roster_with, settled
 
 BREAK_MINUTES = 0.05  # 3 seconds
 ZONE = ZoneInfo("Europe/Bucharest")  # the billing team's time zone
+GENESYS_ANA = "u-4a5b6c7d-8e9f-4a0b-9c1d-2e3f4a5b6c7d"
 
 
 @dataclass
@@ -47,6 +49,7 @@ class Phone:
     on_break: str
     change_by_hand: Callable[[], None]  # Ana changes it herself (to `changed`)
     changed: str
+    write: str = "PUT"  # the HTTP method that changes a status
 
 
 def _twilio(fake_api: FakeApi) -> Phone:
@@ -62,6 +65,7 @@ def _twilio(fake_api: FakeApi) -> Phone:
         "Break",
         lambda: server.set_activity("WK0001", "Lunch"),
         "Lunch",
+        "POST",
     )
 
 
@@ -98,10 +102,33 @@ def _dialpad(fake_api: FakeApi) -> Phone:
         "dnd",
         lambda: server.set_dnd("2001", False),
         "available",
+        "PATCH",
     )
 
 
-PHONES = {"twilio": _twilio, "aircall": _aircall, "dialpad": _dialpad}
+def _genesys(fake_api: FakeApi) -> Phone:
+    server = fake_api(FakeGenesys, client_id="genesys-client", client_secret="genesys-client-secret")
+    server.add_user(GENESYS_ANA, "On Queue")
+    return Phone(
+        "genesys",
+        "Genesys Cloud",
+        server,
+        {
+            "genesys_client_id": "genesys-client",
+            "genesys_client_secret": "genesys-client-secret",
+            "genesys_api_url": server.url,
+            "genesys_login_url": server.url,
+        },
+        lambda: server.presence_of(GENESYS_ANA),
+        "On Queue",
+        "Break",
+        lambda: server.set_presence(GENESYS_ANA, "Meal"),
+        "Meal",
+        "PATCH",
+    )
+
+
+PHONES = {"twilio": _twilio, "aircall": _aircall, "dialpad": _dialpad, "genesys": _genesys}
 
 
 @pytest.fixture
@@ -397,7 +424,7 @@ def test_a_passing_server_error_is_retried_and_the_break_still_happens(
 def test_rate_limit_on_the_phone_api_is_waited_out_as_it_asks(
     run: Callable[..., Harness], phone: Phone
 ) -> None:
-    write = "POST" if phone.provider == "twilio" else ("PATCH" if phone.provider == "dialpad" else "PUT")
+    write = phone.write
     phone.server.fail_next(write, 429, retry_after=1)
     harness = run(phone)
     take_break(harness)
@@ -430,7 +457,7 @@ def test_phone_system_that_keeps_failing_gets_an_honest_message_after_bounded_re
 def test_phone_system_refusing_the_change_gets_an_honest_message_at_once(
     run: Callable[..., Harness], phone: Phone
 ) -> None:
-    write = "POST" if phone.provider == "twilio" else ("PATCH" if phone.provider == "dialpad" else "PUT")
+    write = phone.write
     phone.server.fail_next(write, 403)
     harness = run(phone)
     take_break(harness)

@@ -238,7 +238,7 @@ def test_a_survey_is_answered_in_a_card_form_and_scored(survey_teams: TeamsHarne
     answer = survey_teams.click(ANA, "pulse.survey", reply_to="act-2", data={**submit["data"], **values})
     reply = answer.json()
     assert reply["type"] == "application/vnd.microsoft.card.adaptive"
-    assert "shared after the round closes on Sunday 29 November" in card_text(reply["value"])
+    assert "shared after the round closes on Sunday, 29 November" in card_text(reply["value"])
     with session_scope(survey_teams.services.engine) as session:
         rows = {a.instrument: a for a in session.exec(select(SurveyAnswer))}
     assert rows["who5"].score == 48 and rows["burnout_single"].score == 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -113,3 +114,30 @@ def test_purge_deletes_raw_records_past_retention(engine: Engine) -> None:
     with session_scope(engine) as session:
         assert [c.call_id for c in session.exec(select(Call))] == ["c1"]
         assert [e.event_id for e in session.exec(select(InboundEvent))] == ["e1"]
+
+
+def test_roster_syncs_started_at_the_same_moment_on_an_empty_database_all_succeed(engine: Engine) -> None:
+    """Replicas starting together: each syncs breather.yml into empty tables at once. Without
+    turns, two of them insert the same team and one dies on the unique key."""
+    config = load_config(ROSTER)
+    start = threading.Barrier(4)
+    results: list[dict[str, str]] = []
+    errors: list[BaseException] = []
+
+    def replica() -> None:
+        try:
+            with session_scope(engine) as session:
+                start.wait(timeout=10)
+                results.append(sync_roster(session, config, PSEUDONYMS, utcnow()))
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=replica) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert len(results) == 4 and all(result == results[0] for result in results)  # one id per person
+    with session_scope(engine) as session:
+        assert len(session.exec(select(Agent)).all()) == len(results[0])

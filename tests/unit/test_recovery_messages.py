@@ -74,8 +74,9 @@ def test_a_long_list_of_people_becomes_a_menu_in_slack() -> None:
 
 def test_break_end_is_shown_on_the_teams_wall_clock() -> None:
     moment = datetime(2026, 11, 23, 12, 35, tzinfo=UTC)
-    assert local_clock(moment, ZoneInfo("Europe/Bucharest")) == "14:35"
-    assert local_clock(moment, ZoneInfo("America/Toronto")) == "07:35"
+    assert local_clock(catalogue("en"), moment, ZoneInfo("Europe/Bucharest")) == "14:35"
+    assert local_clock(catalogue("en"), moment, ZoneInfo("America/Toronto")) == "07:35"
+    assert local_clock(catalogue("fa"), moment, ZoneInfo("Asia/Tehran")) == "۱۶:۰۵"  # +03:30
 
 
 def test_the_daily_cap_reads_naturally_for_one_break_and_for_several() -> None:

@@ -1,0 +1,206 @@
+"""The contact-centre platforms (Genesys Cloud, ...) through the running app: a realistic,
+authenticated event stream gives the right agent exactly one check-in, in any order and with
+repeats; bad credentials and bad input get a 4xx and change nothing.
+
+Each platform is described once (`Platform`): how to post one of its events as the platform
+sends it, and the events of one hard call. The tests run for every platform on SQLite and
+PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlmodel import col, func, select
+from starlette.testclient import TestClient
+
+from bot.app import create_app
+from bot.clock import utcnow
+from storage.db import session_scope
+from storage.models import Call, Checkin, InboundEvent
+from tests.conftest import GENESYS_SECRET, Harness, MakeSettings
+from tests.fakes.slack_api import FakeSlack
+from tests.helpers import Clock, action_ids, roster_with, settled
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+GENESYS_WRAP_UP = "7c9e1f2a-3b4d-4e5f-8a6b-7c8d9e0f1a2b"  # the wrap-up code operators list as a marker
+
+
+def load(provider: str, name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((FIXTURES / provider / f"{name}.json").read_text())
+    return data
+
+
+@dataclass
+class Platform:
+    provider: str
+    markers: list[str]  # abuse markers the hard call's stream carries
+    stream: Callable[[str, datetime], list[dict[str, Any]]]  # one hard call's events, by call id
+    post: Callable[[TestClient, dict[str, Any]], Any]  # as the platform sends it
+    unauthenticated: Callable[[TestClient, dict[str, Any]], Any]
+    broken: list[dict[str, Any]]  # authenticated bodies that must be refused with a 4xx
+
+
+# --- Genesys Cloud ----------------------------------------------------------------------------
+
+
+def _genesys_stream(call_id: str, now: datetime) -> list[dict[str, Any]]:
+    ms = int(now.timestamp() * 1000)
+    events = []
+    for name, at in (("user_end", ms), ("acw", ms + 65_000), ("customer_end", ms)):
+        event = load("genesys", name)
+        event["id"] = str(uuid.uuid4())
+        body = event["detail"]["eventBody"]
+        body["conversationId"] = call_id
+        body["eventTime"] = at
+        event["detail"]["topicName"] = event["detail"]["topicName"].replace(
+            "9b1e4c7a-2f3d-4e5a-8b6c-0d1e2f3a4b5c", call_id
+        )
+        events.append(event)
+    return events
+
+
+def _genesys_post(client: TestClient, event: dict[str, Any]) -> Any:
+    return client.post("/webhooks/genesys", json=event, headers={"x-breather-key": GENESYS_SECRET})
+
+
+def _genesys_unauthenticated(client: TestClient, event: dict[str, Any]) -> Any:
+    return client.post("/webhooks/genesys", json=event, headers={"x-breather-key": "guess"})
+
+
+def _genesys_broken() -> list[dict[str, Any]]:
+    no_conversation = load("genesys", "user_end")
+    del no_conversation["detail"]["eventBody"]["conversationId"]
+    negative = load("genesys", "user_end")
+    negative["detail"]["eventBody"]["interactingDurationMs"] = -1
+    nul = load("genesys", "user_end")
+    nul["detail"]["eventBody"]["queueId"] = "q\x00"
+    return [no_conversation, negative, nul, {"detail-type": "x"}]
+
+
+PLATFORMS = {
+    "genesys": Platform(
+        "genesys",
+        [GENESYS_WRAP_UP],
+        _genesys_stream,
+        _genesys_post,
+        _genesys_unauthenticated,
+        _genesys_broken(),
+    ),
+}
+
+
+# --- the tests --------------------------------------------------------------------------------
+
+
+@pytest.fixture(params=sorted(PLATFORMS))
+def platform(request: pytest.FixtureRequest) -> Platform:
+    return PLATFORMS[request.param]
+
+
+@pytest.fixture
+def clock(fake_slack: FakeSlack) -> Clock:
+    made = Clock(utcnow())
+    fake_slack.clock = made.timestamp
+    return made
+
+
+@pytest.fixture
+def app_for(
+    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path, clock: Clock
+) -> Iterator[Callable[[Platform], Harness]]:
+    clients: list[TestClient] = []
+
+    def start(platform: Platform) -> Harness:
+        # Check-ins are not held back by the cooldown or the daily cap: the tests count them.
+        roster = roster_with(
+            tmp_path,
+            abuse_markers=["abusive", *platform.markers],
+            checkin_cooldown_minutes=0.5,
+            checkins_per_day=1000,
+        )
+        app = create_app(make_settings(config_path=roster), clock=clock)
+        client = TestClient(app, raise_server_exceptions=False)
+        client.__enter__()
+        clients.append(client)
+        return Harness(client, app.state.services, fake_slack)
+
+    yield start
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+def checkins_per_call(harness: Harness) -> list[int]:
+    with session_scope(harness.services.engine) as session:
+        rows = session.exec(select(col(Checkin.call_id), func.count()).group_by(col(Checkin.call_id))).all()
+    return [count for _, count in rows]
+
+
+def test_a_hard_call_stream_gives_the_agent_one_checkin(
+    app_for: Callable[[Platform], Harness], platform: Platform, clock: Clock
+) -> None:
+    harness = app_for(platform)
+    for event in platform.stream(f"call-{uuid.uuid4()}", clock.now):
+        response = platform.post(harness.client, event)
+        assert response.status_code in (200, 204), response.text
+
+    post = harness.slack.wait_for("chat.postMessage")[0]
+    assert post.params["channel"] == "D0ANA"
+    assert action_ids(post.params["blocks"]) == ["checkin.ok", "checkin.break", "checkin.talk"]
+    settled(harness.services)
+    assert len(harness.slack.calls("chat.postMessage")) == 1
+
+
+def test_every_order_with_every_event_repeated_gives_one_checkin_per_call(
+    app_for: Callable[[Platform], Harness], platform: Platform, clock: Clock
+) -> None:
+    harness = app_for(platform)
+    orders = list(itertools.permutations(range(len(platform.stream("probe", clock.now)))))
+    for order in orders:
+        events = platform.stream(f"call-{uuid.uuid4()}", clock.now)
+        # Each event in its turn, then the whole stream again as a retrying sender would.
+        for index in [*order, *reversed(order)]:
+            response = platform.post(harness.client, copy.deepcopy(events[index]))
+            assert response.status_code in (200, 204), response.text
+        settled(harness.services)
+        clock.advance(minutes=1)  # past the cooldown, so the next call may be checked in on too
+
+    assert checkins_per_call(harness) == [1] * len(orders)
+    with session_scope(harness.services.engine) as session:
+        calls = session.exec(select(func.count()).select_from(Call)).one()
+    assert calls == len(orders)
+
+
+def test_wrong_credentials_are_refused_and_change_nothing(
+    app_for: Callable[[Platform], Harness], platform: Platform, clock: Clock
+) -> None:
+    harness = app_for(platform)
+    for event in platform.stream("call-forged", clock.now):
+        assert platform.unauthenticated(harness.client, event).status_code == 401
+
+    settled(harness.services)
+    with session_scope(harness.services.engine) as session:
+        assert session.exec(select(func.count()).select_from(InboundEvent)).one() == 0
+    assert harness.slack.calls("chat.postMessage") == []
+
+
+def test_bad_input_gets_a_4xx_naming_the_problem_and_changes_nothing(
+    app_for: Callable[[Platform], Harness], platform: Platform
+) -> None:
+    harness = app_for(platform)
+    for body in platform.broken:
+        response = platform.post(harness.client, body)
+        assert 400 <= response.status_code < 500, (body, response.status_code)
+        assert response.json()["error"], body
+
+    with session_scope(harness.services.engine) as session:
+        assert session.exec(select(func.count()).select_from(InboundEvent)).one() == 0

@@ -1,0 +1,139 @@
+"""Fake REST APIs of the large contact-centre platforms (Genesys Cloud, Amazon Connect, Zoom
+Contact Center, Webex Contact Center), each with its token endpoint, on real HTTP ports.
+
+They build on tests/fakes/provider_apis.py (recorded requests, injected failures, a clock).
+Agents' statuses live in the fake, so reads reflect writes, and a test can change a status
+"by hand" to play an agent who changed it themselves. Wrong credentials and unknown or revoked
+tokens get 401, as the real APIs answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from typing import Any
+
+from tests.fakes.provider_apis import Answer, FakeProviderApi, Recorded, _not_found
+
+
+def _basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+class FakeOAuthApi(FakeProviderApi):
+    """An API whose token endpoint (`token_path`) takes the client id and secret as Basic
+    credentials and issues bearer tokens; every other path wants a live bearer token."""
+
+    token_path = "/oauth/token"
+    grant_type = "client_credentials"
+
+    def __init__(self, *, client_id: str, client_secret: str) -> None:
+        super().__init__()
+        self.client_id = client_id
+        self.client_secret = client_secret
+
+    def reset(self) -> None:
+        super().reset()
+        with self._lock:
+            self.tokens: set[str] = set()
+            self.tokens_issued = 0
+
+    def revoke_tokens(self) -> None:
+        """Every token issued so far stops working (a rotated secret, an admin's revocation)."""
+        with self._lock:
+            self.tokens.clear()
+
+    def writes(self) -> list[Recorded]:
+        """Writes to the API itself: fetching a token changes nothing."""
+        return [r for r in super().writes() if r.path.removeprefix(self.prefix) != self.token_path]
+
+    def authorized(self, header: str) -> bool:
+        return True  # checked per path in answer(): the token endpoint wants Basic, the rest Bearer
+
+    def answer(self, method: str, path: str, request: Recorded) -> Answer:
+        header = request.headers.get("authorization", "")
+        if path == self.token_path:
+            if method != "POST" or header != _basic(self.client_id, self.client_secret):
+                return 401, {"error": "invalid_client"}, {}
+            grant = request.body.get("grant_type") or request.query.get("grant_type")
+            if grant != self.grant_type:
+                return 400, {"error": "unsupported_grant_type"}, {}
+            token = secrets.token_urlsafe(16)
+            self.tokens.add(token)
+            self.tokens_issued += 1
+            return 200, {"access_token": token, "token_type": "bearer", "expires_in": 86399}, {}
+        if not header.startswith("Bearer ") or header.removeprefix("Bearer ") not in self.tokens:
+            return 401, {"message": "Invalid login credentials.", "code": "bad.credentials"}, {}
+        return self.api(method, path, request)
+
+    def api(self, method: str, path: str, request: Recorded) -> Answer:
+        raise NotImplementedError
+
+
+class FakeGenesys(FakeOAuthApi):
+    """Genesys Cloud: presence definitions, and each user's PURECLOUD presence."""
+
+    DEFINITIONS = {
+        "6a3af858-942f-489d-9700-5f9bcdcdae9b": ("Available", "Available"),
+        "e08eaf1b-ee47-4fa9-a231-1200e284798f": ("On Queue", "On Queue"),
+        "31fe3bac-dea6-44b7-bed7-47f91660a1a0": ("Meal", "Meal"),
+        "a3eb0c1a-3c5e-4d2b-9a4f-2b6c8d0e1f2a": ("Break", "Break"),
+        "ccf3c10a-aa2c-4845-8e8d-f59fa48c58e5": ("Away", "Away"),
+    }
+
+    def reset(self) -> None:
+        super().reset()
+        with self._lock:
+            self.presences: dict[str, str] = {}
+
+    def definition_id(self, label: str) -> str:
+        return next(i for i, (name, _) in self.DEFINITIONS.items() if name == label)
+
+    def add_user(self, user_id: str, presence: str = "On Queue") -> None:
+        with self._lock:
+            self.presences[user_id] = self.definition_id(presence)
+
+    def set_presence(self, user_id: str, presence: str) -> None:
+        """The agent picks a presence themselves."""
+        self.add_user(user_id, presence)
+
+    def presence_of(self, user_id: str) -> str:
+        with self._lock:
+            return self.DEFINITIONS[self.presences[user_id]][0]
+
+    def _presence_json(self, user_id: str) -> dict[str, Any]:
+        definition = self.presences[user_id]
+        label, system = self.DEFINITIONS[definition]
+        return {
+            "id": definition,
+            "source": "PURECLOUD",
+            "primary": True,
+            "presenceDefinition": {"id": definition, "systemPresence": system},
+            "message": "",
+        }
+
+    def api(self, method: str, path: str, request: Recorded) -> Answer:
+        if path == "/api/v2/presence/definitions" and method == "GET":
+            entities = [
+                {
+                    "id": definition,
+                    "languageLabels": {"en_US": label},
+                    "systemPresence": system,
+                    "deactivated": False,
+                    "type": "System",
+                }
+                for definition, (label, system) in self.DEFINITIONS.items()
+            ]
+            return 200, {"entities": entities, "pageSize": 100, "pageNumber": 1, "total": len(entities)}, {}
+        prefix, _, rest = path.partition("/api/v2/users/")
+        user_id, _, tail = rest.partition("/")
+        if prefix or tail.lower() != "presences/purecloud" or user_id not in self.presences:
+            return _not_found()
+        if method == "PATCH":
+            definition = (request.body.get("presenceDefinition") or {}).get("id")
+            if definition not in self.DEFINITIONS:
+                return 400, {"message": "Invalid presence definition", "code": "bad.request"}, {}
+            self.presences[user_id] = definition
+        elif method != "GET":
+            return 405, {"message": "Method not allowed"}, {}
+        return 200, self._presence_json(user_id), {}
