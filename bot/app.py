@@ -6,7 +6,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -28,12 +28,13 @@ from handlers.http import routes
 from handlers.sandbox.console import SandboxConsole
 from handlers.sandbox.messenger import SandboxMessenger
 from handlers.slack.bolt_app import build_bolt_app, wait_for_listeners
-from handlers.slack.endpoint import SlackEndpoint
+from handlers.slack.endpoint import TOLERANCE_S, SlackEndpoint
 from handlers.slack.messenger import SlackMessenger, make_web_client
 from handlers.telephony.phone_systems import build_phone_systems
 from handlers.telephony.registry import build_adapters
 from handlers.telephony.rest import make_http_client
 from storage.db import make_engine, upgrade
+from storage.replays import ReplayGuard
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,13 @@ def create_app(
     )
     app = Starlette(
         routes=[
-            *routes(services, build_adapters(settings), SlackEndpoint(bolt, signing_secret).handle),
+            *routes(
+                services,
+                build_adapters(settings),
+                SlackEndpoint(
+                    bolt, signing_secret, replays=ReplayGuard(engine, timedelta(seconds=TOLERANCE_S))
+                ).handle,
+            ),
             *(console.routes() if console else []),
             *teams_routes,
         ],

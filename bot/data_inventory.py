@@ -400,6 +400,14 @@ INVENTORY: dict[str, Table] = {
             "updated_at": WHEN,
         },
     ),
+    "seen_requests": Table(
+        "signed Slack requests already handled, so a replay within the signature window does nothing",
+        "twice the signature window (10 minutes), pruned as new requests arrive",
+        {
+            "digest": Column(OP, "keyed hash of a request signature: tells two copies apart"),
+            "seen_at": WHEN,
+        },
+    ),
     "alembic_version": Table(
         "the schema revision",
         "always",

@@ -208,7 +208,8 @@ def test_an_admin_reads_any_teams_digest_and_someone_who_is_neither_is_refused(
     with digest_app(make_settings, lead_slack, tmp_path, admins=["Ops@Example.com"]) as harness:
         seed_full_week(harness)
         billing = json.dumps(
-            harness.command(user_id="U0OPS", command="/breather", text="digest billing").json()
+            # Words and team ids are matched without regard to case (issue 20, item 6).
+            harness.command(user_id="U0OPS", command="/breather", text="Digest Billing").json()
         )
         assert "25 calls" in billing and "Billing support" in billing
         nights = json.dumps(
