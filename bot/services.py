@@ -97,7 +97,11 @@ class Services:
             held_back=self.hold_backs,
         )
         self.surveys = SurveyService(settings=self.product, outbox=self.outbox, held_back=self.hold_backs)
-        self.digests = DigestService(settings=self.product, people=lambda: self.roster.people)
+        self.digests = DigestService(
+            settings=self.product,
+            people=lambda: self.roster.people,
+            readers=lambda team: self.roster.readers_of(team, self.product.admins),
+        )
         self.digest_desk = DigestDesk(
             engine=engine,
             config=self.config,
