@@ -16,7 +16,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from bot.checkins.policy import in_shift
-from bot.checkins.service import find_prefs, lock_prefs
+from bot.checkins.service import find_prefs, is_paused, lock_prefs
 from bot.config import ProductSettings, TeamConfig
 from bot.delivery import Outbox
 from bot.errors import NotFound
@@ -219,8 +219,10 @@ class SurveyService:
 
     def _hold_back(self, session: Session, agent: RosterAgent, now: datetime) -> HeldBack | None:
         prefs = find_prefs(session, agent)
-        if prefs is not None and prefs.paused:
-            return HeldBack(agent.id, "survey", "paused", now, until=now + PAUSED_RETRY)
+        if is_paused(prefs, now):
+            # A pause with an end (or time off) is waited out; an open-ended one is looked at again.
+            assert prefs is not None
+            return HeldBack(agent.id, "survey", "paused", now, until=prefs.paused_until or now + PAUSED_RETRY)
         if not in_shift(agent.shift, agent.zone, now, timedelta(0)):
             return HeldBack(
                 agent.id, "survey", "off_shift", now, until=next_shift_start(agent.shift, agent.zone, now)
