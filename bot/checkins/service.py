@@ -224,7 +224,9 @@ class CheckinService:
                 col(Checkin.pseudonym).in_(agent.pseudonyms)
             )
         ).one()
-        history = NudgeHistory(paused=prefs.paused, last_sent_at=last_sent_at, sent_today=int(sent_today))
+        history = NudgeHistory(
+            paused=is_paused(prefs, now), last_sent_at=last_sent_at, sent_today=int(sent_today)
+        )
         reason = refusal(
             now=now,
             call_ended_at=call.ended_at,
@@ -299,6 +301,11 @@ class CheckinService:
             agent_id=agent.id,
         )
         return AnswerOutcome.RECORDED
+
+
+def is_paused(prefs: AgentPrefs | None, now: datetime) -> bool:
+    """Paused now: a pause whose end has passed counts as over even before the job notices."""
+    return bool(prefs and prefs.paused and (prefs.paused_until is None or prefs.paused_until > now))
 
 
 def find_prefs(session: Session, agent: RosterAgent, *, lock: bool = False) -> AgentPrefs | None:

@@ -16,7 +16,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from bot.checkins.policy import in_shift
-from bot.checkins.service import find_prefs, lock_prefs
+from bot.checkins.service import find_prefs, is_paused, lock_prefs
 from bot.config import ProductSettings, TeamConfig
 from bot.delivery import Outbox
 from bot.errors import NotFound
@@ -208,8 +208,10 @@ class SurveyService:
     def _hold_back_until(self, session: Session, agent: RosterAgent, now: datetime) -> datetime | None:
         """When the agent may be messaged, if not now: off shift, paused, or just after a check-in."""
         prefs = find_prefs(session, agent)
-        if prefs is not None and prefs.paused:
-            return now + PAUSED_RETRY
+        if is_paused(prefs, now):
+            # A pause with an end (or time off) is waited out; an open-ended one is looked at again.
+            assert prefs is not None
+            return prefs.paused_until or now + PAUSED_RETRY
         if not in_shift(agent.shift, agent.zone, now, timedelta(0)):
             return next_shift_start(agent.shift, agent.zone, now)
         last_checkin = session.exec(
