@@ -607,6 +607,7 @@ class ProductSettings(_Strict):
     break_minutes: float = Field(5, gt=0)
     breaks_per_day: int = Field(3, ge=1)
     support_resources: list[SupportResource] = Field(default_factory=list, max_length=20)
+    survey_gap_after_checkin_minutes: float = Field(60, ge=0)
     anonymity_min_group: int = Field(5, ge=3)
     anonymity_min_comments: int = Field(10, ge=3)
     retention_days: int = Field(90, ge=1)

@@ -28,6 +28,7 @@ from bot.config import BreatherConfig, Settings, load_config
 from bot.delivery import Outbox, OutboxWorker, pace_for
 from bot.digests.desk import DigestDesk
 from bot.digests.service import DigestService
+from bot.holdbacks import HoldBackNotices
 from bot.home import home_view, manager_home, when_text
 from bot.i18n import catalogue, team_catalogue
 from bot.ids import PAUSE_CHOICES, ActionId, CheckinAnswer, JobId
@@ -88,10 +89,17 @@ class Services:
             roster=lambda: self.roster,
             wake=self.breaks_wake,
         )
+        # Why something was held back for an agent: nobody listens in production; the demo's console
+        # tells the person viewing as that agent.
+        self.hold_backs = HoldBackNotices()
         self.checkins = CheckinService(
-            settings=self.product, outbox=self.outbox, metrics=self.metrics, follow_up=self.recovery
+            settings=self.product,
+            outbox=self.outbox,
+            metrics=self.metrics,
+            follow_up=self.recovery,
+            held_back=self.hold_backs,
         )
-        self.surveys = SurveyService(settings=self.product, outbox=self.outbox)
+        self.surveys = SurveyService(settings=self.product, outbox=self.outbox, held_back=self.hold_backs)
         self.digests = DigestService(
             settings=self.product,
             people=lambda: self.roster.people,

@@ -145,7 +145,7 @@ def test_the_demo_shows_a_checkin_and_a_simulated_answer_without_credentials() -
     assert demo.returncode == 0, err
     assert "Breather demo is running at http://127.0.0.1:" in out and "Press Ctrl+C to stop." in out
     assert f"Open the console in your browser: http://127.0.0.1:{port}/sandbox" in out
-    assert "DM to " in out and "[I'm OK] [Take a 5-minute breather] [Talk to someone]" in out
+    assert "DM to " in out and "[I'm OK] [Take a 1-minute breather] [Talk to someone]" in out
     assert ' taps "' in out and "updated " in out  # a simulated agent answered through /slack/events
     assert "Demo stopped;" in out
     assert "Traceback" not in err
