@@ -68,7 +68,7 @@ def teams_parts(services: Services) -> tuple[list[Route], Callable[[], Awaitable
     assert isinstance(messenger, TeamsMessenger)
     register(messenger.app, services, messenger)
     route = Route(MESSAGES_PATH, messenger.endpoint.handle, methods=["POST"])
-    return [route], messenger.app.initialize, messenger.close
+    return [route], messenger.start, messenger.close
 
 
 async def _nothing() -> None:
