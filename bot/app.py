@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from functools import partial
@@ -20,6 +20,7 @@ from bot.config import BreatherConfig, Settings
 from bot.errors import ConfigError
 from bot.keys import legacy_conversion
 from bot.messenger import Messenger
+from bot.recovery.phone import PhoneSystem
 from bot.runtime import Runtime
 from bot.services import Services
 from handlers.errors import EXCEPTION_HANDLERS
@@ -81,14 +82,21 @@ def create_app(
     config: BreatherConfig | None = None,
     services: Services | None = None,
     clock: Callable[[], datetime] = utcnow,
+    phones: Mapping[str, PhoneSystem] | None = None,
 ) -> Starlette:
     """The app, built from `settings` (or around ready-made `services`). `clock` is the time every
-    part of it goes by: tests pass one they can move on instead of waiting."""
+    part of it goes by: tests pass one they can move on instead of waiting. `phones` adds phone
+    systems to those the settings configure (the demo's own DemoPhone)."""
     engine = services.engine if services else make_engine(settings.database_url)
     messenger = services.messenger if services else make_messenger(settings, engine)
     phone_client = make_http_client()
     services = services or Services(
-        settings, engine, messenger, config, clock=clock, phones=build_phone_systems(settings, phone_client)
+        settings,
+        engine,
+        messenger,
+        config,
+        clock=clock,
+        phones={**build_phone_systems(settings, phone_client), **(phones or {})},
     )
     # In the sandbox nobody outside this process can sign Slack requests: the console and the
     # demo sign their clicks with this per-process secret.

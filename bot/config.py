@@ -562,6 +562,7 @@ class ProductSettings(_Strict):
     break_minutes: float = Field(5, gt=0)
     breaks_per_day: int = Field(3, ge=1)
     support_resources: list[SupportResource] = Field(default_factory=list, max_length=20)
+    survey_gap_after_checkin_minutes: float = Field(60, ge=0)
     anonymity_min_group: int = Field(5, ge=3)
     anonymity_min_comments: int = Field(10, ge=3)
     retention_days: int = Field(90, ge=1)
@@ -574,6 +575,7 @@ class ProductSettings(_Strict):
     surge_baseline_floor: float = Field(0.05, ge=0, le=1)
     compliment_consent_hours: float = Field(24, gt=0)
     kudos_per_day: int = Field(5, ge=1)
+    pause_max_days: int = Field(90, ge=1, le=366)  # the furthest a pause or time off may end
     phone_regions: list[str] = Field(default_factory=lambda: list(DEFAULT_PHONE_REGIONS), min_length=1)
 
     @field_validator("phone_regions")

@@ -198,6 +198,7 @@ INVENTORY: dict[str, Table] = {
             "pseudonym": PSEUDONYM,
             "kid": KID,
             "paused": Column(P, "check-ins paused"),
+            "paused_until": Column(P, "when a pause or time off ends by itself"),
             "surveys_opted_out": Column(P, "pulse surveys switched off"),
             "updated_at": WHEN,
         },
