@@ -46,7 +46,8 @@ def demo_url(tmp_path: Path, _sqlite_template: SqliteTemplate) -> Iterator[str]:
         webhook_secret=secrets.token_hex(16),
         log_level="WARNING",
     )
-    port, stop, said = free_port(), threading.Event(), []
+    port, stop = free_port(), threading.Event()
+    said: list[str] = []
     thread = threading.Thread(
         target=run_demo,
         kwargs={

@@ -373,6 +373,10 @@ def week(
 NO_SURVEY, TOO_FEW = "no survey closed this week", "fewer than 5 people answered"
 
 
+def points(data: Any) -> list[float]:
+    return [float(value) for value in data]
+
+
 def drawn_words(figure: Any) -> set[str]:
     from matplotlib.text import Text
 
@@ -394,7 +398,7 @@ def test_survey_weeks_join_up_and_only_too_few_people_is_marked_as_hidden() -> N
     ]
     figure = trend_figure({**weeks[-1], "trend": weeks[:-1]}, chart_text(catalogue("en"), team="Billing"))
     top, bottom = figure.axes
-    lines = [(list(line.get_xdata()), list(line.get_ydata())) for line in top.get_lines()]
+    lines = [(points(line.get_xdata()), points(line.get_ydata())) for line in top.get_lines()]
     plt.close(figure)
     assert ([0, 2], [55.0, 61.0]) in lines  # joined across the week without a survey
     assert ([6], [48.0]) in lines  # not joined across the hidden week
@@ -440,7 +444,7 @@ def test_the_chart_reads_on_a_phone_labels_apart_and_large_enough() -> None:
 
     for item in figure.findobj(Text):
         if item.get_text() and item.get_visible():
-            assert item.get_fontsize() * figure.dpi / 72 * shrink >= 10, item.get_text()
+            assert float(item.get_fontsize()) * figure.dpi / 72 * shrink >= 10, item.get_text()
     ticks = [t for t in figure.axes[1].get_xticklabels() if t.get_text()]
     assert 4 <= len(ticks) <= 7 and ticks[-1].get_text() == weeks[-1]["period"]["start"][5:]
     boxes = [t.get_window_extent(renderer) for t in ticks]
