@@ -359,6 +359,38 @@ def digest(
 
 
 @app.command()
+def audit(
+    since: Annotated[
+        str | None, typer.Option(help="Only events on or after this day (YYYY-MM-DD, UTC).")
+    ] = None,
+    format: Annotated[str, typer.Option(help="csv or json.")] = "csv",
+) -> None:
+    """Export who read which team's digest and when, and configuration changes (for a works
+    council or a DPO); never anything about what an agent answered or did."""
+    from datetime import UTC, datetime
+
+    from bot import audit as audit_log
+    from storage.db import read_scope
+
+    if format not in ("csv", "json"):
+        raise fail("--format must be csv or json")
+    try:
+        start = datetime.combine(date.fromisoformat(since), datetime.min.time(), UTC) if since else None
+    except ValueError:
+        raise fail(f"--since must be a date such as 2026-11-16, not {since!r}") from None
+    settings = settings_from_env()
+    engine = migrated_engine(settings)
+    try:
+        with read_scope(engine) as session:
+            rows = audit_log.events(session, since=start)
+        typer.echo(
+            audit_log.as_csv(rows) if format == "csv" else audit_log.as_json(rows), nl=format == "json"
+        )
+    finally:
+        engine.dispose()
+
+
+@app.command()
 def purge() -> None:
     """Apply the retention policy now (raw data older than retention_days is deleted)."""
     from bot.clock import utcnow

@@ -6,8 +6,11 @@ when asked, so tests pass values explicitly.
 
 from __future__ import annotations
 
+import functools
+import importlib
 import re
-from datetime import time
+from collections.abc import Callable
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -367,6 +370,62 @@ class Shift(_Strict):
     _clock = field_validator("start", "end", mode="before")(_parse_clock)
 
 
+DayOff = Callable[[date], bool]
+
+
+def _holiday_library() -> Any:
+    # Imported by name, when a team asks for a country's public holidays: the `holidays`
+    # package is large, and only this module touches it.
+    return importlib.import_module("holidays")
+
+
+@functools.lru_cache(maxsize=128)
+def public_holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
+    """A country's (or one of its subdivisions') public holidays in a year, from `holidays`."""
+    calendar = _holiday_library().country_holidays(country, subdiv=subdivision, years=year)
+    return frozenset(calendar.keys())
+
+
+class Holidays(_Strict):
+    """A team's non-working days: its own dates, plus a country's public holidays."""
+
+    country: str | None = None  # ISO 3166 code, e.g. RO; read through the `holidays` package
+    subdivision: str | None = None  # a state or province, where holidays differ within the country
+    dates: list[date] = Field(default_factory=list)
+
+    @field_validator("subdivision")
+    @classmethod
+    def _upper(cls, value: str | None) -> str | None:
+        return value.strip().upper() if value else None
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        code = value.strip().upper()
+        if code not in _holiday_library().list_supported_countries():
+            raise ValueError(f"no public-holiday calendar for {value!r} (use an ISO 3166 code such as RO)")
+        return code
+
+    @model_validator(mode="after")
+    def _known_subdivision(self) -> Holidays:
+        if self.subdivision is None:
+            return self
+        if self.country is None:
+            raise ValueError("subdivision needs a country")
+        known: list[str] = _holiday_library().list_supported_countries()[self.country]
+        if self.subdivision not in known:
+            listed = ", ".join(known[:30]) or "none"
+            raise ValueError(f"subdivision {self.subdivision!r} is not one of {self.country}'s ({listed})")
+        return self
+
+    def is_day_off(self, day: date) -> bool:
+        if day in self.dates:
+            return True
+        return self.country is not None and day in public_holidays(self.country, self.subdivision, day.year)
+
+
 ProviderId = Annotated[str, Field(min_length=1)]
 InstrumentName = Literal["who5", "burnout_single", "cbi_client"]
 
@@ -479,6 +538,14 @@ class TeamConfig(_Strict):
     managers: list[str] = Field(default_factory=list)
     agents: list[AgentConfig] = Field(default_factory=list)
     pulse: PulseConfig | None = None
+    # Non-working days (issue 16): no check-ins, invitations or reminders on them.
+    holidays: Holidays = Field(default_factory=Holidays)
+
+    @field_validator("holidays", mode="before")
+    @classmethod
+    def _dates_alone(cls, value: Any) -> Any:
+        # `holidays: [2026-12-24, 2026-12-31]` is the short form of `holidays: {dates: [...]}`.
+        return {"dates": value} if isinstance(value, list) else value
 
     @field_validator("timezone")
     @classmethod

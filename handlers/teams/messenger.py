@@ -103,14 +103,15 @@ class TeamsMessenger:
 
     # --- the port -----------------------------------------------------------------------------
 
-    def send_direct(self, to: AgentRef, message: Message) -> Delivered:
+    def send_direct(self, to: AgentRef, message: Message, *, tag: str = "") -> Delivered:
+        # Teams keeps no message metadata a bot could read back from a chat: `tag` is unused.
         person = self._reachable(to)
         assert person.conversation_id is not None
         card = message_card(self._with_mentions(message))
         activity_id = self.connector.send(person.conversation_id, card, service_url=person.service_url)
         return Delivered(channel=person.conversation_id, ts=activity_id)
 
-    def post_to_channel(self, channel: str, message: Message) -> Delivered:
+    def post_to_channel(self, channel: str, message: Message, *, tag: str = "") -> Delivered:
         activity_id = self.connector.send(channel, message_card(self._with_mentions(message)))
         return Delivered(channel=channel, ts=activity_id)
 
