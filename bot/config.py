@@ -187,6 +187,24 @@ class Settings(BaseSettings):
         "Break", validation_alias=_env("CONNECT_BREAK_STATUS", "connect_break_status")
     )
 
+    # Zoom Contact Center: signed webhooks; breaks by user status (Server-to-Server OAuth).
+    zoom_webhook_secret: SecretStr | None = Field(
+        None, validation_alias=_env("ZOOM_WEBHOOK_SECRET", "zoom_webhook_secret")
+    )
+    zoom_account_id: str | None = Field(None, validation_alias=_env("ZOOM_ACCOUNT_ID", "zoom_account_id"))
+    zoom_client_id: str | None = Field(None, validation_alias=_env("ZOOM_CLIENT_ID", "zoom_client_id"))
+    zoom_client_secret: SecretStr | None = Field(
+        None, validation_alias=_env("ZOOM_CLIENT_SECRET", "zoom_client_secret")
+    )
+    zoom_break_status_id: str | None = Field(
+        None, validation_alias=_env("ZOOM_BREAK_STATUS_ID", "zoom_break_status_id")
+    )
+    zoom_break_sub_status_id: str | None = Field(
+        None, validation_alias=_env("ZOOM_BREAK_SUB_STATUS_ID", "zoom_break_sub_status_id")
+    )
+    zoom_api_url: str = Field("https://api.zoom.us", validation_alias=_env("ZOOM_API_URL", "zoom_api_url"))
+    zoom_oauth_url: str = Field("https://zoom.us", validation_alias=_env("ZOOM_OAUTH_URL", "zoom_oauth_url"))
+
     teams_app_id: str | None = Field(None, validation_alias=_env("TEAMS_APP_ID", "teams_app_id"))
     teams_app_password: SecretStr | None = Field(
         None, validation_alias=_env("TEAMS_APP_PASSWORD", "teams_app_password")
@@ -245,7 +263,9 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL such as https://smba.trafficmanager.net/teams")
         return value.rstrip("/")
 
-    @field_validator("genesys_api_url", "genesys_login_url", "connect_api_url")
+    @field_validator(
+        "genesys_api_url", "genesys_login_url", "connect_api_url", "zoom_api_url", "zoom_oauth_url"
+    )
     @classmethod
     def _platform_url(cls, value: str | None) -> str | None:
         if value is None:
@@ -488,6 +508,7 @@ class AgentConfig(_Strict):
     zendesk_user_id: ProviderId | None = None
     genesys_user_id: ProviderId | None = None
     connect_user_id: ProviderId | None = None
+    zoom_user_id: ProviderId | None = None
 
     @field_validator("email")
     @classmethod
@@ -522,6 +543,7 @@ class AgentConfig(_Strict):
             "zendesk_user_id": self.zendesk_user_id,
             "genesys_user_id": self.genesys_user_id,
             "connect_user_id": self.connect_user_id,
+            "zoom_user_id": self.zoom_user_id,
         }
         return {kind: value for kind, value in ids.items() if value}
 
@@ -688,11 +710,18 @@ CREDENTIAL_GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
         ("CONNECT_ACCESS_KEY_ID", "connect_access_key_id"),
         ("CONNECT_SECRET_ACCESS_KEY", "connect_secret_access_key"),
     ),
+    "Zoom Contact Center": (
+        ("ZOOM_ACCOUNT_ID", "zoom_account_id"),
+        ("ZOOM_CLIENT_ID", "zoom_client_id"),
+        ("ZOOM_CLIENT_SECRET", "zoom_client_secret"),
+        ("ZOOM_BREAK_STATUS_ID", "zoom_break_status_id"),
+    ),
 }
 # The roster field naming agents on each platform, and the setting its webhook needs.
 PLATFORM_WEBHOOKS: dict[str, tuple[str, str, str]] = {
     "Genesys Cloud": ("genesys_user_id", "GENESYS_EVENTBRIDGE_SECRET", "genesys_eventbridge_secret"),
     "Amazon Connect": ("connect_user_id", "CONNECT_EVENTBRIDGE_SECRET", "connect_eventbridge_secret"),
+    "Zoom Contact Center": ("zoom_user_id", "ZOOM_WEBHOOK_SECRET", "zoom_webhook_secret"),
 }
 
 

@@ -30,6 +30,11 @@ def check(**env: str) -> tuple[int, str]:
             "CONNECT_INSTANCE_ID, CONNECT_REGION",
             "CONNECT_ACCESS_KEY_ID, CONNECT_SECRET_ACCESS_KEY",
         ),
+        (
+            {"ZOOM_ACCOUNT_ID": "acct", "ZOOM_CLIENT_ID": "cid", "ZOOM_CLIENT_SECRET": "s3cret-value"},
+            "ZOOM_BREAK_STATUS_ID",
+            "ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET",
+        ),
     ],
 )
 def test_credentials_set_in_part_are_refused_naming_what_is_missing(
@@ -52,7 +57,9 @@ def test_agents_on_a_platform_without_its_webhook_secret_are_a_warning_not_an_er
     assert code == 0 and "GENESYS_EVENTBRIDGE_SECRET" not in output
 
 
-@pytest.mark.parametrize("name", ["GENESYS_API_URL", "GENESYS_LOGIN_URL", "CONNECT_API_URL"])
+@pytest.mark.parametrize(
+    "name", ["GENESYS_API_URL", "GENESYS_LOGIN_URL", "CONNECT_API_URL", "ZOOM_API_URL", "ZOOM_OAUTH_URL"]
+)
 def test_a_malformed_platform_url_names_its_setting(name: str, tmp_path: Path) -> None:
     code, output = check(**{name: "api.mypurecloud.com"})
 
