@@ -289,7 +289,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _complete(self) -> Settings:
         if self.messenger is None:
-            self.messenger = "slack" if self.slack_bot_token else "sandbox"
+            # The sandbox is only ever chosen on purpose (the demo, or BREATHER_MESSENGER=sandbox):
+            # a forgotten token must not quietly turn a real install into an open console.
+            self.messenger = "sandbox" if self.demo else "slack"
         if self.demo and self.pseudonym_key is None:
             self.pseudonym_key = SecretStr(DEMO_PSEUDONYM_KEY)
         if self.pseudonym_key is None:
@@ -309,7 +311,10 @@ class Settings(BaseSettings):
                 raise ValueError(f"{where}: is the current BREATHER_PSEUDONYM_KEY; list only previous keys")
         if self.messenger == "slack":
             if self.slack_bot_token is None:
-                raise ValueError("SLACK_BOT_TOKEN: required when BREATHER_MESSENGER is slack")
+                raise ValueError(
+                    "SLACK_BOT_TOKEN: required when BREATHER_MESSENGER is slack (the default); "
+                    "to try Breather without Slack, run `breather demo` or set BREATHER_MESSENGER=sandbox"
+                )
             if self.slack_signing_secret is None and self.slack_app_token is None:
                 raise ValueError(
                     "SLACK_SIGNING_SECRET: required when BREATHER_MESSENGER is slack "

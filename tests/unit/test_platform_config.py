@@ -12,7 +12,11 @@ from typer.testing import CliRunner
 from bot.cli import app as cli
 from tests.conftest import PSEUDONYM_KEY, ROSTER
 
-BASE = {"BREATHER_PSEUDONYM_KEY": PSEUDONYM_KEY, "BREATHER_CONFIG": str(ROSTER)}
+BASE = {
+    "BREATHER_PSEUDONYM_KEY": PSEUDONYM_KEY,
+    "BREATHER_CONFIG": str(ROSTER),
+    "BREATHER_MESSENGER": "sandbox",
+}
 
 
 def check(**env: str) -> tuple[int, str]:
