@@ -63,13 +63,13 @@ def demo_url(tmp_path: Path, _sqlite_template: SqliteTemplate) -> Iterator[str]:
         daemon=True,
     )
     thread.start()
-    url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            if any("Open the console" in line for line in said):
+        for _ in range(400):
+            printed = [line.rsplit(" ", 1)[1] for line in said if line.startswith("Open the console")]
+            if printed:
                 break
             stop.wait(0.05)
-        yield url
+        yield printed[0]  # the console's URL, with this run's token, as a newcomer copies it
     finally:
         stop.set()
         thread.join(30)
@@ -89,7 +89,7 @@ def page(browser: Browser) -> Iterator[Page]:  # noqa: F811 (the module's own pa
 
 
 def test_a_newcomer_sees_every_feature_reach_the_agent_they_view_as(page: Page, demo_url: str) -> None:
-    page.goto(f"{demo_url}/sandbox")
+    page.goto(demo_url)
     page.get_by_label("View as").select_option(label="Ana Popescu (agent)")
     pane, phone, notice = page.locator("#pane"), page.locator("#phone-status"), page.locator("#notice")
     expect(phone).to_have_text("DemoPhone: available", timeout=WAIT)
