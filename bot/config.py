@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -69,6 +70,7 @@ class Settings(BaseSettings):
     )
     config_path: Path = Field(Path("./breather.yml"), validation_alias=_env("BREATHER_CONFIG", "config_path"))
     messenger: MessengerName | None = Field(None, validation_alias=_env("BREATHER_MESSENGER", "messenger"))
+    _messenger_given: bool = PrivateAttr(False)  # set explicitly, rather than by default
     public_url: str = Field(
         "http://127.0.0.1:3000", validation_alias=_env("BREATHER_PUBLIC_URL", "public_url")
     )
@@ -288,6 +290,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _complete(self) -> Settings:
+        self._messenger_given = self.messenger is not None
         if self.messenger is None:
             # The sandbox is only ever chosen on purpose (the demo, or BREATHER_MESSENGER=sandbox):
             # a forgotten token must not quietly turn a real install into an open console.
@@ -309,20 +312,36 @@ class Settings(BaseSettings):
                 raise ValueError(f"{where}: must be at least 32 bytes long")
             if old == self.pseudonym_key.get_secret_value().encode():
                 raise ValueError(f"{where}: is the current BREATHER_PSEUDONYM_KEY; list only previous keys")
+        if self._messenger_given:
+            # Chosen explicitly: every command refuses incomplete credentials, as it always did.
+            problem = self.messenger_problem()
+            if problem:
+                raise ValueError(problem)
+        return self
+
+    def messenger_problem(self) -> str | None:
+        """What the chosen messenger lacks, naming the setting; None when it is complete."""
         if self.messenger == "slack":
             if self.slack_bot_token is None:
-                raise ValueError(
+                return (
                     "SLACK_BOT_TOKEN: required when BREATHER_MESSENGER is slack (the default); "
                     "to try Breather without Slack, run `breather demo` or set BREATHER_MESSENGER=sandbox"
                 )
             if self.slack_signing_secret is None and self.slack_app_token is None:
-                raise ValueError(
+                return (
                     "SLACK_SIGNING_SECRET: required when BREATHER_MESSENGER is slack "
                     "(or set SLACK_APP_TOKEN for Socket Mode)"
                 )
         if self.messenger == "teams" and not (self.teams_app_id and self.teams_app_password):
-            raise ValueError("TEAMS_APP_ID / TEAMS_APP_PASSWORD: required when BREATHER_MESSENGER is teams")
-        return self
+            return "TEAMS_APP_ID / TEAMS_APP_PASSWORD: required when BREATHER_MESSENGER is teams"
+        return None
+
+    def require_messenger(self) -> None:
+        """For what talks to people (serve, check-config): the messenger must be complete. Offline
+        commands (digest, audit, purge, db upgrade) work without its credentials."""
+        problem = self.messenger_problem()
+        if problem:
+            raise ConfigError(problem)
 
     def old_pseudonym_keys(self) -> list[bytes]:
         raw = self.pseudonym_keys_old.get_secret_value() if self.pseudonym_keys_old else ""
