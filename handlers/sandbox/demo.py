@@ -190,7 +190,9 @@ def run_demo(
     duration: float | None,
     autoplay: bool = True,
     out: Print = print,
+    stop: threading.Event | None = None,
 ) -> int:
+    """Serve the demo until Ctrl+C, `duration` seconds, or `stop` (a test's) is set."""
     phone = DemoPhone()  # the demo's own phone system, for protected breaks
     app = create_app(settings, phones={phone.provider: phone})
     services: Services = app.state.services
@@ -198,7 +200,7 @@ def run_demo(
     console.phone = phone
     phone.on_change = console.touch
     base_url = f"http://{host}:{port}"
-    stop = threading.Event()
+    stop = stop or threading.Event()
     messenger = services.messenger
     assert isinstance(messenger, SandboxMessenger)
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
@@ -234,6 +236,7 @@ def run_demo(
         favourite=console.favourite,
         watched=console.is_watched,
         stop=stop,
+        rate=rate,
     )
 
     messenger.listeners.append(
