@@ -47,6 +47,8 @@ bench: venv
 	$(BIN)/python bench/scrub.py
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/rotate.py
+	$(BIN)/python bench/crash.py
+	$(BIN)/python bench/outage.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

@@ -87,6 +87,8 @@ def create_app(
     """The app, built from `settings` (or around ready-made `services`). `clock` is the time every
     part of it goes by: tests pass one they can move on instead of waiting. `phones` adds phone
     systems to those the settings configure (the demo's own DemoPhone)."""
+    if services is None:
+        settings.require_messenger()  # a server without its messenger's token: a config error
     engine = services.engine if services else make_engine(settings.database_url)
     messenger = services.messenger if services else make_messenger(settings, engine)
     phone_client = make_http_client()

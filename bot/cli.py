@@ -18,7 +18,7 @@ from typer.core import TyperCommand, TyperGroup, TyperOption
 from typer.models import CommandFunctionType
 
 from bot.config import Settings, load_config, load_settings, platform_problems
-from bot.errors import BreatherError
+from bot.errors import BreatherError, ConfigError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -135,11 +135,30 @@ def serve(
     from bot.logs import configure_logging, uvicorn_logging
 
     settings = settings_from_env()
+    guarded(settings.require_messenger)
+    if settings.messenger == "sandbox":
+        guarded(lambda: _sandbox_host(host))
     guarded(lambda: load_config(settings.config_path))
     configure_logging(settings)
     migrated_engine(settings).dispose()
     application = guarded(lambda: create_app(settings))
+    console = application.state.sandbox_console
+    if console is not None:
+        from bot.i18n import catalogue
+
+        shown = f"[{host}]" if ":" in host else host
+        typer.echo(catalogue("en").t("demo.console", url=console.url(f"http://{shown}:{port}")))
     uvicorn.run(application, host=host, port=port, lifespan="on", **uvicorn_logging(settings.log_level))
+
+
+def _sandbox_host(host: str) -> None:
+    from handlers.sandbox.access import is_loopback_host
+
+    if not is_loopback_host(host):
+        raise ConfigError(
+            f"--host: the sandbox messenger serves only on this machine (127.0.0.1, localhost or ::1), "
+            f"not {host}: its console shows private check-ins"
+        )
 
 
 @contextmanager
@@ -276,10 +295,18 @@ def offline_services(settings: Settings) -> Any:
     """The app's services without the server, to act on the shared database from the CLI."""
     from bot.app import make_messenger
     from bot.services import Services
+    from handlers.sandbox.messenger import SandboxMessenger
 
     engine = migrated_engine(settings)
     try:
-        services = guarded(lambda: Services(settings, engine, make_messenger(settings, engine)))
+        # Offline commands reach nobody themselves: without the messenger's credentials they
+        # work as before, on a messenger that only records (only `serve` requires them).
+        messenger = (
+            make_messenger(settings, engine)
+            if settings.messenger_problem() is None
+            else SandboxMessenger(engine)
+        )
+        services = guarded(lambda: Services(settings, engine, messenger))
         services.sync()
     except BaseException:  # typer.Exit included: the caller never gets the engine to dispose
         engine.dispose()
@@ -597,6 +624,7 @@ def zendesk_trigger_body(
 def check_config() -> None:
     """Validate settings and breather.yml; exit 1 naming the bad field."""
     settings = settings_from_env()
+    guarded(settings.require_messenger)
     config = guarded(lambda: load_config(settings.config_path))
     errors, warnings = platform_problems(settings, config)
     if errors:

@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -69,6 +70,7 @@ class Settings(BaseSettings):
     )
     config_path: Path = Field(Path("./breather.yml"), validation_alias=_env("BREATHER_CONFIG", "config_path"))
     messenger: MessengerName | None = Field(None, validation_alias=_env("BREATHER_MESSENGER", "messenger"))
+    _messenger_given: bool = PrivateAttr(False)  # set explicitly, rather than by default
     public_url: str = Field(
         "http://127.0.0.1:3000", validation_alias=_env("BREATHER_PUBLIC_URL", "public_url")
     )
@@ -187,6 +189,24 @@ class Settings(BaseSettings):
         "Break", validation_alias=_env("CONNECT_BREAK_STATUS", "connect_break_status")
     )
 
+    # Zoom Contact Center: signed webhooks; breaks by user status (Server-to-Server OAuth).
+    zoom_webhook_secret: SecretStr | None = Field(
+        None, validation_alias=_env("ZOOM_WEBHOOK_SECRET", "zoom_webhook_secret")
+    )
+    zoom_account_id: str | None = Field(None, validation_alias=_env("ZOOM_ACCOUNT_ID", "zoom_account_id"))
+    zoom_client_id: str | None = Field(None, validation_alias=_env("ZOOM_CLIENT_ID", "zoom_client_id"))
+    zoom_client_secret: SecretStr | None = Field(
+        None, validation_alias=_env("ZOOM_CLIENT_SECRET", "zoom_client_secret")
+    )
+    zoom_break_status_id: str | None = Field(
+        None, validation_alias=_env("ZOOM_BREAK_STATUS_ID", "zoom_break_status_id")
+    )
+    zoom_break_sub_status_id: str | None = Field(
+        None, validation_alias=_env("ZOOM_BREAK_SUB_STATUS_ID", "zoom_break_sub_status_id")
+    )
+    zoom_api_url: str = Field("https://api.zoom.us", validation_alias=_env("ZOOM_API_URL", "zoom_api_url"))
+    zoom_oauth_url: str = Field("https://zoom.us", validation_alias=_env("ZOOM_OAUTH_URL", "zoom_oauth_url"))
+
     teams_app_id: str | None = Field(None, validation_alias=_env("TEAMS_APP_ID", "teams_app_id"))
     teams_app_password: SecretStr | None = Field(
         None, validation_alias=_env("TEAMS_APP_PASSWORD", "teams_app_password")
@@ -245,7 +265,9 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL such as https://smba.trafficmanager.net/teams")
         return value.rstrip("/")
 
-    @field_validator("genesys_api_url", "genesys_login_url", "connect_api_url")
+    @field_validator(
+        "genesys_api_url", "genesys_login_url", "connect_api_url", "zoom_api_url", "zoom_oauth_url"
+    )
     @classmethod
     def _platform_url(cls, value: str | None) -> str | None:
         if value is None:
@@ -268,8 +290,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _complete(self) -> Settings:
+        self._messenger_given = self.messenger is not None
         if self.messenger is None:
-            self.messenger = "slack" if self.slack_bot_token else "sandbox"
+            # The sandbox is only ever chosen on purpose (the demo, or BREATHER_MESSENGER=sandbox):
+            # a forgotten token must not quietly turn a real install into an open console.
+            self.messenger = "sandbox" if self.demo else "slack"
         if self.demo and self.pseudonym_key is None:
             self.pseudonym_key = SecretStr(DEMO_PSEUDONYM_KEY)
         if self.pseudonym_key is None:
@@ -287,17 +312,36 @@ class Settings(BaseSettings):
                 raise ValueError(f"{where}: must be at least 32 bytes long")
             if old == self.pseudonym_key.get_secret_value().encode():
                 raise ValueError(f"{where}: is the current BREATHER_PSEUDONYM_KEY; list only previous keys")
+        if self._messenger_given:
+            # Chosen explicitly: every command refuses incomplete credentials, as it always did.
+            problem = self.messenger_problem()
+            if problem:
+                raise ValueError(problem)
+        return self
+
+    def messenger_problem(self) -> str | None:
+        """What the chosen messenger lacks, naming the setting; None when it is complete."""
         if self.messenger == "slack":
             if self.slack_bot_token is None:
-                raise ValueError("SLACK_BOT_TOKEN: required when BREATHER_MESSENGER is slack")
+                return (
+                    "SLACK_BOT_TOKEN: required when BREATHER_MESSENGER is slack (the default); "
+                    "to try Breather without Slack, run `breather demo` or set BREATHER_MESSENGER=sandbox"
+                )
             if self.slack_signing_secret is None and self.slack_app_token is None:
-                raise ValueError(
+                return (
                     "SLACK_SIGNING_SECRET: required when BREATHER_MESSENGER is slack "
                     "(or set SLACK_APP_TOKEN for Socket Mode)"
                 )
         if self.messenger == "teams" and not (self.teams_app_id and self.teams_app_password):
-            raise ValueError("TEAMS_APP_ID / TEAMS_APP_PASSWORD: required when BREATHER_MESSENGER is teams")
-        return self
+            return "TEAMS_APP_ID / TEAMS_APP_PASSWORD: required when BREATHER_MESSENGER is teams"
+        return None
+
+    def require_messenger(self) -> None:
+        """For what talks to people (serve, check-config): the messenger must be complete. Offline
+        commands (digest, audit, purge, db upgrade) work without its credentials."""
+        problem = self.messenger_problem()
+        if problem:
+            raise ConfigError(problem)
 
     def old_pseudonym_keys(self) -> list[bytes]:
         raw = self.pseudonym_keys_old.get_secret_value() if self.pseudonym_keys_old else ""
@@ -488,6 +532,7 @@ class AgentConfig(_Strict):
     zendesk_user_id: ProviderId | None = None
     genesys_user_id: ProviderId | None = None
     connect_user_id: ProviderId | None = None
+    zoom_user_id: ProviderId | None = None
 
     @field_validator("email")
     @classmethod
@@ -522,6 +567,7 @@ class AgentConfig(_Strict):
             "zendesk_user_id": self.zendesk_user_id,
             "genesys_user_id": self.genesys_user_id,
             "connect_user_id": self.connect_user_id,
+            "zoom_user_id": self.zoom_user_id,
         }
         return {kind: value for kind, value in ids.items() if value}
 
@@ -689,11 +735,18 @@ CREDENTIAL_GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
         ("CONNECT_ACCESS_KEY_ID", "connect_access_key_id"),
         ("CONNECT_SECRET_ACCESS_KEY", "connect_secret_access_key"),
     ),
+    "Zoom Contact Center": (
+        ("ZOOM_ACCOUNT_ID", "zoom_account_id"),
+        ("ZOOM_CLIENT_ID", "zoom_client_id"),
+        ("ZOOM_CLIENT_SECRET", "zoom_client_secret"),
+        ("ZOOM_BREAK_STATUS_ID", "zoom_break_status_id"),
+    ),
 }
 # The roster field naming agents on each platform, and the setting its webhook needs.
 PLATFORM_WEBHOOKS: dict[str, tuple[str, str, str]] = {
     "Genesys Cloud": ("genesys_user_id", "GENESYS_EVENTBRIDGE_SECRET", "genesys_eventbridge_secret"),
     "Amazon Connect": ("connect_user_id", "CONNECT_EVENTBRIDGE_SECRET", "connect_eventbridge_secret"),
+    "Zoom Contact Center": ("zoom_user_id", "ZOOM_WEBHOOK_SECRET", "zoom_webhook_secret"),
 }
 
 

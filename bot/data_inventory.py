@@ -315,7 +315,7 @@ INVENTORY: dict[str, Table] = {
         f"{RETENTION}; a compliment still shared keeps its row, emptied of the words",
         {
             "id": ID,
-            "source": Column(OP, "which webhook, or `message`"),
+            "source": Column(OP, "which webhook, or `message` (`message-lead`: passed on by a lead)"),
             "source_key": Column(
                 P,
                 "keyed hash of where it came from (an event id; a message and its recipient)",

@@ -24,6 +24,7 @@ from bot.messenger import Delivered, Form, Mention, Messenger
 from bot.pseudonyms import Keyring
 from bot.roster import Roster, RosterAgent
 from storage.db import session_scope
+from storage.models.compliments import FROM_A_LEAD
 
 log = logging.getLogger(__name__)
 
@@ -159,11 +160,13 @@ class ComplimentActions:
         # stored only as a keyed hash (ComplimentService.receive).
         text = self.service.scrub(text, agent=recipient)
         sharer = Mention(name=member.agent.name if member.agent else "", user_id=user_id)
+        readers = {e.lower() for e in (*recipient.team.managers, *self.service.settings.admins)}
+        from_a_lead = bool(member.email) and (member.email or "").lower() in readers
         with session_scope(self.engine) as session:
             received = self.service.receive(
                 session,
                 agent=recipient,
-                source="message",
+                source=FROM_A_LEAD if from_a_lead else "message",
                 source_key=f"{source}:{recipient.id}",
                 text=text,
                 now=self.clock(),

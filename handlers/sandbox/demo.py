@@ -189,7 +189,9 @@ def run_demo(
     duration: float | None,
     autoplay: bool = True,
     out: Print = print,
+    stop: threading.Event | None = None,
 ) -> int:
+    """Serve the demo until Ctrl+C, `duration` seconds, or `stop` (a test's) is set."""
     phone = DemoPhone()  # the demo's own phone system, for protected breaks
     app = create_app(settings, phones={phone.provider: phone})
     services: Services = app.state.services
@@ -197,7 +199,7 @@ def run_demo(
     console.phone = phone
     phone.on_change = console.touch
     base_url = f"http://{host}:{port}"
-    stop = threading.Event()
+    stop = stop or threading.Event()
     messenger = services.messenger
     assert isinstance(messenger, SandboxMessenger)
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
@@ -233,6 +235,7 @@ def run_demo(
         favourite=console.favourite,
         watched=console.is_watched,
         stop=stop,
+        rate=rate,
     )
 
     messenger.listeners.append(
@@ -264,7 +267,7 @@ def run_demo(
     seed_demo_history(services, now=services.clock())
     team = services.config.teams[0]
     out(cat.t("demo.running", url=base_url))
-    out(cat.t("demo.console", url=base_url))
+    out(cat.t("demo.console", url=console.url(base_url)))
     # The secret is this demo's own, made up at start, so showing it gives nothing away.
     out(cat.t("demo.simulate", command=f"{own_command()} simulate --url {base_url} --secret {secret}"))
     out(cat.t("demo.digest", command=digest_command(settings, team.id)))
