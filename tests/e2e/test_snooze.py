@@ -18,7 +18,7 @@ from bot.app import create_app
 from storage.db import session_scope
 from storage.models import AgentPrefs, OutboxMessage, SurveyInvitation
 from tests.conftest import Harness, MakeSettings, hard_call, teams_app
-from tests.e2e.test_console import Console
+from tests.e2e.test_console import Console, console_client
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.teams_connector import FakeTeamsConnector
 from tests.helpers import Clock, action_ids, roster_with, settled
@@ -178,7 +178,7 @@ def test_the_console_pauses_for_a_while_and_shows_the_end_on_home(
 ) -> None:
     settings = make_settings(messenger="sandbox", slack_bot_token=None, slack_signing_secret=None)
     app = create_app(settings, clock=Clock(FRIDAY))
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with console_client(app) as client:
         console = Console(client, app)
         ana = "ana@example.com"
         reply = console.post("command", ana, text="/breather pause for 3 days").json()["html"]
