@@ -571,6 +571,27 @@ class Services:
             )
             self._refresh_home(session, agent, reason=f"opt-out:{invitation_id}")
 
+    def unexpected_error(self, agent: RosterAgent | None, reference: str) -> str:
+        """What to tell someone whose click or command failed, in their language; an agent
+        also gets it as a DM, since an interaction's answer after its ack shows nothing."""
+        text = (team_catalogue(agent.team) if agent else catalogue("en")).t(
+            "error.unexpected", reference=reference
+        )
+        if agent is not None:
+            try:
+                with session_scope(self.engine) as session:
+                    self.outbox.send_direct(
+                        session,
+                        key=f"failure:{reference}",
+                        to=agent.ref(),
+                        message=Message(text=text, parts=(Text(text=text),)),
+                        now=self.clock(),
+                        topic="failure",
+                    )
+            except Exception as error:  # the database may be what failed: the log has the reference
+                log.warning("could not tell the agent about failure %s: %s", reference, type(error).__name__)
+        return text
+
     def breather_command(
         self,
         agent: RosterAgent | None,
