@@ -25,6 +25,7 @@ from bot.runtime import Runtime
 from bot.services import Services
 from handlers.errors import EXCEPTION_HANDLERS
 from handlers.http import routes
+from handlers.limits import BodyLimits
 from handlers.sandbox.console import SandboxConsole
 from handlers.sandbox.messenger import SandboxMessenger
 from handlers.slack.bolt_app import build_bolt_app, wait_for_listeners
@@ -166,6 +167,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.body_limits = BodyLimits(settings.body_timeout_seconds)
     app.state.bolt = bolt
     app.state.slack_signing_secret = signing_secret
     app.state.sandbox_console = console

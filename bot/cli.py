@@ -132,7 +132,8 @@ def serve(
     import uvicorn
 
     from bot.app import create_app
-    from bot.logs import configure_logging, uvicorn_logging
+    from bot.logs import configure_logging
+    from bot.server import server_options
 
     settings = settings_from_env()
     guarded(settings.require_messenger)
@@ -148,7 +149,7 @@ def serve(
 
         shown = f"[{host}]" if ":" in host else host
         typer.echo(catalogue("en").t("demo.console", url=console.url(f"http://{shown}:{port}")))
-    uvicorn.run(application, host=host, port=port, lifespan="on", **uvicorn_logging(settings.log_level))
+    uvicorn.run(application, host=host, port=port, **server_options(settings))
 
 
 def _sandbox_host(host: str) -> None:

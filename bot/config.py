@@ -88,6 +88,14 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", validation_alias=_env("BREATHER_LOG_LEVEL", "log_level"))
     # Least time between two messages to one conversation. Unset: the platform's own (Slack 1 s,
     # Teams 0.5 s). Tests and fake platforms lower it; a real workspace would answer 429s.
+    # Hostile or broken clients (handlers/limits.py, bot/server.py): how long a request body may
+    # take to arrive, and how many connections the server holds at once (more are answered 503).
+    body_timeout_seconds: float = Field(
+        10.0, gt=0, le=300, validation_alias=_env("BREATHER_BODY_TIMEOUT_SECONDS", "body_timeout_seconds")
+    )
+    max_connections: int = Field(
+        1000, ge=10, le=100_000, validation_alias=_env("BREATHER_MAX_CONNECTIONS", "max_connections")
+    )
     send_pace_seconds: float | None = Field(
         None, ge=0, le=60, validation_alias=_env("BREATHER_SEND_PACE_SECONDS", "send_pace_seconds")
     )
@@ -207,6 +215,27 @@ class Settings(BaseSettings):
     zoom_api_url: str = Field("https://api.zoom.us", validation_alias=_env("ZOOM_API_URL", "zoom_api_url"))
     zoom_oauth_url: str = Field("https://zoom.us", validation_alias=_env("ZOOM_OAUTH_URL", "zoom_oauth_url"))
 
+    # Webex Contact Center: signed subscription webhooks; breaks by agent state (OAuth refresh token).
+    webex_webhook_secret: SecretStr | None = Field(
+        None, validation_alias=_env("WEBEX_WEBHOOK_SECRET", "webex_webhook_secret")
+    )
+    webex_client_id: str | None = Field(None, validation_alias=_env("WEBEX_CLIENT_ID", "webex_client_id"))
+    webex_client_secret: SecretStr | None = Field(
+        None, validation_alias=_env("WEBEX_CLIENT_SECRET", "webex_client_secret")
+    )
+    webex_refresh_token: SecretStr | None = Field(
+        None, validation_alias=_env("WEBEX_REFRESH_TOKEN", "webex_refresh_token")
+    )
+    webex_break_aux_code_id: str | None = Field(
+        None, validation_alias=_env("WEBEX_BREAK_AUX_CODE_ID", "webex_break_aux_code_id")
+    )
+    webex_api_url: str = Field(
+        "https://api.wxcc-us1.cisco.com", validation_alias=_env("WEBEX_API_URL", "webex_api_url")
+    )
+    webex_token_url: str = Field(
+        "https://webexapis.com/v1/access_token", validation_alias=_env("WEBEX_TOKEN_URL", "webex_token_url")
+    )
+
     teams_app_id: str | None = Field(None, validation_alias=_env("TEAMS_APP_ID", "teams_app_id"))
     teams_app_password: SecretStr | None = Field(
         None, validation_alias=_env("TEAMS_APP_PASSWORD", "teams_app_password")
@@ -266,7 +295,13 @@ class Settings(BaseSettings):
         return value.rstrip("/")
 
     @field_validator(
-        "genesys_api_url", "genesys_login_url", "connect_api_url", "zoom_api_url", "zoom_oauth_url"
+        "genesys_api_url",
+        "genesys_login_url",
+        "connect_api_url",
+        "zoom_api_url",
+        "zoom_oauth_url",
+        "webex_api_url",
+        "webex_token_url",
     )
     @classmethod
     def _platform_url(cls, value: str | None) -> str | None:
@@ -517,6 +552,15 @@ def _known_zone_name(value: str) -> str:
     return value
 
 
+class PairingConfig(_Strict):
+    """When a team's weekly coffee pairs are made (issue 16); the pairs' DMs go out then."""
+
+    day: Weekday = "mon"
+    at: time = time(10, 0)
+
+    _clock = field_validator("at", mode="before")(_parse_clock)
+
+
 class AgentConfig(_Strict):
     email: str
     name: str | None = None
@@ -533,6 +577,7 @@ class AgentConfig(_Strict):
     genesys_user_id: ProviderId | None = None
     connect_user_id: ProviderId | None = None
     zoom_user_id: ProviderId | None = None
+    webex_agent_id: ProviderId | None = None
 
     @field_validator("email")
     @classmethod
@@ -568,6 +613,7 @@ class AgentConfig(_Strict):
             "genesys_user_id": self.genesys_user_id,
             "connect_user_id": self.connect_user_id,
             "zoom_user_id": self.zoom_user_id,
+            "webex_agent_id": self.webex_agent_id,
         }
         return {kind: value for kind, value in ids.items() if value}
 
@@ -586,6 +632,7 @@ class TeamConfig(_Strict):
     pulse: PulseConfig | None = None
     # Non-working days (issue 16): no check-ins, invitations or reminders on them.
     holidays: Holidays = Field(default_factory=Holidays)
+    pairing: PairingConfig | None = None  # weekly coffee pairs for those who opt in
 
     @field_validator("holidays", mode="before")
     @classmethod
@@ -667,6 +714,7 @@ class ProductSettings(_Strict):
     compliment_consent_hours: float = Field(24, gt=0)
     kudos_per_day: int = Field(5, ge=1)
     pause_max_days: int = Field(90, ge=1, le=366)  # the furthest a pause or time off may end
+    buddy_asks_per_day: int = Field(2, ge=1)  # most chats one buddy is asked for in a local day
     phone_regions: list[str] = Field(default_factory=lambda: list(DEFAULT_PHONE_REGIONS), min_length=1)
 
     @field_validator("phone_regions")
@@ -740,12 +788,19 @@ CREDENTIAL_GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
         ("ZOOM_CLIENT_SECRET", "zoom_client_secret"),
         ("ZOOM_BREAK_STATUS_ID", "zoom_break_status_id"),
     ),
+    "Webex Contact Center": (
+        ("WEBEX_CLIENT_ID", "webex_client_id"),
+        ("WEBEX_CLIENT_SECRET", "webex_client_secret"),
+        ("WEBEX_REFRESH_TOKEN", "webex_refresh_token"),
+        ("WEBEX_BREAK_AUX_CODE_ID", "webex_break_aux_code_id"),
+    ),
 }
 # The roster field naming agents on each platform, and the setting its webhook needs.
 PLATFORM_WEBHOOKS: dict[str, tuple[str, str, str]] = {
     "Genesys Cloud": ("genesys_user_id", "GENESYS_EVENTBRIDGE_SECRET", "genesys_eventbridge_secret"),
     "Amazon Connect": ("connect_user_id", "CONNECT_EVENTBRIDGE_SECRET", "connect_eventbridge_secret"),
     "Zoom Contact Center": ("zoom_user_id", "ZOOM_WEBHOOK_SECRET", "zoom_webhook_secret"),
+    "Webex Contact Center": ("webex_agent_id", "WEBEX_WEBHOOK_SECRET", "webex_webhook_secret"),
 }
 
 

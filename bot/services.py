@@ -31,11 +31,13 @@ from bot.digests.service import DigestService
 from bot.holdbacks import HoldBackNotices
 from bot.home import home_view, manager_home, when_text
 from bot.i18n import catalogue, team_catalogue
-from bot.ids import PAUSE_CHOICES, ActionId, CheckinAnswer, JobId
+from bot.ids import PAUSE_CHOICES, ActionId, CallbackId, CheckinAnswer, JobId
 from bot.intake import EventProcessor, Intake
 from bot.messenger import Delivered, Form, Message, Messenger, Part, Text
 from bot.metrics import Metrics
-from bot.preferences import end_pauses, read_prefs, set_paused
+from bot.pairing import Pairings, week_start
+from bot.preferences import end_pauses, read_prefs, set_buddy, set_pairing, set_paused, skip_pairing
+from bot.recovery.buddies import BuddyAnswer
 from bot.recovery.phone import PhoneSystem
 from bot.recovery.service import RecoveryService
 from bot.recovery.talk import TalkOutcome
@@ -99,6 +101,7 @@ class Services:
             follow_up=self.recovery,
             held_back=self.hold_backs,
         )
+        self.pairings = Pairings(outbox=self.outbox)
         self.surveys = SurveyService(settings=self.product, outbox=self.outbox, held_back=self.hold_backs)
         self.digests = DigestService(
             settings=self.product,
@@ -193,6 +196,15 @@ class Services:
                 JobSpec(JobId.PULSE_DISPATCH.value, IntervalTrigger(minutes=1), self.dispatch_surveys)
             )
         jobs.append(JobSpec(JobId.PAUSE_ENDS.value, IntervalTrigger(minutes=1), self.end_pauses))
+        for team in self.config.teams:
+            if team.pairing is not None:
+                weekly = CronTrigger(
+                    day_of_week=team.pairing.day,
+                    hour=team.pairing.at.hour,
+                    minute=team.pairing.at.minute,
+                    timezone=team.zone,
+                )
+                jobs.append(JobSpec(f"{JobId.PAIRING}:{team.id}", weekly, partial(self.pair_team, team.id)))
         jobs.append(
             JobSpec(
                 JobId.COMPLIMENT_EXPIRY.value,
@@ -318,6 +330,8 @@ class Services:
             paused=prefs.paused,
             paused_until=prefs.paused_until,
             surveys_on=prefs.surveys_on,
+            buddy=prefs.buddy,
+            pairing=prefs.pairing if agent.team.pairing is not None else None,
             results=self.surveys.own_results(session, agent=agent),
             zone=agent.zone,
             lead_parts=extra or [],
@@ -394,6 +408,75 @@ class Services:
         if paused:
             return cat.t("command.paused" if changed else "command.already_paused")
         return cat.t("command.resumed" if changed else "command.already_active")
+
+    def set_buddy(self, agent: RosterAgent, on: bool) -> str:
+        """Offer (or stop offering) to be a buddy for the team; returns the private reply."""
+        cat = team_catalogue(agent.team)
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            changed = set_buddy(session, agent, on, now)
+            if changed:
+                self._refresh_home(session, agent, reason=f"buddy:{on}:{now.timestamp()}")
+        if on:
+            return cat.t("buddy.on" if changed else "buddy.already_on")
+        return cat.t("buddy.off" if changed else "buddy.already_off")
+
+    def answer_buddy(
+        self, agent: RosterAgent | None, ask_id: str, free: bool, where: Delivered
+    ) -> ClickNotice | None:
+        """A buddy's "I'm free now" / "Can't right now"; a click that records nothing is told so."""
+        if agent is None:
+            return click_notice(catalogue("en"), "checkin.not_yours")
+        with session_scope(self.engine) as session:
+            outcome = self.recovery.talk.buddies.answer(
+                session, buddy=agent, ask_id=ask_id, free=free, where=where, now=self.clock()
+            )
+        if outcome is BuddyAnswer.RECORDED:
+            return None
+        key = {BuddyAnswer.ALREADY: "buddy.already_answered", BuddyAnswer.NOT_YOURS: "checkin.not_yours"}
+        return click_notice(team_catalogue(agent.team), key.get(outcome, "checkin.expired"))
+
+    def pair_team(self, team_id: str) -> int:
+        """This week's coffee pairs for a team (once a week); how many people were paired."""
+        team = self.config.team(team_id)
+        with session_scope(self.engine) as session:
+            return self.pairings.pair_team(session, team=team, roster=self.roster, now=self.clock())
+
+    def set_pairing(self, agent: RosterAgent, on: bool) -> str:
+        cat = team_catalogue(agent.team)
+        if agent.team.pairing is None:
+            return cat.t("pairing.not_on")
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            changed = set_pairing(session, agent, on, now)
+            if changed:
+                self._refresh_home(session, agent, reason=f"pairing:{on}:{now.timestamp()}")
+        return cat.t("pairing.joined" if on else "pairing.left")
+
+    def skip_pairing(self, agent: RosterAgent) -> str:
+        """Skip the next coffee pairing: this week's if it has not been made yet, else next week's."""
+        cat = team_catalogue(agent.team)
+        if agent.team.pairing is None:
+            return cat.t("pairing.not_on")
+        now = self.clock()
+        week = week_start(agent.team, now)
+        with session_scope(self.engine) as session:
+            if self.pairings.made(session, agent.team, week):
+                week += timedelta(days=7)
+            skip_pairing(session, agent, week, now)
+        return cat.t("pairing.skipped")
+
+    @staticmethod
+    def notice(agent: RosterAgent, text: str) -> Form:
+        """A small read-only window with one line, for the person who clicked."""
+        cat = team_catalogue(agent.team)
+        return Form(
+            callback_id=CallbackId.CHECKIN_NOTICE.value,
+            title=cat.t("checkin.notice.title"),
+            submit=None,
+            close=cat.t("checkin.notice.close"),
+            parts=(Text(text=text),),
+        )
 
     def set_surveys(self, agent: RosterAgent, on: bool) -> None:
         now = self.clock()
@@ -488,6 +571,27 @@ class Services:
             )
             self._refresh_home(session, agent, reason=f"opt-out:{invitation_id}")
 
+    def unexpected_error(self, agent: RosterAgent | None, reference: str) -> str:
+        """What to tell someone whose click or command failed, in their language; an agent
+        also gets it as a DM, since an interaction's answer after its ack shows nothing."""
+        text = (team_catalogue(agent.team) if agent else catalogue("en")).t(
+            "error.unexpected", reference=reference
+        )
+        if agent is not None:
+            try:
+                with session_scope(self.engine) as session:
+                    self.outbox.send_direct(
+                        session,
+                        key=f"failure:{reference}",
+                        to=agent.ref(),
+                        message=Message(text=text, parts=(Text(text=text),)),
+                        now=self.clock(),
+                        topic="failure",
+                    )
+            except Exception as error:  # the database may be what failed: the log has the reference
+                log.warning("could not tell the agent about failure %s: %s", reference, type(error).__name__)
+        return text
+
     def breather_command(
         self,
         agent: RosterAgent | None,
@@ -513,6 +617,15 @@ class Services:
                 count=self.product.retention_days,
                 retention_days=self.product.retention_days,
             )
+        elif sub in ("pairing", "coffee") and agent is not None:
+            choice = words[1].lower() if len(words) > 1 else ""
+            if choice in ("on", "off"):
+                reply = self.set_pairing(agent, choice == "on")
+            else:
+                reply = self.skip_pairing(agent) if choice == "skip" else cat.t("pairing.usage")
+        elif sub == "buddy" and agent is not None:
+            choice = words[1].lower() if len(words) > 1 else ""
+            reply = self.set_buddy(agent, choice == "on") if choice in ("on", "off") else cat.t("buddy.usage")
         elif sub in ("pause", "resume", "away"):
             if agent is not None and sub == "resume":
                 reply = self.set_paused(agent, False)

@@ -23,7 +23,7 @@ from starlette.applications import Starlette
 from bot.app import create_app
 from bot.config import Settings
 from bot.i18n import Catalogue, team_catalogue
-from bot.logs import uvicorn_logging
+from bot.server import server_options
 from bot.services import Services
 from handlers.sandbox.call_simulator import CallSimulator
 from handlers.sandbox.console import SandboxConsole
@@ -168,7 +168,8 @@ def simulated_agents_policy(console: SandboxConsole) -> Callable[[str], bool]:
 def serve_in_background(app: Starlette, sock: socket.socket) -> tuple[uvicorn.Server, threading.Thread]:
     """Run the app with uvicorn on an already bound socket, in a thread; returns once it serves
     (or once it failed: check `server.started`)."""
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", **uvicorn_logging("warning")))
+    settings: Settings = app.state.services.settings
+    server = uvicorn.Server(uvicorn.Config(app, **server_options(settings, "warning")))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="breather-server", daemon=True
     )

@@ -1,11 +1,11 @@
 """Every table. Importing this package registers them all on SQLModel.metadata."""
 
 from storage.models.calls import Call, InboundEvent
-from storage.models.checkins import AgentPrefs, Checkin
+from storage.models.checkins import AgentPrefs, Checkin, Pairing
 from storage.models.compliments import Compliment, ComplimentStatus, Kudos
 from storage.models.digests import DigestAccess, DigestRelease, SurgeAlert
 from storage.models.outbox import OutboxMessage, OutboxStatus
-from storage.models.recovery import Break, BreakState, TalkRequest
+from storage.models.recovery import Break, BreakState, BuddyAsk, TalkRequest
 from storage.models.replays import SeenRequest
 from storage.models.roster import Agent, ChatAddress, Team
 from storage.models.sandbox import SandboxMessage
@@ -35,6 +35,8 @@ __all__ = [
     "SurveyInvitation",
     "SurveyRound",
     "TalkRequest",
+    "BuddyAsk",
+    "Pairing",
     "Team",
     "TeamsConversation",
 ]

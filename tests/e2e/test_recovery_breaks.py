@@ -26,7 +26,7 @@ from storage import breaks as break_queue
 from storage.db import read_scope, session_scope
 from storage.models import Break, BreakState, Checkin, OutboxMessage
 from tests.conftest import TWILIO_TOKEN, FakeApi, Harness, MakeSettings, hard_call
-from tests.fakes.platform_apis import FakeConnect, FakeGenesys, FakeZoom
+from tests.fakes.platform_apis import FakeConnect, FakeGenesys, FakeWebex, FakeZoom
 from tests.fakes.provider_apis import FakeAircall, FakeDialpad, FakeProviderApi, FakeTwilio
 from tests.fakes.slack_api import ApiCall, FakeSlack
 from tests.helpers import Clock, action_ids, button_values, roster_with, settled
@@ -36,6 +36,7 @@ ZONE = ZoneInfo("Europe/Bucharest")  # the billing team's time zone
 GENESYS_ANA = "u-4a5b6c7d-8e9f-4a0b-9c1d-2e3f4a5b6c7d"
 CONNECT_ANA = "a9b8c7d6-e5f4-4a3b-9c2d-1e0f9a8b7c6d"
 ZOOM_ANA = "zU4kLm9pQrS2tUvWxYz0Ab"
+WEBEX_ANA = "4d3c2b1a-0f9e-4d8c-b7a6-5f4e3d2c1b0a"
 
 
 @dataclass
@@ -187,6 +188,32 @@ def _zoom(fake_api: FakeApi) -> Phone:
     )
 
 
+def _webex(fake_api: FakeApi) -> Phone:
+    server = fake_api(
+        FakeWebex, client_id="webex-client", client_secret="webex-secret", refresh_token="webex-refresh"
+    )
+    server.add_agent(WEBEX_ANA, "Available")
+    return Phone(
+        "webex",
+        "Webex Contact Center",
+        server,
+        {
+            "webex_client_id": "webex-client",
+            "webex_client_secret": "webex-secret",
+            "webex_refresh_token": "webex-refresh",
+            "webex_break_aux_code_id": "AXbreak0000000000001",
+            "webex_api_url": server.url,
+            "webex_token_url": server.url + "/v1/access_token",
+        },
+        lambda: server.state_of(WEBEX_ANA),
+        "Available",
+        "Idle (Break)",
+        lambda: server.set_state(WEBEX_ANA, "Idle", "AXlunch0000000000002"),
+        "Idle (Lunch)",
+        "PUT",
+    )
+
+
 PHONES = {
     "twilio": _twilio,
     "aircall": _aircall,
@@ -194,6 +221,7 @@ PHONES = {
     "genesys": _genesys,
     "connect": _connect,
     "zoom": _zoom,
+    "webex": _webex,
 }
 
 
@@ -452,6 +480,34 @@ def test_a_restart_during_the_break_still_restores_it_on_time_or_at_once_when_ov
         assert "Welcome back" in welcome_back(fake_slack)
         settled(again.state.services)
     assert aircall.status() == "available"
+
+
+@pytest.mark.parametrize("provider", ["genesys", "connect", "zoom", "webex"])
+def test_a_restart_during_the_break_restores_each_contact_centre_platforms_status(
+    make_settings: MakeSettings,
+    fake_slack: FakeSlack,
+    fake_api: FakeApi,
+    tmp_path: Path,
+    clock: Clock,
+    provider: str,
+) -> None:
+    phone = _on(clock, PHONES[provider](fake_api))
+    app = _app(make_settings, tmp_path, phone, clock)
+    with TestClient(app) as client:
+        harness = Harness(client, app.state.services, fake_slack)
+        checkin_id = take_break(harness)
+        outcome(fake_slack)
+        assert phone.status() == phone.on_break
+        ends_at = the_break(harness, checkin_id).ends_at
+    assert ends_at is not None
+    clock.advance(seconds=max(ends_at.timestamp() - clock.timestamp(), 0) + 0.5)  # due while nobody runs
+
+    again = create_app(make_settings(config_path=tmp_path / "roster.yml", **phone.settings), clock=clock)
+    with TestClient(again):
+        phone.server.wait_for(phone.write, 2)
+        assert "Welcome back" in welcome_back(fake_slack)
+        settled(again.state.services)
+    assert phone.status() == phone.before
 
 
 def test_a_restart_before_the_break_ends_restores_it_at_its_end(
