@@ -35,7 +35,8 @@ from bot.ids import PAUSE_CHOICES, ActionId, CheckinAnswer, JobId
 from bot.intake import EventProcessor, Intake
 from bot.messenger import Delivered, Form, Message, Messenger, Part, Text
 from bot.metrics import Metrics
-from bot.preferences import end_pauses, read_prefs, set_paused
+from bot.preferences import end_pauses, read_prefs, set_buddy, set_paused
+from bot.recovery.buddies import BuddyAnswer
 from bot.recovery.phone import PhoneSystem
 from bot.recovery.service import RecoveryService
 from bot.recovery.talk import TalkOutcome
@@ -318,6 +319,7 @@ class Services:
             paused=prefs.paused,
             paused_until=prefs.paused_until,
             surveys_on=prefs.surveys_on,
+            buddy=prefs.buddy,
             results=self.surveys.own_results(session, agent=agent),
             zone=agent.zone,
             lead_parts=extra or [],
@@ -394,6 +396,33 @@ class Services:
         if paused:
             return cat.t("command.paused" if changed else "command.already_paused")
         return cat.t("command.resumed" if changed else "command.already_active")
+
+    def set_buddy(self, agent: RosterAgent, on: bool) -> str:
+        """Offer (or stop offering) to be a buddy for the team; returns the private reply."""
+        cat = team_catalogue(agent.team)
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            changed = set_buddy(session, agent, on, now)
+            if changed:
+                self._refresh_home(session, agent, reason=f"buddy:{on}:{now.timestamp()}")
+        if on:
+            return cat.t("buddy.on" if changed else "buddy.already_on")
+        return cat.t("buddy.off" if changed else "buddy.already_off")
+
+    def answer_buddy(
+        self, agent: RosterAgent | None, ask_id: str, free: bool, where: Delivered
+    ) -> ClickNotice | None:
+        """A buddy's "I'm free now" / "Can't right now"; a click that records nothing is told so."""
+        if agent is None:
+            return click_notice(catalogue("en"), "checkin.not_yours")
+        with session_scope(self.engine) as session:
+            outcome = self.recovery.talk.buddies.answer(
+                session, buddy=agent, ask_id=ask_id, free=free, where=where, now=self.clock()
+            )
+        if outcome is BuddyAnswer.RECORDED:
+            return None
+        key = {BuddyAnswer.ALREADY: "buddy.already_answered", BuddyAnswer.NOT_YOURS: "checkin.not_yours"}
+        return click_notice(team_catalogue(agent.team), key.get(outcome, "checkin.expired"))
 
     def set_surveys(self, agent: RosterAgent, on: bool) -> None:
         now = self.clock()
@@ -488,6 +517,27 @@ class Services:
             )
             self._refresh_home(session, agent, reason=f"opt-out:{invitation_id}")
 
+    def unexpected_error(self, agent: RosterAgent | None, reference: str) -> str:
+        """What to tell someone whose click or command failed, in their language; an agent
+        also gets it as a DM, since an interaction's answer after its ack shows nothing."""
+        text = (team_catalogue(agent.team) if agent else catalogue("en")).t(
+            "error.unexpected", reference=reference
+        )
+        if agent is not None:
+            try:
+                with session_scope(self.engine) as session:
+                    self.outbox.send_direct(
+                        session,
+                        key=f"failure:{reference}",
+                        to=agent.ref(),
+                        message=Message(text=text, parts=(Text(text=text),)),
+                        now=self.clock(),
+                        topic="failure",
+                    )
+            except Exception as error:  # the database may be what failed: the log has the reference
+                log.warning("could not tell the agent about failure %s: %s", reference, type(error).__name__)
+        return text
+
     def breather_command(
         self,
         agent: RosterAgent | None,
@@ -513,6 +563,9 @@ class Services:
                 count=self.product.retention_days,
                 retention_days=self.product.retention_days,
             )
+        elif sub == "buddy" and agent is not None:
+            choice = words[1].lower() if len(words) > 1 else ""
+            reply = self.set_buddy(agent, choice == "on") if choice in ("on", "off") else cat.t("buddy.usage")
         elif sub in ("pause", "resume", "away"):
             if agent is not None and sub == "resume":
                 reply = self.set_paused(agent, False)

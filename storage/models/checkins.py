@@ -36,4 +36,5 @@ class AgentPrefs(SQLModel, table=True):
     # When a pause (or time off) ends by itself; None while `paused` means until resumed.
     paused_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     surveys_opted_out: bool = False
+    buddy: bool = False  # offers to be a buddy for their team (issue 16); never shown to anyone
     updated_at: datetime = Field(default_factory=now, sa_column=utc_column(nullable=False))

@@ -94,10 +94,15 @@ def test_app_home_shows_the_agents_own_state_and_toggles_pause(harness: Harness)
         "home.pause_tomorrow",
         "home.pause_monday",
         "home.surveys_off",
+        "home.buddy_on",
     ]
     harness.click(user_id="U0ANA", channel="D0ANA", ts="1.1", action_id="home.pause", value="")
     updated = harness.slack.wait_for("views.publish", 2)[1]
-    assert action_ids(updated.params["view"]["blocks"]) == ["home.resume", "home.surveys_off"]
+    assert action_ids(updated.params["view"]["blocks"]) == [
+        "home.resume",
+        "home.surveys_off",
+        "home.buddy_on",
+    ]
     assert "*paused*" in json.dumps(updated.params["view"])
     with session_scope(harness.services.engine) as session:
         prefs = session.get(AgentPrefs, harness.services.roster.find("email", "ana@example.com").pseudonym)  # type: ignore[union-attr]
