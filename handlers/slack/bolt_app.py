@@ -6,7 +6,7 @@ import json
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -15,6 +15,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from bot.config import Settings
+from bot.errors import InvalidInput
 from bot.logs import bolt_logger
 from bot.roster import RosterAgent
 from bot.services import Services
@@ -95,8 +96,13 @@ def build_bolt_app(
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
         # Logged once, with the traceback (masked by the log filter), never the payload (it
         # may hold what an agent wrote); the person is told something short, with the reference.
-        reference = uuid.uuid4().hex[:8]
         kind = body.get("type") or body.get("command") or "request"
+        if isinstance(error, InvalidInput):
+            # A signed payload without what its kind always carries: the sender's, not a bug.
+            log.warning("slack %s refused: %s", kind, error)
+            headers: dict[str, str | Sequence[str]] = {"content-type": "application/json"}
+            return BoltResponse(status=error.status, body=json.dumps({"error": str(error)}), headers=headers)
+        reference = uuid.uuid4().hex[:8]
         log.error("slack %s failed (reference %s): %s", kind, reference, type(error).__name__, exc_info=error)
         user_id = _user_id(body)
         try:
