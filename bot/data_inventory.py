@@ -199,6 +199,10 @@ INVENTORY: dict[str, Table] = {
             "kid": KID,
             "paused": Column(P, "check-ins paused"),
             "surveys_opted_out": Column(P, "pulse surveys switched off"),
+            "language": Column(P, "the language the agent chose for Breather's messages"),
+            "platform_language": Column(
+                P, "the language their chat platform reports (Slack or Teams locale)"
+            ),
             "updated_at": WHEN,
         },
     ),

@@ -28,9 +28,16 @@ from bot.delivery import Outbox, OutboxWorker, pace_for
 from bot.digests.desk import DigestDesk
 from bot.digests.service import DigestService
 from bot.home import home_view, manager_home
-from bot.i18n import catalogue, team_catalogue
+from bot.i18n import Catalogue, catalogue, language_choices, team_catalogue
 from bot.ids import ActionId, CheckinAnswer, JobId
 from bot.intake import EventProcessor, Intake
+from bot.languages import (
+    DEFAULT_WORDS,
+    agent_catalogue,
+    choose_language,
+    language_from_locale,
+    note_platform_locale,
+)
 from bot.messenger import Delivered, Form, Message, Messenger, Part, Text
 from bot.metrics import Metrics
 from bot.preferences import read_prefs, set_paused
@@ -280,7 +287,7 @@ class Services:
             return None  # "Talk to someone" again on an answered check-in reopens the choice
         if outcome is AnswerOutcome.RECORDED:
             return None
-        return click_notice(team_catalogue(agent.team), _CLICK_NOTICES[outcome])
+        return click_notice(self.catalogue_for(agent), _CLICK_NOTICES[outcome])
 
     def submit_talk(self, agent: RosterAgent, checkin_id: str, choice: str) -> str | None:
         """The agent sent their choice of person; returns why it was refused, or None."""
@@ -290,14 +297,14 @@ class Services:
             )
         if outcome in (TalkOutcome.SENT, TalkOutcome.NOTHING_OFFERED):
             return None
-        return team_catalogue(agent.team).t(f"recovery.talk.{outcome.value}")
+        return self.catalogue_for(agent).t(f"recovery.talk.{outcome.value}")
 
     def _refresh_home(
         self, session: Session, agent: RosterAgent, *, reason: str, extra: list[Part] | None = None
     ) -> None:
         paused, surveys_on = read_prefs(session, agent)
         view = home_view(
-            team_catalogue(agent.team),
+            agent_catalogue(session, agent),
             self.product,
             paused=paused,
             surveys_on=surveys_on,
@@ -311,9 +318,9 @@ class Services:
 
     def set_paused(self, agent: RosterAgent, paused: bool) -> str:
         """Pause or resume check-ins; resuming also turns pulse check-ins back on."""
-        cat = team_catalogue(agent.team)
         now = self.clock()
         with session_scope(self.engine) as session:
+            cat = agent_catalogue(session, agent)
             changed = set_paused(session, agent, paused, now)
             if not paused:
                 changed = self.surveys.opt_in(session, agent=agent, now=now) or changed
@@ -324,6 +331,45 @@ class Services:
         if paused:
             return cat.t("command.paused" if changed else "command.already_paused")
         return cat.t("command.resumed" if changed else "command.already_active")
+
+    def catalogue_for(self, agent: RosterAgent) -> Catalogue:
+        """The agent's own language (see bot/languages.py)."""
+        with read_scope(self.engine) as session:
+            return agent_catalogue(session, agent)
+
+    def set_language(self, agent: RosterAgent, language: str | None) -> str:
+        """The agent chose a language (None: back to the default); the reply is in the new one."""
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            changed = choose_language(session, agent, language, now)
+            if changed:
+                self._refresh_home(session, agent, reason=f"language:{language}:{now.timestamp()}")
+            cat = agent_catalogue(session, agent)
+        if not changed:
+            return cat.t("command.language.same")
+        return cat.t("command.language.chosen" if language else "command.language.default")
+
+    def note_platform_locale(self, agent: RosterAgent, locale: str | None) -> None:
+        """The chat platform told us the person's locale (Slack's user locale, a Teams activity's)."""
+        if language_from_locale(locale) is None:
+            return
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            if note_platform_locale(session, agent, locale, now):
+                self._refresh_home(session, agent, reason=f"locale:{locale}:{now.timestamp()}")
+
+    def _language_command(self, agent: RosterAgent | None, cat: Catalogue, word: str | None) -> str:
+        choices = language_choices()
+        if agent is None:
+            return cat.t("command.not_on_roster")
+        if word is None:
+            return cat.t("command.language.current", choices=choices)
+        if word.lower() in DEFAULT_WORDS:
+            return self.set_language(agent, None)
+        language = language_from_locale(word)
+        if language is None:
+            return cat.t("command.language.unknown", text=word[:20], choices=choices)
+        return self.set_language(agent, language)
 
     def set_surveys(self, agent: RosterAgent, on: bool) -> None:
         now = self.clock()
@@ -429,7 +475,7 @@ class Services:
         """`/breather <sub-command>`; returns the private reply."""
         words = text.strip().split()
         sub = words[0].lower() if words else "help"
-        cat = team_catalogue(agent.team) if agent else catalogue("en")
+        cat = self.catalogue_for(agent) if agent else catalogue("en")
         if sub == "digest":
             return self.digest_desk.for_lead(
                 email or (agent.email if agent else None), words[1:], slack_user_id
@@ -443,6 +489,12 @@ class Services:
                 count=self.product.retention_days,
                 retention_days=self.product.retention_days,
             )
+        elif sub == "language":
+            led = self.digests.readable_teams(self.config, email) if agent is None else []
+            if led:
+                reply = team_catalogue(led[0]).t("command.language.lead")
+            else:
+                reply = self._language_command(agent, cat, words[1] if len(words) > 1 else None)
         elif sub in ("pause", "resume"):
             if agent is not None:
                 reply = self.set_paused(agent, sub == "pause")

@@ -136,6 +136,17 @@ def catalogue(language: str, calendar: Calendar | None = None) -> Catalogue:
     return Catalogue(language, calendar=calendar)
 
 
+def language_name(language: str) -> str:
+    """A language's own name for itself, from CLDR: "English", "Română", "فارسی"."""
+    name = Locale.parse(language).get_display_name(language) or language
+    return name[:1].upper() + name[1:]
+
+
+def language_choices() -> str:
+    """`en` English, `ro` Română, `fa` فارسی: the same list whatever language it is shown in."""
+    return ", ".join(f"`{code}` {language_name(code)}" for code in available_languages())
+
+
 class _TeamLike(Protocol):
     @property
     def language(self) -> str: ...

@@ -34,4 +34,7 @@ class AgentPrefs(SQLModel, table=True):
     kid: str = Field(max_length=16)
     paused: bool = False
     surveys_opted_out: bool = False
+    # The language the agent chose themselves, and the one their chat platform reports (issue 14).
+    language: str | None = Field(default=None, max_length=16)
+    platform_language: str | None = Field(default=None, max_length=16)
     updated_at: datetime = Field(default_factory=now, sa_column=utc_column(nullable=False))

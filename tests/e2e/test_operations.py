@@ -88,10 +88,11 @@ def test_app_home_shows_the_agents_own_state_and_toggles_pause(harness: Harness)
     assert response.status_code == 200
     home = harness.slack.wait_for("views.publish")[0]
     assert home.params["user_id"] == "U0ANA"
-    assert action_ids(home.params["view"]["blocks"]) == ["home.pause", "home.surveys_off"]
+    languages = ["home.language.en", "home.language.fa", "home.language.ro"]
+    assert action_ids(home.params["view"]["blocks"]) == ["home.pause", "home.surveys_off", *languages]
     harness.click(user_id="U0ANA", channel="D0ANA", ts="1.1", action_id="home.pause", value="")
     updated = harness.slack.wait_for("views.publish", 2)[1]
-    assert action_ids(updated.params["view"]["blocks"]) == ["home.resume", "home.surveys_off"]
+    assert action_ids(updated.params["view"]["blocks"]) == ["home.resume", "home.surveys_off", *languages]
     assert "*paused*" in json.dumps(updated.params["view"])
     with session_scope(harness.services.engine) as session:
         prefs = session.get(AgentPrefs, harness.services.roster.find("email", "ana@example.com").pseudonym)  # type: ignore[union-attr]
