@@ -27,9 +27,11 @@ def said(chat: Chat, text: str) -> str:
 
 def checkin_after(chat: Chat, **fields: str) -> str:
     """A hard call, and the check-in it sends (on Teams, command replies are sent messages too)."""
-    before = len(
-        chat.slack.calls("chat.postMessage") if isinstance(chat, SlackChat) else chat.teams.calls("send")
-    )
+    if isinstance(chat, SlackChat):
+        before = len(chat.slack.calls("chat.postMessage"))
+    else:
+        assert isinstance(chat, TeamsChat)
+        before = len(chat.teams.calls("send"))
     chat.post_event(hard_call(**fields))
     return chat.sent(before + 1)[before].text
 
