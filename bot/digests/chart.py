@@ -1,13 +1,17 @@
 """The trend chart: a small PNG, readable at chat size, colour-blind safe, gaps where suppressed.
 
 Pure: the figures and the words go in (`ChartText`, translated by the caller from the
-catalogue), the picture comes out.
+catalogue), the picture comes out. Persian is drawn right to left with its letters joined by
+matplotlib's own text layout (libraqm, matplotlib 3.11+), which honours the isolates the
+catalogue puts around a Latin team name; its bundled DejaVu Sans has the Persian glyphs, so a
+fresh machine needs no system font.
 """
 
 from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +43,8 @@ class ChartText:
     hard: str  # the hard-calls line's legend
     hard_axis: str
     weeks: str  # under the weeks, saying what a gap means
+    # A week's first day ("2026-11-23") as the language writes it: "23 nov.", "۲ آذر".
+    day: Callable[[str], str] = lambda iso: iso[5:]
 
 
 def trend_figure(digest: dict[str, Any], text: ChartText) -> Figure:
@@ -48,7 +54,7 @@ def trend_figure(digest: dict[str, Any], text: ChartText) -> Figure:
     from matplotlib import pyplot as plt
 
     periods = [*digest.get("trend", []), digest]
-    labels = [p["period"]["start"][5:] for p in periods]
+    labels = [text.day(p["period"]["start"]) for p in periods]
     who5 = _series(periods, lambda p: None if p.get("suppressed") else p["metrics"].get("who5_mean"))
     hard = _series(
         periods, lambda p: None if p["calls"].get("suppressed") else p["calls"]["hard_share"] * 100

@@ -22,6 +22,7 @@ def chart_text(cat: Catalogue, *, team: str) -> ChartText:
         hard=cat.t("digest.chart.hard"),
         hard_axis=cat.t("digest.chart.hard_axis"),
         weeks=cat.t("digest.chart.weeks"),
+        day=lambda iso: cat.formats.day(date.fromisoformat(iso), weekday=False),
     )
 
 

@@ -32,6 +32,8 @@ from starlette.staticfiles import StaticFiles
 
 from bot.errors import InvalidInput, NotFound
 from bot.i18n import Catalogue, team_catalogue
+from bot.i18n.bidi import direction as bidi_direction
+from bot.i18n.bidi import dominant_direction
 from bot.services import Services
 from handlers.sandbox.blockkit_html import Render, blocks_html, esc, modal_html, mrkdwn_html
 from handlers.sandbox.call_simulator import CallSimulator
@@ -406,8 +408,10 @@ class SandboxConsole:
         # Rows are created and updated moments apart; only a later change counts as an edit.
         edited = row.updated_at - row.created_at > timedelta(seconds=0.5)
         edited_mark = f' <span class="msg-edited">{esc(cat.t("console.edited"))}</span>' if edited else ""
+        # Each message in its own direction: a Persian DM reads right to left in any console.
+        direction = bidi_direction(str(row.payload.get("text", "")))
         return (
-            f'<article class="msg" data-ts="{esc(row.ts)}" tabindex="-1">'
+            f'<article class="msg" dir="{direction}" data-ts="{esc(row.ts)}" tabindex="-1">'
             '<div class="msg-avatar" aria-hidden="true">B</div><div class="msg-main">'
             f'<p class="msg-meta"><span class="msg-author">{esc(cat.t("console.app_name"))}</span> '
             f'<span class="msg-badge">{esc(cat.t("console.app_badge"))}</span> '
@@ -416,8 +420,12 @@ class SandboxConsole:
         )
 
     def _home_html(self, row: SandboxMessage, render: Render) -> str:
-        blocks = blocks_html(row.payload.get("view", {}).get("blocks"), render)
-        return f'<div class="home-view" data-ts="{esc(row.ts)}" tabindex="-1">{blocks}</div>'
+        view = row.payload.get("view", {})
+        blocks = blocks_html(view.get("blocks"), render)
+        direction = dominant_direction(json.dumps(view, ensure_ascii=False))
+        return (
+            f'<div class="home-view" dir="{direction}" data-ts="{esc(row.ts)}" tabindex="-1">{blocks}</div>'
+        )
 
     def _view(self, viewer: Viewer) -> dict[str, Any]:
         cat = self.cat

@@ -89,7 +89,8 @@ def test_the_home_card_has_the_home_tabs_switches() -> None:
     view = home_view(EN, ProductSettings(), paused=True, surveys_on=True, results=[], zone=_zone())
     card = home_card(view)
     slack = slack_home_view(view)
-    assert verbs(card) == action_ids(slack["blocks"]) == ["home.resume", "home.surveys_off"]
+    languages = ["home.language.en", "home.language.fa", "home.language.ro"]
+    assert verbs(card) == action_ids(slack["blocks"]) == ["home.resume", "home.surveys_off", *languages]
     assert "Check-ins are **paused**" in card_text(card)
 
 
