@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -20,6 +20,7 @@ from bot.config import BreatherConfig, Settings
 from bot.errors import ConfigError
 from bot.keys import legacy_conversion
 from bot.messenger import Messenger
+from bot.recovery.phone import PhoneSystem
 from bot.runtime import Runtime
 from bot.services import Services
 from handlers.errors import EXCEPTION_HANDLERS
@@ -27,12 +28,13 @@ from handlers.http import routes
 from handlers.sandbox.console import SandboxConsole
 from handlers.sandbox.messenger import SandboxMessenger
 from handlers.slack.bolt_app import build_bolt_app, wait_for_listeners
-from handlers.slack.endpoint import SlackEndpoint
+from handlers.slack.endpoint import TOLERANCE_S, SlackEndpoint
 from handlers.slack.messenger import SlackMessenger, make_web_client
 from handlers.telephony.phone_systems import build_phone_systems
 from handlers.telephony.registry import build_adapters
 from handlers.telephony.rest import make_http_client
 from storage.db import make_engine, upgrade
+from storage.replays import ReplayGuard
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +69,7 @@ def teams_parts(services: Services) -> tuple[list[Route], Callable[[], Awaitable
     assert isinstance(messenger, TeamsMessenger)
     register(messenger.app, services, messenger)
     route = Route(MESSAGES_PATH, messenger.endpoint.handle, methods=["POST"])
-    return [route], messenger.app.initialize, messenger.close
+    return [route], messenger.start, messenger.close
 
 
 async def _nothing() -> None:
@@ -80,14 +82,21 @@ def create_app(
     config: BreatherConfig | None = None,
     services: Services | None = None,
     clock: Callable[[], datetime] = utcnow,
+    phones: Mapping[str, PhoneSystem] | None = None,
 ) -> Starlette:
     """The app, built from `settings` (or around ready-made `services`). `clock` is the time every
-    part of it goes by: tests pass one they can move on instead of waiting."""
+    part of it goes by: tests pass one they can move on instead of waiting. `phones` adds phone
+    systems to those the settings configure (the demo's own DemoPhone)."""
     engine = services.engine if services else make_engine(settings.database_url)
     messenger = services.messenger if services else make_messenger(settings, engine)
     phone_client = make_http_client()
     services = services or Services(
-        settings, engine, messenger, config, clock=clock, phones=build_phone_systems(settings, phone_client)
+        settings,
+        engine,
+        messenger,
+        config,
+        clock=clock,
+        phones={**build_phone_systems(settings, phone_client), **(phones or {})},
     )
     # In the sandbox nobody outside this process can sign Slack requests: the console and the
     # demo sign their clicks with this per-process secret.
@@ -146,7 +155,13 @@ def create_app(
     )
     app = Starlette(
         routes=[
-            *routes(services, build_adapters(settings), SlackEndpoint(bolt, signing_secret).handle),
+            *routes(
+                services,
+                build_adapters(settings),
+                SlackEndpoint(
+                    bolt, signing_secret, replays=ReplayGuard(engine, timedelta(seconds=TOLERANCE_S))
+                ).handle,
+            ),
             *(console.routes() if console else []),
             *teams_routes,
         ],

@@ -161,6 +161,29 @@ class Settings(BaseSettings):
         "Break", validation_alias=_env("GENESYS_BREAK_PRESENCE", "genesys_break_presence")
     )
 
+    # Amazon Connect: contact events through an EventBridge API destination; breaks by
+    # PutUserStatus, signed with the IAM keys below (SigV4).
+    connect_eventbridge_secret: SecretStr | None = Field(
+        None, validation_alias=_env("CONNECT_EVENTBRIDGE_SECRET", "connect_eventbridge_secret")
+    )
+    connect_instance_id: str | None = Field(
+        None, validation_alias=_env("CONNECT_INSTANCE_ID", "connect_instance_id")
+    )
+    connect_region: str | None = Field(None, validation_alias=_env("CONNECT_REGION", "connect_region"))
+    connect_access_key_id: str | None = Field(
+        None, validation_alias=_env("CONNECT_ACCESS_KEY_ID", "connect_access_key_id")
+    )
+    connect_secret_access_key: SecretStr | None = Field(
+        None, validation_alias=_env("CONNECT_SECRET_ACCESS_KEY", "connect_secret_access_key")
+    )
+    connect_session_token: SecretStr | None = Field(
+        None, validation_alias=_env("CONNECT_SESSION_TOKEN", "connect_session_token")
+    )
+    connect_api_url: str | None = Field(None, validation_alias=_env("CONNECT_API_URL", "connect_api_url"))
+    connect_break_status: str = Field(
+        "Break", validation_alias=_env("CONNECT_BREAK_STATUS", "connect_break_status")
+    )
+
     teams_app_id: str | None = Field(None, validation_alias=_env("TEAMS_APP_ID", "teams_app_id"))
     teams_app_password: SecretStr | None = Field(
         None, validation_alias=_env("TEAMS_APP_PASSWORD", "teams_app_password")
@@ -219,12 +242,21 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL such as https://smba.trafficmanager.net/teams")
         return value.rstrip("/")
 
-    @field_validator("genesys_api_url", "genesys_login_url")
+    @field_validator("genesys_api_url", "genesys_login_url", "connect_api_url")
     @classmethod
-    def _platform_url(cls, value: str) -> str:
+    def _platform_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not re.match(r"^https?://[^/\s]+", value):
             raise ValueError("must be an http(s) URL, the platform's documented base URL")
         return value.rstrip("/")
+
+    @field_validator("connect_region")
+    @classmethod
+    def _aws_region(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^[a-z]{2}(-[a-z]+)+-\d$", value):
+            raise ValueError("must be an AWS region code such as eu-west-2")
+        return value
 
     @field_validator("slack_api_url")
     @classmethod
@@ -396,6 +428,7 @@ class AgentConfig(_Strict):
     dialpad_user_id: ProviderId | None = None
     zendesk_user_id: ProviderId | None = None
     genesys_user_id: ProviderId | None = None
+    connect_user_id: ProviderId | None = None
 
     @field_validator("email")
     @classmethod
@@ -429,6 +462,7 @@ class AgentConfig(_Strict):
             "dialpad_user_id": self.dialpad_user_id,
             "zendesk_user_id": self.zendesk_user_id,
             "genesys_user_id": self.genesys_user_id,
+            "connect_user_id": self.connect_user_id,
         }
         return {kind: value for kind, value in ids.items() if value}
 
@@ -506,6 +540,7 @@ class ProductSettings(_Strict):
     break_minutes: float = Field(5, gt=0)
     breaks_per_day: int = Field(3, ge=1)
     support_resources: list[SupportResource] = Field(default_factory=list, max_length=20)
+    survey_gap_after_checkin_minutes: float = Field(60, ge=0)
     anonymity_min_group: int = Field(5, ge=3)
     anonymity_min_comments: int = Field(10, ge=3)
     retention_days: int = Field(90, ge=1)
@@ -518,6 +553,7 @@ class ProductSettings(_Strict):
     surge_baseline_floor: float = Field(0.05, ge=0, le=1)
     compliment_consent_hours: float = Field(24, gt=0)
     kudos_per_day: int = Field(5, ge=1)
+    pause_max_days: int = Field(90, ge=1, le=366)  # the furthest a pause or time off may end
     phone_regions: list[str] = Field(default_factory=lambda: list(DEFAULT_PHONE_REGIONS), min_length=1)
 
     @field_validator("phone_regions")
@@ -579,10 +615,17 @@ CREDENTIAL_GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
         ("GENESYS_CLIENT_ID", "genesys_client_id"),
         ("GENESYS_CLIENT_SECRET", "genesys_client_secret"),
     ),
+    "Amazon Connect": (
+        ("CONNECT_INSTANCE_ID", "connect_instance_id"),
+        ("CONNECT_REGION", "connect_region"),
+        ("CONNECT_ACCESS_KEY_ID", "connect_access_key_id"),
+        ("CONNECT_SECRET_ACCESS_KEY", "connect_secret_access_key"),
+    ),
 }
 # The roster field naming agents on each platform, and the setting its webhook needs.
 PLATFORM_WEBHOOKS: dict[str, tuple[str, str, str]] = {
     "Genesys Cloud": ("genesys_user_id", "GENESYS_EVENTBRIDGE_SECRET", "genesys_eventbridge_secret"),
+    "Amazon Connect": ("connect_user_id", "CONNECT_EVENTBRIDGE_SECRET", "connect_eventbridge_secret"),
 }
 
 

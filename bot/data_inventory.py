@@ -198,6 +198,7 @@ INVENTORY: dict[str, Table] = {
             "pseudonym": PSEUDONYM,
             "kid": KID,
             "paused": Column(P, "check-ins paused"),
+            "paused_until": Column(P, "when a pause or time off ends by itself"),
             "surveys_opted_out": Column(P, "pulse surveys switched off"),
             "language": Column(P, "the language the agent chose for Breather's messages"),
             "platform_language": Column(
@@ -402,6 +403,14 @@ INVENTORY: dict[str, Table] = {
             "payload": Column(D, "what Slack would show, addressed by e-mail"),
             "created_at": WHEN,
             "updated_at": WHEN,
+        },
+    ),
+    "seen_requests": Table(
+        "signed Slack requests already handled, so a replay within the signature window does nothing",
+        "twice the signature window (10 minutes), pruned as new requests arrive",
+        {
+            "digest": Column(OP, "keyed hash of a request signature: tells two copies apart"),
+            "seen_at": WHEN,
         },
     ),
     "alembic_version": Table(

@@ -23,7 +23,7 @@ from sqlmodel import Session
 from bot.clock import utcnow
 from bot.errors import DeliveryFailed, RateLimited
 from bot.loop import work_until_stopped
-from bot.messenger import AgentRef, Delivered, FileUpload, HomeView, Message, Messenger
+from bot.messenger import AgentRef, Delivered, FileUpload, FindsSent, HomeView, Message, Messenger
 from bot.metrics import Metrics
 from bot.pseudonyms import Keyring
 from bot.send_budget import SendBudget
@@ -34,7 +34,11 @@ from storage.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
-MAX_BACKOFF_S = 300.0
+MAX_BACKOFF_S = 4.0
+# A message that keeps failing for reasons worth retrying is given up only after MAX_ATTEMPTS
+# tries *and* this long: short backoffs must not turn a few minutes' outage into lost messages.
+RETRY_FOR = timedelta(minutes=15)
+LOOKUP_MARGIN = timedelta(minutes=2)  # clocks differ: read the history from a little earlier
 DEFAULT_PACE_S = 1.0  # Slack: about one message a second per channel
 # A batch starts no send later than this after its claim: even the slowest send (three calls,
 # 10 s timeout each) then ends well inside the outbox lease (60 s).
@@ -241,11 +245,15 @@ def _file(payload: dict[str, Any]) -> FileUpload:
 
 
 def deliver(messenger: Messenger, row: OutboxMessage) -> dict[str, Any] | None:
-    """Perform one outbox row's platform call; returns what to remember about the result."""
+    """Perform one outbox row's platform call; returns what to remember about the result. A
+    message carries its row's key as a tag, so it can be found again (see `find_delivered`)."""
     if row.kind == "direct":
-        return messenger.send_direct(AgentRef(**row.target["agent"]), Message(**row.payload)).model_dump()
+        to = AgentRef(**row.target["agent"])
+        return messenger.send_direct(to, Message(**row.payload), tag=row.key).model_dump()
     if row.kind == "channel":
-        return messenger.post_to_channel(row.target["channel"], Message(**row.payload)).model_dump()
+        return messenger.post_to_channel(
+            row.target["channel"], Message(**row.payload), tag=row.key
+        ).model_dump()
     if row.kind == "update":
         return messenger.update(Delivered(**row.target["where"]), Message(**row.payload)).model_dump()
     if row.kind == "file":
@@ -260,8 +268,20 @@ def deliver(messenger: Messenger, row: OutboxMessage) -> dict[str, Any] | None:
     raise DeliveryFailed(f"unknown outbox kind {row.kind!r}", permanent=True)
 
 
+def find_delivered(messenger: Messenger, row: OutboxMessage) -> dict[str, Any] | None:
+    """Where a message whose last worker died while sending it landed, if the platform can tell
+    and it did arrive. Only new messages need this: an update, a Home tab or a deletion done
+    twice looks the same as done once. (A chart sent twice is the one duplicate left.)"""
+    if not isinstance(messenger, FindsSent) or row.kind not in ("direct", "channel"):
+        return None
+    to = AgentRef(**row.target["agent"]) if row.kind == "direct" else str(row.target["channel"])
+    found = messenger.find_sent(to, row.key, row.created_at - LOOKUP_MARGIN)
+    return found.model_dump() if found is not None else None
+
+
 def backoff(attempts: int) -> float:
-    """Exponential backoff with jitter: about 1, 2, 4 ... seconds, at most five minutes."""
+    """Exponential backoff with jitter: about 1, 2, 4 seconds, never more than MAX_BACKOFF_S
+    (plus jitter), so a message is tried again soon after the platform recovers."""
     base = min(2.0 ** max(attempts - 1, 0), MAX_BACKOFF_S)
     return base * random.uniform(0.8, 1.2)
 
@@ -281,7 +301,7 @@ class OutboxWorker:
         metrics: Metrics,
         wake: threading.Event,
         pace_s: float = DEFAULT_PACE_S,
-        batch: int = 50,
+        batch: int = 16,
         parallel: int = 4,
         poll_s: float = 1.0,
         clock: Callable[[], datetime] = utcnow,
@@ -303,11 +323,13 @@ class OutboxWorker:
     def run_once(self) -> int:
         """Deliver what is due now; returns how many rows were claimed.
 
-        Conversations are served in parallel (a slow DM must not hold up the others); the rows
-        of one conversation stay in order, one after another, so pacing still applies. What
-        happened to every row is then recorded in one transaction. No send starts later than
-        SEND_WINDOW_S after the claim, so the batch is recorded before its lease runs out and
-        no other worker can take a row that is being sent.
+        Conversations are served in parallel (a slow DM must not hold up the others); a claim
+        holds at most one row per conversation (storage/outbox.py), so their order is kept and
+        pacing still applies. A sent row is recorded at once, in its own short transaction: a
+        crash then leaves at most the sends under way (one per delivery thread) of unknown
+        fate, and those are looked for on the platform before being sent again. Rows not sent
+        are recorded together at the end. No send starts later than SEND_WINDOW_S after the
+        claim, so the batch is recorded before its lease runs out.
         """
         deadline = time.monotonic() + SEND_WINDOW_S
         with session_scope(self.engine) as session:
@@ -317,49 +339,93 @@ class OutboxWorker:
         by_conversation: dict[str, list[OutboxMessage]] = {}
         for row in rows:
             by_conversation.setdefault(row.channel_key, []).append(row)
-        groups = self._pool.map(
-            lambda group: [self._handle(row, deadline) for row in group], by_conversation.values()
-        )
+        groups = self._pool.map(lambda group: self._serve(group, deadline), by_conversation.values())
         outcomes = [outcome for group in groups for outcome in group]
-        with session_scope(self.engine) as session:
-            for outcome in outcomes:
-                outcome(session)
+        if outcomes:
+            with session_scope(self.engine) as session:
+                for outcome in outcomes:
+                    outcome(session)
         return len(rows)
+
+    def _serve(self, group: list[OutboxMessage], deadline: float) -> list[Outcome]:
+        """One conversation's rows in order; returns what is left to record. Once one is not
+        sent, the ones after it wait too (the claim gives them back only after it)."""
+        left: list[Outcome] = []
+        for index, row in enumerate(group):
+            outcome, sent = self._handle(row, deadline)
+            if not sent:
+                left.append(outcome)
+                left.extend(
+                    self._put_back(r, after_s=0.0, reason="after an earlier message")
+                    for r in group[index + 1 :]
+                )
+                break
+            if not self._record_now(outcome):
+                left.append(outcome)
+        return left
+
+    def _record_now(self, outcome: Outcome) -> bool:
+        try:
+            with session_scope(self.engine) as session:
+                outcome(session)
+        except Exception:
+            # The database is away: record with the batch; failing that, the lease runs out and
+            # the next claim finds the message on the platform instead of sending it again.
+            log.warning("could not record a delivery at once; recording it with the batch", exc_info=True)
+            return False
+        return True
 
     def _put_back(self, row: OutboxMessage, *, after_s: float, reason: str) -> Outcome:
         """Not sent now and not a failed try: due again in `after_s` seconds."""
         at = self.clock() + timedelta(seconds=after_s)
         return lambda s: queue.reschedule(s, row, at=at, error=reason, spend_attempt=False)
 
-    def _handle(self, row: OutboxMessage, deadline: float) -> Outcome:
+    def _send(self, row: OutboxMessage) -> dict[str, Any] | None:
+        if row.last_error == queue.IN_DOUBT:
+            try:
+                found = find_delivered(self.messenger, row)
+            except DeliveryFailed as error:
+                if not error.permanent:
+                    raise
+                # Not allowed to read the history (a missing *:history scope): send again
+                # rather than risk losing the message.
+                log.warning("outbox row %s: cannot look for an earlier send (%s); sending it", row.id, error)
+                found = None
+            if found is not None:
+                log.info("outbox row %s had arrived before its worker stopped: not sent again", row.id)
+                return found
+        return deliver(self.messenger, row)
+
+    def _handle(self, row: OutboxMessage, deadline: float) -> tuple[Outcome, bool]:
+        """What to record about one row, and whether it was sent."""
         row_id = row.id
         assert row_id is not None
         if time.monotonic() > deadline:
-            return self._put_back(row, after_s=0.0, reason="batch ran long")
+            return self._put_back(row, after_s=0.0, reason="batch ran long"), False
         since_last = time.monotonic() - self._last_sent.get(row.channel_key, float("-inf"))
         if since_last < self.pace_s:
             # Another message just went to this conversation: wait our turn.
-            return self._put_back(row, after_s=self.pace_s - since_last, reason="paced")
+            return self._put_back(row, after_s=self.pace_s - since_last, reason="paced"), False
         wait = self.budget.reserve(MAX_TURN_WAIT_S)
         if wait is None:
-            return self._put_back(row, after_s=self.budget.free_in(), reason="rate budget")
+            return self._put_back(row, after_s=self.budget.free_in(), reason="rate budget"), False
         if wait:
             time.sleep(wait)
         held = self.budget.held_for()  # another thread may have met a 429 meanwhile
         if held:
-            return self._put_back(row, after_s=held, reason="held after a 429")
+            return self._put_back(row, after_s=held, reason="held after a 429"), False
         try:
-            result = deliver(self.messenger, row)
+            result = self._send(row)
         except RateLimited as error:
             self.metrics.delivery_failures.labels("rate_limited").inc()
             self.budget.refused(error.retry_after)
-            return self._put_back(row, after_s=error.retry_after, reason=str(error))
+            return self._put_back(row, after_s=error.retry_after, reason=str(error)), False
         except DeliveryFailed as error:
-            return self._failed(row, str(error), permanent=error.permanent)
+            return self._failed(row, str(error), permanent=error.permanent), False
         except Exception as error:  # a bug or an unexpected library error: retry, loudly
             log.exception("outbox row %s (%s) raised unexpectedly", row.id, row.kind)
             # Only the class is stored: an unexpected error's text may quote the recipient.
-            return self._failed(row, f"unexpected {type(error).__name__}", permanent=False)
+            return self._failed(row, f"unexpected {type(error).__name__}", permanent=False), False
         self.budget.accepted()
         now = self.clock()
         self._last_sent[row.channel_key] = time.monotonic()
@@ -377,13 +443,14 @@ class OutboxWorker:
                 except Exception:  # never undo "sent": that would send the message again
                     log.exception("after-delivery step for outbox row %s failed", row_id)
 
-        return record
+        return record, True
 
     def _failed(self, row: OutboxMessage, error: str, *, permanent: bool) -> Outcome:
         row_id = row.id
         assert row_id is not None
         self.metrics.delivery_failures.labels("permanent" if permanent else "transient").inc()
-        if permanent or row.attempts >= MAX_ATTEMPTS:
+        now = self.clock()
+        if permanent or (row.attempts >= MAX_ATTEMPTS and now - row.created_at >= RETRY_FOR):
             log.error(
                 "outbox row %s (%s) failed for good after %d attempt(s): %s",
                 row_id,
@@ -392,7 +459,9 @@ class OutboxWorker:
                 error,
             )
             return lambda s: queue.mark_failed(s, row, error=error)
-        at = self.clock() + timedelta(seconds=backoff(row.attempts))
+        # Failures in a row from several sends mean the platform is in trouble: all sending waits.
+        held = self.budget.failed()
+        at = now + timedelta(seconds=max(backoff(row.attempts), held))
         log.warning(
             "outbox row %s (%s) attempt %d failed, retrying: %s", row_id, row.kind, row.attempts, error
         )

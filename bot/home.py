@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.config import ProductSettings
@@ -53,11 +54,26 @@ def language_buttons(current: str) -> Buttons:
     )
 
 
+def when_text(cat: Catalogue, moment: datetime, zone: ZoneInfo) -> str:
+    """When a pause ends, as the person reads it: the day, and the time unless it is midnight."""
+    local = moment.astimezone(zone)
+    day = day_text(cat, moment, zone)
+    if (local.hour, local.minute) == (0, 0):
+        return day
+    return cat.t("command.day_time", day=day, time=cat.formats.time(local))
+
+
 def manager_home(cat: Catalogue, lead_parts: Sequence[Part]) -> HomeView:
     """A team lead who is not an agent: only the Manager section."""
     return HomeView(
         parts=(Heading(text=cat.t("home.title")), Heading(text=cat.t("digest.manager_heading")), *lead_parts)
     )
+
+
+def _pause_line(cat: Catalogue, paused: bool, until: datetime | None, zone: ZoneInfo) -> str:
+    if paused and until is not None:
+        return cat.t("home.paused_until", when=when_text(cat, until, zone))
+    return cat.t("home.paused" if paused else "home.active")
 
 
 def home_view(
@@ -69,11 +85,17 @@ def home_view(
     results: Sequence[OwnResult],
     zone: ZoneInfo,
     lead_parts: Sequence[Part] = (),
+    paused_until: datetime | None = None,
 ) -> HomeView:
-    pause = (
-        Button(action=ActionId.HOME_RESUME.value, label=cat.t("home.resume"), style="primary")
+    pauses = (
+        (Button(action=ActionId.HOME_RESUME.value, label=cat.t("home.resume"), style="primary"),)
         if paused
-        else Button(action=ActionId.HOME_PAUSE.value, label=cat.t("home.pause"))
+        else (
+            Button(action=ActionId.HOME_PAUSE.value, label=cat.t("home.pause")),
+            Button(action=ActionId.HOME_PAUSE_2H.value, label=cat.t("home.pause_2h")),
+            Button(action=ActionId.HOME_PAUSE_TOMORROW.value, label=cat.t("home.pause_tomorrow")),
+            Button(action=ActionId.HOME_PAUSE_MONDAY.value, label=cat.t("home.pause_monday")),
+        )
     )
     surveys = (
         Button(action=ActionId.HOME_SURVEYS_OFF.value, label=cat.t("results.turn_off"))
@@ -83,9 +105,9 @@ def home_view(
     parts: list[Part] = [
         Heading(text=cat.t("home.title")),
         Text(text=cat.t("home.intro")),
-        Text(text=cat.t("home.paused" if paused else "home.active")),
+        Text(text=_pause_line(cat, paused, paused_until, zone)),
         Text(text=cat.t("results.surveys_on" if surveys_on else "results.surveys_off")),
-        Buttons(block_id="home", buttons=(pause, surveys)),
+        Buttons(block_id="home", buttons=(*pauses, surveys)),
         Divider(),
         Heading(text=cat.t("results.heading")),
     ]

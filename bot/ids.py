@@ -17,6 +17,10 @@ class ActionId(StrEnum):
     PULSE_OPT_OUT = "pulse.opt_out"
     HOME_PAUSE = "home.pause"
     HOME_RESUME = "home.resume"
+    # Pauses that end by themselves (issue 16): one id per choice, as Slack wants ids unique in a block.
+    HOME_PAUSE_2H = "home.pause_2h"
+    HOME_PAUSE_TOMORROW = "home.pause_tomorrow"
+    HOME_PAUSE_MONDAY = "home.pause_monday"
     HOME_SURVEYS_OFF = "home.surveys_off"
     HOME_SURVEYS_ON = "home.surveys_on"
     HOME_LANGUAGE = "home.language"  # + ".<code>": one button per language on the Home tab
@@ -31,6 +35,14 @@ def language_of_action(action_id: str) -> str | None:
     prefix = ActionId.HOME_LANGUAGE.value + "."
     return action_id[len(prefix) :] if action_id.startswith(prefix) else None
 
+
+# The App Home's pause choices and the words `/breather pause` would take for each.
+PAUSE_CHOICES: dict[ActionId, str] = {
+    ActionId.HOME_PAUSE: "",
+    ActionId.HOME_PAUSE_2H: "for 2 hours",
+    ActionId.HOME_PAUSE_TOMORROW: "until tomorrow",
+    ActionId.HOME_PAUSE_MONDAY: "until monday",
+}
 
 CHECKIN_CHOICES: tuple[ActionId, ...] = (ActionId.CHECKIN_OK, ActionId.CHECKIN_BREAK, ActionId.CHECKIN_TALK)
 
@@ -76,3 +88,4 @@ class JobId(StrEnum):
     SURGE = "surge"
     COMPLIMENT_ROLLUP = "compliment_rollup"  # per team: f"{JobId.COMPLIMENT_ROLLUP}:{team.id}"
     COMPLIMENT_EXPIRY = "compliment_expiry"
+    PAUSE_ENDS = "pause_ends"  # pauses with an end: over, and the agent told once

@@ -16,13 +16,14 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Engine, tuple_, update
-from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session, col, select
 
 from bot.checkins.service import KNOWN_CALLS, CallUpdate, CheckinService
@@ -32,11 +33,16 @@ from bot.loop import work_until_stopped
 from bot.metrics import Metrics
 from bot.pseudonyms import Keyring
 from bot.roster import Roster, RosterAgent
-from storage.db import is_sqlite, session_scope
+from storage.db import is_sqlite, session_scope, unreachable
 from storage.models import InboundEvent as InboundRow
 from storage.upsert import insert_ignore_many
 
 log = logging.getLogger(__name__)
+
+# How long a webhook waits for an unreachable database before it is answered 503: longer than
+# a PostgreSQL restart (well under a second with -m fast), shorter than the strictest provider's
+# deadline (Dialpad: 5 s; docs/providers/conformance.md), with time left to answer.
+OUTAGE_S = 3.0
 
 _CALL_FACTS = (
     "started_at",
@@ -87,8 +93,9 @@ class IntakeWriter:
 
     MAX_BATCH = 500
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, outage_s: float = OUTAGE_S) -> None:
         self.engine = engine
+        self.outage_s = outage_s
         self._queue: queue.SimpleQueue[_Batch | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -133,14 +140,33 @@ class IntakeWriter:
                 size += len(more.rows)
             self._store(batches)
 
+    def _insert(self, batches: list[_Batch]) -> set[tuple[Any, ...]]:
+        """Store the batches' rows; while the database is unreachable (a restart, a failover),
+        try again for up to `outage_s`, so the provider sees a slow answer instead of an error."""
+        give_up_at = time.monotonic() + self.outage_s
+        pause = 0.05
+        while True:
+            try:
+                with session_scope(self.engine) as session:
+                    rows = [row for batch in batches for row in batch.rows]
+                    rows = _not_seen_under_old_keys(session, batches) if _any_aliases(batches) else rows
+                    return insert_ignore_many(session, InboundRow, rows, ["provider", "event_id"])
+            except Exception as error:
+                if not unreachable(error) or time.monotonic() + pause > give_up_at:
+                    raise
+                log.warning(
+                    "database unreachable (%s); storing %d request(s) again",
+                    type(error).__name__,
+                    len(batches),
+                )
+            time.sleep(pause)  # waiting out an outage: nothing else this thread could do
+            pause = min(pause * 2, 1.0)
+
     def _store(self, batches: list[_Batch]) -> None:
-        rows = [row for batch in batches for row in batch.rows]
         try:
-            with session_scope(self.engine) as session:
-                rows = _not_seen_under_old_keys(session, batches) if _any_aliases(batches) else rows
-                inserted = insert_ignore_many(session, InboundRow, rows, ["provider", "event_id"])
+            inserted = self._insert(batches)
         except Exception as error:
-            if len(batches) > 1 and not _unreachable(error):
+            if len(batches) > 1 and not unreachable(error):
                 # One request's row the database refuses fails the whole statement: store each
                 # request on its own, so only that request is answered with the error.
                 log.warning(
@@ -190,13 +216,6 @@ def _not_seen_under_old_keys(session: Session, batches: list[_Batch]) -> list[di
         for row, aliases in zip(batch.rows, batch.aliases, strict=True)
         if not any((row["provider"], alias) in seen for alias in aliases)
     ]
-
-
-def _unreachable(error: Exception) -> bool:
-    """The database itself is failing (not one row): trying each request again only waits longer."""
-    return isinstance(error, OperationalError | InterfaceError) or getattr(
-        error, "connection_invalidated", False
-    )
 
 
 class Intake:

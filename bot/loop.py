@@ -6,6 +6,8 @@ import logging
 import threading
 from collections.abc import Callable
 
+from storage.db import unreachable
+
 log = logging.getLogger(__name__)
 
 
@@ -22,8 +24,25 @@ def work_until_stopped(
         wake.clear()
         try:
             busy = run_once()
-        except Exception:
-            log.exception("%s: a pass failed; retrying shortly", name)
+        except Exception as error:
+            if unreachable(error):  # a restart or failover: one line, not a traceback a second
+                log.warning(
+                    "%s: the database is unreachable (%s); retrying shortly", name, type(error).__name__
+                )
+            else:
+                log.exception("%s: a pass failed; retrying shortly", name)
             busy = 0
         if not busy:
-            wake.wait(idle_wait())
+            wake.wait(_idle_wait(name, idle_wait))
+
+
+def _idle_wait(name: str, idle_wait: Callable[[], float]) -> float:
+    """How long to sleep; the database being away for a moment (a restart, a failover) must not
+    end the worker's thread, only make it look again a second later."""
+    try:
+        return idle_wait()
+    except Exception as error:
+        log.warning(
+            "%s: cannot tell when work is due (%s); looking again shortly", name, type(error).__name__
+        )
+        return 1.0

@@ -8,7 +8,8 @@ crosses this boundary, and messages serialise to JSON so the outbox can store th
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Literal, Protocol
+from datetime import datetime
+from typing import Annotated, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -221,9 +222,11 @@ class Messenger(Protocol):
 
     name: str
 
-    def send_direct(self, to: AgentRef, message: Message) -> Delivered: ...
+    def send_direct(self, to: AgentRef, message: Message, *, tag: str = "") -> Delivered:
+        """`tag` (the outbox row's key) goes with the message where the platform can carry it."""
+        ...
 
-    def post_to_channel(self, channel: str, message: Message) -> Delivered: ...
+    def post_to_channel(self, channel: str, message: Message, *, tag: str = "") -> Delivered: ...
 
     def update(self, where: Delivered, message: Message) -> Delivered: ...
 
@@ -243,4 +246,15 @@ class Messenger(Protocol):
 
     def email_of(self, user_id: str) -> str | None:
         """The e-mail address the platform holds for a user, to match them to the roster."""
+        ...
+
+
+@runtime_checkable
+class FindsSent(Protocol):
+    """A platform that can tell whether a tagged message already arrived (Slack: message metadata
+    read back from the conversation's history). The outbox asks it before sending again a message
+    whose worker died while sending it; on other platforms such a message may arrive twice."""
+
+    def find_sent(self, to: AgentRef | str, tag: str, since: datetime) -> Delivered | None:
+        """The message tagged `tag` sent to `to` (a person, or a channel id) since `since`, if any."""
         ...

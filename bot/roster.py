@@ -112,6 +112,13 @@ class Roster:
     def by_pseudonym(self, pseudonym: str) -> RosterAgent | None:
         return self._by_pseudonym.get(pseudonym)
 
+    def readers_of(self, team: TeamConfig, admins: Iterable[str] = ()) -> frozenset[str]:
+        """The current pseudonyms of the people on the roster who read `team`'s figures (its
+        leads and the admins): what they did never counts towards a figure they read."""
+        emails = {e.lower() for e in (*team.managers, *admins)}
+        found = (self.find("email", email) for email in emails)
+        return frozenset(agent.pseudonym for agent in found if agent is not None)
+
     def by_id(self, agent_id: str) -> RosterAgent | None:
         return self._by_id.get(agent_id)
 

@@ -6,6 +6,15 @@ delivery thread knocking at a closed door. Instead a 429 holds all sending for i
 Retry-After and sets a steady rate a little under what the platform accepted during the
 last second. While no 429 comes, the rate is raised a little now and then, so a limit that
 was lifted is found again. Until the first 429 there is no rate: nothing is held back.
+
+What was accepted in the last second says what the platform allows only if enough was: right
+after a hold, or while sends were failing (a storm of 5xx), few sends were even tried, and
+learning from that would crawl at one message a second long after the platform recovered. Such
+a 429 only holds, and lowers a rate already learnt by the usual step.
+
+Server errors and failed connections that come one after another (not a bad message, a platform
+in trouble) also hold all sending, for 1, 2, 4 ... seconds but never more than MAX_FAILURE_HOLD_S,
+so the backlog resumes within a few seconds of the platform's recovery.
 """
 
 from __future__ import annotations
@@ -20,6 +29,8 @@ BACK_OFF = 0.97  # after a 429, send this share of the accepted rate
 PROBE_EVERY_S = 10.0  # without a 429 for this long, try a little faster
 PROBE_STEP = 1.02
 MIN_RATE = 1.0  # sends per second; never slower than this
+MIN_SAMPLE = 3  # accepted sends in the last second needed to learn a rate from a 429
+MAX_FAILURE_HOLD_S = 4.0  # the longest pause after failures in a row
 
 
 class SendBudget:
@@ -33,6 +44,7 @@ class SendBudget:
         self._next_slot = 0.0
         self._changed_at = 0.0
         self._accepted: deque[float] = deque()
+        self._failures = 0  # transient failures in a row, across all delivery threads
 
     @property
     def rate(self) -> float | None:
@@ -68,6 +80,20 @@ class SendBudget:
             now = self._clock()
             self._accepted.append(now)
             self._forget_before(now - WINDOW_S)
+            self._failures = 0
+
+    def failed(self) -> float:
+        """A send failed for a reason worth retrying (5xx, no connection). The second failure in
+        a row holds all sending; returns seconds until a try is worth making again."""
+        with self._lock:
+            now = self._clock()
+            self._failures += 1
+            if self._failures < 2:
+                return 0.0
+            hold = min(2.0 ** (self._failures - 2), MAX_FAILURE_HOLD_S)
+            self._hold_until = max(self._hold_until, now + hold)
+            self._next_slot = max(self._next_slot, self._hold_until)
+            return self._hold_until - now
 
     def refused(self, retry_after_s: float) -> None:
         with self._lock:
@@ -78,8 +104,13 @@ class SendBudget:
                 self._hold_until = self._next_slot = max(self._hold_until, now + retry_after_s)
                 return
             self._forget_before(now - WINDOW_S)
-            allowed = max(len(self._accepted) / WINDOW_S * BACK_OFF, MIN_RATE)
-            self._rate = allowed if self._rate is None else max(min(self._rate * BACK_OFF, allowed), MIN_RATE)
+            if len(self._accepted) >= MIN_SAMPLE:
+                allowed = max(len(self._accepted) / WINDOW_S * BACK_OFF, MIN_RATE)
+                self._rate = (
+                    allowed if self._rate is None else max(min(self._rate * BACK_OFF, allowed), MIN_RATE)
+                )
+            elif self._rate is not None:  # too little was tried lately to say what is allowed
+                self._rate = max(self._rate * BACK_OFF, MIN_RATE)
             self._hold_until = max(self._hold_until, now + retry_after_s)
             self._next_slot = self._hold_until
             self._changed_at = now

@@ -10,7 +10,7 @@ import functools
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from apscheduler.triggers.cron import CronTrigger
@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.checkins.messages import ClickNotice, click_notice
+from bot.checkins.policy import in_shift
 from bot.checkins.service import AnswerOutcome, CheckinService
 from bot.clock import utcnow
 from bot.compliments.actions import ComplimentActions
@@ -27,9 +28,10 @@ from bot.config import BreatherConfig, Settings, load_config
 from bot.delivery import Outbox, OutboxWorker, pace_for
 from bot.digests.desk import DigestDesk
 from bot.digests.service import DigestService
-from bot.home import home_view, manager_home
+from bot.holdbacks import HoldBackNotices
+from bot.home import home_view, manager_home, when_text
 from bot.i18n import Catalogue, catalogue, language_choices, team_catalogue
-from bot.ids import ActionId, CheckinAnswer, JobId
+from bot.ids import PAUSE_CHOICES, ActionId, CheckinAnswer, JobId
 from bot.intake import EventProcessor, Intake
 from bot.languages import (
     DEFAULT_WORDS,
@@ -40,7 +42,7 @@ from bot.languages import (
 )
 from bot.messenger import Delivered, Form, Message, Messenger, Part, Text
 from bot.metrics import Metrics
-from bot.preferences import read_prefs, set_paused
+from bot.preferences import end_pauses, read_prefs, set_paused
 from bot.recovery.phone import PhoneSystem
 from bot.recovery.service import RecoveryService
 from bot.recovery.talk import TalkOutcome
@@ -48,6 +50,8 @@ from bot.recovery.worker import BreakWorker
 from bot.retention import purge
 from bot.roster import Roster, RosterAgent, former_agent_ids, load_chat_addresses, person_ref, sync_roster
 from bot.scheduler import JobSpec, SchedulerRunner
+from bot.snooze import WhenProblem, WhenRefused, parse_until
+from bot.surveys.periods import next_shift_start
 from bot.surveys.service import RoundCounts, RoundOutcome, Submission, SurveyService
 from storage.db import read_scope, session_scope
 from storage.models import ChatAddress
@@ -92,11 +96,22 @@ class Services:
             roster=lambda: self.roster,
             wake=self.breaks_wake,
         )
+        # Why something was held back for an agent: nobody listens in production; the demo's console
+        # tells the person viewing as that agent.
+        self.hold_backs = HoldBackNotices()
         self.checkins = CheckinService(
-            settings=self.product, outbox=self.outbox, metrics=self.metrics, follow_up=self.recovery
+            settings=self.product,
+            outbox=self.outbox,
+            metrics=self.metrics,
+            follow_up=self.recovery,
+            held_back=self.hold_backs,
         )
-        self.surveys = SurveyService(settings=self.product, outbox=self.outbox)
-        self.digests = DigestService(settings=self.product, people=lambda: self.roster.people)
+        self.surveys = SurveyService(settings=self.product, outbox=self.outbox, held_back=self.hold_backs)
+        self.digests = DigestService(
+            settings=self.product,
+            people=lambda: self.roster.people,
+            readers=lambda team: self.roster.readers_of(team, self.product.admins),
+        )
         self.digest_desk = DigestDesk(
             engine=engine,
             config=self.config,
@@ -184,6 +199,7 @@ class Services:
             jobs.append(
                 JobSpec(JobId.PULSE_DISPATCH.value, IntervalTrigger(minutes=1), self.dispatch_surveys)
             )
+        jobs.append(JobSpec(JobId.PAUSE_ENDS.value, IntervalTrigger(minutes=1), self.end_pauses))
         jobs.append(
             JobSpec(
                 JobId.COMPLIMENT_EXPIRY.value,
@@ -302,12 +318,13 @@ class Services:
     def _refresh_home(
         self, session: Session, agent: RosterAgent, *, reason: str, extra: list[Part] | None = None
     ) -> None:
-        paused, surveys_on = read_prefs(session, agent)
+        prefs = read_prefs(session, agent, self.clock())
         view = home_view(
             agent_catalogue(session, agent),
             self.product,
-            paused=paused,
-            surveys_on=surveys_on,
+            paused=prefs.paused,
+            paused_until=prefs.paused_until,
+            surveys_on=prefs.surveys_on,
             results=self.surveys.own_results(session, agent=agent),
             zone=agent.zone,
             lead_parts=extra or [],
@@ -316,8 +333,59 @@ class Services:
             session, key=f"home:{agent.id}:{reason}", to=agent.ref(), view=view, now=self.clock()
         )
 
+    def pause(self, agent: RosterAgent, words: str = "", *, away: bool = False) -> str:
+        """`/breather pause [for 2 hours | until Monday | until 2026-12-28]`, or `away until …`
+        (time off: the same quiet, worded for a holiday); returns the private reply."""
+        cat = self.catalogue_for(agent)
+        now = self.clock()
+        if away and not words.strip():
+            return cat.t("command.away_needs_date")
+        try:
+            until = parse_until(words, now=now, zone=agent.zone, max_days=self.product.pause_max_days)
+        except WhenRefused as refused:
+            if refused.problem is WhenProblem.TOO_FAR:
+                return cat.t("command.when_too_far", count=self.product.pause_max_days)
+            return cat.t(f"command.when_{refused.problem.value}", text=" ".join(words.split())[:60])
+        if until is None:
+            return self.set_paused(agent, True)
+        with session_scope(self.engine) as session:
+            if set_paused(session, agent, True, now, until):
+                self._refresh_home(session, agent, reason=f"pause:{now.timestamp()}")
+        when = when_text(cat, until, agent.zone)
+        return cat.t("command.away" if away else "command.paused_until", when=when)
+
+    def pause_from_home(self, agent: RosterAgent, action: ActionId) -> str:
+        """A pause button on the App Home (or the Teams home card)."""
+        if action is ActionId.HOME_RESUME:
+            return self.set_paused(agent, False)
+        return self.pause(agent, PAUSE_CHOICES.get(action, ""))
+
+    def end_pauses(self) -> int:
+        """Pauses whose end has come are over; each agent is told once, kindly, inside their
+        shift (a pause "until Monday" ends at midnight, the note waits for the morning)."""
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            ended = end_pauses(session, now)
+            for pseudonym, until in ended:
+                agent = self.roster.by_pseudonym(pseudonym)
+                if agent is None:
+                    continue
+                text = agent_catalogue(session, agent).t("command.pause_over")
+                on_shift = in_shift(agent.shift, agent.zone, now, timedelta(0))
+                self.outbox.send_direct(
+                    session,
+                    key=f"pause-over:{agent.id}:{until.timestamp()}",
+                    to=agent.ref(),
+                    message=Message(text=text, parts=(Text(text=text),)),
+                    now=now,
+                    topic="pause",
+                    not_before=None if on_shift else next_shift_start(agent.shift, agent.zone, now),
+                )
+                self._refresh_home(session, agent, reason=f"pause-over:{until.timestamp()}")
+        return len(ended)
+
     def set_paused(self, agent: RosterAgent, paused: bool) -> str:
-        """Pause or resume check-ins; resuming also turns pulse check-ins back on."""
+        """Pause (until resumed) or resume check-ins; resuming also turns pulse check-ins back on."""
         now = self.clock()
         with session_scope(self.engine) as session:
             cat = agent_catalogue(session, agent)
@@ -495,9 +563,11 @@ class Services:
                 reply = team_catalogue(led[0]).t("command.language.lead")
             else:
                 reply = self._language_command(agent, cat, words[1] if len(words) > 1 else None)
-        elif sub in ("pause", "resume"):
-            if agent is not None:
-                reply = self.set_paused(agent, sub == "pause")
+        elif sub in ("pause", "resume", "away"):
+            if agent is not None and sub == "resume":
+                reply = self.set_paused(agent, False)
+            elif agent is not None:
+                reply = self.pause(agent, " ".join(words[1:]), away=sub == "away")
             elif led := self.digests.readable_teams(self.config, email):
                 # A team lead (or an admin) who is not an agent gets no check-ins to pause.
                 reply = team_catalogue(led[0]).t("command.lead_not_agent")

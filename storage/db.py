@@ -10,6 +10,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -117,6 +118,13 @@ def upgrade(
         finally:
             lock.execute(UNLOCK, {"key": MIGRATION_LOCK})
             lock.commit()
+
+
+def unreachable(error: BaseException) -> bool:
+    """The database itself is failing (down, restarting, the connection lost), not one statement."""
+    return isinstance(error, OperationalError | InterfaceError) or bool(
+        getattr(error, "connection_invalidated", False)
+    )
 
 
 def ping(engine: Engine) -> None:

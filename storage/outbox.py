@@ -7,6 +7,12 @@ by the worker whose claim is still current, never by one whose lease ran out mea
 On PostgreSQL the claim skips rows other workers hold (FOR UPDATE SKIP LOCKED), so several
 processes can drain one outbox without delivering a row twice.
 
+A conversation's messages go out in the order they were queued: a row is claimed only when no
+earlier row of its conversation is still waiting or being sent (so a claim holds at most one row
+per conversation). A row claimed again after its lease ran out is marked `IN_DOUBT`: the worker
+that held it may have died after the platform accepted the message, and before sending it again
+the worker looks for it on the platform (bot/delivery.py).
+
 Keys and conversation keys arrive here already turned into keyed hashes (bot/delivery.py);
 look-ups take every form a key may be stored under (one per live pseudonym key). Once a row is
 final (sent, failed or withdrawn) it keeps no recipient: its target, its words and, unless it
@@ -19,7 +25,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, update
+from sqlalchemy import and_, case, exists, func, or_, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from storage.claims import claim
@@ -27,6 +34,8 @@ from storage.models.outbox import OutboxMessage, OutboxStatus
 from storage.upsert import insert_ignore
 
 LEASE = timedelta(seconds=60)
+IN_DOUBT = "claimed again after its lease ran out: it may have been sent"
+UNFINISHED = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 TEAM_CHANNEL = "channel:"  # conversation keys of posts in a team channel (not about one person)
 
 
@@ -84,13 +93,30 @@ def _due(now: datetime) -> Any:
     )
 
 
+def _first_of_its_conversation() -> Any:
+    earlier = aliased(OutboxMessage)
+    return ~exists().where(
+        col(earlier.channel_key) == col(OutboxMessage.channel_key),
+        col(earlier.id) < col(OutboxMessage.id),
+        col(earlier.status).in_(UNFINISHED),
+    )
+
+
 def claim_due(session: Session, *, now: datetime, limit: int) -> list[OutboxMessage]:
-    """Atomically take up to `limit` due rows for this worker."""
-    values = {"status": OutboxStatus.SENDING, "claimed_at": now, "attempts": col(OutboxMessage.attempts) + 1}
+    """Atomically take up to `limit` due rows for this worker, at most one per conversation."""
+    values = {
+        "status": OutboxStatus.SENDING,
+        "claimed_at": now,
+        "attempts": col(OutboxMessage.attempts) + 1,
+        # SET sees the row as it was: still `sending` means its last worker never said how it went.
+        "last_error": case(
+            (col(OutboxMessage.status) == OutboxStatus.SENDING, IN_DOUBT), else_=col(OutboxMessage.last_error)
+        ),
+    }
     return claim(
         session,
         OutboxMessage,
-        due=_due(now),
+        due=and_(_due(now), _first_of_its_conversation()),
         order_by=OutboxMessage.next_attempt_at,
         values=values,
         limit=limit,
@@ -200,11 +226,8 @@ def withdraw(session: Session, key: str | Sequence[str]) -> bool:
 
 
 def depth(session: Session) -> int:
-    statement = (
-        select(func.count())
-        .select_from(OutboxMessage)
-        .where(col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING]))
-    )
+    unfinished = col(OutboxMessage.status).in_(UNFINISHED)
+    statement = select(func.count()).select_from(OutboxMessage).where(unfinished)
     return session.exec(statement).one()
 
 

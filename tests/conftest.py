@@ -49,6 +49,7 @@ AIRCALL_TOKEN = "test-aircall-webhook-token"
 DIALPAD_SECRET = "test-dialpad-webhook-secret-0123456789"
 ZENDESK_SECRET = "test-zendesk-signing-secret"
 GENESYS_SECRET = "test-genesys-eventbridge-secret"
+CONNECT_SECRET = "test-connect-eventbridge-secret"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 _SETTING_VARS = (
@@ -282,6 +283,7 @@ def app_settings(**overrides: Any) -> Settings:
         "dialpad_webhook_secret": DIALPAD_SECRET,
         "zendesk_webhook_secret": ZENDESK_SECRET,
         "genesys_eventbridge_secret": GENESYS_SECRET,
+        "connect_eventbridge_secret": CONNECT_SECRET,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -21,6 +22,7 @@ from bot.checkins.scoring import CallFacts, Thresholds, score_call
 from bot.config import ProductSettings
 from bot.delivery import Outbox
 from bot.events import MAX_SECONDS
+from bot.holdbacks import HeldBack
 from bot.ids import ActionId, CheckinAnswer
 from bot.languages import agent_catalogue
 from bot.messenger import Delivered
@@ -93,12 +95,14 @@ class CheckinService:
         metrics: Metrics,
         thresholds: Thresholds | None = None,
         follow_up: FollowUp | None = None,
+        held_back: Callable[[HeldBack], None] | None = None,
     ) -> None:
         self.settings = settings
         self.outbox = outbox
         self.metrics = metrics
         self.thresholds = thresholds or Thresholds()
         self.follow_up = follow_up
+        self.held_back = held_back
 
     # --- a call arrives (or is enriched) ------------------------------------------------
 
@@ -224,7 +228,9 @@ class CheckinService:
                 col(Checkin.pseudonym).in_(agent.pseudonyms)
             )
         ).one()
-        history = NudgeHistory(paused=prefs.paused, last_sent_at=last_sent_at, sent_today=int(sent_today))
+        history = NudgeHistory(
+            paused=is_paused(prefs, now), last_sent_at=last_sent_at, sent_today=int(sent_today)
+        )
         reason = refusal(
             now=now,
             call_ended_at=call.ended_at,
@@ -236,6 +242,9 @@ class CheckinService:
         if reason is not None:
             # Neither counted nor logged: beside the phone system's call log, a count or a line
             # saying a hard call brought no check-in (paused, say) would tell on the agent.
+            # Only the demo's console listens (bot/holdbacks.py): in production nothing is kept.
+            if self.held_back is not None:
+                self.held_back(HeldBack(agent.id, "checkin", reason.value, now, last_checkin_at=last_sent_at))
             return None
         checkin = Checkin(
             id=uuid.uuid4().hex,
@@ -299,6 +308,11 @@ class CheckinService:
             agent_id=agent.id,
         )
         return AnswerOutcome.RECORDED
+
+
+def is_paused(prefs: AgentPrefs | None, now: datetime) -> bool:
+    """Paused now: a pause whose end has passed counts as over even before the job notices."""
+    return bool(prefs and prefs.paused and (prefs.paused_until is None or prefs.paused_until > now))
 
 
 def find_prefs(session: Session, agent: RosterAgent, *, lock: bool = False) -> AgentPrefs | None:

@@ -419,12 +419,15 @@ class ComplimentService:
         # about anyone, so the roll-up may say so (and stays quiet).
         count: int | None = 0
         roster = self.roster()
-        if rows:
+        # The team's leads, when they are on the roster too, are left out (as in the digest).
+        leads = roster.readers_of(team, self.settings.admins)
+        counted = [row for row in rows if roster.people.canonical(row.pseudonym) not in leads]
+        if counted:
             gate = Gate.for_team(session, self.settings, team_id=team.id, now=now, people=roster.people)
-            people = frozenset(roster.people.canonical(row.pseudonym) for row in rows)
+            people = frozenset(roster.people.canonical(row.pseudonym) for row in counted)
             released = gate.release(
                 start.astimezone(team.zone).date(),
-                Candidate("compliments", "team", people, {"received": len(rows)}),
+                Candidate("compliments", "team", people, {"received": len(counted)}),
             )
             count = released["received"] if released is not None else None
         shared = sorted(

@@ -3,6 +3,8 @@
 Rows come back grouped by (week, person), so a year of a large centre's calls is reduced in
 the database; Python only adds up a few hundred rows per team. During a pseudonym key rotation
 one person's rows may carry two pseudonyms: `people.canonical` makes them one person again.
+`exclude` holds the people who read the team's figures (its leads, when they are on the roster
+too): what they did never counts, neither towards a figure nor towards the anonymity threshold.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class CheckinWeek:
     sent: int = 0
     breaks: int = 0
     talks: int = 0
+    took_break: set[str] = field(default_factory=set)  # people who answered one with a break
+    asked_to_talk: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -60,7 +64,11 @@ def _bucket(column: Any, weeks: Sequence[Week]) -> Any:
 
 
 def call_weeks(
-    session: Session, team_id: str, weeks: Sequence[Week], people: People | None = None
+    session: Session,
+    team_id: str,
+    weeks: Sequence[Week],
+    people: People | None = None,
+    exclude: frozenset[str] = frozenset(),
 ) -> list[CallWeek]:
     bucket = _bucket(col(Call.ended_at), weeks).label("bucket")
     abusive = case((cast(col(Call.signals), String).like('%"abuse"%'), 1), else_=0)
@@ -84,6 +92,8 @@ def call_weeks(
     person = _person(people)
     for index, found, queue, calls, hard, abuse in _rows(session, statement):
         pseudonym = person(found)
+        if pseudonym in exclude:
+            continue
         week = result[int(index)]
         week.people.add(pseudonym)
         week.calls += int(calls)
@@ -97,7 +107,11 @@ def call_weeks(
 
 
 def checkin_weeks(
-    session: Session, team_id: str, weeks: Sequence[Week], people: People | None = None
+    session: Session,
+    team_id: str,
+    weeks: Sequence[Week],
+    people: People | None = None,
+    exclude: frozenset[str] = frozenset(),
 ) -> list[CheckinWeek]:
     bucket = _bucket(col(Checkin.created_at), weeks).label("bucket")
     statement = (
@@ -119,16 +133,26 @@ def checkin_weeks(
     person = _person(people)
     for index, found, sent, breaks, talks in _rows(session, statement):
         pseudonym = person(found)
+        if pseudonym in exclude:
+            continue
         week = result[int(index)]
         week.people.add(pseudonym)
         week.sent += int(sent)
         week.breaks += int(breaks or 0)
         week.talks += int(talks or 0)
+        if breaks:
+            week.took_break.add(pseudonym)
+        if talks:
+            week.asked_to_talk.add(pseudonym)
     return result
 
 
 def wellbeing_weeks(
-    session: Session, team_id: str, weeks: Sequence[Week], people: People | None = None
+    session: Session,
+    team_id: str,
+    weeks: Sequence[Week],
+    people: People | None = None,
+    exclude: frozenset[str] = frozenset(),
 ) -> list[WellbeingWeek]:
     """Survey results by the week their round closed: a round is released only once closed."""
     in_range = and_(
@@ -152,6 +176,8 @@ def wellbeing_weeks(
     person = _person(people)
     for index, found, instrument, score, flagged in _rows(session, answers):
         pseudonym = person(found)
+        if pseudonym in exclude:
+            continue
         week = result[int(index)]
         week.respondents.add(pseudonym)
         week.scores[instrument].append((pseudonym, float(score), bool(flagged)))
@@ -161,12 +187,17 @@ def wellbeing_weeks(
         .where(in_range, col(SurveyInvitation.sent_at).is_not(None))
     )
     for index, found in _rows(session, invited):
-        result[int(index)].invited.add(person(found))
+        if person(found) not in exclude:
+            result[int(index)].invited.add(person(found))
     return result
 
 
 def compliment_weeks(
-    session: Session, team_id: str, weeks: Sequence[Week], people: People | None = None
+    session: Session,
+    team_id: str,
+    weeks: Sequence[Week],
+    people: People | None = None,
+    exclude: frozenset[str] = frozenset(),
 ) -> list[tuple[set[str], int]]:
     """(people complimented, compliments received) per week: every compliment counts, shared or
     kept private, because the team received it either way (the count never says who)."""
@@ -183,6 +214,8 @@ def compliment_weeks(
     result: list[tuple[set[str], int]] = [(set(), 0) for _ in weeks]
     person = _person(people)
     for index, found, count in _rows(session, statement):
+        if person(found) in exclude:
+            continue
         praised, total = result[int(index)]
         praised.add(person(found))
         result[int(index)] = (praised, total + int(count))

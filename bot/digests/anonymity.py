@@ -13,6 +13,16 @@ Rules (docs: /breather privacy, docs/privacy.md):
 - slices (queues) get secondary suppression: if one slice is hidden, the next smallest are
   hidden too until the hidden ones together reach k, and a slice is shown only if the rest of
   its parent also reaches k (`shown_slices`);
+- no figure reveals one person (`Gate.figure`, the rule in docs/privacy/figures.md): every
+  share of people and every mean of their answers is shown exactly only away from the ends of
+  its scale. Within scale/k of an end it is shown as that end's band, "at most 20 %" or "at
+  least 80 %" (k = 5), both ends alike, so a unanimous group (0 %, 100 %, a mean at the end
+  of its scale) reads the same as one in which someone answered otherwise. Because the band is
+  1/k of the scale and a figure describes at least k people, whatever any single member
+  answered, the figure could still have come out as shown. Counts of people are shown as
+  "N or more" with N below the true count (`Gate.headcount`), so "N of N" never shows either;
+- the people who read a team's figures (its leads and the admins, when they are on the roster)
+  are left out of them altogether (`Roster.readers_of`): they never count towards k;
 - free text needs at least `k_text` (`anonymity_min_comments`, default 10) contributors:
   `Gate.allows_text`. No manager-facing output shows free text today: the instruments have no
   open question and a digest has no comment field. The weekly compliment roll-up quotes
@@ -52,6 +62,29 @@ def fingerprint(people: People, contributors: frozenset[str], kid: str | None = 
     (or, through them, to people) without the key."""
     prints = {people.fingerprint(p, kid) for p in contributors}
     return None if None in prints else {p for p in prints if p is not None}
+
+
+# A figure as shown: a number away from the ends of its scale, or {"at_most": x} / {"at_least": x}.
+Figure = float | dict[str, float]
+_EPSILON = 1e-9
+
+
+def banded(value: float, *, scale: float, k: int, digits: int) -> Figure:
+    """The rule against unanimous figures. A mean (or share) over n >= k people that lies
+    within scale/k of an end is consistent with one member at the far end, whoever they are,
+    only if the band shown reaches scale/n from that end: the band scale/k does, for every n."""
+    edge = scale / k
+    if value <= edge + _EPSILON:
+        return {"at_most": round(edge, digits)}
+    if value >= scale - edge - _EPSILON:
+        return {"at_least": round(scale - edge, digits)}
+    return round(value, digits)
+
+
+def people_at_least(count: int, k: int) -> int:
+    """A lower bound for a count of people that is below the count itself whenever it can be
+    (count > k), so a lead who knows the team's size cannot read "everyone did"; in steps of k."""
+    return max(k, k * ((count - 1) // k))
 
 
 def shown_slices(parent: frozenset[str], slices: Mapping[str, frozenset[str]], k: int) -> set[str]:
@@ -115,6 +148,14 @@ class Gate:
     def allows_text(self, contributors: Collection[str]) -> bool:
         """Whether free text written by these people may be shown at all."""
         return len({self.people.canonical(p) for p in contributors}) >= self.k_text
+
+    def figure(self, value: float, *, scale: float = 1.0, digits: int = 2) -> Figure:
+        """A share (scale 1) or a mean (scale: the instrument's top) as it may be shown."""
+        return banded(value, scale=scale, k=self.k, digits=digits)
+
+    def headcount(self, count: int) -> dict[str, int]:
+        """How many people, as it may be shown: "at least N", N below the true count."""
+        return {"at_least": people_at_least(count, self.k)}
 
     def shown_slices(self, parent: frozenset[str], slices: Mapping[str, frozenset[str]]) -> set[str]:
         """Which slices of `parent` may be shown (primary and secondary suppression)."""

@@ -22,14 +22,28 @@ if TYPE_CHECKING:
 BLUE, ORANGE = "#0072B2", "#D55E00"
 
 
-def _series(periods: list[dict[str, Any]], pick: Any) -> list[float]:
+def _series(periods: list[dict[str, Any]], pick: Any, top: float = 100.0) -> list[float]:
+    return [value for value, _, _ in _ranges(periods, pick, top)]
+
+
+def _ranges(periods: list[dict[str, Any]], pick: Any, top: float = 100.0) -> list[tuple[float, float, float]]:
+    """(point, low, high) per period. A band at an end of the scale ({"at_least": 80}) is drawn
+    as a bar over the whole band with its point in the middle, never as a value it may not be."""
     values = []
     for period in periods:
         try:
             value = pick(period)
         except (KeyError, TypeError):
             value = None
-        values.append(math.nan if value is None else float(value))  # NaN draws as a gap, never as 0
+        if value is None:
+            values.append((math.nan, math.nan, math.nan))  # NaN draws as a gap, never as 0
+        elif isinstance(value, dict):
+            low, high = (
+                (0.0, float(value["at_most"])) if "at_most" in value else (float(value["at_least"]), top)
+            )
+            values.append(((low + high) / 2, low, high))
+        else:
+            values.append((float(value), float(value), float(value)))
     return values
 
 
@@ -55,7 +69,8 @@ def trend_figure(digest: dict[str, Any], text: ChartText) -> Figure:
 
     periods = [*digest.get("trend", []), digest]
     labels = [text.day(p["period"]["start"]) for p in periods]
-    who5 = _series(periods, lambda p: None if p.get("suppressed") else p["metrics"].get("who5_mean"))
+    who5_ranges = _ranges(periods, lambda p: None if p.get("suppressed") else p["metrics"].get("who5_mean"))
+    who5 = [point for point, _, _ in who5_ranges]
     hard = _series(
         periods, lambda p: None if p["calls"].get("suppressed") else p["calls"]["hard_share"] * 100
     )
@@ -63,6 +78,18 @@ def trend_figure(digest: dict[str, Any], text: ChartText) -> Figure:
     figure, (top, bottom) = plt.subplots(2, 1, figsize=(8, 5), dpi=100, sharex=True)
     figure.suptitle(text.title, fontsize=13)
     top.plot(labels, who5, color=BLUE, marker="o", linewidth=2, label=text.who5)
+    banded = [
+        (label, low, high) for label, (_, low, high) in zip(labels, who5_ranges, strict=True) if low < high
+    ]
+    if banded:
+        top.vlines(
+            [b[0] for b in banded],
+            [b[1] for b in banded],
+            [b[2] for b in banded],
+            color=BLUE,
+            linewidth=6,
+            alpha=0.35,
+        )
     top.axhline(50, color=BLUE, linestyle=":", linewidth=1)
     top.set_ylim(0, 100)
     top.set_ylabel(text.who5_axis, fontsize=11)

@@ -76,7 +76,7 @@ class DigestDesk:
         cat = catalogue("en")
         teams = self.digests.readable_teams(self.config, email)
         if args:
-            wanted = [team for team in teams if team.id == args[0]]
+            wanted = [team for team in teams if team.id.casefold() == args[0].casefold()]
             if not wanted:
                 return Message(text=cat.t("digest.refused"), parts=(Text(text=cat.t("digest.refused")),))
             teams = wanted

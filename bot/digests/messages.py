@@ -10,6 +10,23 @@ from bot.i18n import Catalogue
 from bot.messenger import Heading, Message, Note, Part, Text
 
 
+def _banded(cat: Catalogue, figure: Any, show: Any) -> str:
+    """A figure from the anonymity gate: a number, or a band at one end of its scale."""
+    if isinstance(figure, dict):
+        if "at_most" in figure:
+            return cat.t("digest.at_most", value=show(figure["at_most"]))
+        return cat.t("digest.at_least", value=show(figure["at_least"]))
+    return str(show(figure))
+
+
+def _share(cat: Catalogue, figure: Any) -> str:
+    return _banded(cat, figure, cat.formats.percent)
+
+
+def _score(cat: Catalogue, figure: Any) -> str:
+    return _banded(cat, figure, cat.formats.number)
+
+
 def _date(cat: Catalogue, iso: str) -> str:
     return cat.formats.day(date.fromisoformat(iso), weekday=False, year=True)
 
@@ -31,7 +48,7 @@ def wellbeing_line(cat: Catalogue, period: dict[str, Any]) -> str:
         if period.get("reason", "").startswith("no survey"):
             return cat.t("digest.wellbeing_no_round")
         return cat.t("digest.wellbeing_suppressed", k=period["min_group"])
-    people = period["respondents"]
+    people = period["respondents"]["at_least"]
     return cat.t("digest.wellbeing_head", count=people, people=people, rate=_rate(cat, period)) + _metrics(
         cat, period
     )
@@ -51,7 +68,7 @@ def latest_wellbeing_line(cat: Catalogue, digest: dict[str, Any]) -> str | None:
 
 def _rate(cat: Catalogue, period: dict[str, Any]) -> str:
     rate = period.get("metrics", {}).get("response_rate")
-    return cat.t("digest.rate", rate=cat.formats.percent(rate)) if rate is not None else ""
+    return cat.t("digest.rate", rate=_share(cat, rate)) if rate is not None else ""
 
 
 def _metrics(cat: Catalogue, period: dict[str, Any]) -> str:
@@ -60,13 +77,15 @@ def _metrics(cat: Catalogue, period: dict[str, Any]) -> str:
     if "who5_mean" in metrics:
         bits.append(
             cat.t(
-                "digest.who5", mean=metrics["who5_mean"], low=cat.formats.percent(metrics["who5_low_share"])
+                "digest.who5",
+                mean=_score(cat, metrics["who5_mean"]),
+                low=_share(cat, metrics["who5_low_share"]),
             )
         )
     if "burnout_share" in metrics:
-        bits.append(cat.t("digest.burnout", share=cat.formats.percent(metrics["burnout_share"])))
+        bits.append(cat.t("digest.burnout", share=_share(cat, metrics["burnout_share"])))
     if "cbi_client_mean" in metrics:
-        bits.append(cat.t("digest.cbi", mean=metrics["cbi_client_mean"]))
+        bits.append(cat.t("digest.cbi", mean=_score(cat, metrics["cbi_client_mean"])))
     return (" " + " · ".join(bits)) if bits else ""
 
 
@@ -85,7 +104,12 @@ def calls_line(cat: Catalogue, calls: dict[str, Any], k: int) -> str:
 def checkins_line(cat: Catalogue, checkins: dict[str, Any], k: int) -> str:
     if checkins.get("suppressed"):
         return cat.t("digest.checkins_suppressed", k=k)
-    return cat.t("digest.checkins", sent=checkins["sent"], breaks=checkins["breaks"], talks=checkins["talks"])
+    return cat.t(
+        "digest.checkins",
+        sent=checkins["sent"],
+        breaks=_share(cat, checkins["break_share"]),
+        talks=_share(cat, checkins["talk_share"]),
+    )
 
 
 def trend_line(cat: Catalogue, digest: dict[str, Any]) -> str | None:
@@ -106,7 +130,13 @@ def trend_line(cat: Catalogue, digest: dict[str, Any]) -> str | None:
         )
     now_m, then_m = digest.get("metrics", {}), before.get("metrics", {})
     if "who5_mean" in now_m and "who5_mean" in then_m:
-        bits.append(cat.t("digest.trend_who5", now=now_m["who5_mean"], then=then_m["who5_mean"]))
+        bits.append(
+            cat.t(
+                "digest.trend_who5",
+                now=_score(cat, now_m["who5_mean"]),
+                then=_score(cat, then_m["who5_mean"]),
+            )
+        )
     return cat.t("digest.trend", items=" · ".join(bits)) if bits else None
 
 
@@ -144,6 +174,9 @@ def digest_parts(cat: Catalogue, team_name: str, digest: dict[str, Any]) -> list
     if trend:
         parts.append(Note(text=trend))
     parts.append(Note(text=cat.t("digest.privacy", k=k)))
+    parts.append(
+        Note(text=cat.t("digest.bands", edge=cat.formats.percent(1 / k), top=cat.formats.percent(1 - 1 / k)))
+    )
     return parts
 
 

@@ -28,6 +28,10 @@ from storage.models import Call, DigestAccess, SurgeAlert
 
 Part = dict[str, Any]
 
+# The figure families whose form changed with the rule against unanimous figures (issue 13):
+# releases frozen in the earlier form (exact shares and counts) are never shown again.
+WELLBEING, CHECKINS = "wellbeing/2", "checkins/2"
+
 
 def _suppressed(k: int, who: str) -> Part:
     return {"suppressed": True, "reason": f"fewer than {k} {who}"}
@@ -38,10 +42,17 @@ def _mean(values: Sequence[float]) -> float:
 
 
 class DigestService:
-    def __init__(self, *, settings: ProductSettings, people: Callable[[], People]) -> None:
+    def __init__(
+        self,
+        *,
+        settings: ProductSettings,
+        people: Callable[[], People],
+        readers: Callable[[TeamConfig], frozenset[str]] = lambda team: frozenset(),
+    ) -> None:
         self.settings = settings
         self.k = settings.anonymity_min_group
         self.people = people  # who is who across live pseudonym keys (the roster's)
+        self.readers = readers  # the team's leads (and admins) on the roster: left out of its figures
 
     # --- who may read what ----------------------------------------------------------------
 
@@ -66,10 +77,11 @@ class DigestService:
         """The latest week complete at `until` (default: now) and the weeks before it."""
         weeks = complete_weeks(team.zone, until or now)
         people = self.people()
-        calls = call_weeks(session, team.id, weeks, people)
-        checkins = checkin_weeks(session, team.id, weeks, people)
-        wellbeing = wellbeing_weeks(session, team.id, weeks, people)
-        compliments = compliment_weeks(session, team.id, weeks, people)
+        leads = self.readers(team)
+        calls = call_weeks(session, team.id, weeks, people, leads)
+        checkins = checkin_weeks(session, team.id, weeks, people, leads)
+        wellbeing = wellbeing_weeks(session, team.id, weeks, people, leads)
+        compliments = compliment_weeks(session, team.id, weeks, people, leads)
         gate = Gate.for_team(session, self.settings, team_id=team.id, now=now, people=people)
         periods = [
             self._period(gate, team, week, calls[i], checkins[i], wellbeing[i], compliments[i])
@@ -99,13 +111,19 @@ class DigestService:
         queues = self._queues(gate, week, calls)
         if queues:
             period["calls_by_queue"] = queues
+        shares = {"break_share": 0.0, "talk_share": 0.0}
+        if checkins.people:  # shares of the people who had a check-in, not of check-ins
+            shares = {
+                "break_share": len(checkins.took_break) / len(checkins.people),
+                "talk_share": len(checkins.asked_to_talk) / len(checkins.people),
+            }
         released = gate.release(
             week.start,
             Candidate(
-                "checkins",
+                CHECKINS,
                 "team",
                 frozenset(checkins.people),
-                {"sent": checkins.sent, "breaks": checkins.breaks, "talks": checkins.talks},
+                {"sent": checkins.sent, **{name: gate.figure(share) for name, share in shares.items()}},
             ),
         )
         period["checkins"] = released if released is not None else _suppressed(self.k, "agents")
@@ -118,25 +136,25 @@ class DigestService:
 
     def _wellbeing(self, gate: Gate, week: Week, data: WellbeingWeek) -> Part:
         k = self.k
-        values: dict[str, Any] = {"respondents": len(data.respondents)}
+        # "N or more people answered", never the count itself (no "N of N").
+        values: dict[str, Any] = {"respondents": gate.headcount(len(data.respondents))}
         metrics: dict[str, Any] = {}
-        # Each instrument's figures are judged on the people who answered that instrument.
+        # Each instrument's figures are judged on the people who answered that instrument, and
+        # go through the gate's rule against unanimous figures (shares on 0..1, means on 0..100).
         who5 = data.scores.get(InstrumentId.WHO5.value, [])
         if gate.allows({p for p, _, _ in who5}):
-            metrics["who5_mean"] = round(_mean([s for _, s, _ in who5]), 1)
-            metrics["who5_low_share"] = round(sum(f for _, _, f in who5) / len(who5), 2)
+            metrics["who5_mean"] = gate.figure(_mean([s for _, s, _ in who5]), scale=100, digits=1)
+            metrics["who5_low_share"] = gate.figure(sum(f for _, _, f in who5) / len(who5))
         burnout = data.scores.get(InstrumentId.BURNOUT_SINGLE.value, [])
         if gate.allows({p for p, _, _ in burnout}):
-            metrics["burnout_share"] = round(sum(f for _, _, f in burnout) / len(burnout), 2)
+            metrics["burnout_share"] = gate.figure(sum(f for _, _, f in burnout) / len(burnout))
         cbi = data.scores.get(InstrumentId.CBI_CLIENT.value, [])
         if gate.allows({p for p, _, _ in cbi}):
-            metrics["cbi_client_mean"] = round(_mean([s for _, s, _ in cbi]), 1)
+            metrics["cbi_client_mean"] = gate.figure(_mean([s for _, s, _ in cbi]), scale=100, digits=1)
         if gate.allows(data.invited):  # a response rate is counted over the people invited
-            metrics["response_rate"] = round(len(data.respondents & data.invited) / len(data.invited), 2)
+            metrics["response_rate"] = gate.figure(len(data.respondents & data.invited) / len(data.invited))
         values["metrics"] = metrics
-        released = gate.release(
-            week.start, Candidate("wellbeing", "team", frozenset(data.respondents), values)
-        )
+        released = gate.release(week.start, Candidate(WELLBEING, "team", frozenset(data.respondents), values))
         if released is None:
             # "No survey" is a fact about the calendar, not about people, so it may be said.
             reason = (
@@ -203,9 +221,11 @@ class DigestService:
             )
             .group_by(col(Call.pseudonym))
         ).all()
+        people = self.people()
+        leads = self.readers(team)
+        recent = [row for row in recent if people.canonical(row[0]) not in leads]
         calls = sum(int(n) for _, n, _ in recent)
         hard = sum(int(h or 0) for _, _, h in recent)
-        people = self.people()
         hard_people = {people.canonical(p) for p, _, h in recent if h}
         gate = Gate.for_team(session, s, team_id=team.id, now=now, people=people)
         if calls < s.surge_min_calls or not gate.allows(hard_people):

@@ -35,6 +35,7 @@ PROVIDER_IDS: dict[str, str] = {
     "aircall": "aircall_user_id",
     "dialpad": "dialpad_user_id",
     "genesys": "genesys_user_id",
+    "connect": "connect_user_id",
 }
 
 

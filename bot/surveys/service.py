@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,10 +16,11 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from bot.checkins.policy import in_shift
-from bot.checkins.service import find_prefs, lock_prefs
+from bot.checkins.service import find_prefs, is_paused, lock_prefs
 from bot.config import ProductSettings, TeamConfig
 from bot.delivery import Outbox
 from bot.errors import NotFound
+from bot.holdbacks import HeldBack
 from bot.i18n import Catalogue
 from bot.languages import agent_catalogue
 from bot.messenger import Delivered, Form, Message
@@ -40,7 +41,6 @@ QUEUED, SENT, ANSWERED, SKIPPED, WITHDRAWN, EXPIRED = (
     "withdrawn",
     "expired",
 )
-AFTER_CHECKIN = timedelta(hours=1)  # never straight after a hard-call check-in
 FATIGUE_WINDOW = timedelta(days=7)  # at most one invitation per agent per week
 PAUSED_RETRY = timedelta(hours=1)
 
@@ -103,9 +103,16 @@ def decode_context(context: str) -> tuple[str, Delivered | None]:
 
 
 class SurveyService:
-    def __init__(self, *, settings: ProductSettings, outbox: Outbox) -> None:
+    def __init__(
+        self,
+        *,
+        settings: ProductSettings,
+        outbox: Outbox,
+        held_back: Callable[[HeldBack], None] | None = None,
+    ) -> None:
         self.settings = settings
         self.outbox = outbox
+        self.held_back = held_back  # told when an invitation waits, and why (the demo's console)
 
     # --- rounds ---------------------------------------------------------------------------
 
@@ -208,16 +215,27 @@ class SurveyService:
 
     def _hold_back_until(self, session: Session, agent: RosterAgent, now: datetime) -> datetime | None:
         """When the agent may be messaged, if not now: off shift, paused, or just after a check-in."""
+        held = self._hold_back(session, agent, now)
+        return held.until if held is not None else None
+
+    def _hold_back(self, session: Session, agent: RosterAgent, now: datetime) -> HeldBack | None:
         prefs = find_prefs(session, agent)
-        if prefs is not None and prefs.paused:
-            return now + PAUSED_RETRY
+        if is_paused(prefs, now):
+            # A pause with an end (or time off) is waited out; an open-ended one is looked at again.
+            assert prefs is not None
+            return HeldBack(agent.id, "survey", "paused", now, until=prefs.paused_until or now + PAUSED_RETRY)
         if not in_shift(agent.shift, agent.zone, now, timedelta(0)):
-            return next_shift_start(agent.shift, agent.zone, now)
+            return HeldBack(
+                agent.id, "survey", "off_shift", now, until=next_shift_start(agent.shift, agent.zone, now)
+            )
         last_checkin = session.exec(
             select(func.max(col(Checkin.created_at))).where(col(Checkin.pseudonym).in_(agent.pseudonyms))
         ).one()
-        if last_checkin is not None and now - last_checkin < AFTER_CHECKIN:
-            return last_checkin + AFTER_CHECKIN
+        # Never straight after a hard-call check-in (setting survey_gap_after_checkin_minutes).
+        gap = timedelta(minutes=self.settings.survey_gap_after_checkin_minutes)
+        if last_checkin is not None and now - last_checkin < gap:
+            last, until = last_checkin, last_checkin + gap
+            return HeldBack(agent.id, "survey", "after_checkin", now, last_checkin_at=last, until=until)
         return None
 
     def _invite(
@@ -235,7 +253,7 @@ class SurveyService:
         elif agent is None or (prefs is not None and prefs.surveys_opted_out):
             invitation.state = WITHDRAWN
         else:
-            later = self._hold_back_until(session, agent, now)
+            held = self._hold_back(session, agent, now)
             recent = session.exec(
                 select(func.max(col(SurveyInvitation.sent_at))).where(
                     col(SurveyInvitation.pseudonym).in_(agent.pseudonyms),
@@ -243,12 +261,16 @@ class SurveyService:
                 )
             ).one()
             if recent is not None and now - recent < FATIGUE_WINDOW:
-                later = max(later or now, recent + FATIGUE_WINDOW)
-            if later is not None:
+                until = max(held.until or now, recent + FATIGUE_WINDOW) if held else recent + FATIGUE_WINDOW
+                held = HeldBack(agent.id, "survey", "fatigue", now, until=until)
+            if held is not None:
+                later = held.until or now
                 if later >= round_.closes_at:
                     invitation.state = EXPIRED
                 else:
                     invitation.send_after = later
+                if self.held_back is not None:
+                    self.held_back(held)
                 session.add(invitation)
                 return 0
             cat = agent_catalogue(session, agent)

@@ -94,7 +94,30 @@ def _reference(ref: str, names: Names) -> str:
     return f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{text}</a>'
 
 
+_QUOTE = re.compile(r"^(?:>|&gt;) ?")  # a quoted line, as typed or as Slack escapes it
+
+
 def mrkdwn_html(text: str, names: Names) -> str:
+    """Slack's mrkdwn: lines starting with ">" as a quote, and within lines what `_inline_html` does."""
+    lines = text.split("\n")
+    if not any(_QUOTE.match(line) for line in lines):
+        return _inline_html(text, names)
+    out: list[str] = []
+    group: list[str] = []
+    quoted = False
+    for line in [*lines, None]:
+        is_quote = line is not None and bool(_QUOTE.match(line))
+        if line is None or (group and is_quote != quoted):
+            inner = _inline_html("\n".join(group), names)
+            out.append(f'<blockquote class="bk-quote">{inner}</blockquote>' if quoted else inner)
+            group = []
+        if line is not None:
+            quoted = is_quote
+            group.append(_QUOTE.sub("", line, count=1) if is_quote else line)
+    return "".join(out)
+
+
+def _inline_html(text: str, names: Names) -> str:
     """*bold* _italic_ ~strike~ `code` ```pre```, <@U…> mentions, <url|label> links, line breaks."""
     out: list[str] = []
     position = 0
@@ -111,7 +134,7 @@ def mrkdwn_html(text: str, names: Names) -> str:
             out.append(_reference(inner, names))
         else:
             tag = {"bold": "strong", "italic": "em", "strike": "s"}[kind or "bold"]
-            out.append(f"<{tag}>{mrkdwn_html(inner, names)}</{tag}>")
+            out.append(f"<{tag}>{_inline_html(inner, names)}</{tag}>")
     out.append(_plain_segment(text[position:]))
     return "".join(out)
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from bot.simulation import synthetic_calls
 from handlers.telephony.simulator import run_simulation
@@ -25,6 +26,7 @@ class CallSimulator:
         rate: float,
         calls: int | None = None,
         on_change: Callable[[], None] = lambda: None,
+        events: Callable[[bool], Iterable[dict[str, Any]]] | None = None,
     ) -> None:
         self.url = url
         self.secret = secret
@@ -32,6 +34,10 @@ class CallSimulator:
         self.rate = rate
         self.calls = calls
         self.on_change = on_change
+        # What to send, given whether to open with a hard call (the demo adds compliments).
+        self.events = events or (
+            lambda first_hard: synthetic_calls(self.emails, self.calls, first_hard=first_hard)
+        )
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -73,7 +79,7 @@ class CallSimulator:
             run_simulation(
                 self.url,
                 self.secret,
-                synthetic_calls(self.emails, self.calls, first_hard=first_hard),
+                self.events(first_hard),
                 rate=self.rate,
                 stop=stop,
             )

@@ -18,7 +18,7 @@ import logging
 import re
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,7 +30,9 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from bot.clock import utcnow
 from bot.errors import InvalidInput, NotFound
+from bot.holdbacks import HeldBack
 from bot.i18n import Catalogue, team_catalogue
 from bot.i18n.bidi import direction as bidi_direction
 from bot.i18n.bidi import dominant_direction
@@ -59,7 +61,11 @@ from handlers.sandbox.interactions import (
     view_block_actions_body,
     view_submission_body,
 )
+from handlers.sandbox.mentions import resolve_mentions
 from handlers.sandbox.messenger import SandboxMessenger
+from handlers.sandbox.notices import notice_text, still_news
+from handlers.sandbox.phone import BREAK as PHONE_BREAK
+from handlers.sandbox.phone import DemoPhone
 from handlers.sandbox.workspace import (
     Viewer,
     build_viewers,
@@ -94,6 +100,10 @@ class SandboxConsole:
         self.messenger = messenger
         self.signing_secret = signing_secret
         self.simulator: CallSimulator | None = None  # `breather demo` plugs its simulator in here
+        self.phone: DemoPhone | None = None  # and its phone system
+        # agent id -> the latest hold-back and when it came (wall clock), in memory only
+        self._notices: dict[str, tuple[HeldBack, datetime]] = {}
+        services.hold_backs.listeners.append(self._held_back)
         self._version = 0
         self._lock = threading.Lock()
         self._viewers: dict[str, Viewer] = {}
@@ -111,6 +121,23 @@ class SandboxConsole:
     @property
     def version(self) -> int:
         return self._version
+
+    def _held_back(self, notice: HeldBack) -> None:
+        with self._lock:
+            self._notices[notice.agent_id] = (notice, utcnow())
+        self.touch()
+
+    def watched_agents(self) -> list[str]:
+        """E-mail addresses of the agents someone is viewing the console as, latest first."""
+        now = time.monotonic()
+        agents = {v.email for v in self.viewers().values() if v.agent is not None}
+        recent = sorted(self._watched.items(), key=lambda item: item[1], reverse=True)
+        return [email for email, seen in recent if email in agents and now - seen < WATCHING_S]
+
+    def favourite(self) -> str | None:
+        """The agent the demo's simulated world should favour: the one being watched."""
+        watched = self.watched_agents()
+        return watched[0] if watched else None
 
     def is_watched(self, email: str) -> bool:
         """Is a person looking at the console as this agent right now?"""
@@ -289,8 +316,12 @@ class SandboxConsole:
         if not text.startswith("/"):
             return JSONResponse({"html": esc(self.cat.t("console.composer_commands_only"))})
         command, _, rest = text.partition(" ")
+        people = [(v.user_id, v.email, v.name) for v in self.viewers().values()]
         payload = slash_command_body(
-            user_id=viewer.user_id, command=command, text=rest.strip(), channel=viewer.direct_channel
+            user_id=viewer.user_id,
+            command=command,
+            text=resolve_mentions(rest.strip(), people),
+            channel=viewer.direct_channel,
         )
         response = await self._to_slack(request, payload, FORM)
         if response.status_code == 404:
@@ -419,6 +450,21 @@ class SandboxConsole:
             f'<div class="msg-blocks">{content}</div></div></article>'
         )
 
+    def _phone_line(self, viewer: Viewer) -> dict[str, Any] | None:
+        """The agent's status in the demo's phone system, as their phone app would show it."""
+        user_id = viewer.agent.config.aircall_user_id if viewer.agent else None
+        if self.phone is None or user_id is None:
+            return None
+        on_break = self.phone.status_of(str(user_id)) == PHONE_BREAK
+        key = "console.phone.on_break" if on_break else "console.phone.available"
+        return {"text": self.cat.t(key, phone=self.phone.label), "on_break": on_break}
+
+    def _notice_line(self, viewer: Viewer, latest_dm: datetime | None) -> str | None:
+        found = self._notices.get(viewer.agent.id) if viewer.agent else None
+        if found is None or not still_news(found[1], now=utcnow(), latest_message_at=latest_dm):
+            return None
+        return notice_text(self.cat, found[0], self.services.product, viewer.teams[0].zone)
+
     def _home_html(self, row: SandboxMessage, render: Render) -> str:
         view = row.payload.get("view", {})
         blocks = blocks_html(view.get("blocks"), render)
@@ -470,6 +516,7 @@ class SandboxConsole:
                     }
                 )
             modal = self._find_modal(viewer, session, render)
+            latest_dm = dms[-1].created_at if dms else None
         simulator = self.simulator
         return {
             "viewer": {
@@ -479,6 +526,8 @@ class SandboxConsole:
             },
             "panes": panes,
             "modal": modal,
+            "phone": self._phone_line(viewer),
+            "notice": self._notice_line(viewer, latest_dm),
             "controls": {action.id: action.enabled(simulator) for action in CONTROL_ACTIONS},
             "simulator": {
                 "available": simulator is not None,

@@ -65,18 +65,22 @@ async def easy_call(context: ControlContext) -> str:
 COMPLIMENT_SAMPLES = ("patient", "clear", "called_back")
 
 
-async def compliment(context: ControlContext) -> str:
-    first_name = context.agent.name.split()[0]
-    event = {
+def compliment_event(cat: Catalogue, email: str, name: str, rng: random.Random) -> dict[str, Any]:
+    """A good rating with a kind comment for an agent, as a CSAT survey would send it."""
+    return {
         "type": "feedback",
         "event_id": f"demo-feedback-{uuid.uuid4().hex}",
-        "agent_email": context.agent.email,
+        "agent_email": email,
         "rating": "good",
-        "comment": context.cat.t(
-            f"console.control.compliment.sample.{_rng.choice(COMPLIMENT_SAMPLES)}", name=first_name
+        "comment": cat.t(
+            f"console.control.compliment.sample.{rng.choice(COMPLIMENT_SAMPLES)}", name=name.split()[0]
         ),
         "source": "survey",
     }
+
+
+async def compliment(context: ControlContext) -> str:
+    event = compliment_event(context.cat, context.agent.email, context.agent.name, _rng)
     status = await context.post_call_event(event)
     if not 200 <= status < 300:
         return context.cat.t("console.control.refused", status=status)

@@ -28,8 +28,11 @@ from bot.services import Services
 from handlers.sandbox.call_simulator import CallSimulator
 from handlers.sandbox.console import SandboxConsole
 from handlers.sandbox.demo_history import seed_demo_history
+from handlers.sandbox.demo_pace import Colleagues, demo_events, slack_sender
 from handlers.sandbox.interactions import block_actions_body, signed_headers
 from handlers.sandbox.messenger import SandboxMessenger
+from handlers.sandbox.phone import BREAK as PHONE_BREAK
+from handlers.sandbox.phone import DemoPhone
 from handlers.sandbox.text import block_lines, find_buttons, plain
 from handlers.sandbox.workspace import build_viewers
 from storage.models import SandboxMessage
@@ -187,23 +190,50 @@ def run_demo(
     autoplay: bool = True,
     out: Print = print,
 ) -> int:
-    app = create_app(settings)
+    phone = DemoPhone()  # the demo's own phone system, for protected breaks
+    app = create_app(settings, phones={phone.provider: phone})
     services: Services = app.state.services
     console: SandboxConsole = app.state.sandbox_console
+    console.phone = phone
+    phone.on_change = console.touch
     base_url = f"http://{host}:{port}"
     stop = threading.Event()
     messenger = services.messenger
     assert isinstance(messenger, SandboxMessenger)
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    cat = team_catalogue(services.config.teams[0])
+    agents = [agent for team in services.config.teams for agent in team.agents]
+    phone_ids = {agent.email: str(agent.aircall_user_id) for agent in agents if agent.aircall_user_id}
+
+    def may_take_calls(email: str) -> bool:
+        return email not in phone_ids or phone.status_of(phone_ids[email]) != PHONE_BREAK
+
     simulator = CallSimulator(
         url=f"{base_url}/webhooks/calls",
         secret=secret,
-        emails=[agent.email for team in services.config.teams for agent in team.agents],
+        emails=[agent.email for agent in agents],
         rate=rate,
         calls=calls,
         on_change=console.touch,
+        events=lambda first_hard: demo_events(
+            [(agent.email, agent.name or agent.email) for agent in agents],
+            cat=cat,
+            count=calls,
+            first_hard=first_hard,
+            may_take_calls=may_take_calls,
+            favourite=console.favourite,
+        ),
     )
     console.simulator = simulator
+    colleagues = Colleagues(
+        people=[(a.email, a.name or a.email, a.slack_user_id) for a in agents if a.slack_user_id],
+        cat=cat,
+        send=slack_sender(base_url, app.state.slack_signing_secret, stop),
+        running=lambda: simulator.running,
+        favourite=console.favourite,
+        watched=console.is_watched,
+        stop=stop,
+    )
 
     messenger.listeners.append(
         Commentary(
@@ -217,7 +247,6 @@ def run_demo(
         )
     )
 
-    cat = team_catalogue(services.config.teams[0])
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -244,6 +273,7 @@ def run_demo(
     started = time.monotonic()
     try:
         simulator.start(first_hard=True)
+        colleagues.start()
         while not stop.is_set():
             if duration is not None and time.monotonic() - started >= duration:
                 break

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from bot.roster import RosterAgent
 from bot.services import Services
 from bot.surveys.instruments import BURNOUT_SINGLE, WHO5
+from bot.surveys.periods import period_start
 from storage.db import session_scope
 from storage.models import Call, Checkin, SurveyAnswer, SurveyInvitation, SurveyRound
 
@@ -27,6 +28,8 @@ def seed_demo_history(services: Services, *, now: datetime, seed: int = 7) -> in
     with session_scope(services.engine) as session:
         for team in services.roster.teams:
             agents = [a for a in services.roster.agents() if a.team.id == team.id]
+            every = team.pulse.every_weeks if team.pulse else 1
+            current = period_start(now.astimezone(team.zone).date(), every)
             for week in range(WEEKS, 0, -1):
                 start = now - timedelta(weeks=week)
                 strain = 0.05 + 0.05 * (week % 4 == 1)  # a harder week now and then, for the trend
@@ -65,7 +68,10 @@ def seed_demo_history(services: Services, *, now: datetime, seed: int = 7) -> in
                                 )
                             )
                 if team.pulse is not None and week % 2 == 0:
-                    _round(session, team.id, agents, closes=start + timedelta(days=4), rng=rng, week=week)
+                    opened = start + timedelta(days=1)
+                    # Past rounds only: this period's round is the one "Survey round" starts.
+                    if period_start(opened.astimezone(team.zone).date(), team.pulse.every_weeks) != current:
+                        _round(session, team.id, agents, closes=start + timedelta(days=4), rng=rng, week=week)
     return added
 
 

@@ -58,14 +58,14 @@ class SandboxMessenger:
         self._notify(row)
         return row
 
-    def send_direct(self, to: AgentRef, message: Message) -> Delivered:
+    def send_direct(self, to: AgentRef, message: Message, *, tag: str = "") -> Delivered:
         channel = dm_channel(to.agent_id)
         row = self._store(
             channel, "message", {"to": to.email, "text": message.text, "blocks": message_blocks(message)}
         )
         return Delivered(channel=channel, ts=row.ts)
 
-    def post_to_channel(self, channel: str, message: Message) -> Delivered:
+    def post_to_channel(self, channel: str, message: Message, *, tag: str = "") -> Delivered:
         row = self._store(channel, "message", {"text": message.text, "blocks": message_blocks(message)})
         return Delivered(channel=channel, ts=row.ts)
 

@@ -44,6 +44,7 @@ class Viewer:
     user_id: str
     teams: tuple[TeamConfig, ...]
     agent: RosterAgent | None = None
+    home_key: str | None = None  # the messenger's key for this person's App Home
 
     @property
     def channels(self) -> tuple[str, ...]:
@@ -51,8 +52,11 @@ class Viewer:
 
     @property
     def home_conversation(self) -> str | None:
-        # The sandbox messenger keeps each agent's published App Home under this name.
-        return f"home:{self.agent.id}" if self.agent else None
+        # The sandbox messenger keeps each person's published App Home under this name: an
+        # agent's by their agent id, a lead's (the Manager section) by their keyed person id.
+        if self.agent:
+            return f"home:{self.agent.id}"
+        return f"home:{self.home_key}" if self.home_key else None
 
     @property
     def direct_channel(self) -> str:
@@ -94,6 +98,7 @@ def build_viewers(roster: Roster) -> list[Viewer]:
                 email=email,
                 user_id=made_up_user_id(email),
                 teams=tuple(teams),
+                home_key=roster.person_ref(email).agent_id,
             )
         )
     return viewers

@@ -7,6 +7,7 @@ import hmac
 import logging
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
 from slack_bolt import App
@@ -19,6 +20,7 @@ from bot.errors import InvalidInput
 from handlers.boundary import check_text, load_json
 from handlers.limits import read_body
 from handlers.signatures import unix_seconds
+from storage.replays import ReplayGuard
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +53,23 @@ def check_slack_body(body: bytes, content_type: str) -> None:
 
 
 class SlackEndpoint:
-    def __init__(self, app: App, signing_secret: str, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        app: App,
+        signing_secret: str,
+        clock: Callable[[], float] = time.time,
+        replays: ReplayGuard | None = None,
+    ) -> None:
         self.app = app
         self._secret = signing_secret.encode()
         self._clock = clock
+        self._replays = replays
+
+    def _first_time(self, signature: str) -> bool:
+        if self._replays is None:
+            return True
+        digest = hmac.new(self._secret, b"replay:" + signature.encode(), hashlib.sha256).hexdigest()
+        return self._replays.first_time(digest, datetime.fromtimestamp(self._clock(), UTC))
 
     def _signed(self, request: Request, body: bytes) -> bool:
         # Checked here, before Bolt: slack_sdk's verifier calls int() on the timestamp, and
@@ -76,6 +91,11 @@ class SlackEndpoint:
         if not self._signed(request, body):
             return JSONResponse({"error": "invalid Slack signature"}, status_code=401)
         check_slack_body(body, request.headers.get("content-type", ""))
+        # A copy of a signed request (its signature still fresh) is answered but not acted on:
+        # a replayed /kudos would otherwise post twice. Slack's own retries are signed anew.
+        if not await run_in_threadpool(self._first_time, request.headers[SIGNATURE]):
+            log.info("a signed Slack request was replayed; ignored")
+            return Response(status_code=200)
         try:
             bolt_request = to_bolt_request(request, body)
         except (ValueError, AttributeError, TypeError, KeyError) as error:

@@ -6,6 +6,7 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from slack_sdk import WebClient
@@ -21,6 +22,10 @@ from storage.db import read_scope, session_scope
 from storage.models import ChatAddress
 
 PLATFORM = "slack"
+# Message metadata on every message Breather posts: the outbox row's key (a keyed hash, naming
+# nobody), so a message whose worker died mid-send can be found again instead of sent twice.
+METADATA_EVENT = "breather_outbox"
+HISTORY_PAGES = 3  # a bot's DM or team channel rarely holds more than a page since the message was queued
 log = logging.getLogger(__name__)
 
 
@@ -183,19 +188,44 @@ class SlackMessenger:
         """Credits name people by Slack user id: from the roster, the cache or a lookup."""
         return resolve_mentions(message, self._mentioned)
 
-    def _post(self, channel: str, message: Message) -> Delivered:
+    def _post(self, channel: str, message: Message, tag: str) -> Delivered:
         message = self._with_mentions(message)
+        metadata = {"event_type": METADATA_EVENT, "event_payload": {"key": tag}} if tag else None
         with slack_errors("chat.postMessage"):
             response = self.client.chat_postMessage(
-                channel=channel, text=message.text, blocks=message_blocks(message)
+                channel=channel, text=message.text, blocks=message_blocks(message), metadata=metadata
             )
         return Delivered(channel=str(response["channel"]), ts=str(response["ts"]))
 
-    def send_direct(self, to: AgentRef, message: Message) -> Delivered:
-        return self._post(self._dm_channel(to), message)
+    def send_direct(self, to: AgentRef, message: Message, *, tag: str = "") -> Delivered:
+        return self._post(self._dm_channel(to), message, tag)
 
-    def post_to_channel(self, channel: str, message: Message) -> Delivered:
-        return self._post(channel, message)
+    def post_to_channel(self, channel: str, message: Message, *, tag: str = "") -> Delivered:
+        return self._post(channel, message, tag)
+
+    def find_sent(self, to: AgentRef | str, tag: str, since: datetime) -> Delivered | None:
+        """Read the conversation's history since `since` for a message carrying `tag`. Needs the
+        im:history scope for DMs and channels:history / groups:history for team channels."""
+        channel = self._dm_channel(to) if isinstance(to, AgentRef) else to
+        cursor: str | None = None
+        for _ in range(HISTORY_PAGES):
+            with slack_errors("conversations.history"):
+                response = self.client.conversations_history(
+                    channel=channel,
+                    oldest=f"{since.timestamp():.6f}",
+                    include_all_metadata=True,
+                    limit=200,
+                    cursor=cursor,
+                )
+            for found in response.get("messages") or []:
+                metadata = found.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if metadata.get("event_type") == METADATA_EVENT and payload.get("key") == tag:
+                    return Delivered(channel=channel, ts=str(found["ts"]))
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if cursor is None:
+                break
+        return None
 
     def update(self, where: Delivered, message: Message) -> Delivered:
         message = self._with_mentions(message)

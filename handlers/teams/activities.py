@@ -25,7 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from bot.compliments.messages import RECIPIENT_FIELD
 from bot.errors import InvalidInput
 from bot.i18n import Catalogue, available_languages, catalogue
-from bot.ids import CHECKIN_CHOICES, ActionId, CallbackId, language_action, language_of_action
+from bot.ids import CHECKIN_CHOICES, PAUSE_CHOICES, ActionId, CallbackId, language_action, language_of_action
 from bot.messenger import Delivered, Form, Message, Text
 from bot.recovery.messages import TALK_FIELD
 from bot.roster import RosterAgent
@@ -130,8 +130,8 @@ class TeamsActions:
             ActionId.COMPLIMENT_SHARE.value: self._compliment_choice,
             ActionId.COMPLIMENT_KEEP_PRIVATE.value: self._compliment_choice,
             ActionId.COMPLIMENT_REMOVE.value: self._compliment_remove,
-            ActionId.HOME_PAUSE.value: self._home_pause,
             ActionId.HOME_RESUME.value: self._home_pause,
+            **{choice.value: self._home_pause for choice in PAUSE_CHOICES},
             ActionId.HOME_SURVEYS_ON.value: self._home_surveys,
             ActionId.HOME_SURVEYS_OFF.value: self._home_surveys,
             **{language_action(code): self._home_language for code in available_languages()},
@@ -205,7 +205,7 @@ class TeamsActions:
         return self._received(agent)
 
     def _home_pause(self, action: CardAction, agent: RosterAgent) -> Answer:
-        reply = self.services.set_paused(agent, action.verb == ActionId.HOME_PAUSE.value)
+        reply = self.services.pause_from_home(agent, ActionId(action.verb))
         return Answer(message=reply.replace("`", ""))  # a line under a card shows no markup
 
     def _home_language(self, action: CardAction, agent: RosterAgent) -> Answer:

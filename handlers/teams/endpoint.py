@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response
 from bot.errors import InvalidInput, InvalidSignature
 from handlers.boundary import load_json_object
 from handlers.limits import read_body
+from handlers.teams.auth import InboundAuth
 from handlers.teams.sdk import MESSAGES_PATH, ActivityTypeAdapter, HttpMethod, HttpRequest, HttpRouteHandler
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ class TeamsEndpoint:
     def __init__(self, *, requires_token: bool = True) -> None:
         self.requires_token = requires_token
         self._handler: HttpRouteHandler | None = None
+        # Checks a token before the SDK does, off the event loop (handlers/teams/auth.py).
+        self.auth: InboundAuth | None = None
 
     def register_route(self, method: HttpMethod, path: str, handler: HttpRouteHandler) -> None:
         if method != "POST" or path != MESSAGES_PATH:
@@ -50,6 +53,10 @@ class TeamsEndpoint:
             return JSONResponse({"error": "Teams endpoint is starting"}, status_code=503)
         if self.requires_token and not request.headers.get("authorization", "").startswith("Bearer "):
             raise InvalidSignature("missing Bot Framework token")
+        if self.requires_token:
+            if self.auth is None:
+                raise InvalidSignature("Bot Framework token checks are not set up")
+            await self.auth.check(request.headers["authorization"])
         body = await read_body(request)
         if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
             raise InvalidInput("Content-Type must be application/json", status=415)

@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from bot.config import Settings
 from bot.errors import DeliveryFailed
 from bot.messenger import AgentRef, Delivered, FileUpload, Form, HomeView, Mention, Message, resolve_mentions
+from handlers.teams.auth import InboundAuth, SigningKeys, jwks_uri, serve_keys_to
 from handlers.teams.cards import home_card, image_card, message_card
 from handlers.teams.connector import Connector
 from handlers.teams.directory import TeamsDirectory, TeamsPerson
@@ -53,6 +54,13 @@ class TeamsMessenger:
         self.directory = TeamsDirectory(engine)
         self._forms: dict[str, list[Form]] = {}
         self._lock = threading.Lock()
+
+    async def start(self) -> None:
+        """The SDK's start (it builds its token validator), then that validator reads the
+        signing keys our own check fetched, instead of fetching them on the event loop."""
+        await self.app.initialize()
+        if self.endpoint.auth is not None:
+            serve_keys_to(self.app.server._token_validator, self.endpoint.auth.keys)
 
     # --- addresses -------------------------------------------------------------------------
 
@@ -95,14 +103,15 @@ class TeamsMessenger:
 
     # --- the port -----------------------------------------------------------------------------
 
-    def send_direct(self, to: AgentRef, message: Message) -> Delivered:
+    def send_direct(self, to: AgentRef, message: Message, *, tag: str = "") -> Delivered:
+        # Teams keeps no message metadata a bot could read back from a chat: `tag` is unused.
         person = self._reachable(to)
         assert person.conversation_id is not None
         card = message_card(self._with_mentions(message))
         activity_id = self.connector.send(person.conversation_id, card, service_url=person.service_url)
         return Delivered(channel=person.conversation_id, ts=activity_id)
 
-    def post_to_channel(self, channel: str, message: Message) -> Delivered:
+    def post_to_channel(self, channel: str, message: Message, *, tag: str = "") -> Delivered:
         activity_id = self.connector.send(channel, message_card(self._with_mentions(message)))
         return Delivered(channel=channel, ts=activity_id)
 
@@ -163,6 +172,14 @@ def build_teams_messenger(
     app = make_teams_app(
         settings, endpoint, token=token, cloud=cloud, allow_unauthenticated=allow_unauthenticated
     )
+    if not allow_unauthenticated:
+        keys = SigningKeys(jwks_uri(app.cloud.openid_metadata_url))
+        endpoint.auth = InboundAuth(
+            app_id=settings.teams_app_id or "",
+            issuer=app.cloud.token_issuer,
+            tenant_id=settings.teams_tenant_id,
+            keys=keys,
+        )
     connector = Connector(
         service_url=settings.teams_service_url, token_provider=app.token_provider, cloud=app.cloud
     )

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 PROVIDER = "dialpad"
 ALGORITHM = "HS256"
 MAX_AGE_S = 300
+MAX_EXP_AHEAD_S = 3600  # a token with only an exp is replayable until then
 LEEWAY_S = 30  # clock skew between Dialpad and us, for exp/nbf/iat
 CALL_END = "hangup"
 ENRICHMENTS = frozenset({"csat", "dispositions"})
@@ -135,6 +136,14 @@ class DialpadAdapter:
             raise InvalidSignature("JWT iat must be a number of seconds")
         if isinstance(issued, (int, float)) and self._clock() - issued > MAX_AGE_S:
             raise InvalidSignature("JWT was issued more than 5 minutes ago")
+        expires = claims.get("exp")  # PyJWT has checked it is a number and not past
+        if issued is None:
+            # Without either time claim a token would be good forever, and so could be replayed
+            # at any age; an exp alone must be near, or it is the same thing.
+            if expires is None:
+                raise InvalidSignature("JWT needs an iat or exp claim")
+            if expires - self._clock() > MAX_EXP_AHEAD_S:
+                raise InvalidSignature("JWT exp is too far ahead (at most an hour)")
         return without_agent_emotion(claims)  # type: ignore[no-any-return]
 
 

@@ -11,6 +11,7 @@ import httpx
 from bot.config import Settings
 from bot.recovery.phone import PhoneSystem
 from handlers.telephony.aircall_api import AircallUsers
+from handlers.telephony.connect_api import ConnectAgentStatus
 from handlers.telephony.dialpad_api import DialpadUsers
 from handlers.telephony.genesys_api import GenesysPresence
 from handlers.telephony.twilio_api import TwilioTaskRouter
@@ -46,5 +47,22 @@ def build_phone_systems(settings: Settings, client: httpx.Client) -> dict[str, P
             client_id=settings.genesys_client_id,
             client_secret=settings.genesys_client_secret.get_secret_value(),
             break_presence=settings.genesys_break_presence,
+        )
+    if (
+        settings.connect_instance_id
+        and settings.connect_region
+        and settings.connect_access_key_id
+        and settings.connect_secret_access_key
+    ):
+        token = settings.connect_session_token
+        systems["connect"] = ConnectAgentStatus(
+            client,
+            api_url=settings.connect_api_url or f"https://connect.{settings.connect_region}.amazonaws.com",
+            region=settings.connect_region,
+            instance_id=settings.connect_instance_id,
+            access_key_id=settings.connect_access_key_id,
+            secret_access_key=settings.connect_secret_access_key.get_secret_value(),
+            session_token=token.get_secret_value() if token else None,
+            break_status=settings.connect_break_status,
         )
     return systems

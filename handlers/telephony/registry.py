@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.config import Settings
 from handlers.telephony.aircall import AircallAdapter
 from handlers.telephony.base import TelephonyAdapter
+from handlers.telephony.connect import ConnectAdapter
 from handlers.telephony.dialpad import DialpadAdapter
 from handlers.telephony.generic import GenericAdapter
 from handlers.telephony.genesys import GenesysAdapter
@@ -26,4 +27,5 @@ def build_adapters(settings: Settings) -> dict[str, TelephonyAdapter]:
         "dialpad": DialpadAdapter(_secret(settings.dialpad_webhook_secret)),
         "zendesk": ZendeskAdapter(_secret(settings.zendesk_webhook_secret)),
         "genesys": GenesysAdapter(_secret(settings.genesys_eventbridge_secret)),
+        "connect": ConnectAdapter(_secret(settings.connect_eventbridge_secret)),
     }

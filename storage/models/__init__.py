@@ -6,6 +6,7 @@ from storage.models.compliments import Compliment, ComplimentStatus, Kudos
 from storage.models.digests import DigestAccess, DigestRelease, SurgeAlert
 from storage.models.outbox import OutboxMessage, OutboxStatus
 from storage.models.recovery import Break, BreakState, TalkRequest
+from storage.models.replays import SeenRequest
 from storage.models.roster import Agent, ChatAddress, Team
 from storage.models.sandbox import SandboxMessage
 from storage.models.surveys import SurveyAnswer, SurveyInvitation, SurveyRound
@@ -28,6 +29,7 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "SandboxMessage",
+    "SeenRequest",
     "SurgeAlert",
     "SurveyAnswer",
     "SurveyInvitation",

@@ -33,6 +33,8 @@ class AgentPrefs(SQLModel, table=True):
     pseudonym: str = Field(primary_key=True, max_length=64)
     kid: str = Field(max_length=16)
     paused: bool = False
+    # When a pause (or time off) ends by itself; None while `paused` means until resumed.
+    paused_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     surveys_opted_out: bool = False
     # The language the agent chose themselves, and the one their chat platform reports (issue 14).
     language: str | None = Field(default=None, max_length=16)

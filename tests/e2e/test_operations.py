@@ -89,7 +89,8 @@ def test_app_home_shows_the_agents_own_state_and_toggles_pause(harness: Harness)
     home = harness.slack.wait_for("views.publish")[0]
     assert home.params["user_id"] == "U0ANA"
     languages = ["home.language.en", "home.language.fa", "home.language.ro"]
-    assert action_ids(home.params["view"]["blocks"]) == ["home.pause", "home.surveys_off", *languages]
+    pauses = ["home.pause", "home.pause_2h", "home.pause_tomorrow", "home.pause_monday"]
+    assert action_ids(home.params["view"]["blocks"]) == [*pauses, "home.surveys_off", *languages]
     harness.click(user_id="U0ANA", channel="D0ANA", ts="1.1", action_id="home.pause", value="")
     updated = harness.slack.wait_for("views.publish", 2)[1]
     assert action_ids(updated.params["view"]["blocks"]) == ["home.resume", "home.surveys_off", *languages]
@@ -140,7 +141,7 @@ def test_the_demo_shows_a_checkin_and_a_simulated_answer_without_credentials() -
     assert demo.returncode == 0, err
     assert "Breather demo is running at http://127.0.0.1:" in out and "Press Ctrl+C to stop." in out
     assert f"Open the console in your browser: http://127.0.0.1:{port}/sandbox" in out
-    assert "DM to " in out and "[I'm OK] [Take a 5-minute breather] [Talk to someone]" in out
+    assert "DM to " in out and "[I'm OK] [Take a 1-minute breather] [Talk to someone]" in out
     assert ' taps "' in out and "updated " in out  # a simulated agent answered through /slack/events
     assert "Demo stopped;" in out
     assert "Traceback" not in err

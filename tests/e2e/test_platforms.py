@@ -9,13 +9,14 @@ PostgreSQL.
 
 from __future__ import annotations
 
+import base64
 import copy
 import itertools
 import json
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from bot.app import create_app
 from bot.clock import utcnow
 from storage.db import session_scope
 from storage.models import Call, Checkin, InboundEvent
-from tests.conftest import GENESYS_SECRET, Harness, MakeSettings
+from tests.conftest import CONNECT_SECRET, GENESYS_SECRET, Harness, MakeSettings
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers import Clock, action_ids, roster_with, settled
 
@@ -87,6 +88,49 @@ def _genesys_broken() -> list[dict[str, Any]]:
     return [no_conversation, negative, nul, {"detail-type": "x"}]
 
 
+# --- Amazon Connect ---------------------------------------------------------------------------
+
+CONNECT_CONTACT = "6f5e4d3c-2b1a-4f0e-9d8c-7b6a5f4e3d2c"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _connect_stream(call_id: str, now: datetime) -> list[dict[str, Any]]:
+    events = []
+    for name in ("disconnected", "completed", "lens_rule"):
+        text = json.dumps(load("connect", name)).replace(CONNECT_CONTACT, call_id)
+        text = text.replace("2026-03-10T09:13:35.000Z", _iso(now - timedelta(minutes=3)))
+        text = text.replace("2026-03-10T09:23:47.000Z", _iso(now))
+        event = json.loads(text)
+        event["id"] = str(uuid.uuid4())
+        events.append(event)
+    return events
+
+
+def _connect_post(client: TestClient, event: dict[str, Any]) -> Any:
+    basic = base64.b64encode(f"breather:{CONNECT_SECRET}".encode()).decode()
+    return client.post("/webhooks/connect", json=event, headers={"Authorization": f"Basic {basic}"})
+
+
+def _connect_unauthenticated(client: TestClient, event: dict[str, Any]) -> Any:
+    basic = base64.b64encode(b"breather:guess").decode()
+    return client.post("/webhooks/connect", json=event, headers={"Authorization": f"Basic {basic}"})
+
+
+def _connect_broken() -> list[dict[str, Any]]:
+    no_contact = load("connect", "disconnected")
+    del no_contact["detail"]["contactId"]
+    bad_arn = load("connect", "disconnected")
+    bad_arn["detail"]["agentInfo"]["agentArn"] = "agent/1"
+    bad_time = load("connect", "disconnected")
+    bad_time["detail"]["disconnectTimestamp"] = "tomorrow"
+    no_rule = load("connect", "lens_rule")
+    del no_rule["detail"]["ruleName"]
+    return [no_contact, bad_arn, bad_time, no_rule, {"detail-type": "Amazon Connect Contact Event"}]
+
+
 PLATFORMS = {
     "genesys": Platform(
         "genesys",
@@ -95,6 +139,14 @@ PLATFORMS = {
         _genesys_post,
         _genesys_unauthenticated,
         _genesys_broken(),
+    ),
+    "connect": Platform(
+        "connect",
+        ["abusive-language"],
+        _connect_stream,
+        _connect_post,
+        _connect_unauthenticated,
+        _connect_broken(),
     ),
 }
 

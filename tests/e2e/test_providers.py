@@ -188,6 +188,7 @@ def test_dialpad_hangup_signed_as_a_jwt(harness: Harness) -> None:
             "date_connected": now_ms - 290_000,
             "date_ended": now_ms,
             "event_timestamp": now_ms,
+            "iat": now_ms // 1000,
         }
     )
     token = jwt.encode(event, DIALPAD_SECRET, algorithm="HS256")
@@ -219,7 +220,7 @@ def test_dialpad_jwt_is_accepted_on_any_media_type_and_non_jwt_is_a_415(harness:
     now_ms = int(time.time() * 1000)
     for number, content_type in enumerate(("application/json", "text/plain", None)):
         event = {**load("dialpad", "hangup"), "call_id": 9000 + number, "labels": []}
-        event.update({"date_ended": now_ms, "event_timestamp": now_ms})
+        event.update({"date_ended": now_ms, "event_timestamp": now_ms, "iat": now_ms // 1000})
         token = jwt.encode(event, DIALPAD_SECRET, algorithm="HS256").encode()
         headers = {} if content_type is None else {"Content-Type": content_type}
         response = harness.client.post("/webhooks/dialpad", content=token, headers=headers)

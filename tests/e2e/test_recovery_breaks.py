@@ -26,7 +26,7 @@ from storage import breaks as break_queue
 from storage.db import read_scope, session_scope
 from storage.models import Break, BreakState, Checkin, OutboxMessage
 from tests.conftest import TWILIO_TOKEN, FakeApi, Harness, MakeSettings, hard_call
-from tests.fakes.platform_apis import FakeGenesys
+from tests.fakes.platform_apis import FakeConnect, FakeGenesys
 from tests.fakes.provider_apis import FakeAircall, FakeDialpad, FakeProviderApi, FakeTwilio
 from tests.fakes.slack_api import ApiCall, FakeSlack
 from tests.helpers import Clock, action_ids, button_values, roster_with, settled
@@ -34,6 +34,7 @@ from tests.helpers import Clock, action_ids, button_values, roster_with, settled
 BREAK_MINUTES = 0.05  # 3 seconds
 ZONE = ZoneInfo("Europe/Bucharest")  # the billing team's time zone
 GENESYS_ANA = "u-4a5b6c7d-8e9f-4a0b-9c1d-2e3f4a5b6c7d"
+CONNECT_ANA = "a9b8c7d6-e5f4-4a3b-9c2d-1e0f9a8b7c6d"
 
 
 @dataclass
@@ -128,7 +129,43 @@ def _genesys(fake_api: FakeApi) -> Phone:
     )
 
 
-PHONES = {"twilio": _twilio, "aircall": _aircall, "dialpad": _dialpad, "genesys": _genesys}
+def _connect(fake_api: FakeApi) -> Phone:
+    instance = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+    server = fake_api(
+        FakeConnect,
+        access_key_id="AKIDCONNECT",
+        secret_access_key="connect-secret-key",
+        region="eu-west-2",
+        instance_id=instance,
+    )
+    server.add_user(CONNECT_ANA, "Available")
+    return Phone(
+        "connect",
+        "Amazon Connect",
+        server,
+        {
+            "connect_instance_id": instance,
+            "connect_region": "eu-west-2",
+            "connect_access_key_id": "AKIDCONNECT",
+            "connect_secret_access_key": "connect-secret-key",
+            "connect_api_url": server.url,
+        },
+        lambda: server.status_of(CONNECT_ANA),
+        "Available",
+        "Break",
+        lambda: server.set_status(CONNECT_ANA, "Lunch"),
+        "Lunch",
+        "PUT",
+    )
+
+
+PHONES = {
+    "twilio": _twilio,
+    "aircall": _aircall,
+    "dialpad": _dialpad,
+    "genesys": _genesys,
+    "connect": _connect,
+}
 
 
 @pytest.fixture

@@ -137,3 +137,129 @@ class FakeGenesys(FakeOAuthApi):
         elif method != "GET":
             return 405, {"message": "Method not allowed"}, {}
         return 200, self._presence_json(user_id), {}
+
+
+class FakeConnect(FakeProviderApi):
+    """Amazon Connect: agent statuses, each user's current status, PutUserStatus. Every request
+    must carry a valid AWS Signature Version 4 for the fake's keys (`connect` service)."""
+
+    STATUSES = {
+        "8d3fbf2a-1c4e-4b5f-9a6d-7e8f9a0b1c2d": ("Available", "ROUTABLE"),
+        "b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e": ("Offline", "OFFLINE"),
+        "c2d3e4f5-a6b7-4c8d-9e0f-1a2b3c4d5e6f": ("Lunch", "CUSTOM"),
+        "d3e4f5a6-b7c8-4d9e-8f0a-1b2c3d4e5f60": ("Break", "CUSTOM"),
+    }
+
+    def __init__(self, *, access_key_id: str, secret_access_key: str, region: str, instance_id: str) -> None:
+        super().__init__()
+        self.access_key_id = access_key_id
+        self.secret_access_key = secret_access_key
+        self.region = region
+        self.instance_id = instance_id
+
+    def reset(self) -> None:
+        super().reset()
+        with self._lock:
+            self.statuses: dict[str, str] = {}
+
+    def status_id(self, name: str) -> str:
+        return next(i for i, (label, _) in self.STATUSES.items() if label == name)
+
+    def add_user(self, user_id: str, status: str = "Available") -> None:
+        with self._lock:
+            self.statuses[user_id] = self.status_id(status)
+
+    def set_status(self, user_id: str, status: str) -> None:
+        """The agent picks a status in the Contact Control Panel."""
+        self.add_user(user_id, status)
+
+    def status_of(self, user_id: str) -> str:
+        with self._lock:
+            return self.STATUSES[self.statuses[user_id]][0]
+
+    def writes(self) -> list[Recorded]:
+        """Status changes: GetCurrentUserData is a POST that only reads."""
+        return [r for r in super().writes() if not r.path.startswith("/metrics/")]
+
+    def _arn(self, kind: str, ident: str) -> str:
+        return f"arn:aws:connect:{self.region}:111122223333:instance/{self.instance_id}/{kind}/{ident}"
+
+    def authorized(self, header: str) -> bool:
+        return True  # the whole request is needed to check a signature: see answer()
+
+    def _signed(self, request: Recorded) -> bool:
+        import hashlib
+        import json as jsonlib
+
+        from handlers.telephony.sigv4 import signature
+
+        header = request.headers.get("authorization", "")
+        try:
+            _, rest = header.split(" ", 1)
+            parts = dict(part.strip().split("=", 1) for part in rest.split(","))
+            key_id, date, region, service, _ = parts["Credential"].split("/")
+        except ValueError:
+            return False
+        if key_id != self.access_key_id or region != self.region or service != "connect":
+            return False
+        names = parts["SignedHeaders"].split(";")
+        if not {"host", "x-amz-date", "x-amz-content-sha256"} <= set(names):
+            return False
+        body = jsonlib.dumps(request.body, separators=(",", ":")).encode() if request.body else b""
+        payload_hash = request.headers.get("x-amz-content-sha256", "")
+        if request.body and payload_hash != hashlib.sha256(body).hexdigest():
+            return False  # the fake re-serialises the body compactly, as httpx sends it
+        query = "&".join(f"{k}={v}" for k, v in request.query.items())
+        _, expected = signature(
+            method=request.method,
+            raw_path=request.path,
+            raw_query=query,
+            headers={name: request.headers.get(name, "") for name in names},
+            payload_hash=payload_hash,
+            secret=self.secret_access_key,
+            region=region,
+            service=service,
+            amz_date=request.headers.get("x-amz-date", ""),
+        )
+        return expected == parts["Signature"] and request.headers.get("x-amz-date", "").startswith(date)
+
+    def answer(self, method: str, path: str, request: Recorded) -> Answer:
+        if not self._signed(request):
+            return (
+                403,
+                {"message": "The request signature we calculated does not match the signature you provided."},
+                {},
+            )
+        instance = self.instance_id
+        if method == "GET" and path == f"/agent-status/{instance}":
+            summaries = [
+                {"Id": ident, "Arn": self._arn("agent-state", ident), "Name": name, "Type": kind}
+                for ident, (name, kind) in self.STATUSES.items()
+            ]
+            return 200, {"AgentStatusSummaryList": summaries}, {}
+        if method == "POST" and path == f"/metrics/userdata/{instance}":
+            wanted = ((request.body.get("Filters") or {}).get("Agents")) or []
+            users = [
+                {
+                    "User": {"Id": user, "Arn": self._arn("agent", user)},
+                    "Status": {
+                        "StatusArn": self._arn("agent-state", self.statuses[user]),
+                        "StatusName": self.STATUSES[self.statuses[user]][0],
+                    },
+                    "AvailableSlotsByChannel": {"VOICE": 1},
+                }
+                for user in wanted
+                if user in self.statuses
+            ]
+            return 200, {"UserDataList": users, "ApproximateTotalCount": len(users)}, {}
+        prefix = f"/users/{instance}/"
+        if method == "PUT" and path.startswith(prefix) and path.endswith("/status"):
+            user = path.removeprefix(prefix).removesuffix("/status")
+            if user not in self.statuses:
+                return 404, {"message": "User not found"}, {}
+            status = request.body.get("AgentStatusId")
+            if status not in self.STATUSES:
+                return 400, {"message": "Invalid AgentStatusId"}, {}
+            self.statuses[user] = status
+            return 200, {}, {}
+        return _not_found()

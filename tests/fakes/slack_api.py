@@ -1,6 +1,8 @@
 """A fake Slack Web API on a real HTTP port: records every call and can answer 429 or 500,
 either as scripted (`fail_next`) or as a rate limit (`limit_rate`: at most N calls to a method
-in any one second, 429 with Retry-After beyond that, the way Slack limits a workspace).
+in any one second, 429 with Retry-After beyond that, the way Slack limits a workspace), or to
+every call for a while (`storm`). Posted messages are kept per channel with their metadata, and
+`conversations.history` reads them back (newest first, `oldest`, `include_all_metadata`, a cursor).
 
 Point `SLACK_API_URL` (Settings.slack_api_url) at `server.url`. Nothing is patched: the real
 slack_sdk WebClient talks HTTP to this server. `reset()` forgets calls, users, failures and
@@ -49,6 +51,10 @@ class FakeSlackState:
     latency_s: float = 0.0
     limits: dict[str, int] = field(default_factory=dict)  # method -> calls allowed per second
     accepted_at: dict[str, deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    history: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
+    storm_until: float = 0.0  # time.monotonic() until which every call fails
+    storm_statuses: tuple[int, ...] = ()
+    storm_calls: int = 0
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -64,23 +70,27 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.state.uploads[self.path.rsplit("/", 1)[1]] = raw
             self._send(200, b"OK - 1", "text/plain")
             return
-        method = self.path.rsplit("/", 1)[-1].split("?", 1)[0]
+        path, _, query = self.path.partition("?")
+        method = path.rsplit("/", 1)[-1]
         content_type = self.headers.get("Content-Type", "")
         if "json" in content_type:
             params = json.loads(raw or b"{}")
         else:
-            params = dict(parse_qsl(raw.decode()))
-            for key in ("blocks", "view", "files"):
+            params = dict(parse_qsl(raw.decode() or query))
+            for key in ("blocks", "view", "files", "metadata"):
                 if isinstance(params.get(key), str):
                     with contextlib.suppress(ValueError):
                         params[key] = json.loads(params[key])
         auth = self.headers.get("Authorization", "")
         token = auth.split(" ", 1)[1] if auth.startswith("Bearer ") else params.get("token")
         call = ApiCall(method, params, token, self.server.clock())
-        failure = self.server.next_failure(method) or self.server.over_limit(method)
+        failure = self.server.in_storm() or self.server.next_failure(method) or self.server.over_limit(method)
         if failure is not None:
             call.status = failure.status
         self.server.record(call)
+        # What Slack does happens before the answer travels back: a client that dies while
+        # waiting has still posted its message.
+        status, body = self.server.answer(method, params) if failure is None else (0, {})
         if self.server.state.latency_s:
             time.sleep(self.server.state.latency_s)
         if failure is not None:
@@ -92,7 +102,6 @@ class _Handler(BaseHTTPRequestHandler):
                 headers,
             )
             return
-        status, body = self.server.answer(method, params)
         call.answer = body
         self._send(status, json.dumps(body).encode(), "application/json")
 
@@ -144,6 +153,28 @@ class FakeSlack(FakeServer):
         with self._lock:
             for _ in range(times):
                 self.state.failures[method].append(Failure(status, retry_after, error or default_error))
+
+    def storm(self, seconds: float, statuses: tuple[int, ...] = (429, 500)) -> None:
+        """For the next `seconds`, answer every call with these statuses in turn (429s say
+        Retry-After: 1), the way a platform in trouble does."""
+        with self._lock:
+            self.state.storm_until = time.monotonic() + seconds
+            self.state.storm_statuses = statuses
+
+    def in_storm(self) -> Failure | None:
+        with self._lock:
+            if time.monotonic() >= self.state.storm_until:
+                return None
+            status = self.state.storm_statuses[self.state.storm_calls % len(self.state.storm_statuses)]
+            self.state.storm_calls += 1
+        return Failure(
+            status, 1.0 if status == 429 else None, "ratelimited" if status == 429 else "internal_error"
+        )
+
+    def messages(self, channel: str) -> list[dict[str, Any]]:
+        """What the channel holds, oldest first (as `conversations.history` would show it)."""
+        with self._lock:
+            return list(self.state.history[channel])
 
     def limit_rate(self, method: str, per_second: int) -> None:
         """From now on, answer 429 to calls of `method` beyond `per_second` in any second."""
@@ -220,8 +251,12 @@ class FakeSlack(FakeServer):
             return 200, {"ok": True, "user": user}
         if method == "conversations.open":
             return 200, {"ok": True, "channel": {"id": "D" + str(params.get("users", "")).lstrip("UW")}}
+        if method == "conversations.history":
+            return 200, self._history(params)
         if method in ("chat.postMessage", "chat.update"):
             ts = params.get("ts") or f"{int(time.time())}.{next(self._ts):06d}"
+            if method == "chat.postMessage":
+                self._keep(str(params.get("channel")), ts, params)
             return 200, {
                 "ok": True,
                 "channel": params.get("channel"),
@@ -240,3 +275,34 @@ class FakeSlack(FakeServer):
             files = params.get("files") or []
             return 200, {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
         return 200, {"ok": True}
+
+    def _keep(self, channel: str, ts: str, params: dict[str, Any]) -> None:
+        kept: dict[str, Any] = {
+            "type": "message",
+            "ts": ts,
+            "text": params.get("text"),
+            "bot_id": "B0BREATHER",
+        }
+        if params.get("metadata"):
+            kept["metadata"] = params["metadata"]
+        with self._lock:
+            self.state.history[channel].append(kept)
+
+    def _history(self, params: dict[str, Any]) -> dict[str, Any]:
+        oldest = float(params.get("oldest") or 0)
+        limit = int(params.get("limit") or 100)
+        start = int(params.get("cursor") or 0)
+        with self._lock:
+            kept = [
+                m for m in reversed(self.state.history[str(params.get("channel"))]) if float(m["ts"]) > oldest
+            ]
+        page = kept[start : start + limit]
+        if str(params.get("include_all_metadata")).lower() not in ("true", "1"):
+            page = [{k: v for k, v in m.items() if k != "metadata"} for m in page]
+        more = start + limit < len(kept)
+        return {
+            "ok": True,
+            "messages": page,
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }

@@ -70,6 +70,8 @@ class _State:
     failures: dict[str, deque[_Failure]] = field(default_factory=lambda: defaultdict(deque))
     members: dict[str, dict[str, Any]] = field(default_factory=dict)  # Teams user id -> member
     deleted: set[str] = field(default_factory=set)
+    keys_delay_s: float = 0.0  # a deliberately slow signing-key endpoint
+    key_fetches: int = 0
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -86,6 +88,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, {"issuer": ISSUER, "jwks_uri": self.server.url + "/v1/.well-known/keys"})
             return
         if path.endswith("/.well-known/keys"):
+            with self.server._lock:
+                self.server.state.key_fetches += 1
+                self.server._lock.notify_all()
+            time.sleep(self.server.state.keys_delay_s)
             self._json(200, {"keys": [self.server.public_jwk]})
             return
         auth = self.headers.get("Authorization", "")

@@ -188,11 +188,19 @@ def test_token_issued_in_the_future_is_refused() -> None:
         DialpadAdapter(SECRET).verify(request(token(fixture("hangup"), iat=int(time.time()) + 3600)))
 
 
-def test_token_without_time_claims_is_accepted() -> None:
-    # Whether Dialpad sets iat/exp is unconfirmed; dedupe on call_id + state covers replays.
+def test_token_without_time_claims_is_refused() -> None:
+    # Such a token never expires: a copy would be accepted at any age (issue 20, item 6).
     body = jwt.encode(fixture("hangup"), SECRET, algorithm="HS256").encode()
+    with pytest.raises(InvalidSignature, match="iat or exp"):
+        DialpadAdapter(SECRET).verify(request(body))
 
-    assert accept(request(body))[0].call_id == CALL_ID
+
+def test_token_with_only_a_near_exp_is_accepted_and_a_far_one_refused() -> None:
+    near = jwt.encode({**fixture("hangup"), "exp": int(time.time()) + 60}, SECRET, algorithm="HS256")
+    assert accept(request(near.encode()))[0].call_id == CALL_ID
+    far = jwt.encode({**fixture("hangup"), "exp": int(time.time()) + 86400 * 365}, SECRET, algorithm="HS256")
+    with pytest.raises(InvalidSignature, match="too far ahead"):
+        DialpadAdapter(SECRET).verify(request(far.encode()))
 
 
 def test_short_secret_is_reported_once_and_still_works(caplog: pytest.LogCaptureFixture) -> None:

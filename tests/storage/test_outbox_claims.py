@@ -64,3 +64,60 @@ def test_putting_a_row_back_without_a_try_does_not_spend_an_attempt(engine: Engi
     assert _status(engine) == (OutboxStatus.PENDING, 1)
     with session_scope(engine) as session:
         assert session.exec(select(col(OutboxMessage.last_error))).one() == "HTTP 500"
+
+
+def _queue(engine: Engine, key: str, conversation: str) -> None:
+    with session_scope(engine) as session:
+        queue.enqueue(
+            session,
+            key=key,
+            kind="channel",
+            channel_key=conversation,
+            target={"channel": conversation},
+            payload={"text": key, "parts": []},
+            now=utcnow(),
+        )
+
+
+def _claim_keys(engine: Engine) -> list[str]:
+    with session_scope(engine) as session:
+        return [row.key for row in queue.claim_due(session, now=utcnow(), limit=10)]
+
+
+def test_a_conversation_gives_one_row_at_a_time_and_a_retry_keeps_its_place(engine: Engine) -> None:
+    for key, conversation in (("a1", "dm:a"), ("b1", "dm:b"), ("a2", "dm:a"), ("a3", "dm:a")):
+        _queue(engine, key, conversation)
+    assert _claim_keys(engine) == ["a1", "b1"]  # one per conversation, the earliest
+    assert _claim_keys(engine) == []  # a2 waits while a1 is being sent
+    with session_scope(engine) as session:  # a1 fails and is retried later; a2 is due now ...
+        a1 = session.exec(select(OutboxMessage).where(col(OutboxMessage.key) == "a1")).one()
+        queue.reschedule(session, a1, at=utcnow() + timedelta(seconds=30), error="HTTP 500")
+    assert _claim_keys(engine) == []  # ... but does not overtake it
+    with session_scope(engine) as session:
+        session.execute(
+            update(OutboxMessage).where(col(OutboxMessage.key) == "a1").values(next_attempt_at=utcnow())
+        )
+    (again,) = _claim_keys(engine)
+    assert again == "a1"
+    with session_scope(engine) as session:
+        a1 = session.exec(select(OutboxMessage).where(col(OutboxMessage.key) == "a1")).one()
+        queue.mark_sent(session, a1, now=utcnow(), result=None)
+    assert _claim_keys(engine) == ["a2"]
+
+
+def test_a_row_claimed_again_after_its_lease_ran_out_is_marked_in_doubt(engine: Engine) -> None:
+    _queue_one(engine)
+    with session_scope(engine) as session:
+        (first,) = queue.claim_due(session, now=utcnow(), limit=10)
+    assert first.last_error is None
+    with session_scope(engine) as session:  # the worker died while sending
+        session.execute(
+            update(OutboxMessage).values(claimed_at=utcnow() - queue.LEASE - timedelta(seconds=1))
+        )
+    with session_scope(engine) as session:
+        (second,) = queue.claim_due(session, now=utcnow(), limit=10)
+        assert second.last_error == queue.IN_DOUBT
+        queue.reschedule(session, second, at=utcnow(), error="HTTP 500")
+    with session_scope(engine) as session:  # a row put back by a live worker is not in doubt
+        (third,) = queue.claim_due(session, now=utcnow(), limit=10)
+    assert third.last_error == "HTTP 500"

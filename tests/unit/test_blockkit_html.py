@@ -39,6 +39,14 @@ RENDER = Render(cat=catalogue("en"), names=NAMES, people=(("U0ANA", "Ana Popescu
         ("checkin_max_age and 2*3*4 stay as typed", "checkin_max_age and 2*3*4 stay as typed"),
         ("a &lt;b&gt; &amp; c", "a &lt;b&gt; &amp; c"),
         ("```line 1\n<tag>```", "<pre>line 1\n&lt;tag&gt;</pre>"),
+        # A quote, as Slack shows it: a bar beside the quoted lines, no "> " left in the text.
+        (
+            "*A customer said:*\n&gt; So *patient*\n&gt; and kind\nThanks",
+            '<strong>A customer said:</strong><blockquote class="bk-quote">So <strong>patient</strong>'
+            "<br>and kind</blockquote>Thanks",
+        ),
+        ("> typed quote", '<blockquote class="bk-quote">typed quote</blockquote>'),
+        ("5 > 3 mid-line", "5 &gt; 3 mid-line"),
     ],
 )
 def test_mrkdwn_basics(text: str, html: str) -> None:

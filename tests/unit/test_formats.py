@@ -85,10 +85,10 @@ def test_the_digest_writes_dates_and_shares_in_persian() -> None:
     digest = {
         "period": {"start": "2026-11-23", "end": "2026-11-29"},
         "min_group": 5,
-        "respondents": 6,
-        "metrics": {"who5_mean": 52.4, "who5_low_share": 0.33, "response_rate": 0.75},
+        "respondents": {"at_least": 5},
+        "metrics": {"who5_mean": 52.4, "who5_low_share": 0.33, "response_rate": {"at_least": 0.8}},
         "calls": {"calls": 120, "calls_per_agent_hour": 2.5, "hard_share": 0.25, "abusive": 3},
-        "checkins": {"sent": 12, "breaks": 4, "talks": 1},
+        "checkins": {"sent": 12, "break_share": 0.33, "talk_share": {"at_most": 0.2}},
         "compliments": 7,
     }
     text = digest_text(catalogue("fa"), "پشتیبانی", digest)

@@ -25,6 +25,11 @@ def check(**env: str) -> tuple[int, str]:
     [
         ({"GENESYS_CLIENT_ID": "client"}, "GENESYS_CLIENT_SECRET", "GENESYS_CLIENT_ID"),
         ({"GENESYS_CLIENT_SECRET": "s3cret-value"}, "GENESYS_CLIENT_ID", "GENESYS_CLIENT_SECRET"),
+        (
+            {"CONNECT_ACCESS_KEY_ID": "AKID", "CONNECT_SECRET_ACCESS_KEY": "s3cret-value"},
+            "CONNECT_INSTANCE_ID, CONNECT_REGION",
+            "CONNECT_ACCESS_KEY_ID, CONNECT_SECRET_ACCESS_KEY",
+        ),
     ],
 )
 def test_credentials_set_in_part_are_refused_naming_what_is_missing(
@@ -47,8 +52,14 @@ def test_agents_on_a_platform_without_its_webhook_secret_are_a_warning_not_an_er
     assert code == 0 and "GENESYS_EVENTBRIDGE_SECRET" not in output
 
 
-@pytest.mark.parametrize("name", ["GENESYS_API_URL", "GENESYS_LOGIN_URL"])
+@pytest.mark.parametrize("name", ["GENESYS_API_URL", "GENESYS_LOGIN_URL", "CONNECT_API_URL"])
 def test_a_malformed_platform_url_names_its_setting(name: str, tmp_path: Path) -> None:
     code, output = check(**{name: "api.mypurecloud.com"})
 
     assert code == 1 and name.lower() in output.lower() and "http(s) URL" in output
+
+
+def test_a_malformed_aws_region_names_the_setting() -> None:
+    code, output = check(CONNECT_REGION="Frankfurt")
+
+    assert code == 1 and "connect_region" in output.lower() and "eu-west-2" in output

@@ -87,7 +87,20 @@ function render() {
   renderPaneList(view.panes);
   renderPane(view.panes.find((pane) => pane.id === state.pane));
   renderControls(view);
+  renderStatus(view);
   renderModal(view.modal);
+}
+
+// One line each: the agent's phone status (the demo's phone system), and why Breather held
+// something back for them, when it did.
+function renderStatus(view) {
+  const phone = $("phone-status");
+  phone.hidden = !view.phone;
+  phone.textContent = view.phone ? view.phone.text : "";
+  phone.classList.toggle("on-break", Boolean(view.phone && view.phone.on_break));
+  const notice = $("notice");
+  notice.hidden = !view.notice;
+  notice.textContent = view.notice || "";
 }
 
 function renderPaneList(panes) {
@@ -149,10 +162,12 @@ function paneItems(pane) {
     return pane.html ? [{ key: "home", html: pane.html }] : []; // one page, republished in place
   }
   const items = pane.messages.map((message) => ({ key: message.ts, html: message.html }));
-  // A command's private reply stays after the message that was last when it was sent.
+  // A command's private reply stays after the message that was last when it was sent, and
+  // after the replies sent before it: oldest first, as Slack shows them.
   for (const ephemeral of state.ephemerals.get(`${state.viewer}|${pane.id}`) || []) {
-    const at = items.findIndex((item) => item.key === ephemeral.after);
-    items.splice(at + 1, 0, ephemeral);
+    let at = items.findIndex((item) => item.key === ephemeral.after) + 1;
+    while (at < items.length && items[at].ephemeral) at += 1;
+    items.splice(at, 0, ephemeral);
   }
   return items;
 }
@@ -366,7 +381,7 @@ function addEphemeral(command, html) {
   note.textContent = `${state.workspace.strings.only_you} · ${command}`;
   const body = `<article class="msg msg-ephemeral" tabindex="-1"><div class="msg-avatar" aria-hidden="true">B</div>` +
     `<div class="msg-main">${note.outerHTML}<div class="msg-blocks">${html}</div></div></article>`;
-  list.push({ key: `ephemeral-${Date.now()}-${list.length}`, after: last, html: body });
+  list.push({ key: `ephemeral-${Date.now()}-${list.length}`, after: last, html: body, ephemeral: true });
   state.ephemerals.set(key, list);
   render();
 }

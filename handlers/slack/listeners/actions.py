@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.i18n import available_languages
-from bot.ids import CHECKIN_CHOICES, ActionId, language_of_action
+from bot.ids import CHECKIN_CHOICES, PAUSE_CHOICES, ActionId, language_of_action
 from bot.roster import RosterAgent
 from bot.services import Services
 from handlers.slack import payloads
@@ -38,11 +38,11 @@ def register(app: App, services: Services, resolve: Resolve) -> None:
     def on_home_toggle(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         agent = resolve(payloads.user_id(body))
-        if agent is not None:
-            services.set_paused(agent, action["action_id"] == ActionId.HOME_PAUSE.value)
+        if agent is not None:  # the Home tab itself is republished to show the new state
+            services.pause_from_home(agent, ActionId(action["action_id"]))
 
-    app.action(ActionId.HOME_PAUSE.value)(on_home_toggle)
-    app.action(ActionId.HOME_RESUME.value)(on_home_toggle)
+    for pause in (*PAUSE_CHOICES, ActionId.HOME_RESUME):
+        app.action(pause.value)(on_home_toggle)
 
     def on_surveys_toggle(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
