@@ -9,6 +9,7 @@ dates ("یکشنبه ۸ آذر"). Times are 24-hour everywhere.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from functools import cache
 from typing import Literal
@@ -69,6 +70,14 @@ class Formats:
         text = format_percent(share, locale=self.language, numbering_system=numbering)
         sign = _locale(self.language).number_symbols.get(numbering, {}).get("percentSign", "%")
         return native_digits(self.language, text.replace("%", sign))
+
+    def series(self, items: Sequence[str]) -> str:
+        """Items one after another with the language's separator: "a, b" / "a،‏ b" (CLDR)."""
+        middle = _locale(_babel_locale(self.language)).list_patterns["standard"]["middle"]
+        joined = items[0] if items else ""
+        for item in items[1:]:
+            joined = middle.format(joined, item)
+        return joined
 
     def time(self, moment: datetime | time) -> str:
         """24-hour "14:05" in the language's digits (the moment already in local time)."""

@@ -33,7 +33,7 @@ from starlette.staticfiles import StaticFiles
 from bot.clock import utcnow
 from bot.errors import InvalidInput, NotFound
 from bot.holdbacks import HeldBack
-from bot.i18n import Catalogue, team_catalogue
+from bot.i18n import Catalogue, available_languages, language_name, team_catalogue
 from bot.i18n.bidi import direction as bidi_direction
 from bot.i18n.bidi import dominant_direction
 from bot.services import Services
@@ -109,6 +109,7 @@ class SandboxConsole:
         self._viewers: dict[str, Viewer] = {}
         self._watched: dict[str, float] = {}  # e-mail -> when a browser last polled as them
         self._triggers: dict[str, tuple[str, float, bool]] = {}  # trigger -> (viewer, clicked at, modal?)
+        self.language: str | None = None  # the console's own words; None: the first team's language
         messenger.listeners.append(lambda row: self.touch())
 
     # --- state shared with the demo -----------------------------------------------------
@@ -161,7 +162,25 @@ class SandboxConsole:
 
     @property
     def cat(self) -> Catalogue:
-        return team_catalogue(self.services.roster.teams[0])
+        return team_catalogue(self.services.roster.teams[0], self.language)
+
+    def switch_language(self, language: str) -> None:
+        """The console's language switch: its own words, and in the demo every fictional agent's
+        language too, so what arrives next shows the team in that language."""
+        self.language = language
+        if self.services.settings.demo:
+            for agent in self.services.roster.agents():
+                self.services.set_language(agent, language)
+        self.touch()
+
+    def _languages_html(self) -> str:
+        current = self.cat.language
+        return "".join(
+            f'<a href="/sandbox?lang={code}" lang="{code}"'
+            + (' aria-current="true"' if code == current else "")
+            + f">{esc(language_name(code))}</a>"
+            for code in available_languages()
+        )
 
     def names(self) -> dict[str, str]:
         names = {viewer.user_id: viewer.name for viewer in self.viewers().values()}
@@ -193,7 +212,15 @@ class SandboxConsole:
 
     async def page(self, request: Request) -> Response:
         template = (STATIC / "console.html").read_text(encoding="utf-8")
+        asked = request.query_params.get("lang")
+        if asked in available_languages() and asked != self.cat.language:
+            await run_in_threadpool(self.switch_language, asked)
         cat = self.cat
+        template = (
+            template.replace("{{lang}}", cat.language)
+            .replace("{{dir}}", cat.direction)
+            .replace("<!--languages-->", self._languages_html())
+        )
         page = PLACEHOLDER.sub(lambda match: esc(cat.t(f"console.{match.group(1)}")), template)
         headers = {
             "Content-Security-Policy": CSP,
