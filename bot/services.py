@@ -119,6 +119,7 @@ class Services:
             outbox=self.outbox,
             keyring=self.keyring,
             clock=clock,
+            agent_by_email=lambda email: self.roster.find("email", email),
         )
         compliments = ComplimentService(
             settings=self.product, outbox=self.outbox, keyring=self.keyring, roster=lambda: self.roster

@@ -5,6 +5,7 @@ platform's, else their team's (issue 14, point 2). Slack and Teams, SQLite and P
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -167,3 +168,17 @@ def test_the_home_tab_switches_language_with_one_tap(chat: Chat) -> None:
 )
 def test_a_platform_locale_names_a_catalogue_or_nothing(locale: str | None, language: str | None) -> None:
     assert language_from_locale(locale) == language
+
+
+def test_a_lead_who_is_an_agent_reads_the_digest_in_their_own_language(
+    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    config = roster_with(tmp_path, teams={"billing": {"managers": ["cris@example.com"]}})
+    app = create_app(make_settings(config_path=config))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        harness = Harness(client, app.state.services, fake_slack)
+        harness.command(user_id="U0CRIS", command="/breather", text="language fa")
+        reply = json.loads(harness.command(user_id="U0CRIS", command="/breather", text="digest").text)
+        assert reply["text"].startswith("خلاصهٔ هفتگی تیم")
+        # Its week, dated in the Solar Hijri calendar with Persian digits (a year such as ۱۴۰۵).
+        assert re.search("[۰-۹]{4}", json.dumps(reply["blocks"], ensure_ascii=False))
