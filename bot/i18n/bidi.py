@@ -66,7 +66,10 @@ def isolate(value: str) -> str:
     (a single number, in either digits, needs no wrapping and is left as it is)."""
     if not value or _PLAIN_NUMBER.match(value):
         return value
-    if any(unicodedata.bidirectional(c) in ("L", "EN", "AN") for c in value):
+    kinds = {unicodedata.bidirectional(c) for c in value}
+    # Latin letters; or digits with no Persian words around them ("0722 123 456"): a Persian
+    # phrase with a number in it ("۵ دقیقه استراحت") already reads right.
+    if "L" in kinds or (kinds & {"EN", "AN"} and not kinds & {"R", "AL"}):
         return f"{FSI}{value}{PDI}"
     return value
 
