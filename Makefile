@@ -33,9 +33,12 @@ test: lint
 screenshots: venv
 	BREATHER_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -m browser
 
-# The data inventory (docs/privacy/data-inventory.md) is generated from bot/data_inventory.py.
+# The data inventory (docs/privacy/data-inventory.md, and the table in docs/privacy/dpia.md) is
+# generated from bot/data_inventory.py.
 inventory: venv
 	$(BIN)/python -m bot.data_inventory > docs/privacy/data-inventory.md
+	$(BIN)/python -m bot.data_inventory --dpia < docs/privacy/dpia.md > docs/privacy/dpia.md.new
+	mv docs/privacy/dpia.md.new docs/privacy/dpia.md
 
 # Benchmarks, not tests: each prints one JSON line last (see docs/benchmarks.md).
 bench: venv
@@ -44,6 +47,8 @@ bench: venv
 	$(BIN)/python bench/scrub.py
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/rotate.py
+	$(BIN)/python bench/crash.py
+	$(BIN)/python bench/outage.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache *.egg-info

@@ -18,7 +18,7 @@ from typer.core import TyperCommand, TyperGroup, TyperOption
 from typer.models import CommandFunctionType
 
 from bot.config import Settings, load_config, load_settings, platform_problems
-from bot.errors import BreatherError
+from bot.errors import BreatherError, ConfigError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -135,11 +135,29 @@ def serve(
     from bot.logs import configure_logging, uvicorn_logging
 
     settings = settings_from_env()
+    if settings.messenger == "sandbox":
+        guarded(lambda: _sandbox_host(host))
     guarded(lambda: load_config(settings.config_path))
     configure_logging(settings)
     migrated_engine(settings).dispose()
     application = guarded(lambda: create_app(settings))
+    console = application.state.sandbox_console
+    if console is not None:
+        from bot.i18n import catalogue
+
+        shown = f"[{host}]" if ":" in host else host
+        typer.echo(catalogue("en").t("demo.console", url=console.url(f"http://{shown}:{port}")))
     uvicorn.run(application, host=host, port=port, lifespan="on", **uvicorn_logging(settings.log_level))
+
+
+def _sandbox_host(host: str) -> None:
+    from handlers.sandbox.access import is_loopback_host
+
+    if not is_loopback_host(host):
+        raise ConfigError(
+            f"--host: the sandbox messenger serves only on this machine (127.0.0.1, localhost or ::1), "
+            f"not {host}: its console shows private check-ins"
+        )
 
 
 @contextmanager
@@ -362,6 +380,38 @@ def digest(
             typer.echo(f"wrote {target}")
     finally:
         services.engine.dispose()
+
+
+@app.command()
+def audit(
+    since: Annotated[
+        str | None, typer.Option(help="Only events on or after this day (YYYY-MM-DD, UTC).")
+    ] = None,
+    format: Annotated[str, typer.Option(help="csv or json.")] = "csv",
+) -> None:
+    """Export who read which team's digest and when, and configuration changes (for a works
+    council or a DPO); never anything about what an agent answered or did."""
+    from datetime import UTC, datetime
+
+    from bot import audit as audit_log
+    from storage.db import read_scope
+
+    if format not in ("csv", "json"):
+        raise fail("--format must be csv or json")
+    try:
+        start = datetime.combine(date.fromisoformat(since), datetime.min.time(), UTC) if since else None
+    except ValueError:
+        raise fail(f"--since must be a date such as 2026-11-16, not {since!r}") from None
+    settings = settings_from_env()
+    engine = migrated_engine(settings)
+    try:
+        with read_scope(engine) as session:
+            rows = audit_log.events(session, since=start)
+        typer.echo(
+            audit_log.as_csv(rows) if format == "csv" else audit_log.as_json(rows), nl=format == "json"
+        )
+    finally:
+        engine.dispose()
 
 
 @app.command()

@@ -6,8 +6,11 @@ when asked, so tests pass values explicitly.
 
 from __future__ import annotations
 
+import functools
+import importlib
 import re
-from datetime import time
+from collections.abc import Callable
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -184,6 +187,24 @@ class Settings(BaseSettings):
         "Break", validation_alias=_env("CONNECT_BREAK_STATUS", "connect_break_status")
     )
 
+    # Zoom Contact Center: signed webhooks; breaks by user status (Server-to-Server OAuth).
+    zoom_webhook_secret: SecretStr | None = Field(
+        None, validation_alias=_env("ZOOM_WEBHOOK_SECRET", "zoom_webhook_secret")
+    )
+    zoom_account_id: str | None = Field(None, validation_alias=_env("ZOOM_ACCOUNT_ID", "zoom_account_id"))
+    zoom_client_id: str | None = Field(None, validation_alias=_env("ZOOM_CLIENT_ID", "zoom_client_id"))
+    zoom_client_secret: SecretStr | None = Field(
+        None, validation_alias=_env("ZOOM_CLIENT_SECRET", "zoom_client_secret")
+    )
+    zoom_break_status_id: str | None = Field(
+        None, validation_alias=_env("ZOOM_BREAK_STATUS_ID", "zoom_break_status_id")
+    )
+    zoom_break_sub_status_id: str | None = Field(
+        None, validation_alias=_env("ZOOM_BREAK_SUB_STATUS_ID", "zoom_break_sub_status_id")
+    )
+    zoom_api_url: str = Field("https://api.zoom.us", validation_alias=_env("ZOOM_API_URL", "zoom_api_url"))
+    zoom_oauth_url: str = Field("https://zoom.us", validation_alias=_env("ZOOM_OAUTH_URL", "zoom_oauth_url"))
+
     teams_app_id: str | None = Field(None, validation_alias=_env("TEAMS_APP_ID", "teams_app_id"))
     teams_app_password: SecretStr | None = Field(
         None, validation_alias=_env("TEAMS_APP_PASSWORD", "teams_app_password")
@@ -242,7 +263,9 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL such as https://smba.trafficmanager.net/teams")
         return value.rstrip("/")
 
-    @field_validator("genesys_api_url", "genesys_login_url", "connect_api_url")
+    @field_validator(
+        "genesys_api_url", "genesys_login_url", "connect_api_url", "zoom_api_url", "zoom_oauth_url"
+    )
     @classmethod
     def _platform_url(cls, value: str | None) -> str | None:
         if value is None:
@@ -266,7 +289,9 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _complete(self) -> Settings:
         if self.messenger is None:
-            self.messenger = "slack" if self.slack_bot_token else "sandbox"
+            # The sandbox is only ever chosen on purpose (the demo, or BREATHER_MESSENGER=sandbox):
+            # a forgotten token must not quietly turn a real install into an open console.
+            self.messenger = "sandbox" if self.demo else "slack"
         if self.demo and self.pseudonym_key is None:
             self.pseudonym_key = SecretStr(DEMO_PSEUDONYM_KEY)
         if self.pseudonym_key is None:
@@ -286,7 +311,10 @@ class Settings(BaseSettings):
                 raise ValueError(f"{where}: is the current BREATHER_PSEUDONYM_KEY; list only previous keys")
         if self.messenger == "slack":
             if self.slack_bot_token is None:
-                raise ValueError("SLACK_BOT_TOKEN: required when BREATHER_MESSENGER is slack")
+                raise ValueError(
+                    "SLACK_BOT_TOKEN: required when BREATHER_MESSENGER is slack (the default); "
+                    "to try Breather without Slack, run `breather demo` or set BREATHER_MESSENGER=sandbox"
+                )
             if self.slack_signing_secret is None and self.slack_app_token is None:
                 raise ValueError(
                     "SLACK_SIGNING_SECRET: required when BREATHER_MESSENGER is slack "
@@ -367,6 +395,62 @@ class Shift(_Strict):
     _clock = field_validator("start", "end", mode="before")(_parse_clock)
 
 
+DayOff = Callable[[date], bool]
+
+
+def _holiday_library() -> Any:
+    # Imported by name, when a team asks for a country's public holidays: the `holidays`
+    # package is large, and only this module touches it.
+    return importlib.import_module("holidays")
+
+
+@functools.lru_cache(maxsize=128)
+def public_holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
+    """A country's (or one of its subdivisions') public holidays in a year, from `holidays`."""
+    calendar = _holiday_library().country_holidays(country, subdiv=subdivision, years=year)
+    return frozenset(calendar.keys())
+
+
+class Holidays(_Strict):
+    """A team's non-working days: its own dates, plus a country's public holidays."""
+
+    country: str | None = None  # ISO 3166 code, e.g. RO; read through the `holidays` package
+    subdivision: str | None = None  # a state or province, where holidays differ within the country
+    dates: list[date] = Field(default_factory=list)
+
+    @field_validator("subdivision")
+    @classmethod
+    def _upper(cls, value: str | None) -> str | None:
+        return value.strip().upper() if value else None
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        code = value.strip().upper()
+        if code not in _holiday_library().list_supported_countries():
+            raise ValueError(f"no public-holiday calendar for {value!r} (use an ISO 3166 code such as RO)")
+        return code
+
+    @model_validator(mode="after")
+    def _known_subdivision(self) -> Holidays:
+        if self.subdivision is None:
+            return self
+        if self.country is None:
+            raise ValueError("subdivision needs a country")
+        known: list[str] = _holiday_library().list_supported_countries()[self.country]
+        if self.subdivision not in known:
+            listed = ", ".join(known[:30]) or "none"
+            raise ValueError(f"subdivision {self.subdivision!r} is not one of {self.country}'s ({listed})")
+        return self
+
+    def is_day_off(self, day: date) -> bool:
+        if day in self.dates:
+            return True
+        return self.country is not None and day in public_holidays(self.country, self.subdivision, day.year)
+
+
 ProviderId = Annotated[str, Field(min_length=1)]
 InstrumentName = Literal["who5", "burnout_single", "cbi_client"]
 
@@ -429,6 +513,7 @@ class AgentConfig(_Strict):
     zendesk_user_id: ProviderId | None = None
     genesys_user_id: ProviderId | None = None
     connect_user_id: ProviderId | None = None
+    zoom_user_id: ProviderId | None = None
 
     @field_validator("email")
     @classmethod
@@ -463,6 +548,7 @@ class AgentConfig(_Strict):
             "zendesk_user_id": self.zendesk_user_id,
             "genesys_user_id": self.genesys_user_id,
             "connect_user_id": self.connect_user_id,
+            "zoom_user_id": self.zoom_user_id,
         }
         return {kind: value for kind, value in ids.items() if value}
 
@@ -479,6 +565,14 @@ class TeamConfig(_Strict):
     managers: list[str] = Field(default_factory=list)
     agents: list[AgentConfig] = Field(default_factory=list)
     pulse: PulseConfig | None = None
+    # Non-working days (issue 16): no check-ins, invitations or reminders on them.
+    holidays: Holidays = Field(default_factory=Holidays)
+
+    @field_validator("holidays", mode="before")
+    @classmethod
+    def _dates_alone(cls, value: Any) -> Any:
+        # `holidays: [2026-12-24, 2026-12-31]` is the short form of `holidays: {dates: [...]}`.
+        return {"dates": value} if isinstance(value, list) else value
 
     @field_validator("timezone")
     @classmethod
@@ -621,11 +715,18 @@ CREDENTIAL_GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
         ("CONNECT_ACCESS_KEY_ID", "connect_access_key_id"),
         ("CONNECT_SECRET_ACCESS_KEY", "connect_secret_access_key"),
     ),
+    "Zoom Contact Center": (
+        ("ZOOM_ACCOUNT_ID", "zoom_account_id"),
+        ("ZOOM_CLIENT_ID", "zoom_client_id"),
+        ("ZOOM_CLIENT_SECRET", "zoom_client_secret"),
+        ("ZOOM_BREAK_STATUS_ID", "zoom_break_status_id"),
+    ),
 }
 # The roster field naming agents on each platform, and the setting its webhook needs.
 PLATFORM_WEBHOOKS: dict[str, tuple[str, str, str]] = {
     "Genesys Cloud": ("genesys_user_id", "GENESYS_EVENTBRIDGE_SECRET", "genesys_eventbridge_secret"),
     "Amazon Connect": ("connect_user_id", "CONNECT_EVENTBRIDGE_SECRET", "connect_eventbridge_secret"),
+    "Zoom Contact Center": ("zoom_user_id", "ZOOM_WEBHOOK_SECRET", "zoom_webhook_secret"),
 }
 
 

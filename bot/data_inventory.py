@@ -302,7 +302,7 @@ INVENTORY: dict[str, Table] = {
         f"{RETENTION}; a compliment still shared keeps its row, emptied of the words",
         {
             "id": ID,
-            "source": Column(OP, "which webhook, or `message`"),
+            "source": Column(OP, "which webhook, or `message` (`message-lead`: passed on by a lead)"),
             "source_key": Column(
                 P,
                 "keyed hash of where it came from (an event id; a message and its recipient)",
@@ -466,5 +466,30 @@ def render() -> str:
     return "\n".join(lines)
 
 
+def render_dpia_summary() -> str:
+    """The DPIA's table of what is stored (docs/privacy/dpia.md, between its inventory markers)."""
+    lines = [
+        "| table | what it holds | classes of its columns | kept |",
+        "|---|---|---|---|",
+    ]
+    for name, table in INVENTORY.items():
+        kinds = sorted({column.kind.value for column in table.columns.values()})
+        lines.append(f"| `{name}` | {_cell(table.purpose)} | {', '.join(kinds)} | {_cell(table.kept)} |")
+    return "\n".join(lines) + "\n"
+
+
+DPIA_START, DPIA_END = "<!-- inventory:start -->\n", "<!-- inventory:end -->"
+
+
+def with_dpia_summary(dpia: str) -> str:
+    """`dpia` with its generated block replaced by the current inventory."""
+    head, rest = dpia.split(DPIA_START, 1)
+    _, tail = rest.split(DPIA_END, 1)
+    return head + DPIA_START + render_dpia_summary() + DPIA_END + tail
+
+
 if __name__ == "__main__":
-    sys.stdout.write(render())
+    if sys.argv[1:] == ["--dpia"]:
+        sys.stdout.write(with_dpia_summary(sys.stdin.read()))
+    else:
+        sys.stdout.write(render())

@@ -10,7 +10,7 @@ import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete
@@ -51,6 +51,10 @@ class RosterAgent:
     def shift(self) -> Shift:
         """The agent's own shift when breather.yml gives one, else the team's."""
         return self.config.shift or self.team.shift
+
+    def day_off(self, day: date) -> bool:
+        """Whether `day` is a holiday on the agent's team calendar (breather.yml `holidays`)."""
+        return self.team.holidays.is_day_off(day)
 
     @property
     def zone(self) -> ZoneInfo:

@@ -372,7 +372,7 @@ class Services:
                 if agent is None:
                     continue
                 text = agent_catalogue(session, agent).t("command.pause_over")
-                on_shift = in_shift(agent.shift, agent.zone, now, timedelta(0))
+                on_shift = in_shift(agent.shift, agent.zone, now, timedelta(0), agent.day_off)
                 self.outbox.send_direct(
                     session,
                     key=f"pause-over:{agent.id}:{until.timestamp()}",
@@ -380,7 +380,9 @@ class Services:
                     message=Message(text=text, parts=(Text(text=text),)),
                     now=now,
                     topic="pause",
-                    not_before=None if on_shift else next_shift_start(agent.shift, agent.zone, now),
+                    not_before=(
+                        None if on_shift else next_shift_start(agent.shift, agent.zone, now, agent.day_off)
+                    ),
                 )
                 self._refresh_home(session, agent, reason=f"pause-over:{until.timestamp()}")
         return len(ended)

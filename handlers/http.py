@@ -19,7 +19,7 @@ from bot.metrics import OVERDUE_AFTER
 from bot.services import Services
 from handlers import legal
 from handlers.limits import read_body
-from handlers.telephony.base import RawRequest, TelephonyAdapter, describe, require_media_type
+from handlers.telephony.base import Challenged, RawRequest, TelephonyAdapter, describe, require_media_type
 from handlers.telephony.emotion import without_agent_emotion_tags
 from storage import outbox
 from storage.db import ping, read_scope
@@ -59,6 +59,8 @@ def webhook_endpoint(services: Services, adapter: TelephonyAdapter) -> Endpoint:
             except UNREADABLE as error:
                 log.warning("%s signature could not be read: %s", adapter.provider, type(error).__name__)
                 raise InvalidInput("signature or body cannot be read", status=400) from None
+            if isinstance(adapter, Challenged) and (answer := adapter.challenge(raw)) is not None:
+                return JSONResponse(answer, status_code=200)
             try:
                 events = adapter.parse(raw)
             except ValidationError as error:

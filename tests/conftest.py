@@ -50,6 +50,7 @@ DIALPAD_SECRET = "test-dialpad-webhook-secret-0123456789"
 ZENDESK_SECRET = "test-zendesk-signing-secret"
 GENESYS_SECRET = "test-genesys-eventbridge-secret"
 CONNECT_SECRET = "test-connect-eventbridge-secret"
+ZOOM_SECRET = "test-zoom-webhook-secret-token"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 _SETTING_VARS = (
@@ -284,6 +285,7 @@ def app_settings(**overrides: Any) -> Settings:
         "zendesk_webhook_secret": ZENDESK_SECRET,
         "genesys_eventbridge_secret": GENESYS_SECRET,
         "connect_eventbridge_secret": CONNECT_SECRET,
+        "zoom_webhook_secret": ZOOM_SECRET,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

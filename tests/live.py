@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from bot.app import create_app
 from bot.config import Settings
 from bot.services import Services
+from handlers.sandbox.access import HEADER
 from handlers.sandbox.call_simulator import CallSimulator
 from handlers.sandbox.console import SandboxConsole
 from handlers.sandbox.demo import serve_in_background
@@ -32,6 +33,11 @@ class LiveServer:
     def console(self) -> SandboxConsole:
         console: SandboxConsole = self.app.state.sandbox_console
         return console
+
+    @property
+    def console_headers(self) -> dict[str, str]:
+        """What a script needs to use the console's API: this run's token."""
+        return {HEADER: self.console.token}
 
 
 @contextmanager

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from bot.config import WEEKDAYS, ProductSettings, Shift
+from bot.config import WEEKDAYS, DayOff, ProductSettings, Shift
 
 
 class Refusal(StrEnum):
@@ -25,16 +25,27 @@ class NudgeHistory:
     sent_today: int
 
 
-def shift_window(shift: Shift, zone: ZoneInfo, moment: datetime) -> tuple[datetime, datetime] | None:
+def no_days_off(day: date) -> bool:
+    return False
+
+
+def works_on(shift: Shift, day: date, day_off: DayOff) -> bool:
+    """Whether a shift starts on `day`: one of its weekdays, and not a holiday."""
+    return WEEKDAYS[day.weekday()] in shift.days and not day_off(day)
+
+
+def shift_window(
+    shift: Shift, zone: ZoneInfo, moment: datetime, day_off: DayOff = no_days_off
+) -> tuple[datetime, datetime] | None:
     """The shift that contains or most recently started before `moment`, as aware datetimes.
 
     Shifts ending at or before their start run past midnight (a night shift belongs to the
-    day it starts on).
+    day it starts on, and so does its holiday).
     """
     local = moment.astimezone(zone)
     for days_back in (0, 1):
         day = local.date() - timedelta(days=days_back)
-        if WEEKDAYS[day.weekday()] not in shift.days:
+        if not works_on(shift, day, day_off):
             continue
         start = datetime.combine(day, shift.start, zone)
         end_day = day if shift.end > shift.start else day + timedelta(days=1)
@@ -44,8 +55,10 @@ def shift_window(shift: Shift, zone: ZoneInfo, moment: datetime) -> tuple[dateti
     return None
 
 
-def in_shift(shift: Shift, zone: ZoneInfo, moment: datetime, grace: timedelta) -> bool:
-    window = shift_window(shift, zone, moment)
+def in_shift(
+    shift: Shift, zone: ZoneInfo, moment: datetime, grace: timedelta, day_off: DayOff = no_days_off
+) -> bool:
+    window = shift_window(shift, zone, moment, day_off)
     return window is not None and window[0] <= moment <= window[1] + grace
 
 
@@ -62,13 +75,14 @@ def refusal(
     shift: Shift,
     zone: ZoneInfo,
     settings: ProductSettings,
+    day_off: DayOff = no_days_off,
 ) -> Refusal | None:
     """None when a check-in may be sent now; otherwise the first rule that says no."""
     if history.paused:
         return Refusal.PAUSED
     if now - call_ended_at > timedelta(minutes=settings.checkin_max_age_minutes):
         return Refusal.STALE
-    if not in_shift(shift, zone, now, timedelta(minutes=settings.shift_grace_minutes)):
+    if not in_shift(shift, zone, now, timedelta(minutes=settings.shift_grace_minutes), day_off):
         return Refusal.OFF_SHIFT
     if history.last_sent_at is not None and now - history.last_sent_at < timedelta(
         minutes=settings.checkin_cooldown_minutes

@@ -238,6 +238,7 @@ class CheckinService:
             shift=agent.shift,
             zone=agent.zone,
             settings=self.settings,
+            day_off=agent.day_off,
         )
         if reason is not None:
             # Neither counted nor logged: beside the phone system's call log, a count or a line

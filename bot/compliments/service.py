@@ -40,6 +40,7 @@ from bot.pseudonyms import Keyring
 from bot.roster import Roster, RosterAgent
 from storage.locks import lock_name
 from storage.models import Compliment, ComplimentStatus, Kudos, OutboxMessage
+from storage.models.compliments import FROM_A_LEAD
 from storage.upsert import insert_ignore
 
 log = logging.getLogger(__name__)
@@ -421,7 +422,11 @@ class ComplimentService:
         roster = self.roster()
         # The team's leads, when they are on the roster too, are left out (as in the digest).
         leads = roster.readers_of(team, self.settings.admins)
-        counted = [row for row in rows if roster.people.canonical(row.pseudonym) not in leads]
+        counted = [
+            row
+            for row in rows
+            if roster.people.canonical(row.pseudonym) not in leads and row.source != FROM_A_LEAD
+        ]
         if counted:
             gate = Gate.for_team(session, self.settings, team_id=team.id, now=now, people=roster.people)
             people = frozenset(roster.people.canonical(row.pseudonym) for row in counted)

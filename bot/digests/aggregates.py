@@ -20,6 +20,7 @@ from sqlmodel import Session, col
 from bot.digests.periods import Week
 from bot.pseudonyms import People
 from storage.models import Call, Checkin, Compliment, SurveyAnswer, SurveyInvitation, SurveyRound
+from storage.models.compliments import FROM_A_LEAD
 
 
 @dataclass
@@ -206,6 +207,7 @@ def compliment_weeks(
         select(bucket, col(Compliment.pseudonym), func.count())
         .where(
             col(Compliment.team_id) == team_id,
+            col(Compliment.source) != FROM_A_LEAD,  # what a lead passed on never counts
             col(Compliment.received_at) >= weeks[0].begins,
             col(Compliment.received_at) < weeks[-1].ends,
         )

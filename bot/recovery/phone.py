@@ -36,6 +36,7 @@ PROVIDER_IDS: dict[str, str] = {
     "dialpad": "dialpad_user_id",
     "genesys": "genesys_user_id",
     "connect": "connect_user_id",
+    "zoom": "zoom_user_id",
 }
 
 

@@ -224,10 +224,9 @@ class SurveyService:
             # A pause with an end (or time off) is waited out; an open-ended one is looked at again.
             assert prefs is not None
             return HeldBack(agent.id, "survey", "paused", now, until=prefs.paused_until or now + PAUSED_RETRY)
-        if not in_shift(agent.shift, agent.zone, now, timedelta(0)):
-            return HeldBack(
-                agent.id, "survey", "off_shift", now, until=next_shift_start(agent.shift, agent.zone, now)
-            )
+        if not in_shift(agent.shift, agent.zone, now, timedelta(0), agent.day_off):
+            until = next_shift_start(agent.shift, agent.zone, now, agent.day_off)
+            return HeldBack(agent.id, "survey", "off_shift", now, until=until)
         last_checkin = session.exec(
             select(func.max(col(Checkin.created_at))).where(col(Checkin.pseudonym).in_(agent.pseudonyms))
         ).one()

@@ -37,6 +37,7 @@ from bot.i18n import Catalogue, available_languages, language_name, team_catalog
 from bot.i18n.bidi import direction as bidi_direction
 from bot.i18n.bidi import dominant_direction
 from bot.services import Services
+from handlers.sandbox.access import Endpoint, guarded, new_token
 from handlers.sandbox.blockkit_html import Render, blocks_html, esc, modal_html, mrkdwn_html
 from handlers.sandbox.call_simulator import CallSimulator
 from handlers.sandbox.console_input import (
@@ -95,7 +96,10 @@ PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")  # {{key}} in console.html -> console
 
 
 class SandboxConsole:
-    def __init__(self, services: Services, messenger: SandboxMessenger, signing_secret: str) -> None:
+    def __init__(
+        self, services: Services, messenger: SandboxMessenger, signing_secret: str, token: str | None = None
+    ) -> None:
+        self.token = token or new_token()  # per run: the printed URL carries it (access.py)
         self.services = services
         self.messenger = messenger
         self.signing_secret = signing_secret
@@ -197,18 +201,26 @@ class SandboxConsole:
     # --- routes -------------------------------------------------------------------------
 
     def routes(self) -> list[BaseRoute]:
+        def route(path: str, endpoint: Endpoint, method: str) -> Route:
+            return Route(path, guarded(self.token, endpoint), methods=[method])
+
         return [
-            Route("/sandbox", self.page, methods=["GET"]),
+            route("/sandbox", self.page, "GET"),
+            # The page's own script and styles: public code, nothing private in them.
             Mount("/sandbox/static", StaticFiles(directory=STATIC), name="sandbox-static"),
-            Route("/sandbox/api/workspace", self.workspace, methods=["GET"]),
-            Route("/sandbox/api/view", self.view, methods=["GET"]),
-            Route("/sandbox/api/click", self.click, methods=["POST"]),
-            Route("/sandbox/api/home", self.open_home, methods=["POST"]),
-            Route("/sandbox/api/modal/submit", self.submit_modal, methods=["POST"]),
-            Route("/sandbox/api/modal/close", self.close_modal, methods=["POST"]),
-            Route("/sandbox/api/command", self.command, methods=["POST"]),
-            Route("/sandbox/api/control", self.control, methods=["POST"]),
+            route("/sandbox/api/workspace", self.workspace, "GET"),
+            route("/sandbox/api/view", self.view, "GET"),
+            route("/sandbox/api/click", self.click, "POST"),
+            route("/sandbox/api/home", self.open_home, "POST"),
+            route("/sandbox/api/modal/submit", self.submit_modal, "POST"),
+            route("/sandbox/api/modal/close", self.close_modal, "POST"),
+            route("/sandbox/api/command", self.command, "POST"),
+            route("/sandbox/api/control", self.control, "POST"),
         ]
+
+    def url(self, base_url: str) -> str:
+        """The console's address with this run's token, as printed for the operator."""
+        return f"{base_url}/sandbox?token={self.token}"
 
     async def page(self, request: Request) -> Response:
         template = (STATIC / "console.html").read_text(encoding="utf-8")

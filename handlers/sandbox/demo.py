@@ -266,7 +266,7 @@ def run_demo(
     seed_demo_history(services, now=services.clock())
     team = services.config.teams[0]
     out(cat.t("demo.running", url=base_url))
-    out(cat.t("demo.console", url=base_url))
+    out(cat.t("demo.console", url=console.url(base_url)))
     # The secret is this demo's own, made up at start, so showing it gives nothing away.
     out(cat.t("demo.simulate", command=f"{own_command()} simulate --url {base_url} --secret {secret}"))
     out(cat.t("demo.digest", command=digest_command(settings, team.id)))

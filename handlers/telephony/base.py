@@ -17,7 +17,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import ValidationError
 
@@ -47,6 +47,15 @@ class TelephonyAdapter(Protocol):
     def verify(self, request: RawRequest) -> None: ...
 
     def parse(self, request: RawRequest) -> list[InboundEvent]: ...
+
+
+@runtime_checkable
+class Challenged(Protocol):
+    """An adapter whose provider also sends verified requests that want an answer of their own
+    rather than an event stored (Zoom's endpoint URL validation). Called after `verify`;
+    returns the JSON body to answer with 200, or None for an ordinary event."""
+
+    def challenge(self, request: RawRequest) -> dict[str, str] | None: ...
 
 
 class Notes:

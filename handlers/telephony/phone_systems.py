@@ -15,6 +15,7 @@ from handlers.telephony.connect_api import ConnectAgentStatus
 from handlers.telephony.dialpad_api import DialpadUsers
 from handlers.telephony.genesys_api import GenesysPresence
 from handlers.telephony.twilio_api import TwilioTaskRouter
+from handlers.telephony.zoom_api import ZoomContactCenterUsers
 
 
 def build_phone_systems(settings: Settings, client: httpx.Client) -> dict[str, PhoneSystem]:
@@ -64,5 +65,21 @@ def build_phone_systems(settings: Settings, client: httpx.Client) -> dict[str, P
             secret_access_key=settings.connect_secret_access_key.get_secret_value(),
             session_token=token.get_secret_value() if token else None,
             break_status=settings.connect_break_status,
+        )
+    if (
+        settings.zoom_account_id
+        and settings.zoom_client_id
+        and settings.zoom_client_secret
+        and settings.zoom_break_status_id
+    ):
+        systems["zoom"] = ZoomContactCenterUsers(
+            client,
+            api_url=settings.zoom_api_url,
+            oauth_url=settings.zoom_oauth_url,
+            account_id=settings.zoom_account_id,
+            client_id=settings.zoom_client_id,
+            client_secret=settings.zoom_client_secret.get_secret_value(),
+            break_status_id=settings.zoom_break_status_id,
+            break_sub_status_id=settings.zoom_break_sub_status_id,
         )
     return systems

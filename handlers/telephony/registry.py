@@ -12,6 +12,7 @@ from handlers.telephony.generic import GenericAdapter
 from handlers.telephony.genesys import GenesysAdapter
 from handlers.telephony.twilio import TwilioAdapter
 from handlers.telephony.zendesk import ZendeskAdapter
+from handlers.telephony.zoom import ZoomAdapter
 
 
 def _secret(value: object) -> str | None:
@@ -28,4 +29,5 @@ def build_adapters(settings: Settings) -> dict[str, TelephonyAdapter]:
         "zendesk": ZendeskAdapter(_secret(settings.zendesk_webhook_secret)),
         "genesys": GenesysAdapter(_secret(settings.genesys_eventbridge_secret)),
         "connect": ConnectAdapter(_secret(settings.connect_eventbridge_secret)),
+        "zoom": ZoomAdapter(_secret(settings.zoom_webhook_secret)),
     }

@@ -14,6 +14,11 @@ from sqlmodel import Field, SQLModel
 
 from storage.types import now, utc_column
 
+# `Compliment.source` of a message a team's lead (or an admin) passed on to an agent of that
+# team: the agent gets it like any other, but it never counts in the team's figures (a lead
+# must not be able to make "compliments received" reach the anonymity threshold).
+FROM_A_LEAD = "message-lead"
+
 
 class ComplimentStatus(StrEnum):
     PENDING = "pending"  # waiting for the agent's choice

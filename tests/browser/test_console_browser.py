@@ -138,7 +138,7 @@ def page(browser: Browser, live: LiveServer) -> Iterator[Page]:
 
 
 def open_as(page: Page, live: LiveServer, label: str) -> None:
-    page.goto(f"{live.url}/sandbox")
+    page.goto(live.console.url(live.url))
     page.get_by_label("View as").select_option(label=label)
     expect(page.locator("#view-as option:checked")).to_have_text(label)
     expect(page.locator("#pane-title")).to_have_text("Breather")

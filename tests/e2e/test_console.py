@@ -26,6 +26,7 @@ from starlette.testclient import TestClient
 from bot.app import create_app
 from bot.i18n import catalogue
 from bot.messenger import Button, Buttons, ChoiceField, Form, Message, Option, Text, TextField
+from handlers.sandbox.access import HEADER
 from handlers.sandbox.call_simulator import CallSimulator
 from handlers.sandbox.controls import COMPLIMENT_SAMPLES
 from handlers.sandbox.demo import Commentary, simulated_agents_policy
@@ -37,6 +38,13 @@ from tests.conftest import ROSTER, WEBHOOK_SECRET, MakeSettings
 from tests.live import LiveServer, live_server
 
 CHECKIN_TEXT = "How are you doing?"
+
+
+def console_client(app: Starlette) -> TestClient:
+    """A client as the operator's browser is: on this machine, holding this run's token."""
+    client = TestClient(app, base_url="http://127.0.0.1:3000", raise_server_exceptions=False)
+    client.headers[HEADER] = app.state.sandbox_console.token
+    return client
 
 
 @dataclass
@@ -97,7 +105,7 @@ def checkin_buttons(view: dict[str, Any]) -> tuple[str, str]:
 def console(make_settings: MakeSettings) -> Iterator[Console]:
     settings = make_settings(messenger="sandbox", slack_bot_token=None, slack_signing_secret=None)
     app = create_app(settings)
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with console_client(app) as client:
         yield Console(client, app)
 
 
@@ -155,7 +163,7 @@ def paced_console(make_settings: MakeSettings) -> Iterator[Console]:
         messenger="sandbox", slack_bot_token=None, slack_signing_secret=None, send_pace_seconds=None
     )
     app = create_app(settings)
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with console_client(app) as client:
         yield Console(client, app)
 
 
@@ -312,7 +320,7 @@ def big_team(make_settings: MakeSettings, tmp_path: Path) -> Iterator[Console]:
         config_path=roster, messenger="sandbox", slack_bot_token=None, slack_signing_secret=None
     )
     app = create_app(settings)
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with console_client(app) as client:
         yield Console(client, app)
 
 
@@ -481,7 +489,10 @@ def test_simulated_agents_answer_for_others_but_leave_the_watched_agent_alone(
     make_settings: MakeSettings,
 ) -> None:
     settings = make_settings(messenger="sandbox", slack_bot_token=None, slack_signing_secret=None)
-    with live_server(settings) as live, httpx.Client(base_url=live.url, timeout=10) as http:
+    with (
+        live_server(settings) as live,
+        httpx.Client(base_url=live.url, timeout=10, headers=live.console_headers) as http,
+    ):
         console = live.console
         policy = simulated_agents_policy(console)
         assert not policy("cris@example.com")  # no simulator: nobody is simulated
@@ -529,3 +540,52 @@ def test_simulated_agents_answer_for_others_but_leave_the_watched_agent_alone(
         assert ana.pseudonym in answers(live) and answers(live)[ana.pseudonym] is None  # type: ignore[union-attr]
         assert any("left for you to answer in the console (Ana Popescu)" in line for line in out)
         assert not policy("cris@example.com")  # stopped: the simulated people stop too
+
+
+# --- only on purpose, only from this machine, only with this run's token (issue 20, item 4) ---
+
+
+def test_the_console_refuses_other_hosts_and_requests_without_the_token(console: Console) -> None:
+    client = console.client  # sends the token header unless a request overrides it
+    token = console.app.state.sandbox_console.token
+    none = {HEADER: ""}
+    local = "http://127.0.0.1:3000"
+    assert client.get(f"{local}/sandbox", headers=none).status_code == 401
+    assert client.get(f"{local}/sandbox/api/workspace", headers=none).status_code == 401
+    wrong = client.get(f"{local}/sandbox/api/workspace", headers={HEADER: token[:-1] + "x"})
+    assert wrong.status_code == 401 and "token" in wrong.json()["error"]
+    control = {"as": "lead:radu@example.com", "control": "hard_call"}
+    assert client.post(f"{local}/sandbox/api/control", json=control, headers=none).status_code == 401
+    # The printed URL carries the token; the page's answer keeps it in a strict cookie.
+    page = client.get(f"{local}/sandbox?token={token}", headers=none)
+    assert page.status_code == 200
+    cookie = page.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/sandbox" in cookie
+    # DNS rebinding: a page on another name that resolves to 127.0.0.1 sends its own Host.
+    for host in ("evil.example:3000", "evil.example", "127.0.0.1.evil.example", "0.0.0.0:3000"):
+        assert client.get(f"http://{host}/sandbox?token={token}").status_code == 403, host
+        view = client.get(f"http://{host}/sandbox/api/view", params={"as": "lead:radu@example.com"})
+        assert view.status_code == 403 and "this machine" in view.json()["error"]
+    for host in ("localhost:3000", "[::1]:3000"):
+        assert client.get(f"http://{host}/sandbox/api/workspace").status_code == 200, host
+
+
+def test_serve_refuses_to_put_the_sandbox_on_a_network_interface(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from bot.cli import app as cli
+    from tests.conftest import PSEUDONYM_KEY, ROSTER
+
+    env = {
+        "BREATHER_PSEUDONYM_KEY": PSEUDONYM_KEY,
+        "BREATHER_CONFIG": str(ROSTER),
+        "BREATHER_MESSENGER": "sandbox",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'b.db'}",
+    }
+    result = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0"], env=env)
+    assert result.exit_code == 1
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("error: --host: the sandbox messenger serves only on this machine")
+    # And without a Slack token, the Slack messenger is an error, not a quiet sandbox.
+    no_token = CliRunner().invoke(cli, ["serve"], env={**env, "BREATHER_MESSENGER": ""})
+    assert no_token.exit_code == 1 and "SLACK_BOT_TOKEN: required" in no_token.output

@@ -143,3 +143,45 @@ def test_a_lead_on_the_roster_never_counts_towards_k_nor_towards_the_figures(lea
     assert digest["suppressed"] is True and digest["reason"] == "fewer than 5 respondents"
     assert digest["calls"]["suppressed"] is True and digest["checkins"]["suppressed"] is True
     assert "respondents" not in json.dumps(digest).replace('"fewer than 5 respondents"', "")
+
+
+def test_compliments_a_lead_passes_on_reach_the_agents_but_never_count(
+    make_settings: MakeSettings, fake_slack: FakeSlack
+) -> None:
+    """Radu leads billing and passes a message on to each of its five agents as a compliment:
+    each agent is asked privately as usual, but the team's count stays at nothing, so a lead
+    cannot make "compliments received" reach the threshold (and read it) on their own."""
+    from bot.clock import utcnow
+    from tests.e2e.test_compliments import message_shortcut, quiet, submit_view
+
+    fake_slack.add_user("U0RADU", "radu@example.com")
+    fake_slack.add_user("U0BOB", "bob@example.com")
+    app_ = create_app(make_settings())
+    with TestClient(app_) as client:
+        harness = Harness(client, app_.state.services, fake_slack)
+        for n, user in enumerate(("U0ANA", "U0BOB", "U0CRIS", "U0DANA", "U0EMIL")):
+            message_shortcut(
+                harness,
+                callback_id="compliment_from_message",
+                user_id="U0RADU",
+                channel="C0OTHER",
+                ts=f"7.{n}",
+                text=f"Fwd: thank you, the agent was wonderful ({n})",
+            )
+            view = harness.slack.wait_for("views.open", n + 1)[n].params["view"]
+            values = {"recipient": {"type": "users_select", "selected_user": user}}
+            assert submit_view(harness, user_id="U0RADU", view=view, values=values).status_code == 200
+        quiet(harness)
+        asked = {c.params["channel"] for c in harness.slack.calls("chat.postMessage")}
+        assert len(asked) == 5  # every agent got theirs
+        services = harness.services
+        now = utcnow()
+        with session_scope(services.engine) as session:
+            week = services.compliments.service.week(
+                session,
+                team=services.config.team("billing"),
+                start=now - timedelta_days(1),
+                end=now + timedelta_days(1),
+                now=now,
+            )
+        assert week.count == 0

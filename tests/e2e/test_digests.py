@@ -115,6 +115,7 @@ def cli_digest(harness: Harness, *args: str) -> Any:
         "BREATHER_PSEUDONYM_KEY": PSEUDONYM_KEY,
         "BREATHER_CONFIG": str(settings.config_path),
         "DATABASE_URL": settings.database_url,
+        "BREATHER_MESSENGER": "sandbox",
     }
     return CliRunner().invoke(cli, ["digest", *args], env=env)
 

@@ -162,6 +162,7 @@ def test_commands_say_in_one_line_that_the_database_cannot_be_reached(command: l
             "DATABASE_URL": f"postgresql://breather:hunter2-secret@127.0.0.1:{port}/breather",
             "BREATHER_CONFIG": str(ROSTER),
             "BREATHER_PSEUDONYM_KEY": PSEUDONYM_KEY,
+            "BREATHER_MESSENGER": "sandbox",
         },
     )
     assert result.returncode == 1

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
+import hmac
 import itertools
 import json
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,9 +29,10 @@ from starlette.testclient import TestClient
 
 from bot.app import create_app
 from bot.clock import utcnow
+from handlers.telephony.zoom import sign as zoom_sign
 from storage.db import session_scope
 from storage.models import Call, Checkin, InboundEvent
-from tests.conftest import CONNECT_SECRET, GENESYS_SECRET, Harness, MakeSettings
+from tests.conftest import CONNECT_SECRET, GENESYS_SECRET, ZOOM_SECRET, Harness, MakeSettings
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers import Clock, action_ids, roster_with, settled
 
@@ -131,6 +135,54 @@ def _connect_broken() -> list[dict[str, Any]]:
     return [no_contact, bad_arn, bad_time, no_rule, {"detail-type": "Amazon Connect Contact Event"}]
 
 
+# --- Zoom Contact Center ----------------------------------------------------------------------
+
+ZOOM_ENGAGEMENT = "dGhpcy1pcy1hbi1lbmdhZ2VtZW50LWlk"
+
+
+def _zoom_stream(call_id: str, now: datetime) -> list[dict[str, Any]]:
+    events = []
+    for offset, name in enumerate(("engagement_user_ended", "engagement_ended")):
+        text = json.dumps(load("zoom", name)).replace(ZOOM_ENGAGEMENT, call_id)
+        text = text.replace("2026-03-10T09:23:47Z", _iso(now)).replace("2026-03-10T09:24:52Z", _iso(now))
+        text = text.replace("2026-03-10T09:13:35Z", _iso(now - timedelta(minutes=3)))
+        event = json.loads(text)
+        event["event_ts"] = int(now.timestamp() * 1000) + offset
+        events.append(event)
+    return events
+
+
+def _zoom_signed(client: TestClient, event: dict[str, Any], secret: str) -> Any:
+    body = json.dumps(event).encode()
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "x-zm-request-timestamp": timestamp,
+        "x-zm-signature": zoom_sign(secret, timestamp, body),
+    }
+    return client.post("/webhooks/zoom", content=body, headers=headers)
+
+
+def _zoom_post(client: TestClient, event: dict[str, Any]) -> Any:
+    return _zoom_signed(client, event, ZOOM_SECRET)
+
+
+def _zoom_unauthenticated(client: TestClient, event: dict[str, Any]) -> Any:
+    return _zoom_signed(client, event, "not-the-secret-token")
+
+
+def _zoom_broken() -> list[dict[str, Any]]:
+    no_id = load("zoom", "engagement_user_ended")
+    del no_id["payload"]["object"]["engagement_id"]
+    negative = load("zoom", "engagement_user_ended")
+    negative["payload"]["object"]["hold_duration"] = -3
+    no_ts = load("zoom", "engagement_user_ended")
+    del no_ts["event_ts"]
+    no_token = load("zoom", "url_validation")
+    del no_token["payload"]["plainToken"]
+    return [no_id, negative, no_ts, no_token, {"payload": {}}]
+
+
 PLATFORMS = {
     "genesys": Platform(
         "genesys",
@@ -147,6 +199,14 @@ PLATFORMS = {
         _connect_post,
         _connect_unauthenticated,
         _connect_broken(),
+    ),
+    "zoom": Platform(
+        "zoom",
+        ["abusive caller"],
+        _zoom_stream,
+        _zoom_post,
+        _zoom_unauthenticated,
+        _zoom_broken(),
     ),
 }
 
@@ -254,5 +314,25 @@ def test_bad_input_gets_a_4xx_naming_the_problem_and_changes_nothing(
         assert 400 <= response.status_code < 500, (body, response.status_code)
         assert response.json()["error"], body
 
+    with session_scope(harness.services.engine) as session:
+        assert session.exec(select(func.count()).select_from(InboundEvent)).one() == 0
+
+
+def test_zoom_url_validation_is_answered_through_the_app_and_stores_nothing(
+    app_for: Callable[[Platform], Harness],
+) -> None:
+    harness = app_for(PLATFORMS["zoom"])
+    challenge = load("zoom", "url_validation")
+
+    response = _zoom_post(harness.client, challenge)
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "plainToken": "qgg8vlvZRS6UYooatFL8Aw",
+        "encryptedToken": hmac.new(
+            ZOOM_SECRET.encode(), b"qgg8vlvZRS6UYooatFL8Aw", hashlib.sha256
+        ).hexdigest(),
+    }
+    assert _zoom_unauthenticated(harness.client, challenge).status_code == 401
     with session_scope(harness.services.engine) as session:
         assert session.exec(select(func.count()).select_from(InboundEvent)).one() == 0

@@ -471,6 +471,7 @@ def test_survey_send_command_is_idempotent_and_explains_errors(
         "BREATHER_PSEUDONYM_KEY": PSEUDONYM_KEY,
         "BREATHER_CONFIG": str(config),
         "DATABASE_URL": database_url,
+        "BREATHER_MESSENGER": "sandbox",
     }
     # Ana paused Breather: her invitation waits, and the count says so instead of calling her invited.
     settings = make_settings(config_path=config)

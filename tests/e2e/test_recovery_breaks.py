@@ -26,7 +26,7 @@ from storage import breaks as break_queue
 from storage.db import read_scope, session_scope
 from storage.models import Break, BreakState, Checkin, OutboxMessage
 from tests.conftest import TWILIO_TOKEN, FakeApi, Harness, MakeSettings, hard_call
-from tests.fakes.platform_apis import FakeConnect, FakeGenesys
+from tests.fakes.platform_apis import FakeConnect, FakeGenesys, FakeZoom
 from tests.fakes.provider_apis import FakeAircall, FakeDialpad, FakeProviderApi, FakeTwilio
 from tests.fakes.slack_api import ApiCall, FakeSlack
 from tests.helpers import Clock, action_ids, button_values, roster_with, settled
@@ -35,6 +35,7 @@ BREAK_MINUTES = 0.05  # 3 seconds
 ZONE = ZoneInfo("Europe/Bucharest")  # the billing team's time zone
 GENESYS_ANA = "u-4a5b6c7d-8e9f-4a0b-9c1d-2e3f4a5b6c7d"
 CONNECT_ANA = "a9b8c7d6-e5f4-4a3b-9c2d-1e0f9a8b7c6d"
+ZOOM_ANA = "zU4kLm9pQrS2tUvWxYz0Ab"
 
 
 @dataclass
@@ -159,12 +160,40 @@ def _connect(fake_api: FakeApi) -> Phone:
     )
 
 
+def _zoom(fake_api: FakeApi) -> Phone:
+    server = fake_api(
+        FakeZoom, account_id="zoom-account", client_id="zoom-client", client_secret="zoom-secret"
+    )
+    server.add_user(ZOOM_ANA, FakeZoom.READY)
+    return Phone(
+        "zoom",
+        "Zoom Contact Center",
+        server,
+        {
+            "zoom_account_id": "zoom-account",
+            "zoom_client_id": "zoom-client",
+            "zoom_client_secret": "zoom-secret",
+            "zoom_break_status_id": FakeZoom.NOT_READY,
+            "zoom_break_sub_status_id": "b7d1c2e3-break",
+            "zoom_api_url": server.url,
+            "zoom_oauth_url": server.url,
+        },
+        lambda: server.status_of(ZOOM_ANA),
+        "Ready",
+        "Not Ready (Break)",
+        lambda: server.set_status(ZOOM_ANA, FakeZoom.NOT_READY, "c8e2d3f4-lunch"),
+        "Not Ready (Lunch)",
+        "PATCH",
+    )
+
+
 PHONES = {
     "twilio": _twilio,
     "aircall": _aircall,
     "dialpad": _dialpad,
     "genesys": _genesys,
     "connect": _connect,
+    "zoom": _zoom,
 }
 
 

@@ -263,3 +263,73 @@ class FakeConnect(FakeProviderApi):
             self.statuses[user] = status
             return 200, {}, {}
         return _not_found()
+
+
+class FakeZoom(FakeOAuthApi):
+    """Zoom Contact Center: users with a status and a "not ready" reason; Server-to-Server
+    OAuth tokens for one account."""
+
+    grant_type = "account_credentials"
+    NOT_READY = "2"
+    READY = "3"
+    REASONS = {"b7d1c2e3-break": "Break", "c8e2d3f4-lunch": "Lunch"}
+
+    def __init__(self, *, account_id: str, client_id: str, client_secret: str) -> None:
+        super().__init__(client_id=client_id, client_secret=client_secret)
+        self.account_id = account_id
+
+    def reset(self) -> None:
+        super().reset()
+        with self._lock:
+            self.users: dict[str, tuple[str, str | None]] = {}
+
+    def add_user(self, user_id: str, status: str = READY, reason: str | None = None) -> None:
+        with self._lock:
+            self.users[user_id] = (status, reason)
+
+    def set_status(self, user_id: str, status: str, reason: str | None = None) -> None:
+        """The agent changes their status in the Zoom client."""
+        self.add_user(user_id, status, reason)
+
+    def status_of(self, user_id: str) -> str:
+        with self._lock:
+            status, reason = self.users[user_id]
+        if status == self.READY:
+            return "Ready"
+        return f"Not Ready ({self.REASONS.get(reason or '', '?')})" if status == self.NOT_READY else status
+
+    def answer(self, method: str, path: str, request: Recorded) -> Answer:
+        if path == self.token_path and (
+            request.body.get("account_id") or request.query.get("account_id")
+        ) != (self.account_id):
+            return 400, {"reason": "Invalid account_id", "error": "invalid_request"}, {}
+        return super().answer(method, path, request)
+
+    def api(self, method: str, path: str, request: Recorded) -> Answer:
+        prefix = "/v2/contact_center/users/"
+        if not path.startswith(prefix):
+            return _not_found()
+        user_id, _, tail = path.removeprefix(prefix).partition("/")
+        if user_id not in self.users:
+            return 404, {"code": 1001, "message": "User does not exist."}, {}
+        if method == "PATCH" and tail == "status":
+            status = str(request.body.get("status_id", ""))
+            reason = request.body.get("sub_status_id")
+            if status not in (self.NOT_READY, self.READY, "1"):
+                return 400, {"code": 300, "message": "Invalid status_id"}, {}
+            if status == self.NOT_READY and reason not in self.REASONS:
+                return 400, {"code": 300, "message": "Invalid sub_status_id"}, {}
+            self.users[user_id] = (status, reason if status == self.NOT_READY else None)
+            return 204, {}, {}
+        if method == "GET" and tail == "":
+            status, reason = self.users[user_id]
+            body = {
+                "user_id": user_id,
+                "display_name": "Ana Popescu",
+                "status_id": status,
+                "status_name": "Ready" if status == self.READY else "Not Ready",
+                "sub_status_id": reason or "",
+                "sub_status_name": self.REASONS.get(reason or "", ""),
+            }
+            return 200, body, {}
+        return 405, {"code": 405, "message": "Method not allowed"}, {}

@@ -70,7 +70,7 @@ class _Handler(BaseHTTPRequestHandler):
             at=self.server.clock(),
         )
         status, answer, headers = self.server.dispatch(request)
-        data = json.dumps(answer).encode()
+        data = b"" if status == 204 else json.dumps(answer).encode()  # 204 has no body
         # A client that timed out has gone away: that is the point of the test, not an error.
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self.send_response(status)

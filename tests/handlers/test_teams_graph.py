@@ -119,6 +119,11 @@ def test_the_command_names_a_missing_setting_in_one_line(graph: FakeGraph, missi
 
 
 def test_the_command_refuses_an_unknown_team(graph: FakeGraph) -> None:
-    env = {"BREATHER_PSEUDONYM_KEY": PSEUDONYM_KEY, "BREATHER_CONFIG": str(ROSTER), "TEAMS_APP_ID": APP_ID}
+    env = {
+        "BREATHER_PSEUDONYM_KEY": PSEUDONYM_KEY,
+        "BREATHER_CONFIG": str(ROSTER),
+        "BREATHER_MESSENGER": "sandbox",
+        "TEAMS_APP_ID": APP_ID,
+    }
     result = CliRunner().invoke(cli, ["teams", "install", "--team", "sales"], env=env)
     assert result.exit_code == 1 and "sales" in result.output

@@ -90,14 +90,19 @@ def test_the_pseudonym_key_is_required_outside_the_demo() -> None:
 def test_slack_credentials_are_required_for_the_slack_messenger() -> None:
     with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
         load_settings(_env_file=None, pseudonym_key=PSEUDONYM_KEY, slack_bot_token="xoxb-1")
-    settings = load_settings(_env_file=None, pseudonym_key=PSEUDONYM_KEY)
-    assert settings.messenger == "sandbox"
+    # Without a token Breather does not quietly become the sandbox (issue 20, item 4).
+    with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN: required when BREATHER_MESSENGER is slack"):
+        load_settings(_env_file=None, pseudonym_key=PSEUDONYM_KEY)
+    chosen = load_settings(_env_file=None, pseudonym_key=PSEUDONYM_KEY, messenger="sandbox")
+    assert chosen.messenger == "sandbox"
+    assert load_settings(_env_file=None, demo=True).messenger == "sandbox"
 
 
 def test_environment_variables_use_the_contract_names(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BREATHER_PSEUDONYM_KEY", PSEUDONYM_KEY)
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/breather")
     monkeypatch.setenv("BREATHER_PUBLIC_URL", "https://breather.example.org/")
+    monkeypatch.setenv("BREATHER_MESSENGER", "sandbox")
     settings = Settings(_env_file=None)
     assert settings.database_url == "postgresql+psycopg://u@db/breather"
     assert settings.public_url == "https://breather.example.org"
@@ -115,7 +120,7 @@ def test_the_send_pace_is_the_platforms_unless_set(monkeypatch: pytest.MonkeyPat
 
 
 def test_relative_sqlite_paths_are_pinned_to_the_current_directory(tmp_path: Path) -> None:
-    settings = load_settings(_env_file=None, pseudonym_key=PSEUDONYM_KEY)
+    settings = load_settings(_env_file=None, pseudonym_key=PSEUDONYM_KEY, messenger="sandbox")
     assert settings.database_url == f"sqlite:///{tmp_path.resolve() / 'breather.db'}"
 
 
@@ -137,7 +142,7 @@ def test_secrets_never_show_in_repr_or_errors() -> None:
 
 def test_check_config_exits_1_with_one_line_naming_the_field(tmp_path: Path) -> None:
     runner = CliRunner()
-    env = {"BREATHER_PSEUDONYM_KEY": PSEUDONYM_KEY}
+    env = {"BREATHER_PSEUDONYM_KEY": PSEUDONYM_KEY, "BREATHER_MESSENGER": "sandbox"}
     good = runner.invoke(cli, ["check-config"], env={**env, "BREATHER_CONFIG": str(ROSTER)})
     assert good.exit_code == 0 and good.output.startswith("ok: 2 team(s), 6 agent(s)")
     bad_file = write(tmp_path, {"teams": [team(timezone="Mars/Olympus")]})

@@ -12,7 +12,11 @@ from typer.testing import CliRunner
 from bot.cli import app as cli
 from tests.conftest import PSEUDONYM_KEY, ROSTER
 
-BASE = {"BREATHER_PSEUDONYM_KEY": PSEUDONYM_KEY, "BREATHER_CONFIG": str(ROSTER)}
+BASE = {
+    "BREATHER_PSEUDONYM_KEY": PSEUDONYM_KEY,
+    "BREATHER_CONFIG": str(ROSTER),
+    "BREATHER_MESSENGER": "sandbox",
+}
 
 
 def check(**env: str) -> tuple[int, str]:
@@ -29,6 +33,11 @@ def check(**env: str) -> tuple[int, str]:
             {"CONNECT_ACCESS_KEY_ID": "AKID", "CONNECT_SECRET_ACCESS_KEY": "s3cret-value"},
             "CONNECT_INSTANCE_ID, CONNECT_REGION",
             "CONNECT_ACCESS_KEY_ID, CONNECT_SECRET_ACCESS_KEY",
+        ),
+        (
+            {"ZOOM_ACCOUNT_ID": "acct", "ZOOM_CLIENT_ID": "cid", "ZOOM_CLIENT_SECRET": "s3cret-value"},
+            "ZOOM_BREAK_STATUS_ID",
+            "ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET",
         ),
     ],
 )
@@ -52,7 +61,9 @@ def test_agents_on_a_platform_without_its_webhook_secret_are_a_warning_not_an_er
     assert code == 0 and "GENESYS_EVENTBRIDGE_SECRET" not in output
 
 
-@pytest.mark.parametrize("name", ["GENESYS_API_URL", "GENESYS_LOGIN_URL", "CONNECT_API_URL"])
+@pytest.mark.parametrize(
+    "name", ["GENESYS_API_URL", "GENESYS_LOGIN_URL", "CONNECT_API_URL", "ZOOM_API_URL", "ZOOM_OAUTH_URL"]
+)
 def test_a_malformed_platform_url_names_its_setting(name: str, tmp_path: Path) -> None:
     code, output = check(**{name: "api.mypurecloud.com"})
 
