@@ -468,7 +468,7 @@ def test_persian_reads_right_to_left_in_the_console(
     page = context.new_page()
     page.set_default_timeout(10_000)
     try:
-        page.goto(f"{persian_live.url}/sandbox")
+        page.goto(persian_live.console.url(persian_live.url))
         expect(page.locator("html")).to_have_attribute("dir", "rtl")
         expect(page.locator("html")).to_have_attribute("lang", "fa")
         page.get_by_label(fa.t("console.view_as")).select_option(
@@ -490,7 +490,7 @@ def test_persian_reads_right_to_left_in_the_console(
 
 
 def test_the_language_switch_turns_the_console_to_romanian_and_back(page: Page, live: LiveServer) -> None:
-    page.goto(f"{live.url}/sandbox")
+    page.goto(live.console.url(live.url))
     expect(page.locator("html")).to_have_attribute("dir", "ltr")
     page.get_by_role("link", name="Română").click()
     expect(page.locator("html")).to_have_attribute("lang", "ro")

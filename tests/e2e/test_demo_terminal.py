@@ -149,7 +149,8 @@ def test_the_demo_in_persian_speaks_persian_and_its_console_reads_right_to_left(
                 break
         start = "".join(printed)
         assert "پشتیبانی صورت‌حساب" in start  # the team, by its Persian name
-        page = httpx.get(f"http://127.0.0.1:{port}/sandbox", timeout=10).text
+        (console,) = re.findall(r"http://127\.0\.0\.1:\d+/sandbox\?token=\S+", start)
+        page = httpx.get(console, timeout=10).text
         assert '<html lang="fa" dir="rtl">' in page
     finally:
         demo.send_signal(signal.SIGTERM)
