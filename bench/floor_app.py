@@ -47,8 +47,19 @@ def main() -> None:
 
     import uvicorn
 
-    # The same call as bot/cli.py `serve`.
-    uvicorn.run(create_app(), host=args.host, port=args.port, log_level=args.log_level, lifespan="on")
+    from bot.server import KEEP_ALIVE_S, MAX_HEADER_BYTES
+
+    # The same limits as bot/cli.py `serve` (bot/server.py), at its default connection cap.
+    uvicorn.run(
+        create_app(),
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        lifespan="on",
+        limit_concurrency=1000,
+        timeout_keep_alive=KEEP_ALIVE_S,
+        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
+    )
 
 
 if __name__ == "__main__":

@@ -16,7 +16,8 @@ Before each run it waits until the server's event processor has worked off the e
 the run before, so one run's after-the-ack work does not slow the next one down.
 
 Progress goes to stderr. The last line on stdout is one JSON object:
-events_per_s, floor_events_per_s, ratio, p50_ms, p99_ms, dm_p95_ms, events, concurrency, backend.
+events_per_s, floor_events_per_s, ratio, p50_ms, p99_ms, dm_p95_ms, events, concurrency, backend,
+peak_rss_mb (breather serve's peak resident memory, /proc VmHWM).
 The exit code is 1 when a request was refused or a DM never arrived, else 0 (goals missed or not).
 
     .venv/bin/python bench/ingest.py [--events N] [--concurrency C] [--database-url URL]
@@ -75,7 +76,8 @@ HARD_EVERY = 5  # one event in five is a hard call in the DM phase
 DM_WAIT_S = 15.0  # how long to wait for the last DMs after the last send
 MIN_AGENTS = 3000
 DRAIN_TIMEOUT_S = 600.0
-GOALS = {"ratio": 0.5, "p99_ms": 50.0, "dm_p95_ms": 500.0}
+RSS_GOAL_MB = 200.0  # breather serve's peak resident memory at 200 events/s (issue 20, item 5)
+GOALS = {"ratio": 0.5, "p99_ms": 50.0, "dm_p95_ms": 500.0, "peak_rss_mb": RSS_GOAL_MB}
 WEBHOOK_PATH = "/webhooks/calls"
 
 Signed = tuple[bytes, dict[str, str]]
@@ -477,6 +479,8 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
 
         if server.log_lines():
             say(f"breather serve wrote {server.log_lines()} log line(s); the last ones:\n{server.log_tail()}")
+        peak_rss_mb = peak_rss(server)
+        say(f"  breather serve's peak RSS: {peak_rss_mb} MB (goal at most {RSS_GOAL_MB} MB)")
 
     best_floor = max(floors, key=lambda r: r.events_per_s)
     best = max(servers, key=lambda r: r.events_per_s)
@@ -490,9 +494,24 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
         "events": args.events,
         "concurrency": args.concurrency,
         "backend": database.backend,
+        "peak_rss_mb": peak_rss_mb,
     }
     failed = any(r.failures for r in (*floors, *servers)) or bool(dms.failures) or bool(dms.missing)
     return report, failed
+
+
+def peak_rss(service: Service) -> float | None:
+    """The server process's peak resident memory so far (Linux VmHWM), in MB."""
+    if service.proc is None:
+        return None
+    try:
+        status = Path(f"/proc/{service.proc.pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
 
 
 def check_goals(report: dict[str, Any]) -> None:

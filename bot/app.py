@@ -25,6 +25,7 @@ from bot.runtime import Runtime
 from bot.services import Services
 from handlers.errors import EXCEPTION_HANDLERS
 from handlers.http import routes
+from handlers.limits import BodyLimits
 from handlers.sandbox.console import SandboxConsole
 from handlers.sandbox.messenger import SandboxMessenger
 from handlers.slack.bolt_app import build_bolt_app, wait_for_listeners
@@ -87,6 +88,8 @@ def create_app(
     """The app, built from `settings` (or around ready-made `services`). `clock` is the time every
     part of it goes by: tests pass one they can move on instead of waiting. `phones` adds phone
     systems to those the settings configure (the demo's own DemoPhone)."""
+    if services is None:
+        settings.require_messenger()  # a server without its messenger's token: a config error
     engine = services.engine if services else make_engine(settings.database_url)
     messenger = services.messenger if services else make_messenger(settings, engine)
     phone_client = make_http_client()
@@ -169,6 +172,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.services = services
+    app.state.body_limits = BodyLimits(settings.body_timeout_seconds)
     app.state.bolt = bolt
     app.state.slack_signing_secret = signing_secret
     app.state.sandbox_console = console

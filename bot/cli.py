@@ -132,9 +132,11 @@ def serve(
     import uvicorn
 
     from bot.app import create_app
-    from bot.logs import configure_logging, uvicorn_logging
+    from bot.logs import configure_logging
+    from bot.server import server_options
 
     settings = settings_from_env()
+    guarded(settings.require_messenger)
     if settings.messenger == "sandbox":
         guarded(lambda: _sandbox_host(host))
     guarded(lambda: load_config(settings.config_path))
@@ -147,7 +149,7 @@ def serve(
 
         shown = f"[{host}]" if ":" in host else host
         typer.echo(catalogue("en").t("demo.console", url=console.url(f"http://{shown}:{port}")))
-    uvicorn.run(application, host=host, port=port, lifespan="on", **uvicorn_logging(settings.log_level))
+    uvicorn.run(application, host=host, port=port, **server_options(settings))
 
 
 def _sandbox_host(host: str) -> None:
@@ -300,10 +302,18 @@ def offline_services(settings: Settings) -> Any:
     """The app's services without the server, to act on the shared database from the CLI."""
     from bot.app import make_messenger
     from bot.services import Services
+    from handlers.sandbox.messenger import SandboxMessenger
 
     engine = migrated_engine(settings)
     try:
-        services = guarded(lambda: Services(settings, engine, make_messenger(settings, engine)))
+        # Offline commands reach nobody themselves: without the messenger's credentials they
+        # work as before, on a messenger that only records (only `serve` requires them).
+        messenger = (
+            make_messenger(settings, engine)
+            if settings.messenger_problem() is None
+            else SandboxMessenger(engine)
+        )
+        services = guarded(lambda: Services(settings, engine, messenger))
         services.sync()
     except BaseException:  # typer.Exit included: the caller never gets the engine to dispose
         engine.dispose()
@@ -621,6 +631,7 @@ def zendesk_trigger_body(
 def check_config() -> None:
     """Validate settings and breather.yml; exit 1 naming the bad field."""
     settings = settings_from_env()
+    guarded(settings.require_messenger)
     config = guarded(lambda: load_config(settings.config_path))
     errors, warnings = platform_problems(settings, config)
     if errors:

@@ -21,6 +21,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     field_validator,
@@ -69,6 +70,7 @@ class Settings(BaseSettings):
     )
     config_path: Path = Field(Path("./breather.yml"), validation_alias=_env("BREATHER_CONFIG", "config_path"))
     messenger: MessengerName | None = Field(None, validation_alias=_env("BREATHER_MESSENGER", "messenger"))
+    _messenger_given: bool = PrivateAttr(False)  # set explicitly, rather than by default
     public_url: str = Field(
         "http://127.0.0.1:3000", validation_alias=_env("BREATHER_PUBLIC_URL", "public_url")
     )
@@ -86,6 +88,14 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", validation_alias=_env("BREATHER_LOG_LEVEL", "log_level"))
     # Least time between two messages to one conversation. Unset: the platform's own (Slack 1 s,
     # Teams 0.5 s). Tests and fake platforms lower it; a real workspace would answer 429s.
+    # Hostile or broken clients (handlers/limits.py, bot/server.py): how long a request body may
+    # take to arrive, and how many connections the server holds at once (more are answered 503).
+    body_timeout_seconds: float = Field(
+        10.0, gt=0, le=300, validation_alias=_env("BREATHER_BODY_TIMEOUT_SECONDS", "body_timeout_seconds")
+    )
+    max_connections: int = Field(
+        1000, ge=10, le=100_000, validation_alias=_env("BREATHER_MAX_CONNECTIONS", "max_connections")
+    )
     send_pace_seconds: float | None = Field(
         None, ge=0, le=60, validation_alias=_env("BREATHER_SEND_PACE_SECONDS", "send_pace_seconds")
     )
@@ -205,6 +215,27 @@ class Settings(BaseSettings):
     zoom_api_url: str = Field("https://api.zoom.us", validation_alias=_env("ZOOM_API_URL", "zoom_api_url"))
     zoom_oauth_url: str = Field("https://zoom.us", validation_alias=_env("ZOOM_OAUTH_URL", "zoom_oauth_url"))
 
+    # Webex Contact Center: signed subscription webhooks; breaks by agent state (OAuth refresh token).
+    webex_webhook_secret: SecretStr | None = Field(
+        None, validation_alias=_env("WEBEX_WEBHOOK_SECRET", "webex_webhook_secret")
+    )
+    webex_client_id: str | None = Field(None, validation_alias=_env("WEBEX_CLIENT_ID", "webex_client_id"))
+    webex_client_secret: SecretStr | None = Field(
+        None, validation_alias=_env("WEBEX_CLIENT_SECRET", "webex_client_secret")
+    )
+    webex_refresh_token: SecretStr | None = Field(
+        None, validation_alias=_env("WEBEX_REFRESH_TOKEN", "webex_refresh_token")
+    )
+    webex_break_aux_code_id: str | None = Field(
+        None, validation_alias=_env("WEBEX_BREAK_AUX_CODE_ID", "webex_break_aux_code_id")
+    )
+    webex_api_url: str = Field(
+        "https://api.wxcc-us1.cisco.com", validation_alias=_env("WEBEX_API_URL", "webex_api_url")
+    )
+    webex_token_url: str = Field(
+        "https://webexapis.com/v1/access_token", validation_alias=_env("WEBEX_TOKEN_URL", "webex_token_url")
+    )
+
     teams_app_id: str | None = Field(None, validation_alias=_env("TEAMS_APP_ID", "teams_app_id"))
     teams_app_password: SecretStr | None = Field(
         None, validation_alias=_env("TEAMS_APP_PASSWORD", "teams_app_password")
@@ -264,7 +295,13 @@ class Settings(BaseSettings):
         return value.rstrip("/")
 
     @field_validator(
-        "genesys_api_url", "genesys_login_url", "connect_api_url", "zoom_api_url", "zoom_oauth_url"
+        "genesys_api_url",
+        "genesys_login_url",
+        "connect_api_url",
+        "zoom_api_url",
+        "zoom_oauth_url",
+        "webex_api_url",
+        "webex_token_url",
     )
     @classmethod
     def _platform_url(cls, value: str | None) -> str | None:
@@ -288,6 +325,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _complete(self) -> Settings:
+        self._messenger_given = self.messenger is not None
         if self.messenger is None:
             # The sandbox is only ever chosen on purpose (the demo, or BREATHER_MESSENGER=sandbox):
             # a forgotten token must not quietly turn a real install into an open console.
@@ -309,20 +347,36 @@ class Settings(BaseSettings):
                 raise ValueError(f"{where}: must be at least 32 bytes long")
             if old == self.pseudonym_key.get_secret_value().encode():
                 raise ValueError(f"{where}: is the current BREATHER_PSEUDONYM_KEY; list only previous keys")
+        if self._messenger_given:
+            # Chosen explicitly: every command refuses incomplete credentials, as it always did.
+            problem = self.messenger_problem()
+            if problem:
+                raise ValueError(problem)
+        return self
+
+    def messenger_problem(self) -> str | None:
+        """What the chosen messenger lacks, naming the setting; None when it is complete."""
         if self.messenger == "slack":
             if self.slack_bot_token is None:
-                raise ValueError(
+                return (
                     "SLACK_BOT_TOKEN: required when BREATHER_MESSENGER is slack (the default); "
                     "to try Breather without Slack, run `breather demo` or set BREATHER_MESSENGER=sandbox"
                 )
             if self.slack_signing_secret is None and self.slack_app_token is None:
-                raise ValueError(
+                return (
                     "SLACK_SIGNING_SECRET: required when BREATHER_MESSENGER is slack "
                     "(or set SLACK_APP_TOKEN for Socket Mode)"
                 )
         if self.messenger == "teams" and not (self.teams_app_id and self.teams_app_password):
-            raise ValueError("TEAMS_APP_ID / TEAMS_APP_PASSWORD: required when BREATHER_MESSENGER is teams")
-        return self
+            return "TEAMS_APP_ID / TEAMS_APP_PASSWORD: required when BREATHER_MESSENGER is teams"
+        return None
+
+    def require_messenger(self) -> None:
+        """For what talks to people (serve, check-config): the messenger must be complete. Offline
+        commands (digest, audit, purge, db upgrade) work without its credentials."""
+        problem = self.messenger_problem()
+        if problem:
+            raise ConfigError(problem)
 
     def old_pseudonym_keys(self) -> list[bytes]:
         raw = self.pseudonym_keys_old.get_secret_value() if self.pseudonym_keys_old else ""
@@ -514,6 +568,7 @@ class AgentConfig(_Strict):
     genesys_user_id: ProviderId | None = None
     connect_user_id: ProviderId | None = None
     zoom_user_id: ProviderId | None = None
+    webex_agent_id: ProviderId | None = None
 
     @field_validator("email")
     @classmethod
@@ -549,6 +604,7 @@ class AgentConfig(_Strict):
             "genesys_user_id": self.genesys_user_id,
             "connect_user_id": self.connect_user_id,
             "zoom_user_id": self.zoom_user_id,
+            "webex_agent_id": self.webex_agent_id,
         }
         return {kind: value for kind, value in ids.items() if value}
 
@@ -721,12 +777,19 @@ CREDENTIAL_GROUPS: dict[str, tuple[tuple[str, str], ...]] = {
         ("ZOOM_CLIENT_SECRET", "zoom_client_secret"),
         ("ZOOM_BREAK_STATUS_ID", "zoom_break_status_id"),
     ),
+    "Webex Contact Center": (
+        ("WEBEX_CLIENT_ID", "webex_client_id"),
+        ("WEBEX_CLIENT_SECRET", "webex_client_secret"),
+        ("WEBEX_REFRESH_TOKEN", "webex_refresh_token"),
+        ("WEBEX_BREAK_AUX_CODE_ID", "webex_break_aux_code_id"),
+    ),
 }
 # The roster field naming agents on each platform, and the setting its webhook needs.
 PLATFORM_WEBHOOKS: dict[str, tuple[str, str, str]] = {
     "Genesys Cloud": ("genesys_user_id", "GENESYS_EVENTBRIDGE_SECRET", "genesys_eventbridge_secret"),
     "Amazon Connect": ("connect_user_id", "CONNECT_EVENTBRIDGE_SECRET", "connect_eventbridge_secret"),
     "Zoom Contact Center": ("zoom_user_id", "ZOOM_WEBHOOK_SECRET", "zoom_webhook_secret"),
+    "Webex Contact Center": ("webex_agent_id", "WEBEX_WEBHOOK_SECRET", "webex_webhook_secret"),
 }
 
 

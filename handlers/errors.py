@@ -15,7 +15,9 @@ log = logging.getLogger(__name__)
 
 async def on_invalid_input(request: Request, error: Exception) -> Response:
     assert isinstance(error, InvalidInput)
-    return JSONResponse({"error": str(error)}, status_code=error.status)
+    # A body too slow or too large is left unread: the connection cannot carry on after it.
+    headers = {"Connection": "close"} if error.status in (408, 413) else None
+    return JSONResponse({"error": str(error)}, status_code=error.status, headers=headers)
 
 
 async def on_invalid_signature(request: Request, error: Exception) -> Response:

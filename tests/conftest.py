@@ -51,6 +51,7 @@ ZENDESK_SECRET = "test-zendesk-signing-secret"
 GENESYS_SECRET = "test-genesys-eventbridge-secret"
 CONNECT_SECRET = "test-connect-eventbridge-secret"
 ZOOM_SECRET = "test-zoom-webhook-secret-token"
+WEBEX_SECRET = "test-webex-subscription-secret"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 _SETTING_VARS = (
@@ -286,6 +287,7 @@ def app_settings(**overrides: Any) -> Settings:
         "genesys_eventbridge_secret": GENESYS_SECRET,
         "connect_eventbridge_secret": CONNECT_SECRET,
         "zoom_webhook_secret": ZOOM_SECRET,
+        "webex_webhook_secret": WEBEX_SECRET,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

@@ -2,7 +2,7 @@
 
 Rules (docs: /breather privacy, docs/privacy.md):
 - a figure is shown only when at least `k` (`anonymity_min_group`) distinct people contributed;
-  otherwise it is suppressed (never shown as 0, rounded or as a range; a chart shows a gap).
+  otherwise it is suppressed (never shown as 0, rounded or as a range; a chart marks the week as hidden).
   `Gate.allows` is that decision, and nothing else makes it: the digest's figures and their
   parts (each instrument's mean, the response rate), the surge alert and the compliment
   roll-up's count all ask it;

@@ -1,4 +1,5 @@
-"""The trend chart: a small PNG, readable at chat size, colour-blind safe, gaps where suppressed.
+"""The trend chart: a small PNG, readable at chat size and on a phone, colour-blind safe; a week
+with too few people is marked as such, never drawn as a value.
 
 Pure: the figures and the words go in (`ChartText`, translated by the caller from the
 catalogue), the picture comes out. Persian is drawn right to left with its letters joined by
@@ -14,6 +15,8 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from bot.i18n.bidi import direction
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -49,16 +52,61 @@ def _ranges(periods: list[dict[str, Any]], pick: Any, top: float = 100.0) -> lis
 
 @dataclass(frozen=True)
 class ChartText:
-    """Every word on the chart (`digest.chart.*` in the catalogue)."""
+    """Every word on the chart (`digest.chart.*` in the catalogue). The chart has no title of its
+    own: the chat shows the upload's title above it (`digest.chart_title`)."""
 
-    title: str
     who5: str  # the wellbeing line's legend
     who5_axis: str
     hard: str  # the hard-calls line's legend
     hard_axis: str
-    weeks: str  # under the weeks, saying what a gap means
-    # A week's first day ("2026-11-23") as the language writes it: "23 nov.", "۲ آذر".
+    weeks: str  # under the weeks
+    reference: str  # beside the line at 50
+    survey_weeks: str  # what the wellbeing dots are: the weeks a survey closed
+    hidden: str  # the mark for a week with too few people to show
+    empty: str  # the whole picture while no week has anything to show
+    # A week's first day ("2026-11-23") as the language writes it: "23 noiembrie", "۲ آذر".
     day: Callable[[str], str] = lambda iso: iso[5:]
+
+
+# Sized for a chat picture that is also read on a phone: 800 px wide, shown at about 360 px
+# there, so 13-point text stays about 10 px tall; at most 7 week labels along the bottom.
+WIDTH_IN, HEIGHT_IN, DPI = 6.4, 6.0, 125
+FONT = 13
+MAX_WEEK_LABELS = 7
+
+
+def _kinds(periods: list[dict[str, Any]]) -> list[str]:
+    """Per week, for wellbeing: "shown", "no_survey" (none closed that week) or "hidden" (too few)."""
+    kinds = []
+    for period in periods:
+        if not period.get("suppressed"):
+            kinds.append("shown" if period.get("metrics", {}).get("who5_mean") is not None else "no_survey")
+        elif str(period.get("reason", "")).startswith("no survey"):
+            kinds.append("no_survey")
+        else:
+            kinds.append("hidden")
+    return kinds
+
+
+def _segments(xs: list[int], values: list[float], breaks: set[int]) -> list[tuple[list[int], list[float]]]:
+    """Runs of points to join with a line, cut at the weeks in `breaks` (hidden ones): a line drawn
+    across a hidden week would suggest a value there."""
+    runs: list[tuple[list[int], list[float]]] = [([], [])]
+    for x in range(max(xs, default=-1) + 1):
+        if x in breaks and runs[-1][0]:
+            runs.append(([], []))
+        if x in xs:
+            index = xs.index(x)
+            runs[-1][0].append(x)
+            runs[-1][1].append(values[index])
+    return [run for run in runs if run[0]]
+
+
+def _week_ticks(axis: Any, labels: list[str]) -> None:
+    step = max(1, math.ceil(len(labels) / MAX_WEEK_LABELS))
+    shown = list(range(len(labels) - 1, -1, -step))[::-1]  # always the latest week
+    axis.set_xticks(shown, [labels[i] for i in shown])
+    axis.set_xlim(-0.5, len(labels) - 0.5)
 
 
 def trend_figure(digest: dict[str, Any], text: ChartText) -> Figure:
@@ -70,17 +118,35 @@ def trend_figure(digest: dict[str, Any], text: ChartText) -> Figure:
     periods = [*digest.get("trend", []), digest]
     labels = [text.day(p["period"]["start"]) for p in periods]
     who5_ranges = _ranges(periods, lambda p: None if p.get("suppressed") else p["metrics"].get("who5_mean"))
-    who5 = [point for point, _, _ in who5_ranges]
+    kinds = _kinds(periods)
     hard = _series(
         periods, lambda p: None if p["calls"].get("suppressed") else p["calls"]["hard_share"] * 100
     )
+    shown = [i for i, kind in enumerate(kinds) if kind == "shown" and not math.isnan(who5_ranges[i][0])]
+    finite_hard = [h for h in hard if not math.isnan(h)]
 
-    figure, (top, bottom) = plt.subplots(2, 1, figsize=(8, 5), dpi=100, sharex=True)
-    figure.suptitle(text.title, fontsize=13)
-    top.plot(labels, who5, color=BLUE, marker="o", linewidth=2, label=text.who5)
-    banded = [
-        (label, low, high) for label, (_, low, high) in zip(labels, who5_ranges, strict=True) if low < high
-    ]
+    if not shown and not finite_hard:
+        figure, axis = plt.subplots(figsize=(WIDTH_IN, HEIGHT_IN / 2), dpi=DPI)
+        axis.axis("off")
+        axis.text(0.5, 0.5, text.empty, ha="center", va="center", fontsize=FONT, wrap=True)
+        figure.tight_layout()
+        return figure
+
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, sharex=True)
+    hidden = {i for i, kind in enumerate(kinds) if kind == "hidden"}
+    # Surveys close every other week or less often: the line joins the survey weeks, and the
+    # weeks between them are neither zero nor a gap.
+    for n, (xs, ys) in enumerate(_segments(shown, [who5_ranges[i][0] for i in shown], hidden)):
+        top.plot(
+            xs,
+            ys,
+            color=BLUE,
+            marker="o",
+            markersize=7,
+            linewidth=2.5,
+            label=text.survey_weeks if n == 0 else None,
+        )
+    banded = [(i, low, high) for i, (_, low, high) in enumerate(who5_ranges) if i in shown and low < high]
     if banded:
         top.vlines(
             [b[0] for b in banded],
@@ -90,19 +156,39 @@ def trend_figure(digest: dict[str, Any], text: ChartText) -> Figure:
             linewidth=6,
             alpha=0.35,
         )
-    top.axhline(50, color=BLUE, linestyle=":", linewidth=1)
+    # WHO-5 at 50 or below means low wellbeing: the shaded band and the line at 50, named in the
+    # legend (a label on the plot would sit on the line or a point sooner or later).
+    top.axhspan(0, 50, color=BLUE, alpha=0.06, linewidth=0)
+    top.axhline(50, color=BLUE, linestyle=":", linewidth=1.2, label=text.reference)
     top.set_ylim(0, 100)
-    top.set_ylabel(text.who5_axis, fontsize=11)
-    top.legend(loc="lower left", fontsize=10, frameon=False)
-    bottom.plot(labels, hard, color=ORANGE, marker="s", linestyle="--", linewidth=2, label=text.hard)
-    finite = [h for h in hard if not math.isnan(h)]
-    bottom.set_ylim(0, max(finite + [10.0]) * 1.25)
-    bottom.set_ylabel(text.hard_axis, fontsize=11)
-    bottom.legend(loc="upper left", fontsize=10, frameon=False)
-    bottom.set_xlabel(text.weeks, fontsize=10)
+    top.set_ylabel(text.who5_axis, fontsize=FONT)
+    side = "right" if direction(text.who5) == "rtl" else "left"  # a Persian title starts on the right
+    top.set_title(text.who5, fontsize=FONT, loc=side)
+
+    bottom.plot(range(len(hard)), hard, color=ORANGE, marker="s", markersize=6, linestyle="--", linewidth=2.5)
+    bottom.set_ylim(0, max(finite_hard + [10.0]) * 1.25)
+    bottom.set_ylabel(text.hard_axis, fontsize=FONT)
+    bottom.set_title(text.hard, fontsize=FONT, loc=side)
+    bottom.set_xlabel(text.weeks, fontsize=FONT)
+    hidden_hard = [i for i, h in enumerate(hard) if math.isnan(h)]
+    for axis, weeks in ((top, sorted(hidden)), (bottom, hidden_hard)):
+        if weeks:
+            low = axis.get_ylim()[1] * 0.06
+            axis.plot(
+                weeks,
+                [low] * len(weeks),
+                linestyle="none",
+                marker="x",
+                markersize=8,
+                color="#555555",
+                label=text.hidden,
+            )
     for axis in (top, bottom):
         axis.grid(axis="y", alpha=0.3)
-        axis.tick_params(labelsize=9)
+        axis.tick_params(labelsize=FONT)
+        if axis.get_legend_handles_labels()[0]:
+            axis.legend(loc="best", fontsize=FONT, frameon=False)
+    _week_ticks(bottom, labels)
     figure.tight_layout()
     return figure
 

@@ -33,12 +33,15 @@ def _date(cat: Catalogue, iso: str) -> str:
 
 def chart_text(cat: Catalogue, *, team: str) -> ChartText:
     return ChartText(
-        title=cat.t("digest.chart_title", team=team),
         who5=cat.t("digest.chart.who5"),
         who5_axis=cat.t("digest.chart.who5_axis"),
         hard=cat.t("digest.chart.hard"),
         hard_axis=cat.t("digest.chart.hard_axis"),
         weeks=cat.t("digest.chart.weeks"),
+        reference=cat.t("digest.chart.reference"),
+        survey_weeks=cat.t("digest.chart.survey_weeks"),
+        hidden=cat.t("digest.chart.hidden"),
+        empty=cat.t("digest.chart.empty"),
         day=lambda iso: cat.formats.day(date.fromisoformat(iso), weekday=False),
     )
 
@@ -49,9 +52,10 @@ def wellbeing_line(cat: Catalogue, period: dict[str, Any]) -> str:
             return cat.t("digest.wellbeing_no_round")
         return cat.t("digest.wellbeing_suppressed", k=period["min_group"])
     people = period["respondents"]["at_least"]
-    return cat.t("digest.wellbeing_head", count=people, people=people, rate=_rate(cat, period)) + _metrics(
-        cat, period
-    )
+    head = cat.t("digest.wellbeing_head", count=people, people=people, rate=_rate(cat, period))
+    # The figures are a sentence of their own after the head's full stop: "… asked). Wellbeing …".
+    figures = _metrics(cat, period).strip()
+    return f"{head} {figures[:1].upper()}{figures[1:]}." if figures else head
 
 
 def latest_wellbeing_line(cat: Catalogue, digest: dict[str, Any]) -> str | None:

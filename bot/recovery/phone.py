@@ -37,6 +37,7 @@ PROVIDER_IDS: dict[str, str] = {
     "genesys": "genesys_user_id",
     "connect": "connect_user_id",
     "zoom": "zoom_user_id",
+    "webex": "webex_agent_id",
 }
 
 

@@ -112,7 +112,10 @@ class SandboxConsole:
         self._lock = threading.Lock()
         self._viewers: dict[str, Viewer] = {}
         self._watched: dict[str, float] = {}  # e-mail -> when a browser last polled as them
-        self._triggers: dict[str, tuple[str, float, bool]] = {}  # trigger -> (viewer, clicked at, modal?)
+        # trigger -> (viewer, clicked at, modal found?, page): a modal shows only in the browser page
+        # that clicked, as a Slack modal lives in the client that opened it; another page, or the
+        # same page come back later, never has a stale one pop up.
+        self._triggers: dict[str, tuple[str, float, bool, str]] = {}
         self.language: str | None = None  # the console's own words; None: the first team's language
         messenger.listeners.append(lambda row: self.touch())
 
@@ -261,6 +264,8 @@ class SandboxConsole:
                         "id": action.id,
                         "label": cat.t(f"console.control.{action.id}.label"),
                         "help": cat.t(f"console.control.{action.id}.help"),
+                        # The same words as formatted text (`breather survey send` as code, not backticks).
+                        "help_html": mrkdwn_html(cat.t(f"console.control.{action.id}.help"), {}),
                     }
                     for action in CONTROL_ACTIONS
                 ],
@@ -274,7 +279,8 @@ class SandboxConsole:
         version = self.version  # read before the query: a change during it shows on the next poll
         if request.query_params.get("after") == str(version):
             return JSONResponse({"version": version, "unchanged": True})
-        data = await run_in_threadpool(self._view, viewer)
+        page = request.query_params.get("page", "")[:64]
+        data = await run_in_threadpool(self._view, viewer, page)
         return JSONResponse({"version": version, **data})
 
     async def click(self, request: Request) -> Response:
@@ -285,7 +291,7 @@ class SandboxConsole:
             raise InvalidInput("that message has no such button")
         trigger = new_trigger_id()
         with self._lock:
-            self._triggers[trigger] = (viewer.key, time.monotonic(), False)
+            self._triggers[trigger] = (viewer.key, time.monotonic(), False, body.page)
         if row.kind == "home":
             payload = view_block_actions_body(
                 user_id=viewer.user_id,
@@ -336,7 +342,7 @@ class SandboxConsole:
             # The listener replaced the form (a thank-you): show that view in the same window.
             replaced = f"{body.trigger}.updated"
             with self._lock:
-                self._triggers[replaced] = (viewer.key, time.monotonic(), False)
+                self._triggers[replaced] = (viewer.key, time.monotonic(), False, body.page)
             await run_in_threadpool(self.messenger.show_view, replaced, dict(answer["view"]))
             return JSONResponse({"closed": False, "replaced": True})
         return JSONResponse({"closed": True})
@@ -445,16 +451,16 @@ class SandboxConsole:
             session.expunge(row)
         return row
 
-    def _find_modal(self, viewer: Viewer, session: Any, render: Render) -> dict[str, str] | None:
+    def _find_modal(self, viewer: Viewer, session: Any, render: Render, page: str) -> dict[str, str] | None:
         """The modal a listener opened for this person's latest click, if any."""
         now = time.monotonic()
         with self._lock:
             mine = [
                 (trigger, at, found)
-                for trigger, (key, at, found) in self._triggers.items()
-                if key == viewer.key and (found or now - at < CLICK_WAIT_S)
+                for trigger, (key, at, found, where) in self._triggers.items()
+                if key == viewer.key and where == page and (found or now - at < CLICK_WAIT_S)
             ]
-            for trigger, (_, at, found) in list(self._triggers.items()):
+            for trigger, (_, at, found, _where) in list(self._triggers.items()):
                 if not found and now - at >= CLICK_WAIT_S:
                     del self._triggers[trigger]  # a click that opened no modal
         for trigger, at, _ in sorted(mine, key=lambda item: item[1], reverse=True):
@@ -462,7 +468,7 @@ class SandboxConsole:
             if row is not None:
                 with self._lock:
                     if trigger in self._triggers:
-                        self._triggers[trigger] = (viewer.key, at, True)
+                        self._triggers[trigger] = (viewer.key, at, True, page)
                 return {"trigger": trigger, "html": modal_html(row.payload.get("view") or {}, render)}
         return None
 
@@ -512,7 +518,7 @@ class SandboxConsole:
             f'<div class="home-view" dir="{direction}" data-ts="{esc(row.ts)}" tabindex="-1">{blocks}</div>'
         )
 
-    def _view(self, viewer: Viewer) -> dict[str, Any]:
+    def _view(self, viewer: Viewer, page: str = "") -> dict[str, Any]:
         cat = self.cat
         render = self.render()
         zone = viewer.teams[0].zone
@@ -554,7 +560,7 @@ class SandboxConsole:
                         ],
                     }
                 )
-            modal = self._find_modal(viewer, session, render)
+            modal = self._find_modal(viewer, session, render, page)
             latest_dm = dms[-1].created_at if dms else None
         simulator = self.simulator
         return {

@@ -22,6 +22,7 @@ M = TypeVar("M", bound=BaseModel)
 class ViewerRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     viewer: str = Field(alias="as", min_length=1, max_length=320)
+    page: str = Field("", max_length=64)  # which browser page sent it (a modal shows only there)
 
 
 class ClickRequest(ViewerRequest):

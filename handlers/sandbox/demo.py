@@ -25,7 +25,7 @@ from starlette.applications import Starlette
 from bot.app import create_app
 from bot.config import Settings
 from bot.i18n import Catalogue, catalogue, team_catalogue
-from bot.logs import uvicorn_logging
+from bot.server import server_options
 from bot.services import Services
 from handlers.sandbox.call_simulator import CallSimulator
 from handlers.sandbox.console import SandboxConsole
@@ -170,7 +170,8 @@ def simulated_agents_policy(console: SandboxConsole) -> Callable[[str], bool]:
 def serve_in_background(app: Starlette, sock: socket.socket) -> tuple[uvicorn.Server, threading.Thread]:
     """Run the app with uvicorn on an already bound socket, in a thread; returns once it serves
     (or once it failed: check `server.started`)."""
-    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", **uvicorn_logging("warning")))
+    settings: Settings = app.state.services.settings
+    server = uvicorn.Server(uvicorn.Config(app, **server_options(settings, "warning")))
     thread = threading.Thread(
         target=server.run, kwargs={"sockets": [sock]}, name="breather-server", daemon=True
     )
@@ -191,7 +192,9 @@ def run_demo(
     duration: float | None,
     autoplay: bool = True,
     out: Print = print,
+    stop: threading.Event | None = None,
 ) -> int:
+    """Serve the demo until Ctrl+C, `duration` seconds, or `stop` (a test's) is set."""
     phone = DemoPhone()  # the demo's own phone system, for protected breaks
     app = create_app(settings, phones={phone.provider: phone})
     services: Services = app.state.services
@@ -199,7 +202,7 @@ def run_demo(
     console.phone = phone
     phone.on_change = console.touch
     base_url = f"http://{host}:{port}"
-    stop = threading.Event()
+    stop = stop or threading.Event()
     messenger = services.messenger
     assert isinstance(messenger, SandboxMessenger)
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
@@ -235,6 +238,7 @@ def run_demo(
         favourite=console.favourite,
         watched=console.is_watched,
         stop=stop,
+        rate=rate,
     )
 
     messenger.listeners.append(

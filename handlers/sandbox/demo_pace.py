@@ -27,8 +27,10 @@ log = logging.getLogger(__name__)
 
 COMPLIMENT_EVERY = 50  # events: about every 100 s at the demo's 0.5 calls a second
 FIRST_COMPLIMENT = 20  # the first after about 40 s
-KUDOS_FIRST_S = 60.0
-KUDOS_EVERY_S = 150.0
+# Kudos by the same clock as the calls: the first after about 30 calls' time, then every 75
+# (a minute, then every two and a half, at the demo's 0.5 calls a second).
+KUDOS_FIRST_CALLS = 30
+KUDOS_EVERY_CALLS = 75
 KUDOS_SAMPLES = ("covering", "tricky_call", "patience")  # demo.kudos.<key> in the catalogue
 
 
@@ -73,9 +75,12 @@ class Colleagues:
         favourite: Callable[[], str | None],
         watched: Callable[[str], bool],
         stop: threading.Event,
+        rate: float = 0.5,  # the simulator's calls per second, which sets the pace
         seed: int | None = None,
     ) -> None:
         self.people = list(people)
+        self.first_s = KUDOS_FIRST_CALLS / rate if rate > 0 else float("inf")
+        self.every_s = KUDOS_EVERY_CALLS / rate if rate > 0 else float("inf")
         self.cat = cat
         self.send = send
         self.running = running
@@ -90,9 +95,9 @@ class Colleagues:
         return thread
 
     def _run(self) -> None:
-        wait = KUDOS_FIRST_S
+        wait = self.first_s
         while not self.stop.wait(wait):
-            wait = KUDOS_EVERY_S
+            wait = self.every_s
             if self.running():
                 self.thank_someone()
 

@@ -33,12 +33,18 @@ class OAuthToken(httpx.Auth):
         client_id: str,
         client_secret: str,
         clock: Callable[[], float] = time.monotonic,
+        credentials_in_body: bool = False,
     ) -> None:
         self.client = client
         self.label = label
         self.token_url = token_url
         self.form = dict(form)
-        self._basic = httpx.BasicAuth(client_id, client_secret)
+        # Most token endpoints take the client as Basic credentials; Webex wants them as fields.
+        self._basic: httpx.BasicAuth | None = None
+        if credentials_in_body:
+            self.form.update(client_id=client_id, client_secret=client_secret)
+        else:
+            self._basic = httpx.BasicAuth(client_id, client_secret)
         self.clock = clock
         self._token: str | None = None
         self._expires = 0.0
@@ -56,7 +62,10 @@ class OAuthToken(httpx.Auth):
         what = f"{self.label} token"
         try:
             response = self.client.post(
-                self.token_url, data=self.form, auth=self._basic, timeout=DEFAULT_TIMEOUT
+                self.token_url,
+                data=self.form,
+                auth=self._basic or httpx.USE_CLIENT_DEFAULT,
+                timeout=DEFAULT_TIMEOUT,
             )
         except httpx.TransportError as error:
             raise PhoneUnavailable(f"{what}: connection failed ({type(error).__name__})") from None

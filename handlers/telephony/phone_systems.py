@@ -15,6 +15,7 @@ from handlers.telephony.connect_api import ConnectAgentStatus
 from handlers.telephony.dialpad_api import DialpadUsers
 from handlers.telephony.genesys_api import GenesysPresence
 from handlers.telephony.twilio_api import TwilioTaskRouter
+from handlers.telephony.webex_api import WebexAgentState
 from handlers.telephony.zoom_api import ZoomContactCenterUsers
 
 
@@ -81,5 +82,20 @@ def build_phone_systems(settings: Settings, client: httpx.Client) -> dict[str, P
             client_secret=settings.zoom_client_secret.get_secret_value(),
             break_status_id=settings.zoom_break_status_id,
             break_sub_status_id=settings.zoom_break_sub_status_id,
+        )
+    if (
+        settings.webex_client_id
+        and settings.webex_client_secret
+        and settings.webex_refresh_token
+        and settings.webex_break_aux_code_id
+    ):
+        systems["webex"] = WebexAgentState(
+            client,
+            api_url=settings.webex_api_url,
+            token_url=settings.webex_token_url,
+            client_id=settings.webex_client_id,
+            client_secret=settings.webex_client_secret.get_secret_value(),
+            refresh_token=settings.webex_refresh_token.get_secret_value(),
+            break_aux_code_id=settings.webex_break_aux_code_id,
         )
     return systems

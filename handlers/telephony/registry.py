@@ -11,6 +11,7 @@ from handlers.telephony.dialpad import DialpadAdapter
 from handlers.telephony.generic import GenericAdapter
 from handlers.telephony.genesys import GenesysAdapter
 from handlers.telephony.twilio import TwilioAdapter
+from handlers.telephony.webex import WebexAdapter
 from handlers.telephony.zendesk import ZendeskAdapter
 from handlers.telephony.zoom import ZoomAdapter
 
@@ -30,4 +31,5 @@ def build_adapters(settings: Settings) -> dict[str, TelephonyAdapter]:
         "genesys": GenesysAdapter(_secret(settings.genesys_eventbridge_secret)),
         "connect": ConnectAdapter(_secret(settings.connect_eventbridge_secret)),
         "zoom": ZoomAdapter(_secret(settings.zoom_webhook_secret)),
+        "webex": WebexAdapter(_secret(settings.webex_webhook_secret)),
     }

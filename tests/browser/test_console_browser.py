@@ -216,7 +216,7 @@ def test_the_team_lead_sees_the_channel_but_never_an_agents_checkin(
 ) -> None:
     open_as(page, live, "Radu (team lead)")
     panes = page.locator("#pane-list button")
-    expect(panes).to_have_text(["Breather", "# billing"])  # no Home: leads are not agents
+    expect(panes).to_have_text(["Home", "Breather", "# billing"])  # a lead's Home: the Manager section
     page.get_by_label("Calls for").select_option(label="Ana Popescu")
     page.get_by_role("button", name="Hard call").click()
     expect(page.get_by_role("status")).to_contain_text("Hard call for Ana Popescu sent")

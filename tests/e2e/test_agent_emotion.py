@@ -20,9 +20,11 @@ from twilio.request_validator import RequestValidator
 
 from handlers.telephony.aircall import AircallAdapter
 from handlers.telephony.base import RawRequest, TelephonyAdapter
+from handlers.telephony.connect import ConnectAdapter
 from handlers.telephony.dialpad import DialpadAdapter
 from handlers.telephony.emotion import names_agent_emotion, without_agent_emotion
 from handlers.telephony.generic import GenericAdapter, sign
+from handlers.telephony.genesys import GenesysAdapter
 from handlers.telephony.twilio import TwilioAdapter
 from handlers.telephony.zendesk import ZendeskAdapter
 from handlers.telephony.zendesk import sign as zendesk_sign
@@ -153,12 +155,38 @@ def _zendesk(extra: dict[str, Any]) -> RawRequest:
     return RawRequest("/webhooks/zendesk", "https://breather.test/webhooks/zendesk", headers, body)
 
 
+def _eventbridge(provider: str, fixture: str, secret: str) -> Callable[[dict[str, Any]], RawRequest]:
+    """Amazon Connect and Genesys Cloud arrive through EventBridge: the fields go in `detail`."""
+
+    def build(extra: dict[str, Any]) -> RawRequest:
+        event = load(provider, fixture)
+        event["detail"] = {**event["detail"], **extra}
+        if isinstance(event["detail"].get("eventBody"), dict):  # Genesys: the conversation event
+            event["detail"]["eventBody"] = {**event["detail"]["eventBody"], **extra}
+        headers = {"content-type": "application/json", "x-breather-key": secret}
+        url = f"https://breather.test/webhooks/{provider}"
+        return RawRequest(f"/webhooks/{provider}", url, headers, json.dumps(event).encode())
+
+    return build
+
+
+CONNECT_SECRET, GENESYS_SECRET = "emotion-test-connect-secret", "emotion-test-genesys-secret"
+
+
 ADAPTERS: dict[str, tuple[Callable[[], TelephonyAdapter], Callable[[dict[str, Any]], RawRequest]]] = {
     "generic": (lambda: GenericAdapter(WEBHOOK_SECRET), _generic),
     "aircall": (lambda: AircallAdapter(AIRCALL_TOKEN), _aircall),
     "dialpad": (lambda: DialpadAdapter(DIALPAD_SECRET), _dialpad),
     "twilio": (lambda: TwilioAdapter(TWILIO_TOKEN), _twilio),
     "zendesk": (lambda: ZendeskAdapter(ZENDESK_SECRET), _zendesk),
+    "connect": (
+        lambda: ConnectAdapter(CONNECT_SECRET),
+        _eventbridge("connect", "disconnected", CONNECT_SECRET),
+    ),
+    "genesys": (
+        lambda: GenesysAdapter(GENESYS_SECRET),
+        _eventbridge("genesys", "user_end", GENESYS_SECRET),
+    ),
 }
 
 

@@ -22,6 +22,7 @@ from bot.app import create_app
 from handlers.sandbox.console import SandboxConsole
 from handlers.sandbox.phone import DemoPhone
 from tests.conftest import MakeSettings
+from tests.e2e.test_console import console_client
 from tests.helpers import Clock, settled
 
 DEMO_ROSTER = Path(str(resources.files("bot.demo").joinpath("breather.yml")))
@@ -83,7 +84,7 @@ def demo(make_settings: MakeSettings) -> Iterator[Demo]:
     clock = Clock(START)
     phone = DemoPhone()
     app = create_app(settings, clock=clock, phones={phone.provider: phone})
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with console_client(app) as client:  # on this machine, holding this run's token
         app.state.sandbox_console.phone = phone
         yield Demo(client, clock, phone)
 

@@ -356,51 +356,139 @@ def test_a_surge_is_alerted_only_when_k_or_more_people_had_the_hard_calls(
         assert "Hard calls are up in Billing support" in alerts[0].params["text"]
 
 
-def test_chart_draws_suppressed_weeks_as_gaps() -> None:
-    shown = {
-        "period": {"start": "2026-11-16"},
-        "suppressed": False,
-        "metrics": {"who5_mean": 60.0},
-        "calls": {"hard_share": 0.1},
+def week(
+    start: str, who5: float | None = None, *, reason: str = "", calls_hidden: bool = False
+) -> dict[str, Any]:
+    """A digest period as the chart reads it: shown wellbeing, none (no survey), or hidden."""
+    period: dict[str, Any] = {
+        "period": {"start": start},
+        "suppressed": who5 is None,
+        "metrics": {} if who5 is None else {"who5_mean": who5},
+        "calls": {"suppressed": True} if calls_hidden else {"hard_share": 0.1},
     }
-    hidden = {"period": {"start": "2026-11-09"}, "suppressed": True, "calls": {"suppressed": True}}
-    from bot.digests.chart import _series
+    if reason:
+        period["reason"] = reason
+    return period
 
-    series = _series([hidden, shown], lambda p: None if p.get("suppressed") else p["metrics"]["who5_mean"])
-    assert series[1] == 60.0 and series[0] != series[0]  # NaN: a gap, not a zero
-    png = trend_png({**shown, "trend": [hidden]}, chart_text(catalogue("en"), team="Billing"))
-    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+
+NO_SURVEY, TOO_FEW = "no survey closed this week", "fewer than 5 people answered"
+
+
+def points(data: Any) -> list[float]:
+    return [float(value) for value in data]
+
+
+def drawn_words(figure: Any) -> set[str]:
+    from matplotlib.text import Text
+
+    return {t.get_text() for t in figure.findobj(Text)} - {""}
+
+
+def test_survey_weeks_join_up_and_only_too_few_people_is_marked_as_hidden() -> None:
+    """Fortnightly surveys: the weeks between are not gaps; a week with too few people is a cross."""
+    from matplotlib import pyplot as plt
+
+    weeks = [
+        week("2026-09-07", 55.0),
+        week("2026-09-14", reason=NO_SURVEY),
+        week("2026-09-21", 61.0),
+        week("2026-09-28", reason=NO_SURVEY),
+        week("2026-10-05", reason=TOO_FEW, calls_hidden=True),
+        week("2026-10-12", reason=NO_SURVEY),
+        week("2026-10-19", 48.0),
+    ]
+    figure = trend_figure({**weeks[-1], "trend": weeks[:-1]}, chart_text(catalogue("en"), team="Billing"))
+    top, bottom = figure.axes
+    lines = [(points(line.get_xdata()), points(line.get_ydata())) for line in top.get_lines()]
+    plt.close(figure)
+    assert ([0, 2], [55.0, 61.0]) in lines  # joined across the week without a survey
+    assert ([6], [48.0]) in lines  # not joined across the hidden week
+    crosses = [xs for xs, ys in lines if xs == [4]]
+    assert crosses, "the hidden week is marked"
+    words = drawn_words(figure)
+    assert {"Too few people to show", "50 and below: low wellbeing", "Weeks a pulse survey closed"} <= words
+    assert not any("gap" in word for word in words)
+
+
+def test_the_chart_has_no_title_of_its_own_the_upload_carries_it() -> None:
+    from matplotlib import pyplot as plt
+    from matplotlib.text import Text
+
+    text = chart_text(catalogue("en"), team="Billing")
+    figure = trend_figure({**week("2026-11-16", 60.0), "trend": []}, text)
+    drawn = [t.get_text() for t in figure.findobj(Text) if t.get_text()]
+    plt.close(figure)
+    assert not any("last 12 weeks" in word for word in drawn)
+    assert drawn.count("Wellbeing (WHO-5, 0-100)") == 1 and drawn.count("Hard calls (%)") == 1
+
+
+def test_the_chart_reads_on_a_phone_labels_apart_and_large_enough() -> None:
+    """The PNG is 800 px wide; a phone shows it about 360 px wide. Every word must stay at least
+    10 px tall there, and no two week labels may touch."""
+    import struct
+
+    from matplotlib import pyplot as plt
+
+    weeks = [week(f"2026-{9 + (d // 30):02d}-{1 + d % 30:02d}", 50.0 + d % 7) for d in range(0, 91, 7)]
+    digest = {**weeks[-1], "trend": weeks[:-1]}
+    text = chart_text(catalogue("en"), team="Billing")
+    png = trend_png(digest, text)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    assert (width, height) == (800, 750)
+
+    figure = trend_figure(digest, text)
+    figure.canvas.draw()
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    shrink = 360 / width
+    from matplotlib.text import Text
+
+    for item in figure.findobj(Text):
+        if item.get_text() and item.get_visible():
+            assert float(item.get_fontsize()) * figure.dpi / 72 * shrink >= 10, item.get_text()
+    ticks = [t for t in figure.axes[1].get_xticklabels() if t.get_text()]
+    assert 4 <= len(ticks) <= 7 and ticks[-1].get_text() == weeks[-1]["period"]["start"][5:]
+    boxes = [t.get_window_extent(renderer) for t in ticks]
+    assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:], strict=False))
+    plt.close(figure)
+
+
+def test_an_empty_chart_says_so_instead_of_drawing_one_tick() -> None:
+    from matplotlib import pyplot as plt
+
+    empty = {**week("2026-11-23", reason=NO_SURVEY, calls_hidden=True), "trend": []}
+    figure = trend_figure(empty, chart_text(catalogue("en"), team="Billing"))
+    words = drawn_words(figure)
+    plt.close(figure)
+    assert words == {"Nothing to chart yet: weeks appear here as they complete."}
+    assert trend_png(empty, chart_text(catalogue("en"), team="Billing"))[:4] == b"\x89PNG"
 
 
 def test_every_word_on_the_chart_comes_from_the_catalogue() -> None:
     """A lead reading another language sees the chart in it: no English is drawn from code."""
     from matplotlib import pyplot as plt
-    from matplotlib.text import Text
 
-    period = {
-        "period": {"start": "2026-11-16"},
-        "metrics": {"who5_mean": 60.0},
-        "calls": {"hard_share": 0.1},
-    }
     words = ChartText(
-        title="Titlu",
         who5="Bunăstare",
         who5_axis="Axa WHO",
         hard="Apeluri grele",
         hard_axis="Axa grele",
         weeks="Săptămâni",
+        reference="Referință",
+        survey_weeks="Cu chestionar",
+        hidden="Prea puțini",
+        empty="Gol",
         day=lambda iso: "16 noiembrie",
     )
-    figure = trend_figure({**period, "trend": []}, words)
-    drawn = {t.get_text() for t in figure.findobj(Text)} - {""}
+    weeks = [week("2026-11-09", reason=TOO_FEW, calls_hidden=True), week("2026-11-16", 60.0)]
+    figure = trend_figure({**weeks[-1], "trend": weeks[:-1]}, words)
+    drawn = drawn_words(figure)
     plt.close(figure)
     texts = {value for value in vars(words).values() if isinstance(value, str)} | {"16 noiembrie"}
-    assert texts <= drawn
+    assert texts - {"Gol"} <= drawn
     assert not {t for t in drawn if any(c.isalpha() for c in t)} - texts
     english = chart_text(catalogue("en"), team="Billing support")
-    assert (
-        english.title == "Billing support: the last 12 weeks" and english.who5 == "Wellbeing (WHO-5, 0-100)"
-    )
+    assert english.who5 == "Wellbeing (WHO-5, 0-100)"
 
 
 def test_the_hard_wall_no_manager_output_names_anyone_or_shows_a_small_group(digests: Harness) -> None:

@@ -29,10 +29,11 @@ from starlette.testclient import TestClient
 
 from bot.app import create_app
 from bot.clock import utcnow
+from handlers.telephony.webex import sign as webex_sign
 from handlers.telephony.zoom import sign as zoom_sign
 from storage.db import session_scope
 from storage.models import Call, Checkin, InboundEvent
-from tests.conftest import CONNECT_SECRET, GENESYS_SECRET, ZOOM_SECRET, Harness, MakeSettings
+from tests.conftest import CONNECT_SECRET, GENESYS_SECRET, WEBEX_SECRET, ZOOM_SECRET, Harness, MakeSettings
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers import Clock, action_ids, roster_with, settled
 
@@ -183,6 +184,48 @@ def _zoom_broken() -> list[dict[str, Any]]:
     return [no_id, negative, no_ts, no_token, {"payload": {}}]
 
 
+# --- Webex Contact Center ---------------------------------------------------------------------
+
+WEBEX_TASK = "7e6d5c4b-3a2f-4e1d-8c0b-9a8f7e6d5c4b"
+
+
+def _webex_stream(call_id: str, now: datetime) -> list[dict[str, Any]]:
+    ms = int(now.timestamp() * 1000)
+    events = []
+    for name in ("task_ended_rona", "task_ended", "task_wrapup"):
+        event = json.loads(json.dumps(load("webex", name)).replace(WEBEX_TASK, call_id))
+        event["id"] = str(uuid.uuid4())
+        data = event["data"]
+        if "endedTime" in data:
+            data.update(connectedTime=ms - 612_000, endedTime=ms, createdTime=ms - 612_000)
+        events.append(event)
+    return events
+
+
+def _webex_signed(client: TestClient, event: dict[str, Any], secret: str) -> Any:
+    body = json.dumps(event).encode()
+    headers = {"Content-Type": "application/json", "X-Webex-Signature": webex_sign(secret, body)}
+    return client.post("/webhooks/webex", content=body, headers=headers)
+
+
+def _webex_post(client: TestClient, event: dict[str, Any]) -> Any:
+    return _webex_signed(client, event, WEBEX_SECRET)
+
+
+def _webex_unauthenticated(client: TestClient, event: dict[str, Any]) -> Any:
+    return _webex_signed(client, event, "not-the-subscription-secret")
+
+
+def _webex_broken() -> list[dict[str, Any]]:
+    no_task = load("webex", "task_ended")
+    del no_task["data"]["taskId"]
+    negative = load("webex", "task_ended")
+    negative["data"]["holdDuration"] = -1
+    bad_time = load("webex", "task_ended")
+    bad_time["data"]["endedTime"] = "yesterday"
+    return [no_task, negative, bad_time, {"type": "task:ended"}, {"data": {}}]
+
+
 PLATFORMS = {
     "genesys": Platform(
         "genesys",
@@ -207,6 +250,14 @@ PLATFORMS = {
         _zoom_post,
         _zoom_unauthenticated,
         _zoom_broken(),
+    ),
+    "webex": Platform(
+        "webex",
+        ["abusive caller"],
+        _webex_stream,
+        _webex_post,
+        _webex_unauthenticated,
+        _webex_broken(),
     ),
 }
 

@@ -26,7 +26,7 @@ from storage import breaks as break_queue
 from storage.db import read_scope, session_scope
 from storage.models import Break, BreakState, Checkin, OutboxMessage
 from tests.conftest import TWILIO_TOKEN, FakeApi, Harness, MakeSettings, hard_call
-from tests.fakes.platform_apis import FakeConnect, FakeGenesys, FakeZoom
+from tests.fakes.platform_apis import FakeConnect, FakeGenesys, FakeWebex, FakeZoom
 from tests.fakes.provider_apis import FakeAircall, FakeDialpad, FakeProviderApi, FakeTwilio
 from tests.fakes.slack_api import ApiCall, FakeSlack
 from tests.helpers import Clock, action_ids, button_values, roster_with, settled
@@ -36,6 +36,7 @@ ZONE = ZoneInfo("Europe/Bucharest")  # the billing team's time zone
 GENESYS_ANA = "u-4a5b6c7d-8e9f-4a0b-9c1d-2e3f4a5b6c7d"
 CONNECT_ANA = "a9b8c7d6-e5f4-4a3b-9c2d-1e0f9a8b7c6d"
 ZOOM_ANA = "zU4kLm9pQrS2tUvWxYz0Ab"
+WEBEX_ANA = "4d3c2b1a-0f9e-4d8c-b7a6-5f4e3d2c1b0a"
 
 
 @dataclass
@@ -187,6 +188,32 @@ def _zoom(fake_api: FakeApi) -> Phone:
     )
 
 
+def _webex(fake_api: FakeApi) -> Phone:
+    server = fake_api(
+        FakeWebex, client_id="webex-client", client_secret="webex-secret", refresh_token="webex-refresh"
+    )
+    server.add_agent(WEBEX_ANA, "Available")
+    return Phone(
+        "webex",
+        "Webex Contact Center",
+        server,
+        {
+            "webex_client_id": "webex-client",
+            "webex_client_secret": "webex-secret",
+            "webex_refresh_token": "webex-refresh",
+            "webex_break_aux_code_id": "AXbreak0000000000001",
+            "webex_api_url": server.url,
+            "webex_token_url": server.url + "/v1/access_token",
+        },
+        lambda: server.state_of(WEBEX_ANA),
+        "Available",
+        "Idle (Break)",
+        lambda: server.set_state(WEBEX_ANA, "Idle", "AXlunch0000000000002"),
+        "Idle (Lunch)",
+        "PUT",
+    )
+
+
 PHONES = {
     "twilio": _twilio,
     "aircall": _aircall,
@@ -194,6 +221,7 @@ PHONES = {
     "genesys": _genesys,
     "connect": _connect,
     "zoom": _zoom,
+    "webex": _webex,
 }
 
 

@@ -333,3 +333,77 @@ class FakeZoom(FakeOAuthApi):
             }
             return 200, body, {}
         return 405, {"code": 405, "message": "Method not allowed"}, {}
+
+
+class FakeWebex(FakeOAuthApi):
+    """Webex Contact Center: agents' states (Available, or Idle with an idle code), and the
+    Webex token endpoint exchanging a refresh token (client id and secret as form fields)."""
+
+    token_path = "/v1/access_token"
+    grant_type = "refresh_token"
+    IDLE_CODES = {"AXbreak0000000000001": "Break", "AXlunch0000000000002": "Lunch"}
+
+    def __init__(self, *, client_id: str, client_secret: str, refresh_token: str) -> None:
+        super().__init__(client_id=client_id, client_secret=client_secret)
+        self.refresh_token = refresh_token
+
+    def reset(self) -> None:
+        super().reset()
+        with self._lock:
+            self.agents: dict[str, tuple[str, str | None]] = {}
+
+    def add_agent(self, agent_id: str, state: str = "Available", aux: str | None = None) -> None:
+        with self._lock:
+            self.agents[agent_id] = (state, aux)
+
+    def set_state(self, agent_id: str, state: str, aux: str | None = None) -> None:
+        """The agent changes state on the Agent Desktop."""
+        self.add_agent(agent_id, state, aux)
+
+    def state_of(self, agent_id: str) -> str:
+        with self._lock:
+            state, aux = self.agents[agent_id]
+        return f"Idle ({self.IDLE_CODES.get(aux or '', '?')})" if state == "Idle" else state
+
+    def answer(self, method: str, path: str, request: Recorded) -> Answer:
+        if path == self.token_path:
+            form = request.body
+            if (form.get("client_id"), form.get("client_secret")) != (self.client_id, self.client_secret):
+                return 401, {"message": "Invalid client", "errors": [{"description": "invalid_client"}]}, {}
+            if form.get("grant_type") != self.grant_type or form.get("refresh_token") != self.refresh_token:
+                return (
+                    400,
+                    {"message": "Invalid refresh token", "errors": [{"description": "invalid_grant"}]},
+                    {},
+                )
+            token = secrets.token_urlsafe(16)
+            self.tokens.add(token)
+            self.tokens_issued += 1
+            return (
+                200,
+                {"access_token": token, "expires_in": 1209599, "refresh_token": self.refresh_token},
+                {},
+            )
+        return super().answer(method, path, request)
+
+    def api(self, method: str, path: str, request: Recorded) -> Answer:
+        if path != "/v1/agents/session/state":
+            return _not_found()
+        if method == "GET":
+            agent = request.query.get("agentId", "")
+            if agent not in self.agents:
+                return 404, {"error": {"message": ["Agent not logged in"]}}, {}
+            state, aux = self.agents[agent]
+            return 200, {"agentId": agent, "state": state, "auxCodeId": aux or ""}, {}
+        if method == "PUT":
+            agent = str(request.body.get("agentId", ""))
+            if agent not in self.agents:
+                return 404, {"error": {"message": ["Agent not logged in"]}}, {}
+            new_state, new_aux = request.body.get("state"), request.body.get("auxCodeId")
+            if new_state not in ("Available", "Idle") or (
+                new_state == "Idle" and new_aux not in self.IDLE_CODES
+            ):
+                return 400, {"error": {"message": ["Invalid state or auxCodeId"]}}, {}
+            self.agents[agent] = (str(new_state), str(new_aux) if new_state == "Idle" else None)
+            return 202, {"data": {"agentId": agent, "state": new_state}}, {}
+        return 405, {"error": {"message": ["Method not allowed"]}}, {}

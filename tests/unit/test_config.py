@@ -89,10 +89,19 @@ def test_the_pseudonym_key_is_required_outside_the_demo() -> None:
 
 def test_slack_credentials_are_required_for_the_slack_messenger() -> None:
     with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):
-        load_settings(_env_file=None, pseudonym_key=PSEUDONYM_KEY, slack_bot_token="xoxb-1")
-    # Without a token Breather does not quietly become the sandbox (issue 20, item 4).
+        load_settings(
+            _env_file=None, pseudonym_key=PSEUDONYM_KEY, slack_bot_token="xoxb-1"
+        ).require_messenger()
+    with pytest.raises(ConfigError, match="SLACK_SIGNING_SECRET"):  # chosen explicitly: refused at once
+        load_settings(
+            _env_file=None, pseudonym_key=PSEUDONYM_KEY, slack_bot_token="xoxb-1", messenger="slack"
+        )
+    # Without a token Breather does not quietly become the sandbox (issue 20, item 4): what
+    # talks to people refuses to start; offline commands (digest, audit, purge) still work.
+    unset = load_settings(_env_file=None, pseudonym_key=PSEUDONYM_KEY)
+    assert unset.messenger == "slack"
     with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN: required when BREATHER_MESSENGER is slack"):
-        load_settings(_env_file=None, pseudonym_key=PSEUDONYM_KEY)
+        unset.require_messenger()
     chosen = load_settings(_env_file=None, pseudonym_key=PSEUDONYM_KEY, messenger="sandbox")
     assert chosen.messenger == "sandbox"
     assert load_settings(_env_file=None, demo=True).messenger == "sandbox"

@@ -39,6 +39,11 @@ def check(**env: str) -> tuple[int, str]:
             "ZOOM_BREAK_STATUS_ID",
             "ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET",
         ),
+        (
+            {"WEBEX_REFRESH_TOKEN": "s3cret-value"},
+            "WEBEX_CLIENT_ID, WEBEX_CLIENT_SECRET, WEBEX_BREAK_AUX_CODE_ID",
+            "WEBEX_REFRESH_TOKEN",
+        ),
     ],
 )
 def test_credentials_set_in_part_are_refused_naming_what_is_missing(
@@ -62,7 +67,15 @@ def test_agents_on_a_platform_without_its_webhook_secret_are_a_warning_not_an_er
 
 
 @pytest.mark.parametrize(
-    "name", ["GENESYS_API_URL", "GENESYS_LOGIN_URL", "CONNECT_API_URL", "ZOOM_API_URL", "ZOOM_OAUTH_URL"]
+    "name",
+    [
+        "GENESYS_API_URL",
+        "GENESYS_LOGIN_URL",
+        "CONNECT_API_URL",
+        "ZOOM_API_URL",
+        "ZOOM_OAUTH_URL",
+        "WEBEX_API_URL",
+    ],
 )
 def test_a_malformed_platform_url_names_its_setting(name: str, tmp_path: Path) -> None:
     code, output = check(**{name: "api.mypurecloud.com"})

@@ -4,6 +4,9 @@
 "use strict";
 
 const POLL_MS = 1000;
+// This page's own id: a modal opened by a click here shows only here, never in another tab or
+// in a later visit (as a Slack modal lives only in the client that opened it).
+const PAGE = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, "0")).join("");
 const state = {
   workspace: null,
   viewer: null, // key such as "agent:<id>" or "lead:<e-mail>"
@@ -32,7 +35,7 @@ async function api(path, body) {
   const options = body === undefined ? {} : {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ as: state.viewer, ...body }),
+    body: JSON.stringify({ as: state.viewer, page: PAGE, ...body }),
   };
   const response = await fetch(path, options);
   const data = await response.json().catch(() => ({}));
@@ -60,7 +63,7 @@ async function poll() {
   const viewer = state.viewer;
   try {
     const after = state.version === null ? "" : `&after=${state.version}`;
-    const data = await api(`/sandbox/api/view?as=${encodeURIComponent(viewer)}${after}`);
+    const data = await api(`/sandbox/api/view?as=${encodeURIComponent(viewer)}&page=${PAGE}${after}`);
     if (viewer === state.viewer && !data.unchanged) {
       state.version = data.version;
       state.view = data;
@@ -389,6 +392,11 @@ function addEphemeral(command, html) {
 // --- set-up -----------------------------------------------------------------------------
 
 function chooseViewer(key) {
+  if (state.modalTrigger && state.viewer) {
+    // Switching person closes their open form, as leaving Slack's window would: it must not
+    // pop up again when you switch back.
+    api("/sandbox/api/modal/close", { trigger: state.modalTrigger }).catch(() => {});
+  }
   state.viewer = key;
   state.version = null;
   state.pane = "dm";
@@ -425,7 +433,7 @@ function buildControls(controls) {
     const help = document.createElement("p");
     help.className = "control-help";
     help.id = `help-${control.id}`;
-    help.textContent = control.help;
+    help.innerHTML = control.help_html; // formatted and escaped by the server
     wrapper.append(button, help);
     return wrapper;
   }));

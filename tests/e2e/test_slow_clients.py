@@ -1,0 +1,108 @@
+"""Hundreds of slow or stalled clients on loopback: bodies are read a few at a time and given
+a time limit, so memory stays bounded, and /healthz and webhooks still answer promptly."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from handlers.limits import BodyLimits
+from tests.conftest import MakeSettings, hard_call
+from tests.live import LiveServer, live_server
+
+STALLED = 200
+STARTED = 64 * 1024  # what each stalled client sends of its announced 1,000,000 bytes
+
+
+@pytest.fixture
+def live(make_settings: MakeSettings) -> Iterator[LiveServer]:
+    with live_server(make_settings(body_timeout_seconds=1.5)) as server:
+        yield server
+
+
+def stalled_client(url: str) -> socket.socket:
+    host, port = url.removeprefix("http://").split(":")
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    head = (
+        "POST /webhooks/calls HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        "Content-Length: 1000000\r\n\r\n"
+    )
+    sock.sendall(head.encode() + b"x" * STARTED)
+    return sock
+
+
+def test_stalled_bodies_hold_no_server_and_are_cut_off(live: LiveServer) -> None:
+    limits: BodyLimits = live.app.state.body_limits
+    clients = [stalled_client(live.url) for _ in range(STALLED)]
+    try:
+        with httpx.Client(base_url=live.url, timeout=5) as http:
+            started = time.monotonic()
+            assert http.get("/healthz").status_code == 200
+            webhook = http.post(
+                "/webhooks/calls", content=b"{}", headers={"Content-Type": "application/json"}
+            )
+            assert webhook.status_code == 401  # answered at once: it is not stuck behind them
+            assert time.monotonic() - started < 1.0
+        # What they sent is all that is held: no more than the budget, whatever they announced.
+        assert limits.reading > 0 and limits.buffered <= min(STALLED * STARTED, limits.budget)
+        # Each stalled client is answered 408 within the time limit, and its connection closed.
+        deadline = time.monotonic() + 10
+        answered = 0
+        for sock in clients[:20]:
+            sock.settimeout(max(deadline - time.monotonic(), 0.1))
+            answer = sock.recv(4096)
+            assert answer.startswith(b"HTTP/1.1 408"), answer[:40]
+            answered += 1
+        assert answered == 20
+    finally:
+        for sock in clients:
+            sock.close()
+    wait_until_idle(limits)
+    with httpx.Client(base_url=live.url, timeout=5) as http:
+        assert http.get("/healthz").status_code == 200
+
+
+def test_past_the_byte_budget_a_body_is_503_and_nothing_piles_up(live: LiveServer) -> None:
+    live.app.state.body_limits = limits = BodyLimits(1.5, budget=10 * STARTED)
+    clients = [stalled_client(live.url) for _ in range(30)]
+    try:
+        deadline = time.monotonic() + 5
+        while limits.buffered < 9 * STARTED and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert limits.buffered <= limits.budget
+        refused = 0
+        for sock in clients:
+            sock.settimeout(5)
+            refused += sock.recv(4096).startswith(b"HTTP/1.1 503")
+        assert refused >= 15  # the ones past the budget, at once; the others ran out of time
+    finally:
+        for sock in clients:
+            sock.close()
+    wait_until_idle(limits)
+    assert limits.buffered == 0
+
+
+def wait_until_idle(limits: BodyLimits) -> None:
+    deadline = time.monotonic() + 10
+    while limits.reading and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert limits.reading == 0
+
+
+def test_a_body_that_trickles_in_past_the_limit_is_408(live: LiveServer) -> None:
+    host, port = live.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(
+            b"POST /slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"
+        )
+        started = time.monotonic()
+        answer = sock.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 408") and b"did not arrive" in answer
+        assert 1.0 < time.monotonic() - started < 5.0
+    with httpx.Client(base_url=live.url, timeout=5) as http:
+        assert http.post("/webhooks/calls", json=hard_call()).status_code == 401  # still serving
