@@ -381,8 +381,9 @@ def digest(
             typer.echo(json.dumps(result, indent=2))
         elif format == "text":
             from bot.i18n import team_catalogue
+            from bot.i18n.bidi import without_marks
 
-            typer.echo(digest_text(team_catalogue(chosen), chosen.name, result))
+            typer.echo(without_marks(digest_text(team_catalogue(chosen), chosen.name, result)))
         else:
             chart = services.digest_desk.chart(chosen, result)
             target = output or Path(chart.filename)

@@ -74,6 +74,15 @@ def isolate(value: str) -> str:
     return value
 
 
+_MARKS = re.compile("[\u200e\u200f\u2066-\u2069]")
+
+
+def without_marks(text: str) -> str:
+    """The text without direction marks: for a terminal, which lays out no bidi anyway, and where
+    an invisible mark copied with a URL would break it."""
+    return _MARKS.sub("", text)
+
+
 def _has_rtl(text: str) -> bool:
     return any(_strong(char) == "rtl" for char in text)
 

@@ -16,7 +16,7 @@ from typing import Literal
 
 import jdatetime
 from babel import Locale
-from babel.dates import format_date, get_date_format, get_day_names
+from babel.dates import format_date, format_skeleton, get_date_format, get_day_names
 from babel.numbers import format_decimal, format_percent
 
 Calendar = Literal["solar_hijri", "gregorian"]
@@ -94,6 +94,13 @@ class Formats:
         if not year:
             pattern = _YEAR.sub("", pattern).strip(" ,")
         return native_digits(self.language, format_date(day, pattern, locale=locale))
+
+    def short_day(self, day: date) -> str:
+        """A day where room is short (a chart's axis): "25 Nov", "25 nov.", "۴ آذر"."""
+        if self.calendar == "solar_hijri":  # Persian months have no short forms
+            return self._solar_hijri(day, weekday=False, year=False)
+        locale = _babel_locale(self.language)
+        return native_digits(self.language, format_skeleton("MMMd", day, locale=locale))
 
     def _solar_hijri(self, day: date, *, weekday: bool, year: bool) -> str:
         solar = jdatetime.date.fromgregorian(date=day)

@@ -25,6 +25,7 @@ from starlette.applications import Starlette
 from bot.app import create_app
 from bot.config import Settings
 from bot.i18n import Catalogue, catalogue, team_catalogue
+from bot.i18n.bidi import without_marks
 from bot.server import server_options
 from bot.services import Services
 from handlers.sandbox.call_simulator import CallSimulator
@@ -195,6 +196,8 @@ def run_demo(
     stop: threading.Event | None = None,
 ) -> int:
     """Serve the demo until Ctrl+C, `duration` seconds, or `stop` (a test's) is set."""
+    printed = out
+    out = lambda line: printed(without_marks(line))  # noqa: E731 (a terminal lays out no bidi)
     phone = DemoPhone()  # the demo's own phone system, for protected breaks
     app = create_app(settings, phones={phone.provider: phone})
     services: Services = app.state.services

@@ -96,5 +96,5 @@ def test_matplotlib_lays_persian_out_with_the_fonts_it_ships() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         png = trend_png(digest, chart_text(catalogue("fa"), team="Billing support"))
-    assert Image.open(io.BytesIO(png)).size == (800, 500)
+    assert Image.open(io.BytesIO(png)).size == (800, 750)
     assert chart_text(catalogue("fa"), team="x").day("2026-11-23") == "۲ آذر"
