@@ -12,16 +12,22 @@ What it does, all on this machine:
 5. DM latency: sends events at 200/s for `--dm-seconds`, one in five hard and each hard one
    for a different agent, and times webhook send -> `chat.postMessage` at the fake Slack.
 
+With `--mix platforms` the measured events are spread one in five each over the generic
+webhook, Genesys Cloud and Amazon Connect (EventBridge envelopes with the connection key),
+Zoom (`x-zm-signature`) and Webex Contact Center (`X-Webex-Signature`), every agent known to
+each platform by its own id: the cost of the contact-centre adapters next to the generic one.
+The floor app gets the same bodies on its one path.
+
 Before each run it waits until the server's event processor has worked off the events of
 the run before, so one run's after-the-ack work does not slow the next one down.
 
 Progress goes to stderr. The last line on stdout is one JSON object:
 events_per_s, floor_events_per_s, ratio, p50_ms, p99_ms, dm_p95_ms, events, concurrency, backend,
-peak_rss_mb (breather serve's peak resident memory, /proc VmHWM).
+peak_rss_mb (breather serve's peak resident memory, /proc VmHWM), mix.
 The exit code is 1 when a request was refused or a DM never arrived, else 0 (goals missed or not).
 
     .venv/bin/python bench/ingest.py [--events N] [--concurrency C] [--database-url URL]
-                                     [--dm-seconds S] [--rounds R]
+                                     [--dm-seconds S] [--rounds R] [--mix generic|platforms]
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import hashlib
+import hmac
 import importlib
 import json
 import math
@@ -41,9 +49,10 @@ import signal
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +90,15 @@ GOALS = {"ratio": 0.5, "p99_ms": 50.0, "dm_p95_ms": 500.0, "peak_rss_mb": RSS_GO
 WEBHOOK_PATH = "/webhooks/calls"
 
 Signed = tuple[bytes, dict[str, str]]
+Posted = tuple[str, bytes, dict[str, str]]  # path, body, headers
+MIXES = ("generic", "platforms")
+PLATFORM_PATHS = (
+    "/webhooks/calls",
+    "/webhooks/genesys",
+    "/webhooks/connect",
+    "/webhooks/zoom",
+    "/webhooks/webex",
+)
 
 
 # --- the roster ------------------------------------------------------------------------------
@@ -99,7 +117,18 @@ def write_teams_file(path: Path, agents: Sequence[Agent]) -> None:
                     "start": "00:00",
                     "end": "00:00",
                 },
-                "agents": [{"email": a.email, "slack_user_id": a.user_id} for a in agents],
+                "agents": [
+                    {
+                        "email": a.email,
+                        "slack_user_id": a.user_id,
+                        # The same person on each contact-centre platform of the mix.
+                        "genesys_user_id": f"g-{i}",
+                        "connect_user_id": f"c-{i}",
+                        "zoom_user_id": f"z-{i}",
+                        "webex_agent_id": f"w-{i}",
+                    }
+                    for i, a in enumerate(agents)
+                ],
             }
         ],
         "settings": {"checkin_cooldown_minutes": 0.001, "checkins_per_day": 100000},
@@ -239,18 +268,18 @@ def no_gc_pauses() -> Iterator[None]:
 
 
 async def blast(
-    clients: Sequence[httpx.AsyncClient], url: str, requests: Sequence[Signed]
+    clients: Sequence[httpx.AsyncClient], base_url: str, requests: Sequence[Posted]
 ) -> tuple[float, list[float], list[str]]:
     """Send every request, one worker per connection; wall time, latencies, failures."""
     latencies: list[float] = []
     failures: list[str] = []
-    queue: Iterator[tuple[int, Signed]] = iter(enumerate(requests))
+    queue: Iterator[tuple[int, Posted]] = iter(enumerate(requests))
 
     async def worker(client: httpx.AsyncClient) -> None:
-        for index, (body, headers) in queue:  # one shared iterator: each request is sent once
+        for index, (path, body, headers) in queue:  # one shared iterator: each request is sent once
             started = time.perf_counter()
             try:
-                response = await client.post(url, content=body, headers=headers)
+                response = await client.post(base_url + path, content=body, headers=headers)
             except httpx.HTTPError as error:
                 failures.append(f"request {index}: {type(error).__name__}: {error}")
                 continue
@@ -272,13 +301,135 @@ async def measure(
     warmup: Sequence[bytes],
     bodies: Sequence[bytes],
     concurrency: int,
+    mix: Mix | None = None,
 ) -> RunResult:
-    url = base_url + WEBHOOK_PATH
+    """Time `bodies` (generic events); with a `mix`, the same number of events spread over the
+    contact-centre platforms' webhooks instead (the floor app gets them on its one path)."""
+
+    def requests(batch: Sequence[bytes]) -> list[Posted]:
+        if mix is None:
+            return [(WEBHOOK_PATH, *signed(secret, b)) for b in batch]
+        made = mix.requests(len(batch))
+        return made if target != "floor" else [(WEBHOOK_PATH, body, headers) for _, body, headers in made]
+
     async with connections(concurrency) as clients:
-        _, _, warm_failures = await blast(clients, url, [signed(secret, b) for b in warmup])
-        requests = [signed(secret, b) for b in bodies]  # signed now, so the timestamps are fresh
-        wall, latencies, failures = await blast(clients, url, requests)
+        _, _, warm_failures = await blast(clients, base_url, requests(warmup))
+        wall, latencies, failures = await blast(clients, base_url, requests(bodies))  # signed now: fresh
     return RunResult(target, len(bodies), wall, latencies, [f"warm-up {f}" for f in warm_failures] + failures)
+
+
+@dataclass
+class Mix:
+    """Easy calls for the bench's agents, one in five on each of: the generic webhook, Genesys
+    Cloud and Amazon Connect (EventBridge envelopes), Zoom and Webex Contact Center (signed as
+    each platform signs), each agent known to each platform by its own id."""
+
+    agents: Sequence[Agent]
+    rng: random.Random
+    secrets: dict[str, str]
+    sent: int = 0
+
+    def requests(self, count: int) -> list[Posted]:
+        made = []
+        for _ in range(count):
+            path = PLATFORM_PATHS[self.sent % len(PLATFORM_PATHS)]
+            index = self.rng.randrange(len(self.agents))
+            made.append(self._one(path, index))
+            self.sent += 1
+        return made
+
+    def _one(self, path: str, index: int) -> Posted:
+        agent, call = self.agents[index], uuid.uuid4().hex
+        now = datetime.now(UTC)
+        talk = round(self.rng.lognormvariate(5.5, 0.4))
+        if path == "/webhooks/calls":
+            body = json.dumps(synthetic_call(agent.email, self.rng, hard=False)).encode()
+            return (path, *signed(self.secrets["generic"], body))
+        if path in ("/webhooks/genesys", "/webhooks/connect"):
+            if path == "/webhooks/genesys":
+                detail_type = "v2.detail.events.conversation.{id}.user.end"
+                detail: dict[str, Any] = {
+                    "topicName": f"v2.detail.events.conversation.{call}.user.end",
+                    "eventBody": {
+                        "eventTime": int(now.timestamp() * 1000),
+                        "conversationId": call,
+                        "sessionId": call,
+                        "userId": f"g-{index}",
+                        "disconnectType": "client",
+                        "direction": "INBOUND",
+                        "mediaType": "VOICE",
+                        "interactingDurationMs": talk * 1000,
+                        "heldDurationMs": 0,
+                    },
+                }
+            else:
+                detail_type = "Amazon Connect Contact Event"
+                arn = "arn:aws:connect:eu-west-2:111122223333:instance/bench"
+                detail = {
+                    "eventType": "DISCONNECTED",
+                    "contactId": call,
+                    "channel": "VOICE",
+                    "initiationMethod": "INBOUND",
+                    "disconnectTimestamp": now.isoformat(),
+                    "disconnectReason": "AGENT_DISCONNECT",
+                    "agentInfo": {
+                        "agentArn": f"{arn}/agent/c-{index}",
+                        "connectedToAgentTimestamp": (now - timedelta(seconds=talk)).isoformat(),
+                    },
+                }
+            envelope = {
+                "version": "0",
+                "id": call,
+                "detail-type": detail_type,
+                "source": "bench",
+                "detail": detail,
+            }
+            headers = {"Content-Type": "application/json", "x-breather-key": self.secrets[path]}
+            return path, json.dumps(envelope).encode(), headers
+        if path == "/webhooks/zoom":
+            event = {
+                "event": "contact_center.engagement_user_ended",
+                "event_ts": int(now.timestamp() * 1000),
+                "payload": {
+                    "account_id": "bench",
+                    "object": {
+                        "engagement_id": call,
+                        "channel": "voice",
+                        "direction": "inbound",
+                        "user_id": f"z-{index}",
+                        "end_time": now.isoformat(),
+                        "talk_duration": talk,
+                    },
+                },
+            }
+            body = json.dumps(event).encode()
+            stamp = str(int(time.time()))
+            message = b"v0:" + stamp.encode() + b":" + body
+            digest = hmac.new(self.secrets[path].encode(), message, hashlib.sha256).hexdigest()
+            headers = {
+                "Content-Type": "application/json",
+                "x-zm-request-timestamp": stamp,
+                "x-zm-signature": f"v0={digest}",
+            }
+            return path, body, headers
+        event = {
+            "id": call,
+            "specversion": "1.0",
+            "type": "task:ended",
+            "source": "bench",
+            "data": {
+                "taskId": call,
+                "channelType": "telephony",
+                "direction": "INBOUND",
+                "owner": f"w-{index}",
+                "terminatingParty": "Agent",
+                "endedTime": int(now.timestamp() * 1000),
+                "connectedDuration": talk * 1000,
+            },
+        }
+        body = json.dumps(event).encode()
+        digest = hmac.new(self.secrets[path].encode(), body, hashlib.sha256).hexdigest()
+        return path, body, {"Content-Type": "application/json", "X-Webex-Signature": digest}
 
 
 @dataclass
@@ -399,6 +550,18 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
     agents = make_agents(max(MIN_AGENTS, math.ceil(args.dm_seconds * DM_RATE / HARD_EVERY) + 1))
     webhook_secret = secrets.token_hex(32)
     rng = random.Random(1)
+    platform_secrets = {path: secrets.token_hex(32) for path in PLATFORM_PATHS[1:]}
+    platform_env = {
+        "GENESYS_EVENTBRIDGE_SECRET": platform_secrets["/webhooks/genesys"],
+        "CONNECT_EVENTBRIDGE_SECRET": platform_secrets["/webhooks/connect"],
+        "ZOOM_WEBHOOK_SECRET": platform_secrets["/webhooks/zoom"],
+        "WEBEX_WEBHOOK_SECRET": platform_secrets["/webhooks/webex"],
+    }
+    mix = (
+        Mix(agents, random.Random(2), {"generic": webhook_secret, **platform_secrets})
+        if args.mix == "platforms"
+        else None
+    )
 
     with contextlib.ExitStack() as stack:
         workdir = Path(tempfile.mkdtemp(prefix="breather-bench-"))
@@ -421,7 +584,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
         server = Service(
             name="breather serve",
             argv=[breather_command(), "serve", "--host", "127.0.0.1", "--port", str(server_port)],
-            env=server_env(database, config_path, webhook_secret, fake.url),
+            env={**server_env(database, config_path, webhook_secret, fake.url), **platform_env},
             cwd=workdir,
             log_path=workdir / "server.log",
             port=server_port,
@@ -453,7 +616,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
             for target, service, results in (("floor", floor, floors), ("breather", server, servers)):
                 wait_until_processed(engine, f"before {target}")
                 result = asyncio.run(
-                    measure(target, service.url, webhook_secret, warmup, bodies, args.concurrency)
+                    measure(target, service.url, webhook_secret, warmup, bodies, args.concurrency, mix)
                 )
                 results.append(result)
                 say("  " + result.describe())
@@ -495,6 +658,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Any], bool]:
         "concurrency": args.concurrency,
         "backend": database.backend,
         "peak_rss_mb": peak_rss_mb,
+        "mix": args.mix,
     }
     failed = any(r.failures for r in (*floors, *servers)) or bool(dms.failures) or bool(dms.missing)
     return report, failed
@@ -542,6 +706,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--dm-seconds", type=float, default=10.0, help="length of the DM phase (default 10)")
     parser.add_argument(
         "--rounds", type=int, default=3, help="floor/breather rounds; best of each (default 3)"
+    )
+    parser.add_argument(
+        "--mix",
+        choices=MIXES,
+        default="generic",
+        help="generic: every event on /webhooks/calls; platforms: one in five each on the generic, "
+        "Genesys, Amazon Connect, Zoom and Webex webhooks (default generic)",
     )
     args = parser.parse_args(argv)
     if args.events < 1 or args.concurrency < 1 or args.rounds < 1 or args.dm_seconds <= 0:

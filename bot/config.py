@@ -704,6 +704,7 @@ class ProductSettings(_Strict):
     compliment_consent_hours: float = Field(24, gt=0)
     kudos_per_day: int = Field(5, ge=1)
     pause_max_days: int = Field(90, ge=1, le=366)  # the furthest a pause or time off may end
+    buddy_asks_per_day: int = Field(2, ge=1)  # most chats one buddy is asked for in a local day
     phone_regions: list[str] = Field(default_factory=lambda: list(DEFAULT_PHONE_REGIONS), min_length=1)
 
     @field_validator("phone_regions")

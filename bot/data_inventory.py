@@ -204,6 +204,7 @@ INVENTORY: dict[str, Table] = {
             "platform_language": Column(
                 P, "the language their chat platform reports (Slack or Teams locale)"
             ),
+            "buddy": Column(P, "offers to be a buddy for their team"),
             "updated_at": WHEN,
         },
     ),
@@ -249,6 +250,22 @@ INVENTORY: dict[str, Table] = {
             "kid": KID,
             "kind": Column(P, "mate, lead or support"),
             "created_at": WHEN,
+        },
+    ),
+    "buddy_asks": Table(
+        "that an opted-in buddy was asked for a chat, under the buddy's pseudonym "
+        "(the asker is the talk request's)",
+        "7 days (the daily cap and the rotation need no more)",
+        {
+            "id": ID,
+            "request_id": Column(OP, "the talk request it answers"),
+            "team_id": TEAM,
+            "pseudonym": PSEUDONYM,
+            "kid": KID,
+            "attempt": Column(OP, "1, or 2 when the first buddy could not"),
+            "state": Column(P, "asked, free or cant"),
+            "created_at": WHEN,
+            "answered_at": WHEN,
         },
     ),
     "survey_rounds": Table(

@@ -86,6 +86,7 @@ def home_view(
     zone: ZoneInfo,
     lead_parts: Sequence[Part] = (),
     paused_until: datetime | None = None,
+    buddy: bool = False,
 ) -> HomeView:
     pauses = (
         (Button(action=ActionId.HOME_RESUME.value, label=cat.t("home.resume"), style="primary"),)
@@ -108,6 +109,15 @@ def home_view(
         Text(text=_pause_line(cat, paused, paused_until, zone)),
         Text(text=cat.t("results.surveys_on" if surveys_on else "results.surveys_off")),
         Buttons(block_id="home", buttons=(*pauses, surveys)),
+        Text(text=cat.t("home.buddy_yes" if buddy else "home.buddy_no")),
+        Buttons(
+            block_id="home_buddy",
+            buttons=(
+                Button(action=ActionId.HOME_BUDDY_OFF.value, label=cat.t("home.buddy_off"))
+                if buddy
+                else Button(action=ActionId.HOME_BUDDY_ON.value, label=cat.t("home.buddy_on")),
+            ),
+        ),
         Divider(),
         Heading(text=cat.t("results.heading")),
     ]

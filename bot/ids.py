@@ -21,6 +21,10 @@ class ActionId(StrEnum):
     HOME_PAUSE_2H = "home.pause_2h"
     HOME_PAUSE_TOMORROW = "home.pause_tomorrow"
     HOME_PAUSE_MONDAY = "home.pause_monday"
+    HOME_BUDDY_ON = "home.buddy_on"  # offer to be a buddy (issue 16)
+    HOME_BUDDY_OFF = "home.buddy_off"
+    BUDDY_FREE = "buddy.free"  # the buddy asked for a chat answers
+    BUDDY_CANT = "buddy.cant"
     HOME_SURVEYS_OFF = "home.surveys_off"
     HOME_SURVEYS_ON = "home.surveys_on"
     HOME_LANGUAGE = "home.language"  # + ".<code>": one button per language on the Home tab

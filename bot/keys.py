@@ -37,6 +37,7 @@ from storage.models import (
     Agent,
     AgentPrefs,
     Break,
+    BuddyAsk,
     Call,
     ChatAddress,
     Checkin,
@@ -62,6 +63,7 @@ PSEUDONYM_TABLES: tuple[tuple[Any, str], ...] = (
     (Compliment.__table__, "id"),  # type: ignore[attr-defined]
     (Break.__table__, "id"),  # type: ignore[attr-defined]
     (TalkRequest.__table__, "id"),  # type: ignore[attr-defined]
+    (BuddyAsk.__table__, "id"),  # type: ignore[attr-defined]
     (SurveyInvitation.__table__, "id"),  # type: ignore[attr-defined]
     (SurveyAnswer.__table__, "id"),  # type: ignore[attr-defined]
 )

@@ -18,6 +18,7 @@ class Prefs:
     paused: bool
     paused_until: datetime | None  # when the pause ends by itself; None: until resumed
     surveys_on: bool
+    buddy: bool = False
 
 
 def read_prefs(session: Session, agent: RosterAgent, now: datetime) -> Prefs:
@@ -27,7 +28,18 @@ def read_prefs(session: Session, agent: RosterAgent, now: datetime) -> Prefs:
         paused=paused,
         paused_until=prefs.paused_until if paused and prefs else None,
         surveys_on=not (prefs and prefs.surveys_opted_out),
+        buddy=bool(prefs and prefs.buddy),
     )
+
+
+def set_buddy(session: Session, agent: RosterAgent, on: bool, now: datetime) -> bool:
+    """Offer (or stop offering) to be a buddy; False when nothing changed."""
+    prefs = lock_prefs(session, agent, now)
+    if prefs.buddy == on:
+        return False
+    prefs.buddy, prefs.updated_at = on, now
+    session.add(prefs)
+    return True
 
 
 def set_paused(

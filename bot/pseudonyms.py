@@ -67,6 +67,9 @@ class Key:
         return f"Key(kid={self.kid!r})"
 
 
+_UNSEEN = "\0unseen"  # not a fingerprint: marks a pseudonym not fingerprinted yet
+
+
 class Keyring:
     """The current key, which everything new is written with, and older keys still read with."""
 
@@ -120,6 +123,8 @@ class People:
         self.keyring = keyring
         self._current: dict[str, str] = {}
         self._agent: dict[str, str] = {}
+        # A digest fingerprints the same few hundred people for some sixty figures: remember them.
+        self._prints: dict[tuple[str, str | None], str | None] = {}
         if keyring.old:
             for agent_id in agent_ids:
                 current = keyring.current.of(agent_id)
@@ -134,6 +139,14 @@ class People:
     def fingerprint(self, pseudonym: str, kid: str | None = None) -> str | None:
         """A keyed fingerprint of the person (given any live pseudonym) under key `kid`
         (default: the current key); None when that key is not live."""
+        remembered = self._prints.get((pseudonym, kid), _UNSEEN)
+        if remembered is not _UNSEEN:
+            return remembered
+        found = self._fingerprint(pseudonym, kid)
+        self._prints[(pseudonym, kid)] = found
+        return found
+
+    def _fingerprint(self, pseudonym: str, kid: str | None) -> str | None:
         key = self.keyring.current if kid is None else self.keyring.key(kid)
         if key is None:
             return None

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from bot.config import ProductSettings
 from storage.models import (
     Break,
+    BuddyAsk,
     Call,
     Checkin,
     Compliment,
@@ -36,6 +37,7 @@ ACCESS_LOG_KEEP = timedelta(days=365)  # who read which team's digest: a year, f
 # Late events about a call (a wrap-up tag, a rating) are merged into it for a week; a compliment
 # arriving twice from one source within a week is stored once. After that their keys are cleared.
 LATE_EVENTS_KEEP = timedelta(days=7)
+BUDDY_ASKS_KEEP = timedelta(days=7)  # who was asked: only the daily cap and the rotation need it
 
 
 def _forget(session: Session, model: Any, column: Any, *where: Any) -> int:
@@ -109,4 +111,7 @@ def purge(session: Session, settings: ProductSettings, *, now: datetime) -> dict
             delete(Break).where(col(Break.requested_at) < cutoff, col(Break.state).not_in(ACTIVE_STATES)),
         ),
         "talk requests": _deleted(session, delete(TalkRequest).where(col(TalkRequest.created_at) < cutoff)),
+        "buddy asks": _deleted(
+            session, delete(BuddyAsk).where(col(BuddyAsk.created_at) < min(cutoff, now - BUDDY_ASKS_KEEP))
+        ),
     }

@@ -42,7 +42,8 @@ from bot.languages import (
 )
 from bot.messenger import Delivered, Form, Message, Messenger, Part, Text
 from bot.metrics import Metrics
-from bot.preferences import end_pauses, read_prefs, set_paused
+from bot.preferences import end_pauses, read_prefs, set_buddy, set_paused
+from bot.recovery.buddies import BuddyAnswer
 from bot.recovery.phone import PhoneSystem
 from bot.recovery.service import RecoveryService
 from bot.recovery.talk import TalkOutcome
@@ -326,6 +327,7 @@ class Services:
             paused=prefs.paused,
             paused_until=prefs.paused_until,
             surveys_on=prefs.surveys_on,
+            buddy=prefs.buddy,
             results=self.surveys.own_results(session, agent=agent),
             zone=agent.zone,
             lead_parts=extra or [],
@@ -442,6 +444,33 @@ class Services:
             return cat.t("command.language.unknown", text=word[:20], choices=choices)
         return self.set_language(agent, language)
 
+    def set_buddy(self, agent: RosterAgent, on: bool) -> str:
+        """Offer (or stop offering) to be a buddy for the team; returns the private reply."""
+        cat = self.catalogue_for(agent)
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            changed = set_buddy(session, agent, on, now)
+            if changed:
+                self._refresh_home(session, agent, reason=f"buddy:{on}:{now.timestamp()}")
+        if on:
+            return cat.t("buddy.on" if changed else "buddy.already_on")
+        return cat.t("buddy.off" if changed else "buddy.already_off")
+
+    def answer_buddy(
+        self, agent: RosterAgent | None, ask_id: str, free: bool, where: Delivered
+    ) -> ClickNotice | None:
+        """A buddy's "I'm free now" / "Can't right now"; a click that records nothing is told so."""
+        if agent is None:
+            return click_notice(catalogue("en"), "checkin.not_yours")
+        with session_scope(self.engine) as session:
+            outcome = self.recovery.talk.buddies.answer(
+                session, buddy=agent, ask_id=ask_id, free=free, where=where, now=self.clock()
+            )
+        if outcome is BuddyAnswer.RECORDED:
+            return None
+        key = {BuddyAnswer.ALREADY: "buddy.already_answered", BuddyAnswer.NOT_YOURS: "checkin.not_yours"}
+        return click_notice(self.catalogue_for(agent), key.get(outcome, "checkin.expired"))
+
     def set_surveys(self, agent: RosterAgent, on: bool) -> None:
         now = self.clock()
         with session_scope(self.engine) as session:
@@ -535,6 +564,27 @@ class Services:
             )
             self._refresh_home(session, agent, reason=f"opt-out:{invitation_id}")
 
+    def unexpected_error(self, agent: RosterAgent | None, reference: str) -> str:
+        """What to tell someone whose click or command failed, in their language; an agent
+        also gets it as a DM, since an interaction's answer after its ack shows nothing."""
+        text = (team_catalogue(agent.team) if agent else catalogue("en")).t(
+            "error.unexpected", reference=reference
+        )
+        if agent is not None:
+            try:
+                with session_scope(self.engine) as session:
+                    self.outbox.send_direct(
+                        session,
+                        key=f"failure:{reference}",
+                        to=agent.ref(),
+                        message=Message(text=text, parts=(Text(text=text),)),
+                        now=self.clock(),
+                        topic="failure",
+                    )
+            except Exception as error:  # the database may be what failed: the log has the reference
+                log.warning("could not tell the agent about failure %s: %s", reference, type(error).__name__)
+        return text
+
     def breather_command(
         self,
         agent: RosterAgent | None,
@@ -566,6 +616,9 @@ class Services:
                 reply = team_catalogue(led[0]).t("command.language.lead")
             else:
                 reply = self._language_command(agent, cat, words[1] if len(words) > 1 else None)
+        elif sub == "buddy" and agent is not None:
+            choice = words[1].lower() if len(words) > 1 else ""
+            reply = self.set_buddy(agent, choice == "on") if choice in ("on", "off") else cat.t("buddy.usage")
         elif sub in ("pause", "resume", "away"):
             if agent is not None and sub == "resume":
                 reply = self.set_paused(agent, False)

@@ -45,7 +45,7 @@ from sqlmodel import Session, col, select
 from bot.config import ProductSettings
 from bot.pseudonyms import People
 from storage.models import DigestRelease
-from storage.upsert import insert_ignore
+from storage.upsert import insert_ignore, insert_ignore_many
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,23 @@ def shown_slices(parent: frozenset[str], slices: Mapping[str, frozenset[str]], k
     return shown
 
 
+FIGURE_KEY = ("team_id", "period_start", "metric", "scope")  # one released figure
+
+
+@dataclass(frozen=True)
+class Logged:
+    """What the gate needs of a released figure (lighter than the ORM row)."""
+
+    scope: str
+    values: dict[str, Any]
+    contributors: list[str]
+    kid: str
+
+    @classmethod
+    def of(cls, release: DigestRelease) -> Logged:
+        return cls(release.scope, release.values, release.contributors, release.kid)
+
+
 class Gate:
     """Decides what may be shown about one team, and releases its weekly figures with freezing
     and the differencing guard."""
@@ -127,6 +144,10 @@ class Gate:
         self.k_text = max(k_text or k, k)  # free text never needs fewer people than a number
         self.now = now
         self.people = people
+        # Set by `prefetch`: the releases of those weeks, read at once, and new ones held for `flush`.
+        self._weeks: frozenset[date] = frozenset()
+        self._known: dict[tuple[date, str], list[Logged]] = {}
+        self._pending: list[dict[str, Any]] = []
 
     @classmethod
     def for_team(
@@ -161,14 +182,42 @@ class Gate:
         """Which slices of `parent` may be shown (primary and secondary suppression)."""
         return shown_slices(parent, slices, self.k)
 
-    def release(self, week: date, candidate: Candidate) -> dict[str, Any] | None:
-        logged = self.session.exec(
+    def prefetch(self, weeks: Collection[date]) -> None:
+        """Read every release of these weeks in one query, and hold the new ones until `flush`
+        writes them in one statement: a digest asks for some sixty figures, and a round trip
+        each was most of its time."""
+        self.flush()
+        self._weeks = frozenset(weeks)
+        self._known = {}
+        for release in self.session.exec(
             select(DigestRelease).where(
-                col(DigestRelease.team_id) == self.team_id,
-                col(DigestRelease.period_start) == week,
-                col(DigestRelease.metric) == candidate.family,
+                col(DigestRelease.team_id) == self.team_id, col(DigestRelease.period_start).in_(self._weeks)
             )
-        ).all()
+        ):
+            self._known.setdefault((release.period_start, release.metric), []).append(Logged.of(release))
+
+    def flush(self) -> None:
+        """Write the releases held since `prefetch` (a figure released meanwhile by another
+        process wins, as with one insert at a time)."""
+        pending, self._pending = self._pending, []
+        insert_ignore_many(self.session, DigestRelease, pending, list(FIGURE_KEY))
+
+    def _logged(self, week: date, family: str) -> list[Logged]:
+        if week in self._weeks:
+            return self._known.get((week, family), [])
+        return [
+            Logged.of(release)
+            for release in self.session.exec(
+                select(DigestRelease).where(
+                    col(DigestRelease.team_id) == self.team_id,
+                    col(DigestRelease.period_start) == week,
+                    col(DigestRelease.metric) == family,
+                )
+            )
+        ]
+
+    def release(self, week: date, candidate: Candidate) -> dict[str, Any] | None:
+        logged = self._logged(week, candidate.family)
         for release in logged:
             if release.scope == candidate.scope:
                 return release.values  # frozen: the same figure every time it is asked for
@@ -185,19 +234,22 @@ class Gate:
                 return None
         mine = fingerprint(self.people, candidate.contributors)
         assert mine is not None  # the current key is always live
-        insert_ignore(
-            self.session,
-            DigestRelease,
-            {
-                "team_id": self.team_id,
-                "period_start": week,
-                "metric": candidate.family,
-                "scope": candidate.scope,
-                "values": candidate.values,
-                "contributors": sorted(mine),
-                "kid": self.people.keyring.kid,
-                "released_at": self.now,
-            },
-            ["team_id", "period_start", "metric", "scope"],
-        )
+        row: dict[str, Any] = {
+            "team_id": self.team_id,
+            "period_start": week,
+            "metric": candidate.family,
+            "scope": candidate.scope,
+            "values": candidate.values,
+            "contributors": sorted(mine),
+            "kid": self.people.keyring.kid,
+            "released_at": self.now,
+        }
+        if week in self._weeks:
+            # Later figures of this digest are guarded against this one before it is written.
+            self._known.setdefault((week, candidate.family), []).append(
+                Logged(candidate.scope, candidate.values, row["contributors"], row["kid"])
+            )
+            self._pending.append(row)
+        else:
+            insert_ignore(self.session, DigestRelease, row, list(FIGURE_KEY))
         return candidate.values

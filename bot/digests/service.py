@@ -83,10 +83,12 @@ class DigestService:
         wellbeing = wellbeing_weeks(session, team.id, weeks, people, leads)
         compliments = compliment_weeks(session, team.id, weeks, people, leads)
         gate = Gate.for_team(session, self.settings, team_id=team.id, now=now, people=people)
+        gate.prefetch([week.start for week in weeks])
         periods = [
             self._period(gate, team, week, calls[i], checkins[i], wellbeing[i], compliments[i])
             for i, week in enumerate(weeks)
         ]
+        gate.flush()
         latest = periods[-1]
         latest["trend"] = periods[:-1]
         return latest

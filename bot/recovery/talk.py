@@ -19,7 +19,8 @@ from sqlmodel import Session
 from bot.config import ProductSettings, SupportResource
 from bot.delivery import Outbox
 from bot.languages import agent_catalogue
-from bot.messenger import AgentRef, Form
+from bot.messenger import AgentRef, Form, Message, Text
+from bot.recovery.buddies import Buddies
 from bot.recovery.messages import TalkChoice, resource_details, talk_ask, talk_form, talk_sent
 from bot.roster import Roster, RosterAgent
 from storage.models import Checkin, TalkRequest
@@ -34,6 +35,7 @@ class TalkOutcome(StrEnum):
     ALREADY = "already"
     INVALID = "invalid"
     UNAVAILABLE = "unavailable"
+    NO_BUDDY = "no_buddy"  # no buddy may be asked right now; the form stays open
 
 
 def name_from_email(email: str) -> str:
@@ -49,11 +51,18 @@ def lead_ref(email: str, roster: Roster) -> tuple[AgentRef, str]:
     return roster.person_ref(email), name_from_email(email)
 
 
-def talk_choices(agent: RosterAgent, roster: Roster, resources: list[SupportResource]) -> list[TalkChoice]:
-    """Leads first, then team mates by name, then support; never the agent themselves."""
+BUDDY_CHOICE = "buddy:any"
+
+
+def talk_choices(
+    agent: RosterAgent, roster: Roster, resources: list[SupportResource], *, buddies: bool = False
+) -> list[TalkChoice]:
+    """A buddy on shift (when the team has any, named nobody), leads, team mates by name, then
+    support; never the agent themselves."""
     team = agent.team
     leads = [email for email in team.managers if email != agent.email]
-    choices = [
+    choices = [TalkChoice(BUDDY_CHOICE, "buddy", "")] if buddies else []
+    choices += [
         TalkChoice(f"lead:{roster.short_key(email)}", "lead", lead_ref(email, roster)[1]) for email in leads
     ]
     mates = sorted(
@@ -70,6 +79,11 @@ class TalkService:
         self.settings = settings
         self.outbox = outbox
         self.roster = roster
+        self.buddies = Buddies(settings=settings, outbox=outbox, roster=roster)
+
+    def _choices(self, session: Session, agent: RosterAgent) -> list[TalkChoice]:
+        buddies = self.buddies.offered(session, agent)
+        return talk_choices(agent, self.roster(), self.settings.support_resources, buddies=buddies)
 
     def _own_talk_checkin(self, session: Session, agent: RosterAgent, checkin_id: str) -> Checkin | None:
         checkin = session.get(Checkin, checkin_id)
@@ -84,7 +98,7 @@ class TalkService:
         return talk_form(
             agent_catalogue(session, agent),
             checkin_id=checkin_id,
-            choices=talk_choices(agent, self.roster(), self.settings.support_resources),
+            choices=self._choices(session, agent),
             resources=self.settings.support_resources,
         )
 
@@ -95,12 +109,15 @@ class TalkService:
         if checkin is None:
             return TalkOutcome.UNAVAILABLE
         # The submitted value is checked against what the form may offer now: never trusted.
-        offered = {c.value: c for c in talk_choices(agent, self.roster(), self.settings.support_resources)}
+        offered = {c.value: c for c in self._choices(session, agent)}
         if not offered:
             return TalkOutcome.NOTHING_OFFERED
         chosen = offered.get(choice)
         if chosen is None:
             return TalkOutcome.INVALID
+        buddy = self.buddies.choose(session, agent, now) if chosen.kind == "buddy" else None
+        if chosen.kind == "buddy" and buddy is None:
+            return TalkOutcome.NO_BUDDY
         request_id = uuid.uuid4().hex
         inserted = insert_ignore(
             session,
@@ -119,7 +136,16 @@ class TalkService:
         if not inserted:
             return TalkOutcome.ALREADY
         cat = agent_catalogue(session, agent)
-        if chosen.kind == "support":
+        if buddy is not None:
+            self.buddies.ask(session, asker=agent, buddy=buddy, request_id=request_id, attempt=1, now=now)
+            self.outbox.send_direct(
+                session,
+                key=f"talk:{request_id}:sent",
+                to=agent.ref(),
+                message=Message(text=cat.t("buddy.sent"), parts=(Text(text=cat.t("buddy.sent")),)),
+                now=now,
+            )
+        elif chosen.kind == "support":
             key = chosen.value.split(":", 1)[1]
             roster = self.roster()
             resource = next(r for r in self.settings.support_resources if roster.short_key(r.name) == key)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -14,6 +15,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from bot.config import Settings
+from bot.errors import InvalidInput
 from bot.logs import bolt_logger
 from bot.roster import RosterAgent
 from bot.services import Services
@@ -88,16 +90,34 @@ def build_bolt_app(
             listener_executor=listeners,
         )
 
-    @app.error
-    def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
-        # Log what happened and where, never the payload (it may hold what an agent wrote).
-        reference = uuid.uuid4().hex[:8]
-        kind = body.get("type") or body.get("command") or "request"
-        log.error("slack %s failed (reference %s): %s: %s", kind, reference, type(error).__name__, error)
-        return BoltResponse(status=200, body="")
-
     def resolve(user_id: str) -> RosterAgent | None:
         return services.agent_for_chat_user("slack", user_id, email_lookup)
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        # Logged once, with the traceback (masked by the log filter), never the payload (it
+        # may hold what an agent wrote); the person is told something short, with the reference.
+        kind = body.get("type") or body.get("command") or "request"
+        if isinstance(error, InvalidInput):
+            # A signed payload without what its kind always carries: the sender's, not a bug.
+            log.warning("slack %s refused: %s", kind, error)
+            headers: dict[str, str | Sequence[str]] = {"content-type": "application/json"}
+            return BoltResponse(status=error.status, body=json.dumps({"error": str(error)}), headers=headers)
+        reference = uuid.uuid4().hex[:8]
+        log.error("slack %s failed (reference %s): %s", kind, reference, type(error).__name__, exc_info=error)
+        user_id = _user_id(body)
+        try:
+            agent = resolve(user_id) if user_id else None
+        except Exception:  # whatever failed may fail again here: English, and no DM
+            agent = None
+        text = services.unexpected_error(agent, reference)
+        if body.get("command"):
+            # A slash command's answer is shown to the person who typed it, and only to them.
+            reply = {"response_type": "ephemeral", "text": text}
+            return BoltResponse(
+                status=200, body=json.dumps(reply), headers={"content-type": "application/json"}
+            )
+        return BoltResponse(status=200, body="")
 
     actions.register(app, services, resolve)
     email_of = email_lookup or (lambda _user_id: None)
@@ -107,3 +127,10 @@ def build_bolt_app(
     compliments.register(app, services, resolve)
     views.register(app, services, resolve)
     return app
+
+
+def _user_id(body: dict[str, Any]) -> str | None:
+    """Who acted, from any kind of payload (a command's user_id, an interaction's user.id)."""
+    user = body.get("user")
+    found = user.get("id") if isinstance(user, dict) else body.get("user_id")
+    return found if isinstance(found, str) and found else None

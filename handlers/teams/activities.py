@@ -132,6 +132,10 @@ class TeamsActions:
             ActionId.COMPLIMENT_REMOVE.value: self._compliment_remove,
             ActionId.HOME_RESUME.value: self._home_pause,
             **{choice.value: self._home_pause for choice in PAUSE_CHOICES},
+            ActionId.HOME_BUDDY_ON.value: self._home_buddy,
+            ActionId.HOME_BUDDY_OFF.value: self._home_buddy,
+            ActionId.BUDDY_FREE.value: self._buddy_answer,
+            ActionId.BUDDY_CANT.value: self._buddy_answer,
             ActionId.HOME_SURVEYS_ON.value: self._home_surveys,
             ActionId.HOME_SURVEYS_OFF.value: self._home_surveys,
             **{language_action(code): self._home_language for code in available_languages()},
@@ -212,6 +216,15 @@ class TeamsActions:
         language = language_of_action(action.verb)
         assert language is not None  # routed here only for a language button
         return Answer(message=self.services.set_language(agent, language))
+
+    def _home_buddy(self, action: CardAction, agent: RosterAgent) -> Answer:
+        reply = self.services.set_buddy(agent, action.verb == ActionId.HOME_BUDDY_ON.value)
+        return Answer(message=reply.replace("`", ""))
+
+    def _buddy_answer(self, action: CardAction, agent: RosterAgent) -> Answer:
+        free = action.verb == ActionId.BUDDY_FREE.value
+        notice = self.services.answer_buddy(agent, action.value, free, action.location)
+        return Answer(message=notice.text) if notice is not None else self._received(agent)
 
     def _home_surveys(self, action: CardAction, agent: RosterAgent) -> Answer:
         self.services.set_surveys(agent, action.verb == ActionId.HOME_SURVEYS_ON.value)

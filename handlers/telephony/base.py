@@ -2,6 +2,19 @@
 satisfies `TelephonyAdapter`, keep a realistic payload in tests/fixtures/<provider>/, and add
 it to `build_adapters()` in handlers/telephony/registry.py.
 
+What the contact-centre platforms (Genesys Cloud, Amazon Connect, Zoom, Webex) added to that
+shape, each still one module:
+- one call arrives as several events (an end, after-call work, a wrap-up code, a rule match),
+  in any order and more than once: parse each into a `CallEnded` keyed by the platform's call
+  id (`call_id`) and a stable business key (`event_id`), late facts as `is_update`; intake
+  stores each key once and merges a call's facts per agent, and a call gets one check-in;
+- a platform that authenticates by a shared credential rather than a signature (EventBridge
+  API destinations) verifies it in constant time like a signature (eventbridge.py);
+- a platform that also sends verified requests wanting an answer of their own (Zoom's URL
+  validation) implements `Challenged`;
+- REST clients for breaks get their bearer token from oauth.py (client credentials,
+  account credentials or a refresh token) or sign with sigv4.py (AWS).
+
 Rules: an unset secret refuses everything (InvalidSignature), never "accept unsigned";
 verify on the raw bytes before parsing; pass every decoded payload through
 `emotion.without_agent_emotion` before reading a field (`json_object` does it); bad input

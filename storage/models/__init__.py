@@ -5,7 +5,7 @@ from storage.models.checkins import AgentPrefs, Checkin
 from storage.models.compliments import Compliment, ComplimentStatus, Kudos
 from storage.models.digests import DigestAccess, DigestRelease, SurgeAlert
 from storage.models.outbox import OutboxMessage, OutboxStatus
-from storage.models.recovery import Break, BreakState, TalkRequest
+from storage.models.recovery import Break, BreakState, BuddyAsk, TalkRequest
 from storage.models.replays import SeenRequest
 from storage.models.roster import Agent, ChatAddress, Team
 from storage.models.sandbox import SandboxMessage
@@ -35,6 +35,7 @@ __all__ = [
     "SurveyInvitation",
     "SurveyRound",
     "TalkRequest",
+    "BuddyAsk",
     "Team",
     "TeamsConversation",
 ]

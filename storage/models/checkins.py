@@ -36,6 +36,7 @@ class AgentPrefs(SQLModel, table=True):
     # When a pause (or time off) ends by itself; None while `paused` means until resumed.
     paused_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     surveys_opted_out: bool = False
+    buddy: bool = False  # offers to be a buddy for their team (issue 16); never shown to anyone
     # The language the agent chose themselves, and the one their chat platform reports (issue 14).
     language: str | None = Field(default=None, max_length=16)
     platform_language: str | None = Field(default=None, max_length=16)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Index
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import now, utc_column
@@ -81,3 +81,23 @@ class TalkRequest(SQLModel, table=True):
     kid: str = Field(max_length=16)
     kind: str = Field(max_length=16)  # mate, lead or support
     created_at: datetime = Field(default_factory=now, sa_column=utc_column(nullable=False))
+
+
+class BuddyAsk(SQLModel, table=True):
+    """One discreet ask of an opted-in buddy (issue 16), stored under the buddy's pseudonym so
+    the daily cap and the rotation can be kept; the asker is the talk request's pseudonym."""
+
+    __tablename__ = "buddy_asks"
+    __table_args__ = (
+        Index("ix_buddy_asks_pseudonym_created", "pseudonym", "created_at"),
+        UniqueConstraint("request_id", "attempt", name="uq_buddy_asks_request_attempt"),
+    )
+    id: str = Field(primary_key=True, max_length=32)
+    request_id: str = Field(max_length=32, index=True)  # talk_requests.id
+    team_id: str = Field(max_length=64)
+    pseudonym: str = Field(max_length=64)  # the buddy asked
+    kid: str = Field(max_length=16)
+    attempt: int = 1  # 2 when the first buddy could not
+    state: str = Field(default="asked", max_length=16)  # asked, free or cant
+    created_at: datetime = Field(default_factory=now, sa_column=utc_column(nullable=False))
+    answered_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

@@ -432,8 +432,9 @@ def test_the_team_lead_reads_the_weekly_digest_without_names(
     seed_demo_history(live.services, now=live.services.clock())
     open_as(page, live, "Radu (team lead)")
     page.get_by_role("button", name="Team digest").click()
+    # The digest and its chart are made before the panel answers: seconds on a busy machine.
     expect(page.get_by_role("status")).to_contain_text(
-        "The weekly digest for Billing support went to its team leads"
+        "The weekly digest for Billing support went to its team leads", timeout=30_000
     )
     digest = page.locator("article.msg", has_text="Call load")
     expect(digest).to_contain_text("Billing support: week of")

@@ -482,6 +482,34 @@ def test_a_restart_during_the_break_still_restores_it_on_time_or_at_once_when_ov
     assert aircall.status() == "available"
 
 
+@pytest.mark.parametrize("provider", ["genesys", "connect", "zoom", "webex"])
+def test_a_restart_during_the_break_restores_each_contact_centre_platforms_status(
+    make_settings: MakeSettings,
+    fake_slack: FakeSlack,
+    fake_api: FakeApi,
+    tmp_path: Path,
+    clock: Clock,
+    provider: str,
+) -> None:
+    phone = _on(clock, PHONES[provider](fake_api))
+    app = _app(make_settings, tmp_path, phone, clock)
+    with TestClient(app) as client:
+        harness = Harness(client, app.state.services, fake_slack)
+        checkin_id = take_break(harness)
+        outcome(fake_slack)
+        assert phone.status() == phone.on_break
+        ends_at = the_break(harness, checkin_id).ends_at
+    assert ends_at is not None
+    clock.advance(seconds=max(ends_at.timestamp() - clock.timestamp(), 0) + 0.5)  # due while nobody runs
+
+    again = create_app(make_settings(config_path=tmp_path / "roster.yml", **phone.settings), clock=clock)
+    with TestClient(again):
+        phone.server.wait_for(phone.write, 2)
+        assert "Welcome back" in welcome_back(fake_slack)
+        settled(again.state.services)
+    assert phone.status() == phone.before
+
+
 def test_a_restart_before_the_break_ends_restores_it_at_its_end(
     make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path, aircall: Phone, clock: Clock
 ) -> None:

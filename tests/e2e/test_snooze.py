@@ -18,7 +18,7 @@ from bot.app import create_app
 from storage.db import session_scope
 from storage.models import AgentPrefs, OutboxMessage, SurveyInvitation
 from tests.conftest import Harness, MakeSettings, hard_call, teams_app
-from tests.e2e.test_console import Console
+from tests.e2e.test_console import Console, console_client
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.teams_connector import FakeTeamsConnector
 from tests.helpers import Clock, action_ids, roster_with, settled
@@ -140,7 +140,7 @@ def test_the_app_home_offers_the_same_choices_and_shows_the_end(slack_at: Any) -
     harness.click(user_id="U0ANA", channel="D0ANA", ts="1.1", action_id="home.pause_tomorrow", value="")
     home = harness.slack.wait_for("views.publish")[0].params["view"]
     assert "Check-ins are *paused* until Saturday, 5 December." in json.dumps(home)
-    assert action_ids(home["blocks"]) == ["home.resume", "home.surveys_off"]
+    assert action_ids(home["blocks"]) == ["home.resume", "home.surveys_off", "home.buddy_on"]
     harness.click(user_id="U0ANA", channel="D0ANA", ts="1.1", action_id="home.resume", value="")
     home = harness.slack.wait_for("views.publish", 2)[1].params["view"]
     assert action_ids(home["blocks"]) == [
@@ -149,6 +149,7 @@ def test_the_app_home_offers_the_same_choices_and_shows_the_end(slack_at: Any) -
         "home.pause_tomorrow",
         "home.pause_monday",
         "home.surveys_off",
+        "home.buddy_on",
     ]
 
 
@@ -177,7 +178,7 @@ def test_the_console_pauses_for_a_while_and_shows_the_end_on_home(
 ) -> None:
     settings = make_settings(messenger="sandbox", slack_bot_token=None, slack_signing_secret=None)
     app = create_app(settings, clock=Clock(FRIDAY))
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with console_client(app) as client:
         console = Console(client, app)
         ana = "ana@example.com"
         reply = console.post("command", ana, text="/breather pause for 3 days").json()["html"]

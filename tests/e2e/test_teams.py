@@ -499,6 +499,7 @@ def test_breather_home_posts_the_home_card_and_refreshes_it_in_place(teams_harne
     assert verbs(home.card) == [
         "home.resume",
         "home.surveys_off",
+        "home.buddy_on",
         "home.language.en",
         "home.language.fa",
         "home.language.ro",

@@ -110,3 +110,25 @@ def test_free_text_needs_more_people_than_a_number(
     writers = [f"p{i}" for i in range(size)]
     assert gate.allows(writers) is number
     assert gate.allows_text(writers + writers[:1]) is text  # people, not rows: a repeat adds nobody
+
+
+@pytest.mark.parametrize(("extra", "shown"), [(1, False), (5, True)])
+def test_a_prefetched_gate_decides_the_same_and_writes_at_flush(
+    session: Session, extra: int, shown: bool
+) -> None:
+    """A digest reads its weeks' releases at once and writes its new ones in one statement: the
+    differencing guard still sees the figures released earlier in the same digest."""
+    base = frozenset(f"p{i}" for i in range(6))
+    other = date(2026, 11, 23)
+    gate = Gate(session, team_id="billing", k=5, now=utcnow(), people=PEOPLE)
+    assert gate.release(other, Candidate("calls", "team", base, {"n": 0}))  # released before the digest
+    gate.prefetch([WEEK, other])
+    assert gate.release(WEEK, Candidate("calls", "team", base | {f"x{i}" for i in range(extra)}, {"n": 1}))
+    assert (gate.release(WEEK, Candidate("calls", "queue:billing", base, {"n": 2})) is not None) is shown
+    assert gate.release(other, Candidate("calls", "team", base | {"late"}, {"n": 9})) == {"n": 0}  # frozen
+    gate.flush()
+    session.commit()
+    later = Gate(session, team_id="billing", k=5, now=utcnow(), people=PEOPLE)
+    assert later.release(WEEK, Candidate("calls", "team", base, {"n": 7})) == {"n": 1}  # written, so frozen
+    slice_again = later.release(WEEK, Candidate("calls", "queue:billing", base, {"n": 8}))
+    assert slice_again == ({"n": 2} if shown else None)

@@ -90,7 +90,8 @@ def test_the_home_card_has_the_home_tabs_switches() -> None:
     card = home_card(view)
     slack = slack_home_view(view)
     languages = ["home.language.en", "home.language.fa", "home.language.ro"]
-    assert verbs(card) == action_ids(slack["blocks"]) == ["home.resume", "home.surveys_off", *languages]
+    expected = ["home.resume", "home.surveys_off", "home.buddy_on", *languages]
+    assert verbs(card) == action_ids(slack["blocks"]) == expected
     assert "Check-ins are **paused**" in card_text(card)
 
 

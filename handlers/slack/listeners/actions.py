@@ -44,6 +44,30 @@ def register(app: App, services: Services, resolve: Resolve) -> None:
     for pause in (*PAUSE_CHOICES, ActionId.HOME_RESUME):
         app.action(pause.value)(on_home_toggle)
 
+    def on_buddy_toggle(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        agent = resolve(payloads.user_id(body))
+        if agent is not None:
+            services.set_buddy(agent, action["action_id"] == ActionId.HOME_BUDDY_ON.value)
+
+    app.action(ActionId.HOME_BUDDY_ON.value)(on_buddy_toggle)
+    app.action(ActionId.HOME_BUDDY_OFF.value)(on_buddy_toggle)
+
+    def on_buddy_answer(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        trigger = payloads.trigger_id(body)
+        notice = services.answer_buddy(
+            resolve(payloads.user_id(body)),
+            payloads.action_value(body),
+            action["action_id"] == ActionId.BUDDY_FREE.value,
+            payloads.message_location(body),
+        )
+        if notice is not None and trigger is not None:
+            services.messenger.open_form(trigger, notice.form)
+
+    app.action(ActionId.BUDDY_FREE.value)(on_buddy_answer)
+    app.action(ActionId.BUDDY_CANT.value)(on_buddy_answer)
+
     def on_surveys_toggle(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         agent = resolve(payloads.user_id(body))

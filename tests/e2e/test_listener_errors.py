@@ -1,0 +1,63 @@
+"""A listener that fails tells the person something short and kind with a reference, in
+their language, and logs the failure once (masked), never the payload."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import pytest
+from slack_bolt import Ack, App
+
+from handlers.sandbox.interactions import block_actions_body, signed_headers, slash_command_body
+from tests.conftest import SIGNING_SECRET, Harness
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def broken_listeners(harness: Harness) -> None:
+    bolt: App = harness.client.app.state.bolt  # type: ignore[attr-defined]
+
+    @bolt.command("/boom")
+    def on_boom(ack: Ack, body: dict[str, Any]) -> None:
+        raise RuntimeError("listener bug with a secret-ish detail 9f2c")
+
+    @bolt.action("test.boom")
+    def on_click(ack: Ack, body: dict[str, Any]) -> None:
+        ack()  # acked first, as Breather's listeners do: the answer can no longer carry the news
+        raise RuntimeError("listener bug after the ack")
+
+
+def test_a_failing_command_answers_privately_with_a_reference(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken_listeners(harness)
+    body = slash_command_body(user_id="U0ANA", command="/boom", text="typed words 7e1d")
+    with caplog.at_level(logging.ERROR):
+        response = harness.client.post(
+            "/slack/events", content=body, headers=signed_headers(SIGNING_SECRET, body, FORM)
+        )
+    assert response.status_code == 200
+    reply = response.json()
+    assert reply["response_type"] == "ephemeral"
+    reference = re.search(r"reference ([0-9a-f]{8})", reply["text"])
+    assert reference and "went wrong" in reply["text"]
+    logged = [r for r in caplog.records if reference.group(1) in r.getMessage()]
+    assert len(logged) == 1 and logged[0].exc_info is not None  # once, with its traceback
+    assert "typed words 7e1d" not in caplog.text
+    assert caplog.text.count("Traceback") == 1
+
+
+def test_a_failing_click_after_its_ack_sends_the_agent_a_dm_with_the_reference(harness: Harness) -> None:
+    broken_listeners(harness)
+    body = block_actions_body(
+        user_id="U0ANA", channel="D0ANA", ts="1.000", action_id="test.boom", value="x", block_id="b"
+    )
+    response = harness.client.post(
+        "/slack/events", content=body, headers=signed_headers(SIGNING_SECRET, body, FORM)
+    )
+    assert response.status_code == 200
+    (dm,) = harness.slack.wait_for("chat.postMessage")
+    assert dm.params["channel"] == "D0ANA"
+    assert re.search(r"reference [0-9a-f]{8}", dm.params["text"])
