@@ -205,6 +205,8 @@ INVENTORY: dict[str, Table] = {
                 P, "the language their chat platform reports (Slack or Teams locale)"
             ),
             "buddy": Column(P, "offers to be a buddy for their team"),
+            "pairing": Column(P, "takes part in the team's coffee pairs"),
+            "pairing_skip": Column(P, "a week of coffee pairs they skip"),
             "updated_at": WHEN,
         },
     ),
@@ -266,6 +268,19 @@ INVENTORY: dict[str, Table] = {
             "state": Column(P, "asked, free or cant"),
             "created_at": WHEN,
             "answered_at": WHEN,
+        },
+    ),
+    "pairings": Table(
+        "each person's place in a week's coffee pairs, under their pseudonym (a pair shares pair_id)",
+        RETENTION,
+        {
+            "id": ID,
+            "team_id": TEAM,
+            "week_start": Column(OP, "the Monday of the week"),
+            "pair_id": Column(P, "which rows form one pair"),
+            "pseudonym": PSEUDONYM,
+            "kid": KID,
+            "created_at": WHEN,
         },
     ),
     "survey_rounds": Table(

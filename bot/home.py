@@ -70,6 +70,21 @@ def manager_home(cat: Catalogue, lead_parts: Sequence[Part]) -> HomeView:
     )
 
 
+def _pairing_parts(cat: Catalogue, pairing: bool | None) -> list[Part]:
+    """Coffee pairs, when the agent's team has them: in or out, and the switch."""
+    if pairing is None:
+        return []
+    button = (
+        Button(action=ActionId.HOME_PAIRING_OFF.value, label=cat.t("home.pairing_off"))
+        if pairing
+        else Button(action=ActionId.HOME_PAIRING_ON.value, label=cat.t("home.pairing_on"))
+    )
+    return [
+        Text(text=cat.t("home.pairing_yes" if pairing else "home.pairing_no")),
+        Buttons(block_id="home_pairing", buttons=(button,)),
+    ]
+
+
 def _pause_line(cat: Catalogue, paused: bool, until: datetime | None, zone: ZoneInfo) -> str:
     if paused and until is not None:
         return cat.t("home.paused_until", when=when_text(cat, until, zone))
@@ -87,6 +102,7 @@ def home_view(
     lead_parts: Sequence[Part] = (),
     paused_until: datetime | None = None,
     buddy: bool = False,
+    pairing: bool | None = None,
 ) -> HomeView:
     pauses = (
         (Button(action=ActionId.HOME_RESUME.value, label=cat.t("home.resume"), style="primary"),)
@@ -118,6 +134,7 @@ def home_view(
                 else Button(action=ActionId.HOME_BUDDY_ON.value, label=cat.t("home.buddy_on")),
             ),
         ),
+        *_pairing_parts(cat, pairing),
         Divider(),
         Heading(text=cat.t("results.heading")),
     ]

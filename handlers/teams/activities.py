@@ -134,6 +134,9 @@ class TeamsActions:
             **{choice.value: self._home_pause for choice in PAUSE_CHOICES},
             ActionId.HOME_BUDDY_ON.value: self._home_buddy,
             ActionId.HOME_BUDDY_OFF.value: self._home_buddy,
+            ActionId.HOME_PAIRING_ON.value: self._home_pairing,
+            ActionId.HOME_PAIRING_OFF.value: self._home_pairing,
+            ActionId.PAIRING_SKIP.value: self._pairing_skip,
             ActionId.BUDDY_FREE.value: self._buddy_answer,
             ActionId.BUDDY_CANT.value: self._buddy_answer,
             ActionId.HOME_SURVEYS_ON.value: self._home_surveys,
@@ -220,6 +223,13 @@ class TeamsActions:
     def _home_buddy(self, action: CardAction, agent: RosterAgent) -> Answer:
         reply = self.services.set_buddy(agent, action.verb == ActionId.HOME_BUDDY_ON.value)
         return Answer(message=reply.replace("`", ""))
+
+    def _home_pairing(self, action: CardAction, agent: RosterAgent) -> Answer:
+        reply = self.services.set_pairing(agent, action.verb == ActionId.HOME_PAIRING_ON.value)
+        return Answer(message=reply.replace("`", ""))
+
+    def _pairing_skip(self, action: CardAction, agent: RosterAgent) -> Answer:
+        return Answer(message=self.services.skip_pairing(agent).replace("`", ""))
 
     def _buddy_answer(self, action: CardAction, agent: RosterAgent) -> Answer:
         free = action.verb == ActionId.BUDDY_FREE.value

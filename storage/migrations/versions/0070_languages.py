@@ -1,7 +1,7 @@
 """agent_prefs: each person's own language and the one their chat platform reports
 
 Revision ID: 0070
-Revises: 0051
+Revises: 0052
 Create Date: 2026-12-05 07:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0070"
-down_revision: str | None = "0051"
+down_revision: str | None = "0052"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
