@@ -30,7 +30,7 @@ from bot.server import server_options
 from bot.services import Services
 from handlers.sandbox.call_simulator import CallSimulator
 from handlers.sandbox.console import SandboxConsole
-from handlers.sandbox.demo_history import seed_demo_history
+from handlers.sandbox.demo_history import seed_demo_history, seed_demo_together
 from handlers.sandbox.demo_pace import Colleagues, demo_events, slack_sender
 from handlers.sandbox.interactions import block_actions_body, signed_headers
 from handlers.sandbox.messenger import SandboxMessenger
@@ -271,6 +271,7 @@ def run_demo(
 
     # Past weeks of made-up activity, so "Team digest" in the console has something to show.
     seed_demo_history(services, now=services.clock())
+    seed_demo_together(services)  # buddies and this week's coffee pairs
     team = services.config.teams[0]
     out(cat.t("demo.running", url=base_url))
     out(cat.t("demo.console", url=console.url(base_url)))

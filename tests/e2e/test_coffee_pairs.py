@@ -150,3 +150,30 @@ def test_teams_and_the_console_join_coffee_pairs(
         console = Console(client, console_app)
         reply = console.post("command", "emil@example.com", text="/breather pairing on").json()["html"]
         assert "once a week I&#x27;ll pair you" in reply or "once a week I'll pair you" in reply
+
+
+def test_the_demo_team_starts_with_buddies_and_this_weeks_coffee_pairs(
+    make_settings: MakeSettings,
+) -> None:
+    from pathlib import Path as _Path
+
+    import bot
+    from handlers.sandbox.demo_history import seed_demo_together
+    from storage.models import AgentPrefs
+
+    demo = _Path(bot.__file__).parent / "demo" / "breather.yml"
+    settings = make_settings(
+        config_path=demo, messenger="sandbox", slack_bot_token=None, slack_signing_secret=None
+    )
+    app = create_app(settings, clock=Clock(MONDAY))
+    with console_client(app) as client:
+        services = app.state.services
+        assert seed_demo_together(services) == 6
+        with session_scope(services.engine) as session:
+            assert sum(p.buddy for p in session.exec(select(AgentPrefs))) == 3
+        console = Console(client, app)
+        from tests.e2e.test_console import dm_html
+
+        console.wait_for("ana@example.com", lambda v: "are paired this week" in dm_html(v))
+        radu = console.view("radu@example.com")
+        assert "paired" not in str(radu) and "buddy" not in str(radu).lower()  # the lead sees neither
