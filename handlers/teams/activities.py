@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.compliments.messages import RECIPIENT_FIELD
 from bot.errors import InvalidInput
-from bot.i18n import Catalogue, available_languages, catalogue
+from bot.i18n import Catalogue, available_languages, catalogue, team_catalogue
 from bot.ids import CHECKIN_CHOICES, PAUSE_CHOICES, ActionId, CallbackId, language_action, language_of_action
 from bot.messenger import Delivered, Form, Message, Text
 from bot.recovery.messages import TALK_FIELD
