@@ -552,6 +552,15 @@ def _known_zone_name(value: str) -> str:
     return value
 
 
+class PairingConfig(_Strict):
+    """When a team's weekly coffee pairs are made (issue 16); the pairs' DMs go out then."""
+
+    day: Weekday = "mon"
+    at: time = time(10, 0)
+
+    _clock = field_validator("at", mode="before")(_parse_clock)
+
+
 class AgentConfig(_Strict):
     email: str
     name: str | None = None
@@ -623,6 +632,7 @@ class TeamConfig(_Strict):
     pulse: PulseConfig | None = None
     # Non-working days (issue 16): no check-ins, invitations or reminders on them.
     holidays: Holidays = Field(default_factory=Holidays)
+    pairing: PairingConfig | None = None  # weekly coffee pairs for those who opt in
 
     @field_validator("holidays", mode="before")
     @classmethod

@@ -201,6 +201,8 @@ INVENTORY: dict[str, Table] = {
             "paused_until": Column(P, "when a pause or time off ends by itself"),
             "surveys_opted_out": Column(P, "pulse surveys switched off"),
             "buddy": Column(P, "offers to be a buddy for their team"),
+            "pairing": Column(P, "takes part in the team's coffee pairs"),
+            "pairing_skip": Column(P, "a week of coffee pairs they skip"),
             "updated_at": WHEN,
         },
     ),
@@ -262,6 +264,19 @@ INVENTORY: dict[str, Table] = {
             "state": Column(P, "asked, free or cant"),
             "created_at": WHEN,
             "answered_at": WHEN,
+        },
+    ),
+    "pairings": Table(
+        "each person's place in a week's coffee pairs, under their pseudonym (a pair shares pair_id)",
+        RETENTION,
+        {
+            "id": ID,
+            "team_id": TEAM,
+            "week_start": Column(OP, "the Monday of the week"),
+            "pair_id": Column(P, "which rows form one pair"),
+            "pseudonym": PSEUDONYM,
+            "kid": KID,
+            "created_at": WHEN,
         },
     ),
     "survey_rounds": Table(

@@ -44,7 +44,7 @@ def when_text(cat: Catalogue, moment: datetime, zone: ZoneInfo) -> str:
     day = day_text(cat, moment, zone)
     if (local.hour, local.minute) == (0, 0):
         return day
-    return cat.t("command.day_time", day=day, time=f"{local:%H:%M}")
+    return cat.t("command.day_time", day=day, time=cat.formats.time(local))
 
 
 def manager_home(cat: Catalogue, lead_parts: Sequence[Part]) -> HomeView:
@@ -52,6 +52,21 @@ def manager_home(cat: Catalogue, lead_parts: Sequence[Part]) -> HomeView:
     return HomeView(
         parts=(Heading(text=cat.t("home.title")), Heading(text=cat.t("digest.manager_heading")), *lead_parts)
     )
+
+
+def _pairing_parts(cat: Catalogue, pairing: bool | None) -> list[Part]:
+    """Coffee pairs, when the agent's team has them: in or out, and the switch."""
+    if pairing is None:
+        return []
+    button = (
+        Button(action=ActionId.HOME_PAIRING_OFF.value, label=cat.t("home.pairing_off"))
+        if pairing
+        else Button(action=ActionId.HOME_PAIRING_ON.value, label=cat.t("home.pairing_on"))
+    )
+    return [
+        Text(text=cat.t("home.pairing_yes" if pairing else "home.pairing_no")),
+        Buttons(block_id="home_pairing", buttons=(button,)),
+    ]
 
 
 def _pause_line(cat: Catalogue, paused: bool, until: datetime | None, zone: ZoneInfo) -> str:
@@ -71,6 +86,7 @@ def home_view(
     lead_parts: Sequence[Part] = (),
     paused_until: datetime | None = None,
     buddy: bool = False,
+    pairing: bool | None = None,
 ) -> HomeView:
     pauses = (
         (Button(action=ActionId.HOME_RESUME.value, label=cat.t("home.resume"), style="primary"),)
@@ -102,6 +118,7 @@ def home_view(
                 else Button(action=ActionId.HOME_BUDDY_ON.value, label=cat.t("home.buddy_on")),
             ),
         ),
+        *_pairing_parts(cat, pairing),
         Divider(),
         Heading(text=cat.t("results.heading")),
     ]

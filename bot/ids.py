@@ -25,6 +25,9 @@ class ActionId(StrEnum):
     HOME_BUDDY_OFF = "home.buddy_off"
     BUDDY_FREE = "buddy.free"  # the buddy asked for a chat answers
     BUDDY_CANT = "buddy.cant"
+    HOME_PAIRING_ON = "home.pairing_on"  # coffee pairs (issue 16)
+    HOME_PAIRING_OFF = "home.pairing_off"
+    PAIRING_SKIP = "pairing.skip"  # skip next week's coffee pair
     HOME_SURVEYS_OFF = "home.surveys_off"
     HOME_SURVEYS_ON = "home.surveys_on"
 
@@ -82,3 +85,4 @@ class JobId(StrEnum):
     COMPLIMENT_ROLLUP = "compliment_rollup"  # per team: f"{JobId.COMPLIMENT_ROLLUP}:{team.id}"
     COMPLIMENT_EXPIRY = "compliment_expiry"
     PAUSE_ENDS = "pause_ends"  # pauses with an end: over, and the agent told once
+    PAIRING = "pairing"  # per team: f"{JobId.PAIRING}:{team.id}", weekly coffee pairs

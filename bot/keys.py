@@ -47,6 +47,7 @@ from storage.models import (
     Kudos,
     OutboxMessage,
     OutboxStatus,
+    Pairing,
     SurveyAnswer,
     SurveyInvitation,
     TalkRequest,
@@ -64,6 +65,7 @@ PSEUDONYM_TABLES: tuple[tuple[Any, str], ...] = (
     (Break.__table__, "id"),  # type: ignore[attr-defined]
     (TalkRequest.__table__, "id"),  # type: ignore[attr-defined]
     (BuddyAsk.__table__, "id"),  # type: ignore[attr-defined]
+    (Pairing.__table__, "id"),  # type: ignore[attr-defined]
     (SurveyInvitation.__table__, "id"),  # type: ignore[attr-defined]
     (SurveyAnswer.__table__, "id"),  # type: ignore[attr-defined]
 )
@@ -71,6 +73,7 @@ PSEUDONYM_TABLES: tuple[tuple[Any, str], ...] = (
 PERSON_UNIQUE: dict[str, tuple[str, ...]] = {
     "agent_prefs": (),
     "survey_invitations": ("round_id",),
+    "pairings": ("team_id", "week_start"),
     "survey_answers": ("round_id", "instrument"),
 }
 # Keyed hashes of outside ids: (table, column, when the work needing it is done).

@@ -4,7 +4,7 @@ switch is in surveys)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
@@ -19,6 +19,7 @@ class Prefs:
     paused_until: datetime | None  # when the pause ends by itself; None: until resumed
     surveys_on: bool
     buddy: bool = False
+    pairing: bool = False
 
 
 def read_prefs(session: Session, agent: RosterAgent, now: datetime) -> Prefs:
@@ -29,7 +30,27 @@ def read_prefs(session: Session, agent: RosterAgent, now: datetime) -> Prefs:
         paused_until=prefs.paused_until if paused and prefs else None,
         surveys_on=not (prefs and prefs.surveys_opted_out),
         buddy=bool(prefs and prefs.buddy),
+        pairing=bool(prefs and prefs.pairing),
     )
+
+
+def set_pairing(session: Session, agent: RosterAgent, on: bool, now: datetime) -> bool:
+    """Join (or leave) the team's coffee pairs; False when nothing changed."""
+    prefs = lock_prefs(session, agent, now)
+    if prefs.pairing == on:
+        return False
+    prefs.pairing, prefs.updated_at = on, now
+    session.add(prefs)
+    return True
+
+
+def skip_pairing(session: Session, agent: RosterAgent, week: date, now: datetime) -> bool:
+    prefs = lock_prefs(session, agent, now)
+    if prefs.pairing_skip == week:
+        return False
+    prefs.pairing_skip, prefs.updated_at = week, now
+    session.add(prefs)
+    return True
 
 
 def set_buddy(session: Session, agent: RosterAgent, on: bool, now: datetime) -> bool:

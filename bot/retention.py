@@ -22,6 +22,7 @@ from storage.models import (
     InboundEvent,
     OutboxMessage,
     OutboxStatus,
+    Pairing,
     SandboxMessage,
     SurgeAlert,
     SurveyAnswer,
@@ -111,6 +112,7 @@ def purge(session: Session, settings: ProductSettings, *, now: datetime) -> dict
             delete(Break).where(col(Break.requested_at) < cutoff, col(Break.state).not_in(ACTIVE_STATES)),
         ),
         "talk requests": _deleted(session, delete(TalkRequest).where(col(TalkRequest.created_at) < cutoff)),
+        "coffee pairs": _deleted(session, delete(Pairing).where(col(Pairing.created_at) < cutoff)),
         "buddy asks": _deleted(
             session, delete(BuddyAsk).where(col(BuddyAsk.created_at) < min(cutoff, now - BUDDY_ASKS_KEEP))
         ),

@@ -31,11 +31,12 @@ from bot.digests.service import DigestService
 from bot.holdbacks import HoldBackNotices
 from bot.home import home_view, manager_home, when_text
 from bot.i18n import catalogue, team_catalogue
-from bot.ids import PAUSE_CHOICES, ActionId, CheckinAnswer, JobId
+from bot.ids import PAUSE_CHOICES, ActionId, CallbackId, CheckinAnswer, JobId
 from bot.intake import EventProcessor, Intake
 from bot.messenger import Delivered, Form, Message, Messenger, Part, Text
 from bot.metrics import Metrics
-from bot.preferences import end_pauses, read_prefs, set_buddy, set_paused
+from bot.pairing import Pairings, week_start
+from bot.preferences import end_pauses, read_prefs, set_buddy, set_pairing, set_paused, skip_pairing
 from bot.recovery.buddies import BuddyAnswer
 from bot.recovery.phone import PhoneSystem
 from bot.recovery.service import RecoveryService
@@ -100,6 +101,7 @@ class Services:
             follow_up=self.recovery,
             held_back=self.hold_backs,
         )
+        self.pairings = Pairings(outbox=self.outbox)
         self.surveys = SurveyService(settings=self.product, outbox=self.outbox, held_back=self.hold_backs)
         self.digests = DigestService(
             settings=self.product,
@@ -194,6 +196,15 @@ class Services:
                 JobSpec(JobId.PULSE_DISPATCH.value, IntervalTrigger(minutes=1), self.dispatch_surveys)
             )
         jobs.append(JobSpec(JobId.PAUSE_ENDS.value, IntervalTrigger(minutes=1), self.end_pauses))
+        for team in self.config.teams:
+            if team.pairing is not None:
+                weekly = CronTrigger(
+                    day_of_week=team.pairing.day,
+                    hour=team.pairing.at.hour,
+                    minute=team.pairing.at.minute,
+                    timezone=team.zone,
+                )
+                jobs.append(JobSpec(f"{JobId.PAIRING}:{team.id}", weekly, partial(self.pair_team, team.id)))
         jobs.append(
             JobSpec(
                 JobId.COMPLIMENT_EXPIRY.value,
@@ -320,6 +331,7 @@ class Services:
             paused_until=prefs.paused_until,
             surveys_on=prefs.surveys_on,
             buddy=prefs.buddy,
+            pairing=prefs.pairing if agent.team.pairing is not None else None,
             results=self.surveys.own_results(session, agent=agent),
             zone=agent.zone,
             lead_parts=extra or [],
@@ -423,6 +435,48 @@ class Services:
             return None
         key = {BuddyAnswer.ALREADY: "buddy.already_answered", BuddyAnswer.NOT_YOURS: "checkin.not_yours"}
         return click_notice(team_catalogue(agent.team), key.get(outcome, "checkin.expired"))
+
+    def pair_team(self, team_id: str) -> int:
+        """This week's coffee pairs for a team (once a week); how many people were paired."""
+        team = self.config.team(team_id)
+        with session_scope(self.engine) as session:
+            return self.pairings.pair_team(session, team=team, roster=self.roster, now=self.clock())
+
+    def set_pairing(self, agent: RosterAgent, on: bool) -> str:
+        cat = team_catalogue(agent.team)
+        if agent.team.pairing is None:
+            return cat.t("pairing.not_on")
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            changed = set_pairing(session, agent, on, now)
+            if changed:
+                self._refresh_home(session, agent, reason=f"pairing:{on}:{now.timestamp()}")
+        return cat.t("pairing.joined" if on else "pairing.left")
+
+    def skip_pairing(self, agent: RosterAgent) -> str:
+        """Skip the next coffee pairing: this week's if it has not been made yet, else next week's."""
+        cat = team_catalogue(agent.team)
+        if agent.team.pairing is None:
+            return cat.t("pairing.not_on")
+        now = self.clock()
+        week = week_start(agent.team, now)
+        with session_scope(self.engine) as session:
+            if self.pairings.made(session, agent.team, week):
+                week += timedelta(days=7)
+            skip_pairing(session, agent, week, now)
+        return cat.t("pairing.skipped")
+
+    @staticmethod
+    def notice(agent: RosterAgent, text: str) -> Form:
+        """A small read-only window with one line, for the person who clicked."""
+        cat = team_catalogue(agent.team)
+        return Form(
+            callback_id=CallbackId.CHECKIN_NOTICE.value,
+            title=cat.t("checkin.notice.title"),
+            submit=None,
+            close=cat.t("checkin.notice.close"),
+            parts=(Text(text=text),),
+        )
 
     def set_surveys(self, agent: RosterAgent, on: bool) -> None:
         now = self.clock()
@@ -563,6 +617,12 @@ class Services:
                 count=self.product.retention_days,
                 retention_days=self.product.retention_days,
             )
+        elif sub in ("pairing", "coffee") and agent is not None:
+            choice = words[1].lower() if len(words) > 1 else ""
+            if choice in ("on", "off"):
+                reply = self.set_pairing(agent, choice == "on")
+            else:
+                reply = self.skip_pairing(agent) if choice == "skip" else cat.t("pairing.usage")
         elif sub == "buddy" and agent is not None:
             choice = words[1].lower() if len(words) > 1 else ""
             reply = self.set_buddy(agent, choice == "on") if choice in ("on", "off") else cat.t("buddy.usage")

@@ -27,7 +27,7 @@ from bot.server import server_options
 from bot.services import Services
 from handlers.sandbox.call_simulator import CallSimulator
 from handlers.sandbox.console import SandboxConsole
-from handlers.sandbox.demo_history import seed_demo_history
+from handlers.sandbox.demo_history import seed_demo_history, seed_demo_together
 from handlers.sandbox.demo_pace import Colleagues, demo_events, slack_sender
 from handlers.sandbox.interactions import block_actions_body, signed_headers
 from handlers.sandbox.messenger import SandboxMessenger
@@ -206,7 +206,7 @@ def run_demo(
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
     cat = team_catalogue(services.config.teams[0])
     agents = [agent for team in services.config.teams for agent in team.agents]
-    phone_ids = {agent.email: str(agent.aircall_user_id) for agent in agents if agent.aircall_user_id}
+    phone_ids = {agent.email: user_id for agent in agents if (user_id := phone.user_id(agent))}
 
     def may_take_calls(email: str) -> bool:
         return email not in phone_ids or phone.status_of(phone_ids[email]) != PHONE_BREAK
@@ -266,6 +266,7 @@ def run_demo(
 
     # Past weeks of made-up activity, so "Team digest" in the console has something to show.
     seed_demo_history(services, now=services.clock())
+    seed_demo_together(services)  # buddies and this week's coffee pairs
     team = services.config.teams[0]
     out(cat.t("demo.running", url=base_url))
     out(cat.t("demo.console", url=console.url(base_url)))

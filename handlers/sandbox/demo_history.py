@@ -138,3 +138,21 @@ def _round(
     round_row = session.get(SurveyRound, round_id)
     assert round_row is not None
     round_row.responded = responded
+
+
+DEMO_BUDDIES = ("mihai@example.com", "darya@example.com", "sam@example.com")
+
+
+def seed_demo_together(services: Services) -> int:
+    """Three demo agents offer to be buddies and everyone joins the coffee pairs, then this
+    week's pairs are made, so the console shows both at once; returns how many were paired."""
+    paired = 0
+    for agent in services.roster.agents():
+        if agent.email in DEMO_BUDDIES:
+            services.set_buddy(agent, True)
+        if agent.team.pairing is not None:
+            services.set_pairing(agent, True)
+    for team in services.roster.teams:
+        if team.pairing is not None:
+            paired += services.pair_team(team.id)
+    return paired

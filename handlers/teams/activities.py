@@ -134,6 +134,9 @@ class TeamsActions:
             **{choice.value: self._home_pause for choice in PAUSE_CHOICES},
             ActionId.HOME_BUDDY_ON.value: self._home_buddy,
             ActionId.HOME_BUDDY_OFF.value: self._home_buddy,
+            ActionId.HOME_PAIRING_ON.value: self._home_pairing,
+            ActionId.HOME_PAIRING_OFF.value: self._home_pairing,
+            ActionId.PAIRING_SKIP.value: self._pairing_skip,
             ActionId.BUDDY_FREE.value: self._buddy_answer,
             ActionId.BUDDY_CANT.value: self._buddy_answer,
             ActionId.HOME_SURVEYS_ON.value: self._home_surveys,
@@ -146,6 +149,17 @@ class TeamsActions:
 
     def resolve(self, user: str) -> RosterAgent | None:
         return self.services.agent_for_chat_user(self.messenger.name, user, self.messenger.email_of)
+
+    def unexpected(self, what: str, error: Exception, user: str | None) -> str:
+        """Log a failure once, with its traceback (masked) but never the payload; what to tell
+        the person, with the reference, in their language."""
+        reference = uuid.uuid4().hex[:8]
+        log.error("teams %s failed (reference %s): %s", what, reference, type(error).__name__, exc_info=error)
+        try:
+            agent = self.resolve(user) if user else None
+        except Exception:  # whatever failed may fail again here: English will do
+            agent = None
+        return self._cat(agent).t("error.unexpected", reference=reference)
 
     @staticmethod
     def _cat(agent: RosterAgent | None) -> Catalogue:
@@ -208,6 +222,13 @@ class TeamsActions:
     def _home_buddy(self, action: CardAction, agent: RosterAgent) -> Answer:
         reply = self.services.set_buddy(agent, action.verb == ActionId.HOME_BUDDY_ON.value)
         return Answer(message=reply.replace("`", ""))
+
+    def _home_pairing(self, action: CardAction, agent: RosterAgent) -> Answer:
+        reply = self.services.set_pairing(agent, action.verb == ActionId.HOME_PAIRING_ON.value)
+        return Answer(message=reply.replace("`", ""))
+
+    def _pairing_skip(self, action: CardAction, agent: RosterAgent) -> Answer:
+        return Answer(message=self.services.skip_pairing(agent).replace("`", ""))
 
     def _buddy_answer(self, action: CardAction, agent: RosterAgent) -> Answer:
         free = action.verb == ActionId.BUDDY_FREE.value
@@ -314,13 +335,6 @@ def _channel(conversation_id: str) -> str:
     """A channel message's conversation id ends in ";messageid=…" (its thread); posts are kept
     under the channel's own id."""
     return conversation_id.split(";", 1)[0]
-
-
-def _unexpected(what: str, error: Exception) -> str:
-    """Log a failure by its kind and a reference, never the payload; what to tell the person."""
-    reference = uuid.uuid4().hex[:8]
-    log.error("teams %s failed (reference %s): %s", what, reference, type(error).__name__)
-    return catalogue("en").t("error.unexpected", reference=reference)
 
 
 def dialog(step: DialogStep) -> MessagingExtensionActionInvokeResponse:
@@ -430,7 +444,9 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
         except InvalidInput as error:
             return _error(400, str(error))
         except Exception as error:
-            return _error(500, _unexpected(f"card action {verb}", error))
+            return _error(
+                500, await run_in_threadpool(actions.unexpected, f"card action {verb}", error, user)
+            )
         finally:
             messenger.take_forms(action.trigger)  # never keep a form an error left behind
         if answer.card is not None:
@@ -465,7 +481,7 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
         try:
             reply = await run_in_threadpool(actions.command, user, command, recipient, activity.id)
         except Exception as error:
-            reply = _line(_unexpected("command", error))
+            reply = _line(await run_in_threadpool(actions.unexpected, "command", error, user))
         if reply is None:
             return
         card = card_activity(message_card(reply))
@@ -504,7 +520,9 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
         except InvalidInput as error:
             return dialog(str(error))
         except Exception as error:
-            return dialog(_unexpected(f"message action {action.command}", error))
+            return dialog(
+                await run_in_threadpool(actions.unexpected, f"message action {action.command}", error, user)
+            )
         finally:
             messenger.take_forms(action.trigger)
 
@@ -519,7 +537,7 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
         try:
             return dialog(await run_in_threadpool(actions.dialog_submitted, user, data))
         except Exception as error:
-            return dialog(_unexpected("message action dialog", error))
+            return dialog(await run_in_threadpool(actions.unexpected, "message action dialog", error, user))
 
     @app.on_install_add
     async def on_install(ctx: ActivityContext[InstalledActivity]) -> None:

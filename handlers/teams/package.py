@@ -32,7 +32,7 @@ _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 
 # What people can type, as the compose box suggests it (Teams has no slash commands for bots).
-PERSONAL_COMMANDS = ("help", "pause", "away", "resume", "buddy", "privacy", "home", "digest")
+PERSONAL_COMMANDS = ("help", "pause", "away", "resume", "buddy", "pairing", "privacy", "home", "digest")
 TEAM_COMMANDS = ("help",)
 
 Pixel = tuple[int, int, int, int]

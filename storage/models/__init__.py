@@ -1,7 +1,7 @@
 """Every table. Importing this package registers them all on SQLModel.metadata."""
 
 from storage.models.calls import Call, InboundEvent
-from storage.models.checkins import AgentPrefs, Checkin
+from storage.models.checkins import AgentPrefs, Checkin, Pairing
 from storage.models.compliments import Compliment, ComplimentStatus, Kudos
 from storage.models.digests import DigestAccess, DigestRelease, SurgeAlert
 from storage.models.outbox import OutboxMessage, OutboxStatus
@@ -36,6 +36,7 @@ __all__ = [
     "SurveyRound",
     "TalkRequest",
     "BuddyAsk",
+    "Pairing",
     "Team",
     "TeamsConversation",
 ]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import json_column, now, utc_column
@@ -37,4 +37,22 @@ class AgentPrefs(SQLModel, table=True):
     paused_until: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
     surveys_opted_out: bool = False
     buddy: bool = False  # offers to be a buddy for their team (issue 16); never shown to anyone
+    pairing: bool = False  # takes part in the team's weekly coffee pairs (issue 16)
+    pairing_skip: date | None = None  # the Monday of a week they skip
     updated_at: datetime = Field(default_factory=now, sa_column=utc_column(nullable=False))
+
+
+class Pairing(SQLModel, table=True):
+    """One person's place in a week's coffee pairs (issue 16); a pair's rows share `pair_id`."""
+
+    __tablename__ = "pairings"
+    __table_args__ = (
+        UniqueConstraint("team_id", "week_start", "pseudonym", name="uq_pairings_team_week_person"),
+    )
+    id: str = Field(primary_key=True, max_length=32)
+    team_id: str = Field(max_length=64)
+    week_start: date
+    pair_id: str = Field(max_length=32, index=True)
+    pseudonym: str = Field(max_length=64)
+    kid: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=now, sa_column=utc_column(nullable=False))

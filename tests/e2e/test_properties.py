@@ -259,3 +259,23 @@ def test_sandbox_api(make_settings: MakeSettings, caplog: pytest.LogCaptureFixtu
         run()
         assert client.get("/sandbox/api/workspace").status_code == 200  # still works
     assert "Traceback" not in caplog.text
+
+
+def test_every_webhook_path_unsigned(shared_harness: Harness, caplog: pytest.LogCaptureFixture) -> None:
+    """Whatever phone systems are configured, no body sent to any webhook is a 5xx."""
+    paths = sorted(
+        route.path
+        for route in shared_harness.client.app.routes  # type: ignore[attr-defined]
+        if getattr(route, "path", "").startswith("/webhooks/")
+    )
+    media = st.sampled_from(["application/json", "application/x-www-form-urlencoded", "text/plain"])
+
+    @BOUNDED
+    @given(path=st.sampled_from(paths), body=bodies(hard_call), content_type=media)
+    def run(path: str, body: bytes, content_type: str) -> None:
+        before = stored(shared_harness)
+        response = shared_harness.client.post(path, content=body, headers={"Content-Type": content_type})
+        check(shared_harness, response, before)
+
+    run()
+    still_works(shared_harness, caplog)

@@ -106,3 +106,26 @@ def test_a_body_that_trickles_in_past_the_limit_is_408(live: LiveServer) -> None
         assert 1.0 < time.monotonic() - started < 5.0
     with httpx.Client(base_url=live.url, timeout=5) as http:
         assert http.post("/webhooks/calls", json=hard_call()).status_code == 401  # still serving
+
+
+def test_clients_trickling_or_bloating_headers_are_cut_off(
+    live: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot import server
+
+    monkeypatch.setattr(server, "HEADER_TIMEOUT_S", 1.0)  # read as each connection is made
+    host, port = live.url.removeprefix("http://").split(":")
+    # Headers that never end: the connection is closed at the deadline.
+    with socket.create_connection((host, int(port)), timeout=server.HEADER_TIMEOUT_S + 5) as slow:
+        slow.sendall(b"POST /webhooks/calls HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: a")
+        started = time.monotonic()
+        assert slow.recv(4096) == b""  # closed by the server
+        assert time.monotonic() - started < 3
+    # Headers larger than the cap are answered 400.
+    with socket.create_connection((host, int(port)), timeout=10) as big:
+        big.sendall(
+            b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * (server.MAX_HEADER_BYTES * 2)
+        )
+        assert big.recv(4096).startswith(b"HTTP/1.1 400")
+    with httpx.Client(base_url=live.url, timeout=5) as http:
+        assert http.get("/healthz").status_code == 200

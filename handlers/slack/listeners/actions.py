@@ -66,6 +66,23 @@ def register(app: App, services: Services, resolve: Resolve) -> None:
     app.action(ActionId.BUDDY_FREE.value)(on_buddy_answer)
     app.action(ActionId.BUDDY_CANT.value)(on_buddy_answer)
 
+    def on_pairing_toggle(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        agent = resolve(payloads.user_id(body))
+        if agent is not None:
+            services.set_pairing(agent, action["action_id"] == ActionId.HOME_PAIRING_ON.value)
+
+    app.action(ActionId.HOME_PAIRING_ON.value)(on_pairing_toggle)
+    app.action(ActionId.HOME_PAIRING_OFF.value)(on_pairing_toggle)
+
+    @app.action(ActionId.PAIRING_SKIP.value)
+    def on_pairing_skip(ack: Ack, body: dict[str, Any]) -> None:
+        ack()
+        agent = resolve(payloads.user_id(body))
+        trigger = payloads.trigger_id(body)
+        if agent is not None and trigger is not None:  # the answer, to the clicker alone
+            services.messenger.open_form(trigger, services.notice(agent, services.skip_pairing(agent)))
+
     def on_surveys_toggle(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         agent = resolve(payloads.user_id(body))
