@@ -15,12 +15,14 @@ schemes that cannot run script. The browser adds a Content-Security-Policy on to
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.i18n import Catalogue
+from bot.i18n.bidi import dominant_direction
 
 Names = Mapping[str, str]  # Slack user id -> display name, for <@U…> mentions
 Block = dict[str, Any]
@@ -70,8 +72,18 @@ def emoji(text: str) -> str:
     return _EMOJI_CODE.sub(lambda match: EMOJI.get(match.group(1), match.group()), text)
 
 
+def emoji_images(escaped: str) -> str:
+    """The catalogue's emoji as the pictures the console ships (static/emoji/): right on a machine
+    without a colour emoji font too. The emoji itself stays as the alt text."""
+    for name, char in EMOJI.items():
+        if char in escaped:
+            image = f'<img class="bk-emoji" src="/sandbox/static/emoji/{name}.svg" alt="{char}">'
+            escaped = escaped.replace(char, image)
+    return escaped
+
+
 def _plain_segment(text: str) -> str:
-    return esc(emoji(_unslack(text))).replace("\n", "<br>")
+    return emoji_images(esc(emoji(_unslack(text)))).replace("\n", "<br>")
 
 
 def _reference(ref: str, names: Names) -> str:
@@ -146,8 +158,9 @@ def text_html(obj: Any, names: Names) -> str:
     text = str(obj.get("text", ""))
     if obj.get("type") == "mrkdwn":
         return mrkdwn_html(text, names)
-    shown = emoji(text) if obj.get("emoji", True) else text
-    return esc(shown).replace("\n", "<br>")
+    if not obj.get("emoji", True):
+        return esc(text).replace("\n", "<br>")
+    return emoji_images(esc(emoji(text))).replace("\n", "<br>")
 
 
 def _plain(obj: Any) -> str:
@@ -366,8 +379,9 @@ def modal_html(view: Block, render: Render) -> str:
         if submit
         else ""
     )
+    direction = dominant_direction(json.dumps(view, ensure_ascii=False))
     return (
-        '<form class="modal-form">'
+        f'<form class="modal-form" dir="{direction}">'
         f'<header class="modal-header"><h2 id="modal-title">{esc(_plain(view.get("title")))}</h2></header>'
         f'<div class="modal-body">{blocks_html(view.get("blocks"), render, in_form=True)}</div>'
         f'<p class="modal-problem" role="alert" hidden></p>'

@@ -24,8 +24,8 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.compliments.messages import RECIPIENT_FIELD
 from bot.errors import InvalidInput
-from bot.i18n import Catalogue, catalogue, team_catalogue
-from bot.ids import CHECKIN_CHOICES, PAUSE_CHOICES, ActionId, CallbackId
+from bot.i18n import Catalogue, available_languages, catalogue, team_catalogue
+from bot.ids import CHECKIN_CHOICES, PAUSE_CHOICES, ActionId, CallbackId, language_action, language_of_action
 from bot.messenger import Delivered, Form, Message, Text
 from bot.recovery.messages import TALK_FIELD
 from bot.roster import RosterAgent
@@ -141,6 +141,7 @@ class TeamsActions:
             ActionId.BUDDY_CANT.value: self._buddy_answer,
             ActionId.HOME_SURVEYS_ON.value: self._home_surveys,
             ActionId.HOME_SURVEYS_OFF.value: self._home_surveys,
+            **{language_action(code): self._home_language for code in available_languages()},
             CallbackId.PULSE_SURVEY.value: self._survey_submitted,
             CallbackId.TALK.value: self._talk_submitted,
         }
@@ -150,9 +151,28 @@ class TeamsActions:
     def resolve(self, user: str) -> RosterAgent | None:
         return self.services.agent_for_chat_user(self.messenger.name, user, self.messenger.email_of)
 
-    @staticmethod
-    def _cat(agent: RosterAgent | None) -> Catalogue:
-        return team_catalogue(agent.team) if agent else catalogue("en")
+    def _cat(self, agent: RosterAgent | None) -> Catalogue:
+        return self.services.catalogue_for(agent) if agent else catalogue("en")
+
+    def note_locale(self, user: str, locale: str | None) -> None:
+        """Every activity carries the sender's Teams locale: the language they read when they
+        have not chosen one."""
+        agent = self.resolve(user) if locale else None
+        if agent is not None:
+            self.services.note_platform_locale(agent, locale)
+
+    def unexpected(self, what: str, error: Exception, user: str | None) -> str:
+        """Log a failure once, with its traceback (masked) but never the payload; what to tell
+        the person, with the reference, in their language."""
+        reference = uuid.uuid4().hex[:8]
+        log.error("teams %s failed (reference %s): %s", what, reference, type(error).__name__, exc_info=error)
+        try:
+            agent = self.resolve(user) if user else None
+        except Exception:  # whatever failed may fail again here: English will do
+            agent = None
+        # The team's language: no database read on a path that may be failing because of it.
+        cat = team_catalogue(agent.team) if agent else catalogue("en")
+        return cat.t("error.unexpected", reference=reference)
 
     # --- card actions --------------------------------------------------------------------
 
@@ -207,6 +227,11 @@ class TeamsActions:
     def _home_pause(self, action: CardAction, agent: RosterAgent) -> Answer:
         reply = self.services.pause_from_home(agent, ActionId(action.verb))
         return Answer(message=reply.replace("`", ""))  # a line under a card shows no markup
+
+    def _home_language(self, action: CardAction, agent: RosterAgent) -> Answer:
+        language = language_of_action(action.verb)
+        assert language is not None  # routed here only for a language button
+        return Answer(message=self.services.set_language(agent, language))
 
     def _home_buddy(self, action: CardAction, agent: RosterAgent) -> Answer:
         reply = self.services.set_buddy(agent, action.verb == ActionId.HOME_BUDDY_ON.value)
@@ -326,13 +351,6 @@ def _channel(conversation_id: str) -> str:
     return conversation_id.split(";", 1)[0]
 
 
-def _unexpected(what: str, error: Exception) -> str:
-    """Log a failure by its kind and a reference, never the payload; what to tell the person."""
-    reference = uuid.uuid4().hex[:8]
-    log.error("teams %s failed (reference %s): %s", what, reference, type(error).__name__)
-    return catalogue("en").t("error.unexpected", reference=reference)
-
-
 def dialog(step: DialogStep) -> MessagingExtensionActionInvokeResponse:
     """A message action's dialog: show a form, pop up a line, or close (an empty answer)."""
     if step is None:
@@ -412,6 +430,7 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
                 if found is not None and found.aad_object_id == user:
                     person = replace(person, email=found.email, upn=found.upn)
             await run_in_threadpool(directory.remember, person)
+            await run_in_threadpool(actions.note_locale, user, activity.locale)
         await ctx.next()
 
     app.use(remember_sender)
@@ -440,7 +459,9 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
         except InvalidInput as error:
             return _error(400, str(error))
         except Exception as error:
-            return _error(500, _unexpected(f"card action {verb}", error))
+            return _error(
+                500, await run_in_threadpool(actions.unexpected, f"card action {verb}", error, user)
+            )
         finally:
             messenger.take_forms(action.trigger)  # never keep a form an error left behind
         if answer.card is not None:
@@ -475,7 +496,7 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
         try:
             reply = await run_in_threadpool(actions.command, user, command, recipient, activity.id)
         except Exception as error:
-            reply = _line(_unexpected("command", error))
+            reply = _line(await run_in_threadpool(actions.unexpected, "command", error, user))
         if reply is None:
             return
         card = card_activity(message_card(reply))
@@ -514,7 +535,9 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
         except InvalidInput as error:
             return dialog(str(error))
         except Exception as error:
-            return dialog(_unexpected(f"message action {action.command}", error))
+            return dialog(
+                await run_in_threadpool(actions.unexpected, f"message action {action.command}", error, user)
+            )
         finally:
             messenger.take_forms(action.trigger)
 
@@ -529,7 +552,7 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
         try:
             return dialog(await run_in_threadpool(actions.dialog_submitted, user, data))
         except Exception as error:
-            return dialog(_unexpected("message action dialog", error))
+            return dialog(await run_in_threadpool(actions.unexpected, "message action dialog", error, user))
 
     @app.on_install_add
     async def on_install(ctx: ActivityContext[InstalledActivity]) -> None:
