@@ -70,8 +70,18 @@ def emoji(text: str) -> str:
     return _EMOJI_CODE.sub(lambda match: EMOJI.get(match.group(1), match.group()), text)
 
 
+def emoji_images(escaped: str) -> str:
+    """The catalogue's emoji as the pictures the console ships (static/emoji/): right on a machine
+    without a colour emoji font too. The emoji itself stays as the alt text."""
+    for name, char in EMOJI.items():
+        if char in escaped:
+            image = f'<img class="bk-emoji" src="/sandbox/static/emoji/{name}.svg" alt="{char}">'
+            escaped = escaped.replace(char, image)
+    return escaped
+
+
 def _plain_segment(text: str) -> str:
-    return esc(emoji(_unslack(text))).replace("\n", "<br>")
+    return emoji_images(esc(emoji(_unslack(text)))).replace("\n", "<br>")
 
 
 def _reference(ref: str, names: Names) -> str:
@@ -146,8 +156,9 @@ def text_html(obj: Any, names: Names) -> str:
     text = str(obj.get("text", ""))
     if obj.get("type") == "mrkdwn":
         return mrkdwn_html(text, names)
-    shown = emoji(text) if obj.get("emoji", True) else text
-    return esc(shown).replace("\n", "<br>")
+    if not obj.get("emoji", True):
+        return esc(text).replace("\n", "<br>")
+    return emoji_images(esc(emoji(text))).replace("\n", "<br>")
 
 
 def _plain(obj: Any) -> str:

@@ -466,10 +466,10 @@ class SandboxConsole:
 
     def _phone_line(self, viewer: Viewer) -> dict[str, Any] | None:
         """The agent's status in the demo's phone system, as their phone app would show it."""
-        user_id = viewer.agent.config.aircall_user_id if viewer.agent else None
+        user_id = self.phone.user_id(viewer.agent.config) if self.phone and viewer.agent else None
         if self.phone is None or user_id is None:
             return None
-        on_break = self.phone.status_of(str(user_id)) == PHONE_BREAK
+        on_break = self.phone.status_of(user_id) == PHONE_BREAK
         key = "console.phone.on_break" if on_break else "console.phone.available"
         return {"text": self.cat.t(key, phone=self.phone.label), "on_break": on_break}
 

@@ -206,7 +206,7 @@ def run_demo(
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
     cat = team_catalogue(services.config.teams[0])
     agents = [agent for team in services.config.teams for agent in team.agents]
-    phone_ids = {agent.email: str(agent.aircall_user_id) for agent in agents if agent.aircall_user_id}
+    phone_ids = {agent.email: user_id for agent in agents if (user_id := phone.user_id(agent))}
 
     def may_take_calls(email: str) -> bool:
         return email not in phone_ids or phone.status_of(phone_ids[email]) != PHONE_BREAK

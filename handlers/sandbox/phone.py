@@ -12,7 +12,8 @@ import itertools
 import threading
 from collections.abc import Callable
 
-from bot.recovery.phone import PhoneStatus, StatusChanged
+from bot.config import AgentConfig
+from bot.recovery.phone import PROVIDER_IDS, PhoneStatus, StatusChanged
 
 AVAILABLE = "available"
 BREAK = "unavailable"  # Aircall's word for "route no calls to me"
@@ -22,6 +23,10 @@ STATUSES = (AVAILABLE, BREAK)
 class DemoPhone:
     provider = "aircall"
     label = "DemoPhone"
+
+    def user_id(self, agent: AgentConfig) -> str | None:
+        """The agent's id here: their id in the phone system DemoPhone stands in for."""
+        return agent.provider_ids().get(PROVIDER_IDS[self.provider])
 
     def __init__(self, on_change: Callable[[], None] = lambda: None) -> None:
         self._status: dict[str, str] = {}

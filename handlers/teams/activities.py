@@ -150,6 +150,17 @@ class TeamsActions:
     def resolve(self, user: str) -> RosterAgent | None:
         return self.services.agent_for_chat_user(self.messenger.name, user, self.messenger.email_of)
 
+    def unexpected(self, what: str, error: Exception, user: str | None) -> str:
+        """Log a failure once, with its traceback (masked) but never the payload; what to tell
+        the person, with the reference, in their language."""
+        reference = uuid.uuid4().hex[:8]
+        log.error("teams %s failed (reference %s): %s", what, reference, type(error).__name__, exc_info=error)
+        try:
+            agent = self.resolve(user) if user else None
+        except Exception:  # whatever failed may fail again here: English will do
+            agent = None
+        return self._cat(agent).t("error.unexpected", reference=reference)
+
     @staticmethod
     def _cat(agent: RosterAgent | None) -> Catalogue:
         return team_catalogue(agent.team) if agent else catalogue("en")
@@ -337,13 +348,6 @@ def _channel(conversation_id: str) -> str:
     return conversation_id.split(";", 1)[0]
 
 
-def _unexpected(what: str, error: Exception) -> str:
-    """Log a failure by its kind and a reference, never the payload; what to tell the person."""
-    reference = uuid.uuid4().hex[:8]
-    log.error("teams %s failed (reference %s): %s", what, reference, type(error).__name__)
-    return catalogue("en").t("error.unexpected", reference=reference)
-
-
 def dialog(step: DialogStep) -> MessagingExtensionActionInvokeResponse:
     """A message action's dialog: show a form, pop up a line, or close (an empty answer)."""
     if step is None:
@@ -451,7 +455,9 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
         except InvalidInput as error:
             return _error(400, str(error))
         except Exception as error:
-            return _error(500, _unexpected(f"card action {verb}", error))
+            return _error(
+                500, await run_in_threadpool(actions.unexpected, f"card action {verb}", error, user)
+            )
         finally:
             messenger.take_forms(action.trigger)  # never keep a form an error left behind
         if answer.card is not None:
@@ -486,7 +492,7 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
         try:
             reply = await run_in_threadpool(actions.command, user, command, recipient, activity.id)
         except Exception as error:
-            reply = _line(_unexpected("command", error))
+            reply = _line(await run_in_threadpool(actions.unexpected, "command", error, user))
         if reply is None:
             return
         card = card_activity(message_card(reply))
@@ -525,7 +531,9 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
         except InvalidInput as error:
             return dialog(str(error))
         except Exception as error:
-            return dialog(_unexpected(f"message action {action.command}", error))
+            return dialog(
+                await run_in_threadpool(actions.unexpected, f"message action {action.command}", error, user)
+            )
         finally:
             messenger.take_forms(action.trigger)
 
@@ -540,7 +548,7 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
         try:
             return dialog(await run_in_threadpool(actions.dialog_submitted, user, data))
         except Exception as error:
-            return dialog(_unexpected("message action dialog", error))
+            return dialog(await run_in_threadpool(actions.unexpected, "message action dialog", error, user))
 
     @app.on_install_add
     async def on_install(ctx: ActivityContext[InstalledActivity]) -> None:

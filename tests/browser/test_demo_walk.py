@@ -143,3 +143,10 @@ def test_a_newcomer_sees_every_feature_reach_the_agent_they_view_as(page: Page, 
     page.get_by_label("Slash command").fill("/kudos @ana thanks for the handover notes")
     page.get_by_role("button", name="Send").click()
     expect(pane).to_contain_text("Kudos posted in the team channel", timeout=WAIT)
+    # Private replies stay in the order they came, as in Slack: the newest last.
+    page.get_by_label("Slash command").fill("/breather help")
+    page.get_by_role("button", name="Send").click()
+    replies = pane.locator("article.msg-ephemeral")
+    expect(replies).to_have_count(2, timeout=WAIT)
+    expect(replies.first).to_contain_text("Kudos posted", timeout=WAIT)
+    expect(replies.last).to_contain_text("/kudos @someone", timeout=WAIT)  # help lists /kudos

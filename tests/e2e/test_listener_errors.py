@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 from slack_bolt import Ack, App
+from starlette.testclient import TestClient
 
 from handlers.sandbox.interactions import block_actions_body, signed_headers, slash_command_body
-from tests.conftest import SIGNING_SECRET, Harness
+from tests.conftest import SIGNING_SECRET, Harness, MakeSettings, teams_app
+from tests.fakes.teams_connector import FakeTeamsConnector
+from tests.helpers import roster_with
+from tests.teams_harness import TeamsHarness
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -61,3 +66,29 @@ def test_a_failing_click_after_its_ack_sends_the_agent_a_dm_with_the_reference(h
     (dm,) = harness.slack.wait_for("chat.postMessage")
     assert dm.params["channel"] == "D0ANA"
     assert re.search(r"reference [0-9a-f]{8}", dm.params["text"])
+
+
+def test_a_teams_failure_is_told_in_the_persons_language_and_logged_once(
+    make_teams_settings: MakeSettings,
+    fake_teams: FakeTeamsConnector,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from handlers.teams.activities import TeamsActions
+    from handlers.teams.messenger import TeamsMessenger
+
+    config = roster_with(tmp_path, teams={"billing": {"language": "ro"}})
+    app = teams_app(make_teams_settings(config_path=config), fake_teams)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        harness = TeamsHarness(client, app.state.services, fake_teams)
+        assert harness.install("ana@example.com").status_code == 200
+        messenger = harness.services.messenger
+        assert isinstance(messenger, TeamsMessenger)
+        actions = TeamsActions(harness.services, messenger)
+        with caplog.at_level(logging.ERROR):
+            try:
+                raise RuntimeError("a listener bug")
+            except RuntimeError as error:
+                told = actions.unexpected("card action x", error, harness.user("ana@example.com").aad)
+    assert re.search(r"referința [0-9a-f]{8}", told)
+    assert caplog.text.count("Traceback") == 1

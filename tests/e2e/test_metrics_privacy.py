@@ -128,3 +128,26 @@ def test_the_outbox_gauges_count_only_messages_overdue_by_a_minute(engine: sqlal
         count, earliest = outbox.overdue(session, due_before=now - timedelta(minutes=1))
     assert count == 1
     assert earliest is not None and abs((earliest - (now - timedelta(minutes=3))).total_seconds()) < 1
+
+
+def test_stopping_or_skipping_pulse_surveys_moves_no_metric(
+    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    """Opting out ("Stop asking me") or skipping a round, and the reminder round that then
+    leaves those people out: /metrics is the same before and after."""
+    from tests.e2e.test_pulse_surveys import PULSE_TEAMS, T0, running
+    from tests.helpers import Clock
+
+    settings = make_settings(config_path=roster_with(tmp_path, teams=PULSE_TEAMS))
+    with running(settings, fake_slack, Clock(T0)) as surveys:
+        surveys.services.start_survey_round("billing")
+        surveys.slack.wait_for("chat.postMessage", 5)
+        before = scrape(surveys)
+        invitations = surveys.invitations()
+        surveys.button("U0ANA", "pulse.opt_out", invitations["D0ANA"])
+        surveys.button("U0CRIS", "pulse.skip", invitations["D0CRIS"])
+        surveys.slack.wait_for("chat.update", 2)
+        assert moved(before, scrape(surveys)) == {}
+        surveys.clock.advance(hours=25)
+        surveys.services.dispatch_surveys()  # reminders go to the others only
+        assert moved(before, scrape(surveys)) == {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,8 @@ from handlers.sandbox.blockkit_html import EMOJI, Render, blocks_html, modal_htm
 from handlers.sandbox.console_input import submission_state
 from handlers.slack.blocks import RADIO_OPTIONS_MAX, form_view, message_blocks, submitted_values
 
+TADA = '<img class="bk-emoji" src="/sandbox/static/emoji/tada.svg" alt="\U0001f389">'
+HANDS = '<img class="bk-emoji" src="/sandbox/static/emoji/raised_hands.svg" alt="\U0001f64c">'
 NAMES = {"U0ANA": "Ana Popescu"}
 RENDER = Render(cat=catalogue("en"), names=NAMES, people=(("U0ANA", "Ana Popescu"), ("U0BOB", "Bob Stan")))
 
@@ -303,17 +306,19 @@ def test_the_consoles_own_words_come_from_the_catalogue() -> None:
 @pytest.mark.parametrize(
     ("text", "html"),
     [
-        (":tada: A customer wrote this", "\U0001f389 A customer wrote this"),
+        (":tada: A customer wrote this", f"{TADA} A customer wrote this"),
         (
             ":raised_hands: <@U0ANA> sent kudos",
-            '\U0001f64c <span class="mention">@Ana Popescu</span> sent kudos',
+            f'{HANDS} <span class="mention">@Ana Popescu</span> sent kudos',
         ),
-        ("*Kudos posted* :tada:", "<strong>Kudos posted</strong> \U0001f389"),
+        ("*Kudos posted* :tada:", f"<strong>Kudos posted</strong> {TADA}"),
+        ("typed \U0001f389 too", f"typed {TADA} too"),
         ("`:tada:` stays code", "<code>:tada:</code> stays code"),
         (":not_an_emoji: and 10:30:45", ":not_an_emoji: and 10:30:45"),
     ],
 )
 def test_emoji_codes_show_as_emoji(text: str, html: str) -> None:
+    """As the pictures the console ships, the emoji as alt text: no font needed."""
     assert mrkdwn_html(text, NAMES) == html
 
 
@@ -325,3 +330,6 @@ def test_every_emoji_code_in_the_catalogue_shows_as_an_emoji() -> None:
     assert codes <= set(EMOJI), f"add these to blockkit_html.EMOJI: {sorted(codes - set(EMOJI))}"
     for code in codes:
         assert f":{code}:" not in mrkdwn_html(f"well done :{code}:", NAMES)
+    static = Path(__file__).resolve().parents[2] / "handlers" / "sandbox" / "static" / "emoji"
+    for name in EMOJI:
+        assert (static / f"{name}.svg").read_text().lstrip().startswith("<svg"), f"ship emoji/{name}.svg"
