@@ -106,7 +106,12 @@ def create_app(
     signing_secret = _secret(settings.slack_signing_secret) or secrets.token_hex(16)
     client = messenger.client if isinstance(messenger, SlackMessenger) else None
     bolt = build_bolt_app(
-        settings, services, client=client, signing_secret=signing_secret, email_lookup=messenger.email_of
+        settings,
+        services,
+        client=client,
+        signing_secret=signing_secret,
+        email_lookup=messenger.email_of,
+        locale_lookup=messenger.locale_of if isinstance(messenger, SlackMessenger) else None,
     )
     runtime = Runtime(services)
     teams_routes, start_teams, stop_teams = teams_parts(services)

@@ -184,24 +184,30 @@ def demo(
     calls: Annotated[int | None, typer.Option(help="Stop simulating after this many calls.")] = None,
     rate: Annotated[float, typer.Option(help="Simulated calls per second.")] = 0.5,
     duration: Annotated[float | None, typer.Option(help="Stop the demo after this many seconds.")] = None,
+    language: Annotated[
+        str, typer.Option(help="The demo team's language: en, ro or fa (Persian, right to left).")
+    ] = "en",
 ) -> None:
     """A credential-less demo: sandbox messenger, SQLite, a demo team and simulated calls."""
-    from bot.i18n import catalogue
+    from bot.i18n import available_languages, catalogue
     from bot.logs import configure_logging
-    from handlers.sandbox.demo import run_demo
+    from handlers.sandbox.demo import demo_config, run_demo
 
-    config = resources.files("bot.demo").joinpath("breather.yml")
+    if language not in available_languages():
+        raise fail(f"--language must be one of {', '.join(available_languages())}, not {language!r}")
+
     # The throwaway database goes when the demo does, however it is stopped: Ctrl+C, the end
     # of --duration, or a SIGTERM/SIGHUP (turned into the same orderly stop as Ctrl+C).
     with (
         _interrupted_by_termination(),
         tempfile.TemporaryDirectory(prefix="breather-demo-", ignore_cleanup_errors=True) as workdir,
     ):
+        config = demo_config(Path(workdir), language)
         settings = settings_from_env(
             demo=True,
             messenger="sandbox",
             database_url=f"sqlite:///{Path(workdir) / 'breather.db'}",
-            config_path=Path(str(config)),
+            config_path=config,
             webhook_secret=secrets.token_hex(16),
             log_level="WARNING",
             slack_bot_token=None,
@@ -211,7 +217,7 @@ def demo(
         configure_logging(settings)
         code = run_demo(settings, host="127.0.0.1", port=port, calls=calls, rate=rate, duration=duration)
     if code == 0:  # it ran (a demo that could not start says so itself)
-        typer.echo(catalogue("en").t("demo.stopped"))
+        typer.echo(catalogue(language).t("demo.stopped"))
     raise typer.Exit(code)
 
 
@@ -375,8 +381,9 @@ def digest(
             typer.echo(json.dumps(result, indent=2))
         elif format == "text":
             from bot.i18n import team_catalogue
+            from bot.i18n.bidi import without_marks
 
-            typer.echo(digest_text(team_catalogue(chosen), chosen.name, result))
+            typer.echo(without_marks(digest_text(team_catalogue(chosen), chosen.name, result)))
         else:
             chart = services.digest_desk.chart(chosen, result)
             target = output or Path(chart.filename)

@@ -200,6 +200,10 @@ INVENTORY: dict[str, Table] = {
             "paused": Column(P, "check-ins paused"),
             "paused_until": Column(P, "when a pause or time off ends by itself"),
             "surveys_opted_out": Column(P, "pulse surveys switched off"),
+            "language": Column(P, "the language the agent chose for Breather's messages"),
+            "platform_language": Column(
+                P, "the language their chat platform reports (Slack or Teams locale)"
+            ),
             "buddy": Column(P, "offers to be a buddy for their team"),
             "pairing": Column(P, "takes part in the team's coffee pairs"),
             "pairing_skip": Column(P, "a week of coffee pairs they skip"),

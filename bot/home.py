@@ -7,8 +7,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.config import ProductSettings
-from bot.i18n import Catalogue
-from bot.ids import ActionId
+from bot.i18n import Catalogue, available_languages, language_name
+from bot.ids import ActionId, language_action
 from bot.messenger import Button, Buttons, Divider, Heading, HomeView, Note, Part, Text
 from bot.surveys.instruments import WHO5_SEVERE, InstrumentId
 from bot.surveys.messages import day_text
@@ -36,6 +36,22 @@ def result_lines(cat: Catalogue, results: Sequence[OwnResult], zone: ZoneInfo) -
         line = cat.t(keys[result.instrument], date=day_text(cat, result.submitted_at, zone), score=score)
         parts.append(Text(text=f"{line} {_meaning(cat, result)}"))
     return parts
+
+
+def language_buttons(current: str) -> Buttons:
+    """Each language under its own name; the one in use is highlighted."""
+    return Buttons(
+        block_id="home-language",
+        buttons=tuple(
+            Button(
+                action=language_action(code),
+                label=language_name(code),
+                value=code,
+                style="primary" if code == current else None,
+            )
+            for code in available_languages()
+        ),
+    )
 
 
 def when_text(cat: Catalogue, moment: datetime, zone: ZoneInfo) -> str:
@@ -129,6 +145,7 @@ def home_view(
         for resource in settings.support_resources:
             line = cat.t("results.support_item", name=resource.name, contact=resource.contact)
             parts.append(Text(text=f"{line}\n{resource.note}" if resource.note else line))
+    parts.extend([Divider(), Heading(text=cat.t("home.language")), language_buttons(cat.language)])
     parts.append(Note(text=cat.t("home.privacy_note", min_group=settings.anonymity_min_group)))
     if lead_parts:
         parts.extend([Divider(), Heading(text=cat.t("digest.manager_heading")), *lead_parts])

@@ -32,6 +32,17 @@ class ActionId(StrEnum):
     THANKS_OFF = "thanks.off"  # a lead switches the daily thanks nudge off
     HOME_SURVEYS_OFF = "home.surveys_off"
     HOME_SURVEYS_ON = "home.surveys_on"
+    HOME_LANGUAGE = "home.language"  # + ".<code>": one button per language on the Home tab
+
+
+def language_action(language: str) -> str:
+    """The Home tab button that switches to `language` (Slack wants distinct ids in a block)."""
+    return f"{ActionId.HOME_LANGUAGE.value}.{language}"
+
+
+def language_of_action(action_id: str) -> str | None:
+    prefix = ActionId.HOME_LANGUAGE.value + "."
+    return action_id[len(prefix) :] if action_id.startswith(prefix) else None
 
 
 # The App Home's pause choices and the words `/breather pause` would take for each.

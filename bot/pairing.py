@@ -21,8 +21,9 @@ from bot.checkins.policy import shift_window
 from bot.checkins.service import find_prefs, is_paused
 from bot.config import TeamConfig
 from bot.delivery import Outbox
-from bot.i18n import Catalogue, team_catalogue
+from bot.i18n import Catalogue
 from bot.ids import ActionId
+from bot.languages import agent_catalogue
 from bot.messenger import Button, Buttons, Message, Note, Text
 from bot.roster import Roster, RosterAgent
 from storage.models import Pairing
@@ -161,7 +162,7 @@ class Pairings:
                     session,
                     key=f"pairing:{team.id}:{week}:{me.id}",
                     to=me.ref(),
-                    message=pair_message(team_catalogue(me.team), me, others, slot),
+                    message=pair_message(agent_catalogue(session, me), me, others, slot),
                     now=now,
                     topic="pairing",
                 )

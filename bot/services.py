@@ -31,9 +31,20 @@ from bot.digests.desk import DigestDesk
 from bot.digests.service import DigestService
 from bot.holdbacks import HoldBackNotices
 from bot.home import home_view, manager_home, when_text
+<<<<<<< HEAD
 from bot.i18n import Catalogue, catalogue, team_catalogue
+=======
+from bot.i18n import Catalogue, catalogue, language_choices, team_catalogue
+>>>>>>> main
 from bot.ids import PAUSE_CHOICES, ActionId, CallbackId, CheckinAnswer, JobId
 from bot.intake import EventProcessor, Intake
+from bot.languages import (
+    DEFAULT_WORDS,
+    agent_catalogue,
+    choose_language,
+    language_from_locale,
+    note_platform_locale,
+)
 from bot.messenger import Delivered, Form, Message, Messenger, Part, Text
 from bot.metrics import Metrics
 from bot.pairing import Pairings, week_start
@@ -117,6 +128,7 @@ class Services:
             outbox=self.outbox,
             keyring=self.keyring,
             clock=clock,
+            agent_by_email=lambda email: self.roster.find("email", email),
         )
         compliments = ComplimentService(
             settings=self.product, outbox=self.outbox, keyring=self.keyring, roster=lambda: self.roster
@@ -315,7 +327,7 @@ class Services:
             return None  # "Talk to someone" again on an answered check-in reopens the choice
         if outcome is AnswerOutcome.RECORDED:
             return None
-        return click_notice(team_catalogue(agent.team), _CLICK_NOTICES[outcome])
+        return click_notice(self.catalogue_for(agent), _CLICK_NOTICES[outcome])
 
     def submit_talk(self, agent: RosterAgent, checkin_id: str, choice: str) -> str | None:
         """The agent sent their choice of person; returns why it was refused, or None."""
@@ -325,14 +337,14 @@ class Services:
             )
         if outcome in (TalkOutcome.SENT, TalkOutcome.NOTHING_OFFERED):
             return None
-        return team_catalogue(agent.team).t(f"recovery.talk.{outcome.value}")
+        return self.catalogue_for(agent).t(f"recovery.talk.{outcome.value}")
 
     def _refresh_home(
         self, session: Session, agent: RosterAgent, *, reason: str, extra: list[Part] | None = None
     ) -> None:
         prefs = read_prefs(session, agent, self.clock())
         view = home_view(
-            team_catalogue(agent.team),
+            agent_catalogue(session, agent),
             self.product,
             paused=prefs.paused,
             paused_until=prefs.paused_until,
@@ -350,7 +362,7 @@ class Services:
     def pause(self, agent: RosterAgent, words: str = "", *, away: bool = False) -> str:
         """`/breather pause [for 2 hours | until Monday | until 2026-12-28]`, or `away until …`
         (time off: the same quiet, worded for a holiday); returns the private reply."""
-        cat = team_catalogue(agent.team)
+        cat = self.catalogue_for(agent)
         now = self.clock()
         if away and not words.strip():
             return cat.t("command.away_needs_date")
@@ -384,7 +396,7 @@ class Services:
                 agent = self.roster.by_pseudonym(pseudonym)
                 if agent is None:
                     continue
-                text = team_catalogue(agent.team).t("command.pause_over")
+                text = agent_catalogue(session, agent).t("command.pause_over")
                 on_shift = in_shift(agent.shift, agent.zone, now, timedelta(0), agent.day_off)
                 self.outbox.send_direct(
                     session,
@@ -402,9 +414,9 @@ class Services:
 
     def set_paused(self, agent: RosterAgent, paused: bool) -> str:
         """Pause (until resumed) or resume check-ins; resuming also turns pulse check-ins back on."""
-        cat = team_catalogue(agent.team)
         now = self.clock()
         with session_scope(self.engine) as session:
+            cat = agent_catalogue(session, agent)
             changed = set_paused(session, agent, paused, now)
             if not paused:
                 changed = self.surveys.opt_in(session, agent=agent, now=now) or changed
@@ -416,9 +428,48 @@ class Services:
             return cat.t("command.paused" if changed else "command.already_paused")
         return cat.t("command.resumed" if changed else "command.already_active")
 
+    def catalogue_for(self, agent: RosterAgent) -> Catalogue:
+        """The agent's own language (see bot/languages.py)."""
+        with read_scope(self.engine) as session:
+            return agent_catalogue(session, agent)
+
+    def set_language(self, agent: RosterAgent, language: str | None) -> str:
+        """The agent chose a language (None: back to the default); the reply is in the new one."""
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            changed = choose_language(session, agent, language, now)
+            if changed:
+                self._refresh_home(session, agent, reason=f"language:{language}:{now.timestamp()}")
+            cat = agent_catalogue(session, agent)
+        if not changed:
+            return cat.t("command.language.same")
+        return cat.t("command.language.chosen" if language else "command.language.default")
+
+    def note_platform_locale(self, agent: RosterAgent, locale: str | None) -> None:
+        """The chat platform told us the person's locale (Slack's user locale, a Teams activity's)."""
+        if language_from_locale(locale) is None:
+            return
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            if note_platform_locale(session, agent, locale, now):
+                self._refresh_home(session, agent, reason=f"locale:{locale}:{now.timestamp()}")
+
+    def _language_command(self, agent: RosterAgent | None, cat: Catalogue, word: str | None) -> str:
+        choices = language_choices()
+        if agent is None:
+            return cat.t("command.not_on_roster")
+        if word is None:
+            return cat.t("command.language.current", choices=choices)
+        if word.lower() in DEFAULT_WORDS:
+            return self.set_language(agent, None)
+        language = language_from_locale(word)
+        if language is None:
+            return cat.t("command.language.unknown", text=word[:20], choices=choices)
+        return self.set_language(agent, language)
+
     def set_buddy(self, agent: RosterAgent, on: bool) -> str:
         """Offer (or stop offering) to be a buddy for the team; returns the private reply."""
-        cat = team_catalogue(agent.team)
+        cat = self.catalogue_for(agent)
         now = self.clock()
         with session_scope(self.engine) as session:
             changed = set_buddy(session, agent, on, now)
@@ -441,7 +492,7 @@ class Services:
         if outcome is BuddyAnswer.RECORDED:
             return None
         key = {BuddyAnswer.ALREADY: "buddy.already_answered", BuddyAnswer.NOT_YOURS: "checkin.not_yours"}
-        return click_notice(team_catalogue(agent.team), key.get(outcome, "checkin.expired"))
+        return click_notice(self.catalogue_for(agent), key.get(outcome, "checkin.expired"))
 
     def nudge_thanks(self, team_id: str) -> int:
         """Each lead of the team hears (once a day) about yesterday's kind words in the team."""
@@ -473,7 +524,7 @@ class Services:
             return self.pairings.pair_team(session, team=team, roster=self.roster, now=self.clock())
 
     def set_pairing(self, agent: RosterAgent, on: bool) -> str:
-        cat = team_catalogue(agent.team)
+        cat = self.catalogue_for(agent)
         if agent.team.pairing is None:
             return cat.t("pairing.not_on")
         now = self.clock()
@@ -485,7 +536,7 @@ class Services:
 
     def skip_pairing(self, agent: RosterAgent) -> str:
         """Skip the next coffee pairing: this week's if it has not been made yet, else next week's."""
-        cat = team_catalogue(agent.team)
+        cat = self.catalogue_for(agent)
         if agent.team.pairing is None:
             return cat.t("pairing.not_on")
         now = self.clock()
@@ -496,14 +547,17 @@ class Services:
             skip_pairing(session, agent, week, now)
         return cat.t("pairing.skipped")
 
-    @staticmethod
-    def notice(agent: RosterAgent, text: str) -> Form:
+    def notice(self, agent: RosterAgent, text: str) -> Form:
         """A small read-only window with one line, for the person who clicked."""
+<<<<<<< HEAD
         return Services.line_notice(text, team_catalogue(agent.team))
 
     @staticmethod
     def line_notice(text: str, cat: Catalogue | None = None) -> Form:
         cat = cat or catalogue("en")
+=======
+        cat = self.catalogue_for(agent)
+>>>>>>> main
         return Form(
             callback_id=CallbackId.CHECKIN_NOTICE.value,
             title=cat.t("checkin.notice.title"),
@@ -637,7 +691,7 @@ class Services:
         """`/breather <sub-command>`; returns the private reply."""
         words = text.strip().split()
         sub = words[0].lower() if words else "help"
-        cat = team_catalogue(agent.team) if agent else catalogue("en")
+        cat = self.catalogue_for(agent) if agent else catalogue("en")
         if sub == "digest":
             return self.digest_desk.for_lead(
                 email or (agent.email if agent else None), words[1:], slack_user_id
@@ -651,6 +705,7 @@ class Services:
                 count=self.product.retention_days,
                 retention_days=self.product.retention_days,
             )
+<<<<<<< HEAD
         elif sub == "thanks":
             choice = words[1].lower() if len(words) > 1 else ""
             who = email or (agent.email if agent else None)
@@ -659,6 +714,14 @@ class Services:
                 if choice in ("on", "off")
                 else cat.t("thanks.usage")
             )
+=======
+        elif sub == "language":
+            led = self.digests.readable_teams(self.config, email) if agent is None else []
+            if led:
+                reply = team_catalogue(led[0]).t("command.language.lead")
+            else:
+                reply = self._language_command(agent, cat, words[1] if len(words) > 1 else None)
+>>>>>>> main
         elif sub in ("pairing", "coffee") and agent is not None:
             choice = words[1].lower() if len(words) > 1 else ""
             if choice in ("on", "off"):

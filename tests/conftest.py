@@ -349,6 +349,20 @@ class Harness:
         sent.update(headers or {})
         return self.client.post("/webhooks/calls", content=body, headers=sent)
 
+    def open_home(self, *, user_id: str, event_id: str = "Ev1") -> Any:
+        """The person opens Breather's Home tab in Slack."""
+        body = json.dumps(
+            {
+                "type": "event_callback",
+                "team_id": "T0TEST",
+                "api_app_id": "A1",
+                "event_id": event_id,
+                "event": {"type": "app_home_opened", "user": user_id, "tab": "home", "event_ts": "1.2"},
+            }
+        )
+        headers = signed_headers(SIGNING_SECRET, body, "application/json")
+        return self.client.post("/slack/events", content=body, headers=headers)
+
     def click(self, *, user_id: str, channel: str, ts: str, action_id: str, value: str) -> Any:
         body = block_actions_body(
             user_id=user_id, channel=channel, ts=ts, action_id=action_id, value=value, block_id="checkin"

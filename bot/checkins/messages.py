@@ -15,7 +15,7 @@ CHECKIN_BLOCK_ID = "checkin"
 
 def reasons_text(cat: Catalogue, signals: Sequence[str], transfers: int | None = None) -> str:
     parts = [cat.t(f"checkin.reason.{Signal(s).value}", count=transfers or 2) for s in signals]
-    return ", ".join(parts)
+    return cat.formats.series(parts)
 
 
 def _label(cat: Catalogue, action: ActionId, break_minutes: float) -> str:

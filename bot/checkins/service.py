@@ -23,8 +23,8 @@ from bot.config import ProductSettings
 from bot.delivery import Outbox
 from bot.events import MAX_SECONDS
 from bot.holdbacks import HeldBack
-from bot.i18n import team_catalogue
 from bot.ids import ActionId, CheckinAnswer
+from bot.languages import agent_catalogue
 from bot.messenger import Delivered
 from bot.metrics import Metrics
 from bot.roster import RosterAgent
@@ -259,7 +259,7 @@ class CheckinService:
         if not insert_ignore(session, Checkin, checkin.model_dump(), ["call_id"]):
             return None
         message = checkin_prompt(
-            team_catalogue(agent.team),
+            agent_catalogue(session, agent),
             checkin_id=checkin.id,
             signals=checkin.reasons,
             break_minutes=self.settings.break_minutes,
@@ -298,7 +298,7 @@ class CheckinService:
         ):
             return AnswerOutcome.RECORDED
         message = checkin_answered(
-            team_catalogue(agent.team), answer=answer, break_minutes=self.settings.break_minutes
+            agent_catalogue(session, agent), answer=answer, break_minutes=self.settings.break_minutes
         )
         self.outbox.update(
             session,

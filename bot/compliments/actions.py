@@ -20,10 +20,11 @@ from bot.compliments.service import ComplimentService, Decision, KudosResult, Re
 from bot.config import TeamConfig
 from bot.i18n import Catalogue, catalogue, team_catalogue
 from bot.i18n.formats import Calendar
+from bot.languages import agent_catalogue
 from bot.messenger import Delivered, Form, Mention, Messenger
 from bot.pseudonyms import Keyring
 from bot.roster import Roster, RosterAgent
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
 from storage.models.compliments import FROM_A_LEAD
 
 log = logging.getLogger(__name__)
@@ -124,15 +125,24 @@ class ComplimentActions:
                 outcome = self.service.remove(
                     session, agent=agent, compliment_id=compliment.id, where=None, now=self.clock()
                 )
-        cat = team_catalogue(agent.team) if agent else catalogue("en")
+            cat = agent_catalogue(session, agent) if agent else catalogue("en")
         self.messenger.open_form(trigger, notice(cat, cat.t(f"compliment.remove_post.{outcome.value}")))
         return outcome
 
     # --- "Share as a compliment" on any message ---------------------------------------------
 
+    def _catalogue(self, member: Member | None) -> Catalogue:
+        """The person's own language when they are an agent, else their team's."""
+        if member is None:
+            return catalogue("en")
+        if member.agent is None:
+            return team_catalogue(member)
+        with read_scope(self.engine) as session:
+            return agent_catalogue(session, member.agent)
+
     def share_form(self, user_id: str, *, text: str, channel: str, ts: str, trigger: str) -> None:
         member = self.member(user_id)
-        cat = team_catalogue(member) if member else catalogue("en")
+        cat = self._catalogue(member)
         if member is None:
             form = notice(cat, cat.t("compliment.form.not_on_team"))
         else:
@@ -145,7 +155,7 @@ class ComplimentActions:
 
     def submit_recipient(self, user_id: str, *, recipient_user_id: str, context: str) -> Submitted:
         member = self.member(user_id)
-        cat = team_catalogue(member) if member else catalogue("en")
+        cat = self._catalogue(member)
         if member is None:
             return Submitted(notice=notice(cat, cat.t("compliment.form.not_on_team")))
         recipient = self.find_agent(recipient_user_id) if recipient_user_id else None
@@ -183,7 +193,7 @@ class ComplimentActions:
     def kudos(self, author_user_id: str, recipient_user_id: str | None, text: str) -> str:
         """`/kudos @someone message`; returns the private reply to the author."""
         author = self.member(author_user_id)
-        cat: Catalogue = team_catalogue(author) if author else catalogue("en")
+        cat = self._catalogue(author)
         if recipient_user_id is None:
             return cat.t("kudos.usage")
         if author is None:

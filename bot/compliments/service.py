@@ -34,6 +34,7 @@ from bot.delivery import Outbox
 from bot.digests.anonymity import Candidate, Gate
 from bot.events import CustomerFeedback
 from bot.i18n import catalogue, team_catalogue
+from bot.languages import agent_catalogue
 from bot.messenger import Delivered, Mention
 from bot.pseudonyms import Keyring
 from bot.roster import Roster, RosterAgent
@@ -190,7 +191,7 @@ class ComplimentService:
         compliment = found
         if new:
             message = consent_prompt(
-                team_catalogue(agent.team),
+                agent_catalogue(session, agent),
                 compliment_id=compliment.id,
                 text=self.shown(compliment.text, agent, agent.team.language),
                 consent_hours=self.settings.compliment_consent_hours,
@@ -243,7 +244,7 @@ class ComplimentService:
         if compliment.status != status:
             compliment.status, compliment.decided_at = status, now
             session.add(compliment)
-        cat = team_catalogue(agent.team)
+        cat = agent_catalogue(session, agent)
         words = self.shown(compliment.text, agent, agent.team.language)
         if decision is Decision.SHARED:
             assert agent.team.channel is not None
@@ -321,7 +322,7 @@ class ComplimentService:
             self.outbox.cancel(session, key=f"compliment:{compliment.id}:post")
         if where is not None and compliment.text:  # past retention the words are gone; keep the DM's
             answered = consent_answered(
-                team_catalogue(agent.team),
+                agent_catalogue(session, agent),
                 compliment_id=compliment.id,
                 text=self.shown(compliment.text, agent, agent.team.language),
                 outcome=Outcome.REMOVED,

@@ -2,15 +2,21 @@
 with too few people is marked as such, never drawn as a value.
 
 Pure: the figures and the words go in (`ChartText`, translated by the caller from the
-catalogue), the picture comes out.
+catalogue), the picture comes out. Persian is drawn right to left with its letters joined by
+matplotlib's own text layout (libraqm, matplotlib 3.11+), which honours the isolates the
+catalogue puts around a Latin team name; its bundled DejaVu Sans has the Persian glyphs, so a
+fresh machine needs no system font.
 """
 
 from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from bot.i18n.bidi import direction
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -58,6 +64,8 @@ class ChartText:
     survey_weeks: str  # what the wellbeing dots are: the weeks a survey closed
     hidden: str  # the mark for a week with too few people to show
     empty: str  # the whole picture while no week has anything to show
+    # A week's first day ("2026-11-23") as the language writes it: "23 noiembrie", "۲ آذر".
+    day: Callable[[str], str] = lambda iso: iso[5:]
 
 
 # Sized for a chat picture that is also read on a phone: 800 px wide, shown at about 360 px
@@ -108,7 +116,7 @@ def trend_figure(digest: dict[str, Any], text: ChartText) -> Figure:
     from matplotlib import pyplot as plt
 
     periods = [*digest.get("trend", []), digest]
-    labels = [p["period"]["start"][5:] for p in periods]
+    labels = [text.day(p["period"]["start"]) for p in periods]
     who5_ranges = _ranges(periods, lambda p: None if p.get("suppressed") else p["metrics"].get("who5_mean"))
     kinds = _kinds(periods)
     hard = _series(
@@ -154,12 +162,13 @@ def trend_figure(digest: dict[str, Any], text: ChartText) -> Figure:
     top.axhline(50, color=BLUE, linestyle=":", linewidth=1.2, label=text.reference)
     top.set_ylim(0, 100)
     top.set_ylabel(text.who5_axis, fontsize=FONT)
-    top.set_title(text.who5, fontsize=FONT, loc="left")
+    side = "right" if direction(text.who5) == "rtl" else "left"  # a Persian title starts on the right
+    top.set_title(text.who5, fontsize=FONT, loc=side)
 
     bottom.plot(range(len(hard)), hard, color=ORANGE, marker="s", markersize=6, linestyle="--", linewidth=2.5)
     bottom.set_ylim(0, max(finite_hard + [10.0]) * 1.25)
     bottom.set_ylabel(text.hard_axis, fontsize=FONT)
-    bottom.set_title(text.hard, fontsize=FONT, loc="left")
+    bottom.set_title(text.hard, fontsize=FONT, loc=side)
     bottom.set_xlabel(text.weeks, fontsize=FONT)
     hidden_hard = [i for i, h in enumerate(hard) if math.isnan(h)]
     for axis, weeks in ((top, sorted(hidden)), (bottom, hidden_hard)):

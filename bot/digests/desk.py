@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.config import BreatherConfig, TeamConfig
 from bot.delivery import Outbox
@@ -17,10 +18,11 @@ from bot.digests.messages import chart_text, digest_message, digest_parts, surge
 from bot.digests.periods import end_of_week
 from bot.digests.service import DigestService
 from bot.errors import InvalidInput
-from bot.i18n import catalogue, team_catalogue
+from bot.i18n import Catalogue, catalogue, team_catalogue
+from bot.languages import language_of
 from bot.messenger import FileUpload, Message, Part, Text
 from bot.pseudonyms import Keyring
-from bot.roster import person_ref
+from bot.roster import RosterAgent, person_ref
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -36,7 +38,9 @@ class DigestDesk:
         outbox: Outbox,
         keyring: Keyring,
         clock: Callable[[], datetime],
+        agent_by_email: Callable[[str], RosterAgent | None] = lambda _email: None,
     ) -> None:
+        self.agent_by_email = agent_by_email
         self.engine = engine
         self.config = config
         self.digests = digests
@@ -44,8 +48,15 @@ class DigestDesk:
         self.keyring = keyring
         self.clock = clock
 
-    def chart(self, team: TeamConfig, digest: dict[str, Any]) -> FileUpload:
-        cat = team_catalogue(team)
+    def reader_catalogue(self, session: Session, team: TeamConfig, email: str | None) -> Catalogue:
+        """A lead who is also an agent reads digests in their own language; others in the team's."""
+        agent = self.agent_by_email(email) if email else None
+        if agent is None:
+            return team_catalogue(team)
+        return team_catalogue(team, language_of(session, agent))
+
+    def chart(self, team: TeamConfig, digest: dict[str, Any], cat: Catalogue | None = None) -> FileUpload:
+        cat = cat or team_catalogue(team)
         return FileUpload(
             filename=f"breather-{team.id}-{digest['period']['start']}.png",
             title=cat.t("digest.chart_title", team=team.name),
@@ -91,14 +102,15 @@ class DigestDesk:
         with session_scope(self.engine) as session:
             digest = self.digests.digest(session, team, now)
             self.digests.log_access(session, reader=email, team_id=team.id, via="slack command", now=now)
+            reader = self.reader_catalogue(session, team, email)
             self.outbox.upload_file(
                 session,
                 key=f"digest-chart:{team.id}:{email}:{now.timestamp()}",
                 to=person_ref(self.keyring, email, slack_user_id),
-                file=self.chart(team, digest),
+                file=self.chart(team, digest, reader),
                 now=now,
             )
-        return digest_message(team_catalogue(team), team.name, digest)
+        return digest_message(reader, team.name, digest)
 
     def home_parts(self, email: str | None) -> list[Part]:
         """The Manager section of a lead's Home tab: each of their teams' latest digest."""
@@ -111,7 +123,7 @@ class DigestDesk:
             for team in teams:
                 digest = self.digests.digest(session, team, now)
                 self.digests.log_access(session, reader=email, team_id=team.id, via="app home", now=now)
-                parts.extend(digest_parts(team_catalogue(team), team.name, digest))
+                parts.extend(digest_parts(self.reader_catalogue(session, team, email), team.name, digest))
         return parts
 
     def weekly(self, team_id: str) -> int:
@@ -120,13 +132,17 @@ class DigestDesk:
         now = self.clock()
         with session_scope(self.engine) as session:
             digest = self.digests.digest(session, team, now)
-            message = digest_message(team_catalogue(team), team.name, digest)
-            chart = self.chart(team, digest)
             week = digest["period"]["start"]
+            charts: dict[str, FileUpload] = {}  # one drawing per language the leads read
             for email in team.managers:
                 # Outbox keys are stored only as keyed hashes, so the e-mail may be part of one.
                 key = f"digest:{team.id}:{week}:{email.lower()}"
                 lead = person_ref(self.keyring, email)
+                reader = self.reader_catalogue(session, team, email)
+                message = digest_message(reader, team.name, digest)
+                chart = charts.get(reader.language) or charts.setdefault(
+                    reader.language, self.chart(team, digest, reader)
+                )
                 self.outbox.send_direct(session, key=key, to=lead, message=message, now=now, topic="digest")
                 self.outbox.upload_file(session, key=f"{key}:chart", to=lead, file=chart, now=now)
                 self.digests.log_access(session, reader=email, team_id=team.id, via="weekly dm", now=now)
@@ -141,8 +157,8 @@ class DigestDesk:
                 surge = self.digests.surge(session, team, now)
                 if surge is None or not team.managers:
                     continue
-                message = surge_message(team_catalogue(team), team.name, surge)
                 for email in team.managers:
+                    message = surge_message(self.reader_catalogue(session, team, email), team.name, surge)
                     self.outbox.send_direct(
                         session,
                         key=f"surge:{team.id}:{now.timestamp()}:{email.lower()}",

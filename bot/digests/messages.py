@@ -42,6 +42,7 @@ def chart_text(cat: Catalogue, *, team: str) -> ChartText:
         survey_weeks=cat.t("digest.chart.survey_weeks"),
         hidden=cat.t("digest.chart.hidden"),
         empty=cat.t("digest.chart.empty"),
+        day=lambda iso: cat.formats.short_day(date.fromisoformat(iso)),
     )
 
 

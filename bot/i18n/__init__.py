@@ -22,6 +22,7 @@ import yaml
 from babel import Locale
 from babel.plural import PluralRule
 
+from bot.i18n.bidi import Direction, is_rtl, isolate, right_to_left_lines
 from bot.i18n.formats import Calendar, Formats
 
 FALLBACK = "en"
@@ -107,16 +108,22 @@ class Catalogue:
             template = entry.template(plural_category(language, params["count"]))
         else:
             template = entry
-        if not params:
-            return template
-        # Numbers are written the language's way ("52,5", "۵۲٫۵"); strings are left as given.
-        shown = {
-            name: self.formats.number(value)
-            if isinstance(value, int | float) and not isinstance(value, bool)
-            else value
-            for name, value in params.items()
-        }
-        return template.format(**shown)
+        rtl = language == self.language and is_rtl(language)
+        if params:
+            # Numbers are written the language's way ("52,5", "۵۲٫۵"); strings are left as
+            # given, isolated inside right-to-left text when they hold Latin letters or digits.
+            shown = {
+                name: self.formats.number(value)
+                if isinstance(value, int | float) and not isinstance(value, bool)
+                else (isolate(value) if rtl and isinstance(value, str) else value)
+                for name, value in params.items()
+            }
+            template = template.format(**shown)
+        return right_to_left_lines(template) if rtl else template
+
+    @property
+    def direction(self) -> Direction:
+        return "rtl" if is_rtl(self.language) else "ltr"
 
     def entry(self, key: str) -> Entry | None:
         """This language's own value for `key` (None when it falls back to English)."""
@@ -134,6 +141,17 @@ class Catalogue:
 @cache
 def catalogue(language: str, calendar: Calendar | None = None) -> Catalogue:
     return Catalogue(language, calendar=calendar)
+
+
+def language_name(language: str) -> str:
+    """A language's own name for itself, from CLDR: "English", "Română", "فارسی"."""
+    name = Locale.parse(language).get_display_name(language) or language
+    return name[:1].upper() + name[1:]
+
+
+def language_choices() -> str:
+    """`en` English, `ro` Română, `fa` فارسی: the same list whatever language it is shown in."""
+    return ", ".join(f"`{code}` {language_name(code)}" for code in available_languages())
 
 
 class _TeamLike(Protocol):

@@ -9,13 +9,14 @@ dates ("یکشنبه ۸ آذر"). Times are 24-hour everywhere.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime, time
 from functools import cache
 from typing import Literal
 
 import jdatetime
 from babel import Locale
-from babel.dates import format_date, get_date_format, get_day_names
+from babel.dates import format_date, format_skeleton, get_date_format, get_day_names
 from babel.numbers import format_decimal, format_percent
 
 Calendar = Literal["solar_hijri", "gregorian"]
@@ -70,6 +71,14 @@ class Formats:
         sign = _locale(self.language).number_symbols.get(numbering, {}).get("percentSign", "%")
         return native_digits(self.language, text.replace("%", sign))
 
+    def series(self, items: Sequence[str]) -> str:
+        """Items one after another with the language's separator: "a, b" / "a،‏ b" (CLDR)."""
+        middle = _locale(_babel_locale(self.language)).list_patterns["standard"]["middle"]
+        joined = items[0] if items else ""
+        for item in items[1:]:
+            joined = middle.format(joined, item)
+        return joined
+
     def time(self, moment: datetime | time) -> str:
         """24-hour "14:05" in the language's digits (the moment already in local time)."""
         return native_digits(self.language, f"{moment.hour:02d}:{moment.minute:02d}")
@@ -85,6 +94,13 @@ class Formats:
         if not year:
             pattern = _YEAR.sub("", pattern).strip(" ,")
         return native_digits(self.language, format_date(day, pattern, locale=locale))
+
+    def short_day(self, day: date) -> str:
+        """A day where room is short (a chart's axis): "25 Nov", "25 nov.", "۴ آذر"."""
+        if self.calendar == "solar_hijri":  # Persian months have no short forms
+            return self._solar_hijri(day, weekday=False, year=False)
+        locale = _babel_locale(self.language)
+        return native_digits(self.language, format_skeleton("MMMd", day, locale=locale))
 
     def _solar_hijri(self, day: date, *, weekday: bool, year: bool) -> str:
         solar = jdatetime.date.fromgregorian(date=day)

@@ -25,7 +25,8 @@ from bot.checkins.policy import local_day_start
 from bot.checkins.service import lock_prefs
 from bot.config import ProductSettings, TeamConfig
 from bot.delivery import Outbox
-from bot.i18n import FALLBACK, catalogue, team_catalogue
+from bot.i18n import FALLBACK, Catalogue, catalogue, team_catalogue
+from bot.languages import agent_catalogue
 from bot.messenger import Delivered, Message
 from bot.recovery.messages import (
     break_capped,
@@ -88,7 +89,7 @@ class BreakService:
     ) -> None:
         """Record the break the agent asked for; reply at once when no phone call is needed."""
         lock_prefs(session, agent, now)  # one decision about an agent's breaks at a time
-        cat = team_catalogue(agent.team)
+        cat = agent_catalogue(session, agent)
         minutes = self.settings.break_minutes
         active = session.exec(
             select(Break).where(
@@ -230,7 +231,7 @@ class BreakService:
         team = self._team(current)
         person = self._agent(current)
         zone = person.zone if person else (team.zone if team else ZoneInfo("UTC"))  # the agent's own clock
-        cat = team_catalogue(team) if team else catalogue(FALLBACK)
+        cat = self._catalogue(session, current)
         message = break_started(
             cat,
             until=local_clock(cat, ends_at, zone),
@@ -248,13 +249,19 @@ class BreakService:
         current.next_attempt_at, current.claimed_at, current.last_error = at, None, error[:200]
         session.add(current)
 
+    def _catalogue(self, session: Session, row: Break) -> Catalogue:
+        """The agent's own language; their team's if they left the roster since."""
+        agent, team = self._agent(row), self._team(row)
+        if agent is not None:
+            return agent_catalogue(session, agent)
+        return team_catalogue(team) if team else catalogue(FALLBACK)
+
     def failed(self, session: Session, row: Break, *, error: str, now: datetime) -> None:
         """The break could not be set: say so, so the agent sets it themselves."""
         current = self._claimed(session, row, BreakState.REQUESTED)
         if current is None:
             return
-        team = self._team(current)
-        cat = team_catalogue(team) if team else catalogue(FALLBACK)
+        cat = self._catalogue(session, current)
         if current.provider in self.phones:
             message = break_failed(cat, phone=self.label(current.provider), break_minutes=current.minutes)
         else:  # the phone system was unconfigured since the request
@@ -271,7 +278,7 @@ class BreakService:
             return
         agent = self._agent(current)
         if agent is not None:
-            cat = team_catalogue(agent.team)
+            cat = agent_catalogue(session, agent)
             phone = self.label(current.provider)
             message = (
                 restore_failed(cat, phone=phone)

@@ -21,8 +21,9 @@ from bot.checkins.policy import in_shift, local_day_start
 from bot.checkins.service import find_prefs, is_paused
 from bot.config import ProductSettings
 from bot.delivery import Outbox
-from bot.i18n import Catalogue, team_catalogue
+from bot.i18n import Catalogue
 from bot.ids import ActionId
+from bot.languages import agent_catalogue
 from bot.messenger import Button, Buttons, Delivered, Message, Note, Text
 from bot.roster import Roster, RosterAgent
 from storage.models import BuddyAsk, TalkRequest
@@ -129,7 +130,7 @@ class Buddies:
             session,
             key=f"buddy:{ask.id}:ask",
             to=buddy.ref(),
-            message=buddy_ask(team_catalogue(buddy.team), ask_id=ask.id, requester=asker.name),
+            message=buddy_ask(agent_catalogue(session, buddy), ask_id=ask.id, requester=asker.name),
             now=now,
             topic="buddy",
         )
@@ -156,11 +157,11 @@ class Buddies:
         session.add(ask)
         request = session.get(TalkRequest, ask.request_id)
         asker = self.roster().by_pseudonym(request.pseudonym) if request else None
-        cat = team_catalogue(buddy.team)
+        cat = agent_catalogue(session, buddy)
         if asker is None:
             self._reply(session, ask, where, cat.t("buddy.thanks_cant"), buddy, now)
             return BuddyAnswer.RECORDED
-        their = team_catalogue(asker.team)
+        their = agent_catalogue(session, asker)
         if free:
             self._reply(session, ask, where, cat.t("buddy.thanks_free", name=asker.name), buddy, now)
             self._tell(session, ask, asker, their.t("buddy.found", name=buddy.name), now)

@@ -15,8 +15,8 @@ from sqlmodel import Session
 
 from bot.config import ProductSettings
 from bot.delivery import Outbox
-from bot.i18n import team_catalogue
 from bot.ids import CheckinAnswer
+from bot.languages import agent_catalogue
 from bot.messenger import Delivered
 from bot.recovery.breaks import BreakService
 from bot.recovery.messages import talk_chosen
@@ -56,7 +56,7 @@ class RecoveryService:
             return True
         if answer is CheckinAnswer.TALK:
             message = talk_chosen(
-                team_catalogue(agent.team),
+                agent_catalogue(session, agent),
                 checkin_id=checkin_id,
                 break_minutes=self.settings.break_minutes,
             )

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from bot.config import ProductSettings, SupportResource
 from bot.delivery import Outbox
-from bot.i18n import team_catalogue
+from bot.languages import agent_catalogue
 from bot.messenger import AgentRef, Form, Message, Text
 from bot.recovery.buddies import Buddies
 from bot.recovery.messages import TalkChoice, resource_details, talk_ask, talk_form, talk_sent
@@ -96,7 +96,7 @@ class TalkService:
         if self._own_talk_checkin(session, agent, checkin_id) is None:
             return None
         return talk_form(
-            team_catalogue(agent.team),
+            agent_catalogue(session, agent),
             checkin_id=checkin_id,
             choices=self._choices(session, agent),
             resources=self.settings.support_resources,
@@ -135,7 +135,7 @@ class TalkService:
         )
         if not inserted:
             return TalkOutcome.ALREADY
-        cat = team_catalogue(agent.team)
+        cat = agent_catalogue(session, agent)
         if buddy is not None:
             self.buddies.ask(session, asker=agent, buddy=buddy, request_id=request_id, attempt=1, now=now)
             self.outbox.send_direct(
@@ -158,9 +158,9 @@ class TalkService:
             )
         else:
             person = self._person(agent, chosen)
-            # The chosen person reads it in their own team's language when they are on the roster.
+            # The chosen person reads it in their own language when they are on the roster.
             person_agent = self.roster().by_id(person.agent_id) if person.on_roster else None
-            their_cat = team_catalogue(person_agent.team) if person_agent else cat
+            their_cat = agent_catalogue(session, person_agent) if person_agent else cat
             self.outbox.send_direct(
                 session,
                 key=f"talk:{request_id}:ask",

@@ -21,7 +21,8 @@ from bot.config import ProductSettings, TeamConfig
 from bot.delivery import Outbox
 from bot.errors import NotFound
 from bot.holdbacks import HeldBack
-from bot.i18n import Catalogue, team_catalogue
+from bot.i18n import Catalogue
+from bot.languages import agent_catalogue
 from bot.messenger import Delivered, Form, Message
 from bot.roster import Roster, RosterAgent
 from bot.surveys import messages
@@ -271,7 +272,7 @@ class SurveyService:
                     self.held_back(held)
                 session.add(invitation)
                 return 0
-            cat = team_catalogue(agent.team)
+            cat = agent_catalogue(session, agent)
             message = messages.invitation(
                 cat,
                 invitation_id=invitation.id,
@@ -317,7 +318,7 @@ class SurveyService:
         if later is not None:
             return self._no_reminder_before(session, invitation, later)  # while the round is open
         message = messages.invitation(
-            team_catalogue(team),
+            agent_catalogue(session, agent),
             invitation_id=invitation.id,
             closes_at=round_.closes_at,
             zone=agent.zone,
@@ -379,7 +380,7 @@ class SurveyService:
         if found is None:
             return
         invitation, _ = found
-        cat = team_catalogue(agent.team)
+        cat = agent_catalogue(session, agent)
         if invitation.state == SENT:
             invitation.state = SKIPPED
             session.add(invitation)
@@ -412,7 +413,7 @@ class SurveyService:
             where,
             "opt-out",
             now,
-            messages.closed_note(team_catalogue(agent.team), "pulse.opted_out"),
+            messages.closed_note(agent_catalogue(session, agent), "pulse.opted_out"),
         )
 
     def opt_in(self, session: Session, *, agent: RosterAgent, now: datetime) -> bool:
@@ -428,7 +429,7 @@ class SurveyService:
     ) -> Form | None:
         """The modal to open, or None after telling the agent (in the DM) why not."""
         found = self._own_invitation(session, agent, invitation_id)
-        cat = team_catalogue(agent.team)
+        cat = agent_catalogue(session, agent)
         if found is None:
             return None
         invitation, round_ = found
@@ -447,7 +448,7 @@ class SurveyService:
     def submit(
         self, session: Session, *, agent: RosterAgent, context: str, values: Mapping[str, str], now: datetime
     ) -> Submission:
-        cat = team_catalogue(agent.team)
+        cat = agent_catalogue(session, agent)
         invitation_id, where = decode_context(context)
         found = self._own_invitation(session, agent, invitation_id)
         if found is None:

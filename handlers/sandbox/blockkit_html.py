@@ -15,12 +15,14 @@ schemes that cannot run script. The browser adds a Content-Security-Policy on to
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.i18n import Catalogue
+from bot.i18n.bidi import dominant_direction
 
 Names = Mapping[str, str]  # Slack user id -> display name, for <@U…> mentions
 Block = dict[str, Any]
@@ -377,8 +379,9 @@ def modal_html(view: Block, render: Render) -> str:
         if submit
         else ""
     )
+    direction = dominant_direction(json.dumps(view, ensure_ascii=False))
     return (
-        '<form class="modal-form">'
+        f'<form class="modal-form" dir="{direction}">'
         f'<header class="modal-header"><h2 id="modal-title">{esc(_plain(view.get("title")))}</h2></header>'
         f'<div class="modal-body">{blocks_html(view.get("blocks"), render, in_form=True)}</div>'
         f'<p class="modal-problem" role="alert" hidden></p>'

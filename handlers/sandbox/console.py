@@ -33,7 +33,9 @@ from starlette.staticfiles import StaticFiles
 from bot.clock import utcnow
 from bot.errors import InvalidInput, NotFound
 from bot.holdbacks import HeldBack
-from bot.i18n import Catalogue, team_catalogue
+from bot.i18n import Catalogue, available_languages, language_name, team_catalogue
+from bot.i18n.bidi import direction as bidi_direction
+from bot.i18n.bidi import dominant_direction
 from bot.services import Services
 from handlers.sandbox.access import Endpoint, guarded, new_token
 from handlers.sandbox.blockkit_html import Render, blocks_html, esc, modal_html, mrkdwn_html
@@ -114,6 +116,7 @@ class SandboxConsole:
         # that clicked, as a Slack modal lives in the client that opened it; another page, or the
         # same page come back later, never has a stale one pop up.
         self._triggers: dict[str, tuple[str, float, bool, str]] = {}
+        self.language: str | None = None  # the console's own words; None: the first team's language
         messenger.listeners.append(lambda row: self.touch())
 
     # --- state shared with the demo -----------------------------------------------------
@@ -166,7 +169,25 @@ class SandboxConsole:
 
     @property
     def cat(self) -> Catalogue:
-        return team_catalogue(self.services.roster.teams[0])
+        return team_catalogue(self.services.roster.teams[0], self.language)
+
+    def switch_language(self, language: str) -> None:
+        """The console's language switch: its own words, and in the demo every fictional agent's
+        language too, so what arrives next shows the team in that language."""
+        self.language = language
+        if self.services.settings.demo:
+            for agent in self.services.roster.agents():
+                self.services.set_language(agent, language)
+        self.touch()
+
+    def _languages_html(self) -> str:
+        current = self.cat.language
+        return "".join(
+            f'<a href="/sandbox?lang={code}" lang="{code}"'
+            + (' aria-current="true"' if code == current else "")
+            + f">{esc(language_name(code))}</a>"
+            for code in available_languages()
+        )
 
     def names(self) -> dict[str, str]:
         names = {viewer.user_id: viewer.name for viewer in self.viewers().values()}
@@ -206,7 +227,15 @@ class SandboxConsole:
 
     async def page(self, request: Request) -> Response:
         template = (STATIC / "console.html").read_text(encoding="utf-8")
+        asked = request.query_params.get("lang")
+        if asked in available_languages() and asked != self.cat.language:
+            await run_in_threadpool(self.switch_language, asked)
         cat = self.cat
+        template = (
+            template.replace("{{lang}}", cat.language)
+            .replace("{{dir}}", cat.direction)
+            .replace("<!--languages-->", self._languages_html())
+        )
         page = PLACEHOLDER.sub(lambda match: esc(cat.t(f"console.{match.group(1)}")), template)
         headers = {
             "Content-Security-Policy": CSP,
@@ -455,8 +484,10 @@ class SandboxConsole:
         # Rows are created and updated moments apart; only a later change counts as an edit.
         edited = row.updated_at - row.created_at > timedelta(seconds=0.5)
         edited_mark = f' <span class="msg-edited">{esc(cat.t("console.edited"))}</span>' if edited else ""
+        # Each message in its own direction: a Persian DM reads right to left in any console.
+        direction = bidi_direction(str(row.payload.get("text", "")))
         return (
-            f'<article class="msg" data-ts="{esc(row.ts)}" tabindex="-1">'
+            f'<article class="msg" dir="{direction}" data-ts="{esc(row.ts)}" tabindex="-1">'
             '<div class="msg-avatar" aria-hidden="true">B</div><div class="msg-main">'
             f'<p class="msg-meta"><span class="msg-author">{esc(cat.t("console.app_name"))}</span> '
             f'<span class="msg-badge">{esc(cat.t("console.app_badge"))}</span> '
@@ -480,8 +511,12 @@ class SandboxConsole:
         return notice_text(self.cat, found[0], self.services.product, viewer.teams[0].zone)
 
     def _home_html(self, row: SandboxMessage, render: Render) -> str:
-        blocks = blocks_html(row.payload.get("view", {}).get("blocks"), render)
-        return f'<div class="home-view" data-ts="{esc(row.ts)}" tabindex="-1">{blocks}</div>'
+        view = row.payload.get("view", {})
+        blocks = blocks_html(view.get("blocks"), render)
+        direction = dominant_direction(json.dumps(view, ensure_ascii=False))
+        return (
+            f'<div class="home-view" dir="{direction}" data-ts="{esc(row.ts)}" tabindex="-1">{blocks}</div>'
+        )
 
     def _view(self, viewer: Viewer, page: str = "") -> dict[str, Any]:
         cat = self.cat

@@ -14,15 +14,18 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from importlib import resources
 from pathlib import Path
 
 import httpx
 import uvicorn
+import yaml
 from starlette.applications import Starlette
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.i18n import Catalogue, team_catalogue
+from bot.i18n import Catalogue, catalogue, team_catalogue
+from bot.i18n.bidi import without_marks
 from bot.server import server_options
 from bot.services import Services
 from handlers.sandbox.call_simulator import CallSimulator
@@ -193,6 +196,8 @@ def run_demo(
     stop: threading.Event | None = None,
 ) -> int:
     """Serve the demo until Ctrl+C, `duration` seconds, or `stop` (a test's) is set."""
+    printed = out
+    out = lambda line: printed(without_marks(line))  # noqa: E731 (a terminal lays out no bidi)
     phone = DemoPhone()  # the demo's own phone system, for protected breaks
     app = create_app(settings, phones={phone.provider: phone})
     services: Services = app.state.services
@@ -292,6 +297,23 @@ def run_demo(
         thread.join(15)
         services.engine.dispose()
     return 0
+
+
+def demo_config(workdir: Path, language: str) -> Path:
+    """The bundled demo team in `language` (`breather demo --language fa`): the team's language
+    and its name as that language says it; the file goes where the throwaway database goes."""
+    bundled = resources.files("bot.demo").joinpath("breather.yml").read_text(encoding="utf-8")
+    if language == "en":
+        path = workdir / "breather.yml"
+        path.write_text(bundled, encoding="utf-8")
+        return path
+    config = yaml.safe_load(bundled)
+    for team in config["teams"]:
+        team["language"] = language
+        team["name"] = catalogue(language).t("demo.team_name")
+    path = workdir / "breather.yml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
 
 
 def own_command() -> str:

@@ -38,7 +38,7 @@ def notice_text(cat: Catalogue, notice: HeldBack, settings: ProductSettings, zon
         key,
         ago=duration(cat, notice.at - last) if last else "",
         gap=duration(cat, timedelta(minutes=gap_minutes)),
-        at=f"{notice.until.astimezone(zone):%H:%M}" if notice.until else "",
+        at=cat.formats.time(notice.until.astimezone(zone)) if notice.until else "",
     )
 
 

@@ -68,6 +68,7 @@ def build_bolt_app(
     client: WebClient | None,
     signing_secret: str,
     email_lookup: Callable[[str], str | None] | None,
+    locale_lookup: Callable[[str], str | None] | None = None,
 ) -> App:
     listeners = ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="breather-slack")
     if client is not None:
@@ -121,7 +122,7 @@ def build_bolt_app(
     actions.register(app, services, resolve)
     email_of = email_lookup or (lambda _user_id: None)
     commands.register(app, services, resolve, email_of)
-    events.register(app, services, resolve, email_of)
+    events.register(app, services, resolve, email_of, locale_lookup)
     surveys.register(app, services, resolve)
     compliments.register(app, services, resolve)
     views.register(app, services, resolve)

@@ -162,6 +162,16 @@ class SlackMessenger:
         email = (user.get("profile") or {}).get("email")
         return str(email) if email else None
 
+    def locale_of(self, user_id: str) -> str | None:
+        """The language the person set Slack to ("ro-RO"), or None."""
+        try:
+            with slack_errors("users.info"):
+                response = self.client.users_info(user=user_id, include_locale=True)
+        except DeliveryFailed:
+            return None
+        locale = (response.get("user") or {}).get("locale")
+        return str(locale) if locale else None
+
     # --- the port -----------------------------------------------------------------------------
 
     def _mentioned(self, person: Mention) -> Mention:

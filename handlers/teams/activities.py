@@ -24,8 +24,8 @@ from starlette.concurrency import run_in_threadpool
 
 from bot.compliments.messages import RECIPIENT_FIELD
 from bot.errors import InvalidInput
-from bot.i18n import Catalogue, catalogue, team_catalogue
-from bot.ids import CHECKIN_CHOICES, PAUSE_CHOICES, ActionId, CallbackId
+from bot.i18n import Catalogue, available_languages, catalogue, team_catalogue
+from bot.ids import CHECKIN_CHOICES, PAUSE_CHOICES, ActionId, CallbackId, language_action, language_of_action
 from bot.messenger import Delivered, Form, Message, Text
 from bot.recovery.messages import TALK_FIELD
 from bot.roster import RosterAgent
@@ -141,6 +141,7 @@ class TeamsActions:
             ActionId.BUDDY_CANT.value: self._buddy_answer,
             ActionId.HOME_SURVEYS_ON.value: self._home_surveys,
             ActionId.HOME_SURVEYS_OFF.value: self._home_surveys,
+            **{language_action(code): self._home_language for code in available_languages()},
             CallbackId.PULSE_SURVEY.value: self._survey_submitted,
             CallbackId.TALK.value: self._talk_submitted,
         }
@@ -149,6 +150,16 @@ class TeamsActions:
 
     def resolve(self, user: str) -> RosterAgent | None:
         return self.services.agent_for_chat_user(self.messenger.name, user, self.messenger.email_of)
+
+    def _cat(self, agent: RosterAgent | None) -> Catalogue:
+        return self.services.catalogue_for(agent) if agent else catalogue("en")
+
+    def note_locale(self, user: str, locale: str | None) -> None:
+        """Every activity carries the sender's Teams locale: the language they read when they
+        have not chosen one."""
+        agent = self.resolve(user) if locale else None
+        if agent is not None:
+            self.services.note_platform_locale(agent, locale)
 
     def unexpected(self, what: str, error: Exception, user: str | None) -> str:
         """Log a failure once, with its traceback (masked) but never the payload; what to tell
@@ -159,11 +170,9 @@ class TeamsActions:
             agent = self.resolve(user) if user else None
         except Exception:  # whatever failed may fail again here: English will do
             agent = None
-        return self._cat(agent).t("error.unexpected", reference=reference)
-
-    @staticmethod
-    def _cat(agent: RosterAgent | None) -> Catalogue:
-        return team_catalogue(agent.team) if agent else catalogue("en")
+        # The team's language: no database read on a path that may be failing because of it.
+        cat = team_catalogue(agent.team) if agent else catalogue("en")
+        return cat.t("error.unexpected", reference=reference)
 
     # --- card actions --------------------------------------------------------------------
 
@@ -229,6 +238,11 @@ class TeamsActions:
     def _home_pause(self, action: CardAction, agent: RosterAgent) -> Answer:
         reply = self.services.pause_from_home(agent, ActionId(action.verb))
         return Answer(message=reply.replace("`", ""))  # a line under a card shows no markup
+
+    def _home_language(self, action: CardAction, agent: RosterAgent) -> Answer:
+        language = language_of_action(action.verb)
+        assert language is not None  # routed here only for a language button
+        return Answer(message=self.services.set_language(agent, language))
 
     def _home_buddy(self, action: CardAction, agent: RosterAgent) -> Answer:
         reply = self.services.set_buddy(agent, action.verb == ActionId.HOME_BUDDY_ON.value)
@@ -427,6 +441,7 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
                 if found is not None and found.aad_object_id == user:
                     person = replace(person, email=found.email, upn=found.upn)
             await run_in_threadpool(directory.remember, person)
+            await run_in_threadpool(actions.note_locale, user, activity.locale)
         await ctx.next()
 
     app.use(remember_sender)

@@ -12,6 +12,7 @@ import base64
 import re
 from typing import Any
 
+from bot.i18n.bidi import direction
 from bot.messenger import (
     Buttons,
     ChoiceField,
@@ -230,6 +231,8 @@ def card(body: list[Element], *, fallback: str, entities: list[Element] | None =
     }
     if entities:
         result["msteams"] = {"entities": entities}
+    if direction(fallback) == "rtl":
+        result["rtl"] = True  # Persian: the whole card, its inputs and buttons, right to left
     return result
 
 

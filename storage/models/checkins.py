@@ -39,6 +39,9 @@ class AgentPrefs(SQLModel, table=True):
     buddy: bool = False  # offers to be a buddy for their team (issue 16); never shown to anyone
     pairing: bool = False  # takes part in the team's weekly coffee pairs (issue 16)
     pairing_skip: date | None = None  # the Monday of a week they skip
+    # The language the agent chose themselves, and the one their chat platform reports (issue 14).
+    language: str | None = Field(default=None, max_length=16)
+    platform_language: str | None = Field(default=None, max_length=16)
     updated_at: datetime = Field(default_factory=now, sa_column=utc_column(nullable=False))
 
 

@@ -24,6 +24,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from slack_bolt import Ack, App
 
 from bot.config import Settings
+from bot.i18n import catalogue
 from bot.messenger import (
     Button,
     Buttons,
@@ -35,6 +36,7 @@ from bot.messenger import (
     Text,
     TextField,
 )
+from handlers.sandbox.demo import demo_config
 from handlers.slack.blocks import submitted_values
 from tests.conftest import PSEUDONYM_KEY, WEBHOOK_SECRET
 from tests.databases import SqliteTemplate
@@ -442,3 +444,60 @@ def test_the_team_lead_reads_the_weekly_digest_without_names(
     for agent in live.services.roster.agents():
         assert agent.name not in pane and agent.email not in pane
     page.screenshot(path=str(shots / "lead-digest.png"), full_page=True)
+
+
+@pytest.fixture
+def persian_live(tmp_path: Path, _sqlite_template: SqliteTemplate) -> Iterator[LiveServer]:
+    """The demo team as `breather demo --language fa` writes it: Persian, right to left."""
+    settings = Settings(
+        _env_file=None,
+        database_url=_sqlite_template.copy_to(tmp_path / "console.db"),
+        config_path=demo_config(tmp_path, "fa"),
+        pseudonym_key=PSEUDONYM_KEY,
+        webhook_secret=WEBHOOK_SECRET,
+        messenger="sandbox",
+    )
+    with live_server(settings, simulator=True) as server:
+        yield server
+
+
+def test_persian_reads_right_to_left_in_the_console(
+    browser: Browser, persian_live: LiveServer, shots: Path
+) -> None:
+    fa = catalogue("fa")
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.goto(persian_live.console.url(persian_live.url))
+        expect(page.locator("html")).to_have_attribute("dir", "rtl")
+        expect(page.locator("html")).to_have_attribute("lang", "fa")
+        page.get_by_label(fa.t("console.view_as")).select_option(
+            label=fa.t("console.as_agent", name="Ana Popescu")
+        )
+        page.get_by_role("button", name=fa.t("console.control.hard_call.label")).click()
+        checkin = page.locator("article.msg", has_text="حالتان چطور است؟").first
+        expect(checkin).to_be_visible()
+        expect(checkin).to_have_attribute("dir", "rtl")
+        expect(checkin.get_by_role("button")).to_have_count(3)
+        # Laid out right to left: the first button (I'm OK) is the rightmost.
+        boxes = [checkin.get_by_role("button").nth(i).bounding_box() for i in range(3)]
+        assert all(boxes) and boxes[0]["x"] > boxes[1]["x"] > boxes[2]["x"]  # type: ignore[index]
+        text = checkin.locator(".bk-text").first
+        assert text.evaluate("el => getComputedStyle(el).direction") == "rtl"
+        page.screenshot(path=str(shots / "agent-checkin-fa.png"))
+    finally:
+        context.close()
+
+
+def test_the_language_switch_turns_the_console_to_romanian_and_back(page: Page, live: LiveServer) -> None:
+    page.goto(live.console.url(live.url))
+    expect(page.locator("html")).to_have_attribute("dir", "ltr")
+    page.get_by_role("link", name="Română").click()
+    expect(page.locator("html")).to_have_attribute("lang", "ro")
+    expect(page.get_by_label(catalogue("ro").t("console.view_as"))).to_be_visible()
+    page.get_by_role("link", name="فارسی").click()
+    expect(page.locator("html")).to_have_attribute("dir", "rtl")
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("html")).to_have_attribute("dir", "ltr")
+    expect(page.get_by_label("View as")).to_be_visible()

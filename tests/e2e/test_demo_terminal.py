@@ -10,6 +10,9 @@ import sys
 import threading
 from pathlib import Path
 
+import httpx
+
+from bot.i18n import catalogue
 from handlers.sandbox.demo import Commentary
 from handlers.sandbox.text import plain
 from storage.models import SandboxMessage
@@ -124,3 +127,45 @@ def test_the_demo_prints_its_digest_command_and_removes_its_database_on_sigterm(
     # Everyone in the commentary by name: no Slack ids such as U0ANA or DPERSON913FC0.
     commentary = said[len(start) :]
     assert " taps " in commentary and not SLACK_ID.findall(commentary), commentary
+
+
+def test_the_demo_in_persian_speaks_persian_and_its_console_reads_right_to_left(tmp_path: Path) -> None:
+    fa = catalogue("fa")
+    port = _free_port()
+    env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "PYTHONUNBUFFERED": "1", "TMPDIR": str(tmp_path)}
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "demo", "--port", str(port), "--language", "fa", "--rate", "0.2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert demo.stdout is not None
+        printed: list[str] = []
+        for line in demo.stdout:
+            printed.append(line)
+            if fa.t("demo.stop_hint") in line:
+                break
+        start = "".join(printed)
+        assert "پشتیبانی صورت‌حساب" in start  # the team, by its Persian name
+        (console,) = re.findall(r"http://127\.0\.0\.1:\d+/sandbox\?token=\S+", start)
+        page = httpx.get(console, timeout=10).text
+        assert '<html lang="fa" dir="rtl">' in page
+    finally:
+        demo.send_signal(signal.SIGTERM)
+        rest, errors = demo.communicate(timeout=30)
+    assert demo.returncode == 0, errors
+    assert rest.rstrip().endswith(fa.t("demo.stopped"))
+
+
+def test_the_demo_refuses_a_language_it_does_not_speak() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "demo", "--language", "de"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"},
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == ["error: --language must be one of en, fa, ro, not 'de'"]

@@ -88,21 +88,18 @@ def test_app_home_shows_the_agents_own_state_and_toggles_pause(harness: Harness)
     assert response.status_code == 200
     home = harness.slack.wait_for("views.publish")[0]
     assert home.params["user_id"] == "U0ANA"
+    languages = ["home.language.en", "home.language.fa", "home.language.ro"]
+    pauses = ["home.pause", "home.pause_2h", "home.pause_tomorrow", "home.pause_monday"]
     assert action_ids(home.params["view"]["blocks"]) == [
-        "home.pause",
-        "home.pause_2h",
-        "home.pause_tomorrow",
-        "home.pause_monday",
+        *pauses,
         "home.surveys_off",
         "home.buddy_on",
+        *languages,
     ]
     harness.click(user_id="U0ANA", channel="D0ANA", ts="1.1", action_id="home.pause", value="")
     updated = harness.slack.wait_for("views.publish", 2)[1]
-    assert action_ids(updated.params["view"]["blocks"]) == [
-        "home.resume",
-        "home.surveys_off",
-        "home.buddy_on",
-    ]
+    resumed = ["home.resume", "home.surveys_off", "home.buddy_on", *languages]
+    assert action_ids(updated.params["view"]["blocks"]) == resumed
     assert "*paused*" in json.dumps(updated.params["view"])
     with session_scope(harness.services.engine) as session:
         prefs = session.get(AgentPrefs, harness.services.roster.find("email", "ana@example.com").pseudonym)  # type: ignore[union-attr]

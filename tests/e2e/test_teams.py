@@ -496,7 +496,14 @@ def test_breather_home_posts_the_home_card_and_refreshes_it_in_place(teams_harne
     teams_harness.say(ANA, "breather home")
     home = teams_harness.teams.wait_for("send", 2)[1]
     assert "Check-ins are **paused**" in card_text(home.card)
-    assert verbs(home.card) == ["home.resume", "home.surveys_off", "home.buddy_on"]
+    assert verbs(home.card) == [
+        "home.resume",
+        "home.surveys_off",
+        "home.buddy_on",
+        "home.language.en",
+        "home.language.fa",
+        "home.language.ro",
+    ]
     teams_harness.click(ANA, "home.resume", reply_to="act-2")
     (update,) = teams_harness.teams.wait_for("update")
     assert update.activity_id == "act-2" and "Check-ins are **on**" in card_text(update.card)

@@ -135,8 +135,8 @@ class FakeSlack(FakeServer):
 
     # --- test controls ----------------------------------------------------------------
 
-    def add_user(self, user_id: str, email: str, tz: str = "Europe/Bucharest") -> None:
-        self.state.users[user_id] = {"id": user_id, "tz": tz, "profile": {"email": email}}
+    def add_user(self, user_id: str, email: str, tz: str = "Europe/Bucharest", locale: str = "en-US") -> None:
+        self.state.users[user_id] = {"id": user_id, "tz": tz, "locale": locale, "profile": {"email": email}}
 
     def fail_next(
         self,
@@ -243,7 +243,12 @@ class FakeSlack(FakeServer):
             return 200, {"ok": False, "error": "users_not_found"}
         if method == "users.info":
             found = self.state.users.get(str(params.get("user")))
-            return 200, ({"ok": True, "user": found} if found else {"ok": False, "error": "user_not_found"})
+            if found is None:
+                return 200, {"ok": False, "error": "user_not_found"}
+            # As Slack: the locale only for a caller who asks for it.
+            wants_locale = str(params.get("include_locale", "")).lower() in ("1", "true")
+            user = {k: v for k, v in found.items() if k != "locale" or wants_locale}
+            return 200, {"ok": True, "user": user}
         if method == "conversations.open":
             return 200, {"ok": True, "channel": {"id": "D" + str(params.get("users", "")).lstrip("UW")}}
         if method == "conversations.history":

@@ -89,7 +89,9 @@ def test_the_home_card_has_the_home_tabs_switches() -> None:
     view = home_view(EN, ProductSettings(), paused=True, surveys_on=True, results=[], zone=_zone())
     card = home_card(view)
     slack = slack_home_view(view)
-    assert verbs(card) == action_ids(slack["blocks"]) == ["home.resume", "home.surveys_off", "home.buddy_on"]
+    languages = ["home.language.en", "home.language.fa", "home.language.ro"]
+    expected = ["home.resume", "home.surveys_off", "home.buddy_on", *languages]
+    assert verbs(card) == action_ids(slack["blocks"]) == expected
     assert "Check-ins are **paused**" in card_text(card)
 
 

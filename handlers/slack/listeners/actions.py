@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App
 
-from bot.ids import CHECKIN_CHOICES, PAUSE_CHOICES, ActionId
+from bot.i18n import available_languages
+from bot.ids import CHECKIN_CHOICES, PAUSE_CHOICES, ActionId, language_of_action
 from bot.roster import RosterAgent
 from bot.services import Services
 from handlers.slack import payloads
@@ -109,3 +111,12 @@ def register(app: App, services: Services, resolve: Resolve) -> None:
 
     app.action(ActionId.HOME_SURVEYS_ON.value)(on_surveys_toggle)
     app.action(ActionId.HOME_SURVEYS_OFF.value)(on_surveys_toggle)
+
+    def on_language(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        agent = resolve(payloads.user_id(body))
+        language = language_of_action(str(action["action_id"]))
+        if agent is not None and language in available_languages():
+            services.set_language(agent, language)
+
+    app.action(re.compile(r"^" + re.escape(ActionId.HOME_LANGUAGE.value) + r"\.[a-z]+$"))(on_language)

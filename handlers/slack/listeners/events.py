@@ -12,13 +12,25 @@ from bot.services import Services
 from handlers.slack.listeners.actions import Resolve
 
 
-def register(app: App, services: Services, resolve: Resolve, email_of: Callable[[str], str | None]) -> None:
+def register(
+    app: App,
+    services: Services,
+    resolve: Resolve,
+    email_of: Callable[[str], str | None],
+    locale_of: Callable[[str], str | None] | None = None,
+) -> None:
+    asked: set[str] = set()  # Slack's locale is asked once per person and process
+
     @app.event(EventType.APP_HOME_OPENED.value)
     def on_app_home_opened(event: dict[str, Any], body: dict[str, Any]) -> None:
         if event.get("tab") != "home":
             return
         user_id = str(event.get("user", ""))
         agent = resolve(user_id)
+        if agent is not None and locale_of is not None and user_id not in asked:
+            # Before the page is drawn, so that it is drawn in the language Slack is set to.
+            asked.add(user_id)
+            services.note_platform_locale(agent, locale_of(user_id))
         email = agent.email if agent else email_of(user_id)
         services.home_opened(
             agent,
