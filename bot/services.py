@@ -31,11 +31,7 @@ from bot.digests.desk import DigestDesk
 from bot.digests.service import DigestService
 from bot.holdbacks import HoldBackNotices
 from bot.home import home_view, manager_home, when_text
-<<<<<<< HEAD
-from bot.i18n import Catalogue, catalogue, team_catalogue
-=======
 from bot.i18n import Catalogue, catalogue, language_choices, team_catalogue
->>>>>>> main
 from bot.ids import PAUSE_CHOICES, ActionId, CallbackId, CheckinAnswer, JobId
 from bot.intake import EventProcessor, Intake
 from bot.languages import (
@@ -549,15 +545,11 @@ class Services:
 
     def notice(self, agent: RosterAgent, text: str) -> Form:
         """A small read-only window with one line, for the person who clicked."""
-<<<<<<< HEAD
-        return Services.line_notice(text, team_catalogue(agent.team))
+        return Services.line_notice(text, self.catalogue_for(agent))
 
     @staticmethod
     def line_notice(text: str, cat: Catalogue | None = None) -> Form:
         cat = cat or catalogue("en")
-=======
-        cat = self.catalogue_for(agent)
->>>>>>> main
         return Form(
             callback_id=CallbackId.CHECKIN_NOTICE.value,
             title=cat.t("checkin.notice.title"),
@@ -705,7 +697,6 @@ class Services:
                 count=self.product.retention_days,
                 retention_days=self.product.retention_days,
             )
-<<<<<<< HEAD
         elif sub == "thanks":
             choice = words[1].lower() if len(words) > 1 else ""
             who = email or (agent.email if agent else None)
@@ -714,14 +705,12 @@ class Services:
                 if choice in ("on", "off")
                 else cat.t("thanks.usage")
             )
-=======
         elif sub == "language":
             led = self.digests.readable_teams(self.config, email) if agent is None else []
             if led:
                 reply = team_catalogue(led[0]).t("command.language.lead")
             else:
                 reply = self._language_command(agent, cat, words[1] if len(words) > 1 else None)
->>>>>>> main
         elif sub in ("pairing", "coffee") and agent is not None:
             choice = words[1].lower() if len(words) > 1 else ""
             if choice in ("on", "off"):
