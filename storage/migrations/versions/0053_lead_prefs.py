@@ -1,7 +1,7 @@
 """lead_prefs: a team lead's switch for the daily thanks nudge (issue 16)
 
 Revision ID: 0053
-Revises: 0052
+Revises: 0070
 Create Date: 2026-12-05 08:05:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import storage.types
 
 revision: str = "0053"
-down_revision: str | None = "0052"
+down_revision: str | None = "0070"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
