@@ -319,6 +319,9 @@ class OutboxWorker:
         self._last_sent: dict[str, float] = {}
         self.budget = SendBudget()
         self._pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="breather-send")
+        self._parallel = parallel
+        self._in_flight = 0  # rows handed to delivery threads by `claim_for_free_threads`
+        self._in_flight_lock = threading.Lock()
 
     def run_once(self) -> int:
         """Deliver what is due now; returns how many rows were claimed.
@@ -468,12 +471,45 @@ class OutboxWorker:
         return lambda s: queue.reschedule(s, row, at=at, error=error)
 
     def run_forever(self, stop: threading.Event) -> None:
+        """Deliver until `stop`: rows are claimed as delivery threads become free, not a batch
+        at a time, so a new check-in never waits behind a batch's slowest send."""
         try:
-            work_until_stopped("outbox worker", stop, self.wake, self.run_once, self._idle_wait)
+            work_until_stopped("outbox worker", stop, self.wake, self.claim_for_free_threads, self._idle_wait)
         finally:
             self._pool.shutdown(wait=True)
 
+    def claim_for_free_threads(self) -> int:
+        """Claim as many due rows as there are idle delivery threads and hand one to each;
+        returns how many. Each row's outcome is recorded as soon as it is known."""
+        with self._in_flight_lock:
+            free = self._parallel - self._in_flight
+        if free <= 0:
+            return 0  # a thread that finishes sets `wake`
+        deadline = time.monotonic() + SEND_WINDOW_S
+        with session_scope(self.engine) as session:
+            rows = queue.claim_due(session, now=self.clock(), limit=free)
+        with self._in_flight_lock:
+            self._in_flight += len(rows)
+        for row in rows:
+            self._pool.submit(self._deliver_one, row, deadline)
+        return len(rows)
+
+    def _deliver_one(self, row: OutboxMessage, deadline: float) -> None:
+        try:
+            for outcome in self._serve([row], deadline):
+                if not self._record_now(outcome):
+                    log.warning("outbox row %s: outcome not recorded; its lease will run out", row.id)
+        except Exception:
+            log.exception("outbox row %s: delivery failed unexpectedly", row.id)
+        finally:
+            with self._in_flight_lock:
+                self._in_flight -= 1
+            self.wake.set()
+
     def _idle_wait(self) -> float:
+        with self._in_flight_lock:
+            if self._in_flight >= self._parallel:
+                return self.poll_s  # every thread is busy; the first to finish wakes us
         with read_scope(self.engine) as session:
             due = queue.next_due_at(session)
         if due is None:

@@ -12,7 +12,15 @@ import pytest
 
 from handlers.sandbox.interactions import signed_headers
 from handlers.telephony.zendesk import sign as zendesk_sign
-from tests.conftest import AIRCALL_TOKEN, FIXTURES, SIGNING_SECRET, ZENDESK_SECRET, Harness, hard_call
+from tests.conftest import (
+    AIRCALL_TOKEN,
+    FIXTURES,
+    SIGNING_SECRET,
+    ZENDESK_SECRET,
+    Harness,
+    MakeSettings,
+    hard_call,
+)
 from tests.e2e.test_bad_input import _load, _set, send_signed
 from tests.helpers import settled
 from tests.teams_harness import TeamsHarness
@@ -161,3 +169,18 @@ def test_teams_bodies_that_break_the_rules_are_400(shared_teams_harness: TeamsHa
     assert response.json()["error"]
     settled(shared_teams_harness.services)
     assert shared_teams_harness.teams.calls() == []
+
+
+def test_sandbox_api_bodies_that_break_the_rules_are_400(make_settings: MakeSettings) -> None:
+    from bot.app import create_app
+    from tests.e2e.test_console import console_client
+
+    app = create_app(make_settings(messenger="sandbox", slack_bot_token=None, slack_signing_secret=None))
+    with console_client(app) as client:
+        for path in ("click", "command", "control", "modal/submit"):
+            for body in (DEEP, '{"as": "lead:radu@example.com", "text": ' + LONG + "}"):
+                response = client.post(
+                    f"/sandbox/api/{path}", content=body, headers={"Content-Type": "application/json"}
+                )
+                assert response.status_code == 400, (path, response.text)
+                assert response.json()["error"]
