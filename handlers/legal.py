@@ -17,6 +17,7 @@ from starlette.routing import Route
 
 from bot.config import ProductSettings
 from bot.i18n import FALLBACK, available_languages, catalogue
+from bot.i18n.bidi import is_rtl, without_marks
 from bot.services import Services
 from handlers.sandbox.blockkit_html import mrkdwn_html
 
@@ -59,7 +60,8 @@ def language(asked: str | None, accept_language: str | None, languages: tuple[st
 
 def _body(text: str) -> str:
     """Catalogue mrkdwn as HTML: a first `*bold*` line becomes the heading, `• ` lines a list."""
-    lines = [line for line in text.strip().splitlines() if line.strip()]
+    # The page carries its direction itself (`dir`), so the catalogue's direction marks go.
+    lines = [line for line in without_marks(text).strip().splitlines() if line.strip()]
     out: list[str] = []
     items: list[str] = []
     for number, line in enumerate(lines):
@@ -83,7 +85,8 @@ def page(lang: str, title: str, body: str, *, link: str, link_text: str) -> str:
     """One page; `link` is the other page's path, kept in the same language."""
     href = html.escape(f"{link}?lang={lang}")
     return (
-        f'<!doctype html>\n<html lang="{html.escape(lang)}">\n<head>\n<meta charset="utf-8">\n'
+        f'<!doctype html>\n<html lang="{html.escape(lang)}" dir="{"rtl" if is_rtl(lang) else "ltr"}">\n'
+        '<head>\n<meta charset="utf-8">\n'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>\n"
         f'{body}\n<p><small><a href="{href}">{html.escape(link_text)}</a></small></p>\n'

@@ -97,5 +97,14 @@ def right_to_left_lines(text: str) -> str:
     direction (matplotlib does not), so a line opening with an isolated Latin name gets the mark
     too. A line with no right-to-left word at all is left alone."""
     return "\n".join(
-        RLM + line if _has_rtl(line) and _first_strong(line) != "rtl" else line for line in text.split("\n")
+        _marked(line) if _has_rtl(line) and _first_strong(line) != "rtl" else line
+        for line in text.split("\n")
     )
+
+
+def _marked(line: str) -> str:
+    # Inside an opening *bold* or _italic_ marker: Slack sees that marker at the start of the
+    # line as before, and the mark still comes before any letter.
+    if line[:1] in ("*", "_"):
+        return line[0] + RLM + line[1:]
+    return RLM + line

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from bot.i18n import catalogue
+from bot.i18n.bidi import without_marks
 from handlers.legal import language
 from handlers.teams.package import PackageInfo, package
 from tests.conftest import Harness
@@ -26,7 +27,9 @@ def visible_text(page: str) -> str:
 
 
 def plain(mrkdwn: str) -> str:
-    return " ".join(mrkdwn.replace("•", " ").replace("*", " ").replace("`", " ").split())
+    """The words, without markup or direction marks (the page says `dir` instead)."""
+    words = without_marks(mrkdwn).replace("•", " ").replace("*", " ").replace("`", " ")
+    return " ".join(words.split())
 
 
 def test_a_package_built_with_defaults_links_to_pages_the_server_serves(harness: Harness) -> None:
@@ -63,7 +66,7 @@ def test_a_language_breather_does_not_speak_yet_gets_english(harness: Harness) -
     response = harness.client.get("/privacy?lang=xx", headers={"Accept-Language": "de-DE, fr;q=0.8"})
 
     assert response.status_code == 200
-    assert '<html lang="en">' in response.text
+    assert '<html lang="en" dir="ltr">' in response.text
     assert harness.client.head("/terms").status_code == 200
 
 
@@ -83,7 +86,8 @@ def test_the_pages_are_in_the_language_asked_for(
     for response in (privacy, terms):
         assert response.status_code == 200
         assert response.headers["content-language"] == language
-        assert f'<html lang="{language}">' in response.text
+        direction = "rtl" if language == "fa" else "ltr"
+        assert f'<html lang="{language}" dir="{direction}">' in response.text
     assert html.escape(cat.t("legal.privacy_title")) in privacy.text
     product = harness.services.product
     said = cat.t(
@@ -93,6 +97,7 @@ def test_the_pages_are_in_the_language_asked_for(
         retention_days=product.retention_days,
     )
     assert plain(said) in visible_text(privacy.text)
+    assert privacy.text.count("<li>") >= 4  # its bullets a list, right-to-left ones too
     assert plain(cat.t("legal.terms")) in visible_text(terms.text)
     assert f'href="/terms?lang={language}"' in privacy.text
 

@@ -59,6 +59,9 @@ def test_latin_and_spaced_digit_values_are_isolated(value: str, isolated: bool) 
 def test_a_persian_line_that_opens_with_latin_gets_a_right_to_left_mark() -> None:
     text = "• `/breather pause` توقف\nسلام\nHello"
     assert right_to_left_lines(text) == f"{RLM}• `/breather pause` توقف\nسلام\nHello"
+    # Bold stays bold: the mark goes inside the opening marker.
+    assert right_to_left_lines("*Breather* سلام") == f"*{RLM}Breather* سلام"
+    assert direction(right_to_left_lines("*Breather* سلام")) == "rtl"
 
 
 def test_persian_sentences_keep_names_phone_numbers_and_emails_whole() -> None:
