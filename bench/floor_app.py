@@ -47,9 +47,9 @@ def main() -> None:
 
     import uvicorn
 
-    from bot.server import KEEP_ALIVE_S, MAX_HEADER_BYTES
+    from handlers.server import KEEP_ALIVE_S, MAX_HEADER_BYTES
 
-    # The same limits as bot/cli.py `serve` (bot/server.py), at its default connection cap.
+    # The same limits as bot/cli.py `serve` (handlers/server.py), at its default connection cap.
     uvicorn.run(
         create_app(),
         host=args.host,

@@ -133,7 +133,7 @@ def serve(
 
     from bot.app import create_app
     from bot.logs import configure_logging
-    from bot.server import server_options
+    from handlers.server import server_options
 
     settings = settings_from_env()
     guarded(settings.require_messenger)

@@ -88,7 +88,7 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", validation_alias=_env("BREATHER_LOG_LEVEL", "log_level"))
     # Least time between two messages to one conversation. Unset: the platform's own (Slack 1 s,
     # Teams 0.5 s). Tests and fake platforms lower it; a real workspace would answer 429s.
-    # Hostile or broken clients (handlers/limits.py, bot/server.py): how long a request body may
+    # Hostile or broken clients (handlers/limits.py, handlers/server.py): how long a request body may
     # take to arrive, and how many connections the server holds at once (more are answered 503).
     body_timeout_seconds: float = Field(
         10.0, gt=0, le=300, validation_alias=_env("BREATHER_BODY_TIMEOUT_SECONDS", "body_timeout_seconds")

@@ -270,6 +270,15 @@ INVENTORY: dict[str, Table] = {
             "answered_at": WHEN,
         },
     ),
+    "lead_prefs": Table(
+        "a team lead's own switch (the daily thanks nudge)",
+        "while the person leads a team in breather.yml",
+        {
+            "person_key": Column(P, "keyed hash of the lead's e-mail (re-made by key rotation)"),
+            "thanks_off": Column(P, "daily thanks nudge switched off"),
+            "updated_at": WHEN,
+        },
+    ),
     "pairings": Table(
         "each person's place in a week's coffee pairs, under their pseudonym (a pair shares pair_id)",
         RETENTION,

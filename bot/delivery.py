@@ -320,7 +320,7 @@ class OutboxWorker:
         self.budget = SendBudget()
         self._pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="breather-send")
         self._parallel = parallel
-        self._in_flight = 0  # rows handed to delivery threads by `claim_for_free_threads`
+        self._in_flight: set[int] = set()  # rows handed to delivery threads by `claim_for_free_threads`
         self._in_flight_lock = threading.Lock()
 
     def run_once(self) -> int:
@@ -482,14 +482,15 @@ class OutboxWorker:
         """Claim as many due rows as there are idle delivery threads and hand one to each;
         returns how many. Each row's outcome is recorded as soon as it is known."""
         with self._in_flight_lock:
-            free = self._parallel - self._in_flight
+            free = self._parallel - len(self._in_flight)
+            busy = set(self._in_flight)
         if free <= 0:
             return 0  # a thread that finishes sets `wake`
         deadline = time.monotonic() + SEND_WINDOW_S
         with session_scope(self.engine) as session:
-            rows = queue.claim_due(session, now=self.clock(), limit=free)
+            rows = queue.claim_due(session, now=self.clock(), limit=free, busy=busy)
         with self._in_flight_lock:
-            self._in_flight += len(rows)
+            self._in_flight.update(row.id for row in rows if row.id is not None)
         for row in rows:
             self._pool.submit(self._deliver_one, row, deadline)
         return len(rows)
@@ -503,12 +504,12 @@ class OutboxWorker:
             log.exception("outbox row %s: delivery failed unexpectedly", row.id)
         finally:
             with self._in_flight_lock:
-                self._in_flight -= 1
+                self._in_flight.discard(row.id or 0)
             self.wake.set()
 
     def _idle_wait(self) -> float:
         with self._in_flight_lock:
-            if self._in_flight >= self._parallel:
+            if len(self._in_flight) >= self._parallel:
                 return self.poll_s  # every thread is busy; the first to finish wakes us
         with read_scope(self.engine) as session:
             due = queue.next_due_at(session)

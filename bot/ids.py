@@ -28,6 +28,8 @@ class ActionId(StrEnum):
     HOME_PAIRING_ON = "home.pairing_on"  # coffee pairs (issue 16)
     HOME_PAIRING_OFF = "home.pairing_off"
     PAIRING_SKIP = "pairing.skip"  # skip next week's coffee pair
+    THANKS_SAY = "thanks.say"  # a lead's one-click thanks in the team channel (issue 16)
+    THANKS_OFF = "thanks.off"  # a lead switches the daily thanks nudge off
     HOME_SURVEYS_OFF = "home.surveys_off"
     HOME_SURVEYS_ON = "home.surveys_on"
     HOME_LANGUAGE = "home.language"  # + ".<code>": one button per language on the Home tab
@@ -97,3 +99,4 @@ class JobId(StrEnum):
     COMPLIMENT_EXPIRY = "compliment_expiry"
     PAUSE_ENDS = "pause_ends"  # pauses with an end: over, and the agent told once
     PAIRING = "pairing"  # per team: f"{JobId.PAIRING}:{team.id}", weekly coffee pairs
+    THANKS_NUDGE = "thanks_nudge"  # per team: the leads' daily nudge about yesterday's kind words

@@ -45,6 +45,7 @@ from storage.models import (
     DigestRelease,
     InboundEvent,
     Kudos,
+    LeadPrefs,
     OutboxMessage,
     OutboxStatus,
     Pairing,
@@ -55,6 +56,7 @@ from storage.models import (
 
 log = logging.getLogger(__name__)
 
+LEAD_PREFS = "lead-prefs"  # the token purpose of a lead's switch (bot/compliments/thanks.py)
 # Tables with a `pseudonym` column and the `kid` it was made with, and their row identity.
 PSEUDONYM_TABLES: tuple[tuple[Any, str], ...] = (
     (InboundEvent.__table__, "id"),  # type: ignore[attr-defined]
@@ -286,6 +288,9 @@ def rotate(
             result.rekeyed["kudos.author_key"] = _rekey_kudos(
                 connection, old, new, [a for a, _ in agents], lead_emails(config), batch, progress
             )
+            result.rekeyed["lead_prefs.person_key"] = _rekey_lead_prefs(
+                connection, old, new, lead_emails(config), batch, progress
+            )
             result.rekeyed["digest_releases.contributors"] = _rekey_fingerprints(
                 connection, old, new, [a for a, _ in agents], batch, progress
             )
@@ -352,6 +357,33 @@ def _rekey_kudos(
     return _in_batches(
         connection, kudos, "id", kudos.c.author_key.like(f"{old.kid}.%"), values, batch, progress
     )
+
+
+def _rekey_lead_prefs(
+    connection: Connection, old: Key, new: Key, leads: Sequence[str], batch: int, progress: Progress
+) -> int:
+    """A lead's switch is keyed by their e-mail (bot/compliments/thanks.py), which breather.yml
+    still lists: made again under the new key. A lead no longer listed loses the switch."""
+    prefs = LeadPrefs.__table__  # type: ignore[attr-defined]
+    mapping = {old.token(LEAD_PREFS, email): new.token(LEAD_PREFS, email) for email in leads}
+    rows = connection.execute(select(prefs.c.person_key).where(prefs.c.person_key.like(f"{old.kid}.%"))).all()
+    moved = 0
+    for (key,) in rows:
+        target = mapping.get(str(key))
+        taken = (
+            target is not None
+            and connection.execute(select(prefs.c.person_key).where(prefs.c.person_key == target)).first()
+        )
+        if target is None or taken:
+            # Unknown lead, or a switch already written under the new key: that one wins.
+            connection.execute(prefs.delete().where(prefs.c.person_key == key))
+        else:
+            connection.execute(prefs.update().where(prefs.c.person_key == key).values(person_key=target))
+        moved += 1
+    connection.commit()
+    if moved:
+        progress(f"lead_prefs: {moved} re-keyed")
+    return moved
 
 
 def _rekey_fingerprints(

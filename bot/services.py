@@ -24,6 +24,7 @@ from bot.checkins.service import AnswerOutcome, CheckinService
 from bot.clock import utcnow
 from bot.compliments.actions import ComplimentActions
 from bot.compliments.service import POST_TOPIC, ROLLUP_TIME, ROLLUP_WEEKDAY, ComplimentService
+from bot.compliments.thanks import NUDGE_TIME, ThanksNudges
 from bot.config import BreatherConfig, Settings, load_config
 from bot.delivery import Outbox, OutboxWorker, pace_for
 from bot.digests.desk import DigestDesk
@@ -109,6 +110,7 @@ class Services:
             held_back=self.hold_backs,
         )
         self.pairings = Pairings(outbox=self.outbox)
+        self.thanks = ThanksNudges(outbox=self.outbox, keyring=self.keyring, roster=lambda: self.roster)
         self.surveys = SurveyService(settings=self.product, outbox=self.outbox, held_back=self.hold_backs)
         self.digests = DigestService(
             settings=self.product,
@@ -205,6 +207,11 @@ class Services:
             )
         jobs.append(JobSpec(JobId.PAUSE_ENDS.value, IntervalTrigger(minutes=1), self.end_pauses))
         for team in self.config.teams:
+            if team.managers and team.channel:
+                mornings = CronTrigger(hour=NUDGE_TIME.hour, minute=NUDGE_TIME.minute, timezone=team.zone)
+                jobs.append(
+                    JobSpec(f"{JobId.THANKS_NUDGE}:{team.id}", mornings, partial(self.nudge_thanks, team.id))
+                )
             if team.pairing is not None:
                 weekly = CronTrigger(
                     day_of_week=team.pairing.day,
@@ -483,6 +490,29 @@ class Services:
         key = {BuddyAnswer.ALREADY: "buddy.already_answered", BuddyAnswer.NOT_YOURS: "checkin.not_yours"}
         return click_notice(self.catalogue_for(agent), key.get(outcome, "checkin.expired"))
 
+    def nudge_thanks(self, team_id: str) -> int:
+        """Each lead of the team hears (once a day) about yesterday's kind words in the team."""
+        team = self.config.team(team_id)
+        with session_scope(self.engine) as session:
+            return self.thanks.nudge(session, team=team, now=self.clock())
+
+    def say_thanks(self, email: str | None, value: str, where: Delivered) -> str:
+        """A lead's "Say thanks": their thanks in the team's channel."""
+        if not email:
+            return catalogue("en").t("error.not_allowed")
+        with session_scope(self.engine) as session:
+            return self.thanks.say_thanks(session, email=email, value=value, where=where, now=self.clock())
+
+    def set_thanks_nudges(self, email: str | None, on: bool) -> str:
+        led = self.digests.readable_teams(self.config, email) if email else []
+        leads = [team for team in led if email and email.lower() in team.managers]
+        cat = team_catalogue(leads[0]) if leads else catalogue("en")
+        if not leads or email is None:
+            return cat.t("thanks.not_lead")
+        with session_scope(self.engine) as session:
+            self.thanks.set_nudges(session, email, on, self.clock())
+        return cat.t("thanks.on" if on else "thanks.off")
+
     def pair_team(self, team_id: str) -> int:
         """This week's coffee pairs for a team (once a week); how many people were paired."""
         team = self.config.team(team_id)
@@ -515,7 +545,11 @@ class Services:
 
     def notice(self, agent: RosterAgent, text: str) -> Form:
         """A small read-only window with one line, for the person who clicked."""
-        cat = self.catalogue_for(agent)
+        return Services.line_notice(text, self.catalogue_for(agent))
+
+    @staticmethod
+    def line_notice(text: str, cat: Catalogue | None = None) -> Form:
+        cat = cat or catalogue("en")
         return Form(
             callback_id=CallbackId.CHECKIN_NOTICE.value,
             title=cat.t("checkin.notice.title"),
@@ -662,6 +696,14 @@ class Services:
                 min_group=self.product.anonymity_min_group,
                 count=self.product.retention_days,
                 retention_days=self.product.retention_days,
+            )
+        elif sub == "thanks":
+            choice = words[1].lower() if len(words) > 1 else ""
+            who = email or (agent.email if agent else None)
+            reply = (
+                self.set_thanks_nudges(who, choice == "on")
+                if choice in ("on", "off")
+                else cat.t("thanks.usage")
             )
         elif sub == "language":
             led = self.digests.readable_teams(self.config, email) if agent is None else []

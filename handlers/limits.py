@@ -9,7 +9,7 @@ a task each for as long as it likes. Every endpoint reads through `read_body`, w
 - holds at most `budget` bytes of bodies being read across all requests: past it a request is
   answered 503 (retry later) instead of adding to the pile, so memory held by bodies stays
   bounded however many clients are connected, and a request never waits behind slow ones.
-  uvicorn's own limits (connections, headers, keep-alive) are in bot/server.py.
+  uvicorn's own limits (connections, headers, keep-alive) are in handlers/server.py.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ was a post in a team channel, its conversation are erased in the same UPDATE.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -102,8 +102,16 @@ def _first_of_its_conversation() -> Any:
     )
 
 
-def claim_due(session: Session, *, now: datetime, limit: int) -> list[OutboxMessage]:
-    """Atomically take up to `limit` due rows for this worker, at most one per conversation."""
+def _not_busy(busy: Collection[int]) -> list[Any]:
+    return [col(OutboxMessage.id).not_in(list(busy))] if busy else []
+
+
+def claim_due(
+    session: Session, *, now: datetime, limit: int, busy: Collection[int] = ()
+) -> list[OutboxMessage]:
+    """Atomically take up to `limit` due rows for this worker, at most one per conversation.
+    `busy`: rows this worker is sending right now, never taken again by it (even when a clock
+    moved on past their lease)."""
     values = {
         "status": OutboxStatus.SENDING,
         "claimed_at": now,
@@ -116,7 +124,7 @@ def claim_due(session: Session, *, now: datetime, limit: int) -> list[OutboxMess
     return claim(
         session,
         OutboxMessage,
-        due=and_(_due(now), _first_of_its_conversation()),
+        due=and_(_due(now), _first_of_its_conversation(), *_not_busy(busy)),
         order_by=OutboxMessage.next_attempt_at,
         values=values,
         limit=limit,

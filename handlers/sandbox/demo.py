@@ -26,7 +26,6 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.i18n import Catalogue, catalogue, team_catalogue
 from bot.i18n.bidi import without_marks
-from bot.server import server_options
 from bot.services import Services
 from handlers.sandbox.call_simulator import CallSimulator
 from handlers.sandbox.console import SandboxConsole
@@ -38,6 +37,7 @@ from handlers.sandbox.phone import BREAK as PHONE_BREAK
 from handlers.sandbox.phone import DemoPhone
 from handlers.sandbox.text import block_lines, find_buttons, plain
 from handlers.sandbox.workspace import build_viewers
+from handlers.server import server_options
 from storage.models import SandboxMessage
 
 log = logging.getLogger(__name__)

@@ -177,6 +177,8 @@ class TeamsActions:
     # --- card actions --------------------------------------------------------------------
 
     def card_action(self, action: CardAction) -> Answer:
+        if action.verb in (ActionId.THANKS_SAY.value, ActionId.THANKS_OFF.value):
+            return self._thanks(action)  # a team lead, usually not an agent
         route = self.routes.get(action.verb)
         if route is None:
             raise InvalidInput("unknown card action", status=400)
@@ -191,6 +193,15 @@ class TeamsActions:
         if answer.forms and answer.card is None:
             answer.message = self._cat(agent).t("teams.form_below")
         return answer
+
+    def _thanks(self, action: CardAction) -> Answer:
+        agent = self.resolve(action.user)
+        email = agent.email if agent else self.messenger.email_of(action.user)
+        if action.verb == ActionId.THANKS_SAY.value:
+            reply = self.services.say_thanks(email, action.value, action.location)
+        else:
+            reply = self.services.set_thanks_nudges(email, False)
+        return Answer(message=reply.replace("`", ""))
 
     def _received(self, agent: RosterAgent) -> Answer:
         return Answer(message=self._cat(agent).t("teams.received"))

@@ -2,7 +2,7 @@
 
 from storage.models.calls import Call, InboundEvent
 from storage.models.checkins import AgentPrefs, Checkin, Pairing
-from storage.models.compliments import Compliment, ComplimentStatus, Kudos
+from storage.models.compliments import Compliment, ComplimentStatus, Kudos, LeadPrefs
 from storage.models.digests import DigestAccess, DigestRelease, SurgeAlert
 from storage.models.outbox import OutboxMessage, OutboxStatus
 from storage.models.recovery import Break, BreakState, BuddyAsk, TalkRequest
@@ -37,6 +37,7 @@ __all__ = [
     "TalkRequest",
     "BuddyAsk",
     "Pairing",
+    "LeadPrefs",
     "Team",
     "TeamsConversation",
 ]

@@ -68,3 +68,13 @@ class Kudos(SQLModel, table=True):
     team_id: str = Field(max_length=64)
     author_key: str = Field(max_length=64)
     created_at: datetime = Field(default_factory=now, sa_column=utc_column(nullable=False))
+
+
+class LeadPrefs(SQLModel, table=True):
+    """A team lead's own switch (issue 16: the daily thanks nudge), under a keyed hash of their
+    e-mail, never the address."""
+
+    __tablename__ = "lead_prefs"
+    person_key: str = Field(primary_key=True, max_length=64)
+    thanks_off: bool = False
+    updated_at: datetime = Field(default_factory=now, sa_column=utc_column(nullable=False))

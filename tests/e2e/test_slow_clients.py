@@ -111,7 +111,7 @@ def test_a_body_that_trickles_in_past_the_limit_is_408(live: LiveServer) -> None
 def test_clients_trickling_or_bloating_headers_are_cut_off(
     live: LiveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot import server
+    from handlers import server
 
     monkeypatch.setattr(server, "HEADER_TIMEOUT_S", 1.0)  # read as each connection is made
     host, port = live.url.removeprefix("http://").split(":")

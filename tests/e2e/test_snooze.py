@@ -140,7 +140,7 @@ def test_the_app_home_offers_the_same_choices_and_shows_the_end(slack_at: Any) -
     harness.click(user_id="U0ANA", channel="D0ANA", ts="1.1", action_id="home.pause_tomorrow", value="")
     home = harness.slack.wait_for("views.publish")[0].params["view"]
     assert "Check-ins are *paused* until Saturday, 5 December." in json.dumps(home)
-    languages = ["home.language.en", "home.language.fa", "home.language.ro"]  # the language buttons
+    languages = ["home.language.en", "home.language.fa", "home.language.ro"]
     assert action_ids(home["blocks"]) == ["home.resume", "home.surveys_off", "home.buddy_on", *languages]
     harness.click(user_id="U0ANA", channel="D0ANA", ts="1.1", action_id="home.resume", value="")
     home = harness.slack.wait_for("views.publish", 2)[1].params["view"]

@@ -121,3 +121,18 @@ def test_a_row_claimed_again_after_its_lease_ran_out_is_marked_in_doubt(engine: 
     with session_scope(engine) as session:  # a row put back by a live worker is not in doubt
         (third,) = queue.claim_due(session, now=utcnow(), limit=10)
     assert third.last_error == "HTTP 500"
+
+
+def test_a_worker_never_takes_back_a_row_it_is_still_sending(engine: Engine) -> None:
+    """A clock moved on past the lease (a test's clock, or a long pause) must not make a worker
+    claim, and so send again, a row its own delivery thread is still sending."""
+    _queue_one(engine)
+    with session_scope(engine) as session:
+        (row,) = queue.claim_due(session, now=utcnow(), limit=10)
+    later = utcnow() + queue.LEASE + timedelta(seconds=1)
+    with session_scope(engine) as session:
+        assert row.id is not None
+        assert queue.claim_due(session, now=later, limit=10, busy={row.id}) == []
+    with session_scope(engine) as session:  # another worker may take it: the lease ran out
+        (again,) = queue.claim_due(session, now=later, limit=10)
+    assert again.id == row.id and again.last_error == queue.IN_DOUBT

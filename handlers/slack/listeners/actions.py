@@ -85,6 +85,24 @@ def register(app: App, services: Services, resolve: Resolve) -> None:
         if agent is not None and trigger is not None:  # the answer, to the clicker alone
             services.messenger.open_form(trigger, services.notice(agent, services.skip_pairing(agent)))
 
+    def on_thanks(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        # A team lead, who is usually not an agent: known by the e-mail Slack holds for them.
+        ack()
+        user_id = payloads.user_id(body)
+        agent = resolve(user_id)
+        email = agent.email if agent else services.messenger.email_of(user_id)
+        if action["action_id"] == ActionId.THANKS_SAY.value:
+            # The nudge itself is updated to say the thanks are posted.
+            services.say_thanks(email, payloads.action_value(body), payloads.message_location(body))
+            return
+        reply = services.set_thanks_nudges(email, False)
+        trigger = payloads.trigger_id(body)
+        if trigger is not None:  # the answer, to the clicker alone
+            services.messenger.open_form(trigger, services.line_notice(reply))
+
+    app.action(ActionId.THANKS_SAY.value)(on_thanks)
+    app.action(ActionId.THANKS_OFF.value)(on_thanks)
+
     def on_surveys_toggle(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         agent = resolve(payloads.user_id(body))
