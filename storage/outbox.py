@@ -93,12 +93,16 @@ def _due(now: datetime) -> Any:
     )
 
 
-def _first_of_its_conversation() -> Any:
+def _first_of_its_conversation(now: datetime) -> Any:
+    """No earlier row of the conversation holds this one back. An earlier row holds it back while
+    it is due, being sent or waiting for a retry; one queued for later (a welcome back at the end
+    of a break, a reminder) never tried yet does not: it would hold a person's messages for hours."""
     earlier = aliased(OutboxMessage)
     return ~exists().where(
         col(earlier.channel_key) == col(OutboxMessage.channel_key),
         col(earlier.id) < col(OutboxMessage.id),
         col(earlier.status).in_(UNFINISHED),
+        or_(col(earlier.attempts) > 0, col(earlier.next_attempt_at) <= now),
     )
 
 
@@ -124,7 +128,7 @@ def claim_due(
     return claim(
         session,
         OutboxMessage,
-        due=and_(_due(now), _first_of_its_conversation(), *_not_busy(busy)),
+        due=and_(_due(now), _first_of_its_conversation(now), *_not_busy(busy)),
         order_by=OutboxMessage.next_attempt_at,
         values=values,
         limit=limit,

@@ -79,6 +79,20 @@ def _queue(engine: Engine, key: str, conversation: str) -> None:
         )
 
 
+def _queue_later(engine: Engine, key: str, conversation: str, delay: timedelta) -> None:
+    with session_scope(engine) as session:
+        queue.enqueue(
+            session,
+            key=key,
+            kind="channel",
+            channel_key=conversation,
+            target={"channel": conversation},
+            payload={"text": key, "parts": []},
+            now=utcnow(),
+            not_before=utcnow() + delay,
+        )
+
+
 def _claim_keys(engine: Engine) -> list[str]:
     with session_scope(engine) as session:
         return [row.key for row in queue.claim_due(session, now=utcnow(), limit=10)]
@@ -136,3 +150,12 @@ def test_a_worker_never_takes_back_a_row_it_is_still_sending(engine: Engine) -> 
     with session_scope(engine) as session:  # another worker may take it: the lease ran out
         (again,) = queue.claim_due(session, now=later, limit=10)
     assert again.id == row.id and again.last_error == queue.IN_DOUBT
+
+
+def test_a_message_queued_for_later_does_not_hold_back_what_is_due_now(engine: Engine) -> None:
+    # A welcome back queued for the end of a break, then the break's confirmation: the
+    # confirmation goes now, not after the break.
+    _queue_later(engine, "welcome", "dm:a", timedelta(minutes=5))
+    _queue(engine, "confirmation", "dm:a")
+    assert _claim_keys(engine) == ["confirmation"]
+    assert _claim_keys(engine) == []  # the welcome back waits for its time
