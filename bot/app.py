@@ -22,7 +22,7 @@ from bot.keys import legacy_conversion
 from bot.messenger import Messenger
 from bot.recovery.phone import PhoneSystem
 from bot.runtime import Runtime
-from bot.services import Services
+from bot.container import Services
 from handlers.errors import EXCEPTION_HANDLERS
 from handlers.http import routes
 from handlers.limits import BodyLimits

@@ -16,7 +16,7 @@ from bot.clock import as_utc
 from bot.errors import InvalidInput, InvalidSignature
 from bot.events import CallEnded
 from bot.metrics import OVERDUE_AFTER
-from bot.services import Services
+from bot.container import Services
 from handlers import legal
 from handlers.limits import read_body
 from handlers.telephony.base import Challenged, RawRequest, TelephonyAdapter, describe, require_media_type

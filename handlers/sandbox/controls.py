@@ -20,7 +20,7 @@ from typing import Any
 
 from bot.i18n import Catalogue
 from bot.roster import RosterAgent
-from bot.services import Services
+from bot.container import Services
 from bot.simulation import synthetic_call
 from handlers.sandbox.call_simulator import CallSimulator
 

@@ -18,7 +18,7 @@ from bot.config import Settings
 from bot.errors import InvalidInput
 from bot.logs import bolt_logger
 from bot.roster import RosterAgent
-from bot.services import Services
+from bot.container import Services
 from handlers.slack.listeners import actions, commands, compliments, events, surveys, views
 
 log = logging.getLogger(__name__)

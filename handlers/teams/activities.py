@@ -29,7 +29,7 @@ from bot.ids import CHECKIN_CHOICES, PAUSE_CHOICES, ActionId, CallbackId, langua
 from bot.messenger import Delivered, Form, Message, Text
 from bot.recovery.messages import TALK_FIELD
 from bot.roster import RosterAgent
-from bot.services import Services
+from bot.container import Services
 from handlers.teams.cards import (
     ACTION_KEY,
     CARD_CONTENT_TYPE,

@@ -22,7 +22,7 @@ from bot.cli import app as cli
 from bot.digests.chart import ChartText, trend_figure, trend_png
 from bot.digests.messages import chart_text
 from bot.i18n import catalogue
-from bot.services import Services
+from bot.container import Services
 from storage.db import make_engine, session_scope
 from storage.models import AgentPrefs, Compliment, ComplimentStatus, DigestAccess, DigestRelease
 from tests.conftest import PSEUDONYM_KEY, SIGNING_SECRET, Harness, MakeSettings

@@ -11,7 +11,7 @@ from slack_bolt import Ack, App
 from bot.i18n import available_languages
 from bot.ids import CHECKIN_CHOICES, PAUSE_CHOICES, ActionId, language_of_action
 from bot.roster import RosterAgent
-from bot.services import Services
+from bot.container import Services
 from handlers.slack import payloads
 
 Resolve = Callable[[str], RosterAgent | None]

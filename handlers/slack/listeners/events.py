@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import App
 
 from bot.ids import EventType
-from bot.services import Services
+from bot.container import Services
 from handlers.slack.listeners.actions import Resolve
 
 

@@ -1,20 +1,16 @@
-"""The services one Breather process runs, built from Settings, and what chat users can do.
+"""The composition root's wiring: every collaborator one Breather process runs, built from Settings.
 
-Transports (Slack listeners, the Teams handler, the sandbox console) call the methods at the
-bottom; each is one unit of work with its own transaction.
+Transports (Slack listeners, the Teams handler, the sandbox console) call the use cases it
+holds; each is one unit of work with its own transaction.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
-from functools import partial
+from datetime import datetime, timedelta
 
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -23,8 +19,8 @@ from bot.checkins.policy import in_shift
 from bot.checkins.service import AnswerOutcome, CheckinService
 from bot.clock import utcnow
 from bot.compliments.actions import ComplimentActions
-from bot.compliments.service import POST_TOPIC, ROLLUP_TIME, ROLLUP_WEEKDAY, ComplimentService
-from bot.compliments.thanks import NUDGE_TIME, ThanksNudges
+from bot.compliments.service import POST_TOPIC, ComplimentService
+from bot.compliments.thanks import ThanksNudges
 from bot.config import BreatherConfig, Settings, load_config
 from bot.delivery import Outbox, OutboxWorker, pace_for
 from bot.digests.desk import DigestDesk
@@ -32,8 +28,9 @@ from bot.digests.service import DigestService
 from bot.holdbacks import HoldBackNotices
 from bot.home import home_view, manager_home, when_text
 from bot.i18n import Catalogue, catalogue, language_choices, team_catalogue
-from bot.ids import PAUSE_CHOICES, ActionId, CallbackId, CheckinAnswer, JobId
+from bot.ids import PAUSE_CHOICES, ActionId, CallbackId, CheckinAnswer
 from bot.intake import EventProcessor, Intake
+from bot.jobs import job_table
 from bot.languages import (
     DEFAULT_WORDS,
     agent_catalogue,
@@ -172,76 +169,7 @@ class Services:
         self._roster: Roster | None = None
 
     def jobs(self) -> list[JobSpec]:
-        """Every scheduled job, with stable ids built from the configuration."""
-        jobs = [JobSpec(JobId.PURGE.value, CronTrigger(hour=3, minute=15, timezone=UTC), self.purge)]
-        surveyed = [team for team in self.config.teams if team.pulse is not None]
-        for team in surveyed:
-            assert team.pulse is not None
-            trigger = CronTrigger(
-                day_of_week=team.pulse.day,
-                hour=team.pulse.at.hour,
-                minute=team.pulse.at.minute,
-                timezone=team.zone,
-            )
-            jobs.append(
-                JobSpec(
-                    f"{JobId.PULSE_ROUND}:{team.id}",
-                    trigger,
-                    functools.partial(self.scheduled_survey_round, team.id),
-                )
-            )
-        for team in self.config.teams:
-            if team.managers:
-                monday = CronTrigger(day_of_week="mon", hour=9, minute=0, timezone=team.zone)
-                jobs.append(
-                    JobSpec(
-                        f"{JobId.DIGEST}:{team.id}",
-                        monday,
-                        functools.partial(self.digest_desk.weekly, team.id),
-                    )
-                )
-        jobs.append(JobSpec(JobId.SURGE.value, IntervalTrigger(minutes=5), self.digest_desk.surges))
-        if surveyed:
-            jobs.append(
-                JobSpec(JobId.PULSE_DISPATCH.value, IntervalTrigger(minutes=1), self.dispatch_surveys)
-            )
-        jobs.append(JobSpec(JobId.PAUSE_ENDS.value, IntervalTrigger(minutes=1), self.end_pauses))
-        for team in self.config.teams:
-            if team.managers and team.channel:
-                mornings = CronTrigger(hour=NUDGE_TIME.hour, minute=NUDGE_TIME.minute, timezone=team.zone)
-                jobs.append(
-                    JobSpec(f"{JobId.THANKS_NUDGE}:{team.id}", mornings, partial(self.nudge_thanks, team.id))
-                )
-            if team.pairing is not None:
-                weekly = CronTrigger(
-                    day_of_week=team.pairing.day,
-                    hour=team.pairing.at.hour,
-                    minute=team.pairing.at.minute,
-                    timezone=team.zone,
-                )
-                jobs.append(JobSpec(f"{JobId.PAIRING}:{team.id}", weekly, partial(self.pair_team, team.id)))
-        jobs.append(
-            JobSpec(
-                JobId.COMPLIMENT_EXPIRY.value,
-                CronTrigger(minute="*/10", timezone=UTC),
-                self.compliments.expire,
-            )
-        )
-        for team in self.config.teams:
-            if team.channel:
-                jobs.append(
-                    JobSpec(
-                        f"{JobId.COMPLIMENT_ROLLUP}:{team.id}",
-                        CronTrigger(
-                            day_of_week=ROLLUP_WEEKDAY,
-                            hour=ROLLUP_TIME.hour,
-                            minute=ROLLUP_TIME.minute,
-                            timezone=team.zone,
-                        ),
-                        partial(self.compliments.post_rollup, team.id),
-                    )
-                )
-        return jobs
+        return job_table(self)
 
     def purge(self) -> dict[str, int]:
         with session_scope(self.engine) as session:
