@@ -15,10 +15,10 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from bot.config import Settings
+from bot.container import Services
 from bot.errors import InvalidInput
 from bot.logs import bolt_logger
 from bot.roster import RosterAgent
-from bot.container import Services
 from handlers.slack.listeners import actions, commands, compliments, events, surveys, views
 
 log = logging.getLogger(__name__)

@@ -23,13 +23,13 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from bot.compliments.messages import RECIPIENT_FIELD
+from bot.container import Services
 from bot.errors import InvalidInput
 from bot.i18n import Catalogue, available_languages, catalogue, team_catalogue
 from bot.ids import CHECKIN_CHOICES, PAUSE_CHOICES, ActionId, CallbackId, language_action, language_of_action
 from bot.messenger import Delivered, Form, Message, Text
 from bot.recovery.messages import TALK_FIELD
 from bot.roster import RosterAgent
-from bot.container import Services
 from handlers.teams.cards import (
     ACTION_KEY,
     CARD_CONTENT_TYPE,
