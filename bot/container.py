@@ -38,7 +38,7 @@ from bot.languages import (
     language_from_locale,
     note_platform_locale,
 )
-from bot.messenger import Delivered, Form, Message, Messenger, Part, Text
+from bot.messenger import ChatPlatform, ChatUser, Delivered, Form, Message, Messenger, Part, Text
 from bot.metrics import Metrics
 from bot.pairing import Pairings, week_start
 from bot.preferences import end_pauses, read_prefs, set_buddy, set_pairing, set_paused, skip_pairing
@@ -198,7 +198,7 @@ class Services:
     # --- who is this chat user? -------------------------------------------------------------
 
     def agent_for_chat_user(
-        self, platform: str, user_id: str, email_lookup: Callable[[str], str | None] | None = None
+        self, platform: ChatPlatform, user_id: str, email_lookup: Callable[[str], str | None] | None = None
     ) -> RosterAgent | None:
         roster = self.roster
         agent = roster.find(f"{platform}_user_id", user_id)
@@ -501,7 +501,7 @@ class Services:
         event_key: str,
         *,
         email: str | None = None,
-        slack_user_id: str | None = None,
+        chat_user: ChatUser | None = None,
     ) -> None:
         """Publish the person's Home tab: their own page if they are an agent, plus the Manager
         section with their teams' digests if they lead a team."""
@@ -514,7 +514,7 @@ class Services:
                 self.outbox.publish_home(
                     session,
                     key=f"home:{email}:opened:{event_key}",
-                    to=person_ref(self.keyring, email, slack_user_id),
+                    to=person_ref(self.keyring, email, chat_user),
                     view=view,
                     now=self.clock(),
                 )
@@ -606,16 +606,14 @@ class Services:
         text: str,
         *,
         email: str | None = None,
-        slack_user_id: str | None = None,
+        caller: ChatUser | None = None,
     ) -> Message:
         """`/breather <sub-command>`; returns the private reply."""
         words = text.strip().split()
         sub = words[0].lower() if words else "help"
         cat = self.catalogue_for(agent) if agent else catalogue("en")
         if sub == "digest":
-            return self.digest_desk.for_lead(
-                email or (agent.email if agent else None), words[1:], slack_user_id
-            )
+            return self.digest_desk.for_lead(email or (agent.email if agent else None), words[1:], caller)
         if sub == "help":
             reply = cat.t("command.help")
         elif sub == "privacy":
