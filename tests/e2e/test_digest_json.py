@@ -9,6 +9,7 @@ queues shown and hidden by secondary suppression; compliments counted and suppre
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from datetime import timedelta
@@ -20,6 +21,7 @@ from typer.testing import CliRunner
 
 from bot.app import create_app, make_messenger
 from bot.cli import app as cli
+from bot.digests.model import Digest, Reason, Suppressed
 from bot.services import Services
 from storage.db import make_engine, session_scope
 from storage.models import Compliment
@@ -130,3 +132,15 @@ def test_the_digest_json_is_byte_for_byte_the_contract(seeded: Harness, team: st
         expected.write_text(first)
     assert first == expected.read_text()
     assert cli_json(seeded, team) == first  # read back from the frozen releases
+
+
+@pytest.mark.parametrize("team", ["billing", "nights"])
+def test_the_typed_digest_reads_the_contract_back_unchanged(team: str) -> None:
+    """`Digest.from_json` is the inverse of `to_json`: what the release log and tests hold in the
+    contract's form becomes the same typed digest the renderers read."""
+    raw = json.loads((EXPECTED / f"{team}.json").read_text())
+    digest = Digest.from_json(raw)
+    assert json.dumps(digest.to_json(), indent=2) + "\n" == (EXPECTED / f"{team}.json").read_text()
+    reasons = {p.wellbeing.reason for p in digest.weeks if isinstance(p.wellbeing, Suppressed)}
+    expected = {Reason.NO_SURVEY, Reason.FEW_RESPONDENTS} if team == "billing" else {Reason.NO_SURVEY}
+    assert reasons == expected
