@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.checkins.messages import ClickNotice, click_notice
 from bot.checkins.policy import in_shift
@@ -28,6 +28,7 @@ from bot.digests.service import DigestService
 from bot.holdbacks import HoldBackNotices
 from bot.home import home_view, manager_home, when_text
 from bot.i18n import Catalogue, catalogue, language_choices, team_catalogue
+from bot.identity import Identity
 from bot.ids import PAUSE_CHOICES, ActionId, CallbackId, CheckinAnswer
 from bot.intake import EventProcessor, Intake
 from bot.jobs import job_table
@@ -54,7 +55,6 @@ from bot.snooze import WhenProblem, WhenRefused, parse_until
 from bot.surveys.periods import next_shift_start
 from bot.surveys.service import RoundCounts, RoundOutcome, Submission, SurveyService
 from storage.db import read_scope, session_scope
-from storage.models import ChatAddress
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,7 @@ class Services:
             follow_up=self.recovery,
             held_back=self.hold_backs,
         )
+        self.identity = Identity(engine, lambda: self.roster, self.config.teams, self.product.admins)
         self.pairings = Pairings(outbox=self.outbox)
         self.thanks = ThanksNudges(outbox=self.outbox, keyring=self.keyring, roster=lambda: self.roster)
         self.surveys = SurveyService(settings=self.product, outbox=self.outbox, held_back=self.hold_backs)
@@ -130,7 +131,7 @@ class Services:
             engine=engine,
             service=compliments,
             roster=lambda: self.roster,
-            find_agent=lambda user_id: self.agent_for_chat_user(messenger.name, user_id, messenger.email_of),
+            find_agent=lambda user_id: self.identity.agent(messenger.name, user_id, messenger.email_of),
             messenger=messenger,
             keyring=self.keyring,
             clock=clock,
@@ -194,30 +195,6 @@ class Services:
         if self._roster is None:
             raise RuntimeError("Services.sync() must run before the roster is used")
         return self._roster
-
-    # --- who is this chat user? -------------------------------------------------------------
-
-    def agent_for_chat_user(
-        self, platform: str, user_id: str, email_lookup: Callable[[str], str | None] | None = None
-    ) -> RosterAgent | None:
-        roster = self.roster
-        agent = roster.find(f"{platform}_user_id", user_id)
-        if agent is not None:
-            return agent
-        with session_scope(self.engine) as session:
-            address = session.exec(
-                select(ChatAddress).where(
-                    col(ChatAddress.platform) == platform, col(ChatAddress.user_id) == user_id
-                )
-            ).first()
-        if address is not None:
-            agent = roster.by_id(address.agent_id)
-        elif email_lookup is not None:
-            email = email_lookup(user_id)
-            agent = roster.find("email", email) if email else None
-        if agent is not None:
-            roster.remember(f"{platform}_user_id", user_id, agent)
-        return agent
 
     # --- what an agent can do ---------------------------------------------------------------
 
@@ -432,8 +409,7 @@ class Services:
             return self.thanks.say_thanks(session, email=email, value=value, where=where, now=self.clock())
 
     def set_thanks_nudges(self, email: str | None, on: bool) -> str:
-        led = self.digests.readable_teams(self.config, email) if email else []
-        leads = [team for team in led if email and email.lower() in team.managers]
+        leads = self.identity.teams_led(email)
         cat = team_catalogue(leads[0]) if leads else catalogue("en")
         if not leads or email is None:
             return cat.t("thanks.not_lead")
@@ -634,7 +610,7 @@ class Services:
                 else cat.t("thanks.usage")
             )
         elif sub == "language":
-            led = self.digests.readable_teams(self.config, email) if agent is None else []
+            led = self.identity.readable_teams(email) if agent is None else []
             if led:
                 reply = team_catalogue(led[0]).t("command.language.lead")
             else:
@@ -653,7 +629,7 @@ class Services:
                 reply = self.set_paused(agent, False)
             elif agent is not None:
                 reply = self.pause(agent, " ".join(words[1:]), away=sub == "away")
-            elif led := self.digests.readable_teams(self.config, email):
+            elif led := self.identity.readable_teams(email):
                 # A team lead (or an admin) who is not an agent gets no check-ins to pause.
                 reply = team_catalogue(led[0]).t("command.lead_not_agent")
             else:
