@@ -23,13 +23,13 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from bot.compliments.messages import RECIPIENT_FIELD
+from bot.container import Services
 from bot.errors import InvalidInput
 from bot.i18n import Catalogue, available_languages, catalogue, team_catalogue
 from bot.ids import CHECKIN_CHOICES, PAUSE_CHOICES, ActionId, CallbackId, language_action, language_of_action
 from bot.messenger import Delivered, Form, Message, Text
 from bot.recovery.messages import TALK_FIELD
 from bot.roster import RosterAgent
-from bot.services import Services
 from handlers.teams.cards import (
     ACTION_KEY,
     CARD_CONTENT_TYPE,
@@ -149,7 +149,7 @@ class TeamsActions:
         self.routes = routes
 
     def resolve(self, user: str) -> RosterAgent | None:
-        return self.services.agent_for_chat_user(self.messenger.name, user, self.messenger.email_of)
+        return self.services.identity.agent(self.messenger.name, user, self.messenger.email_of)
 
     def _cat(self, agent: RosterAgent | None) -> Catalogue:
         return self.services.catalogue_for(agent) if agent else catalogue("en")
@@ -168,7 +168,7 @@ class TeamsActions:
 
     def _leads(self, email: str | None) -> bool:
         """Someone who reads a team's digest (a lead or an admin)."""
-        return bool(self.services.digests.readable_teams(self.services.config, email))
+        return bool(self.services.identity.readable_teams(email))
 
     def unexpected(self, what: str, error: Exception, user: str | None) -> str:
         """Log a failure once, with its traceback (masked) but never the payload; what to tell
@@ -411,9 +411,7 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
         """The person's address as breather.yml knows it: their mail or their UPN."""
         candidates = [a.lower() for a in (email, upn) if a]
         for candidate in candidates:
-            if services.roster.find("email", candidate) is not None or any(
-                candidate in team.managers for team in services.config.teams
-            ):
+            if services.identity.known(candidate):
                 return candidate
         return candidates[0] if candidates else None
 

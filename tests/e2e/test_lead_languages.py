@@ -165,8 +165,8 @@ def test_the_managers_home_switches_the_leads_language_with_one_tap(chat: Chat) 
         answer = chat.click(card, "home.language.ro", "ro", by=RADU)
         assert "De acum îți scriu în română." in answer.json()["value"]
         settled(chat.services)
-        (redrawn,) = chat.updated()[-1:]
-        assert "Limba" in redrawn.text
+        (card_now,) = chat.updated()[-1:]
+        assert "Limba" in card_now.text
     assert lead_says(chat, "language").startswith("Îți scriu în română.")
     assert ROMANIAN_DIGEST in asked_digest(chat)
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from slack_bolt import App
 
+from bot.container import Services
 from bot.ids import EventType
-from bot.services import Services
 from handlers.slack.listeners.actions import Resolve
 
 
@@ -33,7 +33,7 @@ def register(
             asked.add(user_id)
             if agent is not None:
                 services.note_platform_locale(agent, locale_of(user_id))
-            elif services.digests.readable_teams(services.config, email):
+            elif services.identity.readable_teams(email):
                 services.note_lead_locale(email, locale_of(user_id))
         services.home_opened(
             agent,

@@ -1,30 +1,26 @@
-"""The services one Breather process runs, built from Settings, and what chat users can do.
+"""The composition root's wiring: every collaborator one Breather process runs, built from Settings.
 
-Transports (Slack listeners, the Teams handler, the sandbox console) call the methods at the
-bottom; each is one unit of work with its own transaction.
+Transports (Slack listeners, the Teams handler, the sandbox console) call the use cases it
+holds; each is one unit of work with its own transaction.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
-from functools import partial
+from datetime import datetime, timedelta
 
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.checkins.messages import ClickNotice, click_notice
 from bot.checkins.policy import in_shift
 from bot.checkins.service import AnswerOutcome, CheckinService
 from bot.clock import utcnow
 from bot.compliments.actions import ComplimentActions
-from bot.compliments.service import POST_TOPIC, ROLLUP_TIME, ROLLUP_WEEKDAY, ComplimentService
-from bot.compliments.thanks import NUDGE_TIME, ThanksNudges
+from bot.compliments.service import POST_TOPIC, ComplimentService
+from bot.compliments.thanks import ThanksNudges
 from bot.config import BreatherConfig, Settings, load_config
 from bot.delivery import Outbox, OutboxWorker, pace_for
 from bot.digests.desk import DigestDesk
@@ -32,8 +28,10 @@ from bot.digests.service import DigestService
 from bot.holdbacks import HoldBackNotices
 from bot.home import home_view, manager_home, when_text
 from bot.i18n import Catalogue, catalogue, language_choices, team_catalogue
-from bot.ids import PAUSE_CHOICES, ActionId, CallbackId, CheckinAnswer, JobId
+from bot.identity import Identity
+from bot.ids import PAUSE_CHOICES, ActionId, CallbackId, CheckinAnswer
 from bot.intake import EventProcessor, Intake
+from bot.jobs import job_table
 from bot.languages import (
     DEFAULT_WORDS,
     ReaderLanguages,
@@ -58,7 +56,6 @@ from bot.snooze import WhenProblem, WhenRefused, parse_until
 from bot.surveys.periods import next_shift_start
 from bot.surveys.service import RoundCounts, RoundOutcome, Submission, SurveyService
 from storage.db import read_scope, session_scope
-from storage.models import ChatAddress
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +110,7 @@ class Services:
             follow_up=self.recovery,
             held_back=self.hold_backs,
         )
+        self.identity = Identity(engine, lambda: self.roster, self.config.teams, self.product.admins)
         self.pairings = Pairings(outbox=self.outbox)
         self.thanks = ThanksNudges(
             outbox=self.outbox, keyring=self.keyring, roster=lambda: self.roster, readers=self.readers
@@ -139,7 +137,7 @@ class Services:
             engine=engine,
             service=compliments,
             roster=lambda: self.roster,
-            find_agent=lambda user_id: self.agent_for_chat_user(messenger.name, user_id, messenger.email_of),
+            find_agent=lambda user_id: self.identity.agent(messenger.name, user_id, messenger.email_of),
             messenger=messenger,
             keyring=self.keyring,
             clock=clock,
@@ -178,76 +176,7 @@ class Services:
         self._roster: Roster | None = None
 
     def jobs(self) -> list[JobSpec]:
-        """Every scheduled job, with stable ids built from the configuration."""
-        jobs = [JobSpec(JobId.PURGE.value, CronTrigger(hour=3, minute=15, timezone=UTC), self.purge)]
-        surveyed = [team for team in self.config.teams if team.pulse is not None]
-        for team in surveyed:
-            assert team.pulse is not None
-            trigger = CronTrigger(
-                day_of_week=team.pulse.day,
-                hour=team.pulse.at.hour,
-                minute=team.pulse.at.minute,
-                timezone=team.zone,
-            )
-            jobs.append(
-                JobSpec(
-                    f"{JobId.PULSE_ROUND}:{team.id}",
-                    trigger,
-                    functools.partial(self.scheduled_survey_round, team.id),
-                )
-            )
-        for team in self.config.teams:
-            if team.managers:
-                monday = CronTrigger(day_of_week="mon", hour=9, minute=0, timezone=team.zone)
-                jobs.append(
-                    JobSpec(
-                        f"{JobId.DIGEST}:{team.id}",
-                        monday,
-                        functools.partial(self.digest_desk.weekly, team.id),
-                    )
-                )
-        jobs.append(JobSpec(JobId.SURGE.value, IntervalTrigger(minutes=5), self.digest_desk.surges))
-        if surveyed:
-            jobs.append(
-                JobSpec(JobId.PULSE_DISPATCH.value, IntervalTrigger(minutes=1), self.dispatch_surveys)
-            )
-        jobs.append(JobSpec(JobId.PAUSE_ENDS.value, IntervalTrigger(minutes=1), self.end_pauses))
-        for team in self.config.teams:
-            if team.managers and team.channel:
-                mornings = CronTrigger(hour=NUDGE_TIME.hour, minute=NUDGE_TIME.minute, timezone=team.zone)
-                jobs.append(
-                    JobSpec(f"{JobId.THANKS_NUDGE}:{team.id}", mornings, partial(self.nudge_thanks, team.id))
-                )
-            if team.pairing is not None:
-                weekly = CronTrigger(
-                    day_of_week=team.pairing.day,
-                    hour=team.pairing.at.hour,
-                    minute=team.pairing.at.minute,
-                    timezone=team.zone,
-                )
-                jobs.append(JobSpec(f"{JobId.PAIRING}:{team.id}", weekly, partial(self.pair_team, team.id)))
-        jobs.append(
-            JobSpec(
-                JobId.COMPLIMENT_EXPIRY.value,
-                CronTrigger(minute="*/10", timezone=UTC),
-                self.compliments.expire,
-            )
-        )
-        for team in self.config.teams:
-            if team.channel:
-                jobs.append(
-                    JobSpec(
-                        f"{JobId.COMPLIMENT_ROLLUP}:{team.id}",
-                        CronTrigger(
-                            day_of_week=ROLLUP_WEEKDAY,
-                            hour=ROLLUP_TIME.hour,
-                            minute=ROLLUP_TIME.minute,
-                            timezone=team.zone,
-                        ),
-                        partial(self.compliments.post_rollup, team.id),
-                    )
-                )
-        return jobs
+        return job_table(self)
 
     def purge(self) -> dict[str, int]:
         with session_scope(self.engine) as session:
@@ -272,30 +201,6 @@ class Services:
         if self._roster is None:
             raise RuntimeError("Services.sync() must run before the roster is used")
         return self._roster
-
-    # --- who is this chat user? -------------------------------------------------------------
-
-    def agent_for_chat_user(
-        self, platform: str, user_id: str, email_lookup: Callable[[str], str | None] | None = None
-    ) -> RosterAgent | None:
-        roster = self.roster
-        agent = roster.find(f"{platform}_user_id", user_id)
-        if agent is not None:
-            return agent
-        with session_scope(self.engine) as session:
-            address = session.exec(
-                select(ChatAddress).where(
-                    col(ChatAddress.platform) == platform, col(ChatAddress.user_id) == user_id
-                )
-            ).first()
-        if address is not None:
-            agent = roster.by_id(address.agent_id)
-        elif email_lookup is not None:
-            email = email_lookup(user_id)
-            agent = roster.find("email", email) if email else None
-        if agent is not None:
-            roster.remember(f"{platform}_user_id", user_id, agent)
-        return agent
 
     # --- what an agent can do ---------------------------------------------------------------
 
@@ -464,7 +369,7 @@ class Services:
     def lead_catalogue(self, email: str | None) -> Catalogue | None:
         """The language of a lead or admin who is not an agent (None: they are neither), dated
         in the calendar of the first team they read."""
-        led = self.digests.readable_teams(self.config, email)
+        led = self.identity.readable_teams(email)
         if not led or email is None:
             return None
         with read_scope(self.engine) as session:
@@ -473,7 +378,7 @@ class Services:
     def set_lead_language(self, email: str, language: str | None, slack_user_id: str | None = None) -> str:
         """A lead who is not an agent chose a language (None: back to the default): kept in
         `lead_prefs`; their Home tab is drawn again and the reply is in the new language."""
-        led = self.digests.readable_teams(self.config, email)
+        led = self.identity.readable_teams(email)
         if not led:
             return catalogue("en").t("command.not_on_roster")
         now = self.clock()
@@ -489,7 +394,7 @@ class Services:
     def note_lead_locale(self, email: str | None, locale: str | None) -> None:
         """The chat platform's locale of someone who reads digests but is not an agent; nothing
         is stored for anybody else."""
-        if language_from_locale(locale) is None or not self.digests.readable_teams(self.config, email):
+        if language_from_locale(locale) is None or not self.identity.readable_teams(email):
             return
         assert email is not None
         with session_scope(self.engine) as session:
@@ -499,7 +404,7 @@ class Services:
         self, agent: RosterAgent | None, cat: Catalogue, word: str | None, email: str | None = None
     ) -> str:
         choices = language_choices()
-        lead = email if agent is None and self.digests.readable_teams(self.config, email) else None
+        lead = email if agent is None and self.identity.readable_teams(email) else None
         if agent is None and lead is None:
             return cat.t("command.not_on_roster")
         if word is None:
@@ -553,8 +458,7 @@ class Services:
             return self.thanks.say_thanks(session, email=email, value=value, where=where, now=self.clock())
 
     def set_thanks_nudges(self, email: str | None, on: bool) -> str:
-        led = self.digests.readable_teams(self.config, email) if email else []
-        leads = [team for team in led if email and email.lower() in team.managers]
+        leads = self.identity.teams_led(email)
         cat = self.lead_catalogue(email) or catalogue("en")
         if not leads or email is None:
             return cat.t("thanks.not_lead")
@@ -639,7 +543,7 @@ class Services:
         lead_parts = self.digest_desk.home_parts(email)
         if not lead_parts:
             return
-        led = self.digests.readable_teams(self.config, email)
+        led = self.identity.readable_teams(email)
         with session_scope(self.engine) as session:
             view = manager_home(self.readers.catalogue(session, email, led[0]), lead_parts)
             self.outbox.publish_home(
@@ -780,7 +684,7 @@ class Services:
                 reply = self.set_paused(agent, False)
             elif agent is not None:
                 reply = self.pause(agent, " ".join(words[1:]), away=sub == "away")
-            elif self.digests.readable_teams(self.config, email):
+            elif self.identity.readable_teams(email):
                 # A team lead (or an admin) who is not an agent gets no check-ins to pause.
                 reply = cat.t("command.lead_not_agent")
             else:
