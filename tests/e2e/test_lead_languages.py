@@ -212,11 +212,10 @@ def test_the_thanks_nudge_reaches_the_lead_in_their_language_and_the_channel_sta
     value = f"billing|{yesterday.date().isoformat()}"
     if isinstance(chat, SlackChat):
         chat.harness.click(user_id="U0RADU", channel="D0RADU", ts="3.3", action_id="thanks.say", value=value)
+        done = chat.slack.wait_for("chat.update")[-1].params["text"]  # the click is acted on after its ack
         settled(services)
-        posted = [
-            c.params["text"] for c in chat.slack.calls("chat.postMessage") if c.params["channel"] == CHANNEL
-        ]
-        done = chat.slack.calls("chat.update")[-1].params["text"]
+        calls = chat.slack.calls("chat.postMessage")
+        posted = [c.params["text"] for c in calls if c.params["channel"] == CHANNEL]
     else:
         assert isinstance(chat, TeamsChat)
         answer = chat.harness.click(RADU, "thanks.say", value=value, reply_to="act-1")
