@@ -25,7 +25,7 @@ from starlette.testclient import TestClient
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.services import Services
+from bot.container import Services
 from handlers.sandbox.interactions import (
     block_actions_body,
     choices_submission_body,

@@ -31,12 +31,12 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.clock import utcnow
+from bot.container import Services
 from bot.errors import InvalidInput, NotFound
 from bot.holdbacks import HeldBack
 from bot.i18n import Catalogue, available_languages, language_name, team_catalogue
 from bot.i18n.bidi import direction as bidi_direction
 from bot.i18n.bidi import dominant_direction
-from bot.services import Services
 from handlers.sandbox.access import Endpoint, guarded, new_token
 from handlers.sandbox.blockkit_html import Render, blocks_html, esc, modal_html, mrkdwn_html
 from handlers.sandbox.call_simulator import CallSimulator

@@ -23,13 +23,13 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from bot.compliments.messages import RECIPIENT_FIELD
+from bot.container import Services
 from bot.errors import InvalidInput
 from bot.i18n import Catalogue, available_languages, catalogue, team_catalogue
 from bot.ids import CHECKIN_CHOICES, PAUSE_CHOICES, ActionId, CallbackId, language_action, language_of_action
 from bot.messenger import Delivered, Form, Message, Text
 from bot.recovery.messages import TALK_FIELD
 from bot.roster import RosterAgent
-from bot.services import Services
 from handlers.teams.cards import (
     ACTION_KEY,
     CARD_CONTENT_TYPE,
@@ -149,7 +149,7 @@ class TeamsActions:
         self.routes = routes
 
     def resolve(self, user: str) -> RosterAgent | None:
-        return self.services.agent_for_chat_user(self.messenger.name, user, self.messenger.email_of)
+        return self.services.identity.agent(self.messenger.name, user, self.messenger.email_of)
 
     def _cat(self, agent: RosterAgent | None) -> Catalogue:
         return self.services.catalogue_for(agent) if agent else catalogue("en")
@@ -338,8 +338,7 @@ class TeamsActions:
     ) -> Message | None:
         """Teams has no App Home tab: `breather home` posts the same page as a card (the outbox
         sends it), and later changes refresh that card in place."""
-        leads = email is not None and any(email in team.managers for team in self.services.config.teams)
-        if agent is None and not leads:
+        if agent is None and not self.services.identity.leads(email):
             return _line(self._cat(None).t("command.not_on_roster"))
         self.messenger.directory.request_home(user)
         self.services.home_opened(agent, f"teams:{event_key}", email=email)
@@ -394,9 +393,7 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
         """The person's address as breather.yml knows it: their mail or their UPN."""
         candidates = [a.lower() for a in (email, upn) if a]
         for candidate in candidates:
-            if services.roster.find("email", candidate) is not None or any(
-                candidate in team.managers for team in services.config.teams
-            ):
+            if services.identity.known(candidate):
                 return candidate
         return candidates[0] if candidates else None
 

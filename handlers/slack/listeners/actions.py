@@ -8,10 +8,10 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.container import Services
 from bot.i18n import available_languages
 from bot.ids import CHECKIN_CHOICES, PAUSE_CHOICES, ActionId, language_of_action
 from bot.roster import RosterAgent
-from bot.services import Services
 from handlers.slack import payloads
 
 Resolve = Callable[[str], RosterAgent | None]

@@ -7,8 +7,8 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.container import Services
 from bot.ids import Command
-from bot.services import Services
 from handlers.slack import payloads
 from handlers.slack.blocks import message_blocks
 from handlers.slack.listeners.actions import Resolve

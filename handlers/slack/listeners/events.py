@@ -7,8 +7,8 @@ from typing import Any
 
 from slack_bolt import App
 
+from bot.container import Services
 from bot.ids import EventType
-from bot.services import Services
 from handlers.slack.listeners.actions import Resolve
 
 

@@ -1,22 +1,18 @@
-"""The services one Breather process runs, built from Settings, and what chat users can do.
+"""The composition root's wiring: every collaborator one Breather process runs, built from Settings.
 
-Transports (Slack listeners, the Teams handler, the sandbox console) call the methods at the
-bottom; each is one unit of work with its own transaction.
+Transports (Slack listeners, the Teams handler, the sandbox console) call the use cases it
+holds; each is one unit of work with its own transaction.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
-from functools import partial
+from datetime import datetime, timedelta
 
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from bot.away import AwaySignals, KnowsStatus
 from bot.checkins.messages import ClickNotice, click_notice
@@ -24,8 +20,8 @@ from bot.checkins.policy import in_shift
 from bot.checkins.service import AnswerOutcome, CheckinService
 from bot.clock import utcnow
 from bot.compliments.actions import ComplimentActions
-from bot.compliments.service import POST_TOPIC, ROLLUP_TIME, ROLLUP_WEEKDAY, ComplimentService
-from bot.compliments.thanks import NUDGE_TIME, ThanksNudges
+from bot.compliments.service import POST_TOPIC, ComplimentService
+from bot.compliments.thanks import ThanksNudges
 from bot.config import BreatherConfig, Settings, load_config
 from bot.delivery import Outbox, OutboxWorker, pace_for
 from bot.digests.desk import DigestDesk
@@ -33,8 +29,10 @@ from bot.digests.service import DigestService
 from bot.holdbacks import HoldBackNotices
 from bot.home import home_view, manager_home, when_text
 from bot.i18n import Catalogue, catalogue, language_choices, team_catalogue
-from bot.ids import PAUSE_CHOICES, ActionId, CallbackId, CheckinAnswer, JobId
+from bot.identity import Identity
+from bot.ids import PAUSE_CHOICES, ActionId, CallbackId, CheckinAnswer
 from bot.intake import EventProcessor, Intake
+from bot.jobs import job_table
 from bot.languages import (
     DEFAULT_WORDS,
     agent_catalogue,
@@ -58,7 +56,6 @@ from bot.snooze import WhenProblem, WhenRefused, parse_until
 from bot.surveys.periods import next_shift_start
 from bot.surveys.service import RoundCounts, RoundOutcome, Submission, SurveyService
 from storage.db import read_scope, session_scope
-from storage.models import ChatAddress
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +112,7 @@ class Services:
             held_back=self.hold_backs,
             away=self.away,
         )
+        self.identity = Identity(engine, lambda: self.roster, self.config.teams, self.product.admins)
         self.pairings = Pairings(outbox=self.outbox)
         self.thanks = ThanksNudges(outbox=self.outbox, keyring=self.keyring, roster=lambda: self.roster)
         self.surveys = SurveyService(
@@ -141,7 +139,7 @@ class Services:
             engine=engine,
             service=compliments,
             roster=lambda: self.roster,
-            find_agent=lambda user_id: self.agent_for_chat_user(messenger.name, user_id, messenger.email_of),
+            find_agent=lambda user_id: self.identity.agent(messenger.name, user_id, messenger.email_of),
             messenger=messenger,
             keyring=self.keyring,
             clock=clock,
@@ -180,76 +178,7 @@ class Services:
         self._roster: Roster | None = None
 
     def jobs(self) -> list[JobSpec]:
-        """Every scheduled job, with stable ids built from the configuration."""
-        jobs = [JobSpec(JobId.PURGE.value, CronTrigger(hour=3, minute=15, timezone=UTC), self.purge)]
-        surveyed = [team for team in self.config.teams if team.pulse is not None]
-        for team in surveyed:
-            assert team.pulse is not None
-            trigger = CronTrigger(
-                day_of_week=team.pulse.day,
-                hour=team.pulse.at.hour,
-                minute=team.pulse.at.minute,
-                timezone=team.zone,
-            )
-            jobs.append(
-                JobSpec(
-                    f"{JobId.PULSE_ROUND}:{team.id}",
-                    trigger,
-                    functools.partial(self.scheduled_survey_round, team.id),
-                )
-            )
-        for team in self.config.teams:
-            if team.managers:
-                monday = CronTrigger(day_of_week="mon", hour=9, minute=0, timezone=team.zone)
-                jobs.append(
-                    JobSpec(
-                        f"{JobId.DIGEST}:{team.id}",
-                        monday,
-                        functools.partial(self.digest_desk.weekly, team.id),
-                    )
-                )
-        jobs.append(JobSpec(JobId.SURGE.value, IntervalTrigger(minutes=5), self.digest_desk.surges))
-        if surveyed:
-            jobs.append(
-                JobSpec(JobId.PULSE_DISPATCH.value, IntervalTrigger(minutes=1), self.dispatch_surveys)
-            )
-        jobs.append(JobSpec(JobId.PAUSE_ENDS.value, IntervalTrigger(minutes=1), self.end_pauses))
-        for team in self.config.teams:
-            if team.managers and team.channel:
-                mornings = CronTrigger(hour=NUDGE_TIME.hour, minute=NUDGE_TIME.minute, timezone=team.zone)
-                jobs.append(
-                    JobSpec(f"{JobId.THANKS_NUDGE}:{team.id}", mornings, partial(self.nudge_thanks, team.id))
-                )
-            if team.pairing is not None:
-                weekly = CronTrigger(
-                    day_of_week=team.pairing.day,
-                    hour=team.pairing.at.hour,
-                    minute=team.pairing.at.minute,
-                    timezone=team.zone,
-                )
-                jobs.append(JobSpec(f"{JobId.PAIRING}:{team.id}", weekly, partial(self.pair_team, team.id)))
-        jobs.append(
-            JobSpec(
-                JobId.COMPLIMENT_EXPIRY.value,
-                CronTrigger(minute="*/10", timezone=UTC),
-                self.compliments.expire,
-            )
-        )
-        for team in self.config.teams:
-            if team.channel:
-                jobs.append(
-                    JobSpec(
-                        f"{JobId.COMPLIMENT_ROLLUP}:{team.id}",
-                        CronTrigger(
-                            day_of_week=ROLLUP_WEEKDAY,
-                            hour=ROLLUP_TIME.hour,
-                            minute=ROLLUP_TIME.minute,
-                            timezone=team.zone,
-                        ),
-                        partial(self.compliments.post_rollup, team.id),
-                    )
-                )
-        return jobs
+        return job_table(self)
 
     def purge(self) -> dict[str, int]:
         with session_scope(self.engine) as session:
@@ -274,30 +203,6 @@ class Services:
         if self._roster is None:
             raise RuntimeError("Services.sync() must run before the roster is used")
         return self._roster
-
-    # --- who is this chat user? -------------------------------------------------------------
-
-    def agent_for_chat_user(
-        self, platform: str, user_id: str, email_lookup: Callable[[str], str | None] | None = None
-    ) -> RosterAgent | None:
-        roster = self.roster
-        agent = roster.find(f"{platform}_user_id", user_id)
-        if agent is not None:
-            return agent
-        with session_scope(self.engine) as session:
-            address = session.exec(
-                select(ChatAddress).where(
-                    col(ChatAddress.platform) == platform, col(ChatAddress.user_id) == user_id
-                )
-            ).first()
-        if address is not None:
-            agent = roster.by_id(address.agent_id)
-        elif email_lookup is not None:
-            email = email_lookup(user_id)
-            agent = roster.find("email", email) if email else None
-        if agent is not None:
-            roster.remember(f"{platform}_user_id", user_id, agent)
-        return agent
 
     # --- what an agent can do ---------------------------------------------------------------
 
@@ -512,8 +417,7 @@ class Services:
             return self.thanks.say_thanks(session, email=email, value=value, where=where, now=self.clock())
 
     def set_thanks_nudges(self, email: str | None, on: bool) -> str:
-        led = self.digests.readable_teams(self.config, email) if email else []
-        leads = [team for team in led if email and email.lower() in team.managers]
+        leads = self.identity.teams_led(email)
         cat = team_catalogue(leads[0]) if leads else catalogue("en")
         if not leads or email is None:
             return cat.t("thanks.not_lead")
@@ -714,7 +618,7 @@ class Services:
                 else cat.t("thanks.usage")
             )
         elif sub == "language":
-            led = self.digests.readable_teams(self.config, email) if agent is None else []
+            led = self.identity.readable_teams(email) if agent is None else []
             if led:
                 reply = team_catalogue(led[0]).t("command.language.lead")
             else:
@@ -733,7 +637,7 @@ class Services:
                 reply = self.set_paused(agent, False)
             elif agent is not None:
                 reply = self.pause(agent, " ".join(words[1:]), away=sub == "away")
-            elif led := self.digests.readable_teams(self.config, email):
+            elif led := self.identity.readable_teams(email):
                 # A team lead (or an admin) who is not an agent gets no check-ins to pause.
                 reply = team_catalogue(led[0]).t("command.lead_not_agent")
             else:
