@@ -257,10 +257,13 @@ class Settings(BaseSettings):
         "https://smba.trafficmanager.net/teams",
         validation_alias=_env("TEAMS_SERVICE_URL", "teams_service_url"),
     )
-    # Microsoft Graph, for `breather teams install` only (a sovereign cloud has its own).
+    # Microsoft Graph, for `breather teams install` and presence (a sovereign cloud has its own).
     teams_graph_url: str = Field(
         "https://graph.microsoft.com/v1.0", validation_alias=_env("TEAMS_GRAPH_URL", "teams_graph_url")
     )
+    # Read people's presence from Graph before a check-in or invitation: out of office holds it
+    # back (needs Presence.Read.All). False when that permission cannot be granted.
+    teams_presence: bool = Field(True, validation_alias=_env("TEAMS_PRESENCE", "teams_presence"))
 
     @field_validator("database_url")
     @classmethod

@@ -19,9 +19,12 @@ from bot.away import AwaySignals, PlatformStatus
 from bot.config import load_config
 from bot.errors import ConfigError
 from bot.messenger import AgentRef
-from tests.conftest import Harness, MakeSettings, hard_call
+from tests.conftest import FakeApi, Harness, MakeSettings, hard_call, teams_app
+from tests.fakes.graph_api import FakeGraph
 from tests.fakes.slack_api import FakeSlack
+from tests.fakes.teams_connector import FakeTeamsConnector
 from tests.helpers import Clock, roster_with, settled
+from tests.teams_harness import APP_ID, TeamsHarness
 
 BUCHAREST = ZoneInfo("Europe/Bucharest")
 THURSDAY = datetime(2026, 12, 3, 10, tzinfo=BUCHAREST).astimezone(UTC)
@@ -179,3 +182,88 @@ def test_lookups_are_cached_and_paused_after_a_failure() -> None:
 def test_an_emoji_list_that_is_not_emoji_names_is_refused_naming_the_field(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="away_status_emoji"):
         load_config(roster_with(tmp_path, away_status_emoji=["palm tree!"]))
+
+
+# --- Teams: presence "OutOfOffice" through Microsoft Graph -------------------------------------
+
+
+@pytest.fixture
+def teams_office(
+    make_teams_settings: MakeSettings, fake_teams: FakeTeamsConnector, fake_api: FakeApi, tmp_path: Path
+) -> Iterator[tuple[TeamsHarness, FakeGraph, Clock]]:
+    graph: FakeGraph = fake_api(FakeGraph, app_id=APP_ID)
+    pulse = {"billing": {"pulse": {"day": "thu", "at": "10:00"}}}
+    settings = make_teams_settings(
+        config_path=roster_with(tmp_path, teams=pulse), teams_presence=True, teams_graph_url=graph.url
+    )
+    clock = Clock(THURSDAY)
+    app = teams_app(settings, fake_teams, clock=clock)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        harness = TeamsHarness(client, app.state.services, fake_teams)
+        for email in ("ana@example.com", "bob@example.com", "cris@example.com"):
+            harness.install(email)
+        yield harness, graph, clock
+
+
+def teams_checkin_sent(harness: TeamsHarness, clock: Clock) -> bool:
+    chat = harness.user("ana@example.com").conversation
+    before = len(harness.teams.calls("send", conversation=chat))
+    harness.post_event(hard_call(ended_at=clock.now.strftime("%Y-%m-%dT%H:%M:%SZ")))
+    settled(harness.services)
+    return len(harness.teams.calls("send", conversation=chat)) > before
+
+
+@pytest.mark.parametrize("signal", ["activity", "settings"])
+def test_teams_out_of_office_holds_back_a_checkin_until_it_ends(teams_office: Any, signal: str) -> None:
+    harness, graph, clock = teams_office
+    ana = harness.user("ana@example.com")
+    if signal == "activity":
+        graph.set_presence(ana.aad, "OutOfOffice")
+    else:  # an out-of-office window in Outlook, while Teams shows them Available
+        graph.set_presence(ana.aad, "Available", out_of_office=True)
+    assert not teams_checkin_sent(harness, clock)
+    (asked,) = [r for r in graph.requests("GET") if "presences" in r.path]
+    assert asked.path == f"/v1.0/communications/presences/{ana.aad}"
+    assert asked.headers["authorization"].startswith("Bearer ey")
+    graph.set_presence(ana.aad, "Available")
+    harness.services.away.forget()
+    clock.advance(hours=1)
+    assert teams_checkin_sent(harness, clock)
+
+
+def test_teams_presence_away_or_busy_is_not_out_of_office(teams_office: Any) -> None:
+    harness, graph, clock = teams_office
+    graph.set_presence(harness.user("ana@example.com").aad, "Away")
+    assert teams_checkin_sent(harness, clock)
+
+
+def test_teams_survey_round_does_not_count_someone_out_of_office(teams_office: Any) -> None:
+    harness, graph, clock = teams_office
+    ana = harness.user("ana@example.com")
+    graph.set_presence(ana.aad, "OutOfOffice")
+    outcome = harness.services.start_survey_round("billing")
+    settled(harness.services)
+    assert harness.teams.calls("send", conversation=ana.conversation) == []
+    invited_first = harness.services.survey_round_counts(outcome.round.id).invited
+    assert invited_first == 4  # everyone but Ana
+    clock.advance(days=4)  # still out of office when the round closes
+    harness.services.dispatch_surveys()
+    settled(harness.services)
+    assert harness.teams.calls("send", conversation=ana.conversation) == []
+    assert harness.services.survey_round_counts(outcome.round.id).invited == invited_first
+
+
+@pytest.mark.parametrize("failure", ["permission", "outage"])
+def test_a_failing_graph_still_sends(
+    teams_office: Any, failure: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    harness, graph, clock = teams_office
+    graph.set_presence(harness.user("ana@example.com").aad, "OutOfOffice")
+    if failure == "permission":
+        graph.refuse_presence()
+    else:
+        graph.fail_next("GET", 503, times=3)
+    with caplog.at_level(logging.WARNING):
+        assert teams_checkin_sent(harness, clock)
+    (warning,) = [r.getMessage() for r in caplog.records if r.name == "bot.away"]
+    assert "GraphError" in warning and "ana" not in warning.lower()
