@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from bot.away import AwaySignals, KnowsStatus
 from bot.checkins.messages import ClickNotice, click_notice
 from bot.checkins.policy import in_shift
 from bot.checkins.service import AnswerOutcome, CheckinService
@@ -103,19 +104,26 @@ class Services:
         # Why something was held back for an agent: nobody listens in production; the demo's console
         # tells the person viewing as that agent.
         self.hold_backs = HoldBackNotices()
+        # The chat platform's own out-of-office status, on platforms that can tell (bot/away.py).
+        self.away = AwaySignals(
+            messenger if isinstance(messenger, KnowsStatus) else None, emoji=self.product.away_status_emoji
+        )
         self.checkins = CheckinService(
             settings=self.product,
             outbox=self.outbox,
             metrics=self.metrics,
             follow_up=self.recovery,
             held_back=self.hold_backs,
+            away=self.away,
         )
         self.identity = Identity(engine, lambda: self.roster, self.config.teams, self.product.admins)
         self.pairings = Pairings(outbox=self.outbox)
         self.thanks = ThanksNudges(
             outbox=self.outbox, keyring=self.keyring, roster=lambda: self.roster, readers=self.readers
         )
-        self.surveys = SurveyService(settings=self.product, outbox=self.outbox, held_back=self.hold_backs)
+        self.surveys = SurveyService(
+            settings=self.product, outbox=self.outbox, held_back=self.hold_backs, away=self.away
+        )
         self.digests = DigestService(
             settings=self.product,
             people=lambda: self.roster.people,
