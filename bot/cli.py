@@ -301,7 +301,7 @@ def db_upgrade() -> None:
 def offline_services(settings: Settings) -> Any:
     """The app's services without the server, to act on the shared database from the CLI."""
     from bot.app import make_messenger
-    from bot.services import Services
+    from bot.container import Services
     from handlers.sandbox.messenger import SandboxMessenger
 
     engine = migrated_engine(settings)

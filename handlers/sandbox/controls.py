@@ -18,9 +18,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.container import Services
 from bot.i18n import Catalogue
 from bot.roster import RosterAgent
-from bot.services import Services
 from bot.simulation import synthetic_call
 from handlers.sandbox.call_simulator import CallSimulator
 

@@ -24,9 +24,9 @@ from starlette.applications import Starlette
 
 from bot.app import create_app
 from bot.config import Settings
+from bot.container import Services
 from bot.i18n import Catalogue, catalogue, team_catalogue
 from bot.i18n.bidi import without_marks
-from bot.services import Services
 from handlers.sandbox.call_simulator import CallSimulator
 from handlers.sandbox.console import SandboxConsole
 from handlers.sandbox.demo_history import seed_demo_history, seed_demo_together

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from bot.container import Services
 from bot.roster import RosterAgent
-from bot.services import Services
 from bot.surveys.instruments import BURNOUT_SINGLE, WHO5
 from bot.surveys.periods import period_start
 from storage.db import session_scope

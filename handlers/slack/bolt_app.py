@@ -15,10 +15,10 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from bot.config import Settings
+from bot.container import Services
 from bot.errors import InvalidInput
 from bot.logs import bolt_logger
 from bot.roster import RosterAgent
-from bot.services import Services
 from handlers.slack.listeners import actions, commands, compliments, events, surveys, views
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def build_bolt_app(
         )
 
     def resolve(user_id: str) -> RosterAgent | None:
-        return services.agent_for_chat_user("slack", user_id, email_lookup)
+        return services.identity.agent("slack", user_id, email_lookup)
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 
 from bot.app import create_app, make_messenger
 from bot.clock import utcnow
-from bot.services import Services
+from bot.container import Services
 from handlers.sandbox.interactions import signed_headers
 from handlers.slack.bolt_app import wait_for_listeners
 from handlers.telephony.zendesk import sign as zendesk_sign

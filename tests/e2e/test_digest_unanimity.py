@@ -14,10 +14,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from bot.app import create_app, make_messenger
+from bot.container import Services
 from bot.digests.messages import checkins_line, digest_text, wellbeing_line
 from bot.digests.model import Digest
 from bot.i18n import catalogue
-from bot.services import Services
 from storage.db import make_engine, session_scope
 from tests.conftest import Harness, MakeSettings
 from tests.digest_seed import NOW, WEEK, add_calls, add_checkins, add_round

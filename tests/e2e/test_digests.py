@@ -19,11 +19,11 @@ from typer.testing import CliRunner
 
 from bot.app import create_app, make_messenger
 from bot.cli import app as cli
+from bot.container import Services
 from bot.digests.chart import ChartText, trend_figure, trend_png
 from bot.digests.messages import chart_text
 from bot.digests.model import Calls, Digest, Figure, Headcount, Period, Reason, Suppressed, Wellbeing
 from bot.i18n import catalogue
-from bot.services import Services
 from storage.db import make_engine, session_scope
 from storage.models import AgentPrefs, Compliment, ComplimentStatus, DigestAccess, DigestRelease
 from tests.conftest import PSEUDONYM_KEY, SIGNING_SECRET, Harness, MakeSettings

@@ -23,8 +23,8 @@ from bot.app import create_app, make_messenger
 from bot.checkins.policy import in_shift
 from bot.cli import app as cli
 from bot.config import Settings, load_config
+from bot.container import Services
 from bot.scheduler import JobSpec
-from bot.services import Services
 from handlers.sandbox.interactions import block_actions_body, choices_submission_body, signed_headers
 from storage.db import make_engine, session_scope, upgrade
 from storage.models import Checkin, SurveyAnswer, SurveyInvitation, SurveyRound
