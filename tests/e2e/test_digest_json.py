@@ -21,8 +21,8 @@ from typer.testing import CliRunner
 
 from bot.app import create_app, make_messenger
 from bot.cli import app as cli
+from bot.container import Services
 from bot.digests.model import Digest, Reason, Suppressed
-from bot.services import Services
 from storage.db import make_engine, session_scope
 from storage.models import Compliment
 from tests.conftest import PSEUDONYM_KEY, Harness, MakeSettings
