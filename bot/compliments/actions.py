@@ -20,6 +20,7 @@ from bot.compliments.service import ComplimentService, Decision, KudosResult, Re
 from bot.config import TeamConfig
 from bot.i18n import Catalogue, catalogue, team_catalogue
 from bot.i18n.formats import Calendar
+from bot.identity import teams_led
 from bot.languages import agent_catalogue
 from bot.messenger import Delivered, Form, Mention, Messenger
 from bot.pseudonyms import Keyring
@@ -87,7 +88,7 @@ class ComplimentActions:
     def member(self, user_id: str) -> Member | None:
         agent = self.find_agent(user_id)
         email = agent.email if agent else self.messenger.email_of(user_id)
-        led = tuple(team for team in self.roster().teams if email and email.lower() in team.managers)
+        led = tuple(teams_led(self.roster().teams, email))
         teams = ((agent.team,) if agent else ()) + tuple(t for t in led if not agent or t.id != agent.team.id)
         return Member(user_id, agent, teams, email) if teams else None
 

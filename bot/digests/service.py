@@ -22,6 +22,7 @@ from bot.digests.aggregates import (
 )
 from bot.digests.anonymity import Candidate, Gate
 from bot.digests.periods import Week, complete_weeks, shift_hours_per_week
+from bot.identity import readable_teams
 from bot.pseudonyms import People
 from bot.surveys.instruments import InstrumentId
 from storage.models import Call, DigestAccess, SurgeAlert
@@ -58,12 +59,7 @@ class DigestService:
 
     def readable_teams(self, config: BreatherConfig, email: str | None) -> list[TeamConfig]:
         """Teams whose digest `email` may read: their own as a listed manager, or all as an admin."""
-        if not email:
-            return []
-        email = email.lower()
-        if email in {admin.lower() for admin in self.settings.admins}:
-            return list(config.teams)
-        return [team for team in config.teams if email in team.managers]
+        return readable_teams(config.teams, self.settings.admins, email)
 
     @staticmethod
     def log_access(session: Session, *, reader: str, team_id: str, via: str, now: datetime) -> None:
