@@ -150,6 +150,7 @@ class Services:
             messenger=messenger,
             keyring=self.keyring,
             clock=clock,
+            readers=self.readers,
         )
         self.intake = Intake(
             engine=engine,
