@@ -149,6 +149,7 @@ class Services:
             messenger=messenger,
             keyring=self.keyring,
             clock=clock,
+            readers=self.readers,
         )
         self.intake = Intake(
             engine=engine,
