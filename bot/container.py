@@ -12,8 +12,9 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
+from bot.away import AwaySignals, KnowsStatus
 from bot.checkins.messages import ClickNotice, click_notice
 from bot.checkins.policy import in_shift
 from bot.checkins.service import AnswerOutcome, CheckinService
@@ -28,17 +29,19 @@ from bot.digests.service import DigestService
 from bot.holdbacks import HoldBackNotices
 from bot.home import home_view, manager_home, when_text
 from bot.i18n import Catalogue, catalogue, language_choices, team_catalogue
+from bot.identity import Identity
 from bot.ids import PAUSE_CHOICES, ActionId, CallbackId, CheckinAnswer
 from bot.intake import EventProcessor, Intake
 from bot.jobs import job_table
 from bot.languages import (
     DEFAULT_WORDS,
+    ReaderLanguages,
     agent_catalogue,
     choose_language,
     language_from_locale,
     note_platform_locale,
 )
-from bot.messenger import ChatPlatform, ChatUser, Delivered, Form, Message, Messenger, Part, Text
+from bot.messenger import ChatUser, Delivered, Form, Message, Messenger, Part, Text
 from bot.metrics import Metrics
 from bot.pairing import Pairings, week_start
 from bot.preferences import end_pauses, read_prefs, set_buddy, set_pairing, set_paused, skip_pairing
@@ -54,7 +57,6 @@ from bot.snooze import WhenProblem, WhenRefused, parse_until
 from bot.surveys.periods import next_shift_start
 from bot.surveys.service import RoundCounts, RoundOutcome, Submission, SurveyService
 from storage.db import read_scope, session_scope
-from storage.models import ChatAddress
 
 log = logging.getLogger(__name__)
 
@@ -89,12 +91,20 @@ class Services:
         self.events_wake = threading.Event()
         self.phones: dict[str, PhoneSystem] = dict(phones or {})
         self.breaks_wake = threading.Event()
+        # The language of each person written to as a lead or admin (bot/languages.py).
+        self.readers = ReaderLanguages(self.keyring, lambda email: self.roster.find("email", email))
+        # The chat platform's own out-of-office status, on platforms that can tell (bot/away.py).
+        self.away = AwaySignals(
+            messenger if isinstance(messenger, KnowsStatus) else None, emoji=self.product.away_status_emoji
+        )
         self.recovery = RecoveryService(
             settings=self.product,
             outbox=self.outbox,
             phones=self.phones,
             roster=lambda: self.roster,
             wake=self.breaks_wake,
+            readers=self.readers,
+            away=self.away,
         )
         # Why something was held back for an agent: nobody listens in production; the demo's console
         # tells the person viewing as that agent.
@@ -105,10 +115,16 @@ class Services:
             metrics=self.metrics,
             follow_up=self.recovery,
             held_back=self.hold_backs,
+            away=self.away,
         )
+        self.identity = Identity(engine, lambda: self.roster, self.config.teams, self.product.admins)
         self.pairings = Pairings(outbox=self.outbox)
-        self.thanks = ThanksNudges(outbox=self.outbox, keyring=self.keyring, roster=lambda: self.roster)
-        self.surveys = SurveyService(settings=self.product, outbox=self.outbox, held_back=self.hold_backs)
+        self.thanks = ThanksNudges(
+            outbox=self.outbox, keyring=self.keyring, roster=lambda: self.roster, readers=self.readers
+        )
+        self.surveys = SurveyService(
+            settings=self.product, outbox=self.outbox, held_back=self.hold_backs, away=self.away
+        )
         self.digests = DigestService(
             settings=self.product,
             people=lambda: self.roster.people,
@@ -121,7 +137,7 @@ class Services:
             outbox=self.outbox,
             keyring=self.keyring,
             clock=clock,
-            agent_by_email=lambda email: self.roster.find("email", email),
+            readers=self.readers,
         )
         compliments = ComplimentService(
             settings=self.product, outbox=self.outbox, keyring=self.keyring, roster=lambda: self.roster
@@ -130,10 +146,11 @@ class Services:
             engine=engine,
             service=compliments,
             roster=lambda: self.roster,
-            find_agent=lambda user_id: self.agent_for_chat_user(messenger.name, user_id, messenger.email_of),
+            find_agent=lambda user_id: self.identity.agent(messenger.name, user_id, messenger.email_of),
             messenger=messenger,
             keyring=self.keyring,
             clock=clock,
+            readers=self.readers,
         )
         self.intake = Intake(
             engine=engine,
@@ -194,30 +211,6 @@ class Services:
         if self._roster is None:
             raise RuntimeError("Services.sync() must run before the roster is used")
         return self._roster
-
-    # --- who is this chat user? -------------------------------------------------------------
-
-    def agent_for_chat_user(
-        self, platform: ChatPlatform, user_id: str, email_lookup: Callable[[str], str | None] | None = None
-    ) -> RosterAgent | None:
-        roster = self.roster
-        agent = roster.find(f"{platform}_user_id", user_id)
-        if agent is not None:
-            return agent
-        with session_scope(self.engine) as session:
-            address = session.exec(
-                select(ChatAddress).where(
-                    col(ChatAddress.platform) == platform, col(ChatAddress.user_id) == user_id
-                )
-            ).first()
-        if address is not None:
-            agent = roster.by_id(address.agent_id)
-        elif email_lookup is not None:
-            email = email_lookup(user_id)
-            agent = roster.find("email", email) if email else None
-        if agent is not None:
-            roster.remember(f"{platform}_user_id", user_id, agent)
-        return agent
 
     # --- what an agent can do ---------------------------------------------------------------
 
@@ -362,9 +355,14 @@ class Services:
         now = self.clock()
         with session_scope(self.engine) as session:
             changed = choose_language(session, agent, language, now)
-            if changed:
-                self._refresh_home(session, agent, reason=f"language:{language}:{now.timestamp()}")
             cat = agent_catalogue(session, agent)
+        if changed:
+            # An agent who leads a team reads its digest in the same language: drawn again too.
+            lead_parts = self.digest_desk.home_parts(agent.email)
+            with session_scope(self.engine) as session:
+                self._refresh_home(
+                    session, agent, reason=f"language:{language}:{now.timestamp()}", extra=lead_parts
+                )
         if not changed:
             return cat.t("command.language.same")
         return cat.t("command.language.chosen" if language else "command.language.default")
@@ -378,18 +376,56 @@ class Services:
             if note_platform_locale(session, agent, locale, now):
                 self._refresh_home(session, agent, reason=f"locale:{locale}:{now.timestamp()}")
 
-    def _language_command(self, agent: RosterAgent | None, cat: Catalogue, word: str | None) -> str:
+    def lead_catalogue(self, email: str | None) -> Catalogue | None:
+        """The language of a lead or admin who is not an agent (None: they are neither), dated
+        in the calendar of the first team they read."""
+        led = self.identity.readable_teams(email)
+        if not led or email is None:
+            return None
+        with read_scope(self.engine) as session:
+            return self.readers.catalogue(session, email, led[0])
+
+    def set_lead_language(self, email: str, language: str | None, chat_user: ChatUser | None = None) -> str:
+        """A lead who is not an agent chose a language (None: back to the default): kept in
+        `lead_prefs`; their Home tab is drawn again and the reply is in the new language."""
+        led = self.identity.readable_teams(email)
+        if not led:
+            return catalogue("en").t("command.not_on_roster")
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            changed = self.readers.choose(session, email, language, now)
+            cat = self.readers.catalogue(session, email, led[0])
+        if changed:
+            self._publish_manager_home(email, f"language:{language}:{now.timestamp()}", chat_user)
+        if not changed:
+            return cat.t("command.language.same")
+        return cat.t("command.language.chosen" if language else "command.language.default")
+
+    def note_lead_locale(self, email: str | None, locale: str | None) -> None:
+        """The chat platform's locale of someone who reads digests but is not an agent; nothing
+        is stored for anybody else."""
+        if language_from_locale(locale) is None or not self.identity.readable_teams(email):
+            return
+        assert email is not None
+        with session_scope(self.engine) as session:
+            self.readers.note_locale(session, email, locale, self.clock())
+
+    def _language_command(
+        self, agent: RosterAgent | None, cat: Catalogue, word: str | None, email: str | None = None
+    ) -> str:
         choices = language_choices()
-        if agent is None:
+        lead = email if agent is None and self.identity.readable_teams(email) else None
+        if agent is None and lead is None:
             return cat.t("command.not_on_roster")
         if word is None:
             return cat.t("command.language.current", choices=choices)
-        if word.lower() in DEFAULT_WORDS:
-            return self.set_language(agent, None)
-        language = language_from_locale(word)
-        if language is None:
+        language = None if word.lower() in DEFAULT_WORDS else language_from_locale(word)
+        if language is None and word.lower() not in DEFAULT_WORDS:
             return cat.t("command.language.unknown", text=word[:20], choices=choices)
-        return self.set_language(agent, language)
+        if agent is not None:
+            return self.set_language(agent, language)
+        assert lead is not None
+        return self.set_lead_language(lead, language)
 
     def set_buddy(self, agent: RosterAgent, on: bool) -> str:
         """Offer (or stop offering) to be a buddy for the team; returns the private reply."""
@@ -432,9 +468,8 @@ class Services:
             return self.thanks.say_thanks(session, email=email, value=value, where=where, now=self.clock())
 
     def set_thanks_nudges(self, email: str | None, on: bool) -> str:
-        led = self.digests.readable_teams(self.config, email) if email else []
-        leads = [team for team in led if email and email.lower() in team.managers]
-        cat = team_catalogue(leads[0]) if leads else catalogue("en")
+        leads = self.identity.teams_led(email)
+        cat = self.lead_catalogue(email) or catalogue("en")
         if not leads or email is None:
             return cat.t("thanks.not_lead")
         with session_scope(self.engine) as session:
@@ -505,19 +540,29 @@ class Services:
     ) -> None:
         """Publish the person's Home tab: their own page if they are an agent, plus the Manager
         section with their teams' digests if they lead a team."""
-        lead_parts = self.digest_desk.home_parts(email or (agent.email if agent else None))
+        if agent is None:
+            if email:
+                self._publish_manager_home(email, f"opened:{event_key}", chat_user)
+            return
+        lead_parts = self.digest_desk.home_parts(email or agent.email)
         with session_scope(self.engine) as session:
-            if agent is not None:
-                self._refresh_home(session, agent, reason=f"opened:{event_key}", extra=lead_parts)
-            elif lead_parts and email:
-                view = manager_home(catalogue("en"), lead_parts)
-                self.outbox.publish_home(
-                    session,
-                    key=f"home:{email}:opened:{event_key}",
-                    to=person_ref(self.keyring, email, chat_user),
-                    view=view,
-                    now=self.clock(),
-                )
+            self._refresh_home(session, agent, reason=f"opened:{event_key}", extra=lead_parts)
+
+    def _publish_manager_home(self, email: str, reason: str, chat_user: ChatUser | None = None) -> None:
+        """The Home tab of a lead who is not an agent: the Manager section and their language."""
+        lead_parts = self.digest_desk.home_parts(email)
+        if not lead_parts:
+            return
+        led = self.identity.readable_teams(email)
+        with session_scope(self.engine) as session:
+            view = manager_home(self.readers.catalogue(session, email, led[0]), lead_parts)
+            self.outbox.publish_home(
+                session,
+                key=f"home:{email}:{reason}",
+                to=person_ref(self.keyring, email, chat_user),
+                view=view,
+                now=self.clock(),
+            )
 
     # --- pulse surveys ---------------------------------------------------------------------
 
@@ -611,7 +656,8 @@ class Services:
         """`/breather <sub-command>`; returns the private reply."""
         words = text.strip().split()
         sub = words[0].lower() if words else "help"
-        cat = self.catalogue_for(agent) if agent else catalogue("en")
+        who = email or (agent.email if agent else None)
+        cat = self.catalogue_for(agent) if agent else (self.lead_catalogue(who) or catalogue("en"))
         if sub == "digest":
             return self.digest_desk.for_lead(email or (agent.email if agent else None), words[1:], caller)
         if sub == "help":
@@ -625,18 +671,13 @@ class Services:
             )
         elif sub == "thanks":
             choice = words[1].lower() if len(words) > 1 else ""
-            who = email or (agent.email if agent else None)
             reply = (
                 self.set_thanks_nudges(who, choice == "on")
                 if choice in ("on", "off")
                 else cat.t("thanks.usage")
             )
         elif sub == "language":
-            led = self.digests.readable_teams(self.config, email) if agent is None else []
-            if led:
-                reply = team_catalogue(led[0]).t("command.language.lead")
-            else:
-                reply = self._language_command(agent, cat, words[1] if len(words) > 1 else None)
+            reply = self._language_command(agent, cat, words[1] if len(words) > 1 else None, email=who)
         elif sub in ("pairing", "coffee") and agent is not None:
             choice = words[1].lower() if len(words) > 1 else ""
             if choice in ("on", "off"):
@@ -651,9 +692,9 @@ class Services:
                 reply = self.set_paused(agent, False)
             elif agent is not None:
                 reply = self.pause(agent, " ".join(words[1:]), away=sub == "away")
-            elif led := self.digests.readable_teams(self.config, email):
+            elif self.identity.readable_teams(email):
                 # A team lead (or an admin) who is not an agent gets no check-ins to pause.
-                reply = team_catalogue(led[0]).t("command.lead_not_agent")
+                reply = cat.t("command.lead_not_agent")
             else:
                 reply = cat.t("command.not_on_roster")
         else:

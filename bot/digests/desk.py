@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -15,15 +14,16 @@ from bot.config import BreatherConfig, TeamConfig
 from bot.delivery import Outbox
 from bot.digests.chart import trend_png
 from bot.digests.messages import chart_text, digest_message, digest_parts, surge_message
+from bot.digests.model import Digest
 from bot.digests.periods import end_of_week
 from bot.digests.service import DigestService, DigestVia
 from bot.errors import InvalidInput
 from bot.i18n import Catalogue, catalogue, team_catalogue
-from bot.languages import language_of
+from bot.languages import ReaderLanguages
 from bot.messenger import ChatPlatform, ChatUser, FileUpload, Message, Part, Text
 from bot.pseudonyms import Keyring
-from bot.roster import RosterAgent, person_ref
-from storage.db import session_scope
+from bot.roster import person_ref
+from storage.db import read_scope, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +38,9 @@ class DigestDesk:
         outbox: Outbox,
         keyring: Keyring,
         clock: Callable[[], datetime],
-        agent_by_email: Callable[[str], RosterAgent | None] = lambda _email: None,
+        readers: ReaderLanguages,
     ) -> None:
-        self.agent_by_email = agent_by_email
+        self.readers = readers
         self.engine = engine
         self.config = config
         self.digests = digests
@@ -49,22 +49,19 @@ class DigestDesk:
         self.clock = clock
 
     def reader_catalogue(self, session: Session, team: TeamConfig, email: str | None) -> Catalogue:
-        """A lead who is also an agent reads digests in their own language; others in the team's."""
-        agent = self.agent_by_email(email) if email else None
-        if agent is None:
-            return team_catalogue(team)
-        return team_catalogue(team, language_of(session, agent))
+        """Each lead reads digests in their own language (bot/languages.py), else the team's."""
+        return self.readers.catalogue(session, email, team) if email else team_catalogue(team)
 
-    def chart(self, team: TeamConfig, digest: dict[str, Any], cat: Catalogue | None = None) -> FileUpload:
+    def chart(self, team: TeamConfig, digest: Digest, cat: Catalogue | None = None) -> FileUpload:
         cat = cat or team_catalogue(team)
         return FileUpload(
-            filename=f"breather-{team.id}-{digest['period']['start']}.png",
+            filename=f"breather-{team.id}-{digest.latest.start.isoformat()}.png",
             title=cat.t("digest.chart_title", team=team.name),
             alt=cat.t("digest.chart_alt", team=team.name),
             content=trend_png(digest, chart_text(cat, team=team.name)),
         )
 
-    def for_operator(self, team_id: str, week_of: date | None = None) -> tuple[TeamConfig, dict[str, Any]]:
+    def for_operator(self, team_id: str, week_of: date | None = None) -> tuple[TeamConfig, Digest]:
         """The CLI's view: operators run the server, so they may read any team's digest, of the
         latest complete week or of the week containing `week_of`."""
         team = self.config.team(team_id)
@@ -86,8 +83,11 @@ class DigestDesk:
 
     def for_lead(self, email: str | None, args: list[str], caller: ChatUser | None) -> Message:
         """`/breather digest [team]`: the digest as the reply, and the chart in the lead's DM."""
-        cat = catalogue("en")
         teams = self.digests.readable_teams(self.config, email)
+        cat = catalogue("en")
+        if teams and email:
+            with read_scope(self.engine) as session:
+                cat = self.reader_catalogue(session, teams[0], email)
         if args:
             wanted = [team for team in teams if team.id.casefold() == args[0].casefold()]
             if not wanted:
@@ -136,7 +136,7 @@ class DigestDesk:
         now = self.clock()
         with session_scope(self.engine) as session:
             digest = self.digests.digest(session, team, now)
-            week = digest["period"]["start"]
+            week = digest.latest.start.isoformat()
             charts: dict[str, FileUpload] = {}  # one drawing per language the leads read
             for email in team.managers:
                 # Outbox keys are stored only as keyed hashes, so the e-mail may be part of one.

@@ -92,7 +92,7 @@ def build_bolt_app(
         )
 
     def resolve(user_id: str) -> RosterAgent | None:
-        return services.agent_for_chat_user(ChatPlatform.SLACK, user_id, email_lookup)
+        return services.identity.agent(ChatPlatform.SLACK, user_id, email_lookup)
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

@@ -21,8 +21,8 @@ from storage.db import session_scope
 from storage.models import (
     Checkin,
     Compliment,
-    DigestAccess,
     ComplimentStatus,
+    DigestAccess,
     Kudos,
     OutboxMessage,
     OutboxStatus,
