@@ -177,7 +177,7 @@ class SandboxConsole:
         self.language = language
         if self.services.settings.demo:
             for agent in self.services.roster.agents():
-                self.services.set_language(agent, language)
+                self.services.home.set_language(agent, language)
         self.touch()
 
     def _languages_html(self) -> str:

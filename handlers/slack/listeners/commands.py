@@ -25,7 +25,7 @@ def register(app: App, services: Services, resolve: Resolve, email_of: Callable[
         # Only these need the e-mail of a caller who is not an agent: team leads usually are not.
         asks_as_lead = text.strip().lower().startswith(("digest", "pause", "resume", "thanks"))
         email = agent.email if agent else (email_of(user_id) if asks_as_lead else None)
-        reply = services.breather_command(agent, text, email=email, slack_user_id=user_id)
+        reply = services.commands.breather(agent, text, email=email, slack_user_id=user_id)
         ack(text=reply.text, blocks=message_blocks(reply))
 
     @app.command(Command.KUDOS.value)

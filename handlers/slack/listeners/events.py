@@ -30,9 +30,9 @@ def register(
         if agent is not None and locale_of is not None and user_id not in asked:
             # Before the page is drawn, so that it is drawn in the language Slack is set to.
             asked.add(user_id)
-            services.note_platform_locale(agent, locale_of(user_id))
+            services.home.note_platform_locale(agent, locale_of(user_id))
         email = agent.email if agent else email_of(user_id)
-        services.home_opened(
+        services.home.opened(
             agent,
             str(body.get("event_id") or event.get("event_ts") or ""),
             email=email,
