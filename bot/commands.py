@@ -58,7 +58,10 @@ class Commands:
         """`/breather <sub-command>`; returns the private reply."""
         words = text.strip().split()
         sub = words[0].lower() if words else "help"
-        cat = catalogue_for(self.engine, agent) if agent else catalogue("en")
+        who = email or (agent.email if agent else None)
+        cat = (
+            catalogue_for(self.engine, agent) if agent else (self.home.lead_catalogue(who) or catalogue("en"))
+        )
         if sub == "digest":
             return self.digest_desk.for_lead(
                 email or (agent.email if agent else None), words[1:], slack_user_id
@@ -74,18 +77,13 @@ class Commands:
             )
         elif sub == "thanks":
             choice = words[1].lower() if len(words) > 1 else ""
-            who = email or (agent.email if agent else None)
             reply = (
                 self.thanks.set_nudges(who, choice == "on")
                 if choice in ("on", "off")
                 else cat.t("thanks.usage")
             )
         elif sub == "language":
-            led = self.identity.readable_teams(email) if agent is None else []
-            if led:
-                reply = team_catalogue(led[0]).t("command.language.lead")
-            else:
-                reply = self._language(agent, cat, words[1] if len(words) > 1 else None)
+            reply = self._language(agent, cat, words[1] if len(words) > 1 else None, email=who)
         elif sub in ("pairing", "coffee") and agent is not None:
             choice = words[1].lower() if len(words) > 1 else ""
             if choice in ("on", "off"):
@@ -104,27 +102,31 @@ class Commands:
                 reply = self.home.set_paused(agent, False)
             elif agent is not None:
                 reply = self.home.pause(agent, " ".join(words[1:]), away=sub == "away")
-            elif led := self.identity.readable_teams(email):
+            elif self.identity.readable_teams(email):
                 # A team lead (or an admin) who is not an agent gets no check-ins to pause.
-                reply = team_catalogue(led[0]).t("command.lead_not_agent")
+                reply = cat.t("command.lead_not_agent")
             else:
                 reply = cat.t("command.not_on_roster")
         else:
             reply = cat.t("command.unknown", text=text.strip()[:50])
         return Message(text=reply, parts=(Text(text=reply),))
 
-    def _language(self, agent: RosterAgent | None, cat: Catalogue, word: str | None) -> str:
+    def _language(
+        self, agent: RosterAgent | None, cat: Catalogue, word: str | None, email: str | None = None
+    ) -> str:
         choices = language_choices()
-        if agent is None:
+        lead = email if agent is None and self.identity.readable_teams(email) else None
+        if agent is None and lead is None:
             return cat.t("command.not_on_roster")
         if word is None:
             return cat.t("command.language.current", choices=choices)
-        if word.lower() in DEFAULT_WORDS:
-            return self.home.set_language(agent, None)
-        language = language_from_locale(word)
-        if language is None:
+        language = None if word.lower() in DEFAULT_WORDS else language_from_locale(word)
+        if language is None and word.lower() not in DEFAULT_WORDS:
             return cat.t("command.language.unknown", text=word[:20], choices=choices)
-        return self.home.set_language(agent, language)
+        if agent is not None:
+            return self.home.set_language(agent, language)
+        assert lead is not None
+        return self.home.set_lead_language(lead, language)
 
     def unexpected_error(self, agent: RosterAgent | None, reference: str) -> str:
         """What to tell someone whose click or command failed, in their language; an agent

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import Engine
 
+from bot.away import AwaySignals, KnowsStatus
 from bot.checkins.actions import CheckinActions
 from bot.checkins.service import CheckinService
 from bot.clock import utcnow
@@ -30,6 +31,7 @@ from bot.home.actions import HomeActions
 from bot.identity import Identity
 from bot.intake import EventProcessor, Intake
 from bot.jobs import job_table
+from bot.languages import ReaderLanguages
 from bot.messenger import Messenger
 from bot.metrics import Metrics
 from bot.pairing import Pairings
@@ -70,27 +72,39 @@ class Services:
         self.events_wake = threading.Event()
         self.phones: dict[str, PhoneSystem] = dict(phones or {})
         self.breaks_wake = threading.Event()
+        # The language of each person written to as a lead or admin (bot/languages.py).
+        self.readers = ReaderLanguages(self.keyring, lambda email: self.roster.find("email", email))
         self.recovery = RecoveryService(
             settings=self.product,
             outbox=self.outbox,
             phones=self.phones,
             roster=lambda: self.roster,
             wake=self.breaks_wake,
+            readers=self.readers,
         )
         # Why something was held back for an agent: nobody listens in production; the demo's console
         # tells the person viewing as that agent.
         self.hold_backs = HoldBackNotices()
+        # The chat platform's own out-of-office status, on platforms that can tell (bot/away.py).
+        self.away = AwaySignals(
+            messenger if isinstance(messenger, KnowsStatus) else None, emoji=self.product.away_status_emoji
+        )
         self.checkins = CheckinService(
             settings=self.product,
             outbox=self.outbox,
             metrics=self.metrics,
             follow_up=self.recovery,
             held_back=self.hold_backs,
+            away=self.away,
         )
         self.identity = Identity(engine, lambda: self.roster, self.config.teams, self.product.admins)
         self.pairings = Pairings(outbox=self.outbox)
-        self.thanks = ThanksNudges(outbox=self.outbox, keyring=self.keyring, roster=lambda: self.roster)
-        self.surveys = SurveyService(settings=self.product, outbox=self.outbox, held_back=self.hold_backs)
+        self.thanks = ThanksNudges(
+            outbox=self.outbox, keyring=self.keyring, roster=lambda: self.roster, readers=self.readers
+        )
+        self.surveys = SurveyService(
+            settings=self.product, outbox=self.outbox, held_back=self.hold_backs, away=self.away
+        )
         self.digests = DigestService(
             settings=self.product,
             people=lambda: self.roster.people,
@@ -103,7 +117,7 @@ class Services:
             outbox=self.outbox,
             keyring=self.keyring,
             clock=clock,
-            agent_by_email=lambda email: self.roster.find("email", email),
+            readers=self.readers,
         )
         compliments = ComplimentService(
             settings=self.product, outbox=self.outbox, keyring=self.keyring, roster=lambda: self.roster
@@ -156,6 +170,8 @@ class Services:
             surveys=self.surveys,
             digest_desk=self.digest_desk,
             pairings=self.pairings,
+            identity=self.identity,
+            readers=self.readers,
             keyring=self.keyring,
             roster=roster,
             clock=clock,
@@ -178,7 +194,12 @@ class Services:
             clock=clock,
         )
         self.thanks_actions = ThanksActions(
-            engine=engine, config=self.config, thanks=self.thanks, identity=self.identity, clock=clock
+            engine=engine,
+            config=self.config,
+            thanks=self.thanks,
+            identity=self.identity,
+            lead_catalogue=self.home.lead_catalogue,
+            clock=clock,
         )
         self.commands = Commands(
             engine=engine,

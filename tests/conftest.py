@@ -458,6 +458,7 @@ TEAMS_SETTINGS: dict[str, Any] = {
     "teams_app_id": APP_ID,
     "teams_app_password": "unused-a-token-source-replaces-it",
     "teams_tenant_id": TENANT,
+    "teams_presence": False,  # no Graph here; tests/e2e/test_platform_away.py gives a fake one
 }
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 
 from bot.compliments.thanks import ThanksNudges
 from bot.config import BreatherConfig
-from bot.i18n import catalogue, team_catalogue
+from bot.i18n import Catalogue, catalogue
 from bot.identity import Identity
 from bot.messenger import Delivered
 from storage.db import session_scope
@@ -24,12 +24,14 @@ class ThanksActions:
         config: BreatherConfig,
         thanks: ThanksNudges,
         identity: Identity,
+        lead_catalogue: Callable[[str | None], Catalogue | None],
         clock: Callable[[], datetime],
     ) -> None:
         self.engine = engine
         self.config = config
         self.thanks = thanks
         self.identity = identity
+        self.lead_catalogue = lead_catalogue  # a lead's own language (bot/home/actions.py)
         self.clock = clock
 
     def nudge(self, team_id: str) -> int:
@@ -47,7 +49,7 @@ class ThanksActions:
 
     def set_nudges(self, email: str | None, on: bool) -> str:
         leads = self.identity.teams_led(email)
-        cat = team_catalogue(leads[0]) if leads else catalogue("en")
+        cat = self.lead_catalogue(email) or catalogue("en")
         if not leads or email is None:
             return cat.t("thanks.not_lead")
         with session_scope(self.engine) as session:

@@ -19,11 +19,11 @@ from bot.digests.periods import end_of_week
 from bot.digests.service import DigestService
 from bot.errors import InvalidInput
 from bot.i18n import Catalogue, catalogue, team_catalogue
-from bot.languages import language_of
+from bot.languages import ReaderLanguages
 from bot.messenger import FileUpload, Message, Part, Text
 from bot.pseudonyms import Keyring
-from bot.roster import RosterAgent, person_ref
-from storage.db import session_scope
+from bot.roster import person_ref
+from storage.db import read_scope, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +38,9 @@ class DigestDesk:
         outbox: Outbox,
         keyring: Keyring,
         clock: Callable[[], datetime],
-        agent_by_email: Callable[[str], RosterAgent | None] = lambda _email: None,
+        readers: ReaderLanguages,
     ) -> None:
-        self.agent_by_email = agent_by_email
+        self.readers = readers
         self.engine = engine
         self.config = config
         self.digests = digests
@@ -49,11 +49,8 @@ class DigestDesk:
         self.clock = clock
 
     def reader_catalogue(self, session: Session, team: TeamConfig, email: str | None) -> Catalogue:
-        """A lead who is also an agent reads digests in their own language; others in the team's."""
-        agent = self.agent_by_email(email) if email else None
-        if agent is None:
-            return team_catalogue(team)
-        return team_catalogue(team, language_of(session, agent))
+        """Each lead reads digests in their own language (bot/languages.py), else the team's."""
+        return self.readers.catalogue(session, email, team) if email else team_catalogue(team)
 
     def chart(self, team: TeamConfig, digest: dict[str, Any], cat: Catalogue | None = None) -> FileUpload:
         cat = cat or team_catalogue(team)
@@ -84,8 +81,11 @@ class DigestDesk:
 
     def for_lead(self, email: str | None, args: list[str], slack_user_id: str | None) -> Message:
         """`/breather digest [team]`: the digest as the reply, and the chart in the lead's DM."""
-        cat = catalogue("en")
         teams = self.digests.readable_teams(self.config, email)
+        cat = catalogue("en")
+        if teams and email:
+            with read_scope(self.engine) as session:
+                cat = self.reader_catalogue(session, teams[0], email)
         if args:
             wanted = [team for team in teams if team.id.casefold() == args[0].casefold()]
             if not wanted:

@@ -18,8 +18,10 @@ from bot.digests.desk import DigestDesk
 from bot.home.preferences import end_pauses, read_prefs, set_buddy, set_pairing, set_paused, skip_pairing
 from bot.home.views import home_view, manager_home, when_text
 from bot.i18n import Catalogue, catalogue
+from bot.identity import Identity
 from bot.ids import PAUSE_CHOICES, ActionId
 from bot.languages import (
+    ReaderLanguages,
     agent_catalogue,
     catalogue_for,
     choose_language,
@@ -33,7 +35,7 @@ from bot.roster import Roster, RosterAgent, person_ref
 from bot.snooze import WhenProblem, WhenRefused, parse_until
 from bot.surveys.periods import next_shift_start
 from bot.surveys.service import SurveyService
-from storage.db import session_scope
+from storage.db import read_scope, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,8 @@ class HomeActions:
         surveys: SurveyService,
         digest_desk: DigestDesk,
         pairings: Pairings,
+        identity: Identity,
+        readers: ReaderLanguages,
         keyring: Keyring,
         roster: Callable[[], Roster],
         clock: Callable[[], datetime],
@@ -59,6 +63,8 @@ class HomeActions:
         self.surveys = surveys
         self.digest_desk = digest_desk
         self.pairings = pairings
+        self.identity = identity
+        self.readers = readers
         self.keyring = keyring
         self.roster = roster
         self.clock = clock
@@ -159,9 +165,14 @@ class HomeActions:
         now = self.clock()
         with session_scope(self.engine) as session:
             changed = choose_language(session, agent, language, now)
-            if changed:
-                self.refresh(session, agent, reason=f"language:{language}:{now.timestamp()}")
             cat = agent_catalogue(session, agent)
+        if changed:
+            # An agent who leads a team reads its digest in the same language: drawn again too.
+            lead_parts = self.digest_desk.home_parts(agent.email)
+            with session_scope(self.engine) as session:
+                self.refresh(
+                    session, agent, reason=f"language:{language}:{now.timestamp()}", extra=lead_parts
+                )
         if not changed:
             return cat.t("command.language.same")
         return cat.t("command.language.chosen" if language else "command.language.default")
@@ -236,16 +247,62 @@ class HomeActions:
     ) -> None:
         """Publish the person's Home tab: their own page if they are an agent, plus the Manager
         section with their teams' digests if they lead a team."""
-        lead_parts = self.digest_desk.home_parts(email or (agent.email if agent else None))
+        if agent is None:
+            if email:
+                self._publish_manager_home(email, f"opened:{event_key}", slack_user_id)
+            return
+        lead_parts = self.digest_desk.home_parts(email or agent.email)
         with session_scope(self.engine) as session:
-            if agent is not None:
-                self.refresh(session, agent, reason=f"opened:{event_key}", extra=lead_parts)
-            elif lead_parts and email:
-                view = manager_home(catalogue("en"), lead_parts)
-                self.outbox.publish_home(
-                    session,
-                    key=f"home:{email}:opened:{event_key}",
-                    to=person_ref(self.keyring, email, slack_user_id),
-                    view=view,
-                    now=self.clock(),
-                )
+            self.refresh(session, agent, reason=f"opened:{event_key}", extra=lead_parts)
+
+    # --- a lead who is not an agent: their language and their Manager view ------------------
+
+    def lead_catalogue(self, email: str | None) -> Catalogue | None:
+        """The language of a lead or admin who is not an agent (None: they are neither), dated
+        in the calendar of the first team they read."""
+        led = self.identity.readable_teams(email)
+        if not led or email is None:
+            return None
+        with read_scope(self.engine) as session:
+            return self.readers.catalogue(session, email, led[0])
+
+    def set_lead_language(self, email: str, language: str | None, slack_user_id: str | None = None) -> str:
+        """A lead who is not an agent chose a language (None: back to the default): kept in
+        `lead_prefs`; their Home tab is drawn again and the reply is in the new language."""
+        led = self.identity.readable_teams(email)
+        if not led:
+            return catalogue("en").t("command.not_on_roster")
+        now = self.clock()
+        with session_scope(self.engine) as session:
+            changed = self.readers.choose(session, email, language, now)
+            cat = self.readers.catalogue(session, email, led[0])
+        if changed:
+            self._publish_manager_home(email, f"language:{language}:{now.timestamp()}", slack_user_id)
+        if not changed:
+            return cat.t("command.language.same")
+        return cat.t("command.language.chosen" if language else "command.language.default")
+
+    def note_lead_locale(self, email: str | None, locale: str | None) -> None:
+        """The chat platform's locale of someone who reads digests but is not an agent; nothing
+        is stored for anybody else."""
+        if language_from_locale(locale) is None or not self.identity.readable_teams(email):
+            return
+        assert email is not None
+        with session_scope(self.engine) as session:
+            self.readers.note_locale(session, email, locale, self.clock())
+
+    def _publish_manager_home(self, email: str, reason: str, slack_user_id: str | None = None) -> None:
+        """The Home tab of a lead who is not an agent: the Manager section and their language."""
+        lead_parts = self.digest_desk.home_parts(email)
+        if not lead_parts:
+            return
+        led = self.identity.readable_teams(email)
+        with session_scope(self.engine) as session:
+            view = manager_home(self.readers.catalogue(session, email, led[0]), lead_parts)
+            self.outbox.publish_home(
+                session,
+                key=f"home:{email}:{reason}",
+                to=person_ref(self.keyring, email, slack_user_id),
+                view=view,
+                now=self.clock(),
+            )

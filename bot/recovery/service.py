@@ -16,7 +16,7 @@ from sqlmodel import Session
 from bot.config import ProductSettings
 from bot.delivery import Outbox
 from bot.ids import CheckinAnswer
-from bot.languages import agent_catalogue
+from bot.languages import ReaderLanguages, agent_catalogue
 from bot.messenger import Delivered
 from bot.recovery.breaks import BreakService
 from bot.recovery.messages import talk_chosen
@@ -34,11 +34,12 @@ class RecoveryService:
         phones: Mapping[str, PhoneSystem],
         roster: Callable[[], Roster],
         wake: threading.Event,
+        readers: ReaderLanguages | None = None,
     ) -> None:
         self.settings = settings
         self.outbox = outbox
         self.breaks = BreakService(settings=settings, outbox=outbox, phones=phones, roster=roster, wake=wake)
-        self.talk = TalkService(settings=settings, outbox=outbox, roster=roster)
+        self.talk = TalkService(settings=settings, outbox=outbox, roster=roster, readers=readers)
 
     def on_answer(
         self,

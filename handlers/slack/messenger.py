@@ -6,13 +6,14 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
+from bot.away import PlatformStatus
 from bot.clock import utcnow
 from bot.errors import DeliveryFailed
 from bot.messenger import AgentRef, Delivered, FileUpload, Form, HomeView, Mention, Message, resolve_mentions
@@ -25,6 +26,10 @@ PLATFORM = "slack"
 # Message metadata on every message Breather posts: the outbox row's key (a keyed hash, naming
 # nobody), so a message whose worker died mid-send can be found again instead of sent twice.
 METADATA_EVENT = "breather_outbox"
+# A status read happens just before a check-in goes out: it may hold the message back this long
+# at most, then the message goes as if no status were set (bot/away.py fails open).
+STATUS_TIMEOUT_S = 2
+_NOBODY = ("users_not_found", "user_not_found")  # about one person, not the API: no status
 HISTORY_PAGES = 3  # a bot's DM or team channel rarely holds more than a page since the message was queued
 log = logging.getLogger(__name__)
 
@@ -46,6 +51,9 @@ class SlackMessenger:
     def __init__(self, client: WebClient, engine: Engine) -> None:
         self.client = client
         self.engine = engine
+        self._status_client = WebClient(
+            token=client.token, base_url=client.base_url, timeout=STATUS_TIMEOUT_S, retry_handlers=[]
+        )
         self._cache: dict[str, Address] = {}  # agent id -> address; they rarely change
         self._unsaved: queue.SimpleQueue[tuple[str, Address] | None] = queue.SimpleQueue()
         self._saver: threading.Thread | None = None
@@ -171,6 +179,25 @@ class SlackMessenger:
             return None
         locale = (response.get("user") or {}).get("locale")
         return str(locale) if locale else None
+
+    def status_of(self, to: AgentRef) -> PlatformStatus | None:
+        """The person's status emoji and when it expires (bot/away.py). users.info carries the
+        profile's status with the users:read scope Breather already has (Tier 4: 100+ a minute).
+        Someone not in the workspace has none; any other failure is raised (the caller fails open)."""
+        try:
+            user_id = self.user_id(to)
+            with slack_errors("users.info"):
+                response = self._status_client.users_info(user=user_id)
+        except DeliveryFailed as error:
+            if str(error).endswith(_NOBODY):
+                return None
+            raise
+        profile: dict[str, Any] = (response.get("user") or {}).get("profile") or {}
+        expires = int(profile.get("status_expiration") or 0)  # 0: until the person changes it
+        return PlatformStatus(
+            emoji=str(profile.get("status_emoji") or ""),
+            until=datetime.fromtimestamp(expires, UTC) if expires > 0 else None,
+        )
 
     # --- the port -----------------------------------------------------------------------------
 

@@ -157,9 +157,18 @@ class TeamsActions:
     def note_locale(self, user: str, locale: str | None) -> None:
         """Every activity carries the sender's Teams locale: the language they read when they
         have not chosen one."""
-        agent = self.resolve(user) if locale else None
+        if not locale:
+            return
+        agent = self.resolve(user)
         if agent is not None:
             self.services.home.note_platform_locale(agent, locale)
+        elif self._leads(email := self.messenger.email_of(user)):
+            # A team lead who is not an agent: kept with their lead switches (bot/languages.py).
+            self.services.home.note_lead_locale(email, locale)
+
+    def _leads(self, email: str | None) -> bool:
+        """Someone who reads a team's digest (a lead or an admin)."""
+        return bool(self.services.identity.readable_teams(email))
 
     def unexpected(self, what: str, error: Exception, user: str | None) -> str:
         """Log a failure once, with its traceback (masked) but never the payload; what to tell
@@ -183,6 +192,15 @@ class TeamsActions:
         if route is None:
             raise InvalidInput("unknown card action", status=400)
         agent = self.resolve(action.user)
+        language = language_of_action(action.verb)
+        if (
+            agent is None
+            and language is not None
+            and self._leads(email := self.messenger.email_of(action.user))
+        ):
+            # A team lead who is not an agent, on the Manager part of their home card.
+            assert email is not None
+            return Answer(message=self.services.home.set_lead_language(email, language))
         answer = (
             Answer(message=self._cat(None).t("command.not_on_roster"))
             if agent is None
@@ -340,7 +358,7 @@ class TeamsActions:
     ) -> Message | None:
         """Teams has no App Home tab: `breather home` posts the same page as a card (the outbox
         sends it), and later changes refresh that card in place."""
-        if agent is None and not self.services.identity.leads(email):
+        if agent is None and not self._leads(email):
             return _line(self._cat(None).t("command.not_on_roster"))
         self.messenger.directory.request_home(user)
         self.services.home.opened(agent, f"teams:{event_key}", email=email)

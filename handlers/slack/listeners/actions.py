@@ -118,9 +118,15 @@ def register(app: App, services: Services, resolve: Resolve) -> None:
 
     def on_language(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
-        agent = resolve(payloads.user_id(body))
+        user_id = payloads.user_id(body)
+        agent = resolve(user_id)
         language = language_of_action(str(action["action_id"]))
-        if agent is not None and language in available_languages():
+        if language not in available_languages():
+            return
+        if agent is not None:
             services.home.set_language(agent, language)
+        elif email := services.messenger.email_of(user_id):
+            # A team lead who is not an agent, on the Manager view of the Home tab.
+            services.home.set_lead_language(email, language, slack_user_id=user_id)
 
     app.action(re.compile(r"^" + re.escape(ActionId.HOME_LANGUAGE.value) + r"\.[a-z]+$"))(on_language)

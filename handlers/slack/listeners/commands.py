@@ -22,9 +22,9 @@ def register(app: App, services: Services, resolve: Resolve, email_of: Callable[
         user_id = payloads.user_id(body)
         agent = resolve(user_id)
         text = str(body.get("text", ""))
-        # Only these need the e-mail of a caller who is not an agent: team leads usually are not.
-        asks_as_lead = text.strip().lower().startswith(("digest", "pause", "resume", "thanks"))
-        email = agent.email if agent else (email_of(user_id) if asks_as_lead else None)
+        # A caller who is not an agent may lead a team (they usually do not take calls): known by
+        # their e-mail, which also tells the language they read (bot/languages.py).
+        email = agent.email if agent else email_of(user_id)
         reply = services.commands.breather(agent, text, email=email, slack_user_id=user_id)
         ack(text=reply.text, blocks=message_blocks(reply))
 

@@ -27,11 +27,14 @@ def register(
             return
         user_id = str(event.get("user", ""))
         agent = resolve(user_id)
-        if agent is not None and locale_of is not None and user_id not in asked:
+        email = agent.email if agent else email_of(user_id)
+        if locale_of is not None and user_id not in asked:
             # Before the page is drawn, so that it is drawn in the language Slack is set to.
             asked.add(user_id)
-            services.home.note_platform_locale(agent, locale_of(user_id))
-        email = agent.email if agent else email_of(user_id)
+            if agent is not None:
+                services.home.note_platform_locale(agent, locale_of(user_id))
+            elif services.identity.readable_teams(email):
+                services.home.note_lead_locale(email, locale_of(user_id))
         services.home.opened(
             agent,
             str(body.get("event_id") or event.get("event_ts") or ""),
