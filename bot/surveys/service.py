@@ -240,10 +240,12 @@ class SurveyService:
             return HeldBack(agent.id, "survey", "after_checkin", now, last_checkin_at=last, until=until)
         # Asked last, so the platform is only asked when the message would otherwise go out. An
         # invitation waits out the status; one still away when the round closes is never sent,
-        # so the round does not count them invited.
-        away_until = self.away.away_until(agent.ref(), now) if self.away is not None else None
-        if away_until is not None:
-            return HeldBack(agent.id, "survey", "away", now, until=away_until)
+        # so the round does not count them invited. While the platform rate-limits the lookups,
+        # it waits a little too ("status_unknown").
+        held = self.away.hold_until(agent.ref(), now) if self.away is not None else None
+        if held is not None:
+            until, away = held
+            return HeldBack(agent.id, "survey", "away" if away else "status_unknown", now, until=until)
         return None
 
     def _invite(

@@ -173,11 +173,15 @@ class SandboxConsole:
 
     def switch_language(self, language: str) -> None:
         """The console's language switch: its own words, and in the demo every fictional agent's
-        language too, so what arrives next shows the team in that language."""
+        and team lead's language too, so what arrives next shows the team in that language."""
         self.language = language
         if self.services.settings.demo:
             for agent in self.services.roster.agents():
                 self.services.home.set_language(agent, language)
+            leads = {email for team in self.services.config.teams for email in team.managers}
+            for email in sorted(leads):
+                if self.services.roster.find("email", email) is None:
+                    self.services.home.set_lead_language(email, language)
         self.touch()
 
     def _languages_html(self) -> str:

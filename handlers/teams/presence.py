@@ -18,7 +18,9 @@ from urllib.parse import quote
 import httpx
 
 from bot.away import PlatformStatus
+from bot.errors import RateLimited
 from handlers.teams.graph import GraphError
+from handlers.telephony.rest import retry_after
 
 PRESENCE_PERMISSION = "Presence.Read.All"
 TIMEOUT = httpx.Timeout(2.0)  # it holds a check-in back while it waits
@@ -44,6 +46,8 @@ class PresenceReader:
                 f"Graph refused to read presence (HTTP {response.status_code}): grant the app "
                 f"registration the application permission {PRESENCE_PERMISSION} and admin consent"
             )
+        if response.status_code == 429:
+            raise RateLimited("graph presence: rate limited", retry_after(response) or 5.0)
         if response.status_code != 200:
             raise GraphError(f"Graph could not read presence (HTTP {response.status_code})")
         body = response.json()

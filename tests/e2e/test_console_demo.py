@@ -165,6 +165,16 @@ def test_the_team_lead_has_a_home_tab_with_the_teams_digest(demo: Demo) -> None:
     assert view["phone"] is None and view["notice"] is None  # a lead has no phone line here
 
 
+def test_the_consoles_language_switch_turns_the_demo_lead_too(demo: Demo) -> None:
+    """Radu leads the demo team without being an agent: the switch reaches his digest as well."""
+    demo.services.settings.demo = True  # what `breather demo` runs with
+    assert demo.client.get("/sandbox", params={"lang": "ro"}).status_code == 200
+    demo.post("home", LEAD)
+    view = demo.wait_for(LEAD, lambda view: "Limba" in pane(view, "home")["html"])
+    home = html.unescape(pane(view, "home")["html"])
+    assert "Echipele tale" in home and "Your teams" not in home
+
+
 def test_kudos_typed_with_an_at_name_reaches_the_team_channel(demo: Demo) -> None:
     reply = demo.post("command", "mihai@example.com", text="/kudos @ana thanks for covering my queue")
     assert "Kudos posted" in reply["html"]

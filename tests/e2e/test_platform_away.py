@@ -5,6 +5,7 @@ not count someone away for all of it as invited; a failing lookup never stops a 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,7 +18,7 @@ from starlette.testclient import TestClient
 from bot.app import create_app
 from bot.away import AwaySignals, PlatformStatus
 from bot.config import load_config
-from bot.errors import ConfigError
+from bot.errors import ConfigError, RateLimited
 from bot.messenger import AgentRef
 from tests.conftest import FakeApi, Harness, MakeSettings, hard_call, teams_app
 from tests.fakes.graph_api import FakeGraph
@@ -131,6 +132,22 @@ def test_survey_invitations_wait_out_a_status_and_the_round_does_not_count_someo
     assert harness.services.survey_actions.round_counts(outcome.round.id).invited == 4
 
 
+def test_a_rate_limited_lookup_holds_survey_invitations_briefly_but_never_a_checkin(office: Any) -> None:
+    harness, clock = office()
+    harness.slack.set_status("U0ANA", ":palm_tree:", expiration=(clock.now + timedelta(days=5)).timestamp())
+    harness.slack.fail_next("users.info", 429, retry_after=1)
+    outcome = harness.services.survey_actions.start_round("billing")
+    settled(harness.services)
+    assert harness.services.survey_actions.round_counts(outcome.round.id).invited == 0  # all wait a moment
+    assert checkin_sent(harness, clock)  # a check-in does not wait: it goes out unchecked
+    time.sleep(1.1)  # Retry-After, on the lookups' own (real) clock
+    clock.advance(seconds=2)
+    harness.services.survey_actions.dispatch()
+    settled(harness.services)
+    assert harness.services.survey_actions.round_counts(outcome.round.id).invited == 4  # Ana is away
+    assert len(harness.slack.messages(ANA_DM)) == 1  # the check-in only
+
+
 def test_a_reminder_waits_while_someone_is_away(office: Any) -> None:
     harness, clock = office()
     harness.services.survey_actions.start_round("billing")
@@ -177,6 +194,24 @@ def test_lookups_are_cached_and_paused_after_a_failure() -> None:
     ticks[0] = 362.0
     source.status = PlatformStatus()
     assert signals.away_until(ANA, now) is None and source.asked == 3
+
+
+def test_a_rate_limit_makes_waiting_messages_wait_and_others_go() -> None:
+    now, ticks = THURSDAY, [0.0]
+    source = Source(PlatformStatus(emoji=":palm_tree:"))
+    signals = AwaySignals(source, emoji=[":palm_tree:"], monotonic=lambda: ticks[0])
+
+    def limited(to: AgentRef) -> PlatformStatus | None:
+        raise RateLimited("users.info: rate limited", 3.0)
+
+    signals.source = type("Limited", (), {"status_of": staticmethod(limited)})()
+    assert signals.hold_until(ANA, now) == (now + timedelta(seconds=3), False)
+    assert signals.away_until(ANA, now) is None  # a check-in goes out
+    ticks[0] = 1.0
+    assert signals.hold_until(ANA, now) == (now + timedelta(seconds=2), False)  # not asked again
+    ticks[0] = 3.5
+    signals.source = source
+    assert signals.hold_until(ANA, now) == (now + timedelta(hours=4), True)
 
 
 def test_an_emoji_list_that_is_not_emoji_names_is_refused_naming_the_field(tmp_path: Path) -> None:
@@ -253,7 +288,7 @@ def test_teams_survey_round_does_not_count_someone_out_of_office(teams_office: A
     assert harness.services.survey_actions.round_counts(outcome.round.id).invited == invited_first
 
 
-@pytest.mark.parametrize("failure", ["permission", "outage"])
+@pytest.mark.parametrize("failure", ["permission", "outage", "throttled"])
 def test_a_failing_graph_still_sends(
     teams_office: Any, failure: str, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -261,9 +296,12 @@ def test_a_failing_graph_still_sends(
     graph.set_presence(harness.user("ana@example.com").aad, "OutOfOffice")
     if failure == "permission":
         graph.refuse_presence()
-    else:
+    elif failure == "outage":
         graph.fail_next("GET", 503, times=3)
+    else:
+        graph.fail_next("GET", 429, retry_after=1)
     with caplog.at_level(logging.WARNING):
         assert teams_checkin_sent(harness, clock)
     (warning,) = [r.getMessage() for r in caplog.records if r.name == "bot.away"]
-    assert "GraphError" in warning and "ana" not in warning.lower()
+    assert ("RateLimited" if failure == "throttled" else "GraphError") in warning
+    assert "ana" not in warning.lower()
