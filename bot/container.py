@@ -130,6 +130,7 @@ class Services:
             messenger=messenger,
             keyring=self.keyring,
             clock=clock,
+            readers=self.readers,
         )
         self.intake = Intake(
             engine=engine,

@@ -241,3 +241,24 @@ def test_a_request_to_talk_reaches_a_lead_in_their_language(talk: Harness) -> No
     )
     assert "Ana Popescu" in ask and "appreciate" not in ask
     assert dms_to(talk.slack, "D0ANA")[-1] == "I've let Radu know you'd appreciate a quick chat."
+
+
+def test_a_leads_kudos_are_answered_in_their_language_and_posted_in_the_teams(chat: Chat) -> None:
+    lead_joins(chat)
+    lead_says(chat, "language ro")
+    if isinstance(chat, SlackChat):
+        reply = chat.harness.command(user_id="U0RADU", command="/kudos", text="<@U0ANA> great week!").text
+    else:
+        assert isinstance(chat, TeamsChat)
+        settled(chat.services)
+        before = len(chat.teams.calls("send"))
+        chat.harness.say(RADU, "kudos ana@example.com great week!")
+        reply = card_text(chat.teams.wait_for("send", before + 1)[before].card)
+    assert catalogue("ro").t("kudos.sent").split(":")[0] in reply
+    settled(chat.services)
+    if isinstance(chat, SlackChat):
+        calls = chat.slack.calls("chat.postMessage")
+        posted = [json.dumps(c.params, ensure_ascii=False) for c in calls if c.params["channel"] == CHANNEL]
+    else:
+        posted = [card_text(c.card) for c in chat.teams.calls("send") if c.conversation.startswith(CHANNEL)]
+    assert any("sent kudos to" in post for post in posted)  # the channel reads the team's language
