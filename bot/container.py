@@ -74,6 +74,10 @@ class Services:
         self.breaks_wake = threading.Event()
         # The language of each person written to as a lead or admin (bot/languages.py).
         self.readers = ReaderLanguages(self.keyring, lambda email: self.roster.find("email", email))
+        # The chat platform's own out-of-office status, on platforms that can tell (bot/away.py).
+        self.away = AwaySignals(
+            messenger if isinstance(messenger, KnowsStatus) else None, emoji=self.product.away_status_emoji
+        )
         self.recovery = RecoveryService(
             settings=self.product,
             outbox=self.outbox,
@@ -81,14 +85,11 @@ class Services:
             roster=lambda: self.roster,
             wake=self.breaks_wake,
             readers=self.readers,
+            away=self.away,
         )
         # Why something was held back for an agent: nobody listens in production; the demo's console
         # tells the person viewing as that agent.
         self.hold_backs = HoldBackNotices()
-        # The chat platform's own out-of-office status, on platforms that can tell (bot/away.py).
-        self.away = AwaySignals(
-            messenger if isinstance(messenger, KnowsStatus) else None, emoji=self.product.away_status_emoji
-        )
         self.checkins = CheckinService(
             settings=self.product,
             outbox=self.outbox,

@@ -21,6 +21,8 @@ from bot.config import load_config
 from bot.errors import ConfigError, RateLimited
 from bot.messenger import AgentRef
 from tests.conftest import FakeApi, Harness, MakeSettings, hard_call, teams_app
+from tests.e2e.test_buddies import ask_for_talk, buddies, say
+from tests.e2e.test_recovery_talk import submit
 from tests.fakes.graph_api import FakeGraph
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.teams_connector import FakeTeamsConnector
@@ -305,3 +307,17 @@ def test_a_failing_graph_still_sends(
     (warning,) = [r.getMessage() for r in caplog.records if r.name == "bot.away"]
     assert ("RateLimited" if failure == "throttled" else "GraphError") in warning
     assert "ana" not in warning.lower()
+
+
+__all__ = ["buddies"]  # a fixture, used below
+
+
+def test_a_buddy_on_holiday_is_not_asked(buddies: Harness) -> None:
+    say(buddies, "U0CRIS", "buddy on")
+    say(buddies, "U0DANA", "buddy on")
+    buddies.slack.add_user("U0DANA", "dana@example.com")
+    buddies.slack.set_status("U0DANA", ":palm_tree:")
+    checkin_id, _ = ask_for_talk(buddies, "U0ANA", "ana@example.com")
+    submit(buddies, checkin_id, "buddy:any")
+    settled(buddies.services)
+    assert buddies.slack.messages("D0CRIS") and not buddies.slack.messages("D0DANA")
