@@ -378,7 +378,7 @@ def digest(
     try:
         chosen, result = guarded(lambda: services.digest_desk.for_operator(team, week_of))
         if format == "json":
-            typer.echo(json.dumps(result, indent=2))
+            typer.echo(json.dumps(result.to_json(), indent=2))
         elif format == "text":
             from bot.i18n import team_catalogue
             from bot.i18n.bidi import without_marks

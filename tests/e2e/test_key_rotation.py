@@ -71,7 +71,8 @@ def seed_last_week(harness: Harness, people: tuple[str, ...] = AGENTS) -> None:
 
 
 def digest(harness: Harness) -> dict[str, Any]:
-    _, result = harness.services.digest_desk.for_operator("billing")
+    _, digest = harness.services.digest_desk.for_operator("billing")
+    result = digest.to_json()
     return {"calls": result["calls"], "checkins": result["checkins"], "compliments": result["compliments"]}
 
 

@@ -825,7 +825,7 @@ def test_the_thank_you_offers_support_only_to_the_person_whose_own_who5_needs_fo
         with session_scope(surveys.services.engine) as session:
             digest = surveys.services.digests.digest(
                 session, surveys.services.config.team("billing"), surveys.clock.now
-            )
+            ).to_json()
         assert digest["respondents"] == {"at_least": 3}
         # One of three (Dana) is within a third of the bottom: the band, never "33 %" (two of
         # three would read "at least 67 %").
