@@ -22,7 +22,9 @@ from typer.testing import CliRunner
 from bot.app import create_app, make_messenger
 from bot.cli import app as cli
 from bot.container import Services
+from bot.digests.messages import digest_text
 from bot.digests.model import Digest, Reason, Suppressed
+from bot.i18n import catalogue
 from storage.db import make_engine, session_scope
 from storage.models import Compliment
 from tests.conftest import PSEUDONYM_KEY, Harness, MakeSettings
@@ -144,3 +146,23 @@ def test_the_typed_digest_reads_the_contract_back_unchanged(team: str) -> None:
     reasons = {p.wellbeing.reason for p in digest.weeks if isinstance(p.wellbeing, Suppressed)}
     expected = {Reason.NO_SURVEY, Reason.FEW_RESPONDENTS} if team == "billing" else {Reason.NO_SURVEY}
     assert reasons == expected
+
+
+def test_the_message_tells_no_survey_from_too_few_by_the_reason_type() -> None:
+    """A week without a survey recalls the latest one shown; a week with too few answers says so
+    and recalls nothing (it must not hint at what those few answered)."""
+    weeks = Digest.from_json(json.loads((EXPECTED / "billing.json").read_text())).weeks
+    by_start = {period.start.isoformat(): i for i, period in enumerate(weeks)}
+    cat = catalogue("en")
+
+    def text_of(start: str) -> str:
+        i = by_start[start]
+        return digest_text(cat, "Billing", Digest(latest=weeks[i], trend=weeks[:i]))
+
+    no_survey = text_of("2026-11-09")
+    assert "no pulse survey closed this week" in no_survey
+    # The week of 26 October is the latest shown before it: everyone at the bottom, as bands.
+    assert "Latest pulse survey (week of 26 October 2026): wellbeing (WHO-5) at most 20/100" in no_survey
+    too_few = text_of("2026-11-02")
+    assert "not shown, fewer than 5 people answered" in too_few
+    assert "Latest pulse survey" not in too_few and "WHO-5" not in too_few

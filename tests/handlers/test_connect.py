@@ -206,6 +206,14 @@ def test_ids_at_their_limits_make_a_key_that_fits_and_is_the_same_for_a_duplicat
         assert first.event_id == again.event_id and len(first.event_id) <= 200
 
 
+def test_a_redelivery_under_another_eventbridge_id_is_the_same_event() -> None:
+    again = {**fixture("disconnected"), "id": "another-eventbridge-id"}
+
+    [first], [second] = parse(request(fixture("disconnected"))), parse(request(again))
+
+    assert first.event_id == second.event_id
+
+
 def test_the_connection_credential_is_required() -> None:
     with pytest.raises(InvalidSignature):
         ConnectAdapter(SECRET).verify(request(fixture("disconnected"), key="guess"))

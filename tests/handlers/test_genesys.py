@@ -226,6 +226,14 @@ def test_ids_at_their_limits_make_a_key_that_fits_and_is_the_same_for_a_duplicat
     assert first.call_id == "c" * 100
 
 
+def test_a_redelivery_under_another_eventbridge_id_is_the_same_event() -> None:
+    again = {**fixture("user_end"), "id": "another-eventbridge-id", "time": "2026-03-10T10:00:00Z"}
+
+    [first], [second] = parse(request(fixture("user_end"))), parse(request(again))
+
+    assert first.event_id == second.event_id
+
+
 def test_a_body_that_is_not_json_is_a_400() -> None:
     with pytest.raises(InvalidInput) as error:
         parse(request(b"{not json"))

@@ -181,6 +181,14 @@ def test_ids_at_their_limits_make_a_key_that_fits_and_is_the_same_for_a_duplicat
     assert first.call_id == "t" * 200
 
 
+def test_a_redelivery_under_another_cloudevent_id_is_the_same_event() -> None:
+    again = {**fixture("task_ended"), "id": "another-delivery-id"}
+
+    [first], [second] = parse(request(fixture("task_ended"))), parse(request(again))
+
+    assert first.event_id == second.event_id
+
+
 @pytest.mark.parametrize(
     "header",
     [

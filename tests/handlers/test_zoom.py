@@ -217,6 +217,14 @@ def test_ids_at_their_limits_make_a_key_that_fits_and_is_the_same_for_a_duplicat
     assert first.agent == AgentKey(kind="email", id="a" * 240 + "@example.com")
 
 
+def test_a_retry_signed_at_another_time_is_the_same_event() -> None:
+    body = fixture("engagement_user_ended")
+
+    [first], [second] = parse(request(body)), parse(request(body, timestamp=str(int(TS) + 3600)))
+
+    assert first.event_id == second.event_id
+
+
 @pytest.mark.parametrize(
     "payload",
     [
