@@ -327,8 +327,8 @@ def survey_send(team: Annotated[str, typer.Option(help="The team id from breathe
     settings = settings_from_env()
     services = offline_services(settings)
     try:
-        outcome = guarded(lambda: services.start_survey_round(team))
-        counts = services.survey_round_counts(outcome.round.id)
+        outcome = guarded(lambda: services.survey_actions.start_round(team))
+        counts = services.survey_actions.round_counts(outcome.round.id)
         held_back = (
             f"; {counts.held_back} held back for now (off shift, paused, just after a check-in, "
             "or not taking surveys): they are invited later in the round if Breather may ask them"
@@ -378,7 +378,7 @@ def digest(
     try:
         chosen, result = guarded(lambda: services.digest_desk.for_operator(team, week_of))
         if format == "json":
-            typer.echo(json.dumps(result, indent=2))
+            typer.echo(json.dumps(result.to_json(), indent=2))
         elif format == "text":
             from bot.i18n import team_catalogue
             from bot.i18n.bidi import without_marks

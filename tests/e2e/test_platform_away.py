@@ -128,38 +128,38 @@ def test_survey_invitations_wait_out_a_status_and_the_round_does_not_count_someo
     closes = clock.now + timedelta(days=3)
     harness.slack.set_status("U0ANA", ":airplane:", expiration=(closes + timedelta(days=4)).timestamp())
     harness.slack.set_status("U0BOB", ":palm_tree:", expiration=(clock.now + timedelta(hours=2)).timestamp())
-    outcome = harness.services.start_survey_round("billing")
+    outcome = harness.services.survey_actions.start_round("billing")
     settled(harness.services)
-    counts = harness.services.survey_round_counts(outcome.round.id)
+    counts = harness.services.survey_actions.round_counts(outcome.round.id)
     assert (counts.in_round, counts.invited) == (5, 3)  # Ana and Bob wait
     assert harness.slack.messages(ANA_DM) == [] and harness.slack.messages("D0BOB") == []
     clock.advance(hours=3)  # Bob is back; Ana is away until after the round closes
-    harness.services.dispatch_surveys()
+    harness.services.survey_actions.dispatch()
     settled(harness.services)
     assert len(harness.slack.messages("D0BOB")) == 1
     assert harness.slack.messages(ANA_DM) == []
-    assert harness.services.survey_round_counts(outcome.round.id).invited == 4
+    assert harness.services.survey_actions.round_counts(outcome.round.id).invited == 4
 
 
 def test_a_rate_limited_lookup_holds_survey_invitations_briefly_but_never_a_checkin(office: Any) -> None:
     harness, clock = office()
     harness.slack.set_status("U0ANA", ":palm_tree:", expiration=(clock.now + timedelta(days=5)).timestamp())
     harness.slack.fail_next("users.info", 429, retry_after=1)
-    outcome = harness.services.start_survey_round("billing")
+    outcome = harness.services.survey_actions.start_round("billing")
     settled(harness.services)
-    assert harness.services.survey_round_counts(outcome.round.id).invited == 0  # all wait a moment
+    assert harness.services.survey_actions.round_counts(outcome.round.id).invited == 0  # all wait a moment
     assert checkin_sent(harness, clock)  # a check-in does not wait: it goes out unchecked
     time.sleep(1.1)  # Retry-After, on the lookups' own (real) clock
     clock.advance(seconds=2)
-    harness.services.dispatch_surveys()
+    harness.services.survey_actions.dispatch()
     settled(harness.services)
-    assert harness.services.survey_round_counts(outcome.round.id).invited == 4  # Ana is away
+    assert harness.services.survey_actions.round_counts(outcome.round.id).invited == 4  # Ana is away
     assert len(harness.slack.messages(ANA_DM)) == 1  # the check-in only
 
 
 def test_a_reminder_waits_while_someone_is_away(office: Any) -> None:
     harness, clock = office()
-    harness.services.start_survey_round("billing")
+    harness.services.survey_actions.start_round("billing")
     settled(harness.services)
     assert len(harness.slack.messages(ANA_DM)) == 1
     harness.slack.set_status(
@@ -167,11 +167,11 @@ def test_a_reminder_waits_while_someone_is_away(office: Any) -> None:
     )
     harness.services.away.forget()  # what Slack said at the invitation is trusted for a few minutes
     clock.advance(hours=25)  # the reminder is due
-    harness.services.dispatch_surveys()
+    harness.services.survey_actions.dispatch()
     settled(harness.services)
     assert len(harness.slack.messages(ANA_DM)) == 1
     clock.advance(days=1, hours=1)  # back, with the round still open
-    harness.services.dispatch_surveys()
+    harness.services.survey_actions.dispatch()
     settled(harness.services)
     assert len(harness.slack.messages(ANA_DM)) == 2
 
@@ -285,16 +285,16 @@ def test_teams_survey_round_does_not_count_someone_out_of_office(teams_office: A
     harness, graph, clock = teams_office
     ana = harness.user("ana@example.com")
     graph.set_presence(ana.aad, "OutOfOffice")
-    outcome = harness.services.start_survey_round("billing")
+    outcome = harness.services.survey_actions.start_round("billing")
     settled(harness.services)
     assert harness.teams.calls("send", conversation=ana.conversation) == []
-    invited_first = harness.services.survey_round_counts(outcome.round.id).invited
+    invited_first = harness.services.survey_actions.round_counts(outcome.round.id).invited
     assert invited_first == 4  # everyone but Ana
     clock.advance(days=4)  # still out of office when the round closes
-    harness.services.dispatch_surveys()
+    harness.services.survey_actions.dispatch()
     settled(harness.services)
     assert harness.teams.calls("send", conversation=ana.conversation) == []
-    assert harness.services.survey_round_counts(outcome.round.id).invited == invited_first
+    assert harness.services.survey_actions.round_counts(outcome.round.id).invited == invited_first
 
 
 @pytest.mark.parametrize("failure", ["permission", "outage", "throttled"])
