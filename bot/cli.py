@@ -189,6 +189,7 @@ def demo(
     ] = "en",
 ) -> None:
     """A credential-less demo: sandbox messenger, SQLite, a demo team and simulated calls."""
+    from bot.app import create_app
     from bot.i18n import available_languages, catalogue
     from bot.logs import configure_logging
     from handlers.sandbox.demo import demo_config, run_demo
@@ -215,7 +216,15 @@ def demo(
             slack_app_token=None,
         )
         configure_logging(settings)
-        code = run_demo(settings, host="127.0.0.1", port=port, calls=calls, rate=rate, duration=duration)
+        code = run_demo(
+            settings,
+            build_app=create_app,
+            host="127.0.0.1",
+            port=port,
+            calls=calls,
+            rate=rate,
+            duration=duration,
+        )
     if code == 0:  # it ran (a demo that could not start says so itself)
         typer.echo(catalogue(language).t("demo.stopped"))
     raise typer.Exit(code)
