@@ -100,6 +100,13 @@ def test_the_emoji_list_is_the_teams_to_choose(office: Any) -> None:
     assert not checkin_sent(harness, clock)
 
 
+def test_an_empty_emoji_list_turns_status_reads_off(office: Any) -> None:
+    harness, clock = office(away_status_emoji=[])
+    harness.slack.set_status("U0ANA", ":palm_tree:")
+    assert checkin_sent(harness, clock)
+    assert harness.slack.calls("users.info") == []
+
+
 def test_a_failing_status_lookup_still_sends_and_is_logged_once_without_anyone(
     office: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
