@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 
 def job_table(services: Services) -> list[JobSpec]:
     """Every scheduled job, with stable ids built from the configuration."""
-    jobs = [JobSpec(JobId.PURGE.value, CronTrigger(hour=3, minute=15, timezone=UTC), services.purge)]
+    jobs = [
+        JobSpec(JobId.PURGE.value, CronTrigger(hour=3, minute=15, timezone=UTC), services.retention.purge)
+    ]
     surveyed = [team for team in services.config.teams if team.pulse is not None]
     for team in surveyed:
         assert team.pulse is not None
@@ -38,7 +40,7 @@ def job_table(services: Services) -> list[JobSpec]:
             JobSpec(
                 f"{JobId.PULSE_ROUND}:{team.id}",
                 trigger,
-                partial(services.scheduled_survey_round, team.id),
+                partial(services.survey_actions.scheduled_round, team.id),
             )
         )
     for team in services.config.teams:
@@ -54,14 +56,18 @@ def job_table(services: Services) -> list[JobSpec]:
     jobs.append(JobSpec(JobId.SURGE.value, IntervalTrigger(minutes=5), services.digest_desk.surges))
     if surveyed:
         jobs.append(
-            JobSpec(JobId.PULSE_DISPATCH.value, IntervalTrigger(minutes=1), services.dispatch_surveys)
+            JobSpec(JobId.PULSE_DISPATCH.value, IntervalTrigger(minutes=1), services.survey_actions.dispatch)
         )
-    jobs.append(JobSpec(JobId.PAUSE_ENDS.value, IntervalTrigger(minutes=1), services.end_pauses))
+    jobs.append(JobSpec(JobId.PAUSE_ENDS.value, IntervalTrigger(minutes=1), services.home.end_pauses))
     for team in services.config.teams:
         if team.managers and team.channel:
             mornings = CronTrigger(hour=NUDGE_TIME.hour, minute=NUDGE_TIME.minute, timezone=team.zone)
             jobs.append(
-                JobSpec(f"{JobId.THANKS_NUDGE}:{team.id}", mornings, partial(services.nudge_thanks, team.id))
+                JobSpec(
+                    f"{JobId.THANKS_NUDGE}:{team.id}",
+                    mornings,
+                    partial(services.thanks_actions.nudge, team.id),
+                )
             )
         if team.pairing is not None:
             weekly = CronTrigger(
@@ -70,7 +76,9 @@ def job_table(services: Services) -> list[JobSpec]:
                 minute=team.pairing.at.minute,
                 timezone=team.zone,
             )
-            jobs.append(JobSpec(f"{JobId.PAIRING}:{team.id}", weekly, partial(services.pair_team, team.id)))
+            jobs.append(
+                JobSpec(f"{JobId.PAIRING}:{team.id}", weekly, partial(services.home.pair_team, team.id))
+            )
     jobs.append(
         JobSpec(
             JobId.COMPLIMENT_EXPIRY.value,

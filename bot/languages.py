@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.config import TeamConfig
@@ -28,6 +29,7 @@ from bot.i18n import FALLBACK, Catalogue, available_languages, team_catalogue
 from bot.lead_prefs import lead_rows, set_lead_prefs
 from bot.pseudonyms import Keyring
 from bot.roster import RosterAgent
+from storage.db import read_scope
 from storage.models import AgentPrefs
 
 # The word after `/breather language` that goes back to the team's (or the platform's) language.
@@ -65,6 +67,12 @@ def chosen_language(session: Session, agent: RosterAgent) -> str | None:
 def agent_catalogue(session: Session, agent: RosterAgent) -> Catalogue:
     """The agent's own language, dated in their team's calendar."""
     return team_catalogue(agent.team, language_of(session, agent))
+
+
+def catalogue_for(engine: Engine, agent: RosterAgent) -> Catalogue:
+    """`agent_catalogue` outside a unit of work: its own short read."""
+    with read_scope(engine) as session:
+        return agent_catalogue(session, agent)
 
 
 def choose_language(session: Session, agent: RosterAgent, language: str | None, now: datetime) -> bool:

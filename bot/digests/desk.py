@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -15,6 +14,7 @@ from bot.config import BreatherConfig, TeamConfig
 from bot.delivery import Outbox
 from bot.digests.chart import trend_png
 from bot.digests.messages import chart_text, digest_message, digest_parts, surge_message
+from bot.digests.model import Digest
 from bot.digests.periods import end_of_week
 from bot.digests.service import DigestService
 from bot.errors import InvalidInput
@@ -52,16 +52,16 @@ class DigestDesk:
         """Each lead reads digests in their own language (bot/languages.py), else the team's."""
         return self.readers.catalogue(session, email, team) if email else team_catalogue(team)
 
-    def chart(self, team: TeamConfig, digest: dict[str, Any], cat: Catalogue | None = None) -> FileUpload:
+    def chart(self, team: TeamConfig, digest: Digest, cat: Catalogue | None = None) -> FileUpload:
         cat = cat or team_catalogue(team)
         return FileUpload(
-            filename=f"breather-{team.id}-{digest['period']['start']}.png",
+            filename=f"breather-{team.id}-{digest.latest.start.isoformat()}.png",
             title=cat.t("digest.chart_title", team=team.name),
             alt=cat.t("digest.chart_alt", team=team.name),
             content=trend_png(digest, chart_text(cat, team=team.name)),
         )
 
-    def for_operator(self, team_id: str, week_of: date | None = None) -> tuple[TeamConfig, dict[str, Any]]:
+    def for_operator(self, team_id: str, week_of: date | None = None) -> tuple[TeamConfig, Digest]:
         """The CLI's view: operators run the server, so they may read any team's digest, of the
         latest complete week or of the week containing `week_of`."""
         team = self.config.team(team_id)
@@ -132,7 +132,7 @@ class DigestDesk:
         now = self.clock()
         with session_scope(self.engine) as session:
             digest = self.digests.digest(session, team, now)
-            week = digest["period"]["start"]
+            week = digest.latest.start.isoformat()
             charts: dict[str, FileUpload] = {}  # one drawing per language the leads read
             for email in team.managers:
                 # Outbox keys are stored only as keyed hashes, so the e-mail may be part of one.

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from bot.away import AwaySignals
 from bot.config import ProductSettings
 from bot.delivery import Outbox
 from bot.ids import CheckinAnswer
@@ -35,11 +36,12 @@ class RecoveryService:
         roster: Callable[[], Roster],
         wake: threading.Event,
         readers: ReaderLanguages | None = None,
+        away: AwaySignals | None = None,
     ) -> None:
         self.settings = settings
         self.outbox = outbox
         self.breaks = BreakService(settings=settings, outbox=outbox, phones=phones, roster=roster, wake=wake)
-        self.talk = TalkService(settings=settings, outbox=outbox, roster=roster, readers=readers)
+        self.talk = TalkService(settings=settings, outbox=outbox, roster=roster, readers=readers, away=away)
 
     def on_answer(
         self,

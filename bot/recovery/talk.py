@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from sqlmodel import Session
 
+from bot.away import AwaySignals
 from bot.config import ProductSettings, SupportResource
 from bot.delivery import Outbox
 from bot.languages import ReaderLanguages, agent_catalogue
@@ -82,12 +83,13 @@ class TalkService:
         outbox: Outbox,
         roster: Callable[[], Roster],
         readers: ReaderLanguages | None = None,
+        away: AwaySignals | None = None,
     ) -> None:
         self.settings = settings
         self.outbox = outbox
         self.roster = roster
         self.readers = readers
-        self.buddies = Buddies(settings=settings, outbox=outbox, roster=roster)
+        self.buddies = Buddies(settings=settings, outbox=outbox, roster=roster, away=away)
 
     def _choices(self, session: Session, agent: RosterAgent) -> list[TalkChoice]:
         buddies = self.buddies.offered(session, agent)

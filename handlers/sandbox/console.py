@@ -177,11 +177,11 @@ class SandboxConsole:
         self.language = language
         if self.services.settings.demo:
             for agent in self.services.roster.agents():
-                self.services.set_language(agent, language)
+                self.services.home.set_language(agent, language)
             leads = {email for team in self.services.config.teams for email in team.managers}
             for email in sorted(leads):
                 if self.services.roster.find("email", email) is None:
-                    self.services.set_lead_language(email, language)
+                    self.services.home.set_lead_language(email, language)
         self.touch()
 
     def _languages_html(self) -> str:

@@ -91,7 +91,7 @@ async def survey_round(context: ControlContext) -> str:
     team = context.agent.team
     if team.pulse is None:
         return context.cat.t("console.control.survey_round.no_pulse", team=team.name)
-    outcome = await asyncio.to_thread(context.services.start_survey_round, team.id)
+    outcome = await asyncio.to_thread(context.services.survey_actions.start_round, team.id)
     key = "done" if outcome.created else "already"
     return context.cat.t(f"console.control.survey_round.{key}", team=team.name)
 

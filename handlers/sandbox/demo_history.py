@@ -149,10 +149,10 @@ def seed_demo_together(services: Services) -> int:
     paired = 0
     for agent in services.roster.agents():
         if agent.email in DEMO_BUDDIES:
-            services.set_buddy(agent, True)
+            services.home.set_buddy(agent, True)
         if agent.team.pairing is not None:
-            services.set_pairing(agent, True)
+            services.home.set_pairing(agent, True)
     for team in services.roster.teams:
         if team.pairing is not None:
-            paired += services.pair_team(team.id)
+            paired += services.home.pair_team(team.id)
     return paired

@@ -47,6 +47,7 @@ class Address:
 
 class SlackMessenger:
     name = PLATFORM
+    status_is_emoji_only = True  # bot/away.py: with no away emoji configured, never asked
 
     def __init__(self, client: WebClient, engine: Engine) -> None:
         self.client = client

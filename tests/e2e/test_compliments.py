@@ -738,7 +738,7 @@ def test_weekly_rollup_counts_only_from_k_people_and_agrees_with_the_digest(
         assert str(count) not in shown_text
     # The leads' digest for that week shows the same figure, or the same refusal.
     with session_scope(services.engine) as session:
-        digest = services.digests.digest(session, services.config.team("billing"), services.clock())
+        digest = services.digests.digest(session, services.config.team("billing"), services.clock()).to_json()
     assert digest["period"]["start"] == "2026-11-23"
     hidden = {"suppressed": True, "reason": "fewer than 3 agents"}
     assert digest["compliments"] == (count if shown else hidden)

@@ -116,7 +116,7 @@ def test_the_survey_waits_a_moment_after_a_check_in_and_the_console_says_until_w
     assert "Got a minute?" not in dm_text(view)
 
     demo.clock.advance(minutes=1)  # the demo waits half a minute
-    demo.services.dispatch_surveys()
+    demo.services.survey_actions.dispatch()
     view = demo.wait_for(ANA, lambda view: "Got a minute?" in dm_text(view))
     assert view["notice"] is None  # news that something arrived since replaces it
 

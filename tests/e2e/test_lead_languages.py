@@ -206,7 +206,7 @@ def test_the_thanks_nudge_reaches_the_lead_in_their_language_and_the_channel_sta
     yesterday = services.clock().astimezone(team.zone) - timedelta(days=1)
     with session_scope(services.engine) as session:
         session.add(Kudos(id="k1", team_id="billing", author_key="a", created_at=yesterday))
-    assert services.nudge_thanks("billing") == 1
+    assert services.thanks_actions.nudge("billing") == 1
     (nudge,) = [text for text in to_lead(chat) if "vorbe bune" in text]
     assert "Ieri, echipa Billing support a primit vorbe bune:" in nudge
     value = f"billing|{yesterday.date().isoformat()}"

@@ -21,6 +21,8 @@ from bot.config import load_config
 from bot.errors import ConfigError, RateLimited
 from bot.messenger import AgentRef
 from tests.conftest import FakeApi, Harness, MakeSettings, hard_call, teams_app
+from tests.e2e.test_buddies import ask_for_talk, buddies, say
+from tests.e2e.test_recovery_talk import submit
 from tests.fakes.graph_api import FakeGraph
 from tests.fakes.slack_api import FakeSlack
 from tests.fakes.teams_connector import FakeTeamsConnector
@@ -98,6 +100,13 @@ def test_the_emoji_list_is_the_teams_to_choose(office: Any) -> None:
     assert not checkin_sent(harness, clock)
 
 
+def test_an_empty_emoji_list_turns_status_reads_off(office: Any) -> None:
+    harness, clock = office(away_status_emoji=[])
+    harness.slack.set_status("U0ANA", ":palm_tree:")
+    assert checkin_sent(harness, clock)
+    assert harness.slack.calls("users.info") == []
+
+
 def test_a_failing_status_lookup_still_sends_and_is_logged_once_without_anyone(
     office: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -119,38 +128,38 @@ def test_survey_invitations_wait_out_a_status_and_the_round_does_not_count_someo
     closes = clock.now + timedelta(days=3)
     harness.slack.set_status("U0ANA", ":airplane:", expiration=(closes + timedelta(days=4)).timestamp())
     harness.slack.set_status("U0BOB", ":palm_tree:", expiration=(clock.now + timedelta(hours=2)).timestamp())
-    outcome = harness.services.start_survey_round("billing")
+    outcome = harness.services.survey_actions.start_round("billing")
     settled(harness.services)
-    counts = harness.services.survey_round_counts(outcome.round.id)
+    counts = harness.services.survey_actions.round_counts(outcome.round.id)
     assert (counts.in_round, counts.invited) == (5, 3)  # Ana and Bob wait
     assert harness.slack.messages(ANA_DM) == [] and harness.slack.messages("D0BOB") == []
     clock.advance(hours=3)  # Bob is back; Ana is away until after the round closes
-    harness.services.dispatch_surveys()
+    harness.services.survey_actions.dispatch()
     settled(harness.services)
     assert len(harness.slack.messages("D0BOB")) == 1
     assert harness.slack.messages(ANA_DM) == []
-    assert harness.services.survey_round_counts(outcome.round.id).invited == 4
+    assert harness.services.survey_actions.round_counts(outcome.round.id).invited == 4
 
 
 def test_a_rate_limited_lookup_holds_survey_invitations_briefly_but_never_a_checkin(office: Any) -> None:
     harness, clock = office()
     harness.slack.set_status("U0ANA", ":palm_tree:", expiration=(clock.now + timedelta(days=5)).timestamp())
     harness.slack.fail_next("users.info", 429, retry_after=1)
-    outcome = harness.services.start_survey_round("billing")
+    outcome = harness.services.survey_actions.start_round("billing")
     settled(harness.services)
-    assert harness.services.survey_round_counts(outcome.round.id).invited == 0  # all wait a moment
+    assert harness.services.survey_actions.round_counts(outcome.round.id).invited == 0  # all wait a moment
     assert checkin_sent(harness, clock)  # a check-in does not wait: it goes out unchecked
     time.sleep(1.1)  # Retry-After, on the lookups' own (real) clock
     clock.advance(seconds=2)
-    harness.services.dispatch_surveys()
+    harness.services.survey_actions.dispatch()
     settled(harness.services)
-    assert harness.services.survey_round_counts(outcome.round.id).invited == 4  # Ana is away
+    assert harness.services.survey_actions.round_counts(outcome.round.id).invited == 4  # Ana is away
     assert len(harness.slack.messages(ANA_DM)) == 1  # the check-in only
 
 
 def test_a_reminder_waits_while_someone_is_away(office: Any) -> None:
     harness, clock = office()
-    harness.services.start_survey_round("billing")
+    harness.services.survey_actions.start_round("billing")
     settled(harness.services)
     assert len(harness.slack.messages(ANA_DM)) == 1
     harness.slack.set_status(
@@ -158,11 +167,11 @@ def test_a_reminder_waits_while_someone_is_away(office: Any) -> None:
     )
     harness.services.away.forget()  # what Slack said at the invitation is trusted for a few minutes
     clock.advance(hours=25)  # the reminder is due
-    harness.services.dispatch_surveys()
+    harness.services.survey_actions.dispatch()
     settled(harness.services)
     assert len(harness.slack.messages(ANA_DM)) == 1
     clock.advance(days=1, hours=1)  # back, with the round still open
-    harness.services.dispatch_surveys()
+    harness.services.survey_actions.dispatch()
     settled(harness.services)
     assert len(harness.slack.messages(ANA_DM)) == 2
 
@@ -276,16 +285,16 @@ def test_teams_survey_round_does_not_count_someone_out_of_office(teams_office: A
     harness, graph, clock = teams_office
     ana = harness.user("ana@example.com")
     graph.set_presence(ana.aad, "OutOfOffice")
-    outcome = harness.services.start_survey_round("billing")
+    outcome = harness.services.survey_actions.start_round("billing")
     settled(harness.services)
     assert harness.teams.calls("send", conversation=ana.conversation) == []
-    invited_first = harness.services.survey_round_counts(outcome.round.id).invited
+    invited_first = harness.services.survey_actions.round_counts(outcome.round.id).invited
     assert invited_first == 4  # everyone but Ana
     clock.advance(days=4)  # still out of office when the round closes
-    harness.services.dispatch_surveys()
+    harness.services.survey_actions.dispatch()
     settled(harness.services)
     assert harness.teams.calls("send", conversation=ana.conversation) == []
-    assert harness.services.survey_round_counts(outcome.round.id).invited == invited_first
+    assert harness.services.survey_actions.round_counts(outcome.round.id).invited == invited_first
 
 
 @pytest.mark.parametrize("failure", ["permission", "outage", "throttled"])
@@ -305,3 +314,17 @@ def test_a_failing_graph_still_sends(
     (warning,) = [r.getMessage() for r in caplog.records if r.name == "bot.away"]
     assert ("RateLimited" if failure == "throttled" else "GraphError") in warning
     assert "ana" not in warning.lower()
+
+
+__all__ = ["buddies"]  # a fixture, used below
+
+
+def test_a_buddy_on_holiday_is_not_asked(buddies: Harness) -> None:
+    say(buddies, "U0CRIS", "buddy on")
+    say(buddies, "U0DANA", "buddy on")
+    buddies.slack.add_user("U0DANA", "dana@example.com")
+    buddies.slack.set_status("U0DANA", ":palm_tree:")
+    checkin_id, _ = ask_for_talk(buddies, "U0ANA", "ana@example.com")
+    submit(buddies, checkin_id, "buddy:any")
+    settled(buddies.services)
+    assert buddies.slack.messages("D0CRIS") and not buddies.slack.messages("D0DANA")

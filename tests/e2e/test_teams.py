@@ -214,7 +214,7 @@ def survey_teams(
 
 def test_a_survey_is_answered_in_a_card_form_and_scored(survey_teams: TeamsHarness) -> None:
     survey_teams.install(ANA)
-    survey_teams.services.start_survey_round("billing")
+    survey_teams.services.survey_actions.start_round("billing")
     (invitation,) = survey_teams.teams.wait_for("send")
     assert verbs(invitation.card) == ["pulse.open", "pulse.skip", "pulse.opt_out"]
     (invitation_id,) = action_values(invitation.card)
@@ -248,7 +248,7 @@ def test_a_survey_is_answered_in_a_card_form_and_scored(survey_teams: TeamsHarne
 
 def test_a_tampered_survey_submission_is_refused_and_stores_nothing(survey_teams: TeamsHarness) -> None:
     survey_teams.install(ANA)
-    survey_teams.services.start_survey_round("billing")
+    survey_teams.services.survey_actions.start_round("billing")
     (invitation,) = survey_teams.teams.wait_for("send")
     (invitation_id,) = action_values(invitation.card)
     survey_teams.click(ANA, "pulse.open", value=invitation_id, reply_to="act-1")
@@ -675,7 +675,7 @@ def test_the_thank_you_card_offers_support_when_the_persons_own_who5_needs_follo
     with TestClient(app, raise_server_exceptions=False) as client:
         harness = TeamsHarness(client, app.state.services, fake_teams)
         harness.install(ANA)
-        harness.services.start_survey_round("billing")
+        harness.services.survey_actions.start_round("billing")
         (invitation,) = harness.teams.wait_for("send")
         (invitation_id,) = action_values(invitation.card)
         harness.click(ANA, "pulse.open", value=invitation_id, reply_to="act-1")

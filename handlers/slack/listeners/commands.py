@@ -25,7 +25,7 @@ def register(app: App, services: Services, resolve: Resolve, email_of: Callable[
         # A caller who is not an agent may lead a team (they usually do not take calls): known by
         # their e-mail, which also tells the language they read (bot/languages.py).
         email = agent.email if agent else email_of(user_id)
-        reply = services.breather_command(agent, text, email=email, slack_user_id=user_id)
+        reply = services.commands.breather(agent, text, email=email, slack_user_id=user_id)
         ack(text=reply.text, blocks=message_blocks(reply))
 
     @app.command(Command.KUDOS.value)

@@ -32,10 +32,10 @@ def register(
             # Before the page is drawn, so that it is drawn in the language Slack is set to.
             asked.add(user_id)
             if agent is not None:
-                services.note_platform_locale(agent, locale_of(user_id))
+                services.home.note_platform_locale(agent, locale_of(user_id))
             elif services.identity.readable_teams(email):
-                services.note_lead_locale(email, locale_of(user_id))
-        services.home_opened(
+                services.home.note_lead_locale(email, locale_of(user_id))
+        services.home.opened(
             agent,
             str(body.get("event_id") or event.get("event_ts") or ""),
             email=email,

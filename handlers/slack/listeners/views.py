@@ -23,7 +23,7 @@ def register(app: App, services: Services, resolve: Resolve) -> None:
         if agent is None:
             ack()
             return
-        refusal = services.submit_talk(
+        refusal = services.recovery_actions.submit_talk(
             agent, str(view.get("private_metadata", "")), submitted_values(view).get(TALK_FIELD, "")
         )
         if refusal is None:
