@@ -27,7 +27,7 @@ from bot.container import Services
 from bot.errors import InvalidInput
 from bot.i18n import Catalogue, available_languages, catalogue, team_catalogue
 from bot.ids import CHECKIN_CHOICES, PAUSE_CHOICES, ActionId, CallbackId, language_action, language_of_action
-from bot.messenger import Delivered, Form, Message, Text
+from bot.messenger import ChatPlatform, ChatUser, Delivered, Form, Message, Text
 from bot.recovery.messages import TALK_FIELD
 from bot.roster import RosterAgent
 from handlers.teams.cards import (
@@ -351,7 +351,8 @@ class TeamsActions:
         words = command.text.split()
         if words[:1] == ["home"]:
             return self._home(user, agent, email, event_key)
-        return self.services.commands.breather(agent, command.text, email=email)
+        caller = ChatUser(platform=ChatPlatform.TEAMS, user_id=user)
+        return self.services.commands.breather(agent, command.text, email=email, caller=caller)
 
     def _home(
         self, user: str, agent: RosterAgent | None, email: str | None, event_key: str

@@ -12,6 +12,7 @@ from bot.checkins.messages import line_notice
 from bot.container import Services
 from bot.i18n import available_languages
 from bot.ids import CHECKIN_CHOICES, PAUSE_CHOICES, ActionId, language_of_action
+from bot.messenger import ChatPlatform, ChatUser
 from bot.roster import RosterAgent
 from handlers.slack import payloads
 
@@ -127,6 +128,8 @@ def register(app: App, services: Services, resolve: Resolve) -> None:
             services.home.set_language(agent, language)
         elif email := services.messenger.email_of(user_id):
             # A team lead who is not an agent, on the Manager view of the Home tab.
-            services.home.set_lead_language(email, language, slack_user_id=user_id)
+            services.home.set_lead_language(
+                email, language, chat_user=ChatUser(platform=ChatPlatform.SLACK, user_id=user_id)
+            )
 
     app.action(re.compile(r"^" + re.escape(ActionId.HOME_LANGUAGE.value) + r"\.[a-z]+$"))(on_language)
