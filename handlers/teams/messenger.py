@@ -39,7 +39,7 @@ from handlers.teams.cards import home_card, image_card, message_card
 from handlers.teams.connector import Connector
 from handlers.teams.directory import TeamsDirectory, TeamsPerson
 from handlers.teams.endpoint import TeamsEndpoint
-from handlers.teams.presence import PresenceReader
+from handlers.teams.presence import TOKEN_TIMEOUT_S, PresenceReader
 from handlers.teams.sdk import App, CloudEnvironment, TokenSource, make_teams_app
 
 log = logging.getLogger(__name__)
@@ -221,6 +221,6 @@ def build_teams_messenger(
         presence = PresenceReader(
             httpx.Client(follow_redirects=False, headers={"User-Agent": "breather"}),
             base_url=settings.teams_graph_url,
-            token=lambda: connector.app_token(scope, tenant),
+            token=lambda: connector.app_token(scope, tenant, timeout_s=TOKEN_TIMEOUT_S),
         )
     return TeamsMessenger(app=app, endpoint=endpoint, engine=engine, connector=connector, presence=presence)

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from starlette.testclient import TestClient
 
 from bot.app import create_app
@@ -328,3 +329,8 @@ def test_a_buddy_on_holiday_is_not_asked(buddies: Harness) -> None:
     submit(buddies, checkin_id, "buddy:any")
     settled(buddies.services)
     assert buddies.slack.messages("D0CRIS") and not buddies.slack.messages("D0DANA")
+
+
+def test_the_slack_manifest_grants_the_scope_status_reads_need() -> None:
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifest.yml").read_text())
+    assert "users:read" in manifest["oauth_config"]["scopes"]["bot"]  # users.info carries the status
