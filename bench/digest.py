@@ -605,8 +605,9 @@ def forget_releases(engine: Engine, team_id: str | None = None) -> None:
 
 
 def digest_once(engine: Engine, service: DigestService, team: TeamConfig) -> dict[str, Any]:
+    """The digest in the contract's JSON form (what the checks below read)."""
     with session_scope(engine) as session:
-        return service.digest(session, team, NOW)
+        return service.digest(session, team, NOW).to_json()
 
 
 def count_calls(engine: Engine, team_id: str, begins: datetime, ends: datetime) -> int:

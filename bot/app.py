@@ -17,12 +17,12 @@ from starlette.routing import Route
 
 from bot.clock import utcnow
 from bot.config import BreatherConfig, Settings
+from bot.container import Services
 from bot.errors import ConfigError
 from bot.keys import legacy_conversion
 from bot.messenger import Messenger
 from bot.recovery.phone import PhoneSystem
 from bot.runtime import Runtime
-from bot.services import Services
 from handlers.errors import EXCEPTION_HANDLERS
 from handlers.http import routes
 from handlers.limits import BodyLimits

@@ -189,6 +189,7 @@ def demo(
     ] = "en",
 ) -> None:
     """A credential-less demo: sandbox messenger, SQLite, a demo team and simulated calls."""
+    from bot.app import create_app
     from bot.i18n import available_languages, catalogue
     from bot.logs import configure_logging
     from handlers.sandbox.demo import demo_config, run_demo
@@ -215,7 +216,15 @@ def demo(
             slack_app_token=None,
         )
         configure_logging(settings)
-        code = run_demo(settings, host="127.0.0.1", port=port, calls=calls, rate=rate, duration=duration)
+        code = run_demo(
+            settings,
+            build_app=create_app,
+            host="127.0.0.1",
+            port=port,
+            calls=calls,
+            rate=rate,
+            duration=duration,
+        )
     if code == 0:  # it ran (a demo that could not start says so itself)
         typer.echo(catalogue(language).t("demo.stopped"))
     raise typer.Exit(code)
@@ -301,7 +310,7 @@ def db_upgrade() -> None:
 def offline_services(settings: Settings) -> Any:
     """The app's services without the server, to act on the shared database from the CLI."""
     from bot.app import make_messenger
-    from bot.services import Services
+    from bot.container import Services
     from handlers.sandbox.messenger import SandboxMessenger
 
     engine = migrated_engine(settings)
@@ -327,8 +336,8 @@ def survey_send(team: Annotated[str, typer.Option(help="The team id from breathe
     settings = settings_from_env()
     services = offline_services(settings)
     try:
-        outcome = guarded(lambda: services.start_survey_round(team))
-        counts = services.survey_round_counts(outcome.round.id)
+        outcome = guarded(lambda: services.survey_actions.start_round(team))
+        counts = services.survey_actions.round_counts(outcome.round.id)
         held_back = (
             f"; {counts.held_back} held back for now (off shift, paused, just after a check-in, "
             "or not taking surveys): they are invited later in the round if Breather may ask them"
@@ -378,7 +387,7 @@ def digest(
     try:
         chosen, result = guarded(lambda: services.digest_desk.for_operator(team, week_of))
         if format == "json":
-            typer.echo(json.dumps(result, indent=2))
+            typer.echo(json.dumps(result.to_json(), indent=2))
         elif format == "text":
             from bot.i18n import team_catalogue
             from bot.i18n.bidi import without_marks

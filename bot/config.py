@@ -40,6 +40,16 @@ DEMO_PSEUDONYM_KEY = "breather-demo-key-not-for-production-use-0000"
 DEFAULT_ABUSE_MARKERS = ("abusive", "abuse", "aggressive", "threat")
 # Where a customer's phone number may be written in national format (compliment scrubbing).
 DEFAULT_PHONE_REGIONS = ("RO", "IR", "US", "GB", "DE", "FR")
+# Slack statuses that mean "away": its own "Vacationing" (:palm_tree:) and "Out sick"
+# (:face_with_thermometer:) presets, and the emoji people commonly pick for time off.
+DEFAULT_AWAY_EMOJI = (
+    ":palm_tree:",
+    ":desert_island:",
+    ":airplane:",
+    ":beach_with_umbrella:",
+    ":face_with_thermometer:",
+)
+_EMOJI = re.compile(r"^:?[a-z0-9_+'-]+:?$")
 # What DATABASE_URL may be: SQLite, or PostgreSQL through psycopg 3 (installed with Breather).
 SUPPORTED_DATABASES = (
     "SQLite (sqlite:///path/to/breather.db) or PostgreSQL (postgresql://user:password@host:5432/name)"
@@ -247,10 +257,13 @@ class Settings(BaseSettings):
         "https://smba.trafficmanager.net/teams",
         validation_alias=_env("TEAMS_SERVICE_URL", "teams_service_url"),
     )
-    # Microsoft Graph, for `breather teams install` only (a sovereign cloud has its own).
+    # Microsoft Graph, for `breather teams install` and presence (a sovereign cloud has its own).
     teams_graph_url: str = Field(
         "https://graph.microsoft.com/v1.0", validation_alias=_env("TEAMS_GRAPH_URL", "teams_graph_url")
     )
+    # Read people's presence from Graph before a check-in or invitation: out of office holds it
+    # back (needs Presence.Read.All). False when that permission cannot be granted.
+    teams_presence: bool = Field(True, validation_alias=_env("TEAMS_PRESENCE", "teams_presence"))
 
     @field_validator("database_url")
     @classmethod
@@ -716,6 +729,17 @@ class ProductSettings(_Strict):
     pause_max_days: int = Field(90, ge=1, le=366)  # the furthest a pause or time off may end
     buddy_asks_per_day: int = Field(2, ge=1)  # most chats one buddy is asked for in a local day
     phone_regions: list[str] = Field(default_factory=lambda: list(DEFAULT_PHONE_REGIONS), min_length=1)
+    # A Slack status with one of these emoji means away until the status ends; [] turns it off.
+    away_status_emoji: list[str] = Field(default_factory=lambda: list(DEFAULT_AWAY_EMOJI), max_length=100)
+
+    @field_validator("away_status_emoji")
+    @classmethod
+    def _emoji_names(cls, value: list[str]) -> list[str]:
+        names = [emoji.strip().lower() for emoji in value]
+        bad = [emoji for emoji in names if not _EMOJI.match(emoji)]
+        if bad:
+            raise ValueError(f"not emoji names such as :palm_tree:: {', '.join(map(repr, bad))}")
+        return [f":{emoji.strip(':')}:" for emoji in names]
 
     @field_validator("phone_regions")
     @classmethod

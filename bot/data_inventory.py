@@ -271,11 +271,15 @@ INVENTORY: dict[str, Table] = {
         },
     ),
     "lead_prefs": Table(
-        "a team lead's own switch (the daily thanks nudge)",
+        "a team lead's own switches (the daily thanks nudge; the language of a lead who is not an agent)",
         "while the person leads a team in breather.yml",
         {
             "person_key": Column(P, "keyed hash of the lead's e-mail (re-made by key rotation)"),
             "thanks_off": Column(P, "daily thanks nudge switched off"),
+            "language": Column(P, "the language the lead chose (`/breather language`, the Home tab)"),
+            "platform_language": Column(
+                P, "the language their chat platform reports (Slack or Teams locale)"
+            ),
             "updated_at": WHEN,
         },
     ),

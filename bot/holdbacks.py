@@ -21,7 +21,9 @@ class HeldBack:
     agent_id: str
     what: What
     # Check-ins: the nudge policy's refusal (bot.checkins.policy.Refusal). Surveys: "paused",
-    # "off_shift", "after_checkin" (too soon after a check-in) or "fatigue" (one a week at most).
+    # "off_shift", "after_checkin" (too soon after a check-in), "fatigue" (one a week at most) or
+    # "away" (the chat platform's out-of-office status, bot/away.py; "status_unknown" while the
+    # platform rate-limits reading it).
     reason: str
     at: datetime  # when the decision was made
     last_checkin_at: datetime | None = None  # for "cooldown" and "after_checkin"

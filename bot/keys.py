@@ -56,7 +56,7 @@ from storage.models import (
 
 log = logging.getLogger(__name__)
 
-LEAD_PREFS = "lead-prefs"  # the token purpose of a lead's switch (bot/compliments/thanks.py)
+LEAD_PREFS = "lead-prefs"  # the token purpose of a lead's switches (bot/lead_prefs.py)
 # Tables with a `pseudonym` column and the `kid` it was made with, and their row identity.
 PSEUDONYM_TABLES: tuple[tuple[Any, str], ...] = (
     (InboundEvent.__table__, "id"),  # type: ignore[attr-defined]
@@ -362,7 +362,7 @@ def _rekey_kudos(
 def _rekey_lead_prefs(
     connection: Connection, old: Key, new: Key, leads: Sequence[str], batch: int, progress: Progress
 ) -> int:
-    """A lead's switch is keyed by their e-mail (bot/compliments/thanks.py), which breather.yml
+    """A lead's switches are keyed by their e-mail (bot/lead_prefs.py), which breather.yml
     still lists: made again under the new key. A lead no longer listed loses the switch."""
     prefs = LeadPrefs.__table__  # type: ignore[attr-defined]
     mapping = {old.token(LEAD_PREFS, email): new.token(LEAD_PREFS, email) for email in leads}

@@ -8,16 +8,28 @@ whose own language they lack (Slack offers neither Romanian nor Persian), so a R
 on an English Slack still reads Romanian. Both are kept in the person's own switches row
 (`agent_prefs`, under their pseudonym). A channel post (a shared compliment, kudos, the
 weekly roll-up) is read by the whole team and stays in the team's language.
+
+A team lead (or an admin) who is not an agent has no agent switches: their choice and their
+platform's language are kept in `lead_prefs` under a keyed hash of their e-mail, and what
+Breather sends them about a team (digests, surge alerts, thanks nudges, a request to talk)
+falls back to that team's language. A person who is both an agent and a lead has one language,
+the agent's: it serves both roles, so a choice made either way is the same choice.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from bot.config import TeamConfig
 from bot.i18n import FALLBACK, Catalogue, available_languages, team_catalogue
+from bot.lead_prefs import lead_rows, set_lead_prefs
+from bot.pseudonyms import Keyring
 from bot.roster import RosterAgent
+from storage.db import read_scope
 from storage.models import AgentPrefs
 
 # The word after `/breather language` that goes back to the team's (or the platform's) language.
@@ -57,6 +69,12 @@ def agent_catalogue(session: Session, agent: RosterAgent) -> Catalogue:
     return team_catalogue(agent.team, language_of(session, agent))
 
 
+def catalogue_for(engine: Engine, agent: RosterAgent) -> Catalogue:
+    """`agent_catalogue` outside a unit of work: its own short read."""
+    with read_scope(engine) as session:
+        return agent_catalogue(session, agent)
+
+
 def choose_language(session: Session, agent: RosterAgent, language: str | None, now: datetime) -> bool:
     """Record the agent's own choice (None: back to the default); False when nothing changed."""
     if language is not None and language not in available_languages():
@@ -88,3 +106,62 @@ def note_platform_locale(session: Session, agent: RosterAgent, locale: str | Non
     prefs.platform_language, prefs.updated_at = language, now
     session.add(prefs)
     return language_of(session, agent) != before
+
+
+def _known(language: str | None) -> str | None:
+    if language is not None and language not in available_languages():
+        raise ValueError(f"no catalogue for {language!r}")
+    return language
+
+
+class ReaderLanguages:
+    """The language of someone Breather writes to by e-mail as a team lead or admin: the
+    agent's own when they are on the roster, else what `lead_prefs` holds for them."""
+
+    def __init__(self, keyring: Keyring, find_agent: Callable[[str], RosterAgent | None]) -> None:
+        self.keyring = keyring
+        self.find_agent = find_agent
+
+    def language(self, session: Session, email: str, team: TeamConfig) -> str:
+        """What they read a message about `team` in."""
+        agent = self.find_agent(email)
+        if agent is not None:
+            return language_of(session, agent)
+        for row in lead_rows(session, self.keyring, email):
+            if row.language:
+                return row.language
+            if row.platform_language and row.platform_language != FALLBACK:
+                return row.platform_language
+        return team.language
+
+    def catalogue(self, session: Session, email: str, team: TeamConfig) -> Catalogue:
+        """Their language, dated in `team`'s calendar."""
+        return team_catalogue(team, self.language(session, email, team))
+
+    def chosen(self, session: Session, email: str) -> str | None:
+        agent = self.find_agent(email)
+        if agent is not None:
+            return chosen_language(session, agent)
+        return next((row.language for row in lead_rows(session, self.keyring, email) if row.language), None)
+
+    def choose(self, session: Session, email: str, language: str | None, now: datetime) -> bool:
+        """Record their own choice (None: back to the default); False when nothing changed."""
+        agent = self.find_agent(email)
+        if agent is not None:
+            return choose_language(session, agent, language, now)
+        if self.chosen(session, email) == _known(language):
+            return False
+        set_lead_prefs(session, self.keyring, email, now, language=language)
+        return True
+
+    def note_locale(self, session: Session, email: str, locale: str | None, now: datetime) -> bool:
+        """Remember the language their chat platform reports; True when it was new."""
+        agent = self.find_agent(email)
+        if agent is not None:
+            return note_platform_locale(session, agent, locale, now)
+        language = language_from_locale(locale)
+        rows = lead_rows(session, self.keyring, email)
+        if language is None or (rows and rows[0].platform_language == language):
+            return False  # the common case: no write
+        set_lead_prefs(session, self.keyring, email, now, platform_language=language)
+        return True

@@ -4,13 +4,16 @@ cleared sooner, as soon as nothing needs to match them any more."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, String, cast, delete, literal, or_, update
+from sqlalchemy import CursorResult, Engine, String, cast, delete, literal, or_, update
 from sqlmodel import Session, col, select
 
 from bot.config import ProductSettings
+from storage.db import session_scope
 from storage.models import (
     Break,
     BuddyAsk,
@@ -31,6 +34,8 @@ from storage.models import (
     TalkRequest,
 )
 from storage.models.recovery import ACTIVE_STATES
+
+log = logging.getLogger(__name__)
 
 DEDUPE_WINDOW = timedelta(hours=48)  # providers retry for up to a day; keep event keys longer
 OUTBOX_KEEP = timedelta(days=7)  # delivered messages are only needed to debug delivery
@@ -117,3 +122,27 @@ def purge(session: Session, settings: ProductSettings, *, now: datetime) -> dict
             session, delete(BuddyAsk).where(col(BuddyAsk.created_at) < min(cutoff, now - BUDDY_ASKS_KEEP))
         ),
     }
+
+
+class Retention:
+    """The nightly purge: the policy above, then each feature's own (`also`: compliments)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: ProductSettings,
+        clock: Callable[[], datetime],
+        also: Sequence[Callable[[Session, datetime], dict[str, int]]] = (),
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.clock = clock
+        self.also = also
+
+    def purge(self) -> dict[str, int]:
+        with session_scope(self.engine) as session:
+            counts = purge(session, self.settings, now=self.clock())
+            for more in self.also:
+                counts.update(more(session, self.clock()))
+        log.info("retention purge: %s", ", ".join(f"{name} {count}" for name, count in counts.items()))
+        return counts

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from bot.services import Services
+from bot.container import Services
 
 log = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.clock import as_utc
+from bot.container import Services
 from bot.errors import InvalidInput, InvalidSignature
 from bot.events import CallEnded
 from bot.metrics import OVERDUE_AFTER
-from bot.services import Services
 from handlers import legal
 from handlers.limits import read_body
 from handlers.telephony.base import Challenged, RawRequest, TelephonyAdapter, describe, require_media_type

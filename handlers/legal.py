@@ -16,9 +16,9 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from bot.config import ProductSettings
+from bot.container import Services
 from bot.i18n import FALLBACK, available_languages, catalogue
 from bot.i18n.bidi import is_rtl, without_marks
-from bot.services import Services
 from handlers.sandbox.blockkit_html import mrkdwn_html
 
 PRIVACY_PATH = "/privacy"

@@ -96,13 +96,19 @@ def _due(now: datetime) -> Any:
 def _first_of_its_conversation(now: datetime) -> Any:
     """No earlier row of the conversation holds this one back. An earlier row holds it back while
     it is due, being sent or waiting for a retry; one queued for later (a welcome back at the end
-    of a break, a reminder) never tried yet does not: it would hold a person's messages for hours."""
+    of a break, a reminder) never tried yet does not: it would hold a person's messages for hours.
+    A row put back without spending an attempt (paced, or a 429's Retry-After) has been claimed
+    before: its `last_error` says why it waits, so it keeps its place."""
     earlier = aliased(OutboxMessage)
     return ~exists().where(
         col(earlier.channel_key) == col(OutboxMessage.channel_key),
         col(earlier.id) < col(OutboxMessage.id),
         col(earlier.status).in_(UNFINISHED),
-        or_(col(earlier.attempts) > 0, col(earlier.next_attempt_at) <= now),
+        or_(
+            col(earlier.attempts) > 0,
+            col(earlier.last_error).is_not(None),
+            col(earlier.next_attempt_at) <= now,
+        ),
     )
 
 

@@ -26,7 +26,7 @@ from starlette.testclient import TestClient
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.services import Services
+from bot.container import Services
 from handlers.sandbox.interactions import (
     block_actions_body,
     choices_submission_body,
@@ -478,6 +478,7 @@ TEAMS_SETTINGS: dict[str, Any] = {
     "teams_app_id": APP_ID,
     "teams_app_password": "unused-a-token-source-replaces-it",
     "teams_tenant_id": TENANT,
+    "teams_presence": False,  # no Graph here; tests/e2e/test_platform_away.py gives a fake one
 }
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 from sqlmodel import col, func, select
 
-from bot.services import Services
+from bot.container import Services
 from storage import outbox
 from storage.db import session_scope
 from storage.models import InboundEvent

@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.services import Services
+from bot.container import Services
 from handlers.sandbox.access import HEADER
 from handlers.sandbox.call_simulator import CallSimulator
 from handlers.sandbox.console import SandboxConsole

@@ -17,7 +17,7 @@ from typing import Any
 import jwt
 from starlette.testclient import TestClient
 
-from bot.services import Services
+from bot.container import Services
 from tests.fakes.teams_connector import FakeTeamsConnector
 
 APP_ID = "6f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f"

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.checkins.scoring import Signal
-from bot.i18n import Catalogue
+from bot.i18n import Catalogue, catalogue
 from bot.ids import CHECKIN_CHOICES, ActionId, CallbackId, CheckinAnswer
 from bot.messenger import Button, Buttons, Form, Message, Note, Text
 
@@ -80,11 +80,16 @@ class ClickNotice:
 
 def click_notice(cat: Catalogue, key: str) -> ClickNotice:
     text = cat.t(key)
-    form = Form(
+    return ClickNotice(text=text, form=line_notice(text, cat))
+
+
+def line_notice(text: str, cat: Catalogue | None = None) -> Form:
+    """A small read-only window with one line, for the person who clicked."""
+    cat = cat or catalogue("en")
+    return Form(
         callback_id=CallbackId.CHECKIN_NOTICE.value,
         title=cat.t("checkin.notice.title"),
         submit=None,
         close=cat.t("checkin.notice.close"),
         parts=(Text(text=text),),
     )
-    return ClickNotice(text=text, form=form)

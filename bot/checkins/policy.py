@@ -16,6 +16,7 @@ class Refusal(StrEnum):
     COOLDOWN = "cooldown"
     DAILY_CAP = "daily_cap"
     STALE = "stale"
+    AWAY = "away"  # the chat platform says out of office (bot/away.py); decided by the service
 
 
 @dataclass(frozen=True)

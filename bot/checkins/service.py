@@ -16,8 +16,9 @@ from typing import Any, Protocol
 from sqlalchemy import case, func, tuple_
 from sqlmodel import Session, col, select
 
+from bot.away import AwaySignals
 from bot.checkins.messages import checkin_answered, checkin_prompt
-from bot.checkins.policy import NudgeHistory, local_day_start, refusal
+from bot.checkins.policy import NudgeHistory, Refusal, local_day_start, refusal
 from bot.checkins.scoring import CallFacts, Thresholds, score_call
 from bot.config import ProductSettings
 from bot.delivery import Outbox
@@ -96,6 +97,7 @@ class CheckinService:
         thresholds: Thresholds | None = None,
         follow_up: FollowUp | None = None,
         held_back: Callable[[HeldBack], None] | None = None,
+        away: AwaySignals | None = None,
     ) -> None:
         self.settings = settings
         self.outbox = outbox
@@ -103,6 +105,7 @@ class CheckinService:
         self.thresholds = thresholds or Thresholds()
         self.follow_up = follow_up
         self.held_back = held_back
+        self.away = away  # the chat platform's out-of-office status
 
     # --- a call arrives (or is enriched) ------------------------------------------------
 
@@ -240,6 +243,9 @@ class CheckinService:
             settings=self.settings,
             day_off=agent.day_off,
         )
+        if reason is None and self.away is not None and self.away.away_until(agent.ref(), now):
+            # Asked last, so the platform is only asked when a check-in would otherwise go out.
+            reason = Refusal.AWAY
         if reason is not None:
             # Neither counted nor logged: beside the phone system's call log, a count or a line
             # saying a hard call brought no check-in (paused, say) would tell on the agent.

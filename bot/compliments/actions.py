@@ -20,7 +20,8 @@ from bot.compliments.service import ComplimentService, Decision, KudosResult, Re
 from bot.config import TeamConfig
 from bot.i18n import Catalogue, catalogue, team_catalogue
 from bot.i18n.formats import Calendar
-from bot.languages import agent_catalogue
+from bot.identity import teams_led
+from bot.languages import ReaderLanguages, agent_catalogue
 from bot.messenger import Delivered, Form, Mention, Messenger
 from bot.pseudonyms import Keyring
 from bot.roster import Roster, RosterAgent
@@ -73,7 +74,9 @@ class ComplimentActions:
         messenger: Messenger,
         keyring: Keyring,
         clock: Callable[[], datetime],
+        readers: ReaderLanguages | None = None,
     ) -> None:
+        self.readers = readers
         self.engine = engine
         self.service = service
         self.roster = roster
@@ -87,7 +90,7 @@ class ComplimentActions:
     def member(self, user_id: str) -> Member | None:
         agent = self.find_agent(user_id)
         email = agent.email if agent else self.messenger.email_of(user_id)
-        led = tuple(team for team in self.roster().teams if email and email.lower() in team.managers)
+        led = tuple(teams_led(self.roster().teams, email))
         teams = ((agent.team,) if agent else ()) + tuple(t for t in led if not agent or t.id != agent.team.id)
         return Member(user_id, agent, teams, email) if teams else None
 
@@ -132,13 +135,16 @@ class ComplimentActions:
     # --- "Share as a compliment" on any message ---------------------------------------------
 
     def _catalogue(self, member: Member | None) -> Catalogue:
-        """The person's own language when they are an agent, else their team's."""
+        """The person's own language: an agent's, a lead's (bot/languages.py), else their team's."""
         if member is None:
             return catalogue("en")
-        if member.agent is None:
+        if member.agent is None and (self.readers is None or member.email is None or member.team is None):
             return team_catalogue(member)
         with read_scope(self.engine) as session:
-            return agent_catalogue(session, member.agent)
+            if member.agent is not None:
+                return agent_catalogue(session, member.agent)
+            assert self.readers is not None and member.email is not None and member.team is not None
+            return self.readers.catalogue(session, member.email, member.team)
 
     def share_form(self, user_id: str, *, text: str, channel: str, ts: str, trigger: str) -> None:
         member = self.member(user_id)

@@ -19,20 +19,15 @@ from bot.config import TeamConfig
 from bot.delivery import Outbox
 from bot.i18n import Catalogue, team_catalogue
 from bot.ids import ActionId
+from bot.languages import ReaderLanguages
+from bot.lead_prefs import lead_rows, set_lead_prefs
 from bot.messenger import Button, Buttons, Delivered, Message, Note, Text
 from bot.pseudonyms import Keyring
 from bot.recovery.talk import lead_ref
 from bot.roster import Roster
-from storage.models import Compliment, ComplimentStatus, Kudos, LeadPrefs
-from storage.upsert import insert_ignore
+from storage.models import Compliment, ComplimentStatus, Kudos
 
 NUDGE_TIME = time(9, 0)  # team time, each morning
-PURPOSE = "lead-prefs"  # bot/keys.py re-makes these tokens under a new key
-
-
-def lead_keys(keyring: Keyring, email: str) -> tuple[str, ...]:
-    """The lead's switch key under every live pseudonym key, the current one first."""
-    return keyring.tokens(PURPOSE, email.lower())
 
 
 def yesterday(team: TeamConfig, now: datetime) -> tuple[date, datetime, datetime]:
@@ -64,30 +59,27 @@ def nudge_message(cat: Catalogue, *, team: TeamConfig, day: date, shared: int, k
 
 
 class ThanksNudges:
-    def __init__(self, *, outbox: Outbox, keyring: Keyring, roster: Callable[[], Roster]) -> None:
+    def __init__(
+        self,
+        *,
+        outbox: Outbox,
+        keyring: Keyring,
+        roster: Callable[[], Roster],
+        readers: ReaderLanguages | None = None,
+    ) -> None:
         self.outbox = outbox
         self.keyring = keyring
         self.roster = roster
+        self.readers = readers or ReaderLanguages(keyring, lambda email: roster().find("email", email))
 
     def wants_nudges(self, session: Session, email: str) -> bool:
-        keys = lead_keys(self.keyring, email)
-        rows = session.exec(select(LeadPrefs).where(col(LeadPrefs.person_key).in_(keys))).all()
-        return not any(row.thanks_off for row in rows)
+        return not any(row.thanks_off for row in lead_rows(session, self.keyring, email))
 
     def set_nudges(self, session: Session, email: str, on: bool, now: datetime) -> bool:
         """Switch a lead's daily nudge on or off; False when nothing changed."""
         if self.wants_nudges(session, email) == on:
             return False
-        keys = lead_keys(self.keyring, email)
-        insert_ignore(
-            session,
-            LeadPrefs,
-            {"person_key": keys[0], "thanks_off": not on, "updated_at": now},
-            ["person_key"],
-        )
-        for row in session.exec(select(LeadPrefs).where(col(LeadPrefs.person_key).in_(keys))).all():
-            row.thanks_off, row.updated_at = not on, now
-            session.add(row)
+        set_lead_prefs(session, self.keyring, email, now, thanks_off=not on)
         return True
 
     def nudge(self, session: Session, *, team: TeamConfig, now: datetime) -> int:
@@ -116,8 +108,7 @@ class ThanksNudges:
             if not self.wants_nudges(session, email):
                 continue
             to, _ = lead_ref(email, self.roster())
-            lead = self.roster().find("email", email)
-            cat = team_catalogue(lead.team if lead else team)
+            cat = self.readers.catalogue(session, email, team)
             self.outbox.send_direct(
                 session,
                 key=f"thanks-nudge:{team.id}:{day.isoformat()}:{email}",
@@ -134,11 +125,11 @@ class ThanksNudges:
         team_id, _, day = value.partition("|")
         roster = self.roster()
         team = next((t for t in roster.teams if t.id == team_id), None)
-        cat = team_catalogue(team) if team else team_catalogue(roster.teams[0])
+        cat = self.readers.catalogue(session, email, team or roster.teams[0])
         if team is None or email.lower() not in team.managers or not team.channel:
             return cat.t("error.not_allowed")
         to, name = lead_ref(email, roster)
-        text = cat.t("thanks.posted_text", name=name)
+        text = team_catalogue(team).t("thanks.posted_text", name=name)  # the channel reads it
         self.outbox.post_to_channel(
             session,
             key=f"thanks:{team.id}:{day}:{email.lower()}",

@@ -43,6 +43,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from bot.config import ProductSettings
+from bot.digests.model import Band, Figure, Headcount
 from bot.pseudonyms import People
 from storage.models import DigestRelease
 from storage.upsert import insert_ignore, insert_ignore_many
@@ -64,8 +65,6 @@ def fingerprint(people: People, contributors: frozenset[str], kid: str | None = 
     return None if None in prints else {p for p in prints if p is not None}
 
 
-# A figure as shown: a number away from the ends of its scale, or {"at_most": x} / {"at_least": x}.
-Figure = float | dict[str, float]
 _EPSILON = 1e-9
 
 
@@ -75,10 +74,10 @@ def banded(value: float, *, scale: float, k: int, digits: int) -> Figure:
     only if the band shown reaches scale/n from that end: the band scale/k does, for every n."""
     edge = scale / k
     if value <= edge + _EPSILON:
-        return {"at_most": round(edge, digits)}
+        return Figure(round(edge, digits), Band.AT_MOST)
     if value >= scale - edge - _EPSILON:
-        return {"at_least": round(scale - edge, digits)}
-    return round(value, digits)
+        return Figure(round(scale - edge, digits), Band.AT_LEAST)
+    return Figure(round(value, digits))
 
 
 def people_at_least(count: int, k: int) -> int:
@@ -174,9 +173,9 @@ class Gate:
         """A share (scale 1) or a mean (scale: the instrument's top) as it may be shown."""
         return banded(value, scale=scale, k=self.k, digits=digits)
 
-    def headcount(self, count: int) -> dict[str, int]:
+    def headcount(self, count: int) -> Headcount:
         """How many people, as it may be shown: "at least N", N below the true count."""
-        return {"at_least": people_at_least(count, self.k)}
+        return Headcount(people_at_least(count, self.k))
 
     def shown_slices(self, parent: frozenset[str], slices: Mapping[str, frozenset[str]]) -> set[str]:
         """Which slices of `parent` may be shown (primary and secondary suppression)."""

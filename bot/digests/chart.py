@@ -12,42 +12,44 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from bot.digests.model import Band, Calls, Digest, Figure, Period, Reason, Wellbeing
 from bot.i18n.bidi import direction
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure as MatplotlibFigure
 
 # Okabe-Ito colours: distinguishable with the common forms of colour blindness.
 BLUE, ORANGE = "#0072B2", "#D55E00"
 
 
-def _series(periods: list[dict[str, Any]], pick: Any, top: float = 100.0) -> list[float]:
-    return [value for value, _, _ in _ranges(periods, pick, top)]
-
-
-def _ranges(periods: list[dict[str, Any]], pick: Any, top: float = 100.0) -> list[tuple[float, float, float]]:
-    """(point, low, high) per period. A band at an end of the scale ({"at_least": 80}) is drawn
-    as a bar over the whole band with its point in the middle, never as a value it may not be."""
-    values = []
-    for period in periods:
-        try:
-            value = pick(period)
-        except (KeyError, TypeError):
-            value = None
-        if value is None:
-            values.append((math.nan, math.nan, math.nan))  # NaN draws as a gap, never as 0
-        elif isinstance(value, dict):
-            low, high = (
-                (0.0, float(value["at_most"])) if "at_most" in value else (float(value["at_least"]), top)
-            )
-            values.append(((low + high) / 2, low, high))
+def _ranges(values: list[Figure | None], top: float = 100.0) -> list[tuple[float, float, float]]:
+    """(point, low, high) per period. A band at an end of the scale ("at least 80") is drawn as a
+    bar over the whole band with its point in the middle, never as a value it may not be."""
+    ranges = []
+    for figure in values:
+        if figure is None:
+            ranges.append((math.nan, math.nan, math.nan))  # NaN draws as a gap, never as 0
+        elif figure.band is Band.AT_MOST:
+            ranges.append((figure.value / 2, 0.0, figure.value))
+        elif figure.band is Band.AT_LEAST:
+            ranges.append(((figure.value + top) / 2, figure.value, top))
         else:
-            values.append((float(value), float(value), float(value)))
-    return values
+            ranges.append((figure.value, figure.value, figure.value))
+    return ranges
+
+
+def _who5(period: Period) -> Figure | None:
+    return period.wellbeing.who5_mean if isinstance(period.wellbeing, Wellbeing) else None
+
+
+def _hard_percent(period: Period) -> float:
+    return period.calls.hard_share * 100 if isinstance(period.calls, Calls) else math.nan
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,8 @@ class ChartText:
     survey_weeks: str  # what the wellbeing dots are: the weeks a survey closed
     hidden: str  # the mark for a week with too few people to show
     empty: str  # the whole picture while no week has anything to show
-    # A week's first day ("2026-11-23") as the language writes it: "23 noiembrie", "۲ آذر".
-    day: Callable[[str], str] = lambda iso: iso[5:]
+    # A week's first day as the language writes it: "23 noiembrie", "۲ آذر".
+    day: Callable[[date], str] = lambda day: day.isoformat()[5:]
 
 
 # Sized for a chat picture that is also read on a phone: 800 px wide, shown at about 360 px
@@ -75,16 +77,24 @@ FONT = 13
 MAX_WEEK_LABELS = 7
 
 
-def _kinds(periods: list[dict[str, Any]]) -> list[str]:
-    """Per week, for wellbeing: "shown", "no_survey" (none closed that week) or "hidden" (too few)."""
+class WeekMark(StrEnum):
+    """What a week's wellbeing point is on the chart."""
+
+    SHOWN = "shown"
+    NO_SURVEY = "no_survey"  # none closed that week: neither a value nor hidden
+    HIDDEN = "hidden"  # too few people: marked as such
+
+
+def _kinds(periods: Sequence[Period]) -> list[WeekMark]:
     kinds = []
     for period in periods:
-        if not period.get("suppressed"):
-            kinds.append("shown" if period.get("metrics", {}).get("who5_mean") is not None else "no_survey")
-        elif str(period.get("reason", "")).startswith("no survey"):
-            kinds.append("no_survey")
+        wellbeing = period.wellbeing
+        if isinstance(wellbeing, Wellbeing):
+            kinds.append(WeekMark.SHOWN if wellbeing.who5_mean is not None else WeekMark.NO_SURVEY)
+        elif wellbeing.reason is Reason.NO_SURVEY:
+            kinds.append(WeekMark.NO_SURVEY)
         else:
-            kinds.append("hidden")
+            kinds.append(WeekMark.HIDDEN)
     return kinds
 
 
@@ -109,20 +119,20 @@ def _week_ticks(axis: Any, labels: list[str]) -> None:
     axis.set_xlim(-0.5, len(labels) - 0.5)
 
 
-def trend_figure(digest: dict[str, Any], text: ChartText) -> Figure:
+def trend_figure(digest: Digest, text: ChartText) -> MatplotlibFigure:
     import matplotlib
 
     matplotlib.use("Agg")  # no display on a server
     from matplotlib import pyplot as plt
 
-    periods = [*digest.get("trend", []), digest]
-    labels = [text.day(p["period"]["start"]) for p in periods]
-    who5_ranges = _ranges(periods, lambda p: None if p.get("suppressed") else p["metrics"].get("who5_mean"))
+    periods = digest.weeks
+    labels = [text.day(p.start) for p in periods]
+    who5_ranges = _ranges([_who5(p) for p in periods])
     kinds = _kinds(periods)
-    hard = _series(
-        periods, lambda p: None if p["calls"].get("suppressed") else p["calls"]["hard_share"] * 100
-    )
-    shown = [i for i, kind in enumerate(kinds) if kind == "shown" and not math.isnan(who5_ranges[i][0])]
+    hard = [_hard_percent(p) for p in periods]
+    shown = [
+        i for i, kind in enumerate(kinds) if kind is WeekMark.SHOWN and not math.isnan(who5_ranges[i][0])
+    ]
     finite_hard = [h for h in hard if not math.isnan(h)]
 
     if not shown and not finite_hard:
@@ -133,7 +143,7 @@ def trend_figure(digest: dict[str, Any], text: ChartText) -> Figure:
         return figure
 
     figure, (top, bottom) = plt.subplots(2, 1, figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, sharex=True)
-    hidden = {i for i, kind in enumerate(kinds) if kind == "hidden"}
+    hidden = {i for i, kind in enumerate(kinds) if kind is WeekMark.HIDDEN}
     # Surveys close every other week or less often: the line joins the survey weeks, and the
     # weeks between them are neither zero nor a gap.
     for n, (xs, ys) in enumerate(_segments(shown, [who5_ranges[i][0] for i in shown], hidden)):
@@ -193,7 +203,7 @@ def trend_figure(digest: dict[str, Any], text: ChartText) -> Figure:
     return figure
 
 
-def trend_png(digest: dict[str, Any], text: ChartText) -> bytes:
+def trend_png(digest: Digest, text: ChartText) -> bytes:
     from matplotlib import pyplot as plt
 
     figure = trend_figure(digest, text)

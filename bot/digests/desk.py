@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -15,15 +14,16 @@ from bot.config import BreatherConfig, TeamConfig
 from bot.delivery import Outbox
 from bot.digests.chart import trend_png
 from bot.digests.messages import chart_text, digest_message, digest_parts, surge_message
+from bot.digests.model import Digest
 from bot.digests.periods import end_of_week
-from bot.digests.service import DigestService
+from bot.digests.service import DigestService, DigestVia
 from bot.errors import InvalidInput
 from bot.i18n import Catalogue, catalogue, team_catalogue
-from bot.languages import language_of
-from bot.messenger import FileUpload, Message, Part, Text
+from bot.languages import ReaderLanguages
+from bot.messenger import ChatPlatform, ChatUser, FileUpload, Message, Part, Text
 from bot.pseudonyms import Keyring
-from bot.roster import RosterAgent, person_ref
-from storage.db import session_scope
+from bot.roster import person_ref
+from storage.db import read_scope, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +38,9 @@ class DigestDesk:
         outbox: Outbox,
         keyring: Keyring,
         clock: Callable[[], datetime],
-        agent_by_email: Callable[[str], RosterAgent | None] = lambda _email: None,
+        readers: ReaderLanguages,
     ) -> None:
-        self.agent_by_email = agent_by_email
+        self.readers = readers
         self.engine = engine
         self.config = config
         self.digests = digests
@@ -49,22 +49,19 @@ class DigestDesk:
         self.clock = clock
 
     def reader_catalogue(self, session: Session, team: TeamConfig, email: str | None) -> Catalogue:
-        """A lead who is also an agent reads digests in their own language; others in the team's."""
-        agent = self.agent_by_email(email) if email else None
-        if agent is None:
-            return team_catalogue(team)
-        return team_catalogue(team, language_of(session, agent))
+        """Each lead reads digests in their own language (bot/languages.py), else the team's."""
+        return self.readers.catalogue(session, email, team) if email else team_catalogue(team)
 
-    def chart(self, team: TeamConfig, digest: dict[str, Any], cat: Catalogue | None = None) -> FileUpload:
+    def chart(self, team: TeamConfig, digest: Digest, cat: Catalogue | None = None) -> FileUpload:
         cat = cat or team_catalogue(team)
         return FileUpload(
-            filename=f"breather-{team.id}-{digest['period']['start']}.png",
+            filename=f"breather-{team.id}-{digest.latest.start.isoformat()}.png",
             title=cat.t("digest.chart_title", team=team.name),
             alt=cat.t("digest.chart_alt", team=team.name),
             content=trend_png(digest, chart_text(cat, team=team.name)),
         )
 
-    def for_operator(self, team_id: str, week_of: date | None = None) -> tuple[TeamConfig, dict[str, Any]]:
+    def for_operator(self, team_id: str, week_of: date | None = None) -> tuple[TeamConfig, Digest]:
         """The CLI's view: operators run the server, so they may read any team's digest, of the
         latest complete week or of the week containing `week_of`."""
         team = self.config.team(team_id)
@@ -79,13 +76,18 @@ class DigestDesk:
                 )
         with session_scope(self.engine) as session:
             digest = self.digests.digest(session, team, now, until=until)
-            self.digests.log_access(session, reader="operator (cli)", team_id=team.id, via="cli", now=now)
+            self.digests.log_access(
+                session, reader="operator (cli)", team_id=team.id, via=DigestVia.CLI, now=now
+            )
         return team, digest
 
-    def for_lead(self, email: str | None, args: list[str], slack_user_id: str | None) -> Message:
+    def for_lead(self, email: str | None, args: list[str], caller: ChatUser | None) -> Message:
         """`/breather digest [team]`: the digest as the reply, and the chart in the lead's DM."""
-        cat = catalogue("en")
         teams = self.digests.readable_teams(self.config, email)
+        cat = catalogue("en")
+        if teams and email:
+            with read_scope(self.engine) as session:
+                cat = self.reader_catalogue(session, teams[0], email)
         if args:
             wanted = [team for team in teams if team.id.casefold() == args[0].casefold()]
             if not wanted:
@@ -101,12 +103,12 @@ class DigestDesk:
         now = self.clock()
         with session_scope(self.engine) as session:
             digest = self.digests.digest(session, team, now)
-            self.digests.log_access(session, reader=email, team_id=team.id, via="slack command", now=now)
+            self.digests.log_access(session, reader=email, team_id=team.id, via=_command_via(caller), now=now)
             reader = self.reader_catalogue(session, team, email)
             self.outbox.upload_file(
                 session,
                 key=f"digest-chart:{team.id}:{email}:{now.timestamp()}",
-                to=person_ref(self.keyring, email, slack_user_id),
+                to=person_ref(self.keyring, email, caller),
                 file=self.chart(team, digest, reader),
                 now=now,
             )
@@ -122,7 +124,9 @@ class DigestDesk:
         with session_scope(self.engine) as session:
             for team in teams:
                 digest = self.digests.digest(session, team, now)
-                self.digests.log_access(session, reader=email, team_id=team.id, via="app home", now=now)
+                self.digests.log_access(
+                    session, reader=email, team_id=team.id, via=DigestVia.APP_HOME, now=now
+                )
                 parts.extend(digest_parts(self.reader_catalogue(session, team, email), team.name, digest))
         return parts
 
@@ -132,7 +136,7 @@ class DigestDesk:
         now = self.clock()
         with session_scope(self.engine) as session:
             digest = self.digests.digest(session, team, now)
-            week = digest["period"]["start"]
+            week = digest.latest.start.isoformat()
             charts: dict[str, FileUpload] = {}  # one drawing per language the leads read
             for email in team.managers:
                 # Outbox keys are stored only as keyed hashes, so the e-mail may be part of one.
@@ -145,7 +149,9 @@ class DigestDesk:
                 )
                 self.outbox.send_direct(session, key=key, to=lead, message=message, now=now, topic="digest")
                 self.outbox.upload_file(session, key=f"{key}:chart", to=lead, file=chart, now=now)
-                self.digests.log_access(session, reader=email, team_id=team.id, via="weekly dm", now=now)
+                self.digests.log_access(
+                    session, reader=email, team_id=team.id, via=DigestVia.WEEKLY_DM, now=now
+                )
         return len(team.managers)
 
     def surges(self) -> int:
@@ -170,3 +176,11 @@ class DigestDesk:
                 sent += 1
                 log.info("surge alert for team %s", team.id)
         return sent
+
+
+def _command_via(caller: ChatUser | None) -> DigestVia:
+    if caller is None:
+        return DigestVia.COMMAND
+    return {ChatPlatform.SLACK: DigestVia.SLACK_COMMAND, ChatPlatform.TEAMS: DigestVia.TEAMS_COMMAND}[
+        caller.platform
+    ]

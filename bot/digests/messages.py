@@ -2,33 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from typing import Any
 
 from bot.digests.chart import ChartText
+from bot.digests.model import (
+    Band,
+    Calls,
+    Checkins,
+    Digest,
+    Figure,
+    Period,
+    QueueCalls,
+    Reason,
+    Suppressed,
+    Surge,
+    Wellbeing,
+)
 from bot.i18n import Catalogue
 from bot.messenger import Heading, Message, Note, Part, Text
 
 
-def _banded(cat: Catalogue, figure: Any, show: Any) -> str:
+def _banded(cat: Catalogue, figure: Figure, show: Callable[[float], str]) -> str:
     """A figure from the anonymity gate: a number, or a band at one end of its scale."""
-    if isinstance(figure, dict):
-        if "at_most" in figure:
-            return cat.t("digest.at_most", value=show(figure["at_most"]))
-        return cat.t("digest.at_least", value=show(figure["at_least"]))
-    return str(show(figure))
+    if figure.band is Band.AT_MOST:
+        return cat.t("digest.at_most", value=show(figure.value))
+    if figure.band is Band.AT_LEAST:
+        return cat.t("digest.at_least", value=show(figure.value))
+    return str(show(figure.value))
 
 
-def _share(cat: Catalogue, figure: Any) -> str:
+def _share(cat: Catalogue, figure: Figure) -> str:
     return _banded(cat, figure, cat.formats.percent)
 
 
-def _score(cat: Catalogue, figure: Any) -> str:
+def _score(cat: Catalogue, figure: Figure) -> str:
     return _banded(cat, figure, cat.formats.number)
 
 
-def _date(cat: Catalogue, iso: str) -> str:
-    return cat.formats.day(date.fromisoformat(iso), weekday=False, year=True)
+def _date(cat: Catalogue, day: date) -> str:
+    return cat.formats.day(day, weekday=False, year=True)
 
 
 def chart_text(cat: Catalogue, *, team: str) -> ChartText:
@@ -42,121 +55,118 @@ def chart_text(cat: Catalogue, *, team: str) -> ChartText:
         survey_weeks=cat.t("digest.chart.survey_weeks"),
         hidden=cat.t("digest.chart.hidden"),
         empty=cat.t("digest.chart.empty"),
-        day=lambda iso: cat.formats.short_day(date.fromisoformat(iso)),
+        day=cat.formats.short_day,
     )
 
 
-def wellbeing_line(cat: Catalogue, period: dict[str, Any]) -> str:
-    if period.get("suppressed"):
-        if period.get("reason", "").startswith("no survey"):
+def wellbeing_line(cat: Catalogue, period: Period) -> str:
+    wellbeing = period.wellbeing
+    if isinstance(wellbeing, Suppressed):
+        if wellbeing.reason is Reason.NO_SURVEY:
             return cat.t("digest.wellbeing_no_round")
-        return cat.t("digest.wellbeing_suppressed", k=period["min_group"])
-    people = period["respondents"]["at_least"]
-    head = cat.t("digest.wellbeing_head", count=people, people=people, rate=_rate(cat, period))
+        return cat.t("digest.wellbeing_suppressed", k=period.min_group)
+    people = wellbeing.respondents.at_least
+    head = cat.t("digest.wellbeing_head", count=people, people=people, rate=_rate(cat, wellbeing))
     # The figures are a sentence of their own after the head's full stop: "… asked). Wellbeing …".
-    figures = _metrics(cat, period).strip()
+    figures = _metrics(cat, wellbeing).strip()
     return f"{head} {figures[:1].upper()}{figures[1:]}." if figures else head
 
 
-def latest_wellbeing_line(cat: Catalogue, digest: dict[str, Any]) -> str | None:
+def latest_wellbeing_line(cat: Catalogue, digest: Digest) -> str | None:
     """Pulse rounds are fortnightly or rarer: in a week without one, recall the latest shown."""
-    if not str(digest.get("reason", "")).startswith("no survey"):
+    latest = digest.latest.wellbeing
+    if not (isinstance(latest, Suppressed) and latest.reason is Reason.NO_SURVEY):
         return None
-    for period in reversed(digest.get("trend") or []):
-        if not period.get("suppressed"):
-            return cat.t("digest.wellbeing_latest", start=_date(cat, period["period"]["start"])) + _metrics(
-                cat, period
+    for period in reversed(digest.trend):
+        if isinstance(period.wellbeing, Wellbeing):
+            return cat.t("digest.wellbeing_latest", start=_date(cat, period.start)) + _metrics(
+                cat, period.wellbeing
             )
     return None
 
 
-def _rate(cat: Catalogue, period: dict[str, Any]) -> str:
-    rate = period.get("metrics", {}).get("response_rate")
+def _rate(cat: Catalogue, wellbeing: Wellbeing) -> str:
+    rate = wellbeing.response_rate
     return cat.t("digest.rate", rate=_share(cat, rate)) if rate is not None else ""
 
 
-def _metrics(cat: Catalogue, period: dict[str, Any]) -> str:
-    metrics = period.get("metrics", {})
+def _metrics(cat: Catalogue, wellbeing: Wellbeing) -> str:
     bits = []
-    if "who5_mean" in metrics:
+    if wellbeing.who5_mean is not None and wellbeing.who5_low_share is not None:
         bits.append(
             cat.t(
                 "digest.who5",
-                mean=_score(cat, metrics["who5_mean"]),
-                low=_share(cat, metrics["who5_low_share"]),
+                mean=_score(cat, wellbeing.who5_mean),
+                low=_share(cat, wellbeing.who5_low_share),
             )
         )
-    if "burnout_share" in metrics:
-        bits.append(cat.t("digest.burnout", share=_share(cat, metrics["burnout_share"])))
-    if "cbi_client_mean" in metrics:
-        bits.append(cat.t("digest.cbi", mean=_score(cat, metrics["cbi_client_mean"])))
+    if wellbeing.burnout_share is not None:
+        bits.append(cat.t("digest.burnout", share=_share(cat, wellbeing.burnout_share)))
+    if wellbeing.cbi_client_mean is not None:
+        bits.append(cat.t("digest.cbi", mean=_score(cat, wellbeing.cbi_client_mean)))
     return (" " + " · ".join(bits)) if bits else ""
 
 
-def calls_line(cat: Catalogue, calls: dict[str, Any], k: int) -> str:
-    if calls.get("suppressed"):
+def calls_line(cat: Catalogue, calls: Calls | Suppressed, k: int) -> str:
+    if isinstance(calls, Suppressed):
         return cat.t("digest.calls_suppressed", k=k)
     return cat.t(
         "digest.calls",
-        calls=calls["calls"],
-        per_hour=calls["calls_per_agent_hour"],
-        hard=cat.formats.percent(calls["hard_share"]),
-        abusive=calls["abusive"],
+        calls=calls.calls,
+        per_hour=calls.calls_per_agent_hour,
+        hard=cat.formats.percent(calls.hard_share),
+        abusive=calls.abusive,
     )
 
 
-def checkins_line(cat: Catalogue, checkins: dict[str, Any], k: int) -> str:
-    if checkins.get("suppressed"):
+def checkins_line(cat: Catalogue, checkins: Checkins | Suppressed, k: int) -> str:
+    if isinstance(checkins, Suppressed):
         return cat.t("digest.checkins_suppressed", k=k)
     return cat.t(
         "digest.checkins",
-        sent=checkins["sent"],
-        breaks=_share(cat, checkins["break_share"]),
-        talks=_share(cat, checkins["talk_share"]),
+        sent=checkins.sent,
+        breaks=_share(cat, checkins.break_share),
+        talks=_share(cat, checkins.talk_share),
     )
 
 
-def trend_line(cat: Catalogue, digest: dict[str, Any]) -> str | None:
+def trend_line(cat: Catalogue, digest: Digest) -> str | None:
     """This week against the one before, where both were shown."""
-    trend = digest.get("trend") or []
-    if not trend:
+    if not digest.trend:
         return None
-    before = trend[-1]
+    now, before = digest.latest, digest.trend[-1]
     bits = []
-    now_calls, then_calls = digest.get("calls", {}), before.get("calls", {})
-    if not now_calls.get("suppressed") and not then_calls.get("suppressed"):
+    if isinstance(now.calls, Calls) and isinstance(before.calls, Calls):
         bits.append(
             cat.t(
                 "digest.trend_hard",
-                now=cat.formats.percent(now_calls["hard_share"]),
-                then=cat.formats.percent(then_calls["hard_share"]),
+                now=cat.formats.percent(now.calls.hard_share),
+                then=cat.formats.percent(before.calls.hard_share),
             )
         )
-    now_m, then_m = digest.get("metrics", {}), before.get("metrics", {})
-    if "who5_mean" in now_m and "who5_mean" in then_m:
-        bits.append(
-            cat.t(
-                "digest.trend_who5",
-                now=_score(cat, now_m["who5_mean"]),
-                then=_score(cat, then_m["who5_mean"]),
-            )
-        )
+    now_who5, then_who5 = _who5_mean(now), _who5_mean(before)
+    if now_who5 is not None and then_who5 is not None:
+        bits.append(cat.t("digest.trend_who5", now=_score(cat, now_who5), then=_score(cat, then_who5)))
     return cat.t("digest.trend", items=" · ".join(bits)) if bits else None
 
 
-def digest_parts(cat: Catalogue, team_name: str, digest: dict[str, Any]) -> list[Part]:
-    k = digest["min_group"]
+def _who5_mean(period: Period) -> Figure | None:
+    return period.wellbeing.who5_mean if isinstance(period.wellbeing, Wellbeing) else None
+
+
+def digest_parts(cat: Catalogue, team_name: str, digest: Digest) -> list[Part]:
+    latest = digest.latest
+    k = latest.min_group
     parts: list[Part] = [
-        Heading(text=cat.t("digest.title", team=team_name, start=_date(cat, digest["period"]["start"]))),
-        Text(text=wellbeing_line(cat, digest)),
-        *([Text(text=latest)] if (latest := latest_wellbeing_line(cat, digest)) else []),
-        Text(text=calls_line(cat, digest["calls"], k)),
-        Text(text=checkins_line(cat, digest["checkins"], k)),
+        Heading(text=cat.t("digest.title", team=team_name, start=_date(cat, latest.start))),
+        Text(text=wellbeing_line(cat, latest)),
+        *([Text(text=recalled)] if (recalled := latest_wellbeing_line(cat, digest)) else []),
+        Text(text=calls_line(cat, latest.calls, k)),
+        Text(text=checkins_line(cat, latest.checkins, k)),
     ]
-    praised = digest.get("compliments")
-    if isinstance(praised, int):
-        parts.append(Text(text=cat.t("digest.compliments", count=praised)))
-    queues = [q for q in digest.get("calls_by_queue", []) if not q.get("suppressed")]
+    if not isinstance(latest.compliments, Suppressed):
+        parts.append(Text(text=cat.t("digest.compliments", count=latest.compliments)))
+    queues = [(q.name, q.figures) for q in latest.queues if isinstance(q.figures, QueueCalls)]
     if queues:
         parts.append(
             Text(
@@ -165,11 +175,11 @@ def digest_parts(cat: Catalogue, team_name: str, digest: dict[str, Any]) -> list
                     items=" · ".join(
                         cat.t(
                             "digest.queue",
-                            queue=q["queue"],
-                            calls=q["calls"],
-                            hard=cat.formats.percent(q["hard_share"]),
+                            queue=name,
+                            calls=figures.calls,
+                            hard=cat.formats.percent(figures.hard_share),
                         )
-                        for q in queues
+                        for name, figures in queues
                     ),
                 )
             )
@@ -184,12 +194,12 @@ def digest_parts(cat: Catalogue, team_name: str, digest: dict[str, Any]) -> list
     return parts
 
 
-def digest_message(cat: Catalogue, team_name: str, digest: dict[str, Any]) -> Message:
+def digest_message(cat: Catalogue, team_name: str, digest: Digest) -> Message:
     parts = digest_parts(cat, team_name, digest)
     return Message(text=cat.t("digest.notification", team=team_name), parts=tuple(parts))
 
 
-def digest_text(cat: Catalogue, team_name: str, digest: dict[str, Any]) -> str:
+def digest_text(cat: Catalogue, team_name: str, digest: Digest) -> str:
     """Plain text for the command line."""
     lines = []
     for part in digest_parts(cat, team_name, digest):
@@ -198,14 +208,14 @@ def digest_text(cat: Catalogue, team_name: str, digest: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def surge_message(cat: Catalogue, team_name: str, surge: dict[str, Any]) -> Message:
+def surge_message(cat: Catalogue, team_name: str, surge: Surge) -> Message:
     text = cat.t(
         "surge.text",
         team=team_name,
-        share=cat.formats.percent(surge["hard_share"]),
-        baseline=cat.formats.percent(surge["baseline"]),
-        count=surge["window_minutes"],
-        minutes=surge["window_minutes"],
+        share=cat.formats.percent(surge.hard_share),
+        baseline=cat.formats.percent(surge.baseline),
+        count=surge.window_minutes,
+        minutes=surge.window_minutes,
     )
     return Message(
         text=cat.t("surge.notification", team=team_name),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from enum import StrEnum
 
 from sqlalchemy import Integer, cast, func
 from sqlmodel import Session, col, select
@@ -21,24 +21,43 @@ from bot.digests.aggregates import (
     wellbeing_weeks,
 )
 from bot.digests.anonymity import Candidate, Gate
+from bot.digests.model import (
+    Calls,
+    Checkins,
+    Digest,
+    Figure,
+    Period,
+    Queue,
+    QueueCalls,
+    Reason,
+    Suppressed,
+    Surge,
+    Wellbeing,
+)
 from bot.digests.periods import Week, complete_weeks, shift_hours_per_week
+from bot.identity import readable_teams
 from bot.pseudonyms import People
 from bot.surveys.instruments import InstrumentId
 from storage.models import Call, DigestAccess, SurgeAlert
-
-Part = dict[str, Any]
 
 # The figure families whose form changed with the rule against unanimous figures (issue 13):
 # releases frozen in the earlier form (exact shares and counts) are never shown again.
 WELLBEING, CHECKINS = "wellbeing/2", "checkins/2"
 
 
-def _suppressed(k: int, who: str) -> Part:
-    return {"suppressed": True, "reason": f"fewer than {k} {who}"}
-
-
 def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values)
+
+
+class DigestVia(StrEnum):
+    """How a digest was read (digest_access_log.via, shown in the audit as "via …")."""
+
+    CLI = "cli"
+    SLACK_COMMAND = "slack command"
+    TEAMS_COMMAND = "teams command"
+    COMMAND = "command"  # a command from a caller whose platform is not known
+    APP_HOME = "app home"
+    WEEKLY_DM = "weekly dm"
 
 
 class DigestService:
@@ -58,22 +77,17 @@ class DigestService:
 
     def readable_teams(self, config: BreatherConfig, email: str | None) -> list[TeamConfig]:
         """Teams whose digest `email` may read: their own as a listed manager, or all as an admin."""
-        if not email:
-            return []
-        email = email.lower()
-        if email in {admin.lower() for admin in self.settings.admins}:
-            return list(config.teams)
-        return [team for team in config.teams if email in team.managers]
+        return readable_teams(config.teams, self.settings.admins, email)
 
     @staticmethod
-    def log_access(session: Session, *, reader: str, team_id: str, via: str, now: datetime) -> None:
+    def log_access(session: Session, *, reader: str, team_id: str, via: DigestVia, now: datetime) -> None:
         session.add(DigestAccess(reader=reader.lower(), team_id=team_id, via=via, at=now))
 
     # --- the digest -------------------------------------------------------------------------
 
     def digest(
         self, session: Session, team: TeamConfig, now: datetime, *, until: datetime | None = None
-    ) -> dict[str, Any]:
+    ) -> Digest:
         """The latest week complete at `until` (default: now) and the weeks before it."""
         weeks = complete_weeks(team.zone, until or now)
         people = self.people()
@@ -89,9 +103,7 @@ class DigestService:
             for i, week in enumerate(weeks)
         ]
         gate.flush()
-        latest = periods[-1]
-        latest["trend"] = periods[:-1]
-        return latest
+        return Digest(latest=periods[-1], trend=tuple(periods[:-1]))
 
     def _period(
         self,
@@ -102,47 +114,23 @@ class DigestService:
         checkins: CheckinWeek,
         wellbeing: WellbeingWeek,
         compliments: tuple[set[str], int],
-    ) -> dict[str, Any]:
-        period: dict[str, Any] = {
-            "team": team.id,
-            "period": {"start": week.start.isoformat(), "end": week.end.isoformat()},
-            "min_group": self.k,
-        }
-        period.update(self._wellbeing(gate, week, wellbeing))
-        period["calls"] = self._calls(gate, team, week, calls)
-        queues = self._queues(gate, week, calls)
-        if queues:
-            period["calls_by_queue"] = queues
-        shares = {"break_share": 0.0, "talk_share": 0.0}
-        if checkins.people:  # shares of the people who had a check-in, not of check-ins
-            shares = {
-                "break_share": len(checkins.took_break) / len(checkins.people),
-                "talk_share": len(checkins.asked_to_talk) / len(checkins.people),
-            }
-        released = gate.release(
-            week.start,
-            Candidate(
-                CHECKINS,
-                "team",
-                frozenset(checkins.people),
-                {"sent": checkins.sent, **{name: gate.figure(share) for name, share in shares.items()}},
-            ),
+    ) -> Period:
+        return Period(
+            team=team.id,
+            start=week.start,
+            end=week.end,
+            min_group=self.k,
+            wellbeing=self._wellbeing(gate, week, wellbeing),
+            calls=self._calls(gate, team, week, calls),
+            queues=self._queues(gate, week, calls),
+            checkins=self._checkins(gate, week, checkins),
+            compliments=self._compliments(gate, week, compliments),
         )
-        period["checkins"] = released if released is not None else _suppressed(self.k, "agents")
-        people, received = compliments
-        praised = gate.release(
-            week.start, Candidate("compliments", "team", frozenset(people), {"received": received})
-        )
-        period["compliments"] = praised["received"] if praised is not None else _suppressed(self.k, "agents")
-        return period
 
-    def _wellbeing(self, gate: Gate, week: Week, data: WellbeingWeek) -> Part:
-        k = self.k
-        # "N or more people answered", never the count itself (no "N of N").
-        values: dict[str, Any] = {"respondents": gate.headcount(len(data.respondents))}
-        metrics: dict[str, Any] = {}
+    def _wellbeing(self, gate: Gate, week: Week, data: WellbeingWeek) -> Wellbeing | Suppressed:
         # Each instrument's figures are judged on the people who answered that instrument, and
         # go through the gate's rule against unanimous figures (shares on 0..1, means on 0..100).
+        metrics: dict[str, Figure] = {}
         who5 = data.scores.get(InstrumentId.WHO5.value, [])
         if gate.allows({p for p, _, _ in who5}):
             metrics["who5_mean"] = gate.figure(_mean([s for _, s, _ in who5]), scale=100, digits=1)
@@ -155,58 +143,74 @@ class DigestService:
             metrics["cbi_client_mean"] = gate.figure(_mean([s for _, s, _ in cbi]), scale=100, digits=1)
         if gate.allows(data.invited):  # a response rate is counted over the people invited
             metrics["response_rate"] = gate.figure(len(data.respondents & data.invited) / len(data.invited))
-        values["metrics"] = metrics
-        released = gate.release(week.start, Candidate(WELLBEING, "team", frozenset(data.respondents), values))
+        # "N or more people answered", never the count itself (no "N of N").
+        shown = Wellbeing(respondents=gate.headcount(len(data.respondents)), **metrics)
+        released = gate.release(
+            week.start, Candidate(WELLBEING, "team", frozenset(data.respondents), shown.to_json())
+        )
         if released is None:
             # "No survey" is a fact about the calendar, not about people, so it may be said.
-            reason = (
-                "no survey round closed in this period" if not data.invited else f"fewer than {k} respondents"
-            )
-            return {"suppressed": True, "reason": reason}
-        return {"suppressed": False, **released}
+            return Suppressed(Reason.FEW_RESPONDENTS if data.invited else Reason.NO_SURVEY, self.k)
+        return Wellbeing.from_json(released)
 
-    def _calls(self, gate: Gate, team: TeamConfig, week: Week, data: CallWeek) -> Part:
+    def _calls(self, gate: Gate, team: TeamConfig, week: Week, data: CallWeek) -> Calls | Suppressed:
         hours = len(data.people) * shift_hours_per_week(team.shift)
-        values = {
-            "calls": data.calls,
-            "hard_share": round(data.hard / data.calls, 2) if data.calls else 0.0,
-            "abusive": data.abusive,
+        figures = Calls(
+            calls=data.calls,
+            hard_share=round(data.hard / data.calls, 2) if data.calls else 0.0,
+            abusive=data.abusive,
             # Scheduled agent-hours of the people who took calls: Breather does not track log-in time.
-            "calls_per_agent_hour": round(data.calls / hours, 1) if hours else 0.0,
-        }
-        released = gate.release(week.start, Candidate("calls", "team", frozenset(data.people), values))
-        return released if released is not None else _suppressed(self.k, "agents")
+            calls_per_agent_hour=round(data.calls / hours, 1) if hours else 0.0,
+        )
+        released = gate.release(
+            week.start, Candidate("calls", "team", frozenset(data.people), figures.to_json())
+        )
+        return Calls.from_json(released) if released is not None else Suppressed(Reason.FEW_AGENTS, self.k)
 
-    def _queues(self, gate: Gate, week: Week, data: CallWeek) -> list[Part]:
+    def _queues(self, gate: Gate, week: Week, data: CallWeek) -> tuple[Queue, ...]:
         if len(data.queues) < 2:
-            return []  # one queue is the team total
+            return ()  # one queue is the team total
         parent = frozenset(data.people)
         slices = {name: frozenset(people) for name, people in data.queues.items()}
         shown = gate.shown_slices(parent, slices)
-        result: list[Part] = []
+        result: list[Queue] = []
         for name in sorted(data.queues):
-            values = None
+            released = None
             if name in shown:
                 calls = data.queue_calls[name]
-                values = gate.release(
-                    week.start,
-                    Candidate(
-                        "calls",
-                        f"queue:{name}",
-                        slices[name],
-                        {
-                            "queue": name,
-                            "calls": calls,
-                            "hard_share": round(data.queue_hard[name] / calls, 2),
-                        },
-                    ),
+                figures = Queue(name, QueueCalls(calls, round(data.queue_hard[name] / calls, 2)))
+                released = gate.release(
+                    week.start, Candidate("calls", f"queue:{name}", slices[name], figures.to_json())
                 )
-            result.append(values if values is not None else {"queue": name, **_suppressed(self.k, "agents")})
-        return result
+            result.append(
+                Queue.from_json(released, self.k)
+                if released is not None
+                else Queue(name, Suppressed(Reason.FEW_AGENTS, self.k))
+            )
+        return tuple(result)
+
+    def _checkins(self, gate: Gate, week: Week, data: CheckinWeek) -> Checkins | Suppressed:
+        everyone = len(data.people)  # shares of the people who had a check-in, not of check-ins
+        figures = Checkins(
+            sent=data.sent,
+            break_share=gate.figure(len(data.took_break) / everyone if everyone else 0.0),
+            talk_share=gate.figure(len(data.asked_to_talk) / everyone if everyone else 0.0),
+        )
+        released = gate.release(
+            week.start, Candidate(CHECKINS, "team", frozenset(data.people), figures.to_json())
+        )
+        return Checkins.from_json(released) if released is not None else Suppressed(Reason.FEW_AGENTS, self.k)
+
+    def _compliments(self, gate: Gate, week: Week, data: tuple[set[str], int]) -> int | Suppressed:
+        people, received = data
+        released = gate.release(
+            week.start, Candidate("compliments", "team", frozenset(people), {"received": received})
+        )
+        return int(released["received"]) if released is not None else Suppressed(Reason.FEW_AGENTS, self.k)
 
     # --- surges ------------------------------------------------------------------------------
 
-    def surge(self, session: Session, team: TeamConfig, now: datetime) -> dict[str, Any] | None:
+    def surge(self, session: Session, team: TeamConfig, now: datetime) -> Surge | None:
         """A team-level alert when the last hour's hard-call share is well above the team's own
         baseline and spread over at least k people; at most one per cooldown."""
         s = self.settings
@@ -244,11 +248,11 @@ class DigestService:
         if share < s.surge_factor * baseline:
             return None
         session.add(SurgeAlert(team_id=team.id, sent_at=now))
-        return {
-            "team": team.id,
-            "calls": calls,
-            "hard_share": round(share, 2),
-            "baseline": round(baseline, 2),
-            "people": len(hard_people),
-            "window_minutes": s.surge_window_minutes,
-        }
+        return Surge(
+            team=team.id,
+            calls=calls,
+            hard_share=round(share, 2),
+            baseline=round(baseline, 2),
+            people=len(hard_people),
+            window_minutes=s.surge_window_minutes,
+        )

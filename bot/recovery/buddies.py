@@ -17,6 +17,7 @@ from enum import StrEnum
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from bot.away import AwaySignals
 from bot.checkins.policy import in_shift, local_day_start
 from bot.checkins.service import find_prefs, is_paused
 from bot.config import ProductSettings
@@ -60,10 +61,18 @@ def _line(text: str) -> Message:
 
 
 class Buddies:
-    def __init__(self, *, settings: ProductSettings, outbox: Outbox, roster: Callable[[], Roster]) -> None:
+    def __init__(
+        self,
+        *,
+        settings: ProductSettings,
+        outbox: Outbox,
+        roster: Callable[[], Roster],
+        away: AwaySignals | None = None,
+    ) -> None:
         self.settings = settings
         self.outbox = outbox
         self.roster = roster
+        self.away = away  # the chat platform's out-of-office status: no asks on holiday
 
     def offered(self, session: Session, agent: RosterAgent) -> bool:
         """Whether anyone else on the agent's team has offered to be a buddy (the form's choice)."""
@@ -84,7 +93,7 @@ class Buddies:
         self, session: Session, asker: RosterAgent, now: datetime, excluded: Iterable[str] = ()
     ) -> RosterAgent | None:
         """The buddy to ask now, or None when nobody may be asked."""
-        best: tuple[tuple[datetime, str], RosterAgent] | None = None
+        eligible: list[tuple[tuple[datetime, str], RosterAgent]] = []
         for mate in self._volunteers(session, asker, excluded):
             if is_paused(find_prefs(session, mate), now):
                 continue
@@ -101,10 +110,12 @@ class Buddies:
                     mine, col(BuddyAsk.created_at) >= now - ROTATION_WINDOW
                 )
             ).one()
-            rank = (last or _EPOCH, mate.id)  # least recently asked first
-            if best is None or rank < best[0]:
-                best = (rank, mate)
-        return best[1] if best else None
+            eligible.append(((last or _EPOCH, mate.id), mate))  # least recently asked first
+        # The platform is asked last, in that order, so usually about one person only.
+        for _, mate in sorted(eligible, key=lambda item: item[0]):
+            if self.away is None or self.away.away_until(mate.ref(), now) is None:
+                return mate
+        return None
 
     def ask(
         self,

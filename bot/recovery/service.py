@@ -13,10 +13,11 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from bot.away import AwaySignals
 from bot.config import ProductSettings
 from bot.delivery import Outbox
 from bot.ids import CheckinAnswer
-from bot.languages import agent_catalogue
+from bot.languages import ReaderLanguages, agent_catalogue
 from bot.messenger import Delivered
 from bot.recovery.breaks import BreakService
 from bot.recovery.messages import talk_chosen
@@ -34,11 +35,13 @@ class RecoveryService:
         phones: Mapping[str, PhoneSystem],
         roster: Callable[[], Roster],
         wake: threading.Event,
+        readers: ReaderLanguages | None = None,
+        away: AwaySignals | None = None,
     ) -> None:
         self.settings = settings
         self.outbox = outbox
         self.breaks = BreakService(settings=settings, outbox=outbox, phones=phones, roster=roster, wake=wake)
-        self.talk = TalkService(settings=settings, outbox=outbox, roster=roster)
+        self.talk = TalkService(settings=settings, outbox=outbox, roster=roster, readers=readers, away=away)
 
     def on_answer(
         self,

@@ -16,9 +16,10 @@ from enum import StrEnum
 
 from sqlmodel import Session
 
+from bot.away import AwaySignals
 from bot.config import ProductSettings, SupportResource
 from bot.delivery import Outbox
-from bot.languages import agent_catalogue
+from bot.languages import ReaderLanguages, agent_catalogue
 from bot.messenger import AgentRef, Form, Message, Text
 from bot.recovery.buddies import Buddies
 from bot.recovery.messages import TalkChoice, resource_details, talk_ask, talk_form, talk_sent
@@ -75,11 +76,20 @@ def talk_choices(
 
 
 class TalkService:
-    def __init__(self, *, settings: ProductSettings, outbox: Outbox, roster: Callable[[], Roster]) -> None:
+    def __init__(
+        self,
+        *,
+        settings: ProductSettings,
+        outbox: Outbox,
+        roster: Callable[[], Roster],
+        readers: ReaderLanguages | None = None,
+        away: AwaySignals | None = None,
+    ) -> None:
         self.settings = settings
         self.outbox = outbox
         self.roster = roster
-        self.buddies = Buddies(settings=settings, outbox=outbox, roster=roster)
+        self.readers = readers
+        self.buddies = Buddies(settings=settings, outbox=outbox, roster=roster, away=away)
 
     def _choices(self, session: Session, agent: RosterAgent) -> list[TalkChoice]:
         buddies = self.buddies.offered(session, agent)
@@ -158,9 +168,15 @@ class TalkService:
             )
         else:
             person = self._person(agent, chosen)
-            # The chosen person reads it in their own language when they are on the roster.
+            # The chosen person reads it in their own language: a lead who is not an agent, the
+            # one kept for them as a lead (bot/languages.py).
             person_agent = self.roster().by_id(person.agent_id) if person.on_roster else None
-            their_cat = agent_catalogue(session, person_agent) if person_agent else cat
+            if person_agent is not None:
+                their_cat = agent_catalogue(session, person_agent)
+            elif chosen.kind == "lead" and self.readers is not None:
+                their_cat = self.readers.catalogue(session, self._lead_email(agent, chosen), agent.team)
+            else:
+                their_cat = cat
             self.outbox.send_direct(
                 session,
                 key=f"talk:{request_id}:ask",
@@ -184,5 +200,8 @@ class TalkService:
             mate = roster.by_id(key)
             assert mate is not None  # talk_choices offered it from this roster
             return mate.ref()
-        email = next(e for e in agent.team.managers if roster.short_key(e) == key)
-        return lead_ref(email, roster)[0]
+        return lead_ref(self._lead_email(agent, chosen), roster)[0]
+
+    def _lead_email(self, agent: RosterAgent, chosen: TalkChoice) -> str:
+        key = chosen.value.split(":", 1)[1]
+        return next(e for e in agent.team.managers if self.roster().short_key(e) == key)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from bot.away import AwaySignals
 from bot.checkins.policy import in_shift
 from bot.checkins.service import find_prefs, is_paused, lock_prefs
 from bot.config import ProductSettings, TeamConfig
@@ -109,10 +110,12 @@ class SurveyService:
         settings: ProductSettings,
         outbox: Outbox,
         held_back: Callable[[HeldBack], None] | None = None,
+        away: AwaySignals | None = None,
     ) -> None:
         self.settings = settings
         self.outbox = outbox
         self.held_back = held_back  # told when an invitation waits, and why (the demo's console)
+        self.away = away  # the chat platform's out-of-office status
 
     # --- rounds ---------------------------------------------------------------------------
 
@@ -235,6 +238,14 @@ class SurveyService:
         if last_checkin is not None and now - last_checkin < gap:
             last, until = last_checkin, last_checkin + gap
             return HeldBack(agent.id, "survey", "after_checkin", now, last_checkin_at=last, until=until)
+        # Asked last, so the platform is only asked when the message would otherwise go out. An
+        # invitation waits out the status; one still away when the round closes is never sent,
+        # so the round does not count them invited. While the platform rate-limits the lookups,
+        # it waits a little too ("status_unknown").
+        held = self.away.hold_until(agent.ref(), now) if self.away is not None else None
+        if held is not None:
+            until, away = held
+            return HeldBack(agent.id, "survey", "away" if away else "status_unknown", now, until=until)
         return None
 
     def _invite(

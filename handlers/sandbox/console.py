@@ -31,12 +31,12 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.clock import utcnow
+from bot.container import Services
 from bot.errors import InvalidInput, NotFound
 from bot.holdbacks import HeldBack
 from bot.i18n import Catalogue, available_languages, language_name, team_catalogue
 from bot.i18n.bidi import direction as bidi_direction
 from bot.i18n.bidi import dominant_direction
-from bot.services import Services
 from handlers.sandbox.access import Endpoint, guarded, new_token
 from handlers.sandbox.blockkit_html import Render, blocks_html, esc, modal_html, mrkdwn_html
 from handlers.sandbox.call_simulator import CallSimulator
@@ -173,11 +173,15 @@ class SandboxConsole:
 
     def switch_language(self, language: str) -> None:
         """The console's language switch: its own words, and in the demo every fictional agent's
-        language too, so what arrives next shows the team in that language."""
+        and team lead's language too, so what arrives next shows the team in that language."""
         self.language = language
         if self.services.settings.demo:
             for agent in self.services.roster.agents():
-                self.services.set_language(agent, language)
+                self.services.home.set_language(agent, language)
+            leads = {email for team in self.services.config.teams for email in team.managers}
+            for email in sorted(leads):
+                if self.services.roster.find("email", email) is None:
+                    self.services.home.set_lead_language(email, language)
         self.touch()
 
     def _languages_html(self) -> str:

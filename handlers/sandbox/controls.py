@@ -18,9 +18,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.container import Services
 from bot.i18n import Catalogue
 from bot.roster import RosterAgent
-from bot.services import Services
 from bot.simulation import synthetic_call
 from handlers.sandbox.call_simulator import CallSimulator
 
@@ -91,7 +91,7 @@ async def survey_round(context: ControlContext) -> str:
     team = context.agent.team
     if team.pulse is None:
         return context.cat.t("console.control.survey_round.no_pulse", team=team.name)
-    outcome = await asyncio.to_thread(context.services.start_survey_round, team.id)
+    outcome = await asyncio.to_thread(context.services.survey_actions.start_round, team.id)
     key = "done" if outcome.created else "already"
     return context.cat.t(f"console.control.survey_round.{key}", team=team.name)
 

@@ -22,11 +22,10 @@ import uvicorn
 import yaml
 from starlette.applications import Starlette
 
-from bot.app import create_app
 from bot.config import Settings
+from bot.container import Services
 from bot.i18n import Catalogue, catalogue, team_catalogue
 from bot.i18n.bidi import without_marks
-from bot.services import Services
 from handlers.sandbox.call_simulator import CallSimulator
 from handlers.sandbox.console import SandboxConsole
 from handlers.sandbox.demo_history import seed_demo_history, seed_demo_together
@@ -183,9 +182,14 @@ def serve_in_background(app: Starlette, sock: socket.socket) -> tuple[uvicorn.Se
     return server, thread
 
 
+# The composition root's create_app, passed in: transports never import the root.
+BuildApp = Callable[..., Starlette]
+
+
 def run_demo(
     settings: Settings,
     *,
+    build_app: BuildApp,
     host: str,
     port: int,
     calls: int | None,
@@ -199,7 +203,7 @@ def run_demo(
     printed = out
     out = lambda line: printed(without_marks(line))  # noqa: E731 (a terminal lays out no bidi)
     phone = DemoPhone()  # the demo's own phone system, for protected breaks
-    app = create_app(settings, phones={phone.provider: phone})
+    app = build_app(settings, phones={phone.provider: phone})
     services: Services = app.state.services
     console: SandboxConsole = app.state.sandbox_console
     console.phone = phone

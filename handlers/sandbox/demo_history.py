@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
+from bot.container import Services
 from bot.roster import RosterAgent
-from bot.services import Services
 from bot.surveys.instruments import BURNOUT_SINGLE, WHO5
 from bot.surveys.periods import period_start
 from storage.db import session_scope
@@ -149,10 +149,10 @@ def seed_demo_together(services: Services) -> int:
     paired = 0
     for agent in services.roster.agents():
         if agent.email in DEMO_BUDDIES:
-            services.set_buddy(agent, True)
+            services.home.set_buddy(agent, True)
         if agent.team.pairing is not None:
-            services.set_pairing(agent, True)
+            services.home.set_pairing(agent, True)
     for team in services.roster.teams:
         if team.pairing is not None:
-            paired += services.pair_team(team.id)
+            paired += services.home.pair_team(team.id)
     return paired

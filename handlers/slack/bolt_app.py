@@ -15,10 +15,11 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from bot.config import Settings
+from bot.container import Services
 from bot.errors import InvalidInput
 from bot.logs import bolt_logger
+from bot.messenger import ChatPlatform
 from bot.roster import RosterAgent
-from bot.services import Services
 from handlers.slack.listeners import actions, commands, compliments, events, surveys, views
 
 log = logging.getLogger(__name__)
@@ -91,7 +92,7 @@ def build_bolt_app(
         )
 
     def resolve(user_id: str) -> RosterAgent | None:
-        return services.agent_for_chat_user("slack", user_id, email_lookup)
+        return services.identity.agent(ChatPlatform.SLACK, user_id, email_lookup)
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
@@ -110,7 +111,7 @@ def build_bolt_app(
             agent = resolve(user_id) if user_id else None
         except Exception:  # whatever failed may fail again here: English, and no DM
             agent = None
-        text = services.unexpected_error(agent, reference)
+        text = services.commands.unexpected_error(agent, reference)
         if body.get("command"):
             # A slash command's answer is shown to the person who typed it, and only to them.
             reply = {"response_type": "ephemeral", "text": text}

@@ -6,25 +6,40 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
+from bot.away import PlatformStatus
 from bot.clock import utcnow
 from bot.errors import DeliveryFailed
-from bot.messenger import AgentRef, Delivered, FileUpload, Form, HomeView, Mention, Message, resolve_mentions
+from bot.messenger import (
+    AgentRef,
+    ChatPlatform,
+    Delivered,
+    FileUpload,
+    Form,
+    HomeView,
+    Mention,
+    Message,
+    resolve_mentions,
+)
 from handlers.slack.blocks import form_view, home_view, message_blocks
 from handlers.slack.errors import slack_errors
 from storage.db import read_scope, session_scope
 from storage.models import ChatAddress
 
-PLATFORM = "slack"
+PLATFORM = ChatPlatform.SLACK
 # Message metadata on every message Breather posts: the outbox row's key (a keyed hash, naming
 # nobody), so a message whose worker died mid-send can be found again instead of sent twice.
 METADATA_EVENT = "breather_outbox"
+# A status read happens just before a check-in goes out: it may hold the message back this long
+# at most, then the message goes as if no status were set (bot/away.py fails open).
+STATUS_TIMEOUT_S = 2
+_NOBODY = ("users_not_found", "user_not_found")  # about one person, not the API: no status
 HISTORY_PAGES = 3  # a bot's DM or team channel rarely holds more than a page since the message was queued
 log = logging.getLogger(__name__)
 
@@ -42,10 +57,14 @@ class Address:
 
 class SlackMessenger:
     name = PLATFORM
+    status_is_emoji_only = True  # bot/away.py: with no away emoji configured, never asked
 
     def __init__(self, client: WebClient, engine: Engine) -> None:
         self.client = client
         self.engine = engine
+        self._status_client = WebClient(
+            token=client.token, base_url=client.base_url, timeout=STATUS_TIMEOUT_S, retry_handlers=[]
+        )
         self._cache: dict[str, Address] = {}  # agent id -> address; they rarely change
         self._unsaved: queue.SimpleQueue[tuple[str, Address] | None] = queue.SimpleQueue()
         self._saver: threading.Thread | None = None
@@ -128,8 +147,8 @@ class SlackMessenger:
                 log.warning("could not save %d Slack address(es); they stay cached in memory", len(batch))
 
     def user_id(self, to: AgentRef) -> str:
-        if to.slack_user_id:
-            return to.slack_user_id
+        if listed := to.user_id_on(PLATFORM):
+            return listed
         cached = self._address(to.agent_id) if to.on_roster else None
         if cached and cached.user_id:
             return cached.user_id
@@ -171,6 +190,25 @@ class SlackMessenger:
             return None
         locale = (response.get("user") or {}).get("locale")
         return str(locale) if locale else None
+
+    def status_of(self, to: AgentRef) -> PlatformStatus | None:
+        """The person's status emoji and when it expires (bot/away.py). users.info carries the
+        profile's status with the users:read scope Breather already has (Tier 4: 100+ a minute).
+        Someone not in the workspace has none; any other failure is raised (the caller fails open)."""
+        try:
+            user_id = self.user_id(to)
+            with slack_errors("users.info"):
+                response = self._status_client.users_info(user=user_id)
+        except DeliveryFailed as error:
+            if str(error).endswith(_NOBODY):
+                return None
+            raise
+        profile: dict[str, Any] = (response.get("user") or {}).get("profile") or {}
+        expires = int(profile.get("status_expiration") or 0)  # 0: until the person changes it
+        return PlatformStatus(
+            emoji=str(profile.get("status_emoji") or ""),
+            until=datetime.fromtimestamp(expires, UTC) if expires > 0 else None,
+        )
 
     # --- the port -----------------------------------------------------------------------------
 

@@ -23,13 +23,13 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from bot.compliments.messages import RECIPIENT_FIELD
+from bot.container import Services
 from bot.errors import InvalidInput
 from bot.i18n import Catalogue, available_languages, catalogue, team_catalogue
 from bot.ids import CHECKIN_CHOICES, PAUSE_CHOICES, ActionId, CallbackId, language_action, language_of_action
-from bot.messenger import Delivered, Form, Message, Text
+from bot.messenger import ChatPlatform, ChatUser, Delivered, Form, Message, Text
 from bot.recovery.messages import TALK_FIELD
 from bot.roster import RosterAgent
-from bot.services import Services
 from handlers.teams.cards import (
     ACTION_KEY,
     CARD_CONTENT_TYPE,
@@ -149,17 +149,26 @@ class TeamsActions:
         self.routes = routes
 
     def resolve(self, user: str) -> RosterAgent | None:
-        return self.services.agent_for_chat_user(self.messenger.name, user, self.messenger.email_of)
+        return self.services.identity.agent(self.messenger.name, user, self.messenger.email_of)
 
     def _cat(self, agent: RosterAgent | None) -> Catalogue:
-        return self.services.catalogue_for(agent) if agent else catalogue("en")
+        return self.services.home.catalogue_for(agent) if agent else catalogue("en")
 
     def note_locale(self, user: str, locale: str | None) -> None:
         """Every activity carries the sender's Teams locale: the language they read when they
         have not chosen one."""
-        agent = self.resolve(user) if locale else None
+        if not locale:
+            return
+        agent = self.resolve(user)
         if agent is not None:
-            self.services.note_platform_locale(agent, locale)
+            self.services.home.note_platform_locale(agent, locale)
+        elif self._leads(email := self.messenger.email_of(user)):
+            # A team lead who is not an agent: kept with their lead switches (bot/languages.py).
+            self.services.home.note_lead_locale(email, locale)
+
+    def _leads(self, email: str | None) -> bool:
+        """Someone who reads a team's digest (a lead or an admin)."""
+        return bool(self.services.identity.readable_teams(email))
 
     def unexpected(self, what: str, error: Exception, user: str | None) -> str:
         """Log a failure once, with its traceback (masked) but never the payload; what to tell
@@ -183,6 +192,15 @@ class TeamsActions:
         if route is None:
             raise InvalidInput("unknown card action", status=400)
         agent = self.resolve(action.user)
+        language = language_of_action(action.verb)
+        if (
+            agent is None
+            and language is not None
+            and self._leads(email := self.messenger.email_of(action.user))
+        ):
+            # A team lead who is not an agent, on the Manager part of their home card.
+            assert email is not None
+            return Answer(message=self.services.home.set_lead_language(email, language))
         answer = (
             Answer(message=self._cat(None).t("command.not_on_roster"))
             if agent is None
@@ -198,32 +216,32 @@ class TeamsActions:
         agent = self.resolve(action.user)
         email = agent.email if agent else self.messenger.email_of(action.user)
         if action.verb == ActionId.THANKS_SAY.value:
-            reply = self.services.say_thanks(email, action.value, action.location)
+            reply = self.services.thanks_actions.say_thanks(email, action.value, action.location)
         else:
-            reply = self.services.set_thanks_nudges(email, False)
+            reply = self.services.thanks_actions.set_nudges(email, False)
         return Answer(message=reply.replace("`", ""))
 
     def _received(self, agent: RosterAgent) -> Answer:
         return Answer(message=self._cat(agent).t("teams.received"))
 
     def _checkin(self, action: CardAction, agent: RosterAgent) -> Answer:
-        notice = self.services.answer_checkin(
+        notice = self.services.checkin_actions.answer(
             agent, action.value, ActionId(action.verb), action.location, action.trigger
         )
         return Answer(message=notice.text) if notice is not None else self._received(agent)
 
     def _pulse_open(self, action: CardAction, agent: RosterAgent) -> Answer:
-        form = self.services.open_survey(agent, action.value, action.location)
+        form = self.services.survey_actions.open(agent, action.value, action.location)
         if form is not None:  # when None, the invitation card is updated to say why
             self.messenger.open_form(action.trigger, form)
         return self._received(agent)
 
     def _pulse_skip(self, action: CardAction, agent: RosterAgent) -> Answer:
-        self.services.skip_survey(agent, action.value, action.location)
+        self.services.survey_actions.skip(agent, action.value, action.location)
         return self._received(agent)
 
     def _pulse_opt_out(self, action: CardAction, agent: RosterAgent) -> Answer:
-        self.services.opt_out_of_surveys(agent, action.value, action.location)
+        self.services.survey_actions.opt_out(agent, action.value, action.location)
         return self._received(agent)
 
     def _compliment_choice(self, action: CardAction, agent: RosterAgent) -> Answer:
@@ -236,32 +254,32 @@ class TeamsActions:
         return self._received(agent)
 
     def _home_pause(self, action: CardAction, agent: RosterAgent) -> Answer:
-        reply = self.services.pause_from_home(agent, ActionId(action.verb))
+        reply = self.services.home.pause_from_home(agent, ActionId(action.verb))
         return Answer(message=reply.replace("`", ""))  # a line under a card shows no markup
 
     def _home_language(self, action: CardAction, agent: RosterAgent) -> Answer:
         language = language_of_action(action.verb)
         assert language is not None  # routed here only for a language button
-        return Answer(message=self.services.set_language(agent, language))
+        return Answer(message=self.services.home.set_language(agent, language))
 
     def _home_buddy(self, action: CardAction, agent: RosterAgent) -> Answer:
-        reply = self.services.set_buddy(agent, action.verb == ActionId.HOME_BUDDY_ON.value)
+        reply = self.services.home.set_buddy(agent, action.verb == ActionId.HOME_BUDDY_ON.value)
         return Answer(message=reply.replace("`", ""))
 
     def _home_pairing(self, action: CardAction, agent: RosterAgent) -> Answer:
-        reply = self.services.set_pairing(agent, action.verb == ActionId.HOME_PAIRING_ON.value)
+        reply = self.services.home.set_pairing(agent, action.verb == ActionId.HOME_PAIRING_ON.value)
         return Answer(message=reply.replace("`", ""))
 
     def _pairing_skip(self, action: CardAction, agent: RosterAgent) -> Answer:
-        return Answer(message=self.services.skip_pairing(agent).replace("`", ""))
+        return Answer(message=self.services.home.skip_pairing(agent).replace("`", ""))
 
     def _buddy_answer(self, action: CardAction, agent: RosterAgent) -> Answer:
         free = action.verb == ActionId.BUDDY_FREE.value
-        notice = self.services.answer_buddy(agent, action.value, free, action.location)
+        notice = self.services.recovery_actions.answer_buddy(agent, action.value, free, action.location)
         return Answer(message=notice.text) if notice is not None else self._received(agent)
 
     def _home_surveys(self, action: CardAction, agent: RosterAgent) -> Answer:
-        self.services.set_surveys(agent, action.verb == ActionId.HOME_SURVEYS_ON.value)
+        self.services.home.set_surveys(agent, action.verb == ActionId.HOME_SURVEYS_ON.value)
         return self._received(agent)
 
     def _required(self, agent: RosterAgent | None) -> str:
@@ -269,7 +287,7 @@ class TeamsActions:
 
     def _survey_submitted(self, action: CardAction, agent: RosterAgent) -> Answer:
         context = str(action.data.get(CONTEXT_KEY, ""))
-        submission = self.services.submit_survey(agent, context, submitted_values(action.data))
+        submission = self.services.survey_actions.submit(agent, context, submitted_values(action.data))
         if submission.errors:
             # Teams checks required answers before sending, so this is rare: say it, keep the form.
             return Answer(message=" ".join(dict.fromkeys(submission.errors.values())))
@@ -279,7 +297,9 @@ class TeamsActions:
 
     def _talk_submitted(self, action: CardAction, agent: RosterAgent) -> Answer:
         context = str(action.data.get(CONTEXT_KEY, ""))
-        refusal = self.services.submit_talk(agent, context, submitted_values(action.data).get(TALK_FIELD, ""))
+        refusal = self.services.recovery_actions.submit_talk(
+            agent, context, submitted_values(action.data).get(TALK_FIELD, "")
+        )
         if refusal is not None:
             return Answer(message=refusal)
         return Answer(card=message_card(_line(self._cat(agent).t("teams.form_sent"))))
@@ -331,18 +351,18 @@ class TeamsActions:
         words = command.text.split()
         if words[:1] == ["home"]:
             return self._home(user, agent, email, event_key)
-        return self.services.breather_command(agent, command.text, email=email)
+        caller = ChatUser(platform=ChatPlatform.TEAMS, user_id=user)
+        return self.services.commands.breather(agent, command.text, email=email, caller=caller)
 
     def _home(
         self, user: str, agent: RosterAgent | None, email: str | None, event_key: str
     ) -> Message | None:
         """Teams has no App Home tab: `breather home` posts the same page as a card (the outbox
         sends it), and later changes refresh that card in place."""
-        leads = email is not None and any(email in team.managers for team in self.services.config.teams)
-        if agent is None and not leads:
+        if agent is None and not self._leads(email):
             return _line(self._cat(None).t("command.not_on_roster"))
         self.messenger.directory.request_home(user)
-        self.services.home_opened(agent, f"teams:{event_key}", email=email)
+        self.services.home.opened(agent, f"teams:{event_key}", email=email)
         return None
 
 
@@ -394,9 +414,7 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
         """The person's address as breather.yml knows it: their mail or their UPN."""
         candidates = [a.lower() for a in (email, upn) if a]
         for candidate in candidates:
-            if services.roster.find("email", candidate) is not None or any(
-                candidate in team.managers for team in services.config.teams
-            ):
+            if services.identity.known(candidate):
                 return candidate
         return candidates[0] if candidates else None
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import inspect
 import threading
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Coroutine
 from typing import Any, TypeVar
 
 from bot.errors import DeliveryFailed
@@ -33,6 +34,10 @@ T = TypeVar("T")
 CALL_TIMEOUT_S = 30.0  # token (MSAL) plus the HTTP call itself, which has its own 10 s limit
 
 
+async def _awaited(value: Awaitable[T]) -> T:
+    return await value
+
+
 def card_activity(content: Card, *, text: str | None = None) -> MessageActivityInput:
     card = attachment(content)
     activity = MessageActivityInput(text=text)
@@ -49,20 +54,21 @@ class Connector:
         timeout_s: float = 10.0,
     ) -> None:
         self.service_url = service_url.rstrip("/")
+        self._tokens = token_provider
         self._http = Client(ClientOptions(timeout=timeout_s, headers={"User-Agent": "breather"}))
         self._api = ApiClient(self.service_url, self._http, cloud=cloud, token_provider=token_provider)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="breather-teams", daemon=True)
         self._thread.start()
 
-    def _run(self, operation: str, work: Coroutine[Any, Any, T]) -> T:
+    def _run(self, operation: str, work: Coroutine[Any, Any, T], timeout_s: float = CALL_TIMEOUT_S) -> T:
         future = asyncio.run_coroutine_threadsafe(work, self._loop)
         with connector_errors(operation):
             try:
-                return future.result(CALL_TIMEOUT_S)
+                return future.result(timeout_s)
             except concurrent.futures.TimeoutError:
                 future.cancel()
-                raise DeliveryFailed(f"teams {operation}: no answer within {CALL_TIMEOUT_S:g} s") from None
+                raise DeliveryFailed(f"teams {operation}: no answer within {timeout_s:g} s") from None
 
     def send(self, conversation_id: str, content: Card, *, service_url: str | None = None) -> str:
         """Post a card to a conversation; returns the new activity's id."""
@@ -89,6 +95,15 @@ class Connector:
             "delete",
             self._api.conversations.delete_activity(conversation_id, activity_id, service_url=service_url),
         )
+
+    def app_token(self, scope: str, tenant_id: str | None, timeout_s: float = CALL_TIMEOUT_S) -> str:
+        """An app-only token for another API (Microsoft Graph), from the same credentials, on the
+        connector's loop (the SDK's token provider is async; it caches tokens)."""
+        result = self._tokens.get_app_token(scope, tenant_id)
+        found = self._run("token", _awaited(result), timeout_s) if inspect.isawaitable(result) else result
+        if found is None:
+            raise DeliveryFailed("teams token: the app has no credentials", permanent=True)
+        return str(found)
 
     def close(self) -> None:
         if self._loop.is_closed():

@@ -17,21 +17,34 @@ from __future__ import annotations
 import logging
 import threading
 
+import httpx
 from sqlalchemy import Engine
 
+from bot.away import PlatformStatus
 from bot.config import Settings
 from bot.errors import DeliveryFailed
-from bot.messenger import AgentRef, Delivered, FileUpload, Form, HomeView, Mention, Message, resolve_mentions
+from bot.messenger import (
+    AgentRef,
+    ChatPlatform,
+    Delivered,
+    FileUpload,
+    Form,
+    HomeView,
+    Mention,
+    Message,
+    resolve_mentions,
+)
 from handlers.teams.auth import InboundAuth, SigningKeys, jwks_uri, serve_keys_to
 from handlers.teams.cards import home_card, image_card, message_card
 from handlers.teams.connector import Connector
 from handlers.teams.directory import TeamsDirectory, TeamsPerson
 from handlers.teams.endpoint import TeamsEndpoint
+from handlers.teams.presence import TOKEN_TIMEOUT_S, PresenceReader
 from handlers.teams.sdk import App, CloudEnvironment, TokenSource, make_teams_app
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "teams"
+PLATFORM = ChatPlatform.TEAMS
 MAILTO = "mailto:"
 # Teams allows a bot 7 messages a second in one conversation, 8 in two seconds, 60 in 30 and
 # 1,800 an hour. Two a second stays inside the first three; no chat or channel gets near the
@@ -47,10 +60,19 @@ class TeamsMessenger:
     name = PLATFORM
     pace_s = PACE_S
 
-    def __init__(self, *, app: App, endpoint: TeamsEndpoint, engine: Engine, connector: Connector) -> None:
+    def __init__(
+        self,
+        *,
+        app: App,
+        endpoint: TeamsEndpoint,
+        engine: Engine,
+        connector: Connector,
+        presence: PresenceReader | None = None,
+    ) -> None:
         self.app = app  # the inbound side: JWT validation and activity routing
         self.endpoint = endpoint  # where the app's POST /api/messages route lives
         self.connector = connector
+        self.presence = presence  # Graph presence, for out of office (TEAMS_PRESENCE)
         self.directory = TeamsDirectory(engine)
         self._forms: dict[str, list[Form]] = {}
         self._lock = threading.Lock()
@@ -100,6 +122,14 @@ class TeamsMessenger:
 
     def _with_mentions(self, message: Message) -> Message:
         return resolve_mentions(message, self._mentioned)
+
+    def status_of(self, to: AgentRef) -> PlatformStatus | None:
+        """Out of office from Graph presence (bot/away.py), by the person's Entra object id."""
+        if self.presence is None:
+            return None
+        person = self.directory.for_ref(to)
+        aad = person.aad_object_id if person is not None else to.user_id_on(PLATFORM)
+        return self.presence.status(aad) if aad else None
 
     # --- the port -----------------------------------------------------------------------------
 
@@ -157,6 +187,8 @@ class TeamsMessenger:
 
     def close(self) -> None:
         self.connector.close()
+        if self.presence is not None:
+            self.presence.close()
 
 
 def build_teams_messenger(
@@ -183,4 +215,12 @@ def build_teams_messenger(
     connector = Connector(
         service_url=settings.teams_service_url, token_provider=app.token_provider, cloud=app.cloud
     )
-    return TeamsMessenger(app=app, endpoint=endpoint, engine=engine, connector=connector)
+    presence = None
+    if settings.teams_presence:
+        scope, tenant = app.cloud.graph_scope, settings.teams_tenant_id
+        presence = PresenceReader(
+            httpx.Client(follow_redirects=False, headers={"User-Agent": "breather"}),
+            base_url=settings.teams_graph_url,
+            token=lambda: connector.app_token(scope, tenant, timeout_s=TOKEN_TIMEOUT_S),
+        )
+    return TeamsMessenger(app=app, endpoint=endpoint, engine=engine, connector=connector, presence=presence)

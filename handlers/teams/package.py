@@ -32,8 +32,11 @@ _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _VERSION = re.compile(r"^\d+\.\d+\.\d+$")
 
 # What people can type, as the compose box suggests it (Teams has no slash commands for bots).
-PERSONAL_COMMANDS = ("help", "pause", "away", "resume", "buddy", "pairing", "privacy", "home", "digest")
+# A list holds at most 10 commands (MAX_COMMANDS, kudos included). `resume` is left out of the
+# menu to make room for `language`: the pause reply names it, and the home card has its button.
+PERSONAL_COMMANDS = ("help", "pause", "away", "buddy", "pairing", "privacy", "language", "home", "digest")
 TEAM_COMMANDS = ("help",)
+MAX_COMMANDS = 10  # per command list (scope) in Teams' bot menu
 
 Pixel = tuple[int, int, int, int]
 

@@ -18,12 +18,15 @@ shape, each still one module:
 Rules: an unset secret refuses everything (InvalidSignature), never "accept unsigned";
 verify on the raw bytes before parsing; pass every decoded payload through
 `emotion.without_agent_emotion` before reading a field (`json_object` does it); bad input
-raises InvalidInput with the HTTP status to answer; events the product does not use parse to
-an empty list (acknowledged, ignored).
+raises InvalidInput with the HTTP status to answer, naming the sender's field (times through
+`moment_in_calendar`, keys through `business_key`, so that a refusal never names a field of
+Breather's own, like `ended_at`); events the product does not use parse to an empty list
+(acknowledged, ignored).
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import threading
@@ -35,7 +38,7 @@ from typing import Any, Protocol, runtime_checkable
 from pydantic import ValidationError
 
 from bot.errors import InvalidInput, InvalidSignature
-from bot.events import InboundEvent
+from bot.events import EARLIEST, LATEST, InboundEvent
 from handlers.boundary import load_json_object
 from handlers.telephony.emotion import without_agent_emotion
 
@@ -102,6 +105,34 @@ def aware(value: datetime | None) -> datetime | None:
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     except OverflowError:  # 0001-01-01T00:00:00+14:00 is before the calendar in UTC
         raise InvalidInput("a timestamp is outside the calendar") from None
+
+
+def moment_in_calendar(value: datetime, field: str) -> datetime:
+    """`value` in UTC (no zone: taken as UTC), or InvalidInput naming `field` when it is not a
+    moment a call can have: the domain's range, checked here so that the 422 names the
+    sender's field rather than `ended_at`, and before a far date's offset overflows."""
+    try:
+        moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except (OverflowError, ValueError):  # 9999-12-31T23:59:59-14:00 is past the calendar in UTC
+        moment = None
+    if moment is None or not EARLIEST <= moment < LATEST:
+        raise InvalidInput(f"{field}: must be a moment between {EARLIEST.year} and {LATEST.year}")
+    return moment
+
+
+MAX_KEY = 200  # CallEnded.event_id's limit
+
+
+def business_key(*parts: str) -> str:
+    """An event's idempotency key from the parts that identify it, joined with ':'. Each part
+    is within its field's limit, but together they may not be: a longer key is replaced by its
+    SHA-256, the same for every delivery of the event (intake stores keys only as keyed
+    tokens anyway), so a duplicate stays a duplicate and the 422 never names `event_id`, a
+    field the sender never sent."""
+    key = ":".join(parts)
+    if len(key) <= MAX_KEY:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def require_secret(secret: str | None, setting: str) -> str:

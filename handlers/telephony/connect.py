@@ -17,12 +17,12 @@ never read: only the matched rule's name is.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from bot.errors import InvalidInput
 from bot.events import MAX_SECONDS, AgentKey, CallEnded, Disconnect, InboundEvent
-from handlers.telephony.base import RawRequest
+from handlers.telephony.base import RawRequest, business_key, moment_in_calendar
 from handlers.telephony.eventbridge import envelope, verify_connection
 
 PROVIDER = "connect"
@@ -73,7 +73,7 @@ def _time(detail: dict[str, Any], key: str, field: str) -> datetime | None:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise InvalidInput(f"detail.{field}: not an ISO-8601 timestamp") from None
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment_in_calendar(moment, f"detail.{field}")
 
 
 def arn_tail(arn: str | None, kind: str, field: str) -> str | None:
@@ -133,7 +133,10 @@ def _contact_event(detail: dict[str, Any]) -> list[InboundEvent]:
     if connected is not None and ended is not None:
         span = (ended - connected).total_seconds()
         if not 0 <= span <= MAX_SECONDS:
-            raise InvalidInput("detail.disconnectTimestamp: not between the connection and a month after it")
+            raise InvalidInput(
+                "detail.disconnectTimestamp: not between agentInfo.connectedToAgentTimestamp"
+                " and a month after it"
+            )
         duration = span
     reason = (_text(detail, "disconnectreason", "disconnectReason") or "").upper()
     method = (_text(detail, "initiationmethod", "initiationMethod") or "").upper()
@@ -142,7 +145,7 @@ def _contact_event(detail: dict[str, Any]) -> list[InboundEvent]:
     return [
         CallEnded(
             provider=PROVIDER,
-            event_id=f"{contact}:{event_type}",
+            event_id=business_key(contact or "", event_type),  # contact: required above
             call_id=contact,
             agent=AgentKey(kind="connect_user_id", id=agent or ""),
             started_at=connected,
@@ -170,7 +173,7 @@ def _rule_matched(detail: dict[str, Any]) -> list[InboundEvent]:
     return [
         CallEnded(
             provider=PROVIDER,
-            event_id=f"{contact}:rule:{rule}",
+            event_id=business_key(contact, "rule", rule),
             call_id=contact,
             agent=AgentKey(kind="connect_user_id", id=agent),
             tags=(rule,),

@@ -18,14 +18,14 @@ empathy scores) are never subscribed to or read.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
 from bot.errors import InvalidInput
 from bot.events import MAX_SECONDS, AgentKey, CallEnded, Disconnect, InboundEvent
-from handlers.telephony.base import RawRequest, describe, epoch
+from handlers.telephony.base import RawRequest, business_key, describe, epoch, moment_in_calendar
 from handlers.telephony.eventbridge import envelope, verify_connection
 
 PROVIDER = "genesys"
@@ -34,6 +34,8 @@ TOPIC_PREFIX = "v2.detail.events.conversation."
 CALL_END = "user.end"
 WRAP_UP = "acw"
 MAX_MS = MAX_SECONDS * 1000
+# A number, never a string or a boolean (pydantic would read "1e5" and true as numbers).
+Milliseconds = Annotated[float, Strict(), Field(ge=0, le=MAX_MS)]
 
 # disconnectType on the agent's own participant, in the provider-neutral words.
 _DISCONNECT: dict[str, Disconnect] = {
@@ -56,12 +58,12 @@ class GenesysBody(BaseModel):
     conversationId: str = Field(min_length=1, max_length=100)
     userId: str | None = Field(None, max_length=100)
     sessionId: str | None = Field(None, max_length=100)
-    eventTime: int | float | str | None = None
+    eventTime: Any = None  # epoch ms or ISO-8601: read by `moment`, which names the field
     direction: str | None = Field(None, max_length=20)
     disconnectType: str | None = Field(None, max_length=40)
     queueId: str | None = Field(None, max_length=100)
-    interactingDurationMs: float | None = Field(None, ge=0, le=MAX_MS)
-    heldDurationMs: float | None = Field(None, ge=0, le=MAX_MS)
+    interactingDurationMs: Milliseconds | None = None
+    heldDurationMs: Milliseconds | None = None
     wrapupCode: str | None = Field(None, max_length=100)
 
 
@@ -103,26 +105,30 @@ def _kind(topic: str) -> str:
     return kind
 
 
-def moment(value: int | float | str | None, field: str) -> datetime | None:
-    """Genesys detail events stamp eventTime in epoch milliseconds; ISO-8601 is taken too."""
+def moment(value: Any, field: str) -> datetime | None:
+    """Genesys detail events stamp eventTime in epoch milliseconds; ISO-8601 is taken too.
+    Digits are ASCII only: `str.isdigit()` and `float()` also read other scripts' digits
+    ("١٢٣", fullwidth "９９"), and a boolean is no time."""
     if value is None or value == "":
         return None
+    where = f"detail.eventBody.{field}"
     try:
-        if isinstance(value, str) and not value.replace(".", "", 1).isdigit():
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-        return epoch(value)
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            raise ValueError(value)
+        if isinstance(value, str) and not (value.isascii() and value.replace(".", "", 1).isdigit()):
+            return moment_in_calendar(datetime.fromisoformat(value.replace("Z", "+00:00")), where)
+        parsed = epoch(value)
     except (ValueError, OverflowError, OSError):
-        raise InvalidInput(f"detail.eventBody.{field}: not a timestamp") from None
+        raise InvalidInput(f"{where}: not a timestamp") from None
+    return None if parsed is None else moment_in_calendar(parsed, where)
 
 
 def _call(body: GenesysBody, kind: str, user_id: str) -> CallEnded:
-    ended = moment(body.eventTime, "eventTime")
     common: dict[str, Any] = {
         "provider": PROVIDER,
         # Genesys may publish one detail event twice under different EventBridge ids: the
         # business key (conversation, agent, topic, session) is what stays the same.
-        "event_id": f"{body.conversationId}:{user_id}:{kind}:{body.sessionId or ''}".rstrip(":"),
+        "event_id": business_key(body.conversationId, user_id, kind, *filter(None, [body.sessionId])),
         "call_id": body.conversationId,
         "agent": AgentKey(kind="genesys_user_id", id=user_id),
     }
@@ -135,7 +141,7 @@ def _call(body: GenesysBody, kind: str, user_id: str) -> CallEnded:
         disconnect = "transfer"
     return CallEnded(
         **common,
-        ended_at=ended,
+        ended_at=moment(body.eventTime, "eventTime"),  # only the end's time is read
         duration_s=None if body.interactingDurationMs is None else body.interactingDurationMs / 1000,
         hold_s=None if body.heldDurationMs is None else body.heldDurationMs / 1000,
         direction=direction if direction in ("inbound", "outbound") else None,

@@ -22,12 +22,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from bot.errors import InvalidInput, InvalidSignature
 from bot.events import MAX_SECONDS, AgentKey, CallEnded, Disconnect, InboundEvent
-from handlers.telephony.base import RawRequest, epoch, json_object, require_secret, same
+from handlers.telephony.base import (
+    RawRequest,
+    business_key,
+    epoch,
+    json_object,
+    moment_in_calendar,
+    require_secret,
+    same,
+)
 
 PROVIDER = "webex"
 SETTING = "WEBEX_WEBHOOK_SECRET"
@@ -68,15 +76,17 @@ def _moment(data: dict[str, Any], key: str) -> datetime | None:
     value = data.get(key)
     if value is None or value == "":
         return None
+    moment = None
     try:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return epoch(value)
-        if isinstance(value, str):
+            moment = epoch(value)
+        elif isinstance(value, str):
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-            return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
     except (ValueError, OverflowError, OSError):
         pass
-    raise InvalidInput(f"data.{key}: not a timestamp")
+    if moment is None:
+        raise InvalidInput(f"data.{key}: not a timestamp")
+    return moment_in_calendar(moment, f"data.{key}")
 
 
 class WebexAdapter:
@@ -122,7 +132,7 @@ class WebexAdapter:
             return [
                 CallEnded(
                     **common,
-                    event_id=f"{task}:{agent}:wrapup",
+                    event_id=business_key(task, agent, "wrapup"),
                     tags=(reason,) if reason else (),
                     is_update=True,
                 )
@@ -135,7 +145,7 @@ class WebexAdapter:
         return [
             CallEnded(
                 **common,
-                event_id=f"{task}:{agent}:ended",
+                event_id=business_key(task, agent, "ended"),
                 started_at=_moment(data, "connectedTime"),
                 ended_at=_moment(data, "endedTime") or _moment(data, "createdTime"),
                 duration_s=_seconds(data, "connectedDuration"),

@@ -24,19 +24,31 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError
 
 from bot.errors import InvalidInput, InvalidSignature
 from bot.events import MAX_SECONDS, AgentKey, CallEnded, InboundEvent
-from handlers.telephony.base import RawRequest, describe, json_object, require_secret, same
+from handlers.telephony.base import (
+    RawRequest,
+    business_key,
+    describe,
+    json_object,
+    moment_in_calendar,
+    require_secret,
+    same,
+)
 
 PROVIDER = "zoom"
 SETTING = "ZOOM_WEBHOOK_SECRET"
 VALIDATION = "endpoint.url_validation"
 USER_ENDED = "contact_center.engagement_user_ended"
 ENGAGEMENT_ENDED = "contact_center.engagement_ended"
+LATEST_MS = 10**14  # event_ts: epoch milliseconds, far past any real moment (year 5138)
+# Numbers, never strings or booleans: pydantic would read "1e5" as a number and true as 1.
+Seconds = Annotated[float, Strict(), Field(ge=0, le=MAX_SECONDS)]
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -74,9 +86,9 @@ class ZoomEngagement(BaseModel):
     start_time: datetime | None = None
     end_time: datetime | None = None
     date_time: datetime | None = None
-    talk_duration: float | None = Field(None, ge=0, le=MAX_SECONDS)
-    hold_duration: float | None = Field(None, ge=0, le=MAX_SECONDS)
-    transfer_count: int | None = Field(None, ge=0, le=1000)
+    talk_duration: Seconds | None = None
+    hold_duration: Seconds | None = None
+    transfer_count: Annotated[int, Strict()] | None = Field(None, ge=0, le=1000)
     disposition_name: str | None = Field(None, max_length=100)
     dispositions: list[_Disposition] | None = Field(None, max_length=50)
     agents: list[_Agent] | None = Field(None, max_length=50)
@@ -120,8 +132,8 @@ class ZoomAdapter:
         if event not in (USER_ENDED, ENGAGEMENT_ENDED):
             return []
         stamp = data.get("event_ts")
-        if isinstance(stamp, bool) or not isinstance(stamp, int):
-            raise InvalidInput("event_ts: must be an integer (milliseconds)")
+        if isinstance(stamp, bool) or not isinstance(stamp, int) or not 0 < stamp < LATEST_MS:
+            raise InvalidInput("event_ts: must be an integer (epoch milliseconds)")
         payload = data.get("payload")
         raw = payload.get("object") if isinstance(payload, dict) else None
         if not isinstance(raw, dict):
@@ -146,21 +158,23 @@ def _agent(user_id: str | None, email: str | None) -> AgentKey | None:
     return None
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+def _utc(value: datetime | None, field: str) -> datetime | None:
+    return None if value is None else moment_in_calendar(value, f"payload.object.{field}")
 
 
 def _user_ended(engagement: ZoomEngagement, agent: AgentKey, stamp: int) -> CallEnded:
-    ended = _utc(engagement.end_time or engagement.date_time)
+    ended = (
+        _utc(engagement.end_time, "end_time")
+        if engagement.end_time
+        else _utc(engagement.date_time, "date_time")
+    )
     direction = (engagement.direction or "").lower()
     return CallEnded(
         provider=PROVIDER,
-        event_id=f"{USER_ENDED}:{engagement.engagement_id}:{agent.id}:{stamp}",
+        event_id=business_key(USER_ENDED, engagement.engagement_id, agent.id, str(stamp)),
         call_id=engagement.engagement_id,
         agent=agent,
-        started_at=_utc(engagement.start_time),
+        started_at=_utc(engagement.start_time, "start_time"),
         ended_at=ended,
         duration_s=engagement.talk_duration,
         hold_s=engagement.hold_duration,
@@ -185,7 +199,7 @@ def _engagement_ended(engagement: ZoomEngagement, stamp: int) -> list[InboundEve
     return [
         CallEnded(
             provider=PROVIDER,
-            event_id=f"{ENGAGEMENT_ENDED}:{engagement.engagement_id}:{agent.id}:{stamp}",
+            event_id=business_key(ENGAGEMENT_ENDED, engagement.engagement_id, agent.id, str(stamp)),
             call_id=engagement.engagement_id,
             agent=agent,
             tags=tags,

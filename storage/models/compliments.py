@@ -71,10 +71,12 @@ class Kudos(SQLModel, table=True):
 
 
 class LeadPrefs(SQLModel, table=True):
-    """A team lead's own switch (issue 16: the daily thanks nudge), under a keyed hash of their
-    e-mail, never the address."""
+    """A team lead's own switches (issue 16: the daily thanks nudge; issue 14: the language of a
+    lead who is not an agent), under a keyed hash of their e-mail, never the address."""
 
     __tablename__ = "lead_prefs"
     person_key: str = Field(primary_key=True, max_length=64)
     thanks_off: bool = False
+    language: str | None = Field(default=None, max_length=16)
+    platform_language: str | None = Field(default=None, max_length=16)
     updated_at: datetime = Field(default_factory=now, sa_column=utc_column(nullable=False))

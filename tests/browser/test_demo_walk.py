@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from bot.app import create_app
 from bot.config import Settings
 from handlers.sandbox.demo import run_demo
 from tests.browser.test_console_browser import DEMO_ROSTER, browser  # noqa: F401 (a fixture)
@@ -52,6 +53,7 @@ def demo_url(tmp_path: Path, _sqlite_template: SqliteTemplate) -> Iterator[str]:
         target=run_demo,
         kwargs={
             "settings": settings,
+            "build_app": create_app,
             "host": "127.0.0.1",
             "port": port,
             "calls": None,

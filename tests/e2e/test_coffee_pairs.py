@@ -79,14 +79,14 @@ def test_two_opted_in_agents_get_one_friendly_dm_each_with_a_slot_inside_both_sh
     harness, _ = pairs
     assert say(harness, "U0ANA", "pairing on").startswith("You're in: once a week")
     say(harness, "U0CRIS", "pairing on")
-    assert harness.services.pair_team("billing") == 2
+    assert harness.services.home.pair_team("billing") == 2
     harness.slack.wait_for("chat.postMessage", 2)
     settled(harness.services)
     dms = pair_dms(harness.slack)
     # Ana's shift is 08:00-17:00 in Toronto (15:00-24:00 in Bucharest): both work 15:00-17:00 there.
     slot = "are paired this week: how about 10 minutes on Monday, 7 December at"
     assert dms == {"D0ANA": f"You and Cris {slot} 09:00?", "D0CRIS": f"You and Ana Popescu {slot} 16:00?"}
-    assert harness.services.pair_team("billing") == 0  # once a week
+    assert harness.services.home.pair_team("billing") == 0  # once a week
     posts = harness.slack.calls("chat.postMessage")
     assert {c.params["channel"] for c in posts} == {"D0ANA", "D0CRIS"}  # no channel, no lead
 
@@ -99,14 +99,14 @@ def test_pairs_avoid_repeats_and_a_skipped_week_leaves_one_out(pairs: tuple[Harn
     for week in range(3):
         clock.now = MONDAY + timedelta(weeks=week)
         before = partners(harness.services)
-        assert harness.services.pair_team("billing") == 4
+        assert harness.services.home.pair_team("billing") == 4
         seen.append(partners(harness.services) - before)
     every_pair = [pair for week in seen for pair in week]
     assert len(every_pair) == len(set(every_pair)) == 6  # three weeks, six different pairs of four
     assert say(harness, "U0DANA", "pairing skip").startswith("Done: no coffee pair for you next time.")
     clock.now = datetime(2026, 12, 28, 10, 0, tzinfo=BUCHAREST).astimezone(UTC)
     before = partners(harness.services)
-    assert harness.services.pair_team("billing") == 3  # Dana skips; the three make one group
+    assert harness.services.home.pair_team("billing") == 3  # Dana skips; the three make one group
     (trio,) = partners(harness.services) - before
     assert "Dana" not in trio and len(trio) == 3
     settled(harness.services)
@@ -139,7 +139,7 @@ def test_teams_and_the_console_join_coffee_pairs(
             teams.install(email)
             teams.say(email, "breather pairing on")
         fake_teams.wait_for("send", 2)
-        assert app.state.services.pair_team("billing") == 2
+        assert app.state.services.home.pair_team("billing") == 2
         cards = [card_text(c.card) for c in fake_teams.wait_for("send", 4)[2:]]
         assert sorted(cards)[0].startswith("You and Bob Stan are paired this week")
     sandbox = make_settings(

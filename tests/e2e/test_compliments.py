@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 
 from bot.app import create_app, make_messenger
 from bot.clock import utcnow
-from bot.services import Services
+from bot.container import Services
 from handlers.sandbox.interactions import signed_headers
 from handlers.slack.bolt_app import wait_for_listeners
 from handlers.telephony.zendesk import sign as zendesk_sign
@@ -738,7 +738,7 @@ def test_weekly_rollup_counts_only_from_k_people_and_agrees_with_the_digest(
         assert str(count) not in shown_text
     # The leads' digest for that week shows the same figure, or the same refusal.
     with session_scope(services.engine) as session:
-        digest = services.digests.digest(session, services.config.team("billing"), services.clock())
+        digest = services.digests.digest(session, services.config.team("billing"), services.clock()).to_json()
     assert digest["period"]["start"] == "2026-11-23"
     hidden = {"suppressed": True, "reason": "fewer than 3 agents"}
     assert digest["compliments"] == (count if shown else hidden)

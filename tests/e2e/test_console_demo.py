@@ -116,7 +116,7 @@ def test_the_survey_waits_a_moment_after_a_check_in_and_the_console_says_until_w
     assert "Got a minute?" not in dm_text(view)
 
     demo.clock.advance(minutes=1)  # the demo waits half a minute
-    demo.services.dispatch_surveys()
+    demo.services.survey_actions.dispatch()
     view = demo.wait_for(ANA, lambda view: "Got a minute?" in dm_text(view))
     assert view["notice"] is None  # news that something arrived since replaces it
 
@@ -163,6 +163,16 @@ def test_the_team_lead_has_a_home_tab_with_the_teams_digest(demo: Demo) -> None:
     view = demo.wait_for(LEAD, lambda view: bool(pane(view, "home")["html"]))
     assert "Billing support" in html.unescape(pane(view, "home")["html"])
     assert view["phone"] is None and view["notice"] is None  # a lead has no phone line here
+
+
+def test_the_consoles_language_switch_turns_the_demo_lead_too(demo: Demo) -> None:
+    """Radu leads the demo team without being an agent: the switch reaches his digest as well."""
+    demo.services.settings.demo = True  # what `breather demo` runs with
+    assert demo.client.get("/sandbox", params={"lang": "ro"}).status_code == 200
+    demo.post("home", LEAD)
+    view = demo.wait_for(LEAD, lambda view: "Limba" in pane(view, "home")["html"])
+    home = html.unescape(pane(view, "home")["html"])
+    assert "Echipele tale" in home and "Your teams" not in home
 
 
 def test_kudos_typed_with_an_at_name_reaches_the_team_channel(demo: Demo) -> None:

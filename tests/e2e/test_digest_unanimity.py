@@ -14,9 +14,10 @@ import pytest
 from starlette.testclient import TestClient
 
 from bot.app import create_app, make_messenger
+from bot.container import Services
 from bot.digests.messages import checkins_line, digest_text, wellbeing_line
+from bot.digests.model import Digest
 from bot.i18n import catalogue
-from bot.services import Services
 from storage.db import make_engine, session_scope
 from tests.conftest import Harness, MakeSettings
 from tests.digest_seed import NOW, WEEK, add_calls, add_checkins, add_round
@@ -77,13 +78,14 @@ def digests_of(harness: Harness) -> tuple[dict[str, Any], dict[str, Any]]:
     with session_scope(harness.services.engine) as session:
         config = harness.services.config
         return tuple(  # type: ignore[return-value]
-            harness.services.digests.digest(session, config.team(team), NOW) for team in ("billing", "nights")
+            harness.services.digests.digest(session, config.team(team), NOW).to_json()
+            for team in ("billing", "nights")
         )
 
 
 def shown(digest: dict[str, Any]) -> tuple[str, str]:
-    cat = catalogue("en")
-    return wellbeing_line(cat, digest), checkins_line(cat, digest["checkins"], digest["min_group"])
+    cat, latest = catalogue("en"), Digest.from_json(digest).latest
+    return wellbeing_line(cat, latest), checkins_line(cat, latest.checkins, latest.min_group)
 
 
 def test_a_unanimous_team_reads_exactly_like_one_where_all_but_one_answered_alike(two_teams: Harness) -> None:
@@ -117,7 +119,7 @@ def test_the_bottom_of_every_scale_is_banded_the_same_way(two_teams: Harness) ->
     assert nobody["metrics"]["who5_mean"] == {"at_most": 20.0}
     assert nobody["metrics"]["burnout_share"] == {"at_most": 0.2}
     assert nobody["checkins"]["break_share"] == {"at_most": 0.2}
-    text = digest_text(catalogue("en"), "Billing", nobody)
+    text = digest_text(catalogue("en"), "Billing", Digest.from_json(nobody))
     feelings = "\n".join(line for line in text.splitlines() if not line.startswith(("Call load", "By queue")))
     assert not re.search(r"(?<![0-9])0%", feelings) and "at most 20%" in feelings
     assert "no figure tells what any one person answered" in text  # the digest says what a band means
@@ -138,7 +140,7 @@ def test_a_lead_on_the_roster_never_counts_towards_k_nor_towards_the_figures(lea
         add_checkins(session, "billing", dict.fromkeys(team, "ok"), day=WEEK + timedelta_days(2))
         add_round(session, "billing", dict.fromkeys(team, 15), invited=team, closes=WEEK + timedelta_days(4))
     with session_scope(services.engine) as session:
-        digest = services.digests.digest(session, services.config.team("billing"), NOW)
+        digest = services.digests.digest(session, services.config.team("billing"), NOW).to_json()
     # Five people did everything, but one of them leads the team: four are left, fewer than 5.
     assert digest["suppressed"] is True and digest["reason"] == "fewer than 5 respondents"
     assert digest["calls"]["suppressed"] is True and digest["checkins"]["suppressed"] is True

@@ -19,10 +19,11 @@ from typer.testing import CliRunner
 
 from bot.app import create_app, make_messenger
 from bot.cli import app as cli
+from bot.container import Services
 from bot.digests.chart import ChartText, trend_figure, trend_png
 from bot.digests.messages import chart_text
+from bot.digests.model import Calls, Digest, Figure, Headcount, Period, Reason, Suppressed, Wellbeing
 from bot.i18n import catalogue
-from bot.services import Services
 from storage.db import make_engine, session_scope
 from storage.models import AgentPrefs, Compliment, ComplimentStatus, DigestAccess, DigestRelease
 from tests.conftest import PSEUDONYM_KEY, SIGNING_SECRET, Harness, MakeSettings
@@ -123,7 +124,8 @@ def cli_digest(harness: Harness, *args: str) -> Any:
 def test_a_full_week_shows_every_part_with_the_published_figures(digests: Harness) -> None:
     seed_full_week(digests)
     with session_scope(digests.services.engine) as session:
-        digest = digests.services.digests.digest(session, digests.services.config.team("billing"), NOW)
+        team = digests.services.config.team("billing")
+        digest = digests.services.digests.digest(session, team, NOW).to_json()
     assert digest["period"] == {"start": "2026-11-16", "end": "2026-11-22"}
     # "5 or more answered": never the count, so a team of five cannot read "all five answered".
     assert digest["suppressed"] is False and digest["respondents"] == {"at_least": 5}
@@ -357,21 +359,28 @@ def test_a_surge_is_alerted_only_when_k_or_more_people_had_the_hard_calls(
 
 
 def week(
-    start: str, who5: float | None = None, *, reason: str = "", calls_hidden: bool = False
-) -> dict[str, Any]:
+    start: str, who5: float | None = None, *, reason: Reason = Reason.NO_SURVEY, calls_hidden: bool = False
+) -> Period:
     """A digest period as the chart reads it: shown wellbeing, none (no survey), or hidden."""
-    period: dict[str, Any] = {
-        "period": {"start": start},
-        "suppressed": who5 is None,
-        "metrics": {} if who5 is None else {"who5_mean": who5},
-        "calls": {"suppressed": True} if calls_hidden else {"hard_share": 0.1},
-    }
-    if reason:
-        period["reason"] = reason
-    return period
+    hidden = Suppressed(Reason.FEW_AGENTS, 5)
+    monday = date.fromisoformat(start)
+    return Period(
+        team="billing",
+        start=monday,
+        end=monday + timedelta(days=6),
+        min_group=5,
+        wellbeing=Suppressed(reason, 5) if who5 is None else Wellbeing(Headcount(5), who5_mean=Figure(who5)),
+        calls=hidden if calls_hidden else Calls(calls=40, hard_share=0.1, abusive=0, calls_per_agent_hour=1),
+        checkins=hidden,
+        compliments=hidden,
+    )
 
 
-NO_SURVEY, TOO_FEW = "no survey closed this week", "fewer than 5 people answered"
+def chart_of(weeks: list[Period]) -> Digest:
+    return Digest(latest=weeks[-1], trend=tuple(weeks[:-1]))
+
+
+NO_SURVEY, TOO_FEW = Reason.NO_SURVEY, Reason.FEW_RESPONDENTS
 
 
 def points(data: Any) -> list[float]:
@@ -397,7 +406,7 @@ def test_survey_weeks_join_up_and_only_too_few_people_is_marked_as_hidden() -> N
         week("2026-10-12", reason=NO_SURVEY),
         week("2026-10-19", 48.0),
     ]
-    figure = trend_figure({**weeks[-1], "trend": weeks[:-1]}, chart_text(catalogue("en"), team="Billing"))
+    figure = trend_figure(chart_of(weeks), chart_text(catalogue("en"), team="Billing"))
     top, bottom = figure.axes
     lines = [(points(line.get_xdata()), points(line.get_ydata())) for line in top.get_lines()]
     plt.close(figure)
@@ -415,7 +424,7 @@ def test_the_chart_has_no_title_of_its_own_the_upload_carries_it() -> None:
     from matplotlib.text import Text
 
     text = chart_text(catalogue("en"), team="Billing")
-    figure = trend_figure({**week("2026-11-16", 60.0), "trend": []}, text)
+    figure = trend_figure(Digest(week("2026-11-16", 60.0)), text)
     drawn = [t.get_text() for t in figure.findobj(Text) if t.get_text()]
     plt.close(figure)
     assert not any("last 12 weeks" in word for word in drawn)
@@ -430,7 +439,7 @@ def test_the_chart_reads_on_a_phone_labels_apart_and_large_enough() -> None:
     from matplotlib import pyplot as plt
 
     weeks = [week(f"2026-{9 + (d // 30):02d}-{1 + d % 30:02d}", 50.0 + d % 7) for d in range(0, 91, 7)]
-    digest = {**weeks[-1], "trend": weeks[:-1]}
+    digest = chart_of(weeks)
     text = chart_text(catalogue("en"), team="Billing")
     png = trend_png(digest, text)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -456,7 +465,7 @@ def test_the_chart_reads_on_a_phone_labels_apart_and_large_enough() -> None:
 def test_an_empty_chart_says_so_instead_of_drawing_one_tick() -> None:
     from matplotlib import pyplot as plt
 
-    empty = {**week("2026-11-23", reason=NO_SURVEY, calls_hidden=True), "trend": []}
+    empty = Digest(week("2026-11-23", reason=NO_SURVEY, calls_hidden=True))
     figure = trend_figure(empty, chart_text(catalogue("en"), team="Billing"))
     words = drawn_words(figure)
     plt.close(figure)
@@ -478,10 +487,10 @@ def test_every_word_on_the_chart_comes_from_the_catalogue() -> None:
         survey_weeks="Cu chestionar",
         hidden="Prea puțini",
         empty="Gol",
-        day=lambda iso: "16 noiembrie",
+        day=lambda day: "16 noiembrie",
     )
     weeks = [week("2026-11-09", reason=TOO_FEW, calls_hidden=True), week("2026-11-16", 60.0)]
-    figure = trend_figure({**weeks[-1], "trend": weeks[:-1]}, words)
+    figure = trend_figure(chart_of(weeks), words)
     drawn = drawn_words(figure)
     plt.close(figure)
     texts = {value for value in vars(words).values() if isinstance(value, str)} | {"16 noiembrie"}
@@ -602,7 +611,8 @@ def test_compliments_received_are_counted_for_the_team_only_from_k_people(
                 )
             )
     with session_scope(digests.services.engine) as session:
-        digest = digests.services.digests.digest(session, digests.services.config.team("billing"), NOW)
+        billing = digests.services.config.team("billing")
+        digest = digests.services.digests.digest(session, billing, NOW).to_json()
     if shown:
         assert digest["compliments"] == 10
     else:

@@ -106,9 +106,9 @@ def test_no_checkins_on_a_holiday(office: Any, moment: datetime, sent: bool) -> 
 
 def test_survey_invitations_wait_for_the_first_working_day(office: Any) -> None:
     harness, clock = office(at(2026, 12, 4, 10))
-    harness.services.start_survey_round("billing")
+    harness.services.survey_actions.start_round("billing")
     settled(harness.services)
     assert harness.slack.calls("chat.postMessage") == []
     clock.now = at(2026, 12, 7, 8) + timedelta(seconds=30)  # Monday morning
-    harness.services.dispatch_surveys()
+    harness.services.survey_actions.dispatch()
     assert len(harness.slack.wait_for("chat.postMessage", 5)) == 5

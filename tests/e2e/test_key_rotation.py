@@ -71,7 +71,8 @@ def seed_last_week(harness: Harness, people: tuple[str, ...] = AGENTS) -> None:
 
 
 def digest(harness: Harness) -> dict[str, Any]:
-    _, result = harness.services.digest_desk.for_operator("billing")
+    _, digest = harness.services.digest_desk.for_operator("billing")
+    result = digest.to_json()
     return {"calls": result["calls"], "checkins": result["checkins"], "compliments": result["compliments"]}
 
 
@@ -120,7 +121,7 @@ def test_a_rotation_while_breather_runs_loses_and_doubles_nothing(
 
     # --- a day on the old key ------------------------------------------------------------
     with running(make_settings(config_path=roster), fake_slack) as h:
-        h.services.start_survey_round("billing")
+        h.services.survey_actions.start_round("billing")
         h.slack.wait_for("chat.postMessage", 5)
         invitation = next(
             value

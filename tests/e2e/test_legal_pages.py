@@ -53,7 +53,7 @@ def test_a_package_built_with_defaults_links_to_pages_the_server_serves(harness:
         pages[field] = response.text
 
     # The privacy page says what `/breather privacy` says in chat, word for word.
-    said = harness.services.breather_command(None, "privacy").text
+    said = harness.services.commands.breather(None, "privacy").text
     assert plain(said) in visible_text(pages["privacyUrl"])
     assert "5 people" in visible_text(pages["privacyUrl"])  # the configured anonymity_min_group
     assert plain(catalogue("en").t("legal.terms")) in visible_text(pages["termsOfUseUrl"])

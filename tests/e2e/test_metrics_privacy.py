@@ -140,7 +140,7 @@ def test_stopping_or_skipping_pulse_surveys_moves_no_metric(
 
     settings = make_settings(config_path=roster_with(tmp_path, teams=PULSE_TEAMS))
     with running(settings, fake_slack, Clock(T0)) as surveys:
-        surveys.services.start_survey_round("billing")
+        surveys.services.survey_actions.start_round("billing")
         surveys.slack.wait_for("chat.postMessage", 5)
         before = scrape(surveys)
         invitations = surveys.invitations()
@@ -149,5 +149,5 @@ def test_stopping_or_skipping_pulse_surveys_moves_no_metric(
         surveys.slack.wait_for("chat.update", 2)
         assert moved(before, scrape(surveys)) == {}
         surveys.clock.advance(hours=25)
-        surveys.services.dispatch_surveys()  # reminders go to the others only
+        surveys.services.survey_actions.dispatch()  # reminders go to the others only
         assert moved(before, scrape(surveys)) == {}

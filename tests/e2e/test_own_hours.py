@@ -108,17 +108,17 @@ def test_a_survey_invitation_waits_for_the_agents_own_shift_and_shows_her_clock(
         timezone="America/Toronto",
         shift=OFFICE,
     )
-    harness.services.start_survey_round("billing")
+    harness.services.survey_actions.start_round("billing")
     settled(harness.services)
     assert harness.slack.calls("chat.postMessage") == []  # nobody's shift has started
     clock.now = datetime(2026, 11, 23, 9, 0, tzinfo=BUCHAREST).astimezone(UTC)  # 02:00 in Toronto
-    harness.services.dispatch_surveys()
+    harness.services.survey_actions.dispatch()
     team = harness.slack.wait_for("chat.postMessage", 4)
     settled(harness.services)
     assert "D0ANA" not in [p.params["channel"] for p in harness.slack.calls("chat.postMessage")]
     assert "Thursday" in json.dumps(team[0].params["blocks"])
     clock.now = datetime(2026, 11, 23, 8, 0, 30, tzinfo=TORONTO).astimezone(UTC)
-    harness.services.dispatch_surveys()
+    harness.services.survey_actions.dispatch()
     post = harness.slack.wait_for("chat.postMessage", 5)[-1]
     assert post.params["channel"] == "D0ANA"
     assert "Wednesday" in json.dumps(post.params["blocks"])

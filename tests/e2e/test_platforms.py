@@ -90,7 +90,13 @@ def _genesys_broken() -> list[dict[str, Any]]:
     negative["detail"]["eventBody"]["interactingDurationMs"] = -1
     nul = load("genesys", "user_end")
     nul["detail"]["eventBody"]["queueId"] = "q\x00"
-    return [no_conversation, negative, nul, {"detail-type": "x"}]
+    # Issue 20: read as a moment or a length before (a boolean, other scripts' digits).
+    hostile = []
+    for field, value in (("eventTime", True), ("eventTime", "\u0661\u0662\u0663"), ("heldDurationMs", True)):
+        event = load("genesys", "user_end")
+        event["detail"]["eventBody"][field] = value
+        hostile.append(event)
+    return [no_conversation, negative, nul, {"detail-type": "x"}, *hostile]
 
 
 # --- Amazon Connect ---------------------------------------------------------------------------
@@ -133,7 +139,16 @@ def _connect_broken() -> list[dict[str, Any]]:
     bad_time["detail"]["disconnectTimestamp"] = "tomorrow"
     no_rule = load("connect", "lens_rule")
     del no_rule["detail"]["ruleName"]
-    return [no_contact, bad_arn, bad_time, no_rule, {"detail-type": "Amazon Connect Contact Event"}]
+    past_calendar = load("connect", "disconnected")  # its offset overflows (issue 20)
+    past_calendar["detail"]["disconnectTimestamp"] = "9999-12-31T23:59:59-14:00"
+    return [
+        no_contact,
+        bad_arn,
+        bad_time,
+        no_rule,
+        {"detail-type": "Amazon Connect Contact Event"},
+        past_calendar,
+    ]
 
 
 # --- Zoom Contact Center ----------------------------------------------------------------------
@@ -181,7 +196,15 @@ def _zoom_broken() -> list[dict[str, Any]]:
     del no_ts["event_ts"]
     no_token = load("zoom", "url_validation")
     del no_token["payload"]["plainToken"]
-    return [no_id, negative, no_ts, no_token, {"payload": {}}]
+    # Issue 20: an overflowing offset, a numeric string, a negative time, a token not text.
+    hostile = []
+    for field, value in (("end_time", "9999-12-31T23:59:59-14:00"), ("talk_duration", "1e5")):
+        event = load("zoom", "engagement_user_ended")
+        event["payload"]["object"][field] = value
+        hostile.append(event)
+    hostile.append({**load("zoom", "engagement_user_ended"), "event_ts": -1})
+    hostile.append({**load("zoom", "url_validation"), "payload": {"plainToken": 5}})
+    return [no_id, negative, no_ts, no_token, {"payload": {}}, *hostile]
 
 
 # --- Webex Contact Center ---------------------------------------------------------------------
@@ -223,7 +246,12 @@ def _webex_broken() -> list[dict[str, Any]]:
     negative["data"]["holdDuration"] = -1
     bad_time = load("webex", "task_ended")
     bad_time["data"]["endedTime"] = "yesterday"
-    return [no_task, negative, bad_time, {"type": "task:ended"}, {"data": {}}]
+    hostile = []  # issue 20: before 1970; an offset that overflows
+    for field, value in (("endedTime", -1), ("connectedTime", "9999-12-31T23:59:59-14:00")):
+        event = load("webex", "task_ended")
+        event["data"][field] = value
+        hostile.append(event)
+    return [no_task, negative, bad_time, {"type": "task:ended"}, {"data": {}}, *hostile]
 
 
 PLATFORMS = {

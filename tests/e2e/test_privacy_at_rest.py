@@ -304,7 +304,7 @@ def an_ordinary_day(day: Day) -> None:
     h = day.harness
 
     # A pulse round first: invitations wait an hour after a check-in.
-    services.start_survey_round("billing")
+    services.survey_actions.start_round("billing")
     ana_invite = day.dm("D0ANA", "pulse.open")
     bob_invite, cris_invite = day.dm("D0BOB", "pulse.skip"), day.dm("D0CRIS", "pulse.opt_out")
     day.click("U0ANA", "pulse.open", ana_invite)
@@ -421,7 +421,7 @@ def an_ordinary_day(day: Day) -> None:
     day.settle()
     posted = {call.params["channel"] for call in day.slack.calls("chat.postMessage")}
     assert {"D0RADU", "C0BILLING"} <= posted  # Bob's request and the digest reached the lead; shares
-    services.purge()
+    services.retention.purge()
     day.settle()
 
 

@@ -9,9 +9,13 @@ log, nothing stored for a refused body, and a valid event afterwards still works
 
 from __future__ import annotations
 
+import base64
+import itertools
 import json
 import time
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -24,16 +28,22 @@ from sqlmodel import select
 from twilio.request_validator import RequestValidator
 
 from handlers.sandbox.interactions import signed_headers
+from handlers.telephony.webex import sign as webex_sign
 from handlers.telephony.zendesk import sign as zendesk_sign
+from handlers.telephony.zoom import sign as zoom_sign
 from storage.db import session_scope
 from storage.models import InboundEvent
 from tests.conftest import (
     AIRCALL_TOKEN,
+    CONNECT_SECRET,
     DIALPAD_SECRET,
     FIXTURES,
+    GENESYS_SECRET,
     SIGNING_SECRET,
     TWILIO_TOKEN,
+    WEBEX_SECRET,
     ZENDESK_SECRET,
+    ZOOM_SECRET,
     Harness,
     MakeSettings,
     hard_call,
@@ -279,3 +289,341 @@ def test_every_webhook_path_unsigned(shared_harness: Harness, caplog: pytest.Log
 
     run()
     still_works(shared_harness, caplog)
+
+
+# --- the contact-centre platforms (Genesys Cloud, Amazon Connect, Zoom, Webex) -----------------
+#
+# Their adapters read fields nested inside an envelope (`detail.eventBody`, `payload.object`,
+# `data`). With 25 examples, replacing any key of a whole body would rarely reach one of them,
+# so most generated bodies are a real event (under a new natural key, so that it is stored, not
+# answered as a duplicate) with one to three of the fields its adapter reads (docs/providers/
+# conformance.md) replaced, by arbitrary JSON or by a value of a class that broke something
+# before; the rest replace any key of an object the adapter reads, or are no event at all.
+
+HOSTILE = st.sampled_from(
+    [
+        "0001-01-01T00:00:00+14:00",
+        "9999-12-31T23:59:59-14:00",
+        "1970-01-01T00:00:00Z",
+        "\u0661\u0662\u0663",  # Arabic-Indic digits: str.isdigit() says yes, float() reads them
+        "\uff19\uff19",  # fullwidth digits
+        "1_000",
+        " 12 ",
+        "-1",
+        "1e308",
+        True,
+        False,
+        0,
+        -1,
+        10**19,
+        1e308,
+        "",
+        "x" * 300,
+        "\u202e",
+    ]
+)
+field_values = json_values | HOSTILE
+
+
+def _put(event: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    target = event
+    for step in path[:-1]:
+        if not isinstance(target.get(step), dict):
+            target[step] = {}
+        target = target[step]
+    target[path[-1]] = value
+
+
+def mutated_fields(
+    base: dict[str, Any], reads: tuple[str, ...], rekey: Callable[[dict[str, Any], str], None]
+) -> st.SearchStrategy[dict[str, Any]]:
+    """`base` under a new natural key with one to three of the fields in `reads` (dotted
+    paths) replaced; the fields replaced first may be objects the later ones sit in."""
+    paths = st.sampled_from([tuple(read.split(".")) for read in reads])
+
+    def build(changes: list[tuple[tuple[str, ...], Any]]) -> dict[str, Any]:
+        event: dict[str, Any] = json.loads(json.dumps(base))
+        rekey(event, str(uuid.uuid4()))  # not Hypothesis' to choose: it would reuse a few
+        for path, value in changes:
+            _put(event, path, value)
+        return event
+
+    return st.lists(st.tuples(paths, field_values), min_size=1, max_size=3).map(build)
+
+
+def mutated_key(
+    base: dict[str, Any], reads: tuple[str, ...], rekey: Callable[[dict[str, Any], str], None]
+) -> st.SearchStrategy[dict[str, Any]]:
+    """`base` under a new natural key with any key (an existing one or a new one) of an object
+    holding a field in `reads` replaced."""
+    objects = sorted({tuple(read.split("."))[:-1] for read in reads})
+
+    def keys(path: tuple[str, ...]) -> st.SearchStrategy[tuple[str, ...]]:
+        inner = _dig(base, path)
+        names = sorted(inner) if isinstance(inner, dict) and inner else ["x"]
+        return (st.sampled_from(names) | st.text(max_size=10)).map(lambda key: (*path, key))
+
+    def build(change: tuple[tuple[str, ...], Any]) -> dict[str, Any]:
+        event: dict[str, Any] = json.loads(json.dumps(base))
+        rekey(event, str(uuid.uuid4()))
+        _put(event, *change)
+        return event
+
+    return st.tuples(st.sampled_from(objects).flatmap(keys), field_values).map(build)
+
+
+@dataclass(frozen=True)
+class ContactCentre:
+    path: str
+    reads: dict[str, tuple[str, ...]]  # fixture -> the fields its adapter reads, dotted
+    sign: Callable[[bytes], dict[str, str]]  # the headers the platform adds, for this body
+    rekey: Callable[[dict[str, Any], str], None]  # gives an event of its a new natural key
+    fresh: str  # the fixture of a call's end
+
+
+def _eventbridge_key(body: bytes) -> dict[str, str]:
+    return {"x-breather-key": GENESYS_SECRET}
+
+
+def _eventbridge_basic(body: bytes) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"breather:{CONNECT_SECRET}".encode()).decode()}
+
+
+def _zoom_headers(body: bytes) -> dict[str, str]:
+    stamp = str(int(time.time()))
+    return {"x-zm-request-timestamp": stamp, "x-zm-signature": zoom_sign(ZOOM_SECRET, stamp, body)}
+
+
+def _webex_headers(body: bytes) -> dict[str, str]:
+    return {"X-Webex-Signature": webex_sign(WEBEX_SECRET, body)}
+
+
+def _rekey_genesys(event: dict[str, Any], key: str) -> None:
+    body = event["detail"].get("eventBody") or {}
+    body.update(sessionId=key, eventTime=int(time.time() * 1000))
+
+
+def _rekey_connect(event: dict[str, Any], key: str) -> None:
+    detail = event["detail"]
+    if "contactArn" in detail:
+        detail["contactArn"] = detail["contactArn"].rsplit("/", 1)[0] + "/" + key
+    else:
+        detail["contactId"] = key
+
+
+_ZOOM_STAMPS = itertools.count()
+
+
+def _rekey_zoom(event: dict[str, Any], key: str) -> None:
+    event["event_ts"] = int(time.time() * 1000) + next(_ZOOM_STAMPS)  # both only grow: unique
+
+
+def _rekey_webex(event: dict[str, Any], key: str) -> None:
+    event["data"]["taskId"] = key
+
+
+CONTACT_CENTRES = {
+    "genesys": ContactCentre(
+        "/webhooks/genesys",
+        {
+            "user_end": (
+                "detail-type",
+                "detail",
+                "detail.topicName",
+                "detail.eventBody",
+                *(
+                    f"detail.eventBody.{field}"
+                    for field in (
+                        "conversationId",
+                        "userId",
+                        "sessionId",
+                        "eventTime",
+                        "direction",
+                        "disconnectType",
+                        "queueId",
+                        "interactingDurationMs",
+                        "heldDurationMs",
+                    )
+                ),
+            ),
+            "acw": ("detail.topicName", "detail.eventBody.wrapupCode", "detail.eventBody.userId"),
+        },
+        _eventbridge_key,
+        _rekey_genesys,
+        "user_end",
+    ),
+    "connect": ContactCentre(
+        "/webhooks/connect",
+        {
+            "disconnected": (
+                "detail-type",
+                "detail",
+                *(
+                    f"detail.{field}"
+                    for field in (
+                        "eventType",
+                        "contactId",
+                        "channel",
+                        "agentInfo",
+                        "agentInfo.agentArn",
+                        "agentInfo.connectedToAgentTimestamp",
+                        "disconnectTimestamp",
+                        "disconnectReason",
+                        "initiationMethod",
+                        "queueInfo",
+                        "queueInfo.queueArn",
+                    )
+                ),
+            ),
+            "completed": ("detail.AgentInfo.ConnectedToAgentTimestamp", "detail.DisconnectTimestamp"),
+            "lens_rule": ("detail.ruleName", "detail.contactArn", "detail.agentArn"),
+        },
+        _eventbridge_basic,
+        _rekey_connect,
+        "disconnected",
+    ),
+    "zoom": ContactCentre(
+        "/webhooks/zoom",
+        {
+            "engagement_user_ended": (
+                "event",
+                "event_ts",
+                "payload",
+                "payload.object",
+                *(
+                    f"payload.object.{field}"
+                    for field in (
+                        "engagement_id",
+                        "channel",
+                        "direction",
+                        "user_id",
+                        "user_email",
+                        "queue_name",
+                        "start_time",
+                        "end_time",
+                        "date_time",
+                        "talk_duration",
+                        "hold_duration",
+                        "transfer_count",
+                        "disposition_name",
+                        "dispositions",
+                    )
+                ),
+            ),
+            "engagement_ended": ("payload.object.agents", "payload.object.dispositions"),
+            "url_validation": ("event", "payload", "payload.plainToken"),
+        },
+        _zoom_headers,
+        _rekey_zoom,
+        "engagement_user_ended",
+    ),
+    "webex": ContactCentre(
+        "/webhooks/webex",
+        {
+            "task_ended": (
+                "type",
+                "data",
+                *(
+                    f"data.{field}"
+                    for field in (
+                        "taskId",
+                        "channelType",
+                        "owner",
+                        "agentId",
+                        "terminatingParty",
+                        "reason",
+                        "direction",
+                        "connectedTime",
+                        "endedTime",
+                        "createdTime",
+                        "connectedDuration",
+                        "holdDuration",
+                        "queueId",
+                    )
+                ),
+            ),
+            "task_wrapup": ("data.wrapUpReason", "data.auxCodeId", "data.owner"),
+        },
+        _webex_headers,
+        _rekey_webex,
+        "task_ended",
+    ),
+}
+
+
+def contact_centre_bodies(name: str) -> st.SearchStrategy[bytes]:
+    centre = CONTACT_CENTRES[name]
+    fields = st.one_of(
+        [mutated_fields(_fixture(name, event), reads, centre.rekey) for event, reads in centre.reads.items()]
+    )
+    keys = st.one_of(
+        [mutated_key(_fixture(name, event), reads, centre.rekey) for event, reads in centre.reads.items()]
+    )
+    junk = st.one_of(json_values.map(dumps), deep.map(str.encode), st.binary(max_size=200))
+    # one_of picks a branch evenly: the fields the adapter reads get half the examples.
+    return st.one_of(fields.map(dumps), fields.map(dumps), keys.map(dumps), junk)
+
+
+def _dig(data: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        data = data.get(key) if isinstance(data, dict) else None
+    return data
+
+
+def still_accepts(harness: Harness, caplog: pytest.LogCaptureFixture, centre: ContactCentre) -> None:
+    event = _fixture(centre.path.rsplit("/", 1)[1], centre.fresh)
+    centre.rekey(event, str(uuid.uuid4()))
+    body = dumps(event)
+    headers = {"Content-Type": "application/json", **centre.sign(body)}
+    good = harness.client.post(centre.path, content=body, headers=headers)
+    assert good.status_code == 200 and good.json()["status"] == "accepted", good.text
+    assert "Traceback" not in caplog.text
+
+
+# Header values as a garbled or hostile sender might set them: any printable Latin-1.
+header_values = st.text(
+    st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"), max_size=80
+)
+
+
+@pytest.mark.parametrize("name", sorted(CONTACT_CENTRES))
+def test_contact_centre_webhook_signed(
+    shared_harness: Harness, caplog: pytest.LogCaptureFixture, name: str
+) -> None:
+    centre = CONTACT_CENTRES[name]
+
+    @BOUNDED
+    @given(body=contact_centre_bodies(name))
+    def run(body: bytes) -> None:
+        before = stored(shared_harness)
+        headers = {"Content-Type": "application/json", **centre.sign(body)}
+        response = shared_harness.client.post(centre.path, content=body, headers=headers)
+        check(shared_harness, response, before)
+
+    run()
+    still_accepts(shared_harness, caplog, centre)
+
+
+@pytest.mark.parametrize("name", sorted(CONTACT_CENTRES))
+def test_contact_centre_webhook_unsigned(
+    shared_harness: Harness, caplog: pytest.LogCaptureFixture, name: str
+) -> None:
+    """No credential, or a garbled one in every header the platform's check reads: always 401."""
+    centre = CONTACT_CENTRES[name]
+    header_names = sorted({*centre.sign(b"{}"), "Authorization"})
+
+    @BOUNDED
+    @given(
+        body=contact_centre_bodies(name),
+        garbled=st.dictionaries(st.sampled_from(header_names), header_values, max_size=len(header_names)),
+    )
+    def run(body: bytes, garbled: dict[str, str]) -> None:
+        before = stored(shared_harness)
+        headers = {b"Content-Type": b"application/json"}
+        headers.update((k.encode(), v.encode("latin-1")) for k, v in garbled.items())
+        response = shared_harness.client.post(centre.path, content=body, headers=headers)
+        check(shared_harness, response, before)
+        assert response.status_code == 401, (response.status_code, response.text[:200])
+
+    run()
+    still_accepts(shared_harness, caplog, centre)

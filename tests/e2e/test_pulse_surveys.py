@@ -23,8 +23,8 @@ from bot.app import create_app, make_messenger
 from bot.checkins.policy import in_shift
 from bot.cli import app as cli
 from bot.config import Settings, load_config
+from bot.container import Services
 from bot.scheduler import JobSpec
-from bot.services import Services
 from handlers.sandbox.interactions import block_actions_body, choices_submission_body, signed_headers
 from storage.db import make_engine, session_scope, upgrade
 from storage.models import Checkin, SurveyAnswer, SurveyInvitation, SurveyRound
@@ -120,22 +120,22 @@ def surveys(make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path) 
 
 
 def test_a_round_invites_every_agent_once_and_a_repeat_invites_nobody(surveys: SurveyHarness) -> None:
-    outcome = surveys.services.start_survey_round("billing")
+    outcome = surveys.services.survey_actions.start_round("billing")
     assert outcome.created and outcome.round.invited == 5
     surveys.slack.wait_for("chat.postMessage", 5)
     settled(surveys.services)
     post = surveys.slack.calls("chat.postMessage")[0]
     assert action_ids(post.params["blocks"]) == ["pulse.open", "pulse.skip", "pulse.opt_out"]
     assert "groups of 5 or more" in json.dumps(post.params["blocks"])  # who can see what, in one line
-    again = surveys.services.start_survey_round("billing")
+    again = surveys.services.survey_actions.start_round("billing")
     assert not again.created
-    surveys.services.dispatch_surveys()
+    surveys.services.survey_actions.dispatch()
     settled(surveys.services)
     assert len(surveys.slack.calls("chat.postMessage")) == 5
 
 
 def test_start_opens_the_modal_and_the_answers_are_scored_under_a_pseudonym(surveys: SurveyHarness) -> None:
-    surveys.services.start_survey_round("billing")
+    surveys.services.survey_actions.start_round("billing")
     surveys.slack.wait_for("chat.postMessage", 5)
     invitation = surveys.invitations()["D0ANA"]
     assert surveys.open("U0ANA", invitation).status_code == 200
@@ -166,7 +166,7 @@ def test_start_opens_the_modal_and_the_answers_are_scored_under_a_pseudonym(surv
 
 
 def test_an_incomplete_form_gets_field_errors_and_stores_nothing(surveys: SurveyHarness) -> None:
-    surveys.services.start_survey_round("billing")
+    surveys.services.survey_actions.start_round("billing")
     surveys.slack.wait_for("chat.postMessage", 5)
     surveys.open("U0ANA", surveys.invitations()["D0ANA"])
     view = surveys.slack.wait_for("views.open")[0].params["view"]
@@ -181,7 +181,7 @@ def test_an_incomplete_form_gets_field_errors_and_stores_nothing(surveys: Survey
 
 
 def test_someone_else_cannot_answer_or_open_your_invitation(surveys: SurveyHarness) -> None:
-    surveys.services.start_survey_round("billing")
+    surveys.services.survey_actions.start_round("billing")
     surveys.slack.wait_for("chat.postMessage", 5)
     surveys.open("U0CRIS", surveys.invitations()["D0ANA"])
     settled(surveys.services)
@@ -189,7 +189,7 @@ def test_someone_else_cannot_answer_or_open_your_invitation(surveys: SurveyHarne
 
 
 def test_one_reminder_after_a_day_to_non_responders_only(surveys: SurveyHarness) -> None:
-    surveys.services.start_survey_round("billing")
+    surveys.services.survey_actions.start_round("billing")
     surveys.slack.wait_for("chat.postMessage", 5)
     invitations = surveys.invitations()
     surveys.open("U0ANA", invitations["D0ANA"])
@@ -197,18 +197,18 @@ def test_one_reminder_after_a_day_to_non_responders_only(surveys: SurveyHarness)
     surveys.submit("U0ANA", view["private_metadata"], {**WHO5_OK, "burnout_single_1": "1"})
     surveys.button("U0CRIS", "pulse.skip", invitations["D0CRIS"])
     surveys.clock.advance(hours=23)
-    surveys.services.dispatch_surveys()
+    surveys.services.survey_actions.dispatch()
     settled(surveys.services)
     assert len(surveys.slack.calls("chat.postMessage")) == 5  # not yet
     surveys.clock.advance(hours=2)
-    surveys.services.dispatch_surveys()
+    surveys.services.survey_actions.dispatch()
     surveys.slack.wait_for("chat.postMessage", 8)
     settled(surveys.services)
     reminded = [p.params["channel"] for p in surveys.slack.calls("chat.postMessage")[5:]]
     assert sorted(reminded) == ["D0BOB", "D0DANA", "D0EMIL"]  # not Ana (answered), not Cris (not now)
     assert "gentle reminder" in surveys.slack.calls("chat.postMessage")[5].params["text"]
     surveys.clock.advance(hours=24)
-    surveys.services.dispatch_surveys()
+    surveys.services.survey_actions.dispatch()
     settled(surveys.services)
     assert len(surveys.slack.calls("chat.postMessage")) == 8  # only one reminder, ever
     surveys.clock.advance(days=3)  # the round has closed: a late answer is refused kindly
@@ -220,7 +220,7 @@ def test_one_reminder_after_a_day_to_non_responders_only(surveys: SurveyHarness)
 def test_reminders_held_back_never_crowd_out_the_ones_due(surveys: SurveyHarness) -> None:
     """With small batches, paused agents' reminders (held back) must not fill every batch."""
     services = surveys.services
-    services.start_survey_round("billing")
+    services.survey_actions.start_round("billing")
     surveys.slack.wait_for("chat.postMessage", 5)
     for user in ("U0ANA", "U0BOB", "U0CRIS"):
         assert "Paused" in surveys.command(user_id=user, command="/breather", text="pause").text
@@ -235,13 +235,13 @@ def test_reminders_held_back_never_crowd_out_the_ones_due(surveys: SurveyHarness
 
 
 def test_stop_asking_me_withdraws_and_resume_turns_surveys_back_on(surveys: SurveyHarness) -> None:
-    surveys.services.start_survey_round("billing")
+    surveys.services.survey_actions.start_round("billing")
     surveys.slack.wait_for("chat.postMessage", 5)
     surveys.button("U0ANA", "pulse.opt_out", surveys.invitations()["D0ANA"])
     update = surveys.slack.wait_for("chat.update")[0]
     assert "no more pulse check-ins" in update.params["text"]
     surveys.clock.advance(hours=25)
-    surveys.services.dispatch_surveys()
+    surveys.services.survey_actions.dispatch()
     settled(surveys.services)
     assert "D0ANA" not in [p.params["channel"] for p in surveys.slack.calls("chat.postMessage")[5:]]
     reply = surveys.command(user_id="U0ANA", command="/breather", text="resume")
@@ -251,12 +251,12 @@ def test_stop_asking_me_withdraws_and_resume_turns_surveys_back_on(surveys: Surv
 def test_off_shift_invitations_wait_for_the_next_shift(surveys: SurveyHarness) -> None:
     toronto = ZoneInfo("America/Toronto")
     surveys.clock.now = datetime(2026, 11, 23, 12, 0, tzinfo=toronto).astimezone(UTC)  # Monday noon
-    outcome = surveys.services.start_survey_round("nights")
+    outcome = surveys.services.survey_actions.start_round("nights")
     assert outcome.created
     settled(surveys.services)
     assert surveys.slack.calls("chat.postMessage") == []  # Nora works 22:00-06:00
     surveys.clock.now = datetime(2026, 11, 23, 22, 0, 30, tzinfo=toronto).astimezone(UTC)
-    surveys.services.dispatch_surveys()
+    surveys.services.survey_actions.dispatch()
     post = surveys.slack.wait_for("chat.postMessage")[0]
     assert post.params["channel"] == "D0NORA"
 
@@ -287,12 +287,12 @@ def test_an_agent_who_just_had_a_hard_call_checkin_is_invited_an_hour_later(surv
                 created_at=T0 - timedelta(minutes=10),
             )
         )
-    surveys.services.start_survey_round("billing")
+    surveys.services.survey_actions.start_round("billing")
     surveys.slack.wait_for("chat.postMessage", 4)
     settled(surveys.services)
     assert "D0ANA" not in surveys.invitations()
     surveys.clock.advance(minutes=51)
-    surveys.services.dispatch_surveys()
+    surveys.services.survey_actions.dispatch()
     surveys.slack.wait_for("chat.postMessage", 5)
     assert "D0ANA" in surveys.invitations()
     with session_scope(surveys.services.engine) as session:
@@ -414,7 +414,7 @@ def test_a_night_round_in_new_yorks_repeated_hour_fires_twice_but_invites_once(
         surveys.slack.wait_for("chat.postMessage")
         surveys.clock.now = fires[1]
         job.func()  # the same local time again, an hour later
-        services.dispatch_surveys()
+        services.survey_actions.dispatch()
         settled(services)
         assert [p.params["channel"] for p in surveys.slack.calls("chat.postMessage")] == ["D0NORA"]
         with session_scope(services.engine) as session:
@@ -479,7 +479,7 @@ def test_survey_send_command_is_idempotent_and_explains_errors(
     upgrade(engine)
     services = Services(settings, engine, make_messenger(settings, engine))
     services.sync()
-    services.set_paused(services.roster.find("email", "ana@example.com"), True)  # type: ignore[arg-type]
+    services.home.set_paused(services.roster.find("email", "ana@example.com"), True)  # type: ignore[arg-type]
     engine.dispose()
     runner = CliRunner()
     first = runner.invoke(cli, ["survey", "send", "--team", "billing"], env=env)
@@ -536,11 +536,11 @@ def test_a_restart_in_the_middle_of_a_round_invites_nobody_twice(
     clock.advance(minutes=3)
     with running(settings, fake_slack, clock) as second:  # a new process on the same database
         round_job(second, "billing").func()  # the round job runs again (a late start, a second serve)
-        second.services.dispatch_surveys()
+        second.services.survey_actions.dispatch()
         second.slack.wait_for("chat.postMessage", 5)
         clock.advance(minutes=1)
         round_job(second, "billing").func()
-        second.services.dispatch_surveys()
+        second.services.survey_actions.dispatch()
         settled(second.services)
         with session_scope(second.services.engine) as session:
             assert len(session.exec(select(SurveyRound)).all()) == 1
@@ -577,7 +577,7 @@ def test_a_second_round_within_a_week_delays_the_invitation_instead_of_sending_i
     settings = make_settings(config_path=roster_with(tmp_path, teams=teams))
     with running(settings, fake_slack, Clock(first_round.astimezone(UTC))) as surveys:
         services = surveys.services
-        assert services.start_survey_round("billing").created
+        assert services.survey_actions.start_round("billing").created
         surveys.slack.wait_for("chat.postMessage", 5)
         settled(services)
         surveys.clock.now = ROUND_DAY
@@ -590,7 +590,7 @@ def test_a_second_round_within_a_week_delays_the_invitation_instead_of_sending_i
             second_round = rounds[1]
         if second_invitation is None:
             surveys.clock.now = second_round.closes_at + timedelta(hours=1)
-            services.dispatch_surveys()
+            services.survey_actions.dispatch()
             settled(services)
             assert sum(invitations_per_channel(surveys.slack).values()) == 5
             with session_scope(services.engine) as session:
@@ -600,11 +600,11 @@ def test_a_second_round_within_a_week_delays_the_invitation_instead_of_sending_i
                 assert {i.state for i in late} == {"expired"}
             return
         surveys.clock.now = second_invitation.astimezone(UTC) - timedelta(minutes=1)
-        services.dispatch_surveys()
+        services.survey_actions.dispatch()
         settled(services)
         assert sum(invitations_per_channel(surveys.slack).values()) == 5
         surveys.clock.now = second_invitation.astimezone(UTC) + timedelta(seconds=30)
-        services.dispatch_surveys()
+        services.survey_actions.dispatch()
         surveys.slack.wait_for("chat.postMessage", 10)
         settled(services)
         assert set(invitations_per_channel(surveys.slack).values()) == {2}
@@ -624,7 +624,7 @@ def test_an_agent_who_moves_team_is_not_asked_again_within_the_week_for_other_in
     first = make_settings(config_path=roster_with(tmp_path, teams=PULSE_TEAMS))
     clock = Clock(T0)
     with running(first, fake_slack, clock) as surveys:
-        surveys.services.start_survey_round("billing")
+        surveys.services.survey_actions.start_round("billing")
         surveys.slack.wait_for("chat.postMessage", 5)
         settled(surveys.services)
 
@@ -645,12 +645,12 @@ def test_an_agent_who_moves_team_is_not_asked_again_within_the_week_for_other_in
         assert invitations_per_channel(surveys.slack)["D0NORA"] == 1
         assert invitations_per_channel(surveys.slack)["D0ANA"] == 1  # billing's, last Thursday
         clock.now = T0 + timedelta(days=7) - timedelta(minutes=1)
-        surveys.services.dispatch_surveys()
+        surveys.services.survey_actions.dispatch()
         settled(surveys.services)
         assert invitations_per_channel(surveys.slack)["D0ANA"] == 1
         # A week on, at the start of her next night shift (before the round closes), she is asked.
         clock.now = datetime(2026, 12, 3, 22, 0, 30, tzinfo=TORONTO).astimezone(UTC)
-        surveys.services.dispatch_surveys()
+        surveys.services.survey_actions.dispatch()
         surveys.slack.wait_for("chat.postMessage", 7)
         settled(surveys.services)
         assert invitations_per_channel(surveys.slack)["D0ANA"] == 2
@@ -689,7 +689,7 @@ def test_the_home_tab_offers_support_only_to_an_agent_whose_own_latest_who5_is_l
     fake_slack.add_user("U0RADU", "radu@example.com")  # billing's lead, not an agent
     config = roster_with(tmp_path, teams=PULSE_TEAMS, support_resources=[SUPPORT])
     with running(make_settings(config_path=config), fake_slack, Clock(T0)) as surveys:
-        surveys.services.start_survey_round("billing")
+        surveys.services.survey_actions.start_round("billing")
         surveys.slack.wait_for("chat.postMessage", 5)
         answer_round(surveys, {"U0ANA": WHO5_SEVERE, "U0DANA": WHO5_LOW, "U0CRIS": WHO5_OK})
         ana, dana, cris = (latest_home(surveys, user) for user in ("U0ANA", "U0DANA", "U0CRIS"))
@@ -721,7 +721,7 @@ def test_the_home_tab_offers_support_only_to_an_agent_whose_own_latest_who5_is_l
 
         # Two weeks later Ana's own latest WHO-5 is in the usual range: the offer goes away.
         surveys.clock.advance(days=14)
-        surveys.services.start_survey_round("billing")
+        surveys.services.survey_actions.start_round("billing")
         surveys.slack.wait_for("chat.postMessage", 10)
         answer_round(surveys, {"U0ANA": WHO5_OK})
         ana = latest_home(surveys, "U0ANA")
@@ -776,7 +776,7 @@ def test_the_thank_you_offers_support_only_to_the_person_whose_own_who5_needs_fo
 ) -> None:
     config = roster_with(tmp_path, teams=PULSE_TEAMS, support_resources=[SUPPORT], anonymity_min_group=3)
     with running(make_settings(config_path=config), fake_slack, Clock(T0)) as surveys:
-        surveys.services.start_survey_round("billing")
+        surveys.services.survey_actions.start_round("billing")
         surveys.slack.wait_for("chat.postMessage", 5)
         thanks = submit_round(surveys, {"U0CRIS": WHO5_OK})
         series_after_an_ordinary_answer = metric_series(surveys)
@@ -825,7 +825,7 @@ def test_the_thank_you_offers_support_only_to_the_person_whose_own_who5_needs_fo
         with session_scope(surveys.services.engine) as session:
             digest = surveys.services.digests.digest(
                 session, surveys.services.config.team("billing"), surveys.clock.now
-            )
+            ).to_json()
         assert digest["respondents"] == {"at_least": 3}
         # One of three (Dana) is within a third of the bottom: the band, never "33 %" (two of
         # three would read "at least 67 %").
@@ -841,7 +841,7 @@ def test_a_romanian_team_is_asked_in_romanian_with_the_questionnaires_in_english
     inside a Romanian survey; the answers score exactly as an English answer would."""
     teams = {"billing": {**PULSE_TEAMS["billing"], "language": "ro"}}
     with running(make_settings(config_path=roster_with(tmp_path, teams=teams)), fake_slack, Clock(T0)) as s:
-        s.services.start_survey_round("billing")
+        s.services.survey_actions.start_round("billing")
         s.slack.wait_for("chat.postMessage", 5)
         invitation = next(
             post for post in s.slack.calls("chat.postMessage") if post.params["channel"] == "D0ANA"
@@ -882,7 +882,7 @@ def test_a_persian_team_reads_dates_in_its_calendar_with_persian_digits(
 ) -> None:
     teams = {"billing": {**PULSE_TEAMS["billing"], "language": "fa", "persian_calendar": calendar}}
     with running(make_settings(config_path=roster_with(tmp_path, teams=teams)), fake_slack, Clock(T0)) as s:
-        s.services.start_survey_round("billing")
+        s.services.survey_actions.start_round("billing")
         s.slack.wait_for("chat.postMessage", 5)
         invitation = next(
             post for post in s.slack.calls("chat.postMessage") if post.params["channel"] == "D0ANA"

@@ -16,7 +16,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from bot.app import create_app
-from bot.services import Services
+from bot.container import Services
 from storage.db import session_scope
 from storage.models import Checkin, Compliment, ComplimentStatus
 from tests.conftest import Harness, MakeSettings, hard_call, teams_app

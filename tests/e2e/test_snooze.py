@@ -73,9 +73,9 @@ def test_a_pause_for_two_hours_ends_by_itself_and_the_agent_is_told_once(slack_a
     # Over at its time, even before the job has run: a hard call now gets its check-in.
     harness.post_event(hard_call(ended_at=now_text(clock)))
     harness.slack.wait_for("chat.postMessage")
-    assert harness.services.end_pauses() == 1
+    assert harness.services.home.end_pauses() == 1
     harness.slack.wait_for("chat.postMessage", 2)
-    assert harness.services.end_pauses() == 0
+    assert harness.services.home.end_pauses() == 0
     settled(harness.services)
     assert [text.startswith(BACK) for text in dms_to(harness.slack, "D0ANA")] == [False, True]
     with session_scope(harness.services.engine) as session:
@@ -88,7 +88,7 @@ def test_the_note_that_checkins_are_back_waits_for_the_agents_shift(slack_at: An
     harness, clock = slack_at(FRIDAY, billing={"shift": office})
     assert say(harness, "pause until Monday").startswith("Paused until Monday, 7 December.")
     clock.now = datetime(2026, 12, 6, 22, 0, 30, tzinfo=UTC)  # Monday 00:00:30 in Bucharest
-    assert harness.services.end_pauses() == 1
+    assert harness.services.home.end_pauses() == 1
     with session_scope(harness.services.engine) as session:
         (note,) = session.exec(select(OutboxMessage).where(col(OutboxMessage.kind) == "direct")).all()
         assert note.next_attempt_at == datetime(2026, 12, 7, 6, 0, tzinfo=UTC)  # 08:00, her shift
@@ -123,12 +123,12 @@ def test_time_off_holds_back_checkins_and_survey_invitations_and_is_not_counted_
     harness, clock = slack_at(FRIDAY, billing={"pulse": {"instruments": ["burnout_single"]}})
     reply = say(harness, "away until 2026-12-28")
     assert reply.startswith("Enjoy your time off.") and "until Monday, 28 December" in reply
-    outcome = harness.services.start_survey_round("billing")
+    outcome = harness.services.survey_actions.start_round("billing")
     harness.slack.wait_for("chat.postMessage", 4)
     harness.post_event(hard_call(ended_at=now_text(clock)))
     settled(harness.services)
     assert dms_to(harness.slack, "D0ANA") == []
-    counts = harness.services.survey_round_counts(outcome.round.id)
+    counts = harness.services.survey_actions.round_counts(outcome.round.id)
     assert (counts.in_round, counts.invited) == (5, 4)
     with session_scope(harness.services.engine) as session:
         states = sorted(i.state for i in session.exec(select(SurveyInvitation)))
@@ -169,9 +169,9 @@ def test_teams_pauses_with_a_date_from_the_chat_and_the_home_card(
         assert "couldn't read" in card_text(fake_teams.wait_for("send", 2)[1].card)
         answer = teams.click("ana@example.com", "home.pause_2h", reply_to=None)
         assert "Paused until Friday, 4 December at 16:30." in answer.text
-        assert app.state.services.end_pauses() == 0
+        assert app.state.services.home.end_pauses() == 0
         clock.advance(hours=2, seconds=1)
-        assert app.state.services.end_pauses() == 1
+        assert app.state.services.home.end_pauses() == 1
         assert BACK in card_text(fake_teams.wait_for("send", 3)[2].card)
 
 

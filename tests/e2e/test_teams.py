@@ -22,6 +22,7 @@ from storage.models import (
     Checkin,
     Compliment,
     ComplimentStatus,
+    DigestAccess,
     Kudos,
     OutboxMessage,
     OutboxStatus,
@@ -214,7 +215,7 @@ def survey_teams(
 
 def test_a_survey_is_answered_in_a_card_form_and_scored(survey_teams: TeamsHarness) -> None:
     survey_teams.install(ANA)
-    survey_teams.services.start_survey_round("billing")
+    survey_teams.services.survey_actions.start_round("billing")
     (invitation,) = survey_teams.teams.wait_for("send")
     assert verbs(invitation.card) == ["pulse.open", "pulse.skip", "pulse.opt_out"]
     (invitation_id,) = action_values(invitation.card)
@@ -248,7 +249,7 @@ def test_a_survey_is_answered_in_a_card_form_and_scored(survey_teams: TeamsHarne
 
 def test_a_tampered_survey_submission_is_refused_and_stores_nothing(survey_teams: TeamsHarness) -> None:
     survey_teams.install(ANA)
-    survey_teams.services.start_survey_round("billing")
+    survey_teams.services.survey_actions.start_round("billing")
     (invitation,) = survey_teams.teams.wait_for("send")
     (invitation_id,) = action_values(invitation.card)
     survey_teams.click(ANA, "pulse.open", value=invitation_id, reply_to="act-1")
@@ -523,6 +524,10 @@ def test_a_lead_gets_the_digest_and_its_chart_in_their_chat(teams_harness: Teams
     image = next(e for e in chart.card["body"] if e["type"] == "Image")
     assert image["url"].startswith("data:image/png;base64,") and image["altText"]
     assert base64.b64decode(image["url"].split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    with session_scope(teams_harness.services.engine) as session:
+        reads = session.exec(select(DigestAccess)).all()
+    # The works council's audit names the platform the lead read it on (it said "slack command").
+    assert [(r.team_id, r.via) for r in reads] == [("billing", "teams command")]
 
 
 # --- throttling through the outbox -----------------------------------------------------------------
@@ -675,7 +680,7 @@ def test_the_thank_you_card_offers_support_when_the_persons_own_who5_needs_follo
     with TestClient(app, raise_server_exceptions=False) as client:
         harness = TeamsHarness(client, app.state.services, fake_teams)
         harness.install(ANA)
-        harness.services.start_survey_round("billing")
+        harness.services.survey_actions.start_round("billing")
         (invitation,) = harness.teams.wait_for("send")
         (invitation_id,) = action_values(invitation.card)
         harness.click(ANA, "pulse.open", value=invitation_id, reply_to="act-1")

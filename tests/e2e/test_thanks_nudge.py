@@ -54,11 +54,11 @@ def test_the_lead_hears_once_the_next_morning_and_says_thanks_in_the_channel(
 ) -> None:
     harness, clock = day
     kind_words(harness)
-    assert harness.services.nudge_thanks("billing") == 0  # nothing happened "yesterday" yet
+    assert harness.services.thanks_actions.nudge("billing") == 0  # nothing happened "yesterday" yet
     clock.now = NEXT_MORNING
-    assert harness.services.nudge_thanks("billing") == 1
+    assert harness.services.thanks_actions.nudge("billing") == 1
     quiet(harness)
-    assert harness.services.nudge_thanks("billing") == 1  # a rerun queues nothing new
+    assert harness.services.thanks_actions.nudge("billing") == 1  # a rerun queues nothing new
     quiet(harness)
     (nudge,) = to(harness.slack, "D0RADU")
     assert nudge["text"] == (
@@ -97,10 +97,10 @@ def test_someone_else_cannot_thank_for_a_team_and_a_lead_can_switch_the_nudges_o
     assert reply.startswith("Done: no more daily thanks nudges.")
     kind_words(harness)
     clock.now = NEXT_MORNING
-    assert harness.services.nudge_thanks("billing") == 0
+    assert harness.services.thanks_actions.nudge("billing") == 0
     reply = harness.command(user_id="U0RADU", command="/breather", text="thanks on").json()["text"]
     assert reply.startswith("Thanks nudges are on")
-    assert harness.services.nudge_thanks("billing") == 1
+    assert harness.services.thanks_actions.nudge("billing") == 1
     agent = harness.command(user_id="U0CRIS", command="/breather", text="thanks off").json()["text"]
     assert agent.startswith("These nudges go to team leads")
 
@@ -117,7 +117,7 @@ def test_a_teams_lead_says_thanks_from_the_card(
         teams.install("cris@example.com")
         teams.say("cris@example.com", "kudos ana@example.com thanks for the help")
         clock.now = NEXT_MORNING + timedelta(minutes=1)
-        assert app.state.services.nudge_thanks("billing") == 1
+        assert app.state.services.thanks_actions.nudge("billing") == 1
         sent = fake_teams.wait_for("send", 3)
         nudge = [c for c in sent if "Kind words reached" in card_text(c.card)][-1]
         say, _ = sorted(action_values(nudge.card))

@@ -1,9 +1,11 @@
-"""A fake Microsoft Graph for `breather teams install`, on a real HTTP port.
+"""A fake Microsoft Graph for `breather teams install` and presence, on a real HTTP port.
 
 It knows one Teams app catalogue and a directory of people (`add_user`); installs are kept per
 person, so a second install answers 409 like Graph does. `refuse_installs()` answers 403 as
 Graph does when the app lacks TeamsAppInstallation.ReadWriteSelfForUser.All; `fail_next`
 (from the base class) injects 429/5xx. Every request must carry a bearer token.
+Presence: `set_presence` per Entra object id (anyone else is Available); `refuse_presence()`
+answers 403 as Graph does without Presence.Read.All.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from tests.fakes.provider_apis import Answer, FakeProviderApi, Recorded
 
 CATALOGUE_ID = "0f1e2d3c-aaaa-bbbb-cccc-000000000001"
 _INSTALLS = re.compile(r"^/users/([^/]+)/teamwork/installedApps$")
+_PRESENCE = re.compile(r"^/communications/presences/([^/]+)$")
 
 
 class FakeGraph(FakeProviderApi):
@@ -30,6 +33,8 @@ class FakeGraph(FakeProviderApi):
             self.users: set[str] = set()
             self.installed: set[str] = set()
             self.refusing = False
+            self.presences: dict[str, dict[str, object]] = {}
+            self.refusing_presence = False
 
     def add_user(self, *emails: str) -> None:
         with self._lock:
@@ -38,6 +43,20 @@ class FakeGraph(FakeProviderApi):
     def refuse_installs(self) -> None:
         with self._lock:
             self.refusing = True
+
+    def set_presence(self, aad: str, activity: str, *, out_of_office: bool = False) -> None:
+        availability = "Offline" if activity in ("OutOfOffice", "OffWork", "Offline") else activity
+        with self._lock:
+            self.presences[aad] = {
+                "id": aad,
+                "availability": availability,
+                "activity": activity,
+                "outOfOfficeSettings": {"message": None, "isOutOfOffice": out_of_office},
+            }
+
+    def refuse_presence(self) -> None:
+        with self._lock:
+            self.refusing_presence = True
 
     def authorized(self, header: str) -> bool:
         return header.startswith("Bearer ") and len(header) > len("Bearer ")
@@ -51,6 +70,13 @@ class FakeGraph(FakeProviderApi):
                 else []
             )
             return 200, {"value": found}, {}
+        presence = _PRESENCE.match(path)
+        if method == "GET" and presence:
+            if self.refusing_presence:
+                return 403, {"error": {"code": "Forbidden", "message": "Missing role permissions"}}, {}
+            aad = unquote(presence.group(1))
+            default = {"id": aad, "availability": "Available", "activity": "Available"}
+            return 200, self.presences.get(aad, default), {}
         match = _INSTALLS.match(path)
         if method == "POST" and match:
             if self.refusing:

@@ -138,6 +138,11 @@ class FakeSlack(FakeServer):
     def add_user(self, user_id: str, email: str, tz: str = "Europe/Bucharest", locale: str = "en-US") -> None:
         self.state.users[user_id] = {"id": user_id, "tz": tz, "locale": locale, "profile": {"email": email}}
 
+    def set_status(self, user_id: str, emoji: str, expiration: float = 0) -> None:
+        """The person's status, as users.profile.set would leave it (expiration: Unix time, 0 none)."""
+        profile = self.state.users[user_id]["profile"]
+        profile.update(status_text="", status_emoji=emoji, status_expiration=int(expiration))
+
     def fail_next(
         self,
         method: str,

@@ -24,6 +24,7 @@ from handlers.telephony.rest import make_http_client
 from handlers.telephony.sigv4 import signature
 from tests.conftest import FakeApi
 from tests.fakes.platform_apis import FakeConnect
+from tests.handlers.hostile import put, sweep
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "connect"
 SECRET = "test-connect-eventbridge-secret"
@@ -146,6 +147,13 @@ def test_other_detail_types_are_ignored_and_sentiment_is_never_read() -> None:
         (lambda d: d.update(disconnectTimestamp="2026-03-09T09:00:00Z"), "disconnectTimestamp"),
         (lambda d: d.update(contactId=["x"]), "contactId"),
         (lambda d: d.update(agentInfo="me"), "agentInfo"),
+        # Issue 20: an offset that overflows the calendar was a generic "cannot be read".
+        (lambda d: d.update(disconnectTimestamp="9999-12-31T23:59:59-14:00"), "disconnectTimestamp"),
+        (
+            lambda d: d["agentInfo"].update(connectedToAgentTimestamp="0001-01-01T00:00:00+14:00"),
+            "connectedToAgentTimestamp",
+        ),
+        (lambda d: d.update(disconnectTimestamp="1969-12-31T23:59:59Z"), "disconnectTimestamp"),
     ],
 )
 def test_bad_input_names_the_field(change: Any, field: str) -> None:
@@ -154,6 +162,56 @@ def test_bad_input_names_the_field(change: Any, field: str) -> None:
 
     with pytest.raises(InvalidInput, match=field):
         parse(request(body))
+
+
+READ = {
+    "disconnected": [
+        "detail-type",
+        "detail",
+        *(
+            f"detail.{name}"
+            for name in (
+                "eventType",
+                "contactId",
+                "channel",
+                "agentInfo",
+                "agentInfo.agentArn",
+                "agentInfo.connectedToAgentTimestamp",
+                "disconnectTimestamp",
+                "disconnectReason",
+                "initiationMethod",
+                "queueInfo",
+                "queueInfo.queueArn",
+            )
+        ),
+    ],
+    "completed": ["detail.AgentInfo.ConnectedToAgentTimestamp", "detail.DisconnectTimestamp"],
+    "lens_rule": ["detail.ruleName", "detail.contactArn", "detail.agentArn"],
+}
+
+
+@pytest.mark.parametrize(("name", "path"), [(name, path) for name, paths in READ.items() for path in paths])
+def test_any_value_in_a_field_it_reads_is_read_or_refused_naming_the_field(name: str, path: str) -> None:
+    assert sweep(lambda raw: parse(request(raw)), fixture(name), path) == []
+
+
+def test_ids_at_their_limits_make_a_key_that_fits_and_is_the_same_for_a_duplicate() -> None:
+    body = put(fixture("disconnected"), "detail.contactId", "c" * 200)
+    rule = fixture("lens_rule")
+    rule = put(rule, "detail.contactArn", rule["detail"]["contactArn"].rsplit("/", 1)[0] + "/" + "c" * 90)
+    rule = put(rule, "detail.ruleName", "r" * 200)
+
+    for sent in (body, rule):
+        [first], [again] = parse(request(sent)), parse(request(sent))
+        assert first.event_id == again.event_id and len(first.event_id) <= 200
+
+
+def test_a_redelivery_under_another_eventbridge_id_is_the_same_event() -> None:
+    again = {**fixture("disconnected"), "id": "another-eventbridge-id"}
+
+    [first], [second] = parse(request(fixture("disconnected"))), parse(request(again))
+
+    assert first.event_id == second.event_id
 
 
 def test_the_connection_credential_is_required() -> None:

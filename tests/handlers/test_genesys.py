@@ -22,6 +22,7 @@ from handlers.telephony.genesys_api import GenesysPresence
 from handlers.telephony.rest import make_http_client
 from tests.conftest import FakeApi
 from tests.fakes.platform_apis import FakeGenesys
+from tests.handlers.hostile import put, sweep
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "genesys"
 SECRET = "test-genesys-eventbridge-secret"
@@ -166,6 +167,15 @@ def test_unset_secret_refuses_everything() -> None:
         (lambda e: e["detail"]["eventBody"].update(interactingDurationMs=-5), "interactingDurationMs"),
         (lambda e: e["detail"]["eventBody"].update(heldDurationMs=1e30), "heldDurationMs"),
         (lambda e: e["detail"]["eventBody"].update(eventTime="yesterday"), "eventTime"),
+        # Issue 20: read as a moment or a length before, or refused naming `ended_at`.
+        (lambda e: e["detail"]["eventBody"].update(eventTime=True), "eventTime"),
+        (lambda e: e["detail"]["eventBody"].update(eventTime="\u0661\u0662\u0663"), "eventTime"),
+        (lambda e: e["detail"]["eventBody"].update(eventTime="\uff19\uff19"), "eventTime"),
+        (lambda e: e["detail"]["eventBody"].update(eventTime=-1), "eventTime"),
+        (lambda e: e["detail"]["eventBody"].update(eventTime="9999-12-31T23:59:59.999999"), "eventTime"),
+        (lambda e: e["detail"]["eventBody"].update(eventTime="9999-12-31T23:59:59-14:00"), "eventTime"),
+        (lambda e: e["detail"]["eventBody"].update(interactingDurationMs=True), "interactingDurationMs"),
+        (lambda e: e["detail"]["eventBody"].update(heldDurationMs="1e5"), "heldDurationMs"),
     ],
 )
 def test_bad_input_names_the_field(change: Any, field: str) -> None:
@@ -174,6 +184,54 @@ def test_bad_input_names_the_field(change: Any, field: str) -> None:
 
     with pytest.raises(InvalidInput, match=field):
         parse(request(body))
+
+
+READ = [
+    "detail-type",
+    "detail",
+    "detail.topicName",
+    "detail.eventBody",
+    *(
+        f"detail.eventBody.{name}"
+        for name in (
+            "conversationId",
+            "userId",
+            "sessionId",
+            "eventTime",
+            "direction",
+            "disconnectType",
+            "queueId",
+            "interactingDurationMs",
+            "heldDurationMs",
+            "wrapupCode",
+        )
+    ),
+]
+
+
+@pytest.mark.parametrize("path", READ)
+@pytest.mark.parametrize("name", ["user_end", "acw"])
+def test_any_value_in_a_field_it_reads_is_read_or_refused_naming_the_field(name: str, path: str) -> None:
+    assert sweep(lambda raw: parse(request(raw)), fixture(name), path) == []
+
+
+def test_ids_at_their_limits_make_a_key_that_fits_and_is_the_same_for_a_duplicate() -> None:
+    body = fixture("user_end")
+    for name in ("conversationId", "userId", "sessionId"):
+        body = put(body, f"detail.eventBody.{name}", name[0] * 100)
+
+    [first], [again] = parse(request(body)), parse(request(body))
+
+    assert first.event_id == again.event_id and len(first.event_id) <= 200
+    assert first.call_id == "c" * 100
+
+
+def test_a_redelivery_under_another_eventbridge_id_is_the_same_event() -> None:
+    again = {**fixture("user_end"), "id": "another-eventbridge-id", "time": "2026-03-10T10:00:00Z"}
+
+    [first], [second] = parse(request(fixture("user_end"))), parse(request(again))
+
+    assert first.event_id == second.event_id
 
 
 def test_a_body_that_is_not_json_is_a_400() -> None:

@@ -23,6 +23,7 @@ from handlers.telephony.webex import WebexAdapter, sign
 from handlers.telephony.webex_api import WebexAgentState
 from tests.conftest import FakeApi
 from tests.fakes.platform_apis import FakeWebex
+from tests.handlers.hostile import put, sweep
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "webex"
 SECRET = "test-webex-subscription-secret"
@@ -125,6 +126,10 @@ def test_a_sha256_prefix_is_accepted_and_anything_else_is_refused() -> None:
         (lambda e: e["data"].update(owner=["a"]), "owner"),
         (lambda e: e.update(data=[]), "data"),
         (lambda e: e.pop("type"), "type"),
+        # Issue 20: refused naming `ended_at` or `event_id`, fields the sender never sent.
+        (lambda e: e["data"].update(endedTime=-1), "endedTime"),
+        (lambda e: e["data"].update(connectedTime="9999-12-31T23:59:59.999999"), "connectedTime"),
+        (lambda e: e["data"].update(endedTime="9999-12-31T23:59:59-14:00"), "endedTime"),
     ],
 )
 def test_bad_input_names_the_field(change: Any, field: str) -> None:
@@ -133,6 +138,84 @@ def test_bad_input_names_the_field(change: Any, field: str) -> None:
 
     with pytest.raises(InvalidInput, match=field):
         parse(request(body))
+
+
+READ = {
+    "task_ended": [
+        "type",
+        "data",
+        *(
+            f"data.{name}"
+            for name in (
+                "taskId",
+                "channelType",
+                "owner",
+                "agentId",
+                "terminatingParty",
+                "reason",
+                "direction",
+                "connectedTime",
+                "endedTime",
+                "createdTime",
+                "connectedDuration",
+                "holdDuration",
+                "queueId",
+            )
+        ),
+    ],
+    "task_wrapup": ["data.wrapUpReason", "data.auxCodeId", "data.owner"],
+}
+
+
+@pytest.mark.parametrize(("name", "path"), [(name, path) for name, paths in READ.items() for path in paths])
+def test_any_value_in_a_field_it_reads_is_read_or_refused_naming_the_field(name: str, path: str) -> None:
+    assert sweep(lambda raw: parse(request(raw)), fixture(name), path) == []
+
+
+def test_ids_at_their_limits_make_a_key_that_fits_and_is_the_same_for_a_duplicate() -> None:
+    body = put(put(fixture("task_ended"), "data.taskId", "t" * 200), "data.owner", "o" * 200)
+
+    [first], [again] = parse(request(body)), parse(request(body))
+
+    assert first.event_id == again.event_id and len(first.event_id) <= 200
+    assert first.call_id == "t" * 200
+
+
+def test_a_redelivery_under_another_cloudevent_id_is_the_same_event() -> None:
+    again = {**fixture("task_ended"), "id": "another-delivery-id"}
+
+    [first], [second] = parse(request(fixture("task_ended"))), parse(request(again))
+
+    assert first.event_id == second.event_id
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "",
+        "   ",
+        "sha256=",
+        "sha256",
+        "sha1=" + "0" * 40,
+        "\u00e9" * 64,
+        "0" * 64,
+        "0" * 10_000,
+        "sha256=sha256=",
+    ],
+)
+def test_a_missing_or_garbled_signature_header_is_refused(header: str) -> None:
+    raw = request(fixture("task_ended"))
+    headers = {**raw.headers, "x-webex-signature": header}
+
+    with pytest.raises(InvalidSignature):
+        WebexAdapter(SECRET).verify(RawRequest(raw.path, raw.public_url, headers, raw.body))
+
+
+def test_the_signature_is_read_in_either_case() -> None:
+    raw = request(fixture("task_ended"))
+    headers = {**raw.headers, "x-webex-signature": "SHA256=".lower() + sign(SECRET, raw.body).upper()}
+
+    WebexAdapter(SECRET).verify(RawRequest(raw.path, raw.public_url, headers, raw.body))
 
 
 # --- agent state ----------------------------------------------------------------------------

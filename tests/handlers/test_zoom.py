@@ -23,6 +23,7 @@ from handlers.telephony.zoom import ZoomAdapter, sign
 from handlers.telephony.zoom_api import ZoomContactCenterUsers
 from tests.conftest import FakeApi
 from tests.fakes.platform_apis import FakeZoom
+from tests.handlers.hostile import put, sweep
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "zoom"
 SECRET = "test-zoom-webhook-secret-token"
@@ -149,6 +150,17 @@ def test_unset_secret_refuses_everything_including_the_challenge() -> None:
         (lambda e: e["payload"]["object"].update(end_time="later"), "end_time"),
         (lambda e: e.update(event_ts="now"), "event_ts"),
         (lambda e: e["payload"].update(object=[]), "payload.object"),
+        # Issue 20: an offset that overflows the calendar was a generic "cannot be read";
+        # booleans and numeric strings were read as numbers; any integer was a time.
+        (lambda e: e["payload"]["object"].update(end_time="9999-12-31T23:59:59-14:00"), "end_time"),
+        (lambda e: e["payload"]["object"].update(start_time="0001-01-01T00:00:00+14:00"), "start_time"),
+        (lambda e: e["payload"]["object"].update(end_time="2200-01-01T00:00:00Z"), "end_time"),
+        (lambda e: e["payload"]["object"].update(talk_duration=True), "talk_duration"),
+        (lambda e: e["payload"]["object"].update(hold_duration="1e5"), "hold_duration"),
+        (lambda e: e["payload"]["object"].update(transfer_count=True), "transfer_count"),
+        (lambda e: e["payload"]["object"].update(transfer_count="2"), "transfer_count"),
+        (lambda e: e.update(event_ts=-1), "event_ts"),
+        (lambda e: e.update(event_ts=10**19), "event_ts"),
     ],
 )
 def test_bad_input_names_the_field(change: Any, field: str) -> None:
@@ -157,6 +169,93 @@ def test_bad_input_names_the_field(change: Any, field: str) -> None:
 
     with pytest.raises(InvalidInput, match=field):
         parse(request(body))
+
+
+READ = {
+    "engagement_user_ended": [
+        "event",
+        "event_ts",
+        "payload",
+        "payload.object",
+        *(
+            f"payload.object.{name}"
+            for name in (
+                "engagement_id",
+                "channel",
+                "direction",
+                "user_id",
+                "user_email",
+                "queue_name",
+                "start_time",
+                "end_time",
+                "date_time",
+                "talk_duration",
+                "hold_duration",
+                "transfer_count",
+                "disposition_name",
+                "dispositions",
+            )
+        ),
+    ],
+    "engagement_ended": ["payload.object.agents", "payload.object.dispositions"],
+}
+
+
+@pytest.mark.parametrize(("name", "path"), [(name, path) for name, paths in READ.items() for path in paths])
+def test_any_value_in_a_field_it_reads_is_read_or_refused_naming_the_field(name: str, path: str) -> None:
+    assert sweep(lambda raw: parse(request(raw)), fixture(name), path) == []
+
+
+def test_ids_at_their_limits_make_a_key_that_fits_and_is_the_same_for_a_duplicate() -> None:
+    body = put(fixture("engagement_user_ended"), "payload.object.engagement_id", "e" * 100)
+    body = put(body, "payload.object.user_id", None)
+    body = put(body, "payload.object.user_email", "a" * 240 + "@example.com")
+
+    [first], [again] = parse(request(body)), parse(request(body))
+
+    assert first.event_id == again.event_id and len(first.event_id) <= 200
+    assert first.agent == AgentKey(kind="email", id="a" * 240 + "@example.com")
+
+
+def test_a_retry_signed_at_another_time_is_the_same_event() -> None:
+    body = fixture("engagement_user_ended")
+
+    [first], [second] = parse(request(body)), parse(request(body, timestamp=str(int(TS) + 3600)))
+
+    assert first.event_id == second.event_id
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"plainToken": None},
+        {"plainToken": 5},
+        {"plainToken": True},
+        {"plainToken": ["a"]},
+        {"plainToken": {"a": "b"}},
+        {"plainToken": ""},
+        {"plainToken": "x" * 201},
+        {},
+        "token",
+        None,
+    ],
+)
+def test_url_validation_with_a_bad_plain_token_is_a_422_naming_it(payload: Any) -> None:
+    body = {**fixture("url_validation"), "payload": payload}
+    raw = request(body)
+    ZoomAdapter(SECRET).verify(raw)
+
+    with pytest.raises(InvalidInput, match="payload.plainToken") as error:
+        ZoomAdapter(SECRET).challenge(raw)
+    assert error.value.status == 422
+
+
+@pytest.mark.parametrize("token", ["a\x00b", "\ud800", "a\x1bb"])
+def test_url_validation_with_text_that_cannot_be_stored_is_refused_before_any_hmac(token: str) -> None:
+    raw = request({**fixture("url_validation"), "payload": {"plainToken": token}})
+
+    with pytest.raises(InvalidInput, match="plainToken"):
+        ZoomAdapter(SECRET).challenge(raw)
 
 
 # --- user status ----------------------------------------------------------------------------

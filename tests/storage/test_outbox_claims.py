@@ -159,3 +159,16 @@ def test_a_message_queued_for_later_does_not_hold_back_what_is_due_now(engine: E
     _queue(engine, "confirmation", "dm:a")
     assert _claim_keys(engine) == ["confirmation"]
     assert _claim_keys(engine) == []  # the welcome back waits for its time
+
+
+def test_a_row_put_back_after_a_429_keeps_its_place_in_the_conversation(engine: Engine) -> None:
+    """Put back without spending an attempt (a 429's Retry-After, or pacing), a row is due again
+    only later, like a message queued for later, yet the next one must not overtake it."""
+    _queue(engine, "part 1", "dm:a")
+    _queue(engine, "part 2", "dm:a")
+    with session_scope(engine) as session:
+        (first,) = queue.claim_due(session, now=utcnow(), limit=10)
+        queue.reschedule(
+            session, first, at=utcnow() + timedelta(seconds=30), error="rate limited", spend_attempt=False
+        )
+    assert _claim_keys(engine) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from datetime import date
 
 import matplotlib.ft2font
 import pytest
@@ -12,6 +13,7 @@ from PIL import Image
 
 from bot.digests.chart import trend_png
 from bot.digests.messages import chart_text
+from bot.digests.model import Digest
 from bot.i18n import catalogue
 from bot.i18n.bidi import FSI, PDI, RLM, direction, dominant_direction, isolate, right_to_left_lines
 from bot.messenger import Message, Text
@@ -88,16 +90,25 @@ def test_matplotlib_lays_persian_out_with_the_fonts_it_ships() -> None:
     Persian glyphs, so a fresh machine draws the chart without a system font (a missing glyph
     would be a warning, and warnings fail the test)."""
     assert matplotlib.ft2font.__libraqm_version__
-    digest = {
-        "period": {"start": "2026-11-23", "end": "2026-11-29"},
-        "metrics": {"who5_mean": 52.4},
-        "calls": {"hard_share": 0.25},
-        "trend": [
-            {"period": {"start": "2026-11-16"}, "metrics": {"who5_mean": 58}, "calls": {"hard_share": 0.2}}
-        ],
-    }
+
+    def week(start: str, end: str, who5: float, hard: float) -> dict[str, object]:
+        return {
+            "team": "billing",
+            "period": {"start": start, "end": end},
+            "min_group": 5,
+            "suppressed": False,
+            "respondents": {"at_least": 5},
+            "metrics": {"who5_mean": who5},
+            "calls": {"calls": 40, "hard_share": hard, "abusive": 0, "calls_per_agent_hour": 1.0},
+            "checkins": {"suppressed": True, "reason": "fewer than 5 agents"},
+            "compliments": {"suppressed": True, "reason": "fewer than 5 agents"},
+        }
+
+    digest = Digest.from_json(
+        {**week("2026-11-23", "2026-11-29", 52.4, 0.25), "trend": [week("2026-11-16", "2026-11-22", 58, 0.2)]}
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         png = trend_png(digest, chart_text(catalogue("fa"), team="Billing support"))
     assert Image.open(io.BytesIO(png)).size == (800, 750)
-    assert chart_text(catalogue("fa"), team="x").day("2026-11-23") == "۲ آذر"
+    assert chart_text(catalogue("fa"), team="x").day(date(2026, 11, 23)) == "۲ آذر"

@@ -9,6 +9,7 @@ import pytest
 
 from bot.config import BreatherConfig
 from bot.digests.messages import digest_text
+from bot.digests.model import Digest
 from bot.i18n import catalogue
 from bot.i18n.formats import Formats, native_digits
 from bot.surveys.messages import day_text
@@ -83,15 +84,17 @@ def test_a_survey_date_uses_the_teams_zone_and_the_calendar() -> None:
 
 def test_the_digest_writes_dates_and_shares_in_persian() -> None:
     digest = {
+        "team": "support",
         "period": {"start": "2026-11-23", "end": "2026-11-29"},
         "min_group": 5,
+        "suppressed": False,
         "respondents": {"at_least": 5},
         "metrics": {"who5_mean": 52.4, "who5_low_share": 0.33, "response_rate": {"at_least": 0.8}},
         "calls": {"calls": 120, "calls_per_agent_hour": 2.5, "hard_share": 0.25, "abusive": 3},
         "checkins": {"sent": 12, "break_share": 0.33, "talk_share": {"at_most": 0.2}},
         "compliments": 7,
     }
-    text = digest_text(catalogue("fa"), "پشتیبانی", digest)
+    text = digest_text(catalogue("fa"), "پشتیبانی", Digest.from_json(digest))
     assert "۲ آذر ۱۴۰۵" in text  # Monday 23 November 2026
     assert "۵۲٫۴" in text and "۲۵٪" in text
     assert not any(c in text.replace("WHO-5", "") for c in "0123456789"), text

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from bot.digests.anonymity import banded, people_at_least
+from bot.digests.model import Band, Figure
 
 
 @pytest.mark.parametrize("k", range(3, 11))
@@ -18,8 +19,9 @@ def test_a_share_of_people_never_pins_down_any_member(k: int) -> None:
             # someone answered "yes" in one outcome and someone answered "no" in another:
             # with this figure, any given member may have answered either way.
             assert max(outcomes) >= 1 and min(outcomes) <= n - 1, (k, n, figure)
-        assert shown[0] != 0.0 and shown[n] != 1.0  # never "0 %" or "100 %"
-        assert shown[0] == {"at_most": round(1 / k, 2)} and shown[n] == {"at_least": round(1 - 1 / k, 2)}
+        assert shown[0] != Figure(0.0) and shown[n] != Figure(1.0)  # never "0 %" or "100 %"
+        assert shown[0] == Figure(round(1 / k, 2), Band.AT_MOST)
+        assert shown[n] == Figure(round(1 - 1 / k, 2), Band.AT_LEAST)
 
 
 @pytest.mark.parametrize("k", [3, 5, 8])
@@ -46,10 +48,10 @@ def test_unanimity_reads_like_all_but_one_at_both_ends() -> None:
     assert (
         banded(100.0, scale=100, k=5, digits=1)
         == banded(96.7, scale=100, k=5, digits=1)
-        == {"at_least": 80.0}
+        == Figure(80.0, Band.AT_LEAST)
     )
-    assert banded(0.0, scale=100, k=5, digits=1) == {"at_most": 20.0}
-    assert banded(0.55, scale=1.0, k=5, digits=2) == 0.55  # away from the ends: exact
+    assert banded(0.0, scale=100, k=5, digits=1) == Figure(20.0, Band.AT_MOST)
+    assert banded(0.55, scale=1.0, k=5, digits=2) == Figure(0.55)  # away from the ends: exact
 
 
 def test_a_count_of_people_never_says_everyone() -> None:

@@ -13,7 +13,7 @@ import pytest
 from bot.checkins.messages import checkin_answered, checkin_prompt
 from bot.compliments.messages import consent_prompt, recipient_form
 from bot.config import ProductSettings
-from bot.home import home_view
+from bot.home.views import home_view
 from bot.i18n import catalogue
 from bot.ids import CheckinAnswer
 from bot.messenger import (

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from bot.cli import app as cli
 from bot.errors import ConfigError
 from bot.i18n import catalogue
-from handlers.teams.package import MANIFEST_VERSION, PackageInfo, manifest, package
+from handlers.teams.package import MANIFEST_VERSION, MAX_COMMANDS, PackageInfo, manifest, package
 
 APP_ID = "0D3C2B1A-1111-2222-3333-444455556666"
 INFO = PackageInfo(
@@ -56,7 +56,7 @@ def test_the_manifest_describes_the_bot_from_settings() -> None:
     personal, team = bot["commandLists"]
     assert personal["scopes"] == ["personal"] and team["scopes"] == ["team"]
     titles = [c["title"] for c in personal["commands"]]
-    for word in ("help", "pause", "resume", "privacy", "digest"):
+    for word in ("help", "pause", "privacy", "language", "digest"):
         assert f"breather {word}" in titles
     assert "kudos" in titles and "kudos" in [c["title"] for c in team["commands"]]
     assert document["validDomains"] == ["breather.example.org"]
@@ -76,11 +76,25 @@ def test_the_manifest_keeps_within_teams_limits() -> None:
     assert len(document["name"]["short"]) <= 30 and len(document["name"]["full"]) <= 100
     assert len(document["description"]["short"]) <= 80 and len(document["description"]["full"]) <= 4000
     for command_list in document["bots"][0]["commandLists"]:
-        assert len(command_list["commands"]) <= 10
+        assert len(command_list["commands"]) <= MAX_COMMANDS == 10
         for command in command_list["commands"]:
             assert len(command["title"]) <= 32 and len(command["description"]) <= 128
     for command in document["composeExtensions"][0]["commands"]:
         assert len(command["title"]) <= 32 and len(command["description"]) <= 128
+
+
+@pytest.mark.parametrize("language", ["en", "ro", "fa"])
+def test_the_language_command_is_in_the_personal_menu_within_the_ten_a_list_holds(language: str) -> None:
+    """`breather language` is suggested like the other commands (issue 14); to stay within 10,
+    `resume` gives way (the pause reply and the home card's button lead to it)."""
+    personal, _ = manifest(INFO, catalogue(language))["bots"][0]["commandLists"]
+    titles = [c["title"] for c in personal["commands"]]
+    assert len(titles) == MAX_COMMANDS
+    assert "breather language" in titles and "breather resume" not in titles
+    (described,) = [c["description"] for c in personal["commands"] if c["title"] == "breather language"]
+    assert described == catalogue(language).t("teams.manifest.command.language")
+    assert described.lstrip("\u200f").startswith("language ")
+    assert all(code in described for code in ("en", "ro", "fa"))
 
 
 def test_the_zip_holds_the_manifest_and_both_icons_at_its_root() -> None:

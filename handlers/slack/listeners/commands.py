@@ -7,8 +7,9 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.container import Services
 from bot.ids import Command
-from bot.services import Services
+from bot.messenger import ChatPlatform, ChatUser
 from handlers.slack import payloads
 from handlers.slack.blocks import message_blocks
 from handlers.slack.listeners.actions import Resolve
@@ -22,10 +23,12 @@ def register(app: App, services: Services, resolve: Resolve, email_of: Callable[
         user_id = payloads.user_id(body)
         agent = resolve(user_id)
         text = str(body.get("text", ""))
-        # Only these need the e-mail of a caller who is not an agent: team leads usually are not.
-        asks_as_lead = text.strip().lower().startswith(("digest", "pause", "resume", "thanks"))
-        email = agent.email if agent else (email_of(user_id) if asks_as_lead else None)
-        reply = services.breather_command(agent, text, email=email, slack_user_id=user_id)
+        # A caller who is not an agent may lead a team (they usually do not take calls): known by
+        # their e-mail, which also tells the language they read (bot/languages.py).
+        email = agent.email if agent else email_of(user_id)
+        reply = services.commands.breather(
+            agent, text, email=email, caller=ChatUser(platform=ChatPlatform.SLACK, user_id=user_id)
+        )
         ack(text=reply.text, blocks=message_blocks(reply))
 
     @app.command(Command.KUDOS.value)

@@ -8,8 +8,8 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.compliments.messages import RECIPIENT_FIELD
+from bot.container import Services
 from bot.ids import ActionId, CallbackId
-from bot.services import Services
 from handlers.slack import payloads
 from handlers.slack.blocks import form_view, submitted_values
 from handlers.slack.listeners.actions import Resolve

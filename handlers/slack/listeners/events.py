@@ -7,8 +7,9 @@ from typing import Any
 
 from slack_bolt import App
 
+from bot.container import Services
 from bot.ids import EventType
-from bot.services import Services
+from bot.messenger import ChatPlatform, ChatUser
 from handlers.slack.listeners.actions import Resolve
 
 
@@ -27,14 +28,17 @@ def register(
             return
         user_id = str(event.get("user", ""))
         agent = resolve(user_id)
-        if agent is not None and locale_of is not None and user_id not in asked:
+        email = agent.email if agent else email_of(user_id)
+        if locale_of is not None and user_id not in asked:
             # Before the page is drawn, so that it is drawn in the language Slack is set to.
             asked.add(user_id)
-            services.note_platform_locale(agent, locale_of(user_id))
-        email = agent.email if agent else email_of(user_id)
-        services.home_opened(
+            if agent is not None:
+                services.home.note_platform_locale(agent, locale_of(user_id))
+            elif services.identity.readable_teams(email):
+                services.home.note_lead_locale(email, locale_of(user_id))
+        services.home.opened(
             agent,
             str(body.get("event_id") or event.get("event_ts") or ""),
             email=email,
-            slack_user_id=user_id,
+            chat_user=ChatUser(platform=ChatPlatform.SLACK, user_id=user_id),
         )

@@ -6,8 +6,8 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.container import Services
 from bot.ids import ActionId, CallbackId
-from bot.services import Services
 from handlers.slack import payloads
 from handlers.slack.blocks import form_view, submitted_values
 from handlers.slack.listeners.actions import Resolve
@@ -20,7 +20,9 @@ def register(app: App, services: Services, resolve: Resolve) -> None:
         agent = resolve(payloads.user_id(body))
         if agent is None:
             return
-        form = services.open_survey(agent, payloads.action_value(body), payloads.message_location(body))
+        form = services.survey_actions.open(
+            agent, payloads.action_value(body), payloads.message_location(body)
+        )
         trigger = payloads.trigger_id(body)
         if form is not None and trigger is not None:
             # The trigger id is valid for 3 s: this call cannot wait in the outbox.
@@ -31,14 +33,16 @@ def register(app: App, services: Services, resolve: Resolve) -> None:
         ack()
         agent = resolve(payloads.user_id(body))
         if agent is not None:
-            services.skip_survey(agent, payloads.action_value(body), payloads.message_location(body))
+            services.survey_actions.skip(agent, payloads.action_value(body), payloads.message_location(body))
 
     @app.action(ActionId.PULSE_OPT_OUT.value)
     def on_pulse_opt_out(ack: Ack, body: dict[str, Any]) -> None:
         ack()
         agent = resolve(payloads.user_id(body))
         if agent is not None:
-            services.opt_out_of_surveys(agent, payloads.action_value(body), payloads.message_location(body))
+            services.survey_actions.opt_out(
+                agent, payloads.action_value(body), payloads.message_location(body)
+            )
 
     @app.view(CallbackId.PULSE_SURVEY.value)
     def on_pulse_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -48,7 +52,7 @@ def register(app: App, services: Services, resolve: Resolve) -> None:
         if agent is None:
             ack()
             return
-        submission = services.submit_survey(
+        submission = services.survey_actions.submit(
             agent, str(view.get("private_metadata", "")), submitted_values(view)
         )
         if submission.errors:

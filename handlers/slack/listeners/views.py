@@ -7,9 +7,9 @@ from typing import Any
 
 from slack_bolt import Ack, App
 
+from bot.container import Services
 from bot.ids import CallbackId
 from bot.recovery.messages import TALK_FIELD
-from bot.services import Services
 from handlers.slack import payloads
 from handlers.slack.blocks import submitted_values
 from handlers.slack.listeners.actions import Resolve
@@ -23,7 +23,7 @@ def register(app: App, services: Services, resolve: Resolve) -> None:
         if agent is None:
             ack()
             return
-        refusal = services.submit_talk(
+        refusal = services.recovery_actions.submit_talk(
             agent, str(view.get("private_metadata", "")), submitted_values(view).get(TALK_FIELD, "")
         )
         if refusal is None:

@@ -64,9 +64,16 @@ def when_text(cat: Catalogue, moment: datetime, zone: ZoneInfo) -> str:
 
 
 def manager_home(cat: Catalogue, lead_parts: Sequence[Part]) -> HomeView:
-    """A team lead who is not an agent: only the Manager section."""
+    """A team lead who is not an agent: the Manager section, and the language they read it in."""
     return HomeView(
-        parts=(Heading(text=cat.t("home.title")), Heading(text=cat.t("digest.manager_heading")), *lead_parts)
+        parts=(
+            Heading(text=cat.t("home.title")),
+            Heading(text=cat.t("digest.manager_heading")),
+            *lead_parts,
+            Divider(),
+            Heading(text=cat.t("home.language")),
+            language_buttons(cat.language),
+        )
     )
 
 

@@ -1,0 +1,148 @@
+"""The chat platform's own out-of-office signal (issue 16, point 4): a Slack status with a
+vacation or sick emoji, Teams presence "OutOfOffice".
+
+Read through the messenger just before a check-in or a survey invitation (or its reminder)
+would go out, not from Slack's profile events: a read at that moment is always current, sees
+a status set before Breather started, and does not make Breather hear every profile change
+in the workspace. What the platform said is kept in memory for a few minutes (one lookup per
+person, not one per message) and never stored, logged or counted per person.
+
+A lookup that fails never holds a check-in back: it counts as "not away" (fail open), it is
+logged once, without anyone's identity, until lookups work again, and for a minute after a
+failure no lookup is tried at all, so an outage of the platform's API costs one short timeout
+a minute at most. One exception: while the platform rate-limits the lookups (a big survey
+round asks for many people at once), survey invitations and reminders wait for it, at most a
+few minutes, instead of going out unchecked; they have days to arrive.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol, runtime_checkable
+
+from bot.errors import RateLimited
+from bot.messenger import AgentRef
+
+log = logging.getLogger(__name__)
+
+CACHE_S = 300.0  # what the platform said about a person is trusted this long
+FAIL_OPEN_S = 60.0  # after a failed lookup, none is tried for this long
+# A status with no end ("until I change it", Teams' out of office) is looked at again after
+# this long: a survey invitation waits that long, then asks again.
+OPEN_ENDED = timedelta(hours=4)
+MAX_LIMITED_S = 300.0  # the longest a survey invitation waits for a rate-limited platform
+
+
+@dataclass(frozen=True)
+class PlatformStatus:
+    """What a chat platform says about a person right now."""
+
+    emoji: str = ""  # Slack's status emoji, ":palm_tree:"; "" for none
+    out_of_office: bool = False  # the platform itself says out of office (Teams presence)
+    until: datetime | None = None  # when the status ends by itself; None: no end set
+
+
+@runtime_checkable
+class KnowsStatus(Protocol):
+    """A messenger that can read a person's status. It may raise any error; callers fail open.
+    None means the platform does not know the person (yet)."""
+
+    def status_of(self, to: AgentRef) -> PlatformStatus | None: ...
+
+
+def emoji_name(emoji: str) -> str:
+    """ ":palm_tree:" from "palm_tree", ":Palm_Tree:" or ":palm_tree::skin-tone-2:"."""
+    name = emoji.strip().lower().strip(":").split("::", 1)[0]
+    return f":{name}:" if name else ""
+
+
+class AwaySignals:
+    """Whether the chat platform says someone is away, and until when."""
+
+    def __init__(
+        self,
+        source: KnowsStatus | None,
+        *,
+        emoji: Iterable[str] = (),
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.emoji = frozenset(emoji_name(e) for e in emoji) - {""}
+        # A platform whose only signal is the status emoji (Slack) is not asked at all when
+        # `away_status_emoji` is empty: nothing it could say would matter.
+        emoji_only = bool(getattr(source, "status_is_emoji_only", False))
+        self.source = None if emoji_only and not self.emoji else source
+        self.monotonic = monotonic
+        self._cache: dict[str, tuple[float, PlatformStatus | None]] = {}
+        self._quiet_until = 0.0  # no lookups before this (monotonic), after a failure
+        self._limited_until = 0.0  # the platform asked us to wait this long (a 429)
+        self._failing = False  # a failure was logged and no lookup has worked since
+        self._lock = threading.Lock()
+
+    def forget(self) -> None:
+        """Drop what is cached (tests; a person changed their status and wants it seen now)."""
+        with self._lock:
+            self._cache.clear()
+            self._quiet_until = self._limited_until = 0.0
+
+    def away_until(self, to: AgentRef, now: datetime) -> datetime | None:
+        """When the person's out-of-office status ends, if they have one now; else None.
+        A status without an end counts as away for OPEN_ENDED, then it is looked at again."""
+        return self._decide(self._status(to)[0], now)
+
+    def hold_until(self, to: AgentRef, now: datetime) -> tuple[datetime, bool] | None:
+        """For a message that can wait (a survey invitation or reminder): None to send now, or
+        (when to look again, whether the person is away). While the platform rate-limits the
+        lookups, a round's invitations wait for it (False) instead of going out unchecked;
+        every other failure still fails open."""
+        status, limited_s = self._status(to)
+        if limited_s > 0:
+            return now + timedelta(seconds=limited_s), False
+        until = self._decide(status, now)
+        return (until, True) if until is not None else None
+
+    def _decide(self, status: PlatformStatus | None, now: datetime) -> datetime | None:
+        if status is None or not (status.out_of_office or emoji_name(status.emoji) in self.emoji):
+            return None
+        if status.until is None:
+            return now + OPEN_ENDED
+        return status.until if status.until > now else None  # an expired status is over
+
+    def _status(self, to: AgentRef) -> tuple[PlatformStatus | None, float]:
+        """What the platform says (None: nothing, or unknown) and, while it rate-limits the
+        lookups, how many seconds until it may be asked again."""
+        if self.source is None or not to.on_roster:
+            return None, 0.0
+        moment = self.monotonic()
+        with self._lock:
+            cached = self._cache.get(to.agent_id)
+            if cached is not None and moment - cached[0] < CACHE_S:
+                return cached[1], 0.0
+            if moment < self._quiet_until:
+                return None, max(0.0, self._limited_until - moment)
+        try:
+            status = self.source.status_of(to)
+        except Exception as error:  # any failure: send as if present, and say so once
+            wait = min(max(error.retry_after, 1.0), MAX_LIMITED_S) if isinstance(error, RateLimited) else 0.0
+            with self._lock:
+                after = self.monotonic()
+                self._quiet_until = after + (wait or FAIL_OPEN_S)
+                self._limited_until = after + wait
+                first, self._failing = not self._failing, True
+            if first:
+                log.warning(
+                    "could not read out-of-office statuses from the chat platform (%s); check-ins go "
+                    "out as if everyone were in, and lookups pause after each failure",
+                    type(error).__name__,
+                )
+            return None, wait
+        with self._lock:
+            if self._failing:
+                log.info("out-of-office statuses can be read again")
+            self._failing = False
+            self._cache[to.agent_id] = (moment, status)
+        return status, 0.0
