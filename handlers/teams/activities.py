@@ -260,7 +260,7 @@ class TeamsActions:
     def _home_language(self, action: CardAction, agent: RosterAgent) -> Answer:
         language = language_of_action(action.verb)
         assert language is not None  # routed here only for a language button
-        return Answer(message=self.services.home.set_language(agent, language))
+        return Answer(message=self.services.home.set_language(agent, language, redraw_manager=True))
 
     def _home_buddy(self, action: CardAction, agent: RosterAgent) -> Answer:
         reply = self.services.home.set_buddy(agent, action.verb == ActionId.HOME_BUDDY_ON.value)

@@ -125,7 +125,7 @@ def register(app: App, services: Services, resolve: Resolve) -> None:
         if language not in available_languages():
             return
         if agent is not None:
-            services.home.set_language(agent, language)
+            services.home.set_language(agent, language, redraw_manager=True)
         elif email := services.messenger.email_of(user_id):
             # A team lead who is not an agent, on the Manager view of the Home tab.
             services.home.set_lead_language(
