@@ -71,8 +71,11 @@ class AwaySignals:
         emoji: Iterable[str] = (),
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.source = source
         self.emoji = frozenset(emoji_name(e) for e in emoji) - {""}
+        # A platform whose only signal is the status emoji (Slack) is not asked at all when
+        # `away_status_emoji` is empty: nothing it could say would matter.
+        emoji_only = bool(getattr(source, "status_is_emoji_only", False))
+        self.source = None if emoji_only and not self.emoji else source
         self.monotonic = monotonic
         self._cache: dict[str, tuple[float, PlatformStatus | None]] = {}
         self._quiet_until = 0.0  # no lookups before this (monotonic), after a failure

@@ -17,7 +17,7 @@ from bot.home.actions import HomeActions
 from bot.i18n import Catalogue, catalogue, language_choices, team_catalogue
 from bot.identity import Identity
 from bot.languages import DEFAULT_WORDS, catalogue_for, language_from_locale
-from bot.messenger import Message, Text
+from bot.messenger import ChatUser, Message, Text
 from bot.roster import RosterAgent
 from storage.db import session_scope
 
@@ -53,7 +53,7 @@ class Commands:
         text: str,
         *,
         email: str | None = None,
-        slack_user_id: str | None = None,
+        caller: ChatUser | None = None,
     ) -> Message:
         """`/breather <sub-command>`; returns the private reply."""
         words = text.strip().split()
@@ -63,9 +63,7 @@ class Commands:
             catalogue_for(self.engine, agent) if agent else (self.home.lead_catalogue(who) or catalogue("en"))
         )
         if sub == "digest":
-            return self.digest_desk.for_lead(
-                email or (agent.email if agent else None), words[1:], slack_user_id
-            )
+            return self.digest_desk.for_lead(email or (agent.email if agent else None), words[1:], caller)
         if sub == "help":
             reply = cat.t("command.help")
         elif sub == "privacy":

@@ -25,10 +25,11 @@ from bot.errors import DeliveryFailed, RateLimited
 from bot.loop import work_until_stopped
 from bot.messenger import AgentRef, Delivered, FileUpload, FindsSent, HomeView, Message, Messenger
 from bot.metrics import Metrics
+from bot.outbox_records import Outcome, PendingOutcomes, Waiting
 from bot.pseudonyms import Keyring
 from bot.send_budget import SendBudget
 from storage import outbox as queue
-from storage.db import read_scope, session_scope
+from storage.db import read_scope, session_scope, unreachable
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -286,7 +287,6 @@ def backoff(attempts: int) -> float:
     return base * random.uniform(0.8, 1.2)
 
 
-Outcome = Callable[[Session], None]  # what to record about one row, applied in the batch's transaction
 # Called in the transaction that marks a row sent, for rows queued with that `topic`: how a
 # feature learns where its channel post landed (the outbox forgets it after a week).
 SentHook = Callable[[Session, OutboxMessage, dict[str, Any] | None, datetime], None]
@@ -320,19 +320,20 @@ class OutboxWorker:
         self.budget = SendBudget()
         self._pool = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="breather-send")
         self._parallel = parallel
-        self._in_flight: set[int] = set()  # rows handed to delivery threads by `claim_for_free_threads`
-        self._in_flight_lock = threading.Lock()
+        self._sending = 0  # delivery threads busy with a row handed out by `record_and_claim`
+        self._sending_lock = threading.Lock()
+        self.outcomes = PendingOutcomes()  # what the threads learned, written by `record_and_claim`
 
     def run_once(self) -> int:
         """Deliver what is due now; returns how many rows were claimed.
 
-        Conversations are served in parallel (a slow DM must not hold up the others); a claim
-        holds at most one row per conversation (storage/outbox.py), so their order is kept and
-        pacing still applies. A sent row is recorded at once, in its own short transaction: a
-        crash then leaves at most the sends under way (one per delivery thread) of unknown
-        fate, and those are looked for on the platform before being sent again. Rows not sent
-        are recorded together at the end. No send starts later than SEND_WINDOW_S after the
-        claim, so the batch is recorded before its lease runs out.
+        A batch at a time (tests and tools; the server runs `run_forever`). Conversations are
+        served in parallel (a slow DM must not hold up the others); a claim holds at most one
+        row per conversation (storage/outbox.py), so their order is kept and pacing still
+        applies. The batch's outcomes are recorded together at the end; a crash before that
+        leaves its rows in doubt, and those are looked for on the platform before being sent
+        again. No send starts later than SEND_WINDOW_S after the claim, so the batch is recorded
+        before its lease runs out.
         """
         deadline = time.monotonic() + SEND_WINDOW_S
         with session_scope(self.engine) as session:
@@ -351,32 +352,19 @@ class OutboxWorker:
         return len(rows)
 
     def _serve(self, group: list[OutboxMessage], deadline: float) -> list[Outcome]:
-        """One conversation's rows in order; returns what is left to record. Once one is not
+        """One conversation's rows in order; returns what to record about each. Once one is not
         sent, the ones after it wait too (the claim gives them back only after it)."""
-        left: list[Outcome] = []
+        outcomes: list[Outcome] = []
         for index, row in enumerate(group):
             outcome, sent = self._handle(row, deadline)
+            outcomes.append(outcome)
             if not sent:
-                left.append(outcome)
-                left.extend(
+                outcomes.extend(
                     self._put_back(r, after_s=0.0, reason="after an earlier message")
                     for r in group[index + 1 :]
                 )
                 break
-            if not self._record_now(outcome):
-                left.append(outcome)
-        return left
-
-    def _record_now(self, outcome: Outcome) -> bool:
-        try:
-            with session_scope(self.engine) as session:
-                outcome(session)
-        except Exception:
-            # The database is away: record with the batch; failing that, the lease runs out and
-            # the next claim finds the message on the platform instead of sending it again.
-            log.warning("could not record a delivery at once; recording it with the batch", exc_info=True)
-            return False
-        return True
+        return outcomes
 
     def _put_back(self, row: OutboxMessage, *, after_s: float, reason: str) -> Outcome:
         """Not sent now and not a failed try: due again in `after_s` seconds."""
@@ -474,42 +462,92 @@ class OutboxWorker:
         """Deliver until `stop`: rows are claimed as delivery threads become free, not a batch
         at a time, so a new check-in never waits behind a batch's slowest send."""
         try:
-            work_until_stopped("outbox worker", stop, self.wake, self.claim_for_free_threads, self._idle_wait)
+            work_until_stopped("outbox worker", stop, self.wake, self.record_and_claim, self._idle_wait)
         finally:
             self._pool.shutdown(wait=True)
+            self._record_left()
 
-    def claim_for_free_threads(self) -> int:
-        """Claim as many due rows as there are idle delivery threads and hand one to each;
-        returns how many. Each row's outcome is recorded as soon as it is known."""
-        with self._in_flight_lock:
-            free = self._parallel - len(self._in_flight)
-            busy = set(self._in_flight)
-        if free <= 0:
+    def record_and_claim(self) -> int:
+        """One pass of the loop, one transaction: write every outcome the delivery threads
+        handed in (bot/outbox_records.py), then claim as many due rows as there are idle
+        threads and hand one to each. Returns how many outcomes and rows it handled."""
+        entries = self.outcomes.take()
+        with self._sending_lock:
+            free = self._parallel - self._sending
+        if not entries and free <= 0:
             return 0  # a thread that finishes sets `wake`
         deadline = time.monotonic() + SEND_WINDOW_S
-        with session_scope(self.engine) as session:
-            rows = queue.claim_due(session, now=self.clock(), limit=free, busy=busy)
-        with self._in_flight_lock:
-            self._in_flight.update(row.id for row in rows if row.id is not None)
+        busy = self.outcomes.busy()
+        try:
+            with session_scope(self.engine) as session:
+                self.outcomes.write(session, entries)
+                rows = queue.claim_due(session, now=self.clock(), limit=free, busy=busy) if free > 0 else []
+        except Exception as error:
+            if not entries:
+                raise
+            if unreachable(error) or len(entries) == 1:
+                self.outcomes.failed(entries, error)
+                raise  # the loop logs it and waits a moment
+            # One outcome the database refuses must not hold back the others: one at a time.
+            log.warning("recording %d outbox outcomes together failed; one at a time", len(entries))
+            for entry in entries:
+                self._record_alone(entry)
+            return len(entries)
+        self.outcomes.recorded(entries)
+        claimed = [row.id for row in rows if row.id is not None]
+        self.outcomes.hold(claimed)
+        with self._sending_lock:
+            self._sending += len(rows)
         for row in rows:
             self._pool.submit(self._deliver_one, row, deadline)
-        return len(rows)
+        return len(entries) + len(rows)
+
+    def _record_alone(self, entry: Waiting) -> None:
+        try:
+            with session_scope(self.engine) as session:
+                self.outcomes.write(session, [entry])
+        except Exception as error:
+            self.outcomes.failed([entry], error)
+        else:
+            self.outcomes.recorded([entry])
+
+    def _record_left(self) -> None:
+        """On a clean stop, write what the threads handed in since the last pass."""
+        entries = self.outcomes.take()
+        if not entries:
+            return
+        try:
+            with session_scope(self.engine) as session:
+                self.outcomes.write(session, entries)
+        except Exception as error:
+            log.warning(
+                "outbox worker stopping: %d outcome(s) not recorded (%s); their leases will run out",
+                len(entries),
+                type(error).__name__,
+            )
+        else:
+            self.outcomes.recorded(entries)
 
     def _deliver_one(self, row: OutboxMessage, deadline: float) -> None:
+        """A delivery thread: send one row, hand its outcome to the next pass, be free again."""
+        row_id = row.id or 0
+        outcomes: list[Outcome] = []
         try:
-            for outcome in self._serve([row], deadline):
-                if not self._record_now(outcome):
-                    log.warning("outbox row %s: outcome not recorded; its lease will run out", row.id)
+            outcomes = self._serve([row], deadline)
         except Exception:
-            log.exception("outbox row %s: delivery failed unexpectedly", row.id)
+            log.exception("outbox row %s: delivery failed unexpectedly", row_id)
         finally:
-            with self._in_flight_lock:
-                self._in_flight.discard(row.id or 0)
+            for outcome in outcomes:
+                self.outcomes.add(row_id, outcome)
+            if not outcomes:
+                self.outcomes.release(row_id)
+            with self._sending_lock:
+                self._sending -= 1
             self.wake.set()
 
     def _idle_wait(self) -> float:
-        with self._in_flight_lock:
-            if len(self._in_flight) >= self._parallel:
+        with self._sending_lock:
+            if self._sending >= self._parallel:
                 return self.poll_s  # every thread is busy; the first to finish wakes us
         with read_scope(self.engine) as session:
             due = queue.next_due_at(session)

@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from bot.config import TeamConfig
+from bot.messenger import ChatPlatform
 from bot.roster import Roster, RosterAgent
 from storage.db import session_scope
 from storage.models import ChatAddress
@@ -50,7 +51,7 @@ class Identity:
         self.admins = tuple(admins)
 
     def agent(
-        self, platform: str, user_id: str, email_lookup: EmailLookup | None = None
+        self, platform: ChatPlatform, user_id: str, email_lookup: EmailLookup | None = None
     ) -> RosterAgent | None:
         """The agent behind a platform's user id, or None for someone not on the roster."""
         roster = self.roster()

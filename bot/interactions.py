@@ -21,7 +21,7 @@ from bot.home.actions import HomeActions
 from bot.i18n import available_languages
 from bot.identity import Identity
 from bot.ids import CHECKIN_CHOICES, PAUSE_CHOICES, ActionId, language_action, language_of_action
-from bot.messenger import Delivered, Form, Messenger
+from bot.messenger import ChatUser, Delivered, Form, Messenger
 from bot.recovery.actions import RecoveryActions
 from bot.roster import RosterAgent
 from bot.surveys.actions import SurveyActions
@@ -35,7 +35,7 @@ class Click:
     email: Callable[[], str | None]  # the clicker's e-mail, asked only for a lead's buttons
     where: Callable[[], Delivered]  # the message clicked in; raises InvalidInput when absent
     trigger: str | None = None  # names this interaction, for the forms it opens
-    user_id: str | None = None  # the platform's id, to address a lead's Home tab (Slack)
+    chat_user: ChatUser | None = None  # who clicked, to address a lead's Home tab (Slack)
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ class Interactions:
         if email is None or not self.identity.readable_teams(email):
             return None
         # A team lead who is not an agent, on the Manager part of their Home tab or home card.
-        return Reply(text=self.home.set_lead_language(email, language, slack_user_id=click.user_id))
+        return Reply(text=self.home.set_lead_language(email, language, chat_user=click.chat_user))
 
     # --- agents ------------------------------------------------------------------------------
 

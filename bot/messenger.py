@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Literal, Protocol, runtime_checkable
+from enum import StrEnum
+from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 
 
 class _Part(BaseModel):
@@ -69,6 +70,21 @@ class Quote(_Part):
     text: str
 
 
+class ChatPlatform(StrEnum):
+    """A chat platform Breather talks through; the value is what rows store (chat addresses)."""
+
+    SLACK = "slack"
+    TEAMS = "teams"
+
+
+class ChatUser(BaseModel):
+    """A person's user id on one chat platform (Slack `U…`, Teams Entra object id)."""
+
+    model_config = ConfigDict(frozen=True)
+    platform: ChatPlatform
+    user_id: str
+
+
 class AgentRef(BaseModel):
     """Everything a messenger may use to find one agent; the stable `agent_id` is the key.
 
@@ -79,9 +95,30 @@ class AgentRef(BaseModel):
     model_config = ConfigDict(frozen=True)
     agent_id: str
     email: str
-    slack_user_id: str | None = None
-    teams_user_id: str | None = None
+    chat_users: tuple[ChatUser, ...] = ()  # the ids already known, at most one per platform
     on_roster: bool = True
+
+    def user_id_on(self, platform: ChatPlatform) -> str | None:
+        return next((user.user_id for user in self.chat_users if user.platform == platform), None)
+
+    # Outbox rows store a recipient as {"agent_id", "email", "slack_user_id", "teams_user_id",
+    # "on_roster"}: kept so, so rows written by an older release still deliver after an upgrade.
+    @model_validator(mode="before")
+    @classmethod
+    def _from_stored(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "chat_users" in data:
+            return data
+        data = dict(data)
+        found = ((platform, data.pop(f"{platform}_user_id", None)) for platform in ChatPlatform)
+        data["chat_users"] = tuple(ChatUser(platform=p, user_id=user_id) for p, user_id in found if user_id)
+        return data
+
+    @model_serializer
+    def _to_stored(self) -> dict[str, Any]:
+        stored: dict[str, Any] = {"agent_id": self.agent_id, "email": self.email}
+        stored.update({f"{platform}_user_id": self.user_id_on(platform) for platform in ChatPlatform})
+        stored["on_roster"] = self.on_roster
+        return stored
 
 
 class Mention(BaseModel):
@@ -220,7 +257,7 @@ class Messenger(Protocol):
     Only the outbox worker calls the sending methods, so every message is durable and paced.
     """
 
-    name: str
+    name: ChatPlatform
 
     def send_direct(self, to: AgentRef, message: Message, *, tag: str = "") -> Delivered:
         """`tag` (the outbox row's key) goes with the message where the platform can carry it."""

@@ -17,7 +17,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from bot.config import AgentConfig, BreatherConfig, Shift, TeamConfig
-from bot.messenger import AgentRef
+from bot.messenger import AgentRef, ChatPlatform, ChatUser
 from bot.pseudonyms import Keyring, People
 from storage.locks import lock_name
 from storage.models import Agent, AgentPrefs, ChatAddress, Team
@@ -61,12 +61,15 @@ class RosterAgent:
         """The agent's own time zone when breather.yml gives one, else the team's."""
         return ZoneInfo(self.config.timezone) if self.config.timezone else self.team.zone
 
-    def ref(self, slack_user_id: str | None = None) -> AgentRef:
+    def ref(self) -> AgentRef:
+        listed = (
+            (ChatPlatform.SLACK, self.config.slack_user_id),
+            (ChatPlatform.TEAMS, self.config.teams_user_id),
+        )
         return AgentRef(
             agent_id=self.id,
             email=self.config.email,
-            slack_user_id=slack_user_id or self.config.slack_user_id,
-            teams_user_id=self.config.teams_user_id,
+            chat_users=tuple(ChatUser(platform=p, user_id=user_id) for p, user_id in listed if user_id),
         )
 
 
@@ -136,8 +139,8 @@ class Roster:
         platform (its choice values come back on submit), never the address itself."""
         return self.keyring.token("choice", text).partition(".")[2][:16]
 
-    def person_ref(self, email: str, slack_user_id: str | None = None) -> AgentRef:
-        return person_ref(self.keyring, email, slack_user_id)
+    def person_ref(self, email: str, chat_user: ChatUser | None = None) -> AgentRef:
+        return person_ref(self.keyring, email, chat_user)
 
 
 def sync_roster(session: Session, config: BreatherConfig, keyring: Keyring, now: datetime) -> dict[str, str]:
@@ -194,7 +197,7 @@ def sync_roster(session: Session, config: BreatherConfig, keyring: Keyring, now:
     return listed
 
 
-def load_chat_addresses(session: Session, roster: Roster, platform: str) -> None:
+def load_chat_addresses(session: Session, roster: Roster, platform: ChatPlatform) -> None:
     """Teach the roster the chat user ids looked up earlier (so clicks resolve without a query)."""
     statement = select(ChatAddress).where(col(ChatAddress.platform) == platform)
     for address in session.exec(statement):
@@ -215,9 +218,12 @@ def person_key(keyring: Keyring, email: str) -> str:
     return "person:" + keyring.token("person", email.lower())
 
 
-def person_ref(keyring: Keyring, email: str, slack_user_id: str | None = None) -> AgentRef:
+def person_ref(keyring: Keyring, email: str, chat_user: ChatUser | None = None) -> AgentRef:
     """How to reach someone known only by e-mail (a team lead who is not an agent): messengers
-    find them by e-mail each time and keep no address for them."""
+    find them by e-mail each time (unless `chat_user` says who they are) and keep no address."""
     return AgentRef(
-        agent_id=person_key(keyring, email), email=email.lower(), slack_user_id=slack_user_id, on_roster=False
+        agent_id=person_key(keyring, email),
+        email=email.lower(),
+        chat_users=(chat_user,) if chat_user else (),
+        on_roster=False,
     )

@@ -16,11 +16,11 @@ from bot.digests.chart import trend_png
 from bot.digests.messages import chart_text, digest_message, digest_parts, surge_message
 from bot.digests.model import Digest
 from bot.digests.periods import end_of_week
-from bot.digests.service import DigestService
+from bot.digests.service import DigestService, DigestVia
 from bot.errors import InvalidInput
 from bot.i18n import Catalogue, catalogue, team_catalogue
 from bot.languages import ReaderLanguages
-from bot.messenger import FileUpload, Message, Part, Text
+from bot.messenger import ChatPlatform, ChatUser, FileUpload, Message, Part, Text
 from bot.pseudonyms import Keyring
 from bot.roster import person_ref
 from storage.db import read_scope, session_scope
@@ -76,10 +76,12 @@ class DigestDesk:
                 )
         with session_scope(self.engine) as session:
             digest = self.digests.digest(session, team, now, until=until)
-            self.digests.log_access(session, reader="operator (cli)", team_id=team.id, via="cli", now=now)
+            self.digests.log_access(
+                session, reader="operator (cli)", team_id=team.id, via=DigestVia.CLI, now=now
+            )
         return team, digest
 
-    def for_lead(self, email: str | None, args: list[str], slack_user_id: str | None) -> Message:
+    def for_lead(self, email: str | None, args: list[str], caller: ChatUser | None) -> Message:
         """`/breather digest [team]`: the digest as the reply, and the chart in the lead's DM."""
         teams = self.digests.readable_teams(self.config, email)
         cat = catalogue("en")
@@ -101,12 +103,12 @@ class DigestDesk:
         now = self.clock()
         with session_scope(self.engine) as session:
             digest = self.digests.digest(session, team, now)
-            self.digests.log_access(session, reader=email, team_id=team.id, via="slack command", now=now)
+            self.digests.log_access(session, reader=email, team_id=team.id, via=_command_via(caller), now=now)
             reader = self.reader_catalogue(session, team, email)
             self.outbox.upload_file(
                 session,
                 key=f"digest-chart:{team.id}:{email}:{now.timestamp()}",
-                to=person_ref(self.keyring, email, slack_user_id),
+                to=person_ref(self.keyring, email, caller),
                 file=self.chart(team, digest, reader),
                 now=now,
             )
@@ -122,7 +124,9 @@ class DigestDesk:
         with session_scope(self.engine) as session:
             for team in teams:
                 digest = self.digests.digest(session, team, now)
-                self.digests.log_access(session, reader=email, team_id=team.id, via="app home", now=now)
+                self.digests.log_access(
+                    session, reader=email, team_id=team.id, via=DigestVia.APP_HOME, now=now
+                )
                 parts.extend(digest_parts(self.reader_catalogue(session, team, email), team.name, digest))
         return parts
 
@@ -145,7 +149,9 @@ class DigestDesk:
                 )
                 self.outbox.send_direct(session, key=key, to=lead, message=message, now=now, topic="digest")
                 self.outbox.upload_file(session, key=f"{key}:chart", to=lead, file=chart, now=now)
-                self.digests.log_access(session, reader=email, team_id=team.id, via="weekly dm", now=now)
+                self.digests.log_access(
+                    session, reader=email, team_id=team.id, via=DigestVia.WEEKLY_DM, now=now
+                )
         return len(team.managers)
 
     def surges(self) -> int:
@@ -170,3 +176,11 @@ class DigestDesk:
                 sent += 1
                 log.info("surge alert for team %s", team.id)
         return sent
+
+
+def _command_via(caller: ChatUser | None) -> DigestVia:
+    if caller is None:
+        return DigestVia.COMMAND
+    return {ChatPlatform.SLACK: DigestVia.SLACK_COMMAND, ChatPlatform.TEAMS: DigestVia.TEAMS_COMMAND}[
+        caller.platform
+    ]

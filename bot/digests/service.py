@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import Integer, cast, func
 from sqlmodel import Session, col, select
@@ -48,6 +49,17 @@ def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values)
 
 
+class DigestVia(StrEnum):
+    """How a digest was read (digest_access_log.via, shown in the audit as "via …")."""
+
+    CLI = "cli"
+    SLACK_COMMAND = "slack command"
+    TEAMS_COMMAND = "teams command"
+    COMMAND = "command"  # a command from a caller whose platform is not known
+    APP_HOME = "app home"
+    WEEKLY_DM = "weekly dm"
+
+
 class DigestService:
     def __init__(
         self,
@@ -68,7 +80,7 @@ class DigestService:
         return readable_teams(config.teams, self.settings.admins, email)
 
     @staticmethod
-    def log_access(session: Session, *, reader: str, team_id: str, via: str, now: datetime) -> None:
+    def log_access(session: Session, *, reader: str, team_id: str, via: DigestVia, now: datetime) -> None:
         session.add(DigestAccess(reader=reader.lower(), team_id=team_id, via=via, at=now))
 
     # --- the digest -------------------------------------------------------------------------

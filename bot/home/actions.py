@@ -28,7 +28,7 @@ from bot.languages import (
     language_from_locale,
     note_platform_locale,
 )
-from bot.messenger import Message, Part, Text
+from bot.messenger import ChatUser, Message, Part, Text
 from bot.pairing import Pairings, week_start
 from bot.pseudonyms import Keyring
 from bot.roster import Roster, RosterAgent, person_ref
@@ -243,13 +243,13 @@ class HomeActions:
         event_key: str,
         *,
         email: str | None = None,
-        slack_user_id: str | None = None,
+        chat_user: ChatUser | None = None,
     ) -> None:
         """Publish the person's Home tab: their own page if they are an agent, plus the Manager
         section with their teams' digests if they lead a team."""
         if agent is None:
             if email:
-                self._publish_manager_home(email, f"opened:{event_key}", slack_user_id)
+                self._publish_manager_home(email, f"opened:{event_key}", chat_user)
             return
         lead_parts = self.digest_desk.home_parts(email or agent.email)
         with session_scope(self.engine) as session:
@@ -266,7 +266,7 @@ class HomeActions:
         with read_scope(self.engine) as session:
             return self.readers.catalogue(session, email, led[0])
 
-    def set_lead_language(self, email: str, language: str | None, slack_user_id: str | None = None) -> str:
+    def set_lead_language(self, email: str, language: str | None, chat_user: ChatUser | None = None) -> str:
         """A lead who is not an agent chose a language (None: back to the default): kept in
         `lead_prefs`; their Home tab is drawn again and the reply is in the new language."""
         led = self.identity.readable_teams(email)
@@ -277,7 +277,7 @@ class HomeActions:
             changed = self.readers.choose(session, email, language, now)
             cat = self.readers.catalogue(session, email, led[0])
         if changed:
-            self._publish_manager_home(email, f"language:{language}:{now.timestamp()}", slack_user_id)
+            self._publish_manager_home(email, f"language:{language}:{now.timestamp()}", chat_user)
         if not changed:
             return cat.t("command.language.same")
         return cat.t("command.language.chosen" if language else "command.language.default")
@@ -291,7 +291,7 @@ class HomeActions:
         with session_scope(self.engine) as session:
             self.readers.note_locale(session, email, locale, self.clock())
 
-    def _publish_manager_home(self, email: str, reason: str, slack_user_id: str | None = None) -> None:
+    def _publish_manager_home(self, email: str, reason: str, chat_user: ChatUser | None = None) -> None:
         """The Home tab of a lead who is not an agent: the Manager section and their language."""
         lead_parts = self.digest_desk.home_parts(email)
         if not lead_parts:
@@ -302,7 +302,7 @@ class HomeActions:
             self.outbox.publish_home(
                 session,
                 key=f"home:{email}:{reason}",
-                to=person_ref(self.keyring, email, slack_user_id),
+                to=person_ref(self.keyring, email, chat_user),
                 view=view,
                 now=self.clock(),
             )

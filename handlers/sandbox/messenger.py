@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from bot.clock import utcnow
 from bot.errors import DeliveryFailed
-from bot.messenger import AgentRef, Delivered, FileUpload, Form, HomeView, Message
+from bot.messenger import AgentRef, ChatPlatform, Delivered, FileUpload, Form, HomeView, Message
 from handlers.slack.blocks import form_view, home_view, message_blocks
 from storage.db import session_scope
 from storage.models import SandboxMessage
@@ -32,7 +32,7 @@ def dm_channel(agent_id: str) -> str:
 
 
 class SandboxMessenger:
-    name = "slack"  # it renders Slack's Block Kit, and clicks come back as Slack payloads
+    name = ChatPlatform.SLACK  # it renders Slack's Block Kit, and clicks come back as Slack payloads
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine

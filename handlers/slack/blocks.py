@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.messenger import (
     Buttons,
+    ChatPlatform,
     ChoiceField,
     Credit,
     Divider,
@@ -53,7 +54,7 @@ def escape(text: str) -> str:
 
 def mention(person: Mention) -> str:
     """`<@U…>` when the Slack user id is known (SlackMessenger resolves it first), else the name."""
-    user_id = person.user_id or (person.agent.slack_user_id if person.agent else None)
+    user_id = person.user_id or (person.agent.user_id_on(ChatPlatform.SLACK) if person.agent else None)
     return f"<@{user_id}>" if user_id else escape(person.name)
 
 

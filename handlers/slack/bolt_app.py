@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.container import Services
 from bot.errors import InvalidInput
 from bot.logs import bolt_logger
+from bot.messenger import ChatPlatform
 from bot.roster import RosterAgent
 from handlers.slack.listeners import actions, commands, compliments, events, surveys, views
 
@@ -91,7 +92,7 @@ def build_bolt_app(
         )
 
     def resolve(user_id: str) -> RosterAgent | None:
-        return services.identity.agent("slack", user_id, email_lookup)
+        return services.identity.agent(ChatPlatform.SLACK, user_id, email_lookup)
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

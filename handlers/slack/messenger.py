@@ -16,13 +16,23 @@ from sqlmodel import col, select
 from bot.away import PlatformStatus
 from bot.clock import utcnow
 from bot.errors import DeliveryFailed
-from bot.messenger import AgentRef, Delivered, FileUpload, Form, HomeView, Mention, Message, resolve_mentions
+from bot.messenger import (
+    AgentRef,
+    ChatPlatform,
+    Delivered,
+    FileUpload,
+    Form,
+    HomeView,
+    Mention,
+    Message,
+    resolve_mentions,
+)
 from handlers.slack.blocks import form_view, home_view, message_blocks
 from handlers.slack.errors import slack_errors
 from storage.db import read_scope, session_scope
 from storage.models import ChatAddress
 
-PLATFORM = "slack"
+PLATFORM = ChatPlatform.SLACK
 # Message metadata on every message Breather posts: the outbox row's key (a keyed hash, naming
 # nobody), so a message whose worker died mid-send can be found again instead of sent twice.
 METADATA_EVENT = "breather_outbox"
@@ -47,6 +57,7 @@ class Address:
 
 class SlackMessenger:
     name = PLATFORM
+    status_is_emoji_only = True  # bot/away.py: with no away emoji configured, never asked
 
     def __init__(self, client: WebClient, engine: Engine) -> None:
         self.client = client
@@ -136,8 +147,8 @@ class SlackMessenger:
                 log.warning("could not save %d Slack address(es); they stay cached in memory", len(batch))
 
     def user_id(self, to: AgentRef) -> str:
-        if to.slack_user_id:
-            return to.slack_user_id
+        if listed := to.user_id_on(PLATFORM):
+            return listed
         cached = self._address(to.agent_id) if to.on_roster else None
         if cached and cached.user_id:
             return cached.user_id

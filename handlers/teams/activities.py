@@ -28,7 +28,7 @@ from bot.errors import InvalidInput
 from bot.i18n import Catalogue, catalogue, team_catalogue
 from bot.ids import CallbackId
 from bot.interactions import Click
-from bot.messenger import Delivered, Form, Message, Text
+from bot.messenger import ChatPlatform, ChatUser, Delivered, Form, Message, Text
 from bot.recovery.messages import TALK_FIELD
 from bot.roster import RosterAgent
 from handlers.teams.cards import (
@@ -273,7 +273,8 @@ class TeamsActions:
         words = command.text.split()
         if words[:1] == ["home"]:
             return self._home(user, agent, email, event_key)
-        return self.services.commands.breather(agent, command.text, email=email)
+        caller = ChatUser(platform=ChatPlatform.TEAMS, user_id=user)
+        return self.services.commands.breather(agent, command.text, email=email, caller=caller)
 
     def _home(
         self, user: str, agent: RosterAgent | None, email: str | None, event_key: str

@@ -61,14 +61,14 @@ class Connector:
         self._thread = threading.Thread(target=self._loop.run_forever, name="breather-teams", daemon=True)
         self._thread.start()
 
-    def _run(self, operation: str, work: Coroutine[Any, Any, T]) -> T:
+    def _run(self, operation: str, work: Coroutine[Any, Any, T], timeout_s: float = CALL_TIMEOUT_S) -> T:
         future = asyncio.run_coroutine_threadsafe(work, self._loop)
         with connector_errors(operation):
             try:
-                return future.result(CALL_TIMEOUT_S)
+                return future.result(timeout_s)
             except concurrent.futures.TimeoutError:
                 future.cancel()
-                raise DeliveryFailed(f"teams {operation}: no answer within {CALL_TIMEOUT_S:g} s") from None
+                raise DeliveryFailed(f"teams {operation}: no answer within {timeout_s:g} s") from None
 
     def send(self, conversation_id: str, content: Card, *, service_url: str | None = None) -> str:
         """Post a card to a conversation; returns the new activity's id."""
@@ -96,11 +96,11 @@ class Connector:
             self._api.conversations.delete_activity(conversation_id, activity_id, service_url=service_url),
         )
 
-    def app_token(self, scope: str, tenant_id: str | None) -> str:
+    def app_token(self, scope: str, tenant_id: str | None, timeout_s: float = CALL_TIMEOUT_S) -> str:
         """An app-only token for another API (Microsoft Graph), from the same credentials, on the
-        connector's loop (the SDK's token provider is async)."""
+        connector's loop (the SDK's token provider is async; it caches tokens)."""
         result = self._tokens.get_app_token(scope, tenant_id)
-        found = self._run("token", _awaited(result)) if inspect.isawaitable(result) else result
+        found = self._run("token", _awaited(result), timeout_s) if inspect.isawaitable(result) else result
         if found is None:
             raise DeliveryFailed("teams token: the app has no credentials", permanent=True)
         return str(found)

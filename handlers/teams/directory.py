@@ -16,7 +16,7 @@ from sqlalchemy import Engine, delete, update
 from sqlmodel import col, select
 
 from bot.clock import utcnow
-from bot.messenger import AgentRef
+from bot.messenger import AgentRef, ChatPlatform
 from storage.db import read_scope, session_scope
 from storage.models import TeamsConversation
 from storage.upsert import insert_ignore
@@ -118,7 +118,8 @@ class TeamsDirectory:
 
     def for_ref(self, to: AgentRef) -> TeamsPerson | None:
         """The person an AgentRef means: by the Entra object id from breather.yml, else by e-mail."""
-        found = self.by_aad(to.teams_user_id) if to.teams_user_id else None
+        listed = to.user_id_on(ChatPlatform.TEAMS)
+        found = self.by_aad(listed) if listed else None
         return found or self.by_email(to.email)
 
     def forget(self, aad_object_id: str) -> None:

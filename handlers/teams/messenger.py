@@ -23,18 +23,28 @@ from sqlalchemy import Engine
 from bot.away import PlatformStatus
 from bot.config import Settings
 from bot.errors import DeliveryFailed
-from bot.messenger import AgentRef, Delivered, FileUpload, Form, HomeView, Mention, Message, resolve_mentions
+from bot.messenger import (
+    AgentRef,
+    ChatPlatform,
+    Delivered,
+    FileUpload,
+    Form,
+    HomeView,
+    Mention,
+    Message,
+    resolve_mentions,
+)
 from handlers.teams.auth import InboundAuth, SigningKeys, jwks_uri, serve_keys_to
 from handlers.teams.cards import home_card, image_card, message_card
 from handlers.teams.connector import Connector
 from handlers.teams.directory import TeamsDirectory, TeamsPerson
 from handlers.teams.endpoint import TeamsEndpoint
-from handlers.teams.presence import PresenceReader
+from handlers.teams.presence import TOKEN_TIMEOUT_S, PresenceReader
 from handlers.teams.sdk import App, CloudEnvironment, TokenSource, make_teams_app
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "teams"
+PLATFORM = ChatPlatform.TEAMS
 MAILTO = "mailto:"
 # Teams allows a bot 7 messages a second in one conversation, 8 in two seconds, 60 in 30 and
 # 1,800 an hour. Two a second stays inside the first three; no chat or channel gets near the
@@ -118,7 +128,7 @@ class TeamsMessenger:
         if self.presence is None:
             return None
         person = self.directory.for_ref(to)
-        aad = person.aad_object_id if person is not None else to.teams_user_id
+        aad = person.aad_object_id if person is not None else to.user_id_on(PLATFORM)
         return self.presence.status(aad) if aad else None
 
     # --- the port -----------------------------------------------------------------------------
@@ -211,6 +221,6 @@ def build_teams_messenger(
         presence = PresenceReader(
             httpx.Client(follow_redirects=False, headers={"User-Agent": "breather"}),
             base_url=settings.teams_graph_url,
-            token=lambda: connector.app_token(scope, tenant),
+            token=lambda: connector.app_token(scope, tenant, timeout_s=TOKEN_TIMEOUT_S),
         )
     return TeamsMessenger(app=app, endpoint=endpoint, engine=engine, connector=connector, presence=presence)

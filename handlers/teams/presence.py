@@ -24,6 +24,7 @@ from handlers.telephony.rest import retry_after
 
 PRESENCE_PERMISSION = "Presence.Read.All"
 TIMEOUT = httpx.Timeout(2.0)  # it holds a check-in back while it waits
+TOKEN_TIMEOUT_S = 5.0  # a Graph token, when the SDK has none cached (about once an hour)
 
 
 class PresenceReader:

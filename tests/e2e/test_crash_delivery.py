@@ -20,7 +20,7 @@ from sqlmodel import col, select
 
 from bot.clock import utcnow
 from bot.delivery import Outbox, OutboxWorker, deliver
-from bot.messenger import AgentRef, Message, Text
+from bot.messenger import AgentRef, ChatPlatform, ChatUser, Message, Text
 from bot.metrics import Metrics
 from bot.pseudonyms import Keyring
 from handlers.slack.messenger import METADATA_EVENT, SlackMessenger, make_web_client
@@ -30,8 +30,13 @@ from storage.models import OutboxMessage, OutboxStatus
 from tests.conftest import PSEUDONYM_KEY
 from tests.fakes.slack_api import FakeSlack
 
-ANA = AgentRef(agent_id="agent-ana", email="ana@example.com", slack_user_id="U0ANA")
-BOB = AgentRef(agent_id="agent-bob", email="bob@example.com", slack_user_id="U0BOB")
+SLACK = ChatPlatform.SLACK
+ANA = AgentRef(
+    agent_id="agent-ana", email="ana@example.com", chat_users=(ChatUser(platform=SLACK, user_id="U0ANA"),)
+)
+BOB = AgentRef(
+    agent_id="agent-bob", email="bob@example.com", chat_users=(ChatUser(platform=SLACK, user_id="U0BOB"),)
+)
 
 
 @pytest.fixture

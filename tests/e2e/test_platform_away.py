@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from starlette.testclient import TestClient
 
 from bot.app import create_app
@@ -98,6 +99,13 @@ def test_the_emoji_list_is_the_teams_to_choose(office: Any) -> None:
     harness.services.away.forget()
     clock.advance(hours=2)  # past the cooldown after the first check-in
     assert not checkin_sent(harness, clock)
+
+
+def test_an_empty_emoji_list_turns_status_reads_off(office: Any) -> None:
+    harness, clock = office(away_status_emoji=[])
+    harness.slack.set_status("U0ANA", ":palm_tree:")
+    assert checkin_sent(harness, clock)
+    assert harness.slack.calls("users.info") == []
 
 
 def test_a_failing_status_lookup_still_sends_and_is_logged_once_without_anyone(
@@ -321,3 +329,8 @@ def test_a_buddy_on_holiday_is_not_asked(buddies: Harness) -> None:
     submit(buddies, checkin_id, "buddy:any")
     settled(buddies.services)
     assert buddies.slack.messages("D0CRIS") and not buddies.slack.messages("D0DANA")
+
+
+def test_the_slack_manifest_grants_the_scope_status_reads_need() -> None:
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifest.yml").read_text())
+    assert "users:read" in manifest["oauth_config"]["scopes"]["bot"]  # users.info carries the status

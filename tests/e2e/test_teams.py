@@ -22,6 +22,7 @@ from storage.models import (
     Checkin,
     Compliment,
     ComplimentStatus,
+    DigestAccess,
     Kudos,
     OutboxMessage,
     OutboxStatus,
@@ -523,6 +524,10 @@ def test_a_lead_gets_the_digest_and_its_chart_in_their_chat(teams_harness: Teams
     image = next(e for e in chart.card["body"] if e["type"] == "Image")
     assert image["url"].startswith("data:image/png;base64,") and image["altText"]
     assert base64.b64decode(image["url"].split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    with session_scope(teams_harness.services.engine) as session:
+        reads = session.exec(select(DigestAccess)).all()
+    # The works council's audit names the platform the lead read it on (it said "slack command").
+    assert [(r.team_id, r.via) for r in reads] == [("billing", "teams command")]
 
 
 # --- throttling through the outbox -----------------------------------------------------------------

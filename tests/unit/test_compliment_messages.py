@@ -18,12 +18,16 @@ from bot.compliments.messages import (
     weekly_rollup,
 )
 from bot.i18n import catalogue
-from bot.messenger import AgentRef, Mention, Quote
+from bot.messenger import AgentRef, ChatPlatform, ChatUser, Mention, Quote
 from handlers.slack.blocks import form_view, message_blocks, part_block, submitted_values
 from handlers.slack.mentions import leading_mention, plain_text
 
 CAT = catalogue("en")
-ANA = AgentRef(agent_id="a1", email="ana@example.com", slack_user_id="U0ANA")
+ANA = AgentRef(
+    agent_id="a1",
+    email="ana@example.com",
+    chat_users=(ChatUser(platform=ChatPlatform.SLACK, user_id="U0ANA"),),
+)
 
 
 def test_the_consent_prompt_offers_exactly_share_and_keep() -> None:

@@ -10,6 +10,7 @@ import yaml
 
 from bot.config import BreatherConfig, SupportResource
 from bot.i18n import catalogue
+from bot.messenger import ChatPlatform
 from bot.pseudonyms import Keyring
 from bot.recovery.messages import break_capped, local_clock, talk_form
 from bot.recovery.talk import lead_ref, talk_choices
@@ -53,7 +54,7 @@ def test_a_lead_off_the_roster_is_reached_by_email_without_a_stored_address() ->
     ref, name = lead_ref("jo.lead@example.com", roster())
     assert (ref.email, ref.on_roster, name) == ("jo.lead@example.com", False, "Jo Lead")
     agent_ref, _ = lead_ref("dana@example.com", roster())
-    assert agent_ref.on_roster and agent_ref.slack_user_id == "U0DANA"
+    assert agent_ref.on_roster and agent_ref.user_id_on(ChatPlatform.SLACK) == "U0DANA"
 
 
 def test_a_long_list_of_people_becomes_a_menu_in_slack() -> None:

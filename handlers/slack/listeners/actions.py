@@ -11,6 +11,7 @@ from slack_bolt import Ack, App
 from bot.container import Services
 from bot.ids import ActionId
 from bot.interactions import Click
+from bot.messenger import ChatPlatform, ChatUser
 from bot.roster import RosterAgent
 from handlers.slack import payloads
 
@@ -35,7 +36,7 @@ def register(app: App, services: Services, resolve: Resolve) -> None:
                 email=lambda: services.messenger.email_of(user_id),
                 where=lambda: payloads.message_location(body),
                 trigger=trigger,
-                user_id=user_id,
+                chat_user=ChatUser(platform=ChatPlatform.SLACK, user_id=user_id),
             )
         )
         if reply is not None and reply.notice is not None and trigger is not None:

@@ -9,6 +9,7 @@ from slack_bolt import Ack, App
 
 from bot.container import Services
 from bot.ids import Command
+from bot.messenger import ChatPlatform, ChatUser
 from handlers.slack import payloads
 from handlers.slack.blocks import message_blocks
 from handlers.slack.listeners.actions import Resolve
@@ -25,7 +26,9 @@ def register(app: App, services: Services, resolve: Resolve, email_of: Callable[
         # A caller who is not an agent may lead a team (they usually do not take calls): known by
         # their e-mail, which also tells the language they read (bot/languages.py).
         email = agent.email if agent else email_of(user_id)
-        reply = services.commands.breather(agent, text, email=email, slack_user_id=user_id)
+        reply = services.commands.breather(
+            agent, text, email=email, caller=ChatUser(platform=ChatPlatform.SLACK, user_id=user_id)
+        )
         ack(text=reply.text, blocks=message_blocks(reply))
 
     @app.command(Command.KUDOS.value)

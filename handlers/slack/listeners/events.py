@@ -9,6 +9,7 @@ from slack_bolt import App
 
 from bot.container import Services
 from bot.ids import EventType
+from bot.messenger import ChatPlatform, ChatUser
 from handlers.slack.listeners.actions import Resolve
 
 
@@ -39,5 +40,5 @@ def register(
             agent,
             str(body.get("event_id") or event.get("event_ts") or ""),
             email=email,
-            slack_user_id=user_id,
+            chat_user=ChatUser(platform=ChatPlatform.SLACK, user_id=user_id),
         )
