@@ -124,7 +124,7 @@ class Commands:
         if agent is not None:
             return self.home.set_language(agent, language)
         assert lead is not None
-        return self.home.set_lead_language(lead, language)
+        return self.home.set_lead_language(lead, language, redraw=False)
 
     def unexpected_error(self, agent: RosterAgent | None, reference: str) -> str:
         """What to tell someone whose click or command failed, in their language; an agent

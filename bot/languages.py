@@ -50,7 +50,10 @@ def _prefs(session: Session, agent: RosterAgent) -> AgentPrefs | None:
 
 
 def language_of(session: Session, agent: RosterAgent) -> str:
-    prefs = _prefs(session, agent)
+    return _language(_prefs(session, agent), agent)
+
+
+def _language(prefs: AgentPrefs | None, agent: RosterAgent) -> str:
     if prefs is not None and prefs.language:
         return prefs.language
     if prefs is not None and prefs.platform_language and prefs.platform_language != FALLBACK:
@@ -67,6 +70,11 @@ def chosen_language(session: Session, agent: RosterAgent) -> str | None:
 def agent_catalogue(session: Session, agent: RosterAgent) -> Catalogue:
     """The agent's own language, dated in their team's calendar."""
     return team_catalogue(agent.team, language_of(session, agent))
+
+
+def catalogue_with(prefs: AgentPrefs | None, agent: RosterAgent) -> Catalogue:
+    """`agent_catalogue` from the agent's preferences already read (by `lock_prefs`, say)."""
+    return team_catalogue(agent.team, _language(prefs, agent))
 
 
 def catalogue_for(engine: Engine, agent: RosterAgent) -> Catalogue:

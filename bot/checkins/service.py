@@ -25,7 +25,7 @@ from bot.delivery import Outbox
 from bot.events import MAX_SECONDS
 from bot.holdbacks import HeldBack
 from bot.ids import ActionId, CheckinAnswer
-from bot.languages import agent_catalogue
+from bot.languages import agent_catalogue, catalogue_with
 from bot.messenger import Delivered
 from bot.metrics import Metrics
 from bot.roster import RosterAgent
@@ -132,10 +132,12 @@ class CheckinService:
         session.add(call)
         if not assessment.hard:
             return None  # written with the rest of the batch: one INSERT for many easy calls
+        # A call still waiting for its first INSERT has no id yet, so no check-in can refer to it.
+        new = call in session.new
         session.flush()  # the check-in refers to the call's id
         if not was_hard:
             self.metrics.hard_calls.inc()
-        return self._maybe_check_in(session, agent=agent, call=call, now=now)
+        return self._maybe_check_in(session, agent=agent, call=call, now=now, new=new)
 
     @staticmethod
     def load_calls(session: Session, keys: list[tuple[str, tuple[str, ...]]]) -> None:
@@ -220,9 +222,9 @@ class CheckinService:
         return own, recent(col(Call.team_id) == call.team_id, TEAM_HISTORY)
 
     def _maybe_check_in(
-        self, session: Session, *, agent: RosterAgent, call: Call, now: datetime
+        self, session: Session, *, agent: RosterAgent, call: Call, now: datetime, new: bool = False
     ) -> Checkin | None:
-        if session.exec(select(col(Checkin.id)).where(col(Checkin.call_id) == call.id)).first():
+        if not new and session.exec(select(col(Checkin.id)).where(col(Checkin.call_id) == call.id)).first():
             return None  # a late signal re-judged the call; the agent was already asked
         prefs = lock_prefs(session, agent, now)  # serialises decisions per agent across processes
         today = case((col(Checkin.created_at) >= local_day_start(agent.zone, now), 1), else_=0)
@@ -265,7 +267,7 @@ class CheckinService:
         if not insert_ignore(session, Checkin, checkin.model_dump(), ["call_id"]):
             return None
         message = checkin_prompt(
-            agent_catalogue(session, agent),
+            catalogue_with(prefs, agent),  # the preferences just locked: no second read
             checkin_id=checkin.id,
             signals=checkin.reasons,
             break_minutes=self.settings.break_minutes,

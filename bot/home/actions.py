@@ -160,15 +160,17 @@ class HomeActions:
             return cat.t("command.paused" if changed else "command.already_paused")
         return cat.t("command.resumed" if changed else "command.already_active")
 
-    def set_language(self, agent: RosterAgent, language: str | None) -> str:
-        """The agent chose a language (None: back to the default); the reply is in the new one."""
+    def set_language(self, agent: RosterAgent, language: str | None, *, redraw_manager: bool = False) -> str:
+        """The agent chose a language (None: back to the default); the reply is in the new one.
+        `redraw_manager` (a click on the Home tab's buttons, acked already) draws an agent who
+        leads a team's Manager section again too; a command's reply is its ack, which must not
+        wait for digests to be computed, so the section follows when the Home tab next opens."""
         now = self.clock()
         with session_scope(self.engine) as session:
             changed = choose_language(session, agent, language, now)
             cat = agent_catalogue(session, agent)
         if changed:
-            # An agent who leads a team reads its digest in the same language: drawn again too.
-            lead_parts = self.digest_desk.home_parts(agent.email)
+            lead_parts = self.digest_desk.home_parts(agent.email) if redraw_manager else []
             with session_scope(self.engine) as session:
                 self.refresh(
                     session, agent, reason=f"language:{language}:{now.timestamp()}", extra=lead_parts
@@ -266,9 +268,12 @@ class HomeActions:
         with read_scope(self.engine) as session:
             return self.readers.catalogue(session, email, led[0])
 
-    def set_lead_language(self, email: str, language: str | None, chat_user: ChatUser | None = None) -> str:
+    def set_lead_language(
+        self, email: str, language: str | None, chat_user: ChatUser | None = None, *, redraw: bool = True
+    ) -> str:
         """A lead who is not an agent chose a language (None: back to the default): kept in
-        `lead_prefs`; their Home tab is drawn again and the reply is in the new language."""
+        `lead_prefs`; the reply is in the new language. Their Home tab is drawn again unless
+        `redraw` is off (a command, whose reply is its ack: the Home tab follows when it opens)."""
         led = self.identity.readable_teams(email)
         if not led:
             return catalogue("en").t("command.not_on_roster")
@@ -276,7 +281,7 @@ class HomeActions:
         with session_scope(self.engine) as session:
             changed = self.readers.choose(session, email, language, now)
             cat = self.readers.catalogue(session, email, led[0])
-        if changed:
+        if changed and redraw:
             self._publish_manager_home(email, f"language:{language}:{now.timestamp()}", chat_user)
         if not changed:
             return cat.t("command.language.same")
