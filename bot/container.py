@@ -19,7 +19,7 @@ from bot.checkins.service import CheckinService
 from bot.clock import utcnow
 from bot.commands import Commands
 from bot.compliments.actions import ComplimentActions
-from bot.compliments.service import POST_TOPIC, ComplimentService
+from bot.compliments.service import ComplimentService
 from bot.compliments.thanks import ThanksNudges
 from bot.compliments.thanks_actions import ThanksActions
 from bot.config import BreatherConfig, Settings, load_config
@@ -35,6 +35,7 @@ from bot.jobs import job_table
 from bot.languages import ReaderLanguages
 from bot.messenger import Messenger
 from bot.metrics import Metrics
+from bot.outbox_keys import Topic
 from bot.pairing import Pairings
 from bot.recovery.actions import RecoveryActions
 from bot.recovery.phone import PhoneSystem
@@ -159,7 +160,7 @@ class Services:
             wake=self.outbox.wake,
             pace_s=pace_for(messenger, settings.send_pace_seconds),
             clock=clock,
-            on_sent={POST_TOPIC: compliments.record_post},
+            on_sent={Topic.COMPLIMENT_POST: compliments.record_post},
         )
         self.break_worker = BreakWorker(
             engine=engine, breaks=self.recovery.breaks, wake=self.breaks_wake, clock=clock

@@ -29,6 +29,7 @@ from bot.languages import (
     note_platform_locale,
 )
 from bot.messenger import ChatUser, Message, Part, Text
+from bot.outbox_keys import Topic
 from bot.pairing import Pairings, week_start
 from bot.pseudonyms import Keyring
 from bot.roster import Roster, RosterAgent, person_ref
@@ -138,7 +139,7 @@ class HomeActions:
                     to=agent.ref(),
                     message=Message(text=text, parts=(Text(text=text),)),
                     now=now,
-                    topic="pause",
+                    topic=Topic.PAUSE,
                     not_before=(
                         None if on_shift else next_shift_start(agent.shift, agent.zone, now, agent.day_off)
                     ),
