@@ -30,6 +30,7 @@ from bot.holdbacks import HoldBackNotices
 from bot.home.actions import HomeActions
 from bot.identity import Identity
 from bot.intake import EventProcessor, Intake
+from bot.interactions import Interactions
 from bot.jobs import job_table
 from bot.languages import ReaderLanguages
 from bot.messenger import Messenger
@@ -213,6 +214,16 @@ class Services:
             digest_desk=self.digest_desk,
             outbox=self.outbox,
             clock=clock,
+        )
+        self.interactions = Interactions(
+            checkins=self.checkin_actions,
+            recovery=self.recovery_actions,
+            surveys=self.survey_actions,
+            home=self.home,
+            compliments=self.compliments,
+            thanks=self.thanks_actions,
+            identity=self.identity,
+            messenger=messenger,
         )
         self.retention = Retention(
             engine, self.product, clock, also=(lambda session, now: compliments.purge(session, now=now),)

@@ -294,6 +294,9 @@ class HomeActions:
         if language_from_locale(locale) is None or not self.identity.readable_teams(email):
             return
         assert email is not None
+        with read_scope(self.engine) as session:
+            if self.readers.knows_locale(session, email, locale):
+                return  # every Teams activity says it again: no write, no lock
         with session_scope(self.engine) as session:
             self.readers.note_locale(session, email, locale, self.clock())
 
