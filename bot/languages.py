@@ -162,14 +162,19 @@ class ReaderLanguages:
         set_lead_prefs(session, self.keyring, email, now, language=language)
         return True
 
+    def knows_locale(self, session: Session, email: str, locale: str | None) -> bool:
+        """Whether noting `locale` for this lead (not an agent) would change nothing: read first,
+        since every Teams activity carries it and a write takes SQLite's write lock."""
+        language = language_from_locale(locale)
+        rows = lead_rows(session, self.keyring, email)
+        return language is None or bool(rows and rows[0].platform_language == language)
+
     def note_locale(self, session: Session, email: str, locale: str | None, now: datetime) -> bool:
         """Remember the language their chat platform reports; True when it was new."""
         agent = self.find_agent(email)
         if agent is not None:
             return note_platform_locale(session, agent, locale, now)
-        language = language_from_locale(locale)
-        rows = lead_rows(session, self.keyring, email)
-        if language is None or (rows and rows[0].platform_language == language):
+        if self.knows_locale(session, email, locale):
             return False  # the common case: no write
-        set_lead_prefs(session, self.keyring, email, now, platform_language=language)
+        set_lead_prefs(session, self.keyring, email, now, platform_language=language_from_locale(locale))
         return True

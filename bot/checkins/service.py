@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from sqlalchemy import case, func, tuple_
 from sqlmodel import Session, col, select
 
+from bot import outbox_keys as keys
 from bot.away import AwaySignals
 from bot.checkins.messages import checkin_answered, checkin_prompt
 from bot.checkins.policy import NudgeHistory, Refusal, local_day_start, refusal
@@ -28,6 +29,7 @@ from bot.ids import ActionId, CheckinAnswer
 from bot.languages import agent_catalogue, catalogue_with
 from bot.messenger import Delivered
 from bot.metrics import Metrics
+from bot.outbox_keys import Topic
 from bot.roster import RosterAgent
 from storage.models import AgentPrefs, Call, Checkin
 from storage.upsert import insert_ignore
@@ -274,7 +276,12 @@ class CheckinService:
             transfers=call.transfers,
         )
         self.outbox.send_direct(
-            session, key=f"checkin:{checkin.id}", to=agent.ref(), message=message, now=now, topic="checkin"
+            session,
+            key=keys.checkin(checkin.id),
+            to=agent.ref(),
+            message=message,
+            now=now,
+            topic=Topic.CHECKIN,
         )
         return checkin
 
@@ -310,7 +317,7 @@ class CheckinService:
         )
         self.outbox.update(
             session,
-            key=f"checkin:{checkin.id}:answer",
+            key=keys.checkin_answer(checkin.id),
             where=where,
             message=message,
             now=now,

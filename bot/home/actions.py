@@ -29,6 +29,7 @@ from bot.languages import (
     note_platform_locale,
 )
 from bot.messenger import ChatUser, Message, Part, Text
+from bot.outbox_keys import Topic
 from bot.pairing import Pairings, week_start
 from bot.pseudonyms import Keyring
 from bot.roster import Roster, RosterAgent, person_ref
@@ -138,7 +139,7 @@ class HomeActions:
                     to=agent.ref(),
                     message=Message(text=text, parts=(Text(text=text),)),
                     now=now,
-                    topic="pause",
+                    topic=Topic.PAUSE,
                     not_before=(
                         None if on_shift else next_shift_start(agent.shift, agent.zone, now, agent.day_off)
                     ),
@@ -293,6 +294,9 @@ class HomeActions:
         if language_from_locale(locale) is None or not self.identity.readable_teams(email):
             return
         assert email is not None
+        with read_scope(self.engine) as session:
+            if self.readers.knows_locale(session, email, locale):
+                return  # every Teams activity says it again: no write, no lock
         with session_scope(self.engine) as session:
             self.readers.note_locale(session, email, locale, self.clock())
 
