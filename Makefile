@@ -26,8 +26,23 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
-test: lint
-	$(BIN)/pytest
+# `make test TEST_WORKERS=3` runs pytest in three processes (pytest-xdist): the suite mostly
+# waits on sockets, subprocesses and the database, so more workers than cores still helps.
+# Unset, it runs in one process, as it always has.
+TEST_WORKERS ?=
+MYPY_LOG := $(VENV)/mypy-beside-tests.log
+
+# mypy from a fresh clone takes about 35 s of one core while the tests mostly wait: it runs
+# beside them, and what it finds is printed after them (and fails the target); when it finds
+# nothing, pytest's summary stays the last line.
+test: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	@echo "mypy . runs beside the tests; it reports after them only if it finds something"
+	@$(BIN)/mypy . > $(MYPY_LOG) 2>&1 & mypy=$$!; \
+	$(BIN)/pytest $(if $(TEST_WORKERS),-n $(TEST_WORKERS)); tests=$$?; \
+	if ! wait $$mypy; then cat $(MYPY_LOG); echo "make test: mypy found problems (above)"; exit 1; fi; \
+	exit $$tests
 
 # Refreshes the README's and docs' pictures: the browser tests save their screenshots there.
 screenshots: venv

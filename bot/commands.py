@@ -18,6 +18,7 @@ from bot.i18n import Catalogue, catalogue, language_choices, team_catalogue
 from bot.identity import Identity
 from bot.languages import DEFAULT_WORDS, catalogue_for, language_from_locale
 from bot.messenger import ChatUser, Message, Text
+from bot.outbox_keys import Topic
 from bot.roster import RosterAgent
 from storage.db import session_scope
 
@@ -124,7 +125,7 @@ class Commands:
         if agent is not None:
             return self.home.set_language(agent, language)
         assert lead is not None
-        return self.home.set_lead_language(lead, language)
+        return self.home.set_lead_language(lead, language, redraw=False)
 
     def unexpected_error(self, agent: RosterAgent | None, reference: str) -> str:
         """What to tell someone whose click or command failed, in their language; an agent
@@ -141,7 +142,7 @@ class Commands:
                         to=agent.ref(),
                         message=Message(text=text, parts=(Text(text=text),)),
                         now=self.clock(),
-                        topic="failure",
+                        topic=Topic.FAILURE,
                     )
             except Exception as error:  # the database may be what failed: the log has the reference
                 log.warning("could not tell the agent about failure %s: %s", reference, type(error).__name__)

@@ -19,7 +19,7 @@ from bot.checkins.service import CheckinService
 from bot.clock import utcnow
 from bot.commands import Commands
 from bot.compliments.actions import ComplimentActions
-from bot.compliments.service import POST_TOPIC, ComplimentService
+from bot.compliments.service import ComplimentService
 from bot.compliments.thanks import ThanksNudges
 from bot.compliments.thanks_actions import ThanksActions
 from bot.config import BreatherConfig, Settings, load_config
@@ -30,10 +30,12 @@ from bot.holdbacks import HoldBackNotices
 from bot.home.actions import HomeActions
 from bot.identity import Identity
 from bot.intake import EventProcessor, Intake
+from bot.interactions import Interactions
 from bot.jobs import job_table
 from bot.languages import ReaderLanguages
 from bot.messenger import Messenger
 from bot.metrics import Metrics
+from bot.outbox_keys import Topic
 from bot.pairing import Pairings
 from bot.recovery.actions import RecoveryActions
 from bot.recovery.phone import PhoneSystem
@@ -158,7 +160,7 @@ class Services:
             wake=self.outbox.wake,
             pace_s=pace_for(messenger, settings.send_pace_seconds),
             clock=clock,
-            on_sent={POST_TOPIC: compliments.record_post},
+            on_sent={Topic.COMPLIMENT_POST: compliments.record_post},
         )
         self.break_worker = BreakWorker(
             engine=engine, breaks=self.recovery.breaks, wake=self.breaks_wake, clock=clock
@@ -212,6 +214,16 @@ class Services:
             digest_desk=self.digest_desk,
             outbox=self.outbox,
             clock=clock,
+        )
+        self.interactions = Interactions(
+            checkins=self.checkin_actions,
+            recovery=self.recovery_actions,
+            surveys=self.survey_actions,
+            home=self.home,
+            compliments=self.compliments,
+            thanks=self.thanks_actions,
+            identity=self.identity,
+            messenger=messenger,
         )
         self.retention = Retention(
             engine, self.product, clock, also=(lambda session, now: compliments.purge(session, now=now),)

@@ -25,12 +25,13 @@ from bot.errors import DeliveryFailed, RateLimited
 from bot.loop import work_until_stopped
 from bot.messenger import AgentRef, Delivered, FileUpload, FindsSent, HomeView, Message, Messenger
 from bot.metrics import Metrics
+from bot.outbox_keys import Topic
 from bot.outbox_records import Outcome, PendingOutcomes, Waiting
 from bot.pseudonyms import Keyring
 from bot.send_budget import SendBudget
 from storage import outbox as queue
 from storage.db import read_scope, session_scope, unreachable
-from storage.models import OutboxMessage
+from storage.models import OutboxKind, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ class Outbox:
         session: Session,
         *,
         key: str,
-        kind: str,
+        kind: OutboxKind,
         channel_key: str,
         target: dict[str, Any],
         payload: dict[str, Any],
@@ -119,13 +120,13 @@ class Outbox:
         to: AgentRef,
         message: Message,
         now: datetime,
-        topic: str = "",
+        topic: Topic = Topic.NONE,
         not_before: datetime | None = None,
     ) -> bool:
         return self._enqueue(
             session,
             key=key,
-            kind="direct",
+            kind=OutboxKind.DIRECT,
             channel_key=self._person(to.agent_id),
             target={"agent": to.model_dump(), "topic": topic},
             payload=message.model_dump(mode="json"),
@@ -141,14 +142,14 @@ class Outbox:
         channel: str,
         message: Message,
         now: datetime,
-        topic: str = "",
+        topic: Topic = Topic.NONE,
         ref: str = "",
     ) -> bool:
         """`ref` is handed to the topic's `on_sent` hook (which thing the post is about)."""
         return self._enqueue(
             session,
             key=key,
-            kind="channel",
+            kind=OutboxKind.CHANNEL,
             channel_key=f"{queue.TEAM_CHANNEL}{channel}",
             target={"channel": channel, "topic": topic, "ref": ref},
             payload=message.model_dump(mode="json"),
@@ -172,7 +173,7 @@ class Outbox:
         return self._enqueue(
             session,
             key=key,
-            kind="update",
+            kind=OutboxKind.UPDATE,
             channel_key=channel_key,
             target={"where": where.model_dump()},
             payload=message.model_dump(mode="json"),
@@ -191,7 +192,7 @@ class Outbox:
         return self._enqueue(
             session,
             key=key,
-            kind="file",
+            kind=OutboxKind.FILE,
             channel_key=self._person(to.agent_id),
             target={"agent": to.model_dump()},
             payload=payload,
@@ -203,7 +204,7 @@ class Outbox:
         return self._enqueue(
             session,
             key=key,
-            kind="delete",
+            kind=OutboxKind.DELETE,
             channel_key=f"{queue.TEAM_CHANNEL}{where.channel}",
             target={"where": where.model_dump()},
             payload={},
@@ -228,7 +229,7 @@ class Outbox:
         return self._enqueue(
             session,
             key=key,
-            kind="home",
+            kind=OutboxKind.HOME,
             channel_key="home:" + self.keyring.token("conversation", to.agent_id),
             target={"agent": to.model_dump()},
             payload=view.model_dump(mode="json"),
@@ -248,22 +249,22 @@ def _file(payload: dict[str, Any]) -> FileUpload:
 def deliver(messenger: Messenger, row: OutboxMessage) -> dict[str, Any] | None:
     """Perform one outbox row's platform call; returns what to remember about the result. A
     message carries its row's key as a tag, so it can be found again (see `find_delivered`)."""
-    if row.kind == "direct":
+    if row.kind == OutboxKind.DIRECT:
         to = AgentRef(**row.target["agent"])
         return messenger.send_direct(to, Message(**row.payload), tag=row.key).model_dump()
-    if row.kind == "channel":
+    if row.kind == OutboxKind.CHANNEL:
         return messenger.post_to_channel(
             row.target["channel"], Message(**row.payload), tag=row.key
         ).model_dump()
-    if row.kind == "update":
+    if row.kind == OutboxKind.UPDATE:
         return messenger.update(Delivered(**row.target["where"]), Message(**row.payload)).model_dump()
-    if row.kind == "file":
+    if row.kind == OutboxKind.FILE:
         messenger.upload_file(AgentRef(**row.target["agent"]), _file(row.payload))
         return None
-    if row.kind == "home":
+    if row.kind == OutboxKind.HOME:
         messenger.publish_home(AgentRef(**row.target["agent"]), HomeView(**row.payload))
         return None
-    if row.kind == "delete":
+    if row.kind == OutboxKind.DELETE:
         messenger.delete(Delivered(**row.target["where"]))
         return None
     raise DeliveryFailed(f"unknown outbox kind {row.kind!r}", permanent=True)
@@ -273,9 +274,9 @@ def find_delivered(messenger: Messenger, row: OutboxMessage) -> dict[str, Any] |
     """Where a message whose last worker died while sending it landed, if the platform can tell
     and it did arrive. Only new messages need this: an update, a Home tab or a deletion done
     twice looks the same as done once. (A chart sent twice is the one duplicate left.)"""
-    if not isinstance(messenger, FindsSent) or row.kind not in ("direct", "channel"):
+    if not isinstance(messenger, FindsSent) or row.kind not in (OutboxKind.DIRECT, OutboxKind.CHANNEL):
         return None
-    to = AgentRef(**row.target["agent"]) if row.kind == "direct" else str(row.target["channel"])
+    to = AgentRef(**row.target["agent"]) if row.kind == OutboxKind.DIRECT else str(row.target["channel"])
     found = messenger.find_sent(to, row.key, row.created_at - LOOKUP_MARGIN)
     return found.model_dump() if found is not None else None
 
@@ -422,7 +423,7 @@ class OutboxWorker:
         self._last_sent[row.channel_key] = time.monotonic()
         # Only public channel posts keep where they landed (to be edited or removed later); a
         # DM's location would tie the message, and so an answer, to a person.
-        kept = result if row.kind == "channel" else None
+        kept = result if row.kind == OutboxKind.CHANNEL else None
         hook = self.on_sent.get(str(row.target.get("topic", "")))
 
         def record(session: Session) -> None:

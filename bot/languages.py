@@ -50,7 +50,10 @@ def _prefs(session: Session, agent: RosterAgent) -> AgentPrefs | None:
 
 
 def language_of(session: Session, agent: RosterAgent) -> str:
-    prefs = _prefs(session, agent)
+    return _language(_prefs(session, agent), agent)
+
+
+def _language(prefs: AgentPrefs | None, agent: RosterAgent) -> str:
     if prefs is not None and prefs.language:
         return prefs.language
     if prefs is not None and prefs.platform_language and prefs.platform_language != FALLBACK:
@@ -67,6 +70,11 @@ def chosen_language(session: Session, agent: RosterAgent) -> str | None:
 def agent_catalogue(session: Session, agent: RosterAgent) -> Catalogue:
     """The agent's own language, dated in their team's calendar."""
     return team_catalogue(agent.team, language_of(session, agent))
+
+
+def catalogue_with(prefs: AgentPrefs | None, agent: RosterAgent) -> Catalogue:
+    """`agent_catalogue` from the agent's preferences already read (by `lock_prefs`, say)."""
+    return team_catalogue(agent.team, _language(prefs, agent))
 
 
 def catalogue_for(engine: Engine, agent: RosterAgent) -> Catalogue:
@@ -154,14 +162,19 @@ class ReaderLanguages:
         set_lead_prefs(session, self.keyring, email, now, language=language)
         return True
 
+    def knows_locale(self, session: Session, email: str, locale: str | None) -> bool:
+        """Whether noting `locale` for this lead (not an agent) would change nothing: read first,
+        since every Teams activity carries it and a write takes SQLite's write lock."""
+        language = language_from_locale(locale)
+        rows = lead_rows(session, self.keyring, email)
+        return language is None or bool(rows and rows[0].platform_language == language)
+
     def note_locale(self, session: Session, email: str, locale: str | None, now: datetime) -> bool:
         """Remember the language their chat platform reports; True when it was new."""
         agent = self.find_agent(email)
         if agent is not None:
             return note_platform_locale(session, agent, locale, now)
-        language = language_from_locale(locale)
-        rows = lead_rows(session, self.keyring, email)
-        if language is None or (rows and rows[0].platform_language == language):
+        if self.knows_locale(session, email, locale):
             return False  # the common case: no write
-        set_lead_prefs(session, self.keyring, email, now, platform_language=language)
+        set_lead_prefs(session, self.keyring, email, now, platform_language=language_from_locale(locale))
         return True

@@ -25,6 +25,7 @@ from bot.i18n import Catalogue
 from bot.ids import ActionId
 from bot.languages import agent_catalogue
 from bot.messenger import Button, Buttons, Message, Note, Text
+from bot.outbox_keys import Topic
 from bot.roster import Roster, RosterAgent
 from storage.models import Pairing
 
@@ -164,6 +165,6 @@ class Pairings:
                     to=me.ref(),
                     message=pair_message(agent_catalogue(session, me), me, others, slot),
                     now=now,
-                    topic="pairing",
+                    topic=Topic.PAIRING,
                 )
         return sum(len(g) for g in groups)

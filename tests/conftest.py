@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -105,6 +106,25 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in _SETTING_VARS:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no stray .env or breather.yml from the working copy
+
+
+_NO_CERTIFICATES: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every fake speaks plain HTTP on 127.0.0.1, yet each HTTP client the app builds loads a whole
+    CA bundle when SSL_CERT_FILE (or certifi) names one: about 0.1 s of CPU apiece, four times per
+    Teams app. An empty certificate directory is read only when a certificate must be checked,
+    which no test does; so contexts cost nothing and no test can reach a real TLS server."""
+    directory = tempfile.mkdtemp(prefix="breather-tests-no-certificates-")
+    _NO_CERTIFICATES.append(directory)
+    os.environ.pop("SSL_CERT_FILE", None)
+    os.environ["SSL_CERT_DIR"] = directory
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for directory in _NO_CERTIFICATES:
+        os.rmdir(directory)
 
 
 _pg_reason: list[str] = []

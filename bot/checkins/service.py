@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from sqlalchemy import case, func, tuple_
 from sqlmodel import Session, col, select
 
+from bot import outbox_keys as keys
 from bot.away import AwaySignals
 from bot.checkins.messages import checkin_answered, checkin_prompt
 from bot.checkins.policy import NudgeHistory, Refusal, local_day_start, refusal
@@ -25,9 +26,10 @@ from bot.delivery import Outbox
 from bot.events import MAX_SECONDS
 from bot.holdbacks import HeldBack
 from bot.ids import ActionId, CheckinAnswer
-from bot.languages import agent_catalogue
+from bot.languages import agent_catalogue, catalogue_with
 from bot.messenger import AgentRef, Delivered
 from bot.metrics import Metrics
+from bot.outbox_keys import Topic
 from bot.roster import RosterAgent
 from storage.models import AgentPrefs, Call, Checkin
 from storage.upsert import insert_ignore
@@ -135,10 +137,12 @@ class CheckinService:
         session.add(call)
         if not assessment.hard:
             return None  # written with the rest of the batch: one INSERT for many easy calls
+        # A call still waiting for its first INSERT has no id yet, so no check-in can refer to it.
+        new = call in session.new
         session.flush()  # the check-in refers to the call's id
         if not was_hard:
             self.metrics.hard_calls.inc()
-        return self._maybe_check_in(session, agent=agent, call=call, now=now)
+        return self._maybe_check_in(session, agent=agent, call=call, now=now, new=new)
 
     @staticmethod
     def load_calls(session: Session, keys: list[tuple[str, tuple[str, ...]]]) -> None:
@@ -223,9 +227,9 @@ class CheckinService:
         return own, recent(col(Call.team_id) == call.team_id, TEAM_HISTORY)
 
     def _maybe_check_in(
-        self, session: Session, *, agent: RosterAgent, call: Call, now: datetime
+        self, session: Session, *, agent: RosterAgent, call: Call, now: datetime, new: bool = False
     ) -> Checkin | None:
-        if session.exec(select(col(Checkin.id)).where(col(Checkin.call_id) == call.id)).first():
+        if not new and session.exec(select(col(Checkin.id)).where(col(Checkin.call_id) == call.id)).first():
             return None  # a late signal re-judged the call; the agent was already asked
         prefs = lock_prefs(session, agent, now)  # serialises decisions per agent across processes
         today = case((col(Checkin.created_at) >= local_day_start(agent.zone, now), 1), else_=0)
@@ -274,14 +278,19 @@ class CheckinService:
         if not insert_ignore(session, Checkin, checkin.model_dump(), ["call_id"]):
             return None
         message = checkin_prompt(
-            agent_catalogue(session, agent),
+            catalogue_with(prefs, agent),  # the preferences just locked: no second read
             checkin_id=checkin.id,
             signals=checkin.reasons,
             break_minutes=self.settings.break_minutes,
             transfers=call.transfers,
         )
         self.outbox.send_direct(
-            session, key=f"checkin:{checkin.id}", to=agent.ref(), message=message, now=now, topic="checkin"
+            session,
+            key=keys.checkin(checkin.id),
+            to=agent.ref(),
+            message=message,
+            now=now,
+            topic=Topic.CHECKIN,
         )
         return checkin
 
@@ -330,7 +339,7 @@ class CheckinService:
         )
         self.outbox.update(
             session,
-            key=f"checkin:{checkin.id}:answer",
+            key=keys.checkin_answer(checkin.id),
             where=where,
             message=message,
             now=now,

@@ -36,6 +36,7 @@ from bot.events import CustomerFeedback
 from bot.i18n import catalogue, team_catalogue
 from bot.languages import agent_catalogue
 from bot.messenger import Delivered, Mention
+from bot.outbox_keys import Topic
 from bot.pseudonyms import Keyring
 from bot.roster import Roster, RosterAgent
 from storage.locks import lock_name
@@ -45,7 +46,6 @@ from storage.upsert import insert_ignore
 
 log = logging.getLogger(__name__)
 
-POST_TOPIC = "compliment_post"  # the outbox tells us where a shared compliment landed
 KUDOS_WINDOW = timedelta(hours=24)
 ROLLUP_WEEKDAY = "mon"
 ROLLUP_TIME = time(9, 0)  # the team's local Monday morning
@@ -203,7 +203,7 @@ class ComplimentService:
                 to=agent.ref(),
                 message=message,
                 now=now,
-                topic="compliment",
+                topic=Topic.COMPLIMENT,
             )
         return Received(compliment, new)
 
@@ -255,7 +255,7 @@ class ComplimentService:
                 channel=agent.team.channel,
                 message=post,
                 now=now,
-                topic=POST_TOPIC,
+                topic=Topic.COMPLIMENT_POST,
                 ref=compliment.id,
             )
         outcome = {
@@ -392,7 +392,7 @@ class ComplimentService:
             text=self.scrub(text, agent=recipient),
         )
         self.outbox.post_to_channel(
-            session, key=f"kudos:{kudos.id}", channel=channel, message=message, now=now, topic="kudos"
+            session, key=f"kudos:{kudos.id}", channel=channel, message=message, now=now, topic=Topic.KUDOS
         )
         return KudosResult.SENT
 
@@ -458,7 +458,7 @@ class ComplimentService:
             channel=team.channel,
             message=message,
             now=now,
-            topic="compliment_rollup",
+            topic=Topic.COMPLIMENT_ROLLUP,
         )
 
     # --- retention -------------------------------------------------------------------------

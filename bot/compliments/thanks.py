@@ -22,6 +22,7 @@ from bot.ids import ActionId
 from bot.languages import ReaderLanguages
 from bot.lead_prefs import lead_rows, set_lead_prefs
 from bot.messenger import Button, Buttons, Delivered, Message, Note, Text
+from bot.outbox_keys import Topic
 from bot.pseudonyms import Keyring
 from bot.recovery.talk import lead_ref
 from bot.roster import Roster
@@ -115,7 +116,7 @@ class ThanksNudges:
                 to=to,
                 message=nudge_message(cat, team=team, day=day, shared=int(shared), kudos=int(kudos)),
                 now=now,
-                topic="thanks",
+                topic=Topic.THANKS,
             )
             sent += 1
         return sent

@@ -21,6 +21,7 @@ from bot.errors import InvalidInput
 from bot.i18n import Catalogue, catalogue, team_catalogue
 from bot.languages import ReaderLanguages
 from bot.messenger import ChatPlatform, ChatUser, FileUpload, Message, Part, Text
+from bot.outbox_keys import Topic
 from bot.pseudonyms import Keyring
 from bot.roster import person_ref
 from storage.db import read_scope, session_scope
@@ -147,7 +148,9 @@ class DigestDesk:
                 chart = charts.get(reader.language) or charts.setdefault(
                     reader.language, self.chart(team, digest, reader)
                 )
-                self.outbox.send_direct(session, key=key, to=lead, message=message, now=now, topic="digest")
+                self.outbox.send_direct(
+                    session, key=key, to=lead, message=message, now=now, topic=Topic.DIGEST
+                )
                 self.outbox.upload_file(session, key=f"{key}:chart", to=lead, file=chart, now=now)
                 self.digests.log_access(
                     session, reader=email, team_id=team.id, via=DigestVia.WEEKLY_DM, now=now
@@ -171,7 +174,7 @@ class DigestDesk:
                         to=person_ref(self.keyring, email),
                         message=message,
                         now=now,
-                        topic="surge",
+                        topic=Topic.SURGE,
                     )
                 sent += 1
                 log.info("surge alert for team %s", team.id)

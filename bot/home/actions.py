@@ -29,6 +29,7 @@ from bot.languages import (
     note_platform_locale,
 )
 from bot.messenger import ChatUser, Message, Part, Text
+from bot.outbox_keys import Topic
 from bot.pairing import Pairings, week_start
 from bot.pseudonyms import Keyring
 from bot.roster import Roster, RosterAgent, person_ref
@@ -138,7 +139,7 @@ class HomeActions:
                     to=agent.ref(),
                     message=Message(text=text, parts=(Text(text=text),)),
                     now=now,
-                    topic="pause",
+                    topic=Topic.PAUSE,
                     not_before=(
                         None if on_shift else next_shift_start(agent.shift, agent.zone, now, agent.day_off)
                     ),
@@ -160,15 +161,17 @@ class HomeActions:
             return cat.t("command.paused" if changed else "command.already_paused")
         return cat.t("command.resumed" if changed else "command.already_active")
 
-    def set_language(self, agent: RosterAgent, language: str | None) -> str:
-        """The agent chose a language (None: back to the default); the reply is in the new one."""
+    def set_language(self, agent: RosterAgent, language: str | None, *, redraw_manager: bool = False) -> str:
+        """The agent chose a language (None: back to the default); the reply is in the new one.
+        `redraw_manager` (a click on the Home tab's buttons, acked already) draws an agent who
+        leads a team's Manager section again too; a command's reply is its ack, which must not
+        wait for digests to be computed, so the section follows when the Home tab next opens."""
         now = self.clock()
         with session_scope(self.engine) as session:
             changed = choose_language(session, agent, language, now)
             cat = agent_catalogue(session, agent)
         if changed:
-            # An agent who leads a team reads its digest in the same language: drawn again too.
-            lead_parts = self.digest_desk.home_parts(agent.email)
+            lead_parts = self.digest_desk.home_parts(agent.email) if redraw_manager else []
             with session_scope(self.engine) as session:
                 self.refresh(
                     session, agent, reason=f"language:{language}:{now.timestamp()}", extra=lead_parts
@@ -266,9 +269,12 @@ class HomeActions:
         with read_scope(self.engine) as session:
             return self.readers.catalogue(session, email, led[0])
 
-    def set_lead_language(self, email: str, language: str | None, chat_user: ChatUser | None = None) -> str:
+    def set_lead_language(
+        self, email: str, language: str | None, chat_user: ChatUser | None = None, *, redraw: bool = True
+    ) -> str:
         """A lead who is not an agent chose a language (None: back to the default): kept in
-        `lead_prefs`; their Home tab is drawn again and the reply is in the new language."""
+        `lead_prefs`; the reply is in the new language. Their Home tab is drawn again unless
+        `redraw` is off (a command, whose reply is its ack: the Home tab follows when it opens)."""
         led = self.identity.readable_teams(email)
         if not led:
             return catalogue("en").t("command.not_on_roster")
@@ -276,7 +282,7 @@ class HomeActions:
         with session_scope(self.engine) as session:
             changed = self.readers.choose(session, email, language, now)
             cat = self.readers.catalogue(session, email, led[0])
-        if changed:
+        if changed and redraw:
             self._publish_manager_home(email, f"language:{language}:{now.timestamp()}", chat_user)
         if not changed:
             return cat.t("command.language.same")
@@ -288,6 +294,9 @@ class HomeActions:
         if language_from_locale(locale) is None or not self.identity.readable_teams(email):
             return
         assert email is not None
+        with read_scope(self.engine) as session:
+            if self.readers.knows_locale(session, email, locale):
+                return  # every Teams activity says it again: no write, no lock
         with session_scope(self.engine) as session:
             self.readers.note_locale(session, email, locale, self.clock())
 

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from bot import outbox_keys as keys
 from bot.checkins.policy import local_day_start
 from bot.checkins.service import lock_prefs
 from bot.config import ProductSettings, TeamConfig
@@ -117,7 +118,7 @@ class BreakService:
         target = self.phone_for(agent)
         values = {
             "id": uuid.uuid4().hex,
-            "request_key": f"checkin:{checkin_id}",
+            "request_key": keys.checkin(checkin_id),
             "team_id": agent.team.id,
             "pseudonym": agent.pseudonym,
             "kid": agent.kid,
@@ -172,7 +173,7 @@ class BreakService:
     ) -> None:
         self.outbox.update(
             session,
-            key=f"checkin:{checkin_id}:answer",
+            key=keys.checkin_answer(checkin_id),
             where=where,
             message=message,
             now=now,
@@ -195,7 +196,7 @@ class BreakService:
         if row.message_channel and row.message_ts:
             # A "being set" note still waiting (paced, or retried after a 429) would otherwise
             # land after the outcome and hide it.
-            self.outbox.withdraw(session, key=f"{row.request_key}:answer")  # `_reply`'s key
+            self.outbox.withdraw(session, key=keys.answer_to(row.request_key))  # `_reply`'s key
             agent = self._agent(row)
             self.outbox.update(
                 session,

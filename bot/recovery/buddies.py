@@ -26,6 +26,7 @@ from bot.i18n import Catalogue
 from bot.ids import ActionId
 from bot.languages import agent_catalogue
 from bot.messenger import Button, Buttons, Delivered, Message, Note, Text
+from bot.outbox_keys import Topic
 from bot.roster import Roster, RosterAgent
 from storage.models import BuddyAsk, TalkRequest
 
@@ -150,7 +151,7 @@ class Buddies:
             to=buddy.ref(),
             message=buddy_ask(agent_catalogue(session, buddy), ask_id=ask.id, requester=asker.name),
             now=now,
-            topic="buddy",
+            topic=Topic.BUDDY,
         )
 
     def answer(
@@ -209,5 +210,10 @@ class Buddies:
 
     def _tell(self, session: Session, ask: BuddyAsk, asker: RosterAgent, text: str, now: datetime) -> None:
         self.outbox.send_direct(
-            session, key=f"buddy:{ask.id}:heard", to=asker.ref(), message=_line(text), now=now, topic="buddy"
+            session,
+            key=f"buddy:{ask.id}:heard",
+            to=asker.ref(),
+            message=_line(text),
+            now=now,
+            topic=Topic.BUDDY,
         )

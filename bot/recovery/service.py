@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from bot import outbox_keys as keys
 from bot.away import AwaySignals
 from bot.config import ProductSettings
 from bot.delivery import Outbox
@@ -65,7 +66,7 @@ class RecoveryService:
             )
             self.outbox.update(
                 session,
-                key=f"checkin:{checkin_id}:answer",
+                key=keys.checkin_answer(checkin_id),
                 where=where,
                 message=message,
                 now=now,

@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from sqlmodel import Session
 
+from bot import outbox_keys as keys
 from bot.away import AwaySignals
 from bot.config import ProductSettings, SupportResource
 from bot.delivery import Outbox
@@ -134,7 +135,7 @@ class TalkService:
             TalkRequest,
             {
                 "id": request_id,
-                "request_key": f"checkin:{checkin.id}",
+                "request_key": keys.checkin(checkin.id),
                 "team_id": agent.team.id,
                 "pseudonym": agent.pseudonym,
                 "kid": agent.kid,

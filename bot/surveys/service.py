@@ -25,23 +25,16 @@ from bot.holdbacks import HeldBack
 from bot.i18n import Catalogue
 from bot.languages import agent_catalogue
 from bot.messenger import AgentRef, Delivered, Form, Message
+from bot.outbox_keys import Topic
 from bot.roster import Roster, RosterAgent
 from bot.surveys import messages
 from bot.surveys.instruments import INSTRUMENTS, InstrumentId
 from bot.surveys.periods import is_first_week_of_period, next_shift_start, period_start
-from storage.models import Checkin, SurveyAnswer, SurveyInvitation, SurveyRound
+from storage.models import Checkin, InvitationState, SurveyAnswer, SurveyInvitation, SurveyRound
 from storage.upsert import insert_ignore
 
 log = logging.getLogger(__name__)
 
-QUEUED, SENT, ANSWERED, SKIPPED, WITHDRAWN, EXPIRED = (
-    "queued",
-    "sent",
-    "answered",
-    "skipped",
-    "withdrawn",
-    "expired",
-)
 FATIGUE_WINDOW = timedelta(days=7)  # at most one invitation per agent per week
 PAUSED_RETRY = timedelta(hours=1)
 AWAY_LOOKUPS = "surveys.away_lookups"  # session.info: people whose status a batch waits for
@@ -167,7 +160,7 @@ class SurveyService:
                         round_id=round_.id,
                         pseudonym=agent.pseudonym,
                         kid=agent.kid,
-                        state=QUEUED,
+                        state=InvitationState.QUEUED,
                         send_after=now,
                     )
                 )
@@ -198,7 +191,9 @@ class SurveyService:
         due = session.exec(
             select(SurveyInvitation, SurveyRound)
             .join(SurveyRound, col(SurveyRound.id) == col(SurveyInvitation.round_id))
-            .where(col(SurveyInvitation.state) == QUEUED, col(SurveyInvitation.send_after) <= now)
+            .where(
+                col(SurveyInvitation.state) == InvitationState.QUEUED, col(SurveyInvitation.send_after) <= now
+            )
             .order_by(col(SurveyInvitation.send_after))
             .limit(limit)
             .with_for_update(skip_locked=True, of=SurveyInvitation)
@@ -209,7 +204,7 @@ class SurveyService:
             select(SurveyInvitation, SurveyRound)
             .join(SurveyRound, col(SurveyRound.id) == col(SurveyInvitation.round_id))
             .where(
-                col(SurveyInvitation.state) == SENT,
+                col(SurveyInvitation.state) == InvitationState.SENT,
                 col(SurveyInvitation.reminded_at).is_(None),
                 col(SurveyInvitation.send_after) <= now,
                 col(SurveyRound.closes_at) > now,
@@ -272,9 +267,9 @@ class SurveyService:
         agent = roster.by_pseudonym(invitation.pseudonym)
         prefs = find_prefs(session, agent) if agent is not None else None
         if round_.closes_at <= now:
-            invitation.state = EXPIRED
+            invitation.state = InvitationState.EXPIRED
         elif agent is None or (prefs is not None and prefs.surveys_opted_out):
-            invitation.state = WITHDRAWN
+            invitation.state = InvitationState.WITHDRAWN
         else:
             held = self._hold_back(session, agent, now)
             if held is LOOK_UP_FIRST:
@@ -291,7 +286,7 @@ class SurveyService:
             if held is not None:
                 later = held.until or now
                 if later >= round_.closes_at:
-                    invitation.state = EXPIRED
+                    invitation.state = InvitationState.EXPIRED
                 else:
                     invitation.send_after = later
                 if self.held_back is not None:
@@ -312,12 +307,12 @@ class SurveyService:
                 to=agent.ref(),
                 message=message,
                 now=now,
-                topic="pulse",
+                topic=Topic.PULSE,
             )
-            invitation.state, invitation.sent_at = SENT, now
+            invitation.state, invitation.sent_at = InvitationState.SENT, now
             invitation.send_after = now + _reminder_delay(agent.team)
         session.add(invitation)
-        return 1 if invitation.state == SENT else 0
+        return 1 if invitation.state == InvitationState.SENT else 0
 
     def _remind(
         self,
@@ -360,7 +355,7 @@ class SurveyService:
             to=agent.ref(),
             message=message,
             now=now,
-            topic="pulse",
+            topic=Topic.PULSE,
         )
         invitation.reminded_at = now
         session.add(invitation)
@@ -410,8 +405,8 @@ class SurveyService:
             return
         invitation, _ = found
         cat = agent_catalogue(session, agent)
-        if invitation.state == SENT:
-            invitation.state = SKIPPED
+        if invitation.state == InvitationState.SENT:
+            invitation.state = InvitationState.SKIPPED
             session.add(invitation)
         self._note(session, agent, where, "skip", now, messages.closed_note(cat, "pulse.skipped"))
 
@@ -432,9 +427,9 @@ class SurveyService:
             update(SurveyInvitation)
             .where(
                 col(SurveyInvitation.pseudonym).in_(agent.pseudonyms),
-                col(SurveyInvitation.state).in_([QUEUED, SENT]),
+                col(SurveyInvitation.state).in_([InvitationState.QUEUED, InvitationState.SENT]),
             )
-            .values(state=WITHDRAWN)
+            .values(state=InvitationState.WITHDRAWN)
         )
         self._note(
             session,
@@ -462,7 +457,7 @@ class SurveyService:
         if found is None:
             return None
         invitation, round_ = found
-        if invitation.state == ANSWERED:
+        if invitation.state == InvitationState.ANSWERED:
             self._note(
                 session, agent, where, "already", now, messages.closed_note(cat, "pulse.already_answered")
             )
@@ -483,7 +478,7 @@ class SurveyService:
         if found is None:
             return Submission(errors={}, thanks=messages.thanks_form(cat, text=cat.t("pulse.closed")))
         invitation, round_ = found
-        if invitation.state == ANSWERED:
+        if invitation.state == InvitationState.ANSWERED:
             return Submission(
                 errors={}, thanks=messages.thanks_form(cat, text=cat.t("pulse.already_answered"))
             )
@@ -517,7 +512,7 @@ class SurveyService:
                 },
                 ["round_id", "pseudonym", "instrument"],
             )
-        invitation.state, invitation.answered_at = ANSWERED, now
+        invitation.state, invitation.answered_at = InvitationState.ANSWERED, now
         session.add(invitation)
         session.execute(
             update(SurveyRound)

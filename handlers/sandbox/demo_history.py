@@ -15,7 +15,7 @@ from bot.roster import RosterAgent
 from bot.surveys.instruments import BURNOUT_SINGLE, WHO5
 from bot.surveys.periods import period_start
 from storage.db import session_scope
-from storage.models import Call, Checkin, SurveyAnswer, SurveyInvitation, SurveyRound
+from storage.models import Call, Checkin, InvitationState, SurveyAnswer, SurveyInvitation, SurveyRound
 
 WEEKS = 12
 CALLS_PER_AGENT_WEEK = 35
@@ -107,7 +107,7 @@ def _round(
                 round_id=round_id,
                 pseudonym=agent.pseudonym,
                 kid=agent.kid,
-                state="answered" if answered else "sent",
+                state=InvitationState.ANSWERED if answered else InvitationState.SENT,
                 send_after=closes - timedelta(days=3),
                 sent_at=closes - timedelta(days=3),
             )

@@ -25,8 +25,9 @@ from starlette.concurrency import run_in_threadpool
 from bot.compliments.messages import RECIPIENT_FIELD
 from bot.container import Services
 from bot.errors import InvalidInput
-from bot.i18n import Catalogue, available_languages, catalogue, team_catalogue
-from bot.ids import CHECKIN_CHOICES, PAUSE_CHOICES, ActionId, CallbackId, language_action, language_of_action
+from bot.i18n import Catalogue, catalogue, team_catalogue
+from bot.ids import CallbackId
+from bot.interactions import Click
 from bot.messenger import ChatPlatform, ChatUser, Delivered, Form, Message, Text
 from bot.recovery.messages import TALK_FIELD
 from bot.roster import RosterAgent
@@ -123,30 +124,12 @@ class TeamsActions:
     def __init__(self, services: Services, messenger: TeamsMessenger) -> None:
         self.services = services
         self.messenger = messenger
-        routes: dict[str, Callable[[CardAction, RosterAgent], Answer]] = {
-            ActionId.PULSE_OPEN.value: self._pulse_open,
-            ActionId.PULSE_SKIP.value: self._pulse_skip,
-            ActionId.PULSE_OPT_OUT.value: self._pulse_opt_out,
-            ActionId.COMPLIMENT_SHARE.value: self._compliment_choice,
-            ActionId.COMPLIMENT_KEEP_PRIVATE.value: self._compliment_choice,
-            ActionId.COMPLIMENT_REMOVE.value: self._compliment_remove,
-            ActionId.HOME_RESUME.value: self._home_pause,
-            **{choice.value: self._home_pause for choice in PAUSE_CHOICES},
-            ActionId.HOME_BUDDY_ON.value: self._home_buddy,
-            ActionId.HOME_BUDDY_OFF.value: self._home_buddy,
-            ActionId.HOME_PAIRING_ON.value: self._home_pairing,
-            ActionId.HOME_PAIRING_OFF.value: self._home_pairing,
-            ActionId.PAIRING_SKIP.value: self._pairing_skip,
-            ActionId.BUDDY_FREE.value: self._buddy_answer,
-            ActionId.BUDDY_CANT.value: self._buddy_answer,
-            ActionId.HOME_SURVEYS_ON.value: self._home_surveys,
-            ActionId.HOME_SURVEYS_OFF.value: self._home_surveys,
-            **{language_action(code): self._home_language for code in available_languages()},
+        # Buttons go through the interaction table (bot/interactions.py); these are the
+        # submissions of forms posted as cards, Teams' stand-in for a modal.
+        self.routes: dict[str, Callable[[CardAction, RosterAgent], Answer]] = {
             CallbackId.PULSE_SURVEY.value: self._survey_submitted,
             CallbackId.TALK.value: self._talk_submitted,
         }
-        routes.update({choice.value: self._checkin for choice in CHECKIN_CHOICES})
-        self.routes = routes
 
     def resolve(self, user: str) -> RosterAgent | None:
         return self.services.identity.agent(self.messenger.name, user, self.messenger.email_of)
@@ -186,101 +169,40 @@ class TeamsActions:
     # --- card actions --------------------------------------------------------------------
 
     def card_action(self, action: CardAction) -> Answer:
-        if action.verb in (ActionId.THANKS_SAY.value, ActionId.THANKS_OFF.value):
-            return self._thanks(action)  # a team lead, usually not an agent
-        route = self.routes.get(action.verb)
-        if route is None:
-            raise InvalidInput("unknown card action", status=400)
         agent = self.resolve(action.user)
-        language = language_of_action(action.verb)
-        if (
-            agent is None
-            and language is not None
-            and self._leads(email := self.messenger.email_of(action.user))
-        ):
-            # A team lead who is not an agent, on the Manager part of their home card.
-            assert email is not None
-            return Answer(message=self.services.home.set_lead_language(email, language))
-        answer = (
-            Answer(message=self._cat(None).t("command.not_on_roster"))
-            if agent is None
-            else route(action, agent)
-        )
+        if self.services.interactions.handles(action.verb):
+            answer = self._click(action, agent)
+        elif (route := self.routes.get(action.verb)) is None:
+            raise InvalidInput("unknown card action", status=400)
+        elif agent is None:
+            answer = Answer(message=self._cat(None).t("command.not_on_roster"))
+        else:
+            answer = route(action, agent)
         forms = self.messenger.take_forms(action.trigger)
         answer.forms = [form_card(form, required=self._required(agent)) for form in forms]
         if answer.forms and answer.card is None:
             answer.message = self._cat(agent).t("teams.form_below")
         return answer
 
-    def _thanks(self, action: CardAction) -> Answer:
-        agent = self.resolve(action.user)
-        email = agent.email if agent else self.messenger.email_of(action.user)
-        if action.verb == ActionId.THANKS_SAY.value:
-            reply = self.services.thanks_actions.say_thanks(email, action.value, action.location)
-        else:
-            reply = self.services.thanks_actions.set_nudges(email, False)
-        return Answer(message=reply.replace("`", ""))
-
-    def _received(self, agent: RosterAgent) -> Answer:
-        return Answer(message=self._cat(agent).t("teams.received"))
-
-    def _checkin(self, action: CardAction, agent: RosterAgent) -> Answer:
-        notice = self.services.checkin_actions.answer(
-            agent, action.value, ActionId(action.verb), action.location, action.trigger
+    def _click(self, action: CardAction, agent: RosterAgent | None) -> Answer:
+        reply = self.services.interactions.click(
+            Click(
+                action=action.verb,
+                value=action.value,
+                agent=agent,
+                email=lambda: self.messenger.email_of(action.user),
+                where=lambda: action.location,
+                trigger=action.trigger,
+            )
         )
-        return Answer(message=notice.text) if notice is not None else self._received(agent)
-
-    def _pulse_open(self, action: CardAction, agent: RosterAgent) -> Answer:
-        form = self.services.survey_actions.open(agent, action.value, action.location)
-        if form is not None:  # when None, the invitation card is updated to say why
-            self.messenger.open_form(action.trigger, form)
+        if reply is None:
+            return Answer(message=self._cat(None).t("command.not_on_roster"))
+        if reply.text:
+            return Answer(message=reply.text.replace("`", ""))  # a line under a card shows no markup
         return self._received(agent)
 
-    def _pulse_skip(self, action: CardAction, agent: RosterAgent) -> Answer:
-        self.services.survey_actions.skip(agent, action.value, action.location)
-        return self._received(agent)
-
-    def _pulse_opt_out(self, action: CardAction, agent: RosterAgent) -> Answer:
-        self.services.survey_actions.opt_out(agent, action.value, action.location)
-        return self._received(agent)
-
-    def _compliment_choice(self, action: CardAction, agent: RosterAgent) -> Answer:
-        share = action.verb == ActionId.COMPLIMENT_SHARE.value
-        self.services.compliments.decide(agent, action.value, share=share, where=action.location)
-        return self._received(agent)
-
-    def _compliment_remove(self, action: CardAction, agent: RosterAgent) -> Answer:
-        self.services.compliments.remove_from_dm(agent, action.value, action.location)
-        return self._received(agent)
-
-    def _home_pause(self, action: CardAction, agent: RosterAgent) -> Answer:
-        reply = self.services.home.pause_from_home(agent, ActionId(action.verb))
-        return Answer(message=reply.replace("`", ""))  # a line under a card shows no markup
-
-    def _home_language(self, action: CardAction, agent: RosterAgent) -> Answer:
-        language = language_of_action(action.verb)
-        assert language is not None  # routed here only for a language button
-        return Answer(message=self.services.home.set_language(agent, language))
-
-    def _home_buddy(self, action: CardAction, agent: RosterAgent) -> Answer:
-        reply = self.services.home.set_buddy(agent, action.verb == ActionId.HOME_BUDDY_ON.value)
-        return Answer(message=reply.replace("`", ""))
-
-    def _home_pairing(self, action: CardAction, agent: RosterAgent) -> Answer:
-        reply = self.services.home.set_pairing(agent, action.verb == ActionId.HOME_PAIRING_ON.value)
-        return Answer(message=reply.replace("`", ""))
-
-    def _pairing_skip(self, action: CardAction, agent: RosterAgent) -> Answer:
-        return Answer(message=self.services.home.skip_pairing(agent).replace("`", ""))
-
-    def _buddy_answer(self, action: CardAction, agent: RosterAgent) -> Answer:
-        free = action.verb == ActionId.BUDDY_FREE.value
-        notice = self.services.recovery_actions.answer_buddy(agent, action.value, free, action.location)
-        return Answer(message=notice.text) if notice is not None else self._received(agent)
-
-    def _home_surveys(self, action: CardAction, agent: RosterAgent) -> Answer:
-        self.services.home.set_surveys(agent, action.verb == ActionId.HOME_SURVEYS_ON.value)
-        return self._received(agent)
+    def _received(self, agent: RosterAgent | None) -> Answer:
+        return Answer(message=self._cat(agent).t("teams.received"))
 
     def _required(self, agent: RosterAgent | None) -> str:
         return self._cat(agent).t("teams.required")

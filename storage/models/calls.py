@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import json_column, now, utc_column
+
+
+class InboundKind(StrEnum):
+    """What a provider's event was (`inbound_events.kind`)."""
+
+    CALL = "call"  # a call ended
+    FEEDBACK = "feedback"  # a customer's feedback on a call
 
 
 class InboundEvent(SQLModel, table=True):

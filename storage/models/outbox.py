@@ -19,6 +19,17 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
 
 
+class OutboxKind(StrEnum):
+    """Which platform call a row makes (bot/delivery.py `deliver`)."""
+
+    DIRECT = "direct"
+    CHANNEL = "channel"
+    UPDATE = "update"
+    FILE = "file"
+    HOME = "home"
+    DELETE = "delete"
+
+
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (

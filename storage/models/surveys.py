@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import json_column, now, utc_column
+
+
+class InvitationState(StrEnum):
+    """Where a pulse-survey invitation stands (`survey_invitations.state`)."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    ANSWERED = "answered"
+    SKIPPED = "skipped"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
 
 
 class SurveyRound(SQLModel, table=True):
@@ -39,7 +51,7 @@ class SurveyInvitation(SQLModel, table=True):
     round_id: str = Field(foreign_key="survey_rounds.id", max_length=32)
     pseudonym: str = Field(max_length=64)
     kid: str = Field(max_length=16)
-    state: str = Field(max_length=16)  # queued, sent, answered, skipped, withdrawn
+    state: str = Field(max_length=16)  # an InvitationState
     # When the next message is due: the invitation while queued, then the one reminder.
     send_after: datetime = Field(sa_column=utc_column(nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))

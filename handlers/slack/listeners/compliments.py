@@ -1,5 +1,6 @@
-"""Compliments on Slack: the agent's choice in their DM, taking a shared one down again, and
-"Share as a compliment" on any message. Thin: ack, read the payload, call one service."""
+"""Compliments on Slack: taking a shared one down again and "Share as a compliment" on any
+message (the buttons in the agent's DM are in the interaction table: bot/interactions.py).
+Thin: ack, read the payload, call one service."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from slack_bolt import Ack, App
 
 from bot.compliments.messages import RECIPIENT_FIELD
 from bot.container import Services
-from bot.ids import ActionId, CallbackId
+from bot.ids import CallbackId
 from handlers.slack import payloads
 from handlers.slack.blocks import form_view, submitted_values
 from handlers.slack.listeners.actions import Resolve
@@ -17,28 +18,6 @@ from handlers.slack.mentions import plain_text
 
 
 def register(app: App, services: Services, resolve: Resolve) -> None:
-    def on_choice(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
-        ack()
-        agent = resolve(payloads.user_id(body))
-        if agent is None:
-            return
-        share = action["action_id"] == ActionId.COMPLIMENT_SHARE.value
-        services.compliments.decide(
-            agent, payloads.action_value(body), share=share, where=payloads.message_location(body)
-        )
-
-    app.action(ActionId.COMPLIMENT_SHARE.value)(on_choice)
-    app.action(ActionId.COMPLIMENT_KEEP_PRIVATE.value)(on_choice)
-
-    @app.action(ActionId.COMPLIMENT_REMOVE.value)
-    def on_remove(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        agent = resolve(payloads.user_id(body))
-        if agent is not None:
-            services.compliments.remove_from_dm(
-                agent, payloads.action_value(body), payloads.message_location(body)
-            )
-
     @app.shortcut(CallbackId.REMOVE_COMPLIMENT.value)
     def on_remove_post(ack: Ack, body: dict[str, Any]) -> None:
         ack()

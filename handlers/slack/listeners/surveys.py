@@ -1,4 +1,4 @@
-"""Pulse-survey buttons and the survey modal."""
+"""The pulse survey's modal (its buttons are in the interaction table: bot/interactions.py)."""
 
 from __future__ import annotations
 
@@ -7,43 +7,13 @@ from typing import Any
 from slack_bolt import Ack, App
 
 from bot.container import Services
-from bot.ids import ActionId, CallbackId
+from bot.ids import CallbackId
 from handlers.slack import payloads
 from handlers.slack.blocks import form_view, submitted_values
 from handlers.slack.listeners.actions import Resolve
 
 
 def register(app: App, services: Services, resolve: Resolve) -> None:
-    @app.action(ActionId.PULSE_OPEN.value)
-    def on_pulse_open(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        agent = resolve(payloads.user_id(body))
-        if agent is None:
-            return
-        form = services.survey_actions.open(
-            agent, payloads.action_value(body), payloads.message_location(body)
-        )
-        trigger = payloads.trigger_id(body)
-        if form is not None and trigger is not None:
-            # The trigger id is valid for 3 s: this call cannot wait in the outbox.
-            services.messenger.open_form(trigger, form)
-
-    @app.action(ActionId.PULSE_SKIP.value)
-    def on_pulse_skip(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        agent = resolve(payloads.user_id(body))
-        if agent is not None:
-            services.survey_actions.skip(agent, payloads.action_value(body), payloads.message_location(body))
-
-    @app.action(ActionId.PULSE_OPT_OUT.value)
-    def on_pulse_opt_out(ack: Ack, body: dict[str, Any]) -> None:
-        ack()
-        agent = resolve(payloads.user_id(body))
-        if agent is not None:
-            services.survey_actions.opt_out(
-                agent, payloads.action_value(body), payloads.message_location(body)
-            )
-
     @app.view(CallbackId.PULSE_SURVEY.value)
     def on_pulse_submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         # Validation decides what the ack says (field errors, or the thank-you), so the small
