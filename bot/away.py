@@ -13,6 +13,14 @@ failure no lookup is tried at all, so an outage of the platform's API costs one 
 a minute at most. One exception: while the platform rate-limits the lookups (a big survey
 round asks for many people at once), survey invitations and reminders wait for it, at most a
 few minutes, instead of going out unchecked; they have days to arrive.
+
+No lookup ever happens while a database transaction is open (an HTTP round trip would hold
+SQLite's one write lock, or a PostgreSQL connection and row locks, for up to the timeout). The
+services decide inside their transaction from what is already known (`known`, `ask=False`) and
+name whoever still has to be looked up; their callers look those people up (`look_up`) after
+the commit and decide again. Lookups are also rationed per process (LOOKUPS_PER_MINUTE, below
+Slack's users.info tier): when the ration is used up, a lookup is treated like a rate limit
+without asking the platform at all.
 """
 
 from __future__ import annotations
@@ -36,6 +44,18 @@ FAIL_OPEN_S = 60.0  # after a failed lookup, none is tried for this long
 # this long: a survey invitation waits that long, then asks again.
 OPEN_ENDED = timedelta(hours=4)
 MAX_LIMITED_S = 300.0  # the longest a survey invitation waits for a rate-limited platform
+# Slack's users.info is Tier 4 (100+ a minute per workspace); staying below it keeps a busy hour
+# of check-ins from living at the rate limit. Per process; a burst of this many is allowed.
+LOOKUPS_PER_MINUTE = 80.0
+
+
+class LookUpFirst(Exception):  # noqa: N818 - not an error: a request to redo after reading
+    """Raised from inside a transaction that needs a status not known yet: the caller rolls
+    back, reads the statuses (`AwaySignals.look_up_in_order`) and runs the transaction again."""
+
+    def __init__(self, people: tuple[AgentRef, ...]) -> None:
+        super().__init__("out-of-office statuses to read first")
+        self.people = people
 
 
 @dataclass(frozen=True)
@@ -70,6 +90,7 @@ class AwaySignals:
         *,
         emoji: Iterable[str] = (),
         monotonic: Callable[[], float] = time.monotonic,
+        per_minute: float = LOOKUPS_PER_MINUTE,
     ) -> None:
         self.emoji = frozenset(emoji_name(e) for e in emoji) - {""}
         # A platform whose only signal is the status emoji (Slack) is not asked at all when
@@ -81,6 +102,9 @@ class AwaySignals:
         self._quiet_until = 0.0  # no lookups before this (monotonic), after a failure
         self._limited_until = 0.0  # the platform asked us to wait this long (a 429)
         self._failing = False  # a failure was logged and no lookup has worked since
+        self.per_minute = per_minute
+        self._tokens = per_minute  # lookups left in the ration (a token bucket)
+        self._filled_at = monotonic()
         self._lock = threading.Lock()
 
     def forget(self) -> None:
@@ -89,17 +113,35 @@ class AwaySignals:
             self._cache.clear()
             self._quiet_until = self._limited_until = 0.0
 
-    def away_until(self, to: AgentRef, now: datetime) -> datetime | None:
-        """When the person's out-of-office status ends, if they have one now; else None.
-        A status without an end counts as away for OPEN_ENDED, then it is looked at again."""
-        return self._decide(self._status(to)[0], now)
+    def known(self, to: AgentRef) -> bool:
+        """Whether the answer about this person can be given without asking the platform."""
+        with self._lock:
+            return self._peek(to, self.monotonic()) is not None
 
-    def hold_until(self, to: AgentRef, now: datetime) -> tuple[datetime, bool] | None:
+    def look_up(self, people: Iterable[AgentRef]) -> None:
+        """Ask the platform about whoever is not known yet. Never with a transaction open."""
+        for to in dict.fromkeys(people):
+            self._status(to)
+
+    def look_up_in_order(self, people: Iterable[AgentRef], now: datetime) -> None:
+        """Ask about people in order up to the first who is not away (the one who will be
+        chosen): usually one lookup. Never with a transaction open."""
+        for to in people:
+            if self.away_until(to, now) is None:
+                return
+
+    def away_until(self, to: AgentRef, now: datetime, *, ask: bool = True) -> datetime | None:
+        """When the person's out-of-office status ends, if they have one now; else None.
+        A status without an end counts as away for OPEN_ENDED, then it is looked at again.
+        With ask=False the platform is not asked: someone not known counts as not away."""
+        return self._decide(self._status(to, ask=ask)[0], now)
+
+    def hold_until(self, to: AgentRef, now: datetime, *, ask: bool = True) -> tuple[datetime, bool] | None:
         """For a message that can wait (a survey invitation or reminder): None to send now, or
         (when to look again, whether the person is away). While the platform rate-limits the
         lookups, a round's invitations wait for it (False) instead of going out unchecked;
         every other failure still fails open."""
-        status, limited_s = self._status(to)
+        status, limited_s = self._status(to, ask=ask)
         if limited_s > 0:
             return now + timedelta(seconds=limited_s), False
         until = self._decide(status, now)
@@ -112,20 +154,36 @@ class AwaySignals:
             return now + OPEN_ENDED
         return status.until if status.until > now else None  # an expired status is over
 
-    def _status(self, to: AgentRef) -> tuple[PlatformStatus | None, float]:
-        """What the platform says (None: nothing, or unknown) and, while it rate-limits the
-        lookups, how many seconds until it may be asked again."""
+    def _peek(self, to: AgentRef, moment: float) -> tuple[PlatformStatus | None, float] | None:
+        """The answer without asking the platform, or None when only asking can tell. Holds _lock."""
         if self.source is None or not to.on_roster:
             return None, 0.0
-        moment = self.monotonic()
+        cached = self._cache.get(to.agent_id)
+        if cached is not None and moment - cached[0] < CACHE_S:
+            return cached[1], 0.0
+        if moment < self._quiet_until:
+            return None, max(0.0, self._limited_until - moment)
+        self._tokens = min(self.per_minute, self._tokens + (moment - self._filled_at) * self.per_minute / 60)
+        self._filled_at = moment
+        if self._tokens < 1:  # the ration is used up: as if rate-limited, without asking
+            return None, (1 - self._tokens) * 60 / self.per_minute
+        return None
+
+    def _status(self, to: AgentRef, *, ask: bool = True) -> tuple[PlatformStatus | None, float]:
+        """What the platform says (None: nothing, or unknown) and, while it rate-limits the
+        lookups, how many seconds until it may be asked again."""
+        source, moment = self.source, self.monotonic()
+        if source is None:
+            return None, 0.0
         with self._lock:
-            cached = self._cache.get(to.agent_id)
-            if cached is not None and moment - cached[0] < CACHE_S:
-                return cached[1], 0.0
-            if moment < self._quiet_until:
-                return None, max(0.0, self._limited_until - moment)
+            answer = self._peek(to, moment)
+            if answer is not None:
+                return answer
+            if not ask:
+                return None, 0.0
+            self._tokens -= 1
         try:
-            status = self.source.status_of(to)
+            status = source.status_of(to)
         except Exception as error:  # any failure: send as if present, and say so once
             wait = min(max(error.retry_after, 1.0), MAX_LIMITED_S) if isinstance(error, RateLimited) else 0.0
             with self._lock:

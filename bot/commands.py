@@ -14,9 +14,9 @@ from bot.config import BreatherConfig, ProductSettings
 from bot.delivery import Outbox
 from bot.digests.desk import DigestDesk
 from bot.home.actions import HomeActions
-from bot.i18n import Catalogue, catalogue, language_choices, team_catalogue
+from bot.i18n import Catalogue, catalogue, language_choices
 from bot.identity import Identity
-from bot.languages import DEFAULT_WORDS, catalogue_for, language_from_locale
+from bot.languages import DEFAULT_WORDS, catalogue_for, failure_catalogue, language_from_locale
 from bot.messenger import ChatUser, Message, Text
 from bot.outbox_keys import Topic
 from bot.roster import RosterAgent
@@ -127,12 +127,10 @@ class Commands:
         assert lead is not None
         return self.home.set_lead_language(lead, language, redraw=False)
 
-    def unexpected_error(self, agent: RosterAgent | None, reference: str) -> str:
+    def unexpected_error(self, agent: RosterAgent | None, reference: str, error: BaseException) -> str:
         """What to tell someone whose click or command failed, in their language; an agent
         also gets it as a DM, since an interaction's answer after its ack shows nothing."""
-        text = (team_catalogue(agent.team) if agent else catalogue("en")).t(
-            "error.unexpected", reference=reference
-        )
+        text = failure_catalogue(self.engine, agent, error).t("error.unexpected", reference=reference)
         if agent is not None:
             try:
                 with session_scope(self.engine) as session:

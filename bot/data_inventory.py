@@ -272,7 +272,7 @@ INVENTORY: dict[str, Table] = {
     ),
     "lead_prefs": Table(
         "a team lead's own switches (the daily thanks nudge; the language of a lead who is not an agent)",
-        "while the person leads a team in breather.yml",
+        "while the person leads a team or administers Breather in breather.yml (deleted at the next start)",
         {
             "person_key": Column(P, "keyed hash of the lead's e-mail (re-made by key rotation)"),
             "thanks_off": Column(P, "daily thanks nudge switched off"),

@@ -330,26 +330,42 @@ class EventProcessor:
         self.on_feedback = on_feedback
         self.wake = wake
         # On SQLite a batch holds the one write lock the webhooks wait for: keep it small there.
-        self.batch = batch or (25 if is_sqlite(engine) else 200)
+        # On PostgreSQL a batch's check-ins become visible to the outbox worker only when it
+        # commits: 50 rather than 200 let a DM leave about a second sooner under load
+        # (docs/benchmarks.md), at the cost of a few more commits.
+        self.batch = batch or (25 if is_sqlite(engine) else 50)
         self.poll_s = poll_s
         self.clock = clock
 
     def run_once(self) -> int:
         """Process a batch in one transaction; if anything in it fails, redo it event by event
-        (each in a savepoint), so one bad event is logged and never blocks the others."""
+        (each in a savepoint), so one bad event is logged and never blocks the others.
+
+        An event whose check-in waits for the agent's out-of-office status is left unprocessed:
+        the status is read after the commit (no lock or connection held during the round trip)
+        and the event is processed again by the next batch, which then knows it. Processing an
+        event twice changes nothing: calls are merged, a check-in is made once per call."""
         try:
             with session_scope(self.engine) as session:
                 rows = self._claim(session)
                 self.checkins.load_calls(session, [key for row in rows if (key := self._call_keys(row))])
+                done = []
                 for row in rows:
+                    waiting = len(self.checkins.lookups_wanted(session))
                     self._process(session, row, self.clock())
-                self._mark_processed(session, rows)
+                    if len(self.checkins.lookups_wanted(session)) == waiting:
+                        done.append(row)
+                self._mark_processed(session, done)
+                wanted = self.checkins.lookups_wanted(session)
+            self.checkins.look_up(wanted)
             return len(rows)
         except Exception:
             log.warning("an event batch failed; processing its events one at a time", exc_info=True)
         with session_scope(self.engine) as session:
             rows = self._claim(session)
+            done = []
             for row in rows:
+                waiting = len(self.checkins.lookups_wanted(session))
                 try:
                     with session.begin_nested():
                         self._process(session, row, self.clock())
@@ -357,7 +373,11 @@ class EventProcessor:
                     # Keep the event (marked processed) rather than block the queue behind it.
                     log.exception("could not process %s event %s", row.provider, row.event_id)
                     session.info.pop(KNOWN_CALLS, None)  # it may hold a call the savepoint undid
-            self._mark_processed(session, rows)
+                if len(self.checkins.lookups_wanted(session)) == waiting:
+                    done.append(row)
+            self._mark_processed(session, done)
+            wanted = self.checkins.lookups_wanted(session)
+        self.checkins.look_up(wanted)
         return len(rows)
 
     def _claim(self, session: Session) -> list[InboundRow]:

@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.compliments import names
 from bot.config import BreatherConfig
+from bot.lead_prefs import lead_emails
 from bot.pseudonyms import Key, Keyring, token_kid
 from storage.models import (
     Agent,
@@ -111,13 +112,6 @@ def agent_ids(connection: Connection) -> list[tuple[str, str]]:
     """Every stable agent id and name the directory holds (people who left included)."""
     agents = Agent.__table__  # type: ignore[attr-defined]
     return [(row.id, row.name) for row in connection.execute(select(agents.c.id, agents.c.name))]
-
-
-def lead_emails(config: BreatherConfig | None) -> list[str]:
-    if config is None:
-        return []
-    emails = {email.lower() for team in config.teams for email in team.managers}
-    return sorted(emails | {admin.lower() for admin in config.settings.admins})
 
 
 def kudos_authors(key: Key, agents: Iterable[str], leads: Iterable[str]) -> dict[str, str]:

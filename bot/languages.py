@@ -25,11 +25,11 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from bot.config import TeamConfig
-from bot.i18n import FALLBACK, Catalogue, available_languages, team_catalogue
+from bot.i18n import FALLBACK, Catalogue, available_languages, catalogue, team_catalogue
 from bot.lead_prefs import lead_rows, set_lead_prefs
 from bot.pseudonyms import Keyring
 from bot.roster import RosterAgent
-from storage.db import read_scope
+from storage.db import read_scope, unreachable
 from storage.models import AgentPrefs
 
 # The word after `/breather language` that goes back to the team's (or the platform's) language.
@@ -81,6 +81,20 @@ def catalogue_for(engine: Engine, agent: RosterAgent) -> Catalogue:
     """`agent_catalogue` outside a unit of work: its own short read."""
     with read_scope(engine) as session:
         return agent_catalogue(session, agent)
+
+
+def failure_catalogue(engine: Engine, agent: RosterAgent | None, error: BaseException) -> Catalogue:
+    """The language to say "something went wrong" in: the person's own choice, read only when
+    the database is not what failed (a second wait on it would only delay the news), else
+    their team's; English for someone not on the roster."""
+    if agent is None:
+        return catalogue(FALLBACK)
+    if not unreachable(error):
+        try:
+            return catalogue_for(engine, agent)
+        except Exception:  # whatever failed may fail again here: the team's language will do
+            pass
+    return team_catalogue(agent.team)
 
 
 def choose_language(session: Session, agent: RosterAgent, language: str | None, now: datetime) -> bool:

@@ -7,13 +7,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from bot.config import BreatherConfig
 from bot.pseudonyms import Keyring
 from storage.models import LeadPrefs
 from storage.upsert import insert_ignore
 
 PURPOSE = "lead-prefs"  # bot/keys.py re-makes these tokens under a new key
+
+
+def lead_emails(config: BreatherConfig | None) -> list[str]:
+    """Everyone who may have a `lead_prefs` row: the teams' leads and the admins."""
+    if config is None:
+        return []
+    emails = {email.lower() for team in config.teams for email in team.managers}
+    return sorted(emails | {admin.lower() for admin in config.settings.admins})
 
 
 def lead_keys(keyring: Keyring, email: str) -> tuple[str, ...]:
@@ -42,3 +52,11 @@ def set_lead_prefs(session: Session, keyring: Keyring, email: str, now: datetime
             setattr(row, name, value)
         row.updated_at = now
         session.add(row)
+
+
+def forget_former_leads(session: Session, keyring: Keyring, config: BreatherConfig) -> int:
+    """Delete the switches of people who no longer lead a team or administer Breather: the
+    data inventory keeps `lead_prefs` only while the person leads. Returns how many went."""
+    kept = [key for email in lead_emails(config) for key in lead_keys(keyring, email)]
+    statement = delete(LeadPrefs).where(col(LeadPrefs.person_key).not_in(kept))
+    return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]

@@ -44,3 +44,13 @@ def answer_to(request_key: str) -> str:
 
 def checkin_answer(checkin_id: str) -> str:
     return answer_to(checkin(checkin_id))
+
+
+def compliment_post(compliment_id: str) -> str:
+    """A shared compliment's channel post: queued on consent, cancelled if it is withdrawn first."""
+    return f"compliment:{compliment_id}:post"
+
+
+def talk_sent(request_id: str) -> str:
+    """The agent's "your request went out" line: one per talk request, whichever way it went."""
+    return f"talk:{request_id}:sent"

@@ -17,6 +17,7 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from bot.config import AgentConfig, BreatherConfig, Shift, TeamConfig
+from bot.lead_prefs import forget_former_leads
 from bot.messenger import AgentRef, ChatPlatform, ChatUser
 from bot.pseudonyms import Keyring, People
 from storage.locks import lock_name
@@ -147,7 +148,8 @@ def sync_roster(session: Session, config: BreatherConfig, keyring: Keyring, now:
     """Make the teams and agents tables match breather.yml; returns e-mail -> stable agent id.
 
     Agents who left the file are deactivated and their own switches (pause) deleted, as the
-    retention policy says; their stable id is kept so they keep their pseudonym if they return.
+    retention policy says (so are the switches of leads and admins no longer listed); their
+    stable id is kept so they keep their pseudonym if they return.
 
     Replicas started together all sync at once: the lock makes them take turns, so the second
     finds the first one's rows instead of inserting the same team or e-mail again.
@@ -193,6 +195,8 @@ def sync_roster(session: Session, config: BreatherConfig, keyring: Keyring, now:
         session.execute(delete(AgentPrefs).where(col(AgentPrefs.pseudonym).in_(keyring.pseudonyms(agent.id))))
     if departed:
         log.info("roster: %d agent(s) left breather.yml and were deactivated", len(departed))
+    if forgotten := forget_former_leads(session, keyring, config):
+        log.info("roster: %d former lead(s)' own switches deleted", forgotten)
     session.flush()
     return listed
 

@@ -27,7 +27,7 @@ from bot.events import MAX_SECONDS
 from bot.holdbacks import HeldBack
 from bot.ids import ActionId, CheckinAnswer
 from bot.languages import agent_catalogue, catalogue_with
-from bot.messenger import Delivered
+from bot.messenger import AgentRef, Delivered
 from bot.metrics import Metrics
 from bot.outbox_keys import Topic
 from bot.roster import RosterAgent
@@ -87,6 +87,9 @@ class FollowUp(Protocol):
     ) -> bool:
         """True when it took care of the reply to the check-in."""
         ...
+
+
+AWAY_LOOKUPS = "checkins.away_lookups"  # session.info: people whose status a check-in waits for
 
 
 class CheckinService:
@@ -247,9 +250,15 @@ class CheckinService:
             settings=self.settings,
             day_off=agent.day_off,
         )
-        if reason is None and self.away is not None and self.away.away_until(agent.ref(), now):
-            # Asked last, so the platform is only asked when a check-in would otherwise go out.
-            reason = Refusal.AWAY
+        if reason is None and self.away is not None:
+            # Asked last, so the platform is only asked when a check-in would otherwise go out;
+            # never from inside this transaction: the event stays unprocessed, the processor
+            # reads the status after its commit and processes the event again (bot/intake.py).
+            if not self.away.known(agent.ref()):
+                session.info.setdefault(AWAY_LOOKUPS, []).append(agent.ref())
+                return None
+            if self.away.away_until(agent.ref(), now, ask=False):
+                reason = Refusal.AWAY
         if reason is not None:
             # Neither counted nor logged: beside the phone system's call log, a count or a line
             # saying a hard call brought no check-in (paused, say) would tell on the agent.
@@ -284,6 +293,19 @@ class CheckinService:
             topic=Topic.CHECKIN,
         )
         return checkin
+
+    # --- after the platform was asked whether someone is away ---------------------------
+
+    @staticmethod
+    def lookups_wanted(session: Session) -> list[AgentRef]:
+        """Whose out-of-office status the check-ins decided in this transaction are waiting
+        for (their events stay unprocessed); read them with `look_up` after the commit."""
+        return list(session.info.get(AWAY_LOOKUPS, []))
+
+    def look_up(self, people: list[AgentRef]) -> None:
+        """Read the statuses: with no transaction open."""
+        if self.away is not None:
+            self.away.look_up(people)
 
     # --- the agent answers ------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import CursorResult, delete, func, update
 from sqlmodel import Session, col, select
 
+from bot import outbox_keys as keys
 from bot.compliments import names
 from bot.compliments.messages import (
     Outcome,
@@ -251,7 +252,7 @@ class ComplimentService:
             post = channel_post(cat, agent=Mention(name=agent.name, agent=agent.ref()), text=words)
             self.outbox.post_to_channel(
                 session,
-                key=f"compliment:{compliment.id}:post",
+                key=keys.compliment_post(compliment.id),
                 channel=agent.team.channel,
                 message=post,
                 now=now,
@@ -319,7 +320,7 @@ class ComplimentService:
         else:
             # Not posted yet: withdraw it. If it is being sent right now, `record_post` sees
             # the removal once it lands and deletes it then.
-            self.outbox.cancel(session, key=f"compliment:{compliment.id}:post")
+            self.outbox.cancel(session, key=keys.compliment_post(compliment.id))
         if where is not None and compliment.text:  # past retention the words are gone; keep the DM's
             answered = consent_answered(
                 agent_catalogue(session, agent),

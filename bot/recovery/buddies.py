@@ -17,7 +17,7 @@ from enum import StrEnum
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from bot.away import AwaySignals
+from bot.away import AwaySignals, LookUpFirst
 from bot.checkins.policy import in_shift, local_day_start
 from bot.checkins.service import find_prefs, is_paused
 from bot.config import ProductSettings
@@ -112,9 +112,16 @@ class Buddies:
                 )
             ).one()
             eligible.append(((last or _EPOCH, mate.id), mate))  # least recently asked first
-        # The platform is asked last, in that order, so usually about one person only.
-        for _, mate in sorted(eligible, key=lambda item: item[0]):
-            if self.away is None or self.away.away_until(mate.ref(), now) is None:
+        # The platform is asked last, in that order, so usually about one person only; never
+        # from inside the transaction: whoever is not known yet is read by the caller after a
+        # rollback, and the transaction runs again (LookUpFirst).
+        ordered = [mate for _, mate in sorted(eligible, key=lambda item: item[0])]
+        for i, mate in enumerate(ordered):
+            if self.away is None:
+                return mate
+            if not self.away.known(mate.ref()):
+                raise LookUpFirst(tuple(m.ref() for m in ordered[i:]))
+            if self.away.away_until(mate.ref(), now, ask=False) is None:
                 return mate
         return None
 

@@ -151,7 +151,7 @@ class TalkService:
             self.buddies.ask(session, asker=agent, buddy=buddy, request_id=request_id, attempt=1, now=now)
             self.outbox.send_direct(
                 session,
-                key=f"talk:{request_id}:sent",
+                key=keys.talk_sent(request_id),
                 to=agent.ref(),
                 message=Message(text=cat.t("buddy.sent"), parts=(Text(text=cat.t("buddy.sent")),)),
                 now=now,
@@ -187,7 +187,7 @@ class TalkService:
             )
             self.outbox.send_direct(
                 session,
-                key=f"talk:{request_id}:sent",
+                key=keys.talk_sent(request_id),
                 to=agent.ref(),
                 message=talk_sent(cat, name=chosen.name),
                 now=now,

@@ -64,6 +64,7 @@ class SurveyActions:
         for _ in range(MAX_DISPATCH_BATCHES):
             with session_scope(self.engine) as session:
                 batch = self.service.dispatch(session, roster=self.roster(), now=self.clock())
+            self.service.look_up(batch.to_look_up)  # committed: no lock held during the reads
             queued += batch.queued
             if not batch.more:
                 break

@@ -24,7 +24,7 @@ from bot.errors import NotFound
 from bot.holdbacks import HeldBack
 from bot.i18n import Catalogue
 from bot.languages import agent_catalogue
-from bot.messenger import Delivered, Form, Message
+from bot.messenger import AgentRef, Delivered, Form, Message
 from bot.outbox_keys import Topic
 from bot.roster import Roster, RosterAgent
 from bot.surveys import messages
@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 
 FATIGUE_WINDOW = timedelta(days=7)  # at most one invitation per agent per week
 PAUSED_RETRY = timedelta(hours=1)
+AWAY_LOOKUPS = "surveys.away_lookups"  # session.info: people whose status a batch waits for
+# What _hold_back says when it cannot tell without asking the platform (compared by identity).
+LOOK_UP_FIRST = HeldBack("", "survey", "status_unknown", datetime.min)
 
 
 def _reminder_delay(team: TeamConfig) -> timedelta:
@@ -47,7 +50,10 @@ def _reminder_delay(team: TeamConfig) -> timedelta:
 @dataclass(frozen=True)
 class Dispatched:
     queued: int  # messages queued in the outbox
-    more: bool  # a batch was full: call again for the rest
+    more: bool  # a batch was full, or waits for lookups: call again for the rest
+    # People whose out-of-office status must be read (after the commit, `look_up`) before
+    # their invitation or reminder is decided; those rows were left untouched, still due.
+    to_look_up: tuple[AgentRef, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -209,12 +215,14 @@ class SurveyService:
         ).all()
         for invitation, round_ in reminders:
             queued += self._remind(session, invitation, round_, roster, now)
-        return Dispatched(queued=queued, more=len(due) == limit or len(reminders) == limit)
+        wanted = tuple(session.info.pop(AWAY_LOOKUPS, ()))
+        full = len(due) == limit or len(reminders) == limit
+        return Dispatched(queued=queued, more=full or bool(wanted), to_look_up=wanted)
 
-    def _hold_back_until(self, session: Session, agent: RosterAgent, now: datetime) -> datetime | None:
-        """When the agent may be messaged, if not now: off shift, paused, or just after a check-in."""
-        held = self._hold_back(session, agent, now)
-        return held.until if held is not None else None
+    def look_up(self, people: tuple[AgentRef, ...]) -> None:
+        """Read out-of-office statuses a batch waited for: with no transaction open."""
+        if self.away is not None:
+            self.away.look_up(people)
 
     def _hold_back(self, session: Session, agent: RosterAgent, now: datetime) -> HeldBack | None:
         prefs = find_prefs(session, agent)
@@ -237,7 +245,12 @@ class SurveyService:
         # invitation waits out the status; one still away when the round closes is never sent,
         # so the round does not count them invited. While the platform rate-limits the lookups,
         # it waits a little too ("status_unknown").
-        held = self.away.hold_until(agent.ref(), now) if self.away is not None else None
+        if self.away is not None and not self.away.known(agent.ref()):
+            # Not read from inside the transaction: the row stays due, the caller reads the
+            # status after the commit and the next batch decides.
+            session.info.setdefault(AWAY_LOOKUPS, []).append(agent.ref())
+            return LOOK_UP_FIRST
+        held = self.away.hold_until(agent.ref(), now, ask=False) if self.away is not None else None
         if held is not None:
             until, away = held
             return HeldBack(agent.id, "survey", "away" if away else "status_unknown", now, until=until)
@@ -259,6 +272,8 @@ class SurveyService:
             invitation.state = InvitationState.WITHDRAWN
         else:
             held = self._hold_back(session, agent, now)
+            if held is LOOK_UP_FIRST:
+                return 0
             recent = session.exec(
                 select(func.max(col(SurveyInvitation.sent_at))).where(
                     col(SurveyInvitation.pseudonym).in_(agent.pseudonyms),
@@ -320,7 +335,10 @@ class SurveyService:
         due_at = invitation.sent_at + _reminder_delay(team)
         if now < due_at:
             return self._no_reminder_before(session, invitation, due_at)
-        later = self._hold_back_until(session, agent, now)
+        held = self._hold_back(session, agent, now)
+        if held is LOOK_UP_FIRST:
+            return 0  # still due: decided after the status is read
+        later = held.until if held is not None else None
         if later is not None:
             return self._no_reminder_before(session, invitation, later)  # while the round is open
         message = messages.invitation(

@@ -111,7 +111,7 @@ def build_bolt_app(
             agent = resolve(user_id) if user_id else None
         except Exception:  # whatever failed may fail again here: English, and no DM
             agent = None
-        text = services.commands.unexpected_error(agent, reference)
+        text = services.commands.unexpected_error(agent, reference, error)
         if body.get("command"):
             # A slash command's answer is shown to the person who typed it, and only to them.
             reply = {"response_type": "ephemeral", "text": text}

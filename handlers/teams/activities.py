@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
 
 from bot.compliments.messages import RECIPIENT_FIELD
 from bot.container import Services
 from bot.errors import InvalidInput
-from bot.i18n import Catalogue, catalogue, team_catalogue
+from bot.i18n import Catalogue, catalogue
 from bot.ids import CallbackId
 from bot.interactions import Click
+from bot.languages import failure_catalogue
 from bot.messenger import ChatPlatform, ChatUser, Delivered, Form, Message, Text
 from bot.recovery.messages import TALK_FIELD
 from bot.roster import RosterAgent
@@ -118,6 +119,18 @@ class Answer:
     forms: list[Card] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Failure:
+    """What an activity answers when its work failed: 400 with the reason for a refused input,
+    500 with the kind message and its reference for anything else."""
+
+    status: int
+    text: str
+
+
+T = TypeVar("T")
+
+
 class TeamsActions:
     """What each click and typed command does: one Services call each (run in a thread)."""
 
@@ -162,9 +175,31 @@ class TeamsActions:
             agent = self.resolve(user) if user else None
         except Exception:  # whatever failed may fail again here: English will do
             agent = None
-        # The team's language: no database read on a path that may be failing because of it.
-        cat = team_catalogue(agent.team) if agent else catalogue("en")
+        cat = failure_catalogue(self.services.engine, agent, error)
         return cat.t("error.unexpected", reference=reference)
+
+    def catalogue_of(self, user: str | None) -> Catalogue:
+        """The language of a line the adapter itself answers with: the sender's own (an agent's
+        choice, a lead's), else English."""
+        try:
+            agent = self.resolve(user) if user else None
+            if agent is not None:
+                return self._cat(agent)
+            email = self.messenger.email_of(user) if user else None
+            return self.services.home.lead_catalogue(email) or catalogue("en")
+        except Exception:  # the line must still be said: English will do
+            log.warning("teams: the sender's language could not be read", exc_info=True)
+            return catalogue("en")
+
+    async def attempt(self, what: str, user: str | None, work: Callable[[], Awaitable[T]]) -> T | Failure:
+        """The one place a Teams activity's failure is handled, so every surface tells the
+        person the same way, in their language, and logs it once."""
+        try:
+            return await work()
+        except InvalidInput as error:
+            return Failure(400, str(error))
+        except Exception as error:
+            return Failure(500, await run_in_threadpool(self.unexpected, what, error, user))
 
     # --- card actions --------------------------------------------------------------------
 
@@ -304,13 +339,13 @@ def _channel(conversation_id: str) -> str:
     return conversation_id.split(";", 1)[0]
 
 
-def dialog(step: DialogStep) -> MessagingExtensionActionInvokeResponse:
+def dialog(step: DialogStep, cat: Catalogue) -> MessagingExtensionActionInvokeResponse:
     """A message action's dialog: show a form, pop up a line, or close (an empty answer)."""
     if step is None:
         return MessagingExtensionActionInvokeResponse()
     if isinstance(step, str):
         return MessagingExtensionActionInvokeResponse(task=TaskModuleMessageResponse(value=step))
-    card = form_card(step, required=catalogue("en").t("teams.required"), in_dialog=True)
+    card = form_card(step, required=cat.t("teams.required"), in_dialog=True)
     info = CardTaskModuleTaskInfo(
         title=step.title, card=Attachment(content_type=CARD_CONTENT_TYPE, content=card)
     )
@@ -386,6 +421,13 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
 
     app.use(remember_sender)
 
+    async def answer_dialog(user: str, step: DialogStep | Failure) -> MessagingExtensionActionInvokeResponse:
+        if isinstance(step, Failure):
+            return dialog(step.text, catalogue("en"))
+        if isinstance(step, Form):  # its "please answer" line, in the sender's language
+            return dialog(step, await run_in_threadpool(actions.catalogue_of, user))
+        return dialog(step, catalogue("en"))
+
     @app.on_card_action_execute
     async def on_card_action(ctx: ActivityContext[AdaptiveCardInvokeActivity]) -> AdaptiveCardInvokeResponse:
         activity = ctx.activity
@@ -402,22 +444,26 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
         action = CardAction(
             user=user, verb=verb, data=dict(invoked.data), where=where, trigger=uuid.uuid4().hex
         )
-        try:
+
+        async def work() -> Answer:
             answer = await run_in_threadpool(actions.card_action, action)
             for form in answer.forms:
                 # Interaction-bound, like Slack's views.open: the person is waiting for it now.
                 await ctx.send(card_activity(form))
-        except InvalidInput as error:
-            return _error(400, str(error))
-        except Exception as error:
-            return _error(
-                500, await run_in_threadpool(actions.unexpected, f"card action {verb}", error, user)
-            )
+            return answer
+
+        try:
+            answer = await actions.attempt(f"card action {verb}", user, work)
         finally:
             messenger.take_forms(action.trigger)  # never keep a form an error left behind
+        if isinstance(answer, Failure):
+            return _error(answer.status, answer.text)
         if answer.card is not None:
             return AdaptiveCardActionCardResponse(value=AdaptiveCard.model_validate(answer.card))
-        return AdaptiveCardActionMessageResponse(value=answer.message or catalogue("en").t("teams.received"))
+        if answer.message is not None:
+            return AdaptiveCardActionMessageResponse(value=answer.message)
+        cat = await run_in_threadpool(actions.catalogue_of, user)
+        return AdaptiveCardActionMessageResponse(value=cat.t("teams.received"))
 
     @app.on_message
     async def on_message(ctx: ActivityContext[MessageActivity]) -> None:
@@ -444,10 +490,10 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
         elif command.recipient_email is not None:
             known = await run_in_threadpool(directory.by_email, command.recipient_email)
             recipient = known.aad_object_id if known else MAILTO + command.recipient_email
-        try:
-            reply = await run_in_threadpool(actions.command, user, command, recipient, activity.id)
-        except Exception as error:
-            reply = _line(await run_in_threadpool(actions.unexpected, "command", error, user))
+        result = await actions.attempt(
+            "command", user, lambda: run_in_threadpool(actions.command, user, command, recipient, activity.id)
+        )
+        reply = _line(result.text) if isinstance(result, Failure) else result
         if reply is None:
             return
         card = card_activity(message_card(reply))
@@ -461,7 +507,8 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
                 person.conversation_id, card, service_url=person.service_url
             )
         else:
-            await ctx.send(catalogue("en").t("teams.open_private_chat"))
+            cat = await run_in_threadpool(actions.catalogue_of, user)
+            await ctx.send(cat.t("teams.open_private_chat"))
 
     @app.on_message_ext_open
     async def on_message_action(
@@ -472,7 +519,8 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
         user = _sender(activity)
         message = activity.value.message_payload
         if user is None or message is None or not message.id:
-            return dialog(catalogue("en").t("teams.message_action_unavailable"))
+            cat = await run_in_threadpool(actions.catalogue_of, user)
+            return dialog(cat.t("teams.message_action_unavailable"), cat)
         body = message.body
         action = MessageAction(
             user=user,
@@ -482,15 +530,14 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
             trigger=uuid.uuid4().hex,
         )
         try:
-            return dialog(await run_in_threadpool(actions.message_action, action))
-        except InvalidInput as error:
-            return dialog(str(error))
-        except Exception as error:
-            return dialog(
-                await run_in_threadpool(actions.unexpected, f"message action {action.command}", error, user)
+            step = await actions.attempt(
+                f"message action {action.command}",
+                user,
+                lambda: run_in_threadpool(actions.message_action, action),
             )
         finally:
             messenger.take_forms(action.trigger)
+        return await answer_dialog(user, step)
 
     @app.on_message_ext_submit
     async def on_dialog_submit(
@@ -499,11 +546,11 @@ def register(app: App, services: Services, messenger: TeamsMessenger) -> TeamsAc
         user = _sender(ctx.activity)
         data = ctx.activity.value.data
         if user is None or not isinstance(data, dict):
-            return dialog(None)
-        try:
-            return dialog(await run_in_threadpool(actions.dialog_submitted, user, data))
-        except Exception as error:
-            return dialog(await run_in_threadpool(actions.unexpected, "message action dialog", error, user))
+            return dialog(None, catalogue("en"))
+        step = await actions.attempt(
+            "message action dialog", user, lambda: run_in_threadpool(actions.dialog_submitted, user, data)
+        )
+        return await answer_dialog(user, step)
 
     @app.on_install_add
     async def on_install(ctx: ActivityContext[InstalledActivity]) -> None:

@@ -30,7 +30,7 @@ from handlers.sandbox.interactions import signed_headers
 from storage.db import session_scope
 from storage.models import Agent, Call, Compliment, Kudos
 from tests.conftest import PSEUDONYM_KEY, SIGNING_SECRET, Harness, MakeSettings, call_event, hard_call
-from tests.fakes.slack_api import FakeSlack
+from tests.fakes.slack_api import ApiCall, FakeSlack
 from tests.helpers import button_values, roster_with, settled
 
 NEW_KEY = "a-brand-new-pseudonym-key-0123456789-abcdefgh"
@@ -89,11 +89,16 @@ def home_of(harness: Harness, user: str) -> str:
     body = json.dumps(
         {"type": "event_callback", "team_id": "T0TEST", "event_id": uuid.uuid4().hex, "event": event}
     )
-    before = len(harness.slack.calls("views.publish"))
+
+    def theirs(call: ApiCall) -> bool:
+        return bool(call.params.get("user_id") == user)
+
+    # Other people's Home tabs are redrawn meanwhile (a pause, a kudos): wait for this user's.
+    before = sum(map(theirs, harness.slack.calls("views.publish")))
     harness.client.post(
         "/slack/events", content=body, headers=signed_headers(SIGNING_SECRET, body, "application/json")
     )
-    published = harness.slack.wait_for("views.publish", before + 1)[-1].params
+    published = harness.slack.wait_for("views.publish", before + 1, where=theirs)[-1].params
     return json.dumps(published["view"])
 
 

@@ -92,3 +92,52 @@ def test_a_teams_failure_is_told_in_the_persons_language_and_logged_once(
                 told = actions.unexpected("card action x", error, harness.user("ana@example.com").aad)
     assert re.search(r"referința [0-9a-f]{8}", told)
     assert caplog.text.count("Traceback") == 1
+
+
+PERSIAN_SORRY = "ببخشید، مشکلی از طرف من پیش آمد"
+
+
+def test_a_failing_slack_click_is_told_in_the_language_the_agent_chose(harness: Harness) -> None:
+    broken_listeners(harness)
+    ana = harness.services.roster.find("email", "ana@example.com")
+    assert ana is not None
+    harness.services.home.set_language(ana, "fa")  # her own choice; her team reads English
+    body = block_actions_body(
+        user_id="U0ANA", channel="D0ANA", ts="1.000", action_id="test.boom", value="x", block_id="b"
+    )
+    response = harness.client.post(
+        "/slack/events", content=body, headers=signed_headers(SIGNING_SECRET, body, FORM)
+    )
+    assert response.status_code == 200
+    (dm,) = harness.slack.wait_for("chat.postMessage")
+    assert PERSIAN_SORRY in dm.params["text"] and re.search(r"[0-9a-f]{8}", dm.params["text"])
+
+
+def test_a_failing_teams_click_is_told_in_the_language_the_agent_chose(
+    make_teams_settings: MakeSettings,
+    fake_teams: FakeTeamsConnector,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    config = roster_with(tmp_path, teams={"billing": {"language": "ro"}})
+    app = teams_app(make_teams_settings(config_path=config), fake_teams)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        harness = TeamsHarness(client, app.state.services, fake_teams)
+        assert harness.install("ana@example.com").status_code == 200
+        services = harness.services
+        ana = services.roster.find("email", "ana@example.com")
+        assert ana is not None
+        services.home.set_language(ana, "fa")  # her own choice; her team reads Romanian
+
+        def broken(*args: Any, **kwargs: Any) -> None:
+            raise RuntimeError("a bug behind the check-in buttons")
+
+        monkeypatch.setattr(services.checkin_actions, "answer", broken)
+        with caplog.at_level(logging.ERROR):
+            response = harness.click("ana@example.com", "checkin.ok", value="c1", reply_to="act-1")
+    told = response.json()
+    assert told["statusCode"] == 500
+    assert PERSIAN_SORRY in told["value"]["message"]
+    assert re.search(r"[0-9a-f]{8}", told["value"]["message"])
+    assert caplog.text.count("Traceback") == 1

@@ -527,6 +527,8 @@ def test_a_restart_in_the_middle_of_a_round_invites_nobody_twice(
         # The round is opened and one batch of two invitations goes out; then the process stops.
         with session_scope(services.engine) as session:
             services.surveys.start_round(session, team=team, agents=billing, now=clock())
+        # Statuses are read outside the transaction (survey_actions.dispatch does it between batches).
+        services.away.look_up(agent.ref() for agent in billing)
         with session_scope(services.engine) as session:
             services.surveys.dispatch(session, roster=services.roster, now=clock(), limit=2)
         first.slack.wait_for("chat.postMessage", 2)

@@ -17,6 +17,7 @@ import json
 import math
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -190,11 +191,18 @@ class FakeSlack(FakeServer):
         with self._lock:
             return [c for c in self.state.calls if method is None or c.method == method]
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[ApiCall]:
+    def wait_for(
+        self,
+        method: str,
+        count: int = 1,
+        timeout: float = 10.0,
+        where: Callable[[ApiCall], bool] | None = None,
+    ) -> list[ApiCall]:
+        """Block until `count` calls of `method` (those `where` accepts, if given) were made."""
         deadline = time.monotonic() + timeout
         with self._lock:
             while True:
-                found = [c for c in self.state.calls if c.method == method]
+                found = [c for c in self.state.calls if c.method == method and (where is None or where(c))]
                 if len(found) >= count:
                     return found
                 remaining = deadline - time.monotonic()

@@ -15,6 +15,7 @@ from sqlmodel import SQLModel, select
 
 from bot.clock import utcnow
 from bot.config import load_config
+from bot.lead_prefs import lead_rows, set_lead_prefs
 from bot.pseudonyms import Keyring
 from bot.retention import purge
 from bot.roster import Roster, sync_roster
@@ -107,6 +108,33 @@ def test_roster_sync_keeps_ids_and_retires_departed_agents(engine: Engine, tmp_p
     with session_scope(engine) as session:
         again = sync_roster(session, config, PSEUDONYMS, utcnow())
     assert again["ana@example.com"] == first["ana@example.com"]
+
+
+def test_roster_sync_deletes_the_switches_of_people_who_no_longer_lead(
+    engine: Engine, tmp_path: Path
+) -> None:
+    data = yaml.safe_load(ROSTER.read_text())
+    data["teams"][1]["managers"] = ["mara@example.com"]
+    data.setdefault("settings", {})["admins"] = ["ioana@example.com"]
+    both = tmp_path / "both.yml"
+    both.write_text(yaml.safe_dump(data))
+    people = ("radu@example.com", "mara@example.com", "ioana@example.com")
+    with session_scope(engine) as session:
+        sync_roster(session, load_config(both), PSEUDONYMS, utcnow())
+        for email in people:
+            set_lead_prefs(session, PSEUDONYMS, email, utcnow(), thanks_off=True, language="ro")
+
+    data["teams"] = data["teams"][:1]  # Mara's team goes, and Mara with it
+    data["teams"][0]["managers"] = ["RADU@example.com"]  # the same lead, however it is spelt
+    smaller = tmp_path / "smaller.yml"
+    smaller.write_text(yaml.safe_dump(data))
+    with session_scope(engine) as session:
+        sync_roster(session, load_config(smaller), PSEUDONYMS, utcnow())
+    with session_scope(engine) as session:
+        kept = {email: lead_rows(session, PSEUDONYMS, email) for email in people}
+    assert kept["mara@example.com"] == []
+    assert [(row.thanks_off, row.language) for row in kept["radu@example.com"]] == [(True, "ro")]
+    assert len(kept["ioana@example.com"]) == 1  # an admin's switches stay while they administer
 
 
 def test_purge_deletes_raw_records_past_retention(engine: Engine) -> None:

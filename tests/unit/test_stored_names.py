@@ -34,3 +34,8 @@ def test_a_check_ins_reply_is_found_again_from_the_request_it_led_to() -> None:
     # one the check-in's answer wrote.
     assert keys.checkin("c1") == "checkin:c1"
     assert keys.checkin_answer("c1") == "checkin:c1:answer" == keys.answer_to(keys.checkin("c1"))
+
+
+def test_keys_written_in_one_place_and_found_in_another_keep_their_stored_form() -> None:
+    assert keys.compliment_post("k1") == "compliment:k1:post"
+    assert keys.talk_sent("r1") == "talk:r1:sent"
