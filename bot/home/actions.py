@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 from sqlmodel import Session
 
 from bot.checkins.policy import in_shift
@@ -69,6 +70,7 @@ class HomeActions:
         self.keyring = keyring
         self.roster = roster
         self.clock = clock
+        self._redraws = ThreadPoolExecutor(max_workers=1, thread_name_prefix="home-redraw")
 
     def refresh(
         self, session: Session, agent: RosterAgent, *, reason: str, extra: list[Part] | None = None
@@ -76,8 +78,17 @@ class HomeActions:
         """Publish the agent's Home tab again. An agent who leads a team (or administers) gets
         the Manager section on every redraw (`extra`, when the caller already drew it): the
         published view replaces the whole tab, so leaving it out would hide it until reopened."""
-        if extra is None:
-            extra = self.manager_parts(session, agent)
+        if extra is None and self.identity.readable_teams(agent.email):
+            # The Manager section means computing each led team's digest: too slow for a slash
+            # command's 3 s answer. The whole tab is drawn after this transaction commits (and
+            # never if it rolls back), in its own session on the redraw thread.
+            event.listen(
+                session,
+                "after_commit",
+                lambda _: self._redraws.submit(self._redraw, agent, reason),
+                once=True,
+            )
+            return
         prefs = read_prefs(session, agent, self.clock())
         view = home_view(
             agent_catalogue(session, agent),
@@ -89,11 +100,18 @@ class HomeActions:
             pairing=prefs.pairing if agent.team.pairing is not None else None,
             results=self.surveys.own_results(session, agent=agent),
             zone=agent.zone,
-            lead_parts=extra,
+            lead_parts=extra or [],
         )
         self.outbox.publish_home(
             session, key=f"home:{agent.id}:{reason}", to=agent.ref(), view=view, now=self.clock()
         )
+
+    def _redraw(self, agent: RosterAgent, reason: str) -> None:
+        try:
+            with session_scope(self.engine) as session:
+                self.refresh(session, agent, reason=reason, extra=self.manager_parts(session, agent))
+        except Exception:
+            log.exception("could not redraw a lead's Home tab")
 
     def manager_parts(self, session: Session, agent: RosterAgent) -> list[Part]:
         """The Manager section for an agent who may read teams' digests, else nothing."""

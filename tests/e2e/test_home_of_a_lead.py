@@ -4,11 +4,15 @@ redrawn: `views.publish` replaces the whole tab, so every redraw must carry it."
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
+from sqlmodel import Session
 from starlette.testclient import TestClient
 
 from bot.app import create_app
+from bot.digests.desk import DigestDesk
+from bot.messenger import Part
 from tests.conftest import Harness, MakeSettings
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers import roster_with
@@ -43,3 +47,33 @@ def test_every_redraw_of_a_leading_agents_home_keeps_the_manager_section(
         h.command(user_id="U0DANA", command="/breather", text="pause")
         fake_slack.wait_for("views.publish", 1, where=lambda c: c.params["user_id"] == "U0DANA")
         assert not any(MANAGER in view for view in homes(fake_slack, "U0DANA"))
+
+
+def test_a_leading_agents_command_is_answered_before_their_teams_digests_are_drawn(
+    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    # The Manager section computes every led team's digest: an admin of 50 teams would miss
+    # Slack's 3 s for the answer to `/breather pause`. The answer comes first; the tab follows.
+    config = roster_with(tmp_path, teams={"billing": {"managers": ["cris@example.com"]}})
+    app = create_app(make_settings(config_path=config))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        h = Harness(client, app.state.services, fake_slack)
+        desk: DigestDesk = app.state.services.home.digest_desk
+        drawing, release = threading.Event(), threading.Event()
+        draw = desk.home_parts
+
+        def held_back(email: str | None, session: Session | None = None) -> list[Part]:
+            drawing.set()
+            assert release.wait(30), "the command waited for the digests"
+            return draw(email, session)
+
+        desk.home_parts = held_back  # type: ignore[method-assign]
+        try:
+            answer = h.command(user_id="U0CRIS", command="/breather", text="pause")
+            assert answer.status_code == 200 and "paused" in answer.text.lower()
+            assert drawing.wait(10)  # the redraw has begun, and waits for us
+            assert fake_slack.calls("views.publish") == []
+        finally:
+            release.set()
+        fake_slack.wait_for("views.publish", 1, where=lambda c: c.params["user_id"] == "U0CRIS")
+        assert MANAGER in homes(fake_slack, "U0CRIS")[-1]
