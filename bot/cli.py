@@ -438,15 +438,17 @@ def audit(
 def purge() -> None:
     """Apply the retention policy now (raw data older than retention_days is deleted)."""
     from bot.clock import utcnow
-    from bot.retention import purge as run_purge
-    from storage.db import session_scope
+    from bot.compliments.service import purge_compliments
+    from bot.retention import Retention
 
     settings = settings_from_env()
     config = guarded(lambda: load_config(settings.config_path))
+    days = config.settings.retention_days
     engine = migrated_engine(settings)
     try:
-        with session_scope(engine) as session:
-            counts = run_purge(session, config.settings, now=utcnow())
+        # The same purge as the nightly job: the policy, then compliments and kudos.
+        also = (lambda session, now: purge_compliments(session, retention_days=days, now=now),)
+        counts = Retention(engine, config.settings, utcnow, also=also).purge()
     finally:
         engine.dispose()
     typer.echo(

@@ -151,8 +151,8 @@ class Interactions:
         if language not in available_languages():
             return Reply()
         if click.agent is not None:
-            # A button on the Home tab: the Manager section, when they lead, is drawn again too.
-            return Reply(text=self.home.set_language(click.agent, language, redraw_manager=True))
+            # A button on the Home tab (the Manager section, when they lead, is drawn again too).
+            return Reply(text=self.home.set_language(click.agent, language))
         email = click.email()
         if email is None or not self.identity.readable_teams(email):
             return None

@@ -14,6 +14,8 @@ fail there as a 5xx are refused here, before anything is stored:
   refuses NUL; a surrogate cannot be encoded to be stored);    422
 
 `check_text` applies the same text rule to form fields (slash command text).
+Where a refusal says the problem is (a key path, a form field's name) comes from the sender:
+it is echoed escaped and cut to MAX_ECHO characters, so a refusal stays one short line.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from bot.errors import InvalidInput
 
 MAX_DEPTH = 64  # real payloads (Slack views, Teams cards, provider bodies) stay under 20
 MAX_NUMBER_DIGITS = 64  # a 64-bit id has 20 digits; a float's repr at most 24 characters
+MAX_ECHO = 40  # characters of the sender's own names a refusal repeats
 # C0 controls other than tab, newline and carriage return; DEL; and UTF-16 surrogates, which
 # only a "\udXXX" escape can produce and which no encoder will store.
 _BAD_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
@@ -66,10 +69,16 @@ def bad_text(value: str) -> str | None:
     return "a NUL character" if char == "\x00" else "a control character"
 
 
+def shown(where: str) -> str:
+    """`where` fit to echo: what would not print escaped, at most MAX_ECHO characters."""
+    visible = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in where)
+    return visible if len(visible) <= MAX_ECHO else visible[: MAX_ECHO - 1] + "…"
+
+
 def check_text(value: str, where: str = "text") -> str:
     reason = bad_text(value)
     if reason is not None:
-        raise InvalidInput(f"{where}: has {reason}", status=422)
+        raise InvalidInput(f"{shown(where)}: has {reason}", status=422)
     return value
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,7 +10,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
@@ -99,6 +101,25 @@ LOCK = text("SELECT pg_advisory_lock(:key, hashtext(current_schema()))")
 UNLOCK = text("SELECT pg_advisory_unlock(:key, hashtext(current_schema()))")
 
 
+@functools.cache
+def _newest_revision() -> str | None:
+    # Reading the migration scripts is most of what an upgrade that has nothing to do costs:
+    # once per process is enough, they do not change under it.
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def at_head(engine: Engine) -> bool:
+    """Whether the schema is already at the newest migration. A migration under way elsewhere
+    is not: its revision is stamped in the same transaction as its changes."""
+    with engine.connect() as connection:
+        if not inspect(connection).has_table("alembic_version"):
+            return False
+        current: list[str] = list(
+            connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
+        )
+    return current == [_newest_revision()]
+
+
 def upgrade(
     engine: Engine, revision: str = "head", *, convert_legacy: LegacyConversion | None = None
 ) -> None:
@@ -107,6 +128,8 @@ def upgrade(
     On PostgreSQL an advisory lock makes concurrent starts of several processes wait for
     one another instead of racing to create the same tables.
     """
+    if revision == "head" and at_head(engine):
+        return  # a restart, most of the time: nothing to run, no lock to wait for
     config = alembic_config(engine, convert_legacy)
     if is_sqlite(engine):
         command.upgrade(config, revision)

@@ -465,22 +465,27 @@ class ComplimentService:
     # --- retention -------------------------------------------------------------------------
 
     def purge(self, session: Session, *, now: datetime) -> dict[str, int]:
-        """Past retention, compliments and kudos records go. A compliment still shared keeps its
-        row, emptied of the words, so the agent can still take the post down."""
-        cutoff = now - timedelta(days=self.settings.retention_days)
-        old = col(Compliment.received_at) < cutoff
-        still_shared = col(Compliment.status) == ComplimentStatus.SHARED
-        deleted: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-            delete(Compliment).where(old, ~still_shared)
-        )
-        emptied: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-            update(Compliment).where(old, still_shared, col(Compliment.text) != "").values(text="")
-        )
-        kudos: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-            delete(Kudos).where(col(Kudos.created_at) < cutoff)
-        )
-        return {
-            "compliments": int(deleted.rowcount or 0),
-            "shared compliments emptied": int(emptied.rowcount or 0),
-            "kudos": int(kudos.rowcount or 0),
-        }
+        return purge_compliments(session, retention_days=self.settings.retention_days, now=now)
+
+
+def purge_compliments(session: Session, *, retention_days: int, now: datetime) -> dict[str, int]:
+    """Past retention, compliments and kudos records go. A compliment still shared keeps its row,
+    emptied of the words, so the agent can still take the post down. The nightly job and
+    `breather purge` both run it."""
+    cutoff = now - timedelta(days=retention_days)
+    old = col(Compliment.received_at) < cutoff
+    still_shared = col(Compliment.status) == ComplimentStatus.SHARED
+    deleted: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        delete(Compliment).where(old, ~still_shared)
+    )
+    emptied: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(Compliment).where(old, still_shared, col(Compliment.text) != "").values(text="")
+    )
+    kudos: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        delete(Kudos).where(col(Kudos.created_at) < cutoff)
+    )
+    return {
+        "compliments": int(deleted.rowcount or 0),
+        "shared compliments emptied": int(emptied.rowcount or 0),
+        "kudos": int(kudos.rowcount or 0),
+    }

@@ -115,20 +115,24 @@ class DigestDesk:
             )
         return digest_message(reader, team.name, digest)
 
-    def home_parts(self, email: str | None) -> list[Part]:
-        """The Manager section of a lead's Home tab: each of their teams' latest digest."""
+    def home_parts(self, email: str | None, session: Session | None = None) -> list[Part]:
+        """The Manager section of a lead's Home tab: each of their teams' latest digest (in the
+        caller's `session` when it holds one: on SQLite a second writer would wait for it)."""
         teams = self.digests.readable_teams(self.config, email)
         if not teams or email is None:
             return []
+        if session is None:
+            with session_scope(self.engine) as own:
+                return self._home_parts(own, teams, email)
+        return self._home_parts(session, teams, email)
+
+    def _home_parts(self, session: Session, teams: list[TeamConfig], email: str) -> list[Part]:
         now = self.clock()
         parts: list[Part] = []
-        with session_scope(self.engine) as session:
-            for team in teams:
-                digest = self.digests.digest(session, team, now)
-                self.digests.log_access(
-                    session, reader=email, team_id=team.id, via=DigestVia.APP_HOME, now=now
-                )
-                parts.extend(digest_parts(self.reader_catalogue(session, team, email), team.name, digest))
+        for team in teams:
+            digest = self.digests.digest(session, team, now)
+            self.digests.log_access(session, reader=email, team_id=team.id, via=DigestVia.APP_HOME, now=now)
+            parts.extend(digest_parts(self.reader_catalogue(session, team, email), team.name, digest))
         return parts
 
     def weekly(self, team_id: str) -> int:

@@ -73,6 +73,11 @@ class HomeActions:
     def refresh(
         self, session: Session, agent: RosterAgent, *, reason: str, extra: list[Part] | None = None
     ) -> None:
+        """Publish the agent's Home tab again. An agent who leads a team (or administers) gets
+        the Manager section on every redraw (`extra`, when the caller already drew it): the
+        published view replaces the whole tab, so leaving it out would hide it until reopened."""
+        if extra is None:
+            extra = self.manager_parts(session, agent)
         prefs = read_prefs(session, agent, self.clock())
         view = home_view(
             agent_catalogue(session, agent),
@@ -84,11 +89,17 @@ class HomeActions:
             pairing=prefs.pairing if agent.team.pairing is not None else None,
             results=self.surveys.own_results(session, agent=agent),
             zone=agent.zone,
-            lead_parts=extra or [],
+            lead_parts=extra,
         )
         self.outbox.publish_home(
             session, key=f"home:{agent.id}:{reason}", to=agent.ref(), view=view, now=self.clock()
         )
+
+    def manager_parts(self, session: Session, agent: RosterAgent) -> list[Part]:
+        """The Manager section for an agent who may read teams' digests, else nothing."""
+        if not self.identity.readable_teams(agent.email):
+            return []
+        return self.digest_desk.home_parts(agent.email, session)
 
     def catalogue_for(self, agent: RosterAgent) -> Catalogue:
         """The agent's own language (see bot/languages.py)."""
@@ -161,21 +172,14 @@ class HomeActions:
             return cat.t("command.paused" if changed else "command.already_paused")
         return cat.t("command.resumed" if changed else "command.already_active")
 
-    def set_language(self, agent: RosterAgent, language: str | None, *, redraw_manager: bool = False) -> str:
-        """The agent chose a language (None: back to the default); the reply is in the new one.
-        `redraw_manager` (a click on the Home tab's buttons, acked already) draws an agent who
-        leads a team's Manager section again too; a command's reply is its ack, which must not
-        wait for digests to be computed, so the section follows when the Home tab next opens."""
+    def set_language(self, agent: RosterAgent, language: str | None) -> str:
+        """The agent chose a language (None: back to the default); the reply is in the new one."""
         now = self.clock()
         with session_scope(self.engine) as session:
             changed = choose_language(session, agent, language, now)
             cat = agent_catalogue(session, agent)
-        if changed:
-            lead_parts = self.digest_desk.home_parts(agent.email) if redraw_manager else []
-            with session_scope(self.engine) as session:
-                self.refresh(
-                    session, agent, reason=f"language:{language}:{now.timestamp()}", extra=lead_parts
-                )
+            if changed:
+                self.refresh(session, agent, reason=f"language:{language}:{now.timestamp()}")
         if not changed:
             return cat.t("command.language.same")
         return cat.t("command.language.chosen" if language else "command.language.default")
@@ -254,9 +258,8 @@ class HomeActions:
             if email:
                 self._publish_manager_home(email, f"opened:{event_key}", chat_user)
             return
-        lead_parts = self.digest_desk.home_parts(email or agent.email)
         with session_scope(self.engine) as session:
-            self.refresh(session, agent, reason=f"opened:{event_key}", extra=lead_parts)
+            self.refresh(session, agent, reason=f"opened:{event_key}")
 
     # --- a lead who is not an agent: their language and their Manager view ------------------
 

@@ -7,14 +7,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlmodel import select
 from typer.testing import CliRunner
 
 from bot.cli import app as cli
 from storage.db import make_engine, session_scope
-from storage.models import DigestAccess
+from storage.models import Compliment, ComplimentStatus, DigestAccess, Kudos
 from tests.conftest import PSEUDONYM_KEY, ROSTER
 
 
@@ -89,3 +90,39 @@ def test_bad_options_are_one_line_and_exit_1(database_url: str) -> None:
     ):
         code, out, err = run(database_url, *args)
         assert code == 1 and out == "" and says in err and err.count("\n") == 1
+
+
+def test_breather_purge_deletes_what_the_nightly_purge_does(database_url: str) -> None:
+    # A compliment and a kudos past retention (the roster keeps 90 days) go, as they do at night;
+    # before, `breather purge` ran only the general policy and left them.
+    long_ago = datetime.now(UTC) - timedelta(days=400)
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            session.add(
+                Compliment(
+                    id="old",
+                    source="test",
+                    source_key="old",
+                    team_id="billing",
+                    pseudonym="p" * 64,
+                    kid="k1",
+                    text="Thank you, Ana",
+                    status=ComplimentStatus.PRIVATE,
+                    received_at=long_ago,
+                )
+            )
+            session.add(Kudos(id="old", team_id="billing", author_key="a", created_at=long_ago))
+        env = {
+            "BREATHER_PSEUDONYM_KEY": PSEUDONYM_KEY,
+            "BREATHER_CONFIG": str(ROSTER),
+            "DATABASE_URL": database_url,
+        }
+        result = CliRunner().invoke(cli, ["purge"], env=env)
+        assert result.exit_code == 0, result.output
+        assert "compliments: 1 deleted" in result.stdout and "kudos: 1 deleted" in result.stdout
+        with session_scope(engine) as session:
+            assert session.exec(select(Compliment)).all() == []
+            assert session.exec(select(Kudos)).all() == []
+    finally:
+        engine.dispose()

@@ -10,7 +10,7 @@ import yaml
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import SQLModel, select
 
 from bot.clock import utcnow
@@ -19,7 +19,16 @@ from bot.lead_prefs import lead_rows, set_lead_prefs
 from bot.pseudonyms import Keyring
 from bot.retention import purge
 from bot.roster import Roster, sync_roster
-from storage.db import alembic_config, session_scope, upgrade
+from storage.db import (
+    LOCK,
+    MIGRATION_LOCK,
+    UNLOCK,
+    alembic_config,
+    at_head,
+    make_engine,
+    session_scope,
+    upgrade,
+)
 from storage.models import Agent, AgentPrefs, Call, Checkin, InboundEvent, Team
 from tests.conftest import PSEUDONYM_KEY, ROSTER
 
@@ -39,6 +48,38 @@ def test_migrations_downgrade_and_upgrade_again(engine: Engine) -> None:
     upgrade(engine)
     with session_scope(engine) as session:
         assert session.exec(select(Agent)).all() == []
+
+
+def test_a_restart_on_an_up_to_date_postgresql_schema_does_not_wait_for_a_migration_lock(
+    pg_schema_url: str,
+) -> None:
+    """Every start runs upgrade(); when there is nothing to migrate it neither loads the migration
+    scripts nor queues behind another process's migration lock (one held elsewhere here)."""
+    engine = make_engine(pg_schema_url)
+    other = make_engine(pg_schema_url)
+    try:
+        assert not at_head(engine)
+        upgrade(engine)
+        assert at_head(engine)
+        with other.connect() as holder:
+            holder.execute(LOCK, {"key": MIGRATION_LOCK})
+            restarted = threading.Thread(target=upgrade, args=(engine,), daemon=True)
+            restarted.start()
+            restarted.join(5)
+            waited = restarted.is_alive()
+            holder.execute(UNLOCK, {"key": MIGRATION_LOCK})
+            holder.commit()
+        restarted.join(5)
+        assert not waited, "an up-to-date schema waited for the migration lock"
+        command.downgrade(alembic_config(engine), "-1")  # one step behind: not at head any more
+        assert not at_head(engine)
+        upgrade(engine)
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
+        assert at_head(engine)
+    finally:
+        engine.dispose()
+        other.dispose()
 
 
 def test_roster_sync_keeps_ids_and_retires_departed_agents(engine: Engine, tmp_path: Path) -> None:

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from bot.errors import InvalidInput
-from handlers.boundary import MAX_DEPTH, NotJson, check_text, load_json, load_json_object
+from handlers.boundary import MAX_DEPTH, MAX_ECHO, NotJson, check_text, load_json, load_json_object
+from handlers.slack.endpoint import check_slack_body
 
 
 @pytest.mark.parametrize(
@@ -78,3 +79,17 @@ def test_form_text_follows_the_same_rule() -> None:
     assert check_text("pause 2h", "text") == "pause 2h"
     with pytest.raises(InvalidInput, match="text: has a lone surrogate"):
         check_text("thanks \udc00", "text")
+
+
+def test_a_refusal_echoes_the_senders_names_short_and_escaped() -> None:
+    long_key = "k" * 5000
+    body = json.dumps({long_key: {"x" * 300: {"bad\u0007": 1}}, "ok": 1})
+    with pytest.raises(InvalidInput) as caught:
+        load_json(body)
+    said = str(caught.value)
+    assert said == f"a key in {'k' * (MAX_ECHO - 10)}…: has a control character"
+    with pytest.raises(InvalidInput) as caught:
+        check_slack_body(("\u202e" * 3000 + "=bell%07").encode(), "application/x-www-form-urlencoded")
+    said = str(caught.value)
+    assert said.startswith("\\u202e\\u202e") and said.endswith("…: has a control character")
+    assert len(said) <= MAX_ECHO + len(": has a control character")
