@@ -25,12 +25,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -44,13 +41,10 @@ if str(ROOT) not in sys.path:
 from bench.common import (  # noqa: E402
     Service,
     breather_command,
-    free_port,
-    fresh_database,
     make_agents,
     say,
-    server_env,
 )
-from bench.fanout import TEAM, outbox_left, write_teams_file  # noqa: E402
+from bench.fanout import TEAM, outbox_left, set_stage  # noqa: E402
 
 DRAIN_TIMEOUT_S = 900.0
 
@@ -62,34 +56,12 @@ def accepted_invitations(fake: Any) -> int:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     agents = make_agents(args.agents)
     with contextlib.ExitStack() as stack:
-        workdir = Path(tempfile.mkdtemp(prefix="breather-crash-"))
-        stack.callback(shutil.rmtree, workdir, ignore_errors=True)
-        slack_api = importlib.import_module("tests.fakes.slack_api")
-        fake = slack_api.FakeSlack().start()
-        stack.callback(fake.stop)
-        fake.limit_rate("chat.postMessage", args.allowed)
+        stage = set_stage(stack, args, agents, "crash")
+        fake, database, env, workdir = stage.fake, stage.database, stage.env, stage.workdir
         fake.state.latency_s = args.latency_ms / 1000.0
 
-        config_path = workdir / "breather.yml"
-        write_teams_file(config_path, agents)
-        database = fresh_database(args.database_url, workdir)
-        stack.callback(database.drop)
-        env = server_env(database, config_path, "unused-webhook-secret", fake.url)
-
         def server(generation: int) -> Service:
-            port = free_port()
-            service = Service(
-                name=f"breather serve #{generation}",
-                argv=[breather_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-                env=env,
-                cwd=workdir,
-                log_path=workdir / f"server{generation}.log",
-                port=port,
-            )
-            stack.callback(service.stop)
-            service.start()
-            service.wait_ready()
-            return service
+            return stage.serve(stack, f" #{generation}")
 
         current = server(0)
         say(f"breather serve up ({database.backend}, {len(agents)} agents); sending the round ...")

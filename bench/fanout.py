@@ -35,6 +35,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -113,36 +114,59 @@ def wait_for_outbox(database: Database, expected: int, fake: Any) -> None:
         time.sleep(0.5)
 
 
+@dataclass(frozen=True)
+class Stage:
+    """A fan-out run's surroundings: its folder, the fake Slack, the database, the server env."""
+
+    workdir: Path
+    fake: Any
+    database: Database
+    env: dict[str, str]
+
+    def serve(self, stack: contextlib.ExitStack, label: str = "") -> Service:
+        """Start `breather serve` (stopped with `stack`) and wait until it answers."""
+        port = free_port()
+        service = Service(
+            name=f"breather serve{label}",
+            argv=[breather_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=self.env,
+            cwd=self.workdir,
+            log_path=self.workdir / f"server{label.strip(' #')}.log",
+            port=port,
+        )
+        stack.callback(service.stop)
+        service.start()
+        service.wait_ready()
+        return service
+
+
+def set_stage(
+    stack: contextlib.ExitStack, args: argparse.Namespace, agents: Sequence[Agent], name: str
+) -> Stage:
+    """A temporary folder with the team's breather.yml, the fake Slack allowing `args.allowed`
+    sends a second, and a fresh database; all removed when `stack` closes."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"breather-{name}-"))
+    stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+    # Imported by name so that `mypy bench` checks the bench, not the test helpers too.
+    slack_api = importlib.import_module("tests.fakes.slack_api")
+    fake = slack_api.FakeSlack().start()
+    stack.callback(fake.stop)
+    fake.limit_rate("chat.postMessage", args.allowed)
+    config_path = workdir / "breather.yml"
+    write_teams_file(config_path, agents)
+    database = fresh_database(args.database_url, workdir)
+    stack.callback(database.drop)
+    env = server_env(database, config_path, "unused-webhook-secret", fake.url)
+    return Stage(workdir, fake, database, env)
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     agents = make_agents(args.agents)
     with contextlib.ExitStack() as stack:
-        workdir = Path(tempfile.mkdtemp(prefix="breather-fanout-"))
-        stack.callback(shutil.rmtree, workdir, ignore_errors=True)
-        # Imported by name so that `mypy bench` checks the bench, not the test helpers too.
-        slack_api = importlib.import_module("tests.fakes.slack_api")
-        fake = slack_api.FakeSlack().start()
-        stack.callback(fake.stop)
-        fake.limit_rate("chat.postMessage", args.allowed)
-
-        config_path = workdir / "breather.yml"
-        write_teams_file(config_path, agents)
-        database = fresh_database(args.database_url, workdir)
-        stack.callback(database.drop)
-
-        port = free_port()
-        env = server_env(database, config_path, "unused-webhook-secret", fake.url)
-        server = Service(
-            name="breather serve",
-            argv=[breather_command(), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            cwd=workdir,
-            log_path=workdir / "server.log",
-            port=port,
-        )
-        stack.callback(server.stop)
-        server.start()
+        stage = set_stage(stack, args, agents, "fanout")
+        workdir, fake, database, env = stage.workdir, stage.fake, stage.database, stage.env
         say(f"starting breather serve ({database.backend}, {len(agents)} agents, {args.allowed}/s allowed)")
-        server.wait_ready()
+        server = stage.serve(stack)
 
         started = time.monotonic()
         sent = subprocess.run(

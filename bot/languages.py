@@ -101,14 +101,9 @@ def choose_language(session: Session, agent: RosterAgent, language: str | None, 
     """Record the agent's own choice (None: back to the default); False when nothing changed."""
     if language is not None and language not in available_languages():
         raise ValueError(f"no catalogue for {language!r}")
-    from bot.checkins.service import lock_prefs  # the check-in service reads languages too
+    from bot.checkins.service import switch_pref  # the check-in service reads languages too
 
-    prefs = lock_prefs(session, agent, now)
-    if prefs.language == language:
-        return False
-    prefs.language, prefs.updated_at = language, now
-    session.add(prefs)
-    return True
+    return switch_pref(session, agent, now, "language", language)
 
 
 def note_platform_locale(session: Session, agent: RosterAgent, locale: str | None, now: datetime) -> bool:

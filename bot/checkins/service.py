@@ -375,3 +375,14 @@ def lock_prefs(session: Session, agent: RosterAgent, now: datetime) -> AgentPref
     return session.exec(
         select(AgentPrefs).where(col(AgentPrefs.pseudonym) == agent.pseudonym).with_for_update()
     ).one()
+
+
+def switch_pref(session: Session, agent: RosterAgent, now: datetime, name: str, value: Any) -> bool:
+    """Set one of the agent's switches under the row lock; False when it already held `value`."""
+    prefs = lock_prefs(session, agent, now)
+    if getattr(prefs, name) == value:
+        return False
+    setattr(prefs, name, value)
+    prefs.updated_at = now
+    session.add(prefs)
+    return True

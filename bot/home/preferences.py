@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from bot.checkins.service import find_prefs, is_paused, lock_prefs
+from bot.checkins.service import find_prefs, is_paused, lock_prefs, switch_pref
 from bot.roster import RosterAgent
 from storage.models import AgentPrefs
 
@@ -36,31 +36,16 @@ def read_prefs(session: Session, agent: RosterAgent, now: datetime) -> Prefs:
 
 def set_pairing(session: Session, agent: RosterAgent, on: bool, now: datetime) -> bool:
     """Join (or leave) the team's coffee pairs; False when nothing changed."""
-    prefs = lock_prefs(session, agent, now)
-    if prefs.pairing == on:
-        return False
-    prefs.pairing, prefs.updated_at = on, now
-    session.add(prefs)
-    return True
+    return switch_pref(session, agent, now, "pairing", on)
 
 
 def skip_pairing(session: Session, agent: RosterAgent, week: date, now: datetime) -> bool:
-    prefs = lock_prefs(session, agent, now)
-    if prefs.pairing_skip == week:
-        return False
-    prefs.pairing_skip, prefs.updated_at = week, now
-    session.add(prefs)
-    return True
+    return switch_pref(session, agent, now, "pairing_skip", week)
 
 
 def set_buddy(session: Session, agent: RosterAgent, on: bool, now: datetime) -> bool:
     """Offer (or stop offering) to be a buddy; False when nothing changed."""
-    prefs = lock_prefs(session, agent, now)
-    if prefs.buddy == on:
-        return False
-    prefs.buddy, prefs.updated_at = on, now
-    session.add(prefs)
-    return True
+    return switch_pref(session, agent, now, "buddy", on)
 
 
 def set_paused(
