@@ -21,6 +21,11 @@ name whoever still has to be looked up; their callers look those people up (`loo
 the commit and decide again. Lookups are also rationed per process (LOOKUPS_PER_MINUTE, below
 Slack's users.info tier): when the ration is used up, a lookup is treated like a rate limit
 without asking the platform at all.
+
+Many unknown statuses at once (a survey batch) are read in one bulk call where the platform has
+one (`KnowsStatuses`: Slack's users.list, Graph's getPresencesByUserId): one page answers for
+hundreds of people, so a 2,000-person round is not paced by the per-person ration. Whoever the
+bulk answer leaves out is read one by one as before; a failed bulk read fails open the same way.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
@@ -47,6 +52,7 @@ MAX_LIMITED_S = 300.0  # the longest a survey invitation waits for a rate-limite
 # Slack's users.info is Tier 4 (100+ a minute per workspace); staying below it keeps a busy hour
 # of check-ins from living at the rate limit. Per process; a burst of this many is allowed.
 LOOKUPS_PER_MINUTE = 80.0
+BULK_FROM = 5  # this many unknown statuses or more are read in one bulk call, when there is one
 
 
 class LookUpFirst(Exception):  # noqa: N818 - not an error: a request to redo after reading
@@ -73,6 +79,14 @@ class KnowsStatus(Protocol):
     None means the platform does not know the person (yet)."""
 
     def status_of(self, to: AgentRef) -> PlatformStatus | None: ...
+
+
+@runtime_checkable
+class KnowsStatuses(Protocol):
+    """A messenger that can read many statuses in one call. The answer is keyed by agent id;
+    None for someone the platform does not know; someone left out is read one by one."""
+
+    def statuses_of(self, people: Sequence[AgentRef]) -> dict[str, PlatformStatus | None]: ...
 
 
 def emoji_name(emoji: str) -> str:
@@ -119,9 +133,37 @@ class AwaySignals:
             return self._peek(to, self.monotonic()) is not None
 
     def look_up(self, people: Iterable[AgentRef]) -> None:
-        """Ask the platform about whoever is not known yet. Never with a transaction open."""
-        for to in dict.fromkeys(people):
+        """Ask the platform about whoever is not known yet, in one bulk call when many are not.
+        Never with a transaction open."""
+        wanted = list(dict.fromkeys(people))
+        with self._lock:
+            moment = self.monotonic()
+            uncached = [to for to in wanted if self._uncached(to, moment)]
+            bulk = len(uncached) >= BULK_FROM and moment >= self._quiet_until
+        if bulk and isinstance(self.source, KnowsStatuses):
+            self._read_many(self.source, uncached)
+        for to in wanted:  # whoever the bulk read answered is cached now: no call for them
             self._status(to)
+
+    def _uncached(self, to: AgentRef, moment: float) -> bool:
+        """Holds _lock."""
+        if self.source is None or not to.on_roster:
+            return False
+        cached = self._cache.get(to.agent_id)
+        return cached is None or moment - cached[0] >= CACHE_S
+
+    def _read_many(self, source: KnowsStatuses, people: list[AgentRef]) -> None:
+        moment = self.monotonic()
+        try:
+            found = source.statuses_of(people)
+        except Exception as error:  # as a single lookup's failure: the others then wait or go
+            self._failed(error)
+            return
+        with self._lock:
+            self._worked()
+            for to in people:
+                if to.agent_id in found:
+                    self._cache[to.agent_id] = (moment, found[to.agent_id])
 
     def look_up_in_order(self, people: Iterable[AgentRef], now: datetime) -> None:
         """Ask about people in order up to the first who is not away (the one who will be
@@ -185,22 +227,30 @@ class AwaySignals:
         try:
             status = source.status_of(to)
         except Exception as error:  # any failure: send as if present, and say so once
-            wait = min(max(error.retry_after, 1.0), MAX_LIMITED_S) if isinstance(error, RateLimited) else 0.0
-            with self._lock:
-                after = self.monotonic()
-                self._quiet_until = after + (wait or FAIL_OPEN_S)
-                self._limited_until = after + wait
-                first, self._failing = not self._failing, True
-            if first:
-                log.warning(
-                    "could not read out-of-office statuses from the chat platform (%s); check-ins go "
-                    "out as if everyone were in, and lookups pause after each failure",
-                    type(error).__name__,
-                )
-            return None, wait
+            return None, self._failed(error)
         with self._lock:
-            if self._failing:
-                log.info("out-of-office statuses can be read again")
-            self._failing = False
+            self._worked()
             self._cache[to.agent_id] = (moment, status)
         return status, 0.0
+
+    def _failed(self, error: Exception) -> float:
+        """Pause lookups after a failure, log the first; how long a rate limit asks to wait."""
+        wait = min(max(error.retry_after, 1.0), MAX_LIMITED_S) if isinstance(error, RateLimited) else 0.0
+        with self._lock:
+            after = self.monotonic()
+            self._quiet_until = after + (wait or FAIL_OPEN_S)
+            self._limited_until = after + wait
+            first, self._failing = not self._failing, True
+        if first:
+            log.warning(
+                "could not read out-of-office statuses from the chat platform (%s); check-ins go "
+                "out as if everyone were in, and lookups pause after each failure",
+                type(error).__name__,
+            )
+        return wait
+
+    def _worked(self) -> None:
+        """Holds _lock."""
+        if self._failing:
+            log.info("out-of-office statuses can be read again")
+        self._failing = False

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -39,6 +40,7 @@ METADATA_EVENT = "breather_outbox"
 # A status read happens just before a check-in goes out: it may hold the message back this long
 # at most, then the message goes as if no status were set (bot/away.py fails open).
 STATUS_TIMEOUT_S = 2
+STATUS_PAGE = 1000  # users.list's largest page: the fewest Tier 2 calls per survey batch
 _NOBODY = ("users_not_found", "user_not_found")  # about one person, not the API: no status
 HISTORY_PAGES = 3  # a bot's DM or team channel rarely holds more than a page since the message was queued
 log = logging.getLogger(__name__)
@@ -203,12 +205,39 @@ class SlackMessenger:
             if str(error).endswith(_NOBODY):
                 return None
             raise
-        profile: dict[str, Any] = (response.get("user") or {}).get("profile") or {}
-        expires = int(profile.get("status_expiration") or 0)  # 0: until the person changes it
-        return PlatformStatus(
-            emoji=str(profile.get("status_emoji") or ""),
-            until=datetime.fromtimestamp(expires, UTC) if expires > 0 else None,
-        )
+        return _status((response.get("user") or {}).get("profile") or {})
+
+    def statuses_of(self, people: Sequence[AgentRef]) -> dict[str, PlatformStatus | None]:
+        """Many people's statuses from users.list pages (Tier 2, ~20 a minute; a page answers
+        for up to STATUS_PAGE people), read until everyone wanted is found. People are matched
+        by their known Slack user id, else by e-mail. After the last page, whoever was not
+        found is not in the workspace (None); a failure is raised (the caller fails open)."""
+        by_id: dict[str, str] = {}  # Slack user id -> agent id
+        by_email: dict[str, str] = {}
+        for to in people:
+            known = to.user_id_on(PLATFORM) or (
+                cached.user_id if (cached := self._address(to.agent_id)) else None
+            )
+            if known:
+                by_id[known] = to.agent_id
+            else:
+                by_email[to.email.lower()] = to.agent_id
+        found: dict[str, PlatformStatus | None] = {}
+        cursor = ""
+        while len(found) < len(people):
+            with slack_errors("users.list"):
+                response = self._status_client.users_list(limit=STATUS_PAGE, cursor=cursor or None)
+            for member in response.get("members") or []:
+                profile: dict[str, Any] = member.get("profile") or {}
+                agent_id = by_id.get(str(member.get("id"))) or by_email.get(
+                    str(profile.get("email") or "").lower()
+                )
+                if agent_id is not None:
+                    found[agent_id] = _status(profile)
+            cursor = str((response.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                return {to.agent_id: found.get(to.agent_id) for to in people}
+        return found
 
     # --- the port -----------------------------------------------------------------------------
 
@@ -302,3 +331,11 @@ class SlackMessenger:
             # Someone (an admin) deleted it already: what was asked for has happened.
             if "message_not_found" not in str(error):
                 raise
+
+
+def _status(profile: dict[str, Any]) -> PlatformStatus:
+    expires = int(profile.get("status_expiration") or 0)  # 0: until the person changes it
+    return PlatformStatus(
+        emoji=str(profile.get("status_emoji") or ""),
+        until=datetime.fromtimestamp(expires, UTC) if expires > 0 else None,
+    )

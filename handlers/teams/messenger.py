@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 
 import httpx
 from sqlalchemy import Engine
@@ -130,6 +131,20 @@ class TeamsMessenger:
         person = self.directory.for_ref(to)
         aad = person.aad_object_id if person is not None else to.user_id_on(PLATFORM)
         return self.presence.status(aad) if aad else None
+
+    def statuses_of(self, people: Sequence[AgentRef]) -> dict[str, PlatformStatus | None]:
+        """Many people's out of office in one Graph call (bot/away.py); someone without an
+        Entra object id yet, or unknown to Graph, has none."""
+        if self.presence is None:
+            return {to.agent_id: None for to in people}
+        aads: dict[str, str] = {}
+        for to in people:
+            person = self.directory.for_ref(to)
+            aad = person.aad_object_id if person is not None else to.user_id_on(PLATFORM)
+            if aad:
+                aads[to.agent_id] = aad
+        found = self.presence.statuses(list(aads.values()))
+        return {to.agent_id: found.get(aads.get(to.agent_id, "")) for to in people}
 
     # --- the port -----------------------------------------------------------------------------
 

@@ -145,7 +145,7 @@ def test_survey_invitations_wait_out_a_status_and_the_round_does_not_count_someo
 def test_a_rate_limited_lookup_holds_survey_invitations_briefly_but_never_a_checkin(office: Any) -> None:
     harness, clock = office()
     harness.slack.set_status("U0ANA", ":palm_tree:", expiration=(clock.now + timedelta(days=5)).timestamp())
-    harness.slack.fail_next("users.info", 429, retry_after=1)
+    harness.slack.fail_next("users.list", 429, retry_after=1)  # a round's five are read in one call
     outcome = harness.services.survey_actions.start_round("billing")
     settled(harness.services)
     assert harness.services.survey_actions.round_counts(outcome.round.id).invited == 0  # all wait a moment

@@ -5,7 +5,8 @@ person, so a second install answers 409 like Graph does. `refuse_installs()` ans
 Graph does when the app lacks TeamsAppInstallation.ReadWriteSelfForUser.All; `fail_next`
 (from the base class) injects 429/5xx. Every request must carry a bearer token.
 Presence: `set_presence` per Entra object id (anyone else is Available); `refuse_presence()`
-answers 403 as Graph does without Presence.Read.All.
+answers 403 as Graph does without Presence.Read.All. `POST /communications/getPresencesByUserId`
+answers for up to 650 ids at once.
 """
 
 from __future__ import annotations
@@ -77,6 +78,17 @@ class FakeGraph(FakeProviderApi):
             aad = unquote(presence.group(1))
             default = {"id": aad, "availability": "Available", "activity": "Available"}
             return 200, self.presences.get(aad, default), {}
+        if method == "POST" and path == "/communications/getPresencesByUserId":
+            if self.refusing_presence:
+                return 403, {"error": {"code": "Forbidden", "message": "Missing role permissions"}}, {}
+            ids = [str(i) for i in request.body.get("ids") or []]
+            if len(ids) > 650:
+                return 400, {"error": {"code": "BadRequest", "message": "too many ids"}}, {}
+            answer = [
+                self.presences.get(i, {"id": i, "availability": "Available", "activity": "Available"})
+                for i in ids
+            ]
+            return 200, {"value": answer}, {}
         match = _INSTALLS.match(path)
         if method == "POST" and match:
             if self.refusing:

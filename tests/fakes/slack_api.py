@@ -262,6 +262,13 @@ class FakeSlack(FakeServer):
             wants_locale = str(params.get("include_locale", "")).lower() in ("1", "true")
             user = {k: v for k, v in found.items() if k != "locale" or wants_locale}
             return 200, {"ok": True, "user": user}
+        if method == "users.list":  # pages of members; the cursor is the next member's index
+            start = int(str(params.get("cursor") or "0"))
+            size = min(int(params.get("limit") or 100), 1000)
+            members = list(self.state.users.values())
+            page = members[start : start + size]
+            following = str(start + size) if start + size < len(members) else ""
+            return 200, {"ok": True, "members": page, "response_metadata": {"next_cursor": following}}
         if method == "conversations.open":
             return 200, {"ok": True, "channel": {"id": "D" + str(params.get("users", "")).lstrip("UW")}}
         if method == "conversations.history":
