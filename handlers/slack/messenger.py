@@ -40,6 +40,7 @@ METADATA_EVENT = "breather_outbox"
 # A status read happens just before a check-in goes out: it may hold the message back this long
 # at most, then the message goes as if no status were set (bot/away.py fails open).
 STATUS_TIMEOUT_S = 2
+BULK_TIMEOUT_S = 10  # a page of 1000 members is bigger than one person; a survey batch can wait
 STATUS_PAGE = 1000  # users.list's largest page: the fewest Tier 2 calls per survey batch
 _NOBODY = ("users_not_found", "user_not_found")  # about one person, not the API: no status
 HISTORY_PAGES = 3  # a bot's DM or team channel rarely holds more than a page since the message was queued
@@ -66,6 +67,9 @@ class SlackMessenger:
         self.engine = engine
         self._status_client = WebClient(
             token=client.token, base_url=client.base_url, timeout=STATUS_TIMEOUT_S, retry_handlers=[]
+        )
+        self._bulk_client = WebClient(
+            token=client.token, base_url=client.base_url, timeout=BULK_TIMEOUT_S, retry_handlers=[]
         )
         self._cache: dict[str, Address] = {}  # agent id -> address; they rarely change
         self._unsaved: queue.SimpleQueue[tuple[str, Address] | None] = queue.SimpleQueue()
@@ -226,7 +230,7 @@ class SlackMessenger:
         cursor = ""
         while len(found) < len(people):
             with slack_errors("users.list"):
-                response = self._status_client.users_list(limit=STATUS_PAGE, cursor=cursor or None)
+                response = self._bulk_client.users_list(limit=STATUS_PAGE, cursor=cursor or None)
             for member in response.get("members") or []:
                 profile: dict[str, Any] = member.get("profile") or {}
                 agent_id = by_id.get(str(member.get("id"))) or by_email.get(
