@@ -29,7 +29,7 @@ from bot.errors import InvalidInput
 
 MAX_DEPTH = 64  # real payloads (Slack views, Teams cards, provider bodies) stay under 20
 MAX_NUMBER_DIGITS = 64  # a 64-bit id has 20 digits; a float's repr at most 24 characters
-MAX_ECHO = 40  # characters of the sender's own names a refusal repeats
+MAX_ECHO = 80  # characters of the sender's own names a refusal repeats
 # C0 controls other than tab, newline and carriage return; DEL; and UTF-16 surrogates, which
 # only a "\udXXX" escape can produce and which no encoder will store.
 _BAD_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
