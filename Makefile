@@ -26,10 +26,11 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
-# `make test TEST_WORKERS=3` runs pytest in three processes (pytest-xdist): the suite mostly
-# waits on sockets, subprocesses and the database, so more workers than cores still helps.
-# Unset, it runs in one process, as it always has.
-TEST_WORKERS ?=
+# The suite runs in TEST_WORKERS processes (pytest-xdist, 4 unless set): it mostly waits on
+# sockets, subprocesses and the database, so more workers than this machine's 2 cores still
+# helps (2,590 tests: 11 min 18 s in one process, 4 min with four). Each worker has its own
+# SQLite files and PostgreSQL schema. `make test TEST_WORKERS=0` runs them in one process.
+TEST_WORKERS ?= 4
 MYPY_LOG := $(VENV)/mypy-beside-tests.log
 
 # mypy from a fresh clone takes about 35 s of one core while the tests mostly wait: it runs
@@ -40,7 +41,7 @@ test: venv
 	$(BIN)/ruff format --check .
 	@echo "mypy . runs beside the tests; it reports after them only if it finds something"
 	@$(BIN)/mypy . > $(MYPY_LOG) 2>&1 & mypy=$$!; \
-	$(BIN)/pytest $(if $(TEST_WORKERS),-n $(TEST_WORKERS)); tests=$$?; \
+	$(BIN)/pytest $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist worksteal); tests=$$?; \
 	if ! wait $$mypy; then cat $(MYPY_LOG); echo "make test: mypy found problems (above)"; exit 1; fi; \
 	exit $$tests
 
