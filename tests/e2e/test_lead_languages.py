@@ -47,12 +47,13 @@ def lead_says(chat: Chat, text: str, locale: str | None = None) -> str:
     else:
         assert isinstance(chat, TeamsChat)
         settled(chat.services)  # a chart from an earlier digest arrives on its own
-        before = len(chat.teams.calls("send"))
+        to_radu = chat.harness.user(RADU).conversation
+        before = len(chat.teams.calls("send", to_radu))
         extra = {"locale": locale} if locale else {}
         chat.harness.post(
             chat.harness.activity(RADU, "message", text=f"breather {text}", entities=[], **extra)
         )
-        shown = card_text(chat.teams.wait_for("send", before + 1)[before].card)
+        shown = card_text(chat.teams.wait_for("send", before + 1, conversation=to_radu)[before].card)
     return shown.translate(ISOLATES).replace("*", "").replace("`", "").strip()
 
 
@@ -259,9 +260,10 @@ def test_a_leads_kudos_are_answered_in_their_language_and_posted_in_the_teams(ch
     else:
         assert isinstance(chat, TeamsChat)
         settled(chat.services)
-        before = len(chat.teams.calls("send"))
+        to_radu = chat.harness.user(RADU).conversation  # the answer, not the post in the channel
+        before = len(chat.teams.calls("send", to_radu))
         chat.harness.say(RADU, "kudos ana@example.com great week!")
-        reply = card_text(chat.teams.wait_for("send", before + 1)[before].card)
+        reply = card_text(chat.teams.wait_for("send", before + 1, conversation=to_radu)[before].card)
     assert catalogue("ro").t("kudos.sent").split(":")[0] in reply
     settled(chat.services)
     if isinstance(chat, SlackChat):

@@ -129,9 +129,10 @@ class TeamsChat:
         )
 
     def command(self, text: str, *, by: str = ANA) -> str:
-        before = len(self.teams.calls("send"))
+        to = self.harness.user(by).conversation  # the answer, not a post that crosses it
+        before = len(self.teams.calls("send", to))
         self.harness.say(by, f"breather {text}")
-        return card_text(self.teams.wait_for("send", before + 1)[before].card)
+        return card_text(self.teams.wait_for("send", before + 1, conversation=to)[before].card)
 
     def fail_next_send(self, status: int, retry_after: float | None) -> None:
         self.teams.fail_next("send", status, retry_after=retry_after)

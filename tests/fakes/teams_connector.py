@@ -195,11 +195,18 @@ class FakeTeamsConnector(FakeServer):
                 and (conversation is None or c.conversation == conversation)
             ]
 
-    def wait_for(self, kind: str, count: int = 1, timeout: float = 10.0) -> list[ConnectorCall]:
+    def wait_for(
+        self, kind: str, count: int = 1, timeout: float = 10.0, conversation: str | None = None
+    ) -> list[ConnectorCall]:
+        """The calls of `kind` (to `conversation`, when given) once there are `count` of them."""
         deadline = time.monotonic() + timeout
         with self._lock:
             while True:
-                found = [c for c in self.state.calls if c.kind == kind]
+                found = [
+                    c
+                    for c in self.state.calls
+                    if c.kind == kind and (conversation is None or c.conversation == conversation)
+                ]
                 if len(found) >= count:
                     return found
                 remaining = deadline - time.monotonic()
