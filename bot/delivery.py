@@ -392,6 +392,8 @@ class OutboxWorker:
         """What to record about one row, and whether it was sent."""
         row_id = row.id
         assert row_id is not None
+        if row.last_error == queue.WITHDRAWN:  # withdrawn while its last worker, now gone, sent it
+            return lambda s: queue.mark_failed(s, row, error=queue.WITHDRAWN), False
         if time.monotonic() > deadline:
             return self._put_back(row, after_s=0.0, reason="batch ran long"), False
         since_last = time.monotonic() - self._last_sent.get(row.channel_key, float("-inf"))

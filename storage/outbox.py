@@ -35,6 +35,7 @@ from storage.upsert import insert_ignore
 
 LEASE = timedelta(seconds=60)
 IN_DOUBT = "claimed again after its lease ran out: it may have been sent"
+WITHDRAWN = "withdrawn"
 UNFINISHED = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 TEAM_CHANNEL = "channel:"  # conversation keys of posts in a team channel (not about one person)
 
@@ -47,6 +48,15 @@ def _forgotten_conversation() -> Any:
 
 
 FINAL: dict[str, Any] = {"target": {}, "payload": {}}  # what a final row keeps of its recipient and words
+
+# A withdrawn row, final: never sent, and nothing kept of its recipient or words.
+_CLOSED: dict[str, Any] = {
+    "status": OutboxStatus.FAILED,
+    "claimed_at": None,
+    "last_error": WITHDRAWN,
+    "channel_key": _forgotten_conversation(),
+    **FINAL,
+}
 
 
 def enqueue(
@@ -126,9 +136,12 @@ def claim_due(
         "status": OutboxStatus.SENDING,
         "claimed_at": now,
         "attempts": col(OutboxMessage.attempts) + 1,
-        # SET sees the row as it was: still `sending` means its last worker never said how it went.
+        # SET sees the row as it was: still `sending` means its last worker never said how it went
+        # (a row withdrawn meanwhile stays withdrawn: the worker closes it without sending).
         "last_error": case(
-            (col(OutboxMessage.status) == OutboxStatus.SENDING, IN_DOUBT), else_=col(OutboxMessage.last_error)
+            (col(OutboxMessage.last_error) == WITHDRAWN, WITHDRAWN),
+            (col(OutboxMessage.status) == OutboxStatus.SENDING, IN_DOUBT),
+            else_=col(OutboxMessage.last_error),
         ),
     }
     return claim(
@@ -178,7 +191,10 @@ def reschedule(
     session: Session, row: OutboxMessage, *, at: datetime, error: str, spend_attempt: bool = True
 ) -> None:
     """Back to pending until `at`; without `spend_attempt` the try does not count (it was
-    never made: paced, or the platform asked us to wait)."""
+    never made: paced, or the platform asked us to wait). A row withdrawn while it was being
+    sent is not tried again: it is closed."""
+    withdrawn = and_(_ours(row), col(OutboxMessage.last_error) == WITHDRAWN)
+    session.execute(update(OutboxMessage).where(withdrawn).values(**_CLOSED))
     values: dict[str, Any] = {
         "status": OutboxStatus.PENDING,
         "next_attempt_at": at,
@@ -214,7 +230,7 @@ def cancel(session: Session, key: str | Sequence[str]) -> bool:
         update(OutboxMessage)
         .where(col(OutboxMessage.key).in_(_keys(key)), col(OutboxMessage.status) == OutboxStatus.PENDING)
         .values(
-            status=OutboxStatus.FAILED, last_error="withdrawn", channel_key=_forgotten_conversation(), **FINAL
+            status=OutboxStatus.FAILED, last_error=WITHDRAWN, channel_key=_forgotten_conversation(), **FINAL
         )
         .returning(col(OutboxMessage.id))
     )
@@ -223,24 +239,25 @@ def cancel(session: Session, key: str | Sequence[str]) -> bool:
 
 def withdraw(session: Session, key: str | Sequence[str]) -> bool:
     """Like `cancel`, and also for a message being sent right now: if that send fails it is
-    not tried again (the worker's reschedule and mark_sent apply only to `sending` rows). For a
-    note that a later message makes wrong, such as "setting your break…" once the break is set."""
-    statement = (
+    not tried again (`reschedule` closes it). For a note that a later message makes wrong, such
+    as "setting your break…" once the break is set. A message being sent stays `sending` until
+    its worker records how it went: it keeps holding back the rest of its conversation, so the
+    later message cannot overtake it on the platform and be hidden by it."""
+    keys = col(OutboxMessage.key).in_(_keys(key))
+    pending = col(OutboxMessage.status) == OutboxStatus.PENDING
+    waiting = update(OutboxMessage).where(keys, pending).values(**_CLOSED).returning(col(OutboxMessage.id))
+    sending = (
         update(OutboxMessage)
         .where(
-            col(OutboxMessage.key).in_(_keys(key)),
-            col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
+            keys,
+            col(OutboxMessage.status) == OutboxStatus.SENDING,
+            or_(col(OutboxMessage.last_error).is_(None), col(OutboxMessage.last_error) != WITHDRAWN),
         )
-        .values(
-            status=OutboxStatus.FAILED,
-            claimed_at=None,
-            last_error="withdrawn",
-            channel_key=_forgotten_conversation(),
-            **FINAL,
-        )
+        .values(last_error=WITHDRAWN)
         .returning(col(OutboxMessage.id))
     )
-    return session.execute(statement).first() is not None
+    withdrawn = session.execute(waiting).first() is not None
+    return session.execute(sending).first() is not None or withdrawn
 
 
 def depth(session: Session) -> int:
