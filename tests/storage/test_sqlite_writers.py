@@ -44,7 +44,11 @@ def count(engine: sqlalchemy.Engine) -> int:
 
 
 def test_many_threads_writing_at_once_all_commit(engine: sqlalchemy.Engine) -> None:
-    threads = [threading.Thread(target=lambda: [write(engine) for _ in range(25)]) for _ in range(8)]
+    def writer() -> None:
+        for _ in range(25):
+            write(engine)
+
+    threads = [threading.Thread(target=writer) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
