@@ -32,6 +32,7 @@ class Runtime:
         threading.Thread(target=_preload_charts, name="breather-charts", daemon=True).start()
 
     def stop(self, timeout: float = 10.0) -> None:
+        self.services.home.finish_redraws()  # they queue messages: before the outbox stops
         self.stop_event.set()
         self.services.events_wake.set()
         self.services.outbox.wake.set()

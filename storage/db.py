@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,7 +29,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        writers = _WriterQueue()
+        event.listen(engine, "begin", writers.begin)
+        for name in ("commit", "rollback"):
+            event.listen(engine, name, writers.end)
+        for name in ("checkin", "invalidate"):  # a transaction that never ended (an error, a bug)
+            event.listen(engine, name, writers.returned)
         return engine
     # Request handlers no longer hold connections (intake is group-committed); the pool serves
     # the background workers, Slack listeners and the occasional burst.
@@ -37,7 +43,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # SQLAlchemy's documented pysqlite recipe: let SQLAlchemy emit BEGIN itself, so
-    # SAVEPOINTs work; see _sqlite_begin for which BEGIN.
+    # SAVEPOINTs work; see _WriterQueue for which BEGIN.
     dbapi_connection.isolation_level = None
     # WAL lets the webhook handlers, the workers and the CLI read while one of them writes.
     cursor = dbapi_connection.cursor()
@@ -51,12 +57,49 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 READ_ONLY = "breather_read_only"
 
 
-def _sqlite_begin(connection: Any) -> None:
-    # IMMEDIATE takes the write lock up front: a transaction that reads and then writes can
-    # otherwise fail at once with "database is locked" when another writer got in between.
-    # Read-only work (read_scope) begins deferred and so never waits for writers under WAL.
-    read_only = connection.get_execution_options().get(READ_ONLY, False)
-    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+WRITER_WAIT_S = 30.0  # as long as SQLite's own busy timeout
+HOLDS_WRITE = "breather_holds_write"
+
+
+class _WriterQueue:
+    """The threads of one process take SQLite's one write lock in turn.
+
+    IMMEDIATE takes the write lock up front: a transaction that reads and then writes can
+    otherwise fail at once with "database is locked" when another writer got in between.
+    Read-only work (read_scope) begins deferred and so never waits for writers under WAL.
+    Writers of this process first queue on a lock of their own: SQLite's busy handler polls
+    with sleeps of up to 100 ms, so with the intake, the event processor and the outbox all
+    writing, a writer could lose that race again and again (a check-in DM waited 0.5 s at the
+    95th percentile); a waiter on this lock is woken as soon as the writer before it ends.
+    Other processes (the CLI) still meet SQLite's busy timeout.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def begin(self, connection: Any) -> None:
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        # Never forever: a thread that already writes on another connection would wait for
+        # itself; after the wait SQLite's own busy timeout decides, as it did before.
+        writes = not read_only and not connection.info.get(HOLDS_WRITE)
+        if writes and self._lock.acquire(timeout=WRITER_WAIT_S):
+            connection.info[HOLDS_WRITE] = True
+        try:
+            connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        except BaseException:
+            self.end(connection)
+            raise
+
+    def end(self, connection: Any) -> None:
+        self._release(connection.info)
+
+    def returned(self, _dbapi_connection: Any, record: Any, *_exception: Any) -> None:
+        if record is not None:
+            self._release(record.info)
+
+    def _release(self, info: dict[str, Any]) -> None:
+        if info.pop(HOLDS_WRITE, False):
+            self._lock.release()
 
 
 @contextmanager
