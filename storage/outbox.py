@@ -25,7 +25,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, update
+from sqlalchemy import and_, case, exists, func, or_, type_coerce, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -49,14 +49,14 @@ def _forgotten_conversation() -> Any:
 
 FINAL: dict[str, Any] = {"target": {}, "payload": {}}  # what a final row keeps of its recipient and words
 
-# A withdrawn row, final: never sent, and nothing kept of its recipient or words.
-_CLOSED: dict[str, Any] = {
-    "status": OutboxStatus.FAILED,
-    "claimed_at": None,
-    "last_error": WITHDRAWN,
-    "channel_key": _forgotten_conversation(),
-    **FINAL,
-}
+
+def _final_if(condition: Any) -> dict[str, Any]:
+    """FINAL where `condition` holds, the row's own target and words elsewhere."""
+    columns = OutboxMessage.__table__.c  # type: ignore[attr-defined]
+    return {
+        name: case((condition, type_coerce(empty, columns[name].type)), else_=columns[name])
+        for name, empty in FINAL.items()
+    }
 
 
 def enqueue(
@@ -193,13 +193,16 @@ def reschedule(
     """Back to pending until `at`; without `spend_attempt` the try does not count (it was
     never made: paced, or the platform asked us to wait). A row withdrawn while it was being
     sent is not tried again: it is closed."""
-    withdrawn = and_(_ours(row), col(OutboxMessage.last_error) == WITHDRAWN)
-    session.execute(update(OutboxMessage).where(withdrawn).values(**_CLOSED))
+    # One statement, so that a withdrawal committed while it waits for the row is seen (on
+    # PostgreSQL the SET is worked out again on the row as the withdrawal left it).
+    withdrawn = col(OutboxMessage.last_error) == WITHDRAWN
     values: dict[str, Any] = {
-        "status": OutboxStatus.PENDING,
+        "status": case((withdrawn, OutboxStatus.FAILED), else_=OutboxStatus.PENDING),
         "next_attempt_at": at,
         "claimed_at": None,
-        "last_error": error[:500],
+        "last_error": case((withdrawn, WITHDRAWN), else_=error[:500]),
+        "channel_key": case((withdrawn, _forgotten_conversation()), else_=col(OutboxMessage.channel_key)),
+        **_final_if(withdrawn),
     }
     if not spend_attempt:
         values["attempts"] = row.attempts - 1
@@ -243,21 +246,25 @@ def withdraw(session: Session, key: str | Sequence[str]) -> bool:
     as "setting your break…" once the break is set. A message being sent stays `sending` until
     its worker records how it went: it keeps holding back the rest of its conversation, so the
     later message cannot overtake it on the platform and be hidden by it."""
-    keys = col(OutboxMessage.key).in_(_keys(key))
-    pending = col(OutboxMessage.status) == OutboxStatus.PENDING
-    waiting = update(OutboxMessage).where(keys, pending).values(**_CLOSED).returning(col(OutboxMessage.id))
-    sending = (
+    sending = col(OutboxMessage.status) == OutboxStatus.SENDING
+    statement = (
         update(OutboxMessage)
         .where(
-            keys,
-            col(OutboxMessage.status) == OutboxStatus.SENDING,
+            col(OutboxMessage.key).in_(_keys(key)),
+            col(OutboxMessage.status).in_([OutboxStatus.PENDING, OutboxStatus.SENDING]),
             or_(col(OutboxMessage.last_error).is_(None), col(OutboxMessage.last_error) != WITHDRAWN),
         )
-        .values(last_error=WITHDRAWN)
+        # One statement (see `reschedule`): a row put back meanwhile is closed, not left waiting.
+        .values(
+            status=case((sending, OutboxStatus.SENDING), else_=OutboxStatus.FAILED),
+            claimed_at=case((sending, col(OutboxMessage.claimed_at)), else_=None),
+            last_error=WITHDRAWN,
+            channel_key=case((sending, col(OutboxMessage.channel_key)), else_=_forgotten_conversation()),
+            **_final_if(~sending),
+        )
         .returning(col(OutboxMessage.id))
     )
-    withdrawn = session.execute(waiting).first() is not None
-    return session.execute(sending).first() is not None or withdrawn
+    return session.execute(statement).first() is not None
 
 
 def depth(session: Session) -> int:

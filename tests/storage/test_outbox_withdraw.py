@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
 
@@ -13,7 +13,7 @@ from bot.metrics import Metrics
 from handlers.slack.messenger import SlackMessenger, make_web_client
 from storage import outbox
 from storage.db import session_scope
-from storage.models import OutboxStatus
+from storage.models import OutboxMessage, OutboxStatus
 from tests.fakes.slack_api import FakeSlack
 
 
@@ -112,3 +112,30 @@ def test_a_withdrawn_note_whose_worker_died_mid_send_is_not_sent_again(
         row = outbox.find(session, "checkin:c4:answer")
         assert row is not None and row.status == OutboxStatus.FAILED and row.payload == {}
         assert outbox.claim_due(session, now=later + outbox.LEASE * 2, limit=10) == []
+
+
+def test_a_withdrawal_committed_while_the_worker_puts_the_note_back_wins(engine: Engine) -> None:
+    # The break worker withdraws the note just as the outbox worker records a 429 for it: the
+    # put-back waits for the withdrawal's lock and must not undo it (the note was then sent).
+    enqueue_note(engine, "checkin:c5:answer")
+    now = utcnow()
+    with session_scope(engine) as session:
+        (note,) = outbox.claim_due(session, now=now, limit=10)
+    put_back = threading.Thread(
+        target=lambda: _reschedule(engine, note, at=now + timedelta(seconds=5)), daemon=True
+    )
+    with session_scope(engine) as session:
+        assert outbox.withdraw(session, "checkin:c5:answer") is True
+        put_back.start()
+        put_back.join(0.5)  # it waits for this transaction
+    put_back.join(10)
+    assert not put_back.is_alive()
+    with session_scope(engine) as session:
+        row = outbox.find(session, "checkin:c5:answer")
+        assert row is not None and row.status == OutboxStatus.FAILED and row.last_error == "withdrawn"
+        assert outbox.claim_due(session, now=now + timedelta(minutes=5), limit=10) == []
+
+
+def _reschedule(engine: Engine, row: OutboxMessage, *, at: datetime) -> None:
+    with session_scope(engine) as session:
+        outbox.reschedule(session, row, at=at, error="rate limited", spend_attempt=False)
