@@ -28,6 +28,7 @@ class Runtime:
             self.threads.append(thread)
 
     def stop(self, timeout: float = 10.0) -> None:
+        self.services.home.finish_redraws()  # they queue messages: before the outbox stops
         self.stop_event.set()
         self.services.events_wake.set()
         self.services.outbox.wake.set()

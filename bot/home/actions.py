@@ -85,7 +85,7 @@ class HomeActions:
             event.listen(
                 session,
                 "after_commit",
-                lambda _: self._redraws.submit(self._redraw, agent, reason),
+                lambda _: self._redraw_later(agent, reason),
                 once=True,
             )
             return
@@ -105,6 +105,17 @@ class HomeActions:
         self.outbox.publish_home(
             session, key=f"home:{agent.id}:{reason}", to=agent.ref(), view=view, now=self.clock()
         )
+
+    def finish_redraws(self) -> None:
+        """At shutdown: the Home tabs already asked for are drawn (and queued in the outbox)
+        before the workers and the database close; none is started after."""
+        self._redraws.shutdown(wait=True)
+
+    def _redraw_later(self, agent: RosterAgent, reason: str) -> None:
+        try:
+            self._redraws.submit(self._redraw, agent, reason)
+        except RuntimeError:  # shutting down: the tab is drawn again when next opened
+            log.info("not redrawing a Home tab: Breather is stopping")
 
     def _redraw(self, agent: RosterAgent, reason: str) -> None:
         try:
