@@ -1,4 +1,5 @@
-"""The background threads one `serve` process runs: events, outbox, breaks, and (when leading) jobs."""
+"""The background threads one `serve` process runs: events, outbox, breaks, and (when leading) jobs;
+and, once at start, the loading of the chart library."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 import threading
 
 from bot.container import Services
+from bot.digests import chart
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,8 @@ class Runtime:
             thread = threading.Thread(target=target, args=(self.stop_event,), name=name, daemon=True)
             thread.start()
             self.threads.append(thread)
+        # Not joined on stop: an import cannot be interrupted, and it ends by itself.
+        threading.Thread(target=_preload_charts, name="breather-charts", daemon=True).start()
 
     def stop(self, timeout: float = 10.0) -> None:
         self.services.home.finish_redraws()  # they queue messages: before the outbox stops
@@ -39,3 +43,10 @@ class Runtime:
             if thread.is_alive():
                 log.warning("%s did not stop within %.0f s", thread.name, timeout)
         self.threads.clear()
+
+
+def _preload_charts() -> None:
+    try:
+        chart.preload()
+    except Exception:  # the chart is drawn (and a failure reported) when it is asked for
+        log.exception("matplotlib could not be loaded ahead of the first chart")

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from bot.app import create_app, make_messenger
 from bot.cli import app as cli
 from bot.container import Services
-from bot.digests.chart import ChartText, trend_figure, trend_png
+from bot.digests.chart import ChartText, preload, trend_figure, trend_png
 from bot.digests.messages import chart_text
 from bot.digests.model import Calls, Digest, Figure, Headcount, Period, Reason, Suppressed, Wellbeing
 from bot.i18n import catalogue
@@ -180,6 +180,7 @@ def test_week_option_refuses_a_bad_date_and_a_week_not_over(digests: Harness) ->
 
 def test_a_lead_gets_the_digest_and_the_chart_in_slack(digests: Harness) -> None:
     seed_full_week(digests)
+    preload()  # as a server does at start: matplotlib's first import is not timed by Slack's ack
     reply = digests.command(user_id="U0RADU", command="/breather", text="digest")
     assert reply.status_code == 200
     body = reply.json()

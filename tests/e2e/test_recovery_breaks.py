@@ -372,16 +372,19 @@ def test_break_is_set_in_the_phone_system_and_restored_when_it_ends(
     assert phone.status() == phone.on_break
     row = the_break(harness, checkin_id)
     assert row.ends_at is not None
+    ends_at = row.ends_at
     until = row.ends_at.astimezone(ZONE).strftime("%H:%M")
     assert update.params["text"].startswith(f"You're on a protected break until {until}.")
     assert phone.label in update.params["text"]
     assert (update.params["channel"], update.params["ts"]) == ("D0ANA", "1700000000.000001")
 
     end_break(harness, clock)
+    ended = clock.timestamp()  # the break's end has come
     assert "Welcome back" in welcome_back(harness.slack)
     assert phone.status() == phone.before
     set_at, restored_at = (r.at for r in phone.server.writes())
-    assert BREAK_MINUTES * 60 <= restored_at - set_at < BREAK_MINUTES * 60 + 2.5
+    assert set_at + BREAK_MINUTES * 60 <= restored_at  # never before its end
+    assert ends_at.timestamp() <= restored_at < ended + 10  # and soon after it (a busy machine is slow)
     settled(harness.services)
     assert len(phone.server.writes()) == 2
 
@@ -460,7 +463,8 @@ def test_agent_who_changed_their_status_during_the_break_keeps_it(
 def test_a_restart_during_the_break_still_restores_it_on_time_or_at_once_when_overdue(
     make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path, aircall: Phone, clock: Clock
 ) -> None:
-    app = _app(make_settings, tmp_path, aircall, clock)
+    # A minute's break, so that restoring "another break later" could not pass for "at once".
+    app = _app(make_settings, tmp_path, aircall, clock, break_minutes=1)
     with TestClient(app) as client:
         harness = Harness(client, app.state.services, fake_slack)
         checkin_id = take_break(harness)
@@ -474,9 +478,9 @@ def test_a_restart_during_the_break_still_restores_it_on_time_or_at_once_when_ov
     again = create_app(make_settings(config_path=tmp_path / "roster.yml", **aircall.settings), clock=clock)
     started = clock.timestamp()
     with TestClient(again):
-        restore = aircall.server.wait_for("PUT", 2)[1]
+        restore = aircall.server.wait_for("PUT", 2, timeout=30)[1]
         assert restore.body == {"availability_status": "available"}
-        assert restore.at - started < 3.0  # overdue: at once, not another break later
+        assert restore.at - started < 30  # overdue: at once (start-up included), not a break later
         assert "Welcome back" in welcome_back(fake_slack)
         settled(again.state.services)
     assert aircall.status() == "available"
@@ -527,7 +531,8 @@ def test_a_restart_before_the_break_ends_restores_it_at_its_end(
         # To half a second before the end, and the worker is not told: it must wake by itself.
         clock.advance(seconds=ends_at.timestamp() - clock.timestamp() - 0.5)
         restore = aircall.server.wait_for("PUT", 2, timeout=15)[1]
-    assert ends_at.timestamp() <= restore.at < ends_at.timestamp() + 2.0
+    # At its end (woken by itself; a busy machine may be a few seconds slow), not a break later.
+    assert ends_at.timestamp() <= restore.at < ends_at.timestamp() + 5.0
     assert aircall.status() == "available"
 
 

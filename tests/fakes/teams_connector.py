@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -70,7 +71,8 @@ class _State:
     failures: dict[str, deque[_Failure]] = field(default_factory=lambda: defaultdict(deque))
     members: dict[str, dict[str, Any]] = field(default_factory=dict)  # Teams user id -> member
     deleted: set[str] = field(default_factory=set)
-    keys_delay_s: float = 0.0  # a deliberately slow signing-key endpoint
+    # When set, the signing-key endpoint answers only once this is (a fetch held as long as a test likes).
+    keys_release: threading.Event | None = None
     key_fetches: int = 0
 
 
@@ -91,7 +93,9 @@ class _Handler(BaseHTTPRequestHandler):
             with self.server._lock:
                 self.server.state.key_fetches += 1
                 self.server._lock.notify_all()
-            time.sleep(self.server.state.keys_delay_s)
+            release = self.server.state.keys_release
+            if release is not None:
+                release.wait(30)
             self._json(200, {"keys": [self.server.public_jwk]})
             return
         auth = self.headers.get("Authorization", "")
