@@ -12,7 +12,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
@@ -133,6 +133,31 @@ class Outbox:
             now=now,
             not_before=not_before,
         )
+
+    def send_direct_many(
+        self, session: Session, messages: Sequence[tuple[str, AgentRef, Message, datetime]], *, topic: Topic
+    ) -> set[str]:
+        """`send_direct` for many (key, to, message, now) in one INSERT; returns the keys queued."""
+        if not messages:
+            return set()
+        event.listen(session, "after_commit", self._wake_after_commit, once=True)
+        stored = {key: self.stored_keys(key) for key, *_ in messages}
+        queued = queue.enqueue_many(
+            session,
+            kind=OutboxKind.DIRECT,
+            messages=[
+                (
+                    stored[key][0],
+                    stored[key][1:],
+                    self._person(to.agent_id),
+                    {"agent": to.model_dump(), "topic": topic},
+                    message.model_dump(mode="json"),
+                    now,
+                )
+                for key, to, message, now in messages
+            ],
+        )
+        return {key for key in stored if stored[key][0] in queued}
 
     def post_to_channel(
         self,

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import Engine, tuple_, update
 from sqlmodel import Session, col, select
 
-from bot.checkins.service import KNOWN_CALLS, CallUpdate, CheckinService
+from bot.checkins.service import KNOWN_CALLS, CallUpdate, CheckinService, HardCall
 from bot.clock import utcnow
 from bot.events import CallEnded, CustomerFeedback, InboundEvent
 from bot.loop import work_until_stopped
@@ -301,6 +301,11 @@ class Intake:
         return self._result(provider, len(rows), accepted, ignored)
 
 
+def _waits(hard: HardCall | None) -> bool:
+    """The event's check-in waits for its agent's out-of-office status: process it again later."""
+    return hard is not None and hard.waits
+
+
 def call_keys(keyring: Keyring, provider: str, call_id: str, agent_id: str) -> tuple[str, ...]:
     """How a call is stored: a keyed hash of the provider's call id *and the agent*, so two
     agents on one call (a conference, a transfer) never share a row; one form per live key."""
@@ -348,13 +353,11 @@ class EventProcessor:
             with session_scope(self.engine) as session:
                 rows = self._claim(session)
                 self.checkins.load_calls(session, [key for row in rows if (key := self._call_keys(row))])
-                done = []
-                for row in rows:
-                    waiting = len(self.checkins.lookups_wanted(session))
-                    self._process(session, row, self.clock())
-                    if len(self.checkins.lookups_wanted(session)) == waiting:
-                        done.append(row)
-                self._mark_processed(session, done)
+                # Every event's call first, then the hard calls' check-ins together: a fixed
+                # number of queries per batch instead of several per hard call.
+                hard = {row.id: self._process(session, row, self.clock()) for row in rows}
+                self.checkins.decide(session, [h for h in hard.values() if h is not None])
+                self._mark_processed(session, [row for row in rows if not _waits(hard[row.id])])
                 wanted = self.checkins.lookups_wanted(session)
             self.checkins.look_up(wanted)
             return len(rows)
@@ -364,15 +367,17 @@ class EventProcessor:
             rows = self._claim(session)
             done = []
             for row in rows:
-                waiting = len(self.checkins.lookups_wanted(session))
+                one = None
                 try:
                     with session.begin_nested():
-                        self._process(session, row, self.clock())
+                        one = self._process(session, row, self.clock())
+                        self.checkins.decide(session, [one] if one is not None else [])
                 except Exception:
                     # Keep the event (marked processed) rather than block the queue behind it.
                     log.exception("could not process %s event %s", row.provider, row.event_id)
                     session.info.pop(KNOWN_CALLS, None)  # it may hold a call the savepoint undid
-                if len(self.checkins.lookups_wanted(session)) == waiting:
+                    one = None
+                if not _waits(one):
                     done.append(row)
             self._mark_processed(session, done)
             wanted = self.checkins.lookups_wanted(session)
@@ -408,17 +413,19 @@ class EventProcessor:
                 execution_options={"synchronize_session": False},
             )
 
-    def _process(self, session: Session, row: InboundRow, now: datetime) -> None:
+    def _process(self, session: Session, row: InboundRow, now: datetime) -> HardCall | None:
+        """Merge and judge the event's call; a hard one is returned for `CheckinService.decide`."""
         agent = self.roster().by_pseudonym(row.pseudonym)
         if agent is None:
             log.info("%s event %s skipped: its agent has left the roster", row.provider, row.event_id)
-            return
+            return None
         if row.kind == InboundKind.CALL:
-            self._call(session, agent, row, now)
-        elif row.kind == InboundKind.FEEDBACK:
-            self._feedback(session, agent, row, now)
+            return self._call(session, agent, row, now)
+        if row.kind == InboundKind.FEEDBACK:
+            return self._feedback(session, agent, row, now)
+        return None
 
-    def _call(self, session: Session, agent: RosterAgent, row: InboundRow, now: datetime) -> None:
+    def _call(self, session: Session, agent: RosterAgent, row: InboundRow, now: datetime) -> HardCall | None:
         event = CallEnded.model_validate(
             {
                 **row.payload,
@@ -434,9 +441,11 @@ class EventProcessor:
             facts={name: getattr(event, name) for name in _CALL_FACTS},
             tags=event.tags,
         )
-        self.checkins.on_call(session, agent=agent, update=update, now=now)
+        return self.checkins.judge_call(session, agent=agent, update=update, now=now)
 
-    def _feedback(self, session: Session, agent: RosterAgent, row: InboundRow, now: datetime) -> None:
+    def _feedback(
+        self, session: Session, agent: RosterAgent, row: InboundRow, now: datetime
+    ) -> HardCall | None:
         event = CustomerFeedback.model_validate(
             {
                 **row.payload,
@@ -446,6 +455,7 @@ class EventProcessor:
             }
         )
         # A bad rating about a known call is a late signal on that call.
+        hard = None
         if event.rating == "bad" and event.call_id:
             update = CallUpdate(
                 provider=row.provider,
@@ -454,9 +464,10 @@ class EventProcessor:
                 facts={"csat": 0.0},
                 tags=(),
             )
-            self.checkins.on_call(session, agent=agent, update=update, now=now)
+            hard = self.checkins.judge_call(session, agent=agent, update=update, now=now)
         if self.on_feedback is not None:
             self.on_feedback(session, agent, event, now)
+        return hard
 
     def run_forever(self, stop: threading.Event) -> None:
         work_until_stopped("event processor", stop, self.wake, self.run_once, lambda: self.poll_s)

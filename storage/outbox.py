@@ -31,7 +31,7 @@ from sqlmodel import Session, col, select
 
 from storage.claims import claim
 from storage.models.outbox import OutboxMessage, OutboxStatus
-from storage.upsert import insert_ignore
+from storage.upsert import insert_ignore, insert_ignore_many
 
 LEASE = timedelta(seconds=60)
 IN_DOUBT = "claimed again after its lease ran out: it may have been sent"
@@ -79,21 +79,52 @@ def enqueue(
     ):
         return False
     return insert_ignore(
-        session,
-        OutboxMessage,
-        {
-            "key": key,
-            "kind": kind,
-            "channel_key": channel_key,
-            "target": target,
-            "payload": payload,
-            "status": OutboxStatus.PENDING,
-            "attempts": 0,
-            "next_attempt_at": not_before or now,
-            "created_at": now,
-        },
-        ["key"],
+        session, OutboxMessage, _row(key, kind, channel_key, target, payload, now, not_before), ["key"]
     )
+
+
+def enqueue_many(
+    session: Session,
+    *,
+    kind: str,
+    messages: Sequence[tuple[str, Sequence[str], str, dict[str, Any], dict[str, Any], datetime]],
+) -> set[str]:
+    """`enqueue` for many messages in one INSERT (at most one more query, during a key
+    rotation): each is (key, aliases, channel_key, target, payload, now). Returns the keys queued."""
+    old_forms = [alias for _, aliases, *_ in messages for alias in aliases]
+    seen = (
+        set(session.exec(select(col(OutboxMessage.key)).where(col(OutboxMessage.key).in_(old_forms))).all())
+        if old_forms
+        else set()
+    )
+    rows = [
+        _row(key, kind, channel_key, target, payload, now, None)
+        for key, aliases, channel_key, target, payload, now in messages
+        if not seen.intersection(aliases)
+    ]
+    return {key for (key,) in insert_ignore_many(session, OutboxMessage, rows, ["key"])}
+
+
+def _row(
+    key: str,
+    kind: str,
+    channel_key: str,
+    target: dict[str, Any],
+    payload: dict[str, Any],
+    now: datetime,
+    not_before: datetime | None,
+) -> dict[str, Any]:
+    return {
+        "key": key,
+        "kind": kind,
+        "channel_key": channel_key,
+        "target": target,
+        "payload": payload,
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": not_before or now,
+        "created_at": now,
+    }
 
 
 def _due(now: datetime) -> Any:

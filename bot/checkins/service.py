@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -32,7 +32,7 @@ from bot.metrics import Metrics
 from bot.outbox_keys import Topic
 from bot.roster import RosterAgent
 from storage.models import AgentPrefs, Call, Checkin
-from storage.upsert import insert_ignore
+from storage.upsert import insert_ignore, insert_ignore_many
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,21 @@ class CallUpdate:
     ended_at: datetime | None
     facts: dict[str, Any]
     tags: tuple[str, ...]
+
+
+@dataclass(eq=False)
+class HardCall:
+    """A call judged hard, waiting for `decide`: what the check-in is made of is taken when the
+    call is judged (a later event about the same call in the batch may change the call)."""
+
+    agent: RosterAgent
+    call: Call
+    signals: list[str]
+    ended_at: datetime
+    transfers: int | None
+    now: datetime
+    new: bool  # inserted in this transaction: it cannot have a check-in from elsewhere
+    waits: bool = False  # for the agent's out-of-office status (see `lookups_wanted`)
 
 
 class FollowUp(Protocol):
@@ -117,6 +132,15 @@ class CheckinService:
     def on_call(
         self, session: Session, *, agent: RosterAgent, update: CallUpdate, now: datetime
     ) -> Checkin | None:
+        """Merge and judge the call, and check in if it was hard and the policy allows."""
+        hard = self.judge_call(session, agent=agent, update=update, now=now)
+        return self.decide(session, [hard])[0] if hard is not None else None
+
+    def judge_call(
+        self, session: Session, *, agent: RosterAgent, update: CallUpdate, now: datetime
+    ) -> HardCall | None:
+        """Merge and score the call (written at the next flush); a hard call comes back to be
+        handed to `decide`, with many others of the same batch."""
         call = self._merge_call(session, agent=agent, update=update, now=now)
         assessment = score_call(
             CallFacts(
@@ -136,13 +160,13 @@ class CheckinService:
         call.hard, call.signals = assessment.hard, [s.value for s in assessment.signals]
         session.add(call)
         if not assessment.hard:
-            return None  # written with the rest of the batch: one INSERT for many easy calls
-        # A call still waiting for its first INSERT has no id yet, so no check-in can refer to it.
-        new = call in session.new
-        session.flush()  # the check-in refers to the call's id
+            return None
         if not was_hard:
             self.metrics.hard_calls.inc()
-        return self._maybe_check_in(session, agent=agent, call=call, now=now, new=new)
+        # A call still waiting for its first INSERT has no check-in yet: no need to look for one.
+        return HardCall(
+            agent, call, list(call.signals), call.ended_at, call.transfers, now, call in session.new
+        )
 
     @staticmethod
     def load_calls(session: Session, keys: list[tuple[str, tuple[str, ...]]]) -> None:
@@ -226,73 +250,104 @@ class CheckinService:
             return own, []
         return own, recent(col(Call.team_id) == call.team_id, TEAM_HISTORY)
 
-    def _maybe_check_in(
-        self, session: Session, *, agent: RosterAgent, call: Call, now: datetime, new: bool = False
-    ) -> Checkin | None:
-        if not new and session.exec(select(col(Checkin.id)).where(col(Checkin.call_id) == call.id)).first():
-            return None  # a late signal re-judged the call; the agent was already asked
-        prefs = lock_prefs(session, agent, now)  # serialises decisions per agent across processes
-        today = case((col(Checkin.created_at) >= local_day_start(agent.zone, now), 1), else_=0)
-        last_sent_at, sent_today = session.exec(
-            select(func.max(col(Checkin.created_at)), func.coalesce(func.sum(today), 0)).where(
-                col(Checkin.pseudonym).in_(agent.pseudonyms)
+    def decide(self, session: Session, hard: Sequence[HardCall]) -> list[Checkin | None]:
+        """Decide the check-ins of a batch's hard calls, in order, with a fixed number of queries
+        whatever the batch's size: the calls' existing check-ins, the agents' preferences
+        (locked, which serialises decisions per agent across processes), their check-in history,
+        then one INSERT for the check-ins and one for their DMs. Returns each call's check-in.
+        A call whose agent's out-of-office status is not known yet gets none: the agent is
+        added to `lookups_wanted` and the event is processed again after the look-up."""
+        if not hard:
+            return []
+        session.flush()  # the calls' ids, for their check-ins
+        asked = _already_asked(session, [h.call.id for h in hard if not h.new])
+        undecided = [h for h in hard if h.call.id not in asked]
+        agents = list({h.agent.pseudonym: h.agent for h in undecided}.values())
+        prefs = lock_prefs_many(session, agents, undecided[0].now) if undecided else {}
+        starts = {h.agent.pseudonym: local_day_start(h.agent.zone, h.now) for h in reversed(undecided)}
+        history = _history(session, agents, starts)
+        made: list[tuple[HardCall, Checkin]] = []
+        for h in undecided:
+            agent, now = h.agent, h.now
+            if h.call.id in asked:
+                continue  # a late signal re-judged the call; the agent was already asked
+            start = local_day_start(agent.zone, now)
+            if start != starts[agent.pseudonym]:  # the batch crossed the agent's midnight
+                starts[agent.pseudonym] = start
+                earlier = [c.created_at for x, c in made if x.agent.pseudonym == agent.pseudonym]
+                last, today = _history(session, [agent], starts)[agent.pseudonym]
+                times = [t for t in (last, *earlier) if t is not None]
+                history[agent.pseudonym] = (
+                    max(times, default=None),
+                    today + sum(t >= start for t in earlier),
+                )
+            last_sent_at, sent_today = history[agent.pseudonym]
+            agent_prefs = prefs[agent.pseudonym]
+            reason = refusal(
+                now=now,
+                call_ended_at=h.ended_at,
+                history=NudgeHistory(
+                    paused=is_paused(agent_prefs, now), last_sent_at=last_sent_at, sent_today=sent_today
+                ),
+                shift=agent.shift,
+                zone=agent.zone,
+                settings=self.settings,
+                day_off=agent.day_off,
             )
-        ).one()
-        history = NudgeHistory(
-            paused=is_paused(prefs, now), last_sent_at=last_sent_at, sent_today=int(sent_today)
-        )
-        reason = refusal(
-            now=now,
-            call_ended_at=call.ended_at,
-            history=history,
-            shift=agent.shift,
-            zone=agent.zone,
-            settings=self.settings,
-            day_off=agent.day_off,
-        )
-        if reason is None and self.away is not None:
-            # Asked last, so the platform is only asked when a check-in would otherwise go out;
-            # never from inside this transaction: the event stays unprocessed, the processor
-            # reads the status after its commit and processes the event again (bot/intake.py).
-            if not self.away.known(agent.ref()):
-                session.info.setdefault(AWAY_LOOKUPS, []).append(agent.ref())
-                return None
-            if self.away.away_until(agent.ref(), now, ask=False):
-                reason = Refusal.AWAY
-        if reason is not None:
-            # Neither counted nor logged: beside the phone system's call log, a count or a line
-            # saying a hard call brought no check-in (paused, say) would tell on the agent.
-            # Only the demo's console listens (bot/holdbacks.py): in production nothing is kept.
-            if self.held_back is not None:
-                self.held_back(HeldBack(agent.id, "checkin", reason.value, now, last_checkin_at=last_sent_at))
-            return None
-        checkin = Checkin(
-            id=uuid.uuid4().hex,
-            call_id=call.id or 0,
-            team_id=agent.team.id,
-            pseudonym=agent.pseudonym,
-            kid=call.kid,
-            reasons=list(call.signals),
-            created_at=now,
-        )
-        if not insert_ignore(session, Checkin, checkin.model_dump(), ["call_id"]):
-            return None
-        message = checkin_prompt(
-            catalogue_with(prefs, agent),  # the preferences just locked: no second read
-            checkin_id=checkin.id,
-            signals=checkin.reasons,
-            break_minutes=self.settings.break_minutes,
-            transfers=call.transfers,
-        )
-        self.outbox.send_direct(
+            if reason is None and self.away is not None:
+                # Asked last, so the platform is only asked when a check-in would otherwise go out;
+                # never from inside this transaction: the event stays unprocessed, the processor
+                # reads the status after its commit and processes the event again (bot/intake.py).
+                if not self.away.known(agent.ref()):
+                    session.info.setdefault(AWAY_LOOKUPS, []).append(agent.ref())
+                    h.waits = True
+                    continue
+                if self.away.away_until(agent.ref(), now, ask=False):
+                    reason = Refusal.AWAY
+            if reason is not None:
+                # Neither counted nor logged: beside the phone system's call log, a count or a line
+                # saying a hard call brought no check-in (paused, say) would tell on the agent.
+                # Only the demo's console listens (bot/holdbacks.py): in production nothing is kept.
+                if self.held_back is not None:
+                    self.held_back(
+                        HeldBack(agent.id, "checkin", reason.value, now, last_checkin_at=last_sent_at)
+                    )
+                continue
+            checkin = Checkin(
+                id=uuid.uuid4().hex,
+                call_id=h.call.id or 0,
+                team_id=agent.team.id,
+                pseudonym=agent.pseudonym,
+                kid=h.call.kid,
+                reasons=h.signals,
+                created_at=now,
+            )
+            made.append((h, checkin))
+            asked.add(checkin.call_id)
+            history[agent.pseudonym] = (now, sent_today + 1)
+        stored = insert_ignore_many(session, Checkin, [c.model_dump() for _, c in made], ["call_id"])
+        made = [(h, c) for h, c in made if (c.call_id,) in stored]
+        self.outbox.send_direct_many(
             session,
-            key=keys.checkin(checkin.id),
-            to=agent.ref(),
-            message=message,
-            now=now,
+            [
+                (
+                    keys.checkin(c.id),
+                    h.agent.ref(),
+                    checkin_prompt(
+                        catalogue_with(prefs[h.agent.pseudonym], h.agent),  # the preferences just locked
+                        checkin_id=c.id,
+                        signals=c.reasons,
+                        break_minutes=self.settings.break_minutes,
+                        transfers=h.transfers,
+                    ),
+                    h.now,
+                )
+                for h, c in made
+            ],
             topic=Topic.CHECKIN,
         )
-        return checkin
+        checkins = {id(h): c for h, c in made}
+        return [checkins.get(id(h)) for h in hard]
 
     # --- after the platform was asked whether someone is away ---------------------------
 
@@ -359,6 +414,67 @@ def find_prefs(session: Session, agent: RosterAgent, *, lock: bool = False) -> A
     statement = select(AgentPrefs).where(col(AgentPrefs.pseudonym).in_(agent.pseudonyms))
     rows = session.exec(statement.with_for_update() if lock else statement).all()
     return min(rows, key=lambda row: agent.pseudonyms.index(row.pseudonym), default=None)
+
+
+def lock_prefs_many(session: Session, agents: Sequence[RosterAgent], now: datetime) -> dict[str, AgentPrefs]:
+    """`lock_prefs` for many agents in one query (two more when some have none yet), keyed by
+    each agent's current pseudonym. Rows are locked in one order in every process, so two
+    processes locking overlapping sets wait for each other instead of deadlocking."""
+
+    def locked(pseudonyms: list[str]) -> list[AgentPrefs]:
+        statement = select(AgentPrefs).where(col(AgentPrefs.pseudonym).in_(pseudonyms))
+        return list(session.exec(statement.order_by(col(AgentPrefs.pseudonym)).with_for_update()).all())
+
+    rows = {row.pseudonym: row for row in locked([p for agent in agents for p in agent.pseudonyms])}
+    missing = [agent for agent in agents if not any(p in rows for p in agent.pseudonyms)]
+    if missing:
+        new = [{"pseudonym": a.pseudonym, "kid": a.kid, "paused": False, "updated_at": now} for a in missing]
+        insert_ignore_many(session, AgentPrefs, new, ["pseudonym"])
+        rows.update((row.pseudonym, row) for row in locked([agent.pseudonym for agent in missing]))
+    # Under whichever live key they are stored, the current one first (as `find_prefs`).
+    return {agent.pseudonym: next(rows[p] for p in agent.pseudonyms if p in rows) for agent in agents}
+
+
+def _already_asked(session: Session, call_ids: list[int | None]) -> set[int | None]:
+    """Which of these calls already have a check-in."""
+    if not call_ids:
+        return set()
+    return set(session.exec(select(col(Checkin.call_id)).where(col(Checkin.call_id).in_(call_ids))).all())
+
+
+def _history(
+    session: Session, agents: Sequence[RosterAgent], starts: dict[str, datetime]
+) -> dict[str, tuple[datetime | None, int]]:
+    """Each agent's last check-in and how many they got since `starts` (the start of their own
+    day), in one query: (last check-in time, check-ins today), keyed by current pseudonym."""
+    if not agents:
+        return {}
+    by_start: dict[datetime, list[str]] = {}
+    for agent in agents:
+        by_start.setdefault(starts[agent.pseudonym], []).extend(agent.pseudonyms)
+    today = case(
+        *(
+            (col(Checkin.pseudonym).in_(pseudonyms) & (col(Checkin.created_at) >= start), 1)
+            for start, pseudonyms in by_start.items()
+        ),
+        else_=0,
+    )
+    found = {
+        pseudonym: (last, int(count))
+        for pseudonym, last, count in session.exec(
+            select(
+                col(Checkin.pseudonym), func.max(col(Checkin.created_at)), func.coalesce(func.sum(today), 0)
+            )
+            .where(col(Checkin.pseudonym).in_([p for agent in agents for p in agent.pseudonyms]))
+            .group_by(col(Checkin.pseudonym))
+        )
+    }
+    history: dict[str, tuple[datetime | None, int]] = {}
+    for agent in agents:
+        mine = [found[p] for p in agent.pseudonyms if p in found]
+        lasts = [last for last, _ in mine if last is not None]
+        history[agent.pseudonym] = (max(lasts, default=None), sum(count for _, count in mine))
+    return history
 
 
 def lock_prefs(session: Session, agent: RosterAgent, now: datetime) -> AgentPrefs:

@@ -1,0 +1,89 @@
+"""Events the processor takes in one batch are decided together (bot/checkins/service.py
+`decide`): the nudge policy still sees the check-ins decided earlier in the same batch."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from starlette.testclient import TestClient
+
+from bot.app import create_app
+from bot.events import InboundEvent
+from handlers.telephony.base import RawRequest
+from handlers.telephony.generic import GenericAdapter
+from storage.db import upgrade
+from tests.conftest import MakeSettings, call_event, hard_call
+from tests.fakes.slack_api import FakeSlack
+from tests.helpers import roster_with, settled
+
+
+def _parsed(events: list[dict[str, Any]]) -> list[InboundEvent]:
+    return [
+        event
+        for body in events
+        for event in GenericAdapter(None).parse(
+            RawRequest(path="/webhooks/calls", public_url="", headers={}, body=json.dumps(body).encode())
+        )
+    ]
+
+
+def _dms_after_one_batch(settings: Any, fake_slack: FakeSlack, events: list[dict[str, Any]]) -> Counter[str]:
+    """Store `events` in one transaction before the app starts (so its processor finds them
+    all in its first batch), run the app until everything is sent; the DMs per channel."""
+    app = create_app(settings)
+    services = app.state.services
+    upgrade(services.engine)
+    services.sync()
+    services.intake.accept("generic", _parsed(events))
+    services.engine.dispose()
+    with TestClient(create_app(settings)) as client:
+        settled(client.app.state.services)  # type: ignore[attr-defined]
+    return Counter(str(call.params["channel"]) for call in fake_slack.calls("chat.postMessage"))
+
+
+def test_one_batch_of_hard_calls_asks_each_agent_once_within_the_cooldown(
+    make_settings: MakeSettings, fake_slack: FakeSlack
+) -> None:
+    events = [
+        *(hard_call() for _ in range(3)),
+        hard_call(agent_email="cris@example.com"),
+        # Dana's call, then a late tag that makes it hard, then another late tag on it.
+        call_event(agent_email="dana@example.com", call_id="c-dana", event_id="e-dana-1"),
+        call_event(agent_email="dana@example.com", call_id="c-dana", event_id="e-dana-2", tags=["abusive"]),
+        call_event(agent_email="dana@example.com", call_id="c-dana", event_id="e-dana-3", tags=["threat"]),
+    ]
+    dms = _dms_after_one_batch(make_settings(), fake_slack, events)
+    assert dms == {"D0ANA": 1, "D0CRIS": 1, "D0DANA": 1}
+
+
+def test_one_batch_of_hard_calls_keeps_to_the_daily_cap(
+    make_settings: MakeSettings, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    # A cooldown of 60 ns never holds back two calls processed one after the other.
+    roster = roster_with(tmp_path, checkin_cooldown_minutes=1e-9, checkins_per_day=2)
+    cris = [hard_call(agent_email="cris@example.com") for _ in range(2)]
+    events = [*(hard_call() for _ in range(4)), *cris]
+    dms = _dms_after_one_batch(make_settings(config_path=roster), fake_slack, events)
+    assert dms == {"D0ANA": 2, "D0CRIS": 2}
+
+
+def test_two_processes_sharing_the_backlog_ask_each_agent_once_within_the_cooldown(
+    make_settings: MakeSettings, fake_slack: FakeSlack
+) -> None:
+    settings = make_settings()
+    first = create_app(settings)
+    upgrade(first.state.services.engine)
+    first.state.services.sync()
+    agents = ["ana@example.com", "cris@example.com", "dana@example.com"]
+    first.state.services.intake.accept("generic", _parsed([hard_call(agent_email=a) for a in agents * 3]))
+    second = create_app(settings)
+    # Small batches, so each agent's calls are split between the two processes' batches.
+    first.state.services.processor.batch = second.state.services.processor.batch = 2
+    with TestClient(first), TestClient(second):
+        settled(first.state.services)
+        settled(second.state.services)
+    dms = Counter(str(call.params["channel"]) for call in fake_slack.calls("chat.postMessage"))
+    assert dms == {"D0ANA": 1, "D0CRIS": 1, "D0DANA": 1}
