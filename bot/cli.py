@@ -133,7 +133,7 @@ def serve(
 
     from bot.app import create_app
     from bot.logs import configure_logging
-    from handlers.server import server_options
+    from handlers.server import GIL_SWITCH_S, server_options
 
     settings = settings_from_env()
     guarded(settings.require_messenger)
@@ -149,6 +149,7 @@ def serve(
 
         shown = f"[{host}]" if ":" in host else host
         typer.echo(catalogue("en").t("demo.console", url=console.url(f"http://{shown}:{port}")))
+    sys.setswitchinterval(GIL_SWITCH_S)
     uvicorn.run(application, host=host, port=port, **server_options(settings))
 
 

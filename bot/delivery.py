@@ -26,7 +26,7 @@ from bot.loop import work_until_stopped
 from bot.messenger import AgentRef, Delivered, FileUpload, FindsSent, HomeView, Message, Messenger
 from bot.metrics import Metrics
 from bot.outbox_keys import Topic
-from bot.outbox_records import Outcome, PendingOutcomes, Waiting
+from bot.outbox_records import Outcome, PendingOutcomes, Sent, Waiting
 from bot.pseudonyms import Keyring
 from bot.send_budget import SendBudget
 from storage import outbox as queue
@@ -452,15 +452,16 @@ class OutboxWorker:
         # DM's location would tie the message, and so an answer, to a person.
         kept = result if row.kind == OutboxKind.CHANNEL else None
         hook = self.on_sent.get(str(row.target.get("topic", "")))
+        if hook is None:
+            return Sent(row, now, kept), True
 
         def record(session: Session) -> None:
             queue.mark_sent(session, row, now=now, result=kept)
-            if hook is not None:
-                try:
-                    with session.begin_nested():
-                        hook(session, row, result, now)
-                except Exception:  # never undo "sent": that would send the message again
-                    log.exception("after-delivery step for outbox row %s failed", row_id)
+            try:
+                with session.begin_nested():
+                    hook(session, row, result, now)
+            except Exception:  # never undo "sent": that would send the message again
+                log.exception("after-delivery step for outbox row %s failed", row_id)
 
         return record, True
 

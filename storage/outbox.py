@@ -25,7 +25,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, type_coerce, update
+from sqlalchemy import and_, bindparam, case, exists, func, or_, type_coerce, update
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -201,21 +201,50 @@ def _ours(row: OutboxMessage) -> Any:
     )
 
 
-def mark_sent(session: Session, row: OutboxMessage, *, now: datetime, result: dict[str, Any] | None) -> None:
-    # Once delivered, who it went to and what it said are no longer needed here: dropping
-    # them keeps the outbox from linking a person to, say, their check-in answer.
-    session.execute(
-        update(OutboxMessage)
-        .where(_ours(row))
+def _mark_sent_statement() -> Any:
+    """One UPDATE for any number of rows, run with a parameter set per row: built once, and sent
+    to PostgreSQL in one round trip (psycopg pipelines an executemany)."""
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    return (
+        update(table)
+        .where(
+            table.c.id == bindparam("row_id"),
+            table.c.status == OutboxStatus.SENDING,
+            table.c.attempts == bindparam("row_attempts"),
+        )
         .values(
             status=OutboxStatus.SENT,
-            sent_at=now,
-            result=result,
+            sent_at=bindparam("row_sent_at", type_=table.c.sent_at.type),
+            result=bindparam("row_result", type_=table.c.result.type),
             last_error=None,
+            # Once delivered, who it went to and what it said are no longer needed here:
+            # dropping them keeps the outbox from linking a person to, say, their answer.
             channel_key=_forgotten_conversation(),
             **FINAL,
         )
     )
+
+
+_MARK_SENT = _mark_sent_statement()
+
+
+def mark_sent(session: Session, row: OutboxMessage, *, now: datetime, result: dict[str, Any] | None) -> None:
+    mark_sent_many(session, [(row, now, result)])
+
+
+def mark_sent_many(
+    session: Session, sent: Sequence[tuple[OutboxMessage, datetime, dict[str, Any] | None]]
+) -> None:
+    """Each row as its worker claimed it (still sending, same attempt) is marked sent at its
+    time, keeping `result` (where a channel post landed, or None)."""
+    if sent:
+        session.execute(
+            _MARK_SENT,
+            [
+                {"row_id": row.id, "row_attempts": row.attempts, "row_sent_at": at, "row_result": result}
+                for row, at, result in sent
+            ],
+        )
 
 
 def reschedule(

@@ -172,3 +172,38 @@ def test_a_row_put_back_after_a_429_keeps_its_place_in_the_conversation(engine: 
             session, first, at=utcnow() + timedelta(seconds=30), error="rate limited", spend_attempt=False
         )
     assert _claim_keys(engine) == []
+
+
+def test_a_pass_marks_its_sent_rows_together_and_skips_a_row_claimed_again(engine: Engine) -> None:
+    _queue(engine, "dm-1", "dm:U1")
+    _queue(engine, "dm-2", "dm:U2")
+    _queue(engine, "post", "channel:C1")
+    with session_scope(engine) as session:
+        rows = {row.key: row for row in queue.claim_due(session, now=utcnow(), limit=10)}
+    assert set(rows) == {"dm-1", "dm-2", "post"}
+    with session_scope(engine) as session:  # dm-2's lease runs out and another worker takes it
+        session.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.key) == "dm-2")
+            .values(claimed_at=utcnow() - queue.LEASE - timedelta(seconds=1))
+        )
+    with session_scope(engine) as session:
+        (again,) = queue.claim_due(session, now=utcnow(), limit=10)
+    assert again.key == "dm-2"
+    sent_at = utcnow()
+    with session_scope(engine) as session:
+        queue.mark_sent_many(
+            session,
+            [
+                (rows["dm-1"], sent_at, None),
+                (rows["dm-2"], sent_at, None),  # the stale claim: changes nothing
+                (rows["post"], sent_at, {"channel": "C1", "ts": "1.2"}),
+            ],
+        )
+    with session_scope(engine) as session:
+        found = {row.key: row for row in session.exec(select(OutboxMessage))}
+    assert found["dm-1"].status == OutboxStatus.SENT and found["dm-1"].sent_at is not None
+    assert found["dm-1"].target == {} and found["dm-1"].payload == {} and found["dm-1"].channel_key == ""
+    assert found["dm-2"].status == OutboxStatus.SENDING and found["dm-2"].target != {}
+    assert found["post"].result == {"channel": "C1", "ts": "1.2"}
+    assert found["post"].channel_key == "channel:C1"  # a team channel is no one's conversation
