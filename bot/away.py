@@ -26,6 +26,9 @@ Many unknown statuses at once (a survey batch) are read in one bulk call where t
 one (`KnowsStatuses`: Slack's users.list, Graph's getPresencesByUserId): one page answers for
 hundreds of people, so a 2,000-person round is not paced by the per-person ration. Whoever the
 bulk answer leaves out is read one by one as before; a failed bulk read fails open the same way.
+Check-ins never read in bulk (bot/checkins/service.py): they want a few people at a time, all
+day. One-by-one reads wanted together are made side by side (PARALLEL_LOOKUPS), so a batch's
+reads cost one round trip to the platform, not one each.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
@@ -53,6 +57,7 @@ MAX_LIMITED_S = 300.0  # the longest a survey invitation waits for a rate-limite
 # of check-ins from living at the rate limit. Per process; a burst of this many is allowed.
 LOOKUPS_PER_MINUTE = 80.0
 BULK_FROM = 5  # this many unknown statuses or more are read in one bulk call, when there is one
+PARALLEL_LOOKUPS = 4  # one-by-one reads made at the same time
 
 
 class LookUpFirst(Exception):  # noqa: N818 - not an error: a request to redo after reading
@@ -132,18 +137,25 @@ class AwaySignals:
         with self._lock:
             return self._peek(to, self.monotonic()) is not None
 
-    def look_up(self, people: Iterable[AgentRef]) -> None:
-        """Ask the platform about whoever is not known yet, in one bulk call when many are not.
-        Never with a transaction open."""
+    def look_up(self, people: Iterable[AgentRef], *, bulk: bool = True) -> None:
+        """Ask the platform about whoever is not known yet, in one bulk call when many are not
+        (and `bulk`), else a few at a time. Never with a transaction open."""
         wanted = list(dict.fromkeys(people))
         with self._lock:
             moment = self.monotonic()
             uncached = [to for to in wanted if self._uncached(to, moment)]
-            bulk = len(uncached) >= BULK_FROM and moment >= self._quiet_until
-        if bulk and isinstance(self.source, KnowsStatuses):
+            many = bulk and len(uncached) >= BULK_FROM and moment >= self._quiet_until
+        if many and isinstance(self.source, KnowsStatuses):
             self._read_many(self.source, uncached)
-        for to in wanted:  # whoever the bulk read answered is cached now: no call for them
-            self._status(to)
+        # Whoever the bulk read answered is cached now: no call for them. The others are read
+        # side by side, so a batch's look-ups take one round trip, not one each.
+        left = [to for to in wanted if not self.known(to)]
+        if len(left) <= 1:
+            for to in left:
+                self._status(to)
+            return
+        with ThreadPoolExecutor(max_workers=min(len(left), PARALLEL_LOOKUPS)) as pool:
+            list(pool.map(self._status, left))
 
     def _uncached(self, to: AgentRef, moment: float) -> bool:
         """Holds _lock."""

@@ -358,9 +358,13 @@ class CheckinService:
         return list(session.info.get(AWAY_LOOKUPS, []))
 
     def look_up(self, people: list[AgentRef]) -> None:
-        """Read the statuses: with no transaction open."""
+        """Read the statuses: with no transaction open. One by one (several at a time), never
+        in bulk: a batch of calls wants a few people's statuses, all day long, and Slack's bulk
+        read (users.list, Tier 2: about 20 calls a minute, paging through the workspace) would
+        soon be refused, holding back the survey rounds it is there for; users.info is Tier 4
+        and rationed (bot/away.py)."""
         if self.away is not None:
-            self.away.look_up(people)
+            self.away.look_up(people, bulk=False)
 
     # --- the agent answers ------------------------------------------------------------
 

@@ -5,7 +5,7 @@ users.info call per person; a vacation status in the bulk answer still holds an 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -87,3 +87,18 @@ def test_a_teams_round_reads_presences_in_one_call(teams_office: Any) -> None:  
     (bulk,) = [r for r in graph.requests("POST") if r.path.endswith("/getPresencesByUserId")]
     assert ana.aad in bulk.body["ids"] and bulk.headers["authorization"].startswith("Bearer ")
     assert [r for r in graph.requests("GET") if "presences" in r.path] == []  # none one by one
+
+
+def test_checkins_read_statuses_one_by_one_never_in_bulk(crowd: tuple[Harness, Clock]) -> None:
+    # A batch of hard calls for eight people not seen lately: users.list (Tier 2, paging through
+    # the workspace) would be called all day long and soon refused, holding back survey rounds.
+    harness, _ = crowd
+    services = harness.services
+    harness.slack.set_status("U10003", ":palm_tree:")
+    people = [services.roster.find("email", f"agent{n}@example.com") for n in range(8)]
+    services.checkins.look_up([agent.ref() for agent in people if agent is not None])
+    assert harness.slack.calls("users.list") == []
+    assert len(harness.slack.calls("users.info")) == 8
+    assert all(services.away.known(agent.ref()) for agent in people if agent is not None)
+    away = people[3]
+    assert away is not None and services.away.away_until(away.ref(), datetime.now(UTC), ask=False)

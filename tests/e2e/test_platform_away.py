@@ -5,6 +5,7 @@ not count someone away for all of it as invited; a failing lookup never stops a 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -334,3 +335,19 @@ def test_a_buddy_on_holiday_is_not_asked(buddies: Harness) -> None:
 def test_the_slack_manifest_grants_the_scope_status_reads_need() -> None:
     manifest = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifest.yml").read_text())
     assert "users:read" in manifest["oauth_config"]["scopes"]["bot"]  # users.info carries the status
+
+
+def test_one_by_one_lookups_are_made_side_by_side() -> None:
+    # Three people wanted at once are asked at the same time: each answer waits until all
+    # three questions are in flight, so one at a time would never finish.
+    together = threading.Barrier(3, timeout=10)
+
+    class Slow:
+        def status_of(self, to: AgentRef) -> PlatformStatus | None:
+            together.wait()
+            return PlatformStatus(emoji=":palm_tree:" if to.agent_id == "b" else "")
+
+    signals = AwaySignals(Slow(), emoji=[":palm_tree:"])
+    people = [AgentRef(agent_id=name, email=f"{name}@example.com") for name in "abc"]
+    signals.look_up(people, bulk=False)
+    assert [signals.away_until(to, THURSDAY, ask=False) is not None for to in people] == [False, True, False]
