@@ -347,11 +347,20 @@ class EventProcessor:
 
         An event whose check-in waits for the agent's out-of-office status is left unprocessed:
         the status is read after the commit (no lock or connection held during the round trip)
-        and the event is processed again by the next batch, which then knows it. Processing an
-        event twice changes nothing: calls are merged, a check-in is made once per call."""
+        and the event is processed again at once, on its own, in a second transaction, rather
+        than behind the next full batch. Processing an event twice changes nothing: calls are
+        merged, a check-in is made once per call."""
+        count, waiting = self._run_batch()
+        if waiting:
+            self._run_batch(waiting)
+        return count
+
+    def _run_batch(self, only: list[int] | None = None) -> tuple[int, list[int]]:
+        """One batch (the oldest events, or the events `only` names): how many events it held,
+        and which of them are left waiting for a status read, now done."""
         try:
             with session_scope(self.engine) as session:
-                rows = self._claim(session)
+                rows = self._claim(session, only)
                 self.checkins.load_calls(session, [key for row in rows if (key := self._call_keys(row))])
                 # Every event's call first, then the hard calls' check-ins together: a fixed
                 # number of queries per batch instead of several per hard call.
@@ -360,12 +369,13 @@ class EventProcessor:
                 self._mark_processed(session, [row for row in rows if not _waits(hard[row.id])])
                 wanted = self.checkins.lookups_wanted(session)
             self.checkins.look_up(wanted)
-            return len(rows)
+            return len(rows), [row.id for row in rows if row.id is not None and _waits(hard[row.id])]
         except Exception:
             log.warning("an event batch failed; processing its events one at a time", exc_info=True)
         with session_scope(self.engine) as session:
-            rows = self._claim(session)
-            done = []
+            rows = self._claim(session, only)
+            done: list[InboundRow] = []
+            waiting: list[InboundRow] = []
             for row in rows:
                 one = None
                 try:
@@ -377,21 +387,19 @@ class EventProcessor:
                     log.exception("could not process %s event %s", row.provider, row.event_id)
                     session.info.pop(KNOWN_CALLS, None)  # it may hold a call the savepoint undid
                     one = None
-                if not _waits(one):
-                    done.append(row)
+                (waiting if _waits(one) else done).append(row)
             self._mark_processed(session, done)
             wanted = self.checkins.lookups_wanted(session)
         self.checkins.look_up(wanted)
-        return len(rows)
+        return len(rows), [row.id for row in waiting if row.id is not None]
 
-    def _claim(self, session: Session) -> list[InboundRow]:
+    def _claim(self, session: Session, only: list[int] | None = None) -> list[InboundRow]:
+        statement = select(InboundRow).where(col(InboundRow.processed_at).is_(None))
+        if only is not None:
+            statement = statement.where(col(InboundRow.id).in_(only))
         return list(
             session.exec(
-                select(InboundRow)
-                .where(col(InboundRow.processed_at).is_(None))
-                .order_by(col(InboundRow.id))
-                .limit(self.batch)
-                .with_for_update(skip_locked=True)
+                statement.order_by(col(InboundRow.id)).limit(self.batch).with_for_update(skip_locked=True)
             )
         )
 

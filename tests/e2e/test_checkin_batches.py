@@ -8,13 +8,16 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from sqlmodel import col, select
 from starlette.testclient import TestClient
 
 from bot.app import create_app
 from bot.events import InboundEvent
 from handlers.telephony.base import RawRequest
 from handlers.telephony.generic import GenericAdapter
-from storage.db import upgrade
+from storage.db import session_scope, upgrade
+from storage.models import Checkin
+from storage.models import InboundEvent as InboundRow
 from tests.conftest import MakeSettings, call_event, hard_call
 from tests.fakes.slack_api import FakeSlack
 from tests.helpers import roster_with, settled
@@ -87,3 +90,23 @@ def test_two_processes_sharing_the_backlog_ask_each_agent_once_within_the_cooldo
         settled(second.state.services)
     dms = Counter(str(call.params["channel"]) for call in fake_slack.calls("chat.postMessage"))
     assert dms == {"D0ANA": 1, "D0CRIS": 1, "D0DANA": 1}
+
+
+def test_a_hard_call_that_waits_for_a_status_read_is_decided_in_the_same_pass(
+    make_settings: MakeSettings, fake_slack: FakeSlack
+) -> None:
+    # Nobody's Slack status is known yet: the pass reads the statuses after its commit and
+    # decides those calls at once, not behind the next batch (the check-in DM's latency).
+    fake_slack.set_status("U0CRIS", ":palm_tree:")
+    app = create_app(make_settings())
+    services = app.state.services
+    upgrade(services.engine)
+    services.sync()
+    emails = ["ana@example.com", "cris@example.com", "dana@example.com"]
+    services.intake.accept("generic", _parsed([hard_call(agent_email=email) for email in emails]))
+    assert services.processor.run_once() == 3
+    with session_scope(services.engine) as session:
+        assert session.exec(select(InboundRow).where(col(InboundRow.processed_at).is_(None))).all() == []
+        assert len(session.exec(select(Checkin)).all()) == 2  # Cris is on holiday
+    assert len(fake_slack.calls("users.info")) == 3
+    services.engine.dispose()
