@@ -24,7 +24,7 @@ HEADER_TIMEOUT_S = 10.0  # from connecting, or from the previous answer, to a re
 # its delivery threads) mostly wait for the database or the chat platform. A thread whose answer
 # has arrived waits for the GIL until the running one lets go of it: up to 5 ms with Python's
 # default switch interval, on each of the twenty-odd round trips between a webhook and its DM.
-# 1 ms halved the hard call -> DM p95 on PostgreSQL (docs/benchmarks.md) at no cost in throughput.
+# 1 ms cut the hard call -> DM p95 on PostgreSQL in the ingest benchmark (docs/benchmarks.md).
 GIL_SWITCH_S = 0.001
 
 
