@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, case, exists, func, or_, type_coerce, update
 from sqlmodel import Session, col, select
 
+from storage.claims import due_ids
 from storage.models.outbox import OutboxMessage, OutboxStatus
 from storage.upsert import insert_ignore, insert_ignore_many
 
@@ -158,16 +159,7 @@ def _claim_statement(*, skip_busy: bool) -> Any:
     wanted = [due, first_of_its_conversation]
     if skip_busy:
         wanted.append(t.c.id.not_in(bindparam("busy", expanding=True)))
-    # The due rows are picked in a sub-select that skips rows other workers hold (FOR UPDATE
-    # SKIP LOCKED; SQLite has one writer at a time anyway), and claimed in the same UPDATE.
-    due_ids = (
-        select(t.c.id)
-        .where(*wanted)
-        .order_by(t.c.next_attempt_at, t.c.id)
-        .limit(bindparam("limit"))
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
+    picked = due_ids(t.c.id, due=and_(*wanted), order_by=t.c.next_attempt_at, limit=bindparam("limit"))
     values = {
         "status": OutboxStatus.SENDING,
         "claimed_at": now,
@@ -180,7 +172,7 @@ def _claim_statement(*, skip_busy: bool) -> Any:
             else_=t.c.last_error,
         ),
     }
-    return update(t).where(t.c.id.in_(due_ids)).values(**values).returning(*t.c)
+    return update(t).where(t.c.id.in_(picked)).values(**values).returning(*t.c)
 
 
 _CLAIM = {skip_busy: _claim_statement(skip_busy=skip_busy) for skip_busy in (False, True)}
@@ -219,7 +211,7 @@ def _ours(row: OutboxMessage) -> Any:
 def _mark_sent_statement() -> Any:
     """One UPDATE for any number of rows, run with a parameter set per row: built once, and sent
     to PostgreSQL in one round trip (psycopg pipelines an executemany)."""
-    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    table = _TABLE
     return (
         update(table)
         .where(
