@@ -370,7 +370,9 @@ class EventProcessor:
                 wanted = self.checkins.lookups_wanted(session)
             self.checkins.look_up(wanted)
             return len(rows), [row.id for row in rows if row.id is not None and _waits(hard[row.id])]
-        except Exception:
+        except Exception as error:
+            if unreachable(error):  # every event would fail too: bot/loop.py waits and retries
+                raise
             log.warning("an event batch failed; processing its events one at a time", exc_info=True)
         with session_scope(self.engine) as session:
             rows = self._claim(session, only)
@@ -382,7 +384,9 @@ class EventProcessor:
                     with session.begin_nested():
                         one = self._process(session, row, self.clock())
                         self.checkins.decide(session, [one] if one is not None else [])
-                except Exception:
+                except Exception as error:
+                    if unreachable(error):
+                        raise
                     # Keep the event (marked processed) rather than block the queue behind it.
                     log.exception("could not process %s event %s", row.provider, row.event_id)
                     session.info.pop(KNOWN_CALLS, None)  # it may hold a call the savepoint undid

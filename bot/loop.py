@@ -42,7 +42,10 @@ def _idle_wait(name: str, idle_wait: Callable[[], float]) -> float:
     try:
         return idle_wait()
     except Exception as error:
-        log.warning(
-            "%s: cannot tell when work is due (%s); looking again shortly", name, type(error).__name__
-        )
+        if unreachable(error):
+            log.warning(
+                "%s: cannot tell when work is due (%s); looking again shortly", name, type(error).__name__
+            )
+        else:
+            log.exception("%s: cannot tell when work is due; looking again shortly", name)
         return 1.0

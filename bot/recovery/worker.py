@@ -155,12 +155,8 @@ class BreakWorker:
         work_until_stopped("break worker", stop, self.wake, self.run_once, self._idle_wait)
 
     def _idle_wait(self) -> float:
-        try:
-            with session_scope(self.engine) as session:
-                due = queue.next_due_at(session)
-        except Exception:
-            log.exception("break worker could not look at the queue")
-            return self.poll_s
+        with session_scope(self.engine) as session:  # failures: bot/loop.py's one line
+            due = queue.next_due_at(session)
         if due is None:
             return self.poll_s
         return min(max((due - self.clock()).total_seconds(), 0.01), self.poll_s)
