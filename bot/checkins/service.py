@@ -180,8 +180,13 @@ class CheckinService:
         if not wanted:
             return
         pairs = [(provider, form) for provider, forms in wanted for form in forms]
+        # Locked in one order in every process (replicas), so overlapping batches wait for each
+        # other instead of deadlocking.
         found = session.exec(
-            select(Call).where(tuple_(col(Call.provider), col(Call.call_id)).in_(pairs)).with_for_update()
+            select(Call)
+            .where(tuple_(col(Call.provider), col(Call.call_id)).in_(pairs))
+            .order_by(col(Call.id))
+            .with_for_update()
         ).all()
         by_key = {(call.provider, call.call_id): call for call in found}
         for provider, forms in wanted:
