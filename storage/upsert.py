@@ -1,9 +1,10 @@
-"""INSERT ... ON CONFLICT DO NOTHING for both SQLite and PostgreSQL."""
+"""INSERT ... ON CONFLICT DO NOTHING / DO UPDATE for both SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
@@ -37,3 +38,30 @@ def insert_ignore_many(
         insert(table).on_conflict_do_nothing(index_elements=keys).returning(*(table.c[k] for k in keys))
     )
     return {tuple(row) for row in session.execute(statement, rows)}
+
+
+def upsert_many(
+    session: Session,
+    model: type[SQLModel],
+    rows: list[dict[str, Any]],
+    keys: list[str],
+    *,
+    keep_when_null: tuple[str, ...] = (),
+) -> None:
+    """Insert many rows in one statement, or update those whose natural key exists: every given
+    column is overwritten, except that a None in a `keep_when_null` column keeps the stored
+    value. All rows must give the same columns."""
+    if not rows:
+        return
+    table = model.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table)
+    changed = {
+        name: func.coalesce(statement.excluded[name], table.c[name])
+        if name in keep_when_null
+        else statement.excluded[name]
+        for name in rows[0]
+        if name not in keys
+    }
+    session.execute(statement.on_conflict_do_update(index_elements=keys, set_=changed), rows)

@@ -32,6 +32,7 @@ from handlers.slack.blocks import form_view, home_view, message_blocks
 from handlers.slack.errors import slack_errors
 from storage.db import read_scope, session_scope
 from storage.models import ChatAddress
+from storage.upsert import upsert_many
 
 PLATFORM = ChatPlatform.SLACK
 # Message metadata on every message Breather posts: the outbox row's key (a keyed hash, naming
@@ -135,20 +136,22 @@ class SlackMessenger:
                     stopping = True  # save this last batch, then stop
                     break
                 batch[item[0]] = item[1]
+            saved_at = utcnow()
+            rows = [
+                {
+                    "agent_id": agent_id,
+                    "platform": PLATFORM,
+                    "user_id": address.user_id,
+                    "dm_channel": address.dm_channel or None,  # not known yet: keep the stored one
+                    "updated_at": saved_at,
+                }
+                for agent_id, address in batch.items()
+            ]
             try:
                 with session_scope(self.engine) as session:
-                    for agent_id, address in batch.items():
-                        row = session.exec(
-                            select(ChatAddress)
-                            .where(
-                                col(ChatAddress.agent_id) == agent_id, col(ChatAddress.platform) == PLATFORM
-                            )
-                            .with_for_update()
-                        ).first() or ChatAddress(agent_id=agent_id, platform=PLATFORM)
-                        row.user_id, row.updated_at = address.user_id, utcnow()
-                        if address.dm_channel:
-                            row.dm_channel = address.dm_channel
-                        session.add(row)
+                    upsert_many(
+                        session, ChatAddress, rows, ["agent_id", "platform"], keep_when_null=("dm_channel",)
+                    )
             except Exception:  # a lost write only costs one more lookup after a restart
                 log.warning("could not save %d Slack address(es); they stay cached in memory", len(batch))
 
