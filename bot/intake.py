@@ -347,20 +347,19 @@ class EventProcessor:
 
         An event whose check-in waits for the agent's out-of-office status is left unprocessed:
         the status is read after the commit (no lock or connection held during the round trip)
-        and the event is processed again at once, on its own, in a second transaction, rather
-        than behind the next full batch. Processing an event twice changes nothing: calls are
-        merged, a check-in is made once per call."""
+        and the check-in is decided at once, in a second transaction (`_decide_waiting`), rather
+        than behind the next full batch."""
         count, waiting = self._run_batch()
         if waiting:
-            self._run_batch(waiting)
+            self._decide_waiting(waiting)
         return count
 
-    def _run_batch(self, only: list[int] | None = None) -> tuple[int, list[int]]:
-        """One batch (the oldest events, or the events `only` names): how many events it held,
-        and which of them are left waiting for a status read, now done."""
+    def _run_batch(self) -> tuple[int, list[tuple[InboundRow, HardCall]]]:
+        """One batch of the oldest events: how many it held, and the hard calls left waiting
+        for a status read (now done), with their events."""
         try:
             with session_scope(self.engine) as session:
-                rows = self._claim(session, only)
+                rows = self._claim(session)
                 self.checkins.load_calls(session, [key for row in rows if (key := self._call_keys(row))])
                 # Every event's call first, then the hard calls' check-ins together: a fixed
                 # number of queries per batch instead of several per hard call.
@@ -369,15 +368,15 @@ class EventProcessor:
                 self._mark_processed(session, [row for row in rows if not _waits(hard[row.id])])
                 wanted = self.checkins.lookups_wanted(session)
             self.checkins.look_up(wanted)
-            return len(rows), [row.id for row in rows if row.id is not None and _waits(hard[row.id])]
+            return len(rows), [(row, h) for row in rows if (h := hard[row.id]) is not None and h.waits]
         except Exception as error:
             if unreachable(error):  # every event would fail too: bot/loop.py waits and retries
                 raise
             log.warning("an event batch failed; processing its events one at a time", exc_info=True)
         with session_scope(self.engine) as session:
-            rows = self._claim(session, only)
+            rows = self._claim(session)
             done: list[InboundRow] = []
-            waiting: list[InboundRow] = []
+            waiting: list[tuple[InboundRow, HardCall]] = []
             for row in rows:
                 one = None
                 try:
@@ -391,16 +390,38 @@ class EventProcessor:
                     log.exception("could not process %s event %s", row.provider, row.event_id)
                     session.info.pop(KNOWN_CALLS, None)  # it may hold a call the savepoint undid
                     one = None
-                (waiting if _waits(one) else done).append(row)
+                if one is not None and one.waits:
+                    waiting.append((row, one))
+                else:
+                    done.append(row)
             self._mark_processed(session, done)
             wanted = self.checkins.lookups_wanted(session)
         self.checkins.look_up(wanted)
-        return len(rows), [row.id for row in waiting if row.id is not None]
+        return len(rows), waiting
 
-    def _claim(self, session: Session, only: list[int] | None = None) -> list[InboundRow]:
+    def _decide_waiting(self, waiting: list[tuple[InboundRow, HardCall]]) -> None:
+        """Decide the check-ins that waited for a status read, now that it is done. Their calls
+        were merged and committed with the batch: only the decision is left, so there is no
+        claim, no call to load or merge again. Deciding twice is harmless (a check-in is made
+        once per call, under the agent's locked preferences), so an event another process took
+        meanwhile costs nothing; one still waiting, or a failure here, leaves its event for the
+        next batch, which processes it in full."""
+        for _, hard in waiting:
+            hard.waits = False
+            hard.new = False  # committed now: another process may have asked about it since
+        try:
+            with session_scope(self.engine) as session:
+                self.checkins.decide(session, [hard for _, hard in waiting])
+                self._mark_processed(session, [row for row, hard in waiting if not hard.waits])
+        except Exception as error:
+            if unreachable(error):
+                raise
+            log.warning(
+                "deciding %d waiting check-in(s) failed; the next batch retries", len(waiting), exc_info=True
+            )
+
+    def _claim(self, session: Session) -> list[InboundRow]:
         statement = select(InboundRow).where(col(InboundRow.processed_at).is_(None))
-        if only is not None:
-            statement = statement.where(col(InboundRow.id).in_(only))
         return list(
             session.exec(
                 statement.order_by(col(InboundRow.id)).limit(self.batch).with_for_update(skip_locked=True)

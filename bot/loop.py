@@ -25,12 +25,7 @@ def work_until_stopped(
         try:
             busy = run_once()
         except Exception as error:
-            if unreachable(error):  # a restart or failover: one line, not a traceback a second
-                log.warning(
-                    "%s: the database is unreachable (%s); retrying shortly", name, type(error).__name__
-                )
-            else:
-                log.exception("%s: a pass failed; retrying shortly", name)
+            log_failure(log, f"{name}: a pass failed; retrying shortly", error)
             busy = 0
         if not busy:
             wake.wait(_idle_wait(name, idle_wait))
@@ -42,10 +37,14 @@ def _idle_wait(name: str, idle_wait: Callable[[], float]) -> float:
     try:
         return idle_wait()
     except Exception as error:
-        if unreachable(error):
-            log.warning(
-                "%s: cannot tell when work is due (%s); looking again shortly", name, type(error).__name__
-            )
-        else:
-            log.exception("%s: cannot tell when work is due; looking again shortly", name)
+        log_failure(log, f"{name}: cannot tell when work is due; looking again shortly", error)
         return 1.0
+
+
+def log_failure(logger: logging.Logger, what: str, error: BaseException) -> None:
+    """A database away for a moment (a restart, a failover) is one warning line, not a traceback
+    a second from every worker; anything else is a bug and keeps its traceback."""
+    if unreachable(error):
+        logger.warning("%s (the database is unreachable: %s)", what, type(error).__name__)
+    else:
+        logger.error("%s", what, exc_info=error)

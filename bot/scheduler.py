@@ -23,6 +23,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import Connection, Engine, text
 
+from bot.loop import log_failure
 from storage.db import is_sqlite
 
 log = logging.getLogger(__name__)
@@ -102,8 +103,8 @@ def guarded(job_id: str, func: Callable[[], object]) -> Callable[[], None]:
     def run() -> None:
         try:
             func()
-        except Exception:
-            log.exception("scheduled job %s failed", job_id)
+        except Exception as error:
+            log_failure(log, f"scheduled job {job_id} failed", error)
 
     return run
 
@@ -148,8 +149,8 @@ class SchedulerRunner:
                             self._start()
                     elif not self.leadership.still_held():
                         self._stop()
-                except Exception:
-                    log.exception("scheduler leadership check failed; retrying")
+                except Exception as error:
+                    log_failure(log, "scheduler leadership check failed; retrying", error)
                 stop.wait(self.retry_s)
         finally:
             self._stop()

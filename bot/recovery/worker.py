@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 
 from bot.clock import utcnow
-from bot.loop import work_until_stopped
+from bot.loop import log_failure, work_until_stopped
 from bot.recovery.breaks import BreakService
 from bot.recovery.phone import PhoneStatus, PhoneSystemError, PhoneUnavailable, StatusChanged
 from storage import breaks as queue
@@ -68,8 +68,8 @@ class BreakWorker:
                     self._start(row)
                 else:
                     self._restore(row)
-            except Exception:  # a bug: keep the break, try again after its lease runs out
-                log.exception("break %s could not be handled", row.id)
+            except Exception as error:  # keep the break, try again after its lease runs out
+                log_failure(log, f"break {row.id} could not be handled", error)
         return len(rows)
 
     def _retry_or(self, row: Break, error: PhoneUnavailable, *, attempts: int, base: float) -> bool:

@@ -8,15 +8,17 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlmodel import col, select
 from starlette.testclient import TestClient
 
 from bot.app import create_app
 from bot.events import InboundEvent
+from bot.messenger import AgentRef
 from handlers.telephony.base import RawRequest
 from handlers.telephony.generic import GenericAdapter
 from storage.db import session_scope, upgrade
-from storage.models import Checkin
+from storage.models import Checkin, OutboxMessage
 from storage.models import InboundEvent as InboundRow
 from tests.conftest import MakeSettings, call_event, hard_call
 from tests.fakes.slack_api import FakeSlack
@@ -110,3 +112,31 @@ def test_a_hard_call_that_waits_for_a_status_read_is_decided_in_the_same_pass(
         assert len(session.exec(select(Checkin)).all()) == 2  # Cris is on holiday
     assert len(fake_slack.calls("users.info")) == 3
     services.engine.dispose()
+
+
+def test_a_waiting_call_that_another_process_decided_meanwhile_gets_one_checkin(
+    make_settings: MakeSettings, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # While this process reads the statuses, its events are unprocessed and unlocked: a second
+    # process takes them and decides them in full. Deciding them again here must add nothing.
+    settings = make_settings()
+    services = create_app(settings).state.services
+    upgrade(services.engine)
+    services.sync()
+    services.intake.accept("generic", _parsed([hard_call(), hard_call(agent_email="dana@example.com")]))
+    other = create_app(settings).state.services
+    other.sync()
+    read = services.checkins.look_up
+
+    def read_while_the_other_process_takes_them(people: list[AgentRef]) -> None:
+        read(people)
+        assert other.processor.run_once() == 2
+
+    monkeypatch.setattr(services.checkins, "look_up", read_while_the_other_process_takes_them)
+    assert services.processor.run_once() == 2
+    with session_scope(services.engine) as session:
+        assert session.exec(select(InboundRow).where(col(InboundRow.processed_at).is_(None))).all() == []
+        assert len(session.exec(select(Checkin)).all()) == 2
+        assert len(session.exec(select(OutboxMessage).where(col(OutboxMessage.kind) == "direct")).all()) == 2
+    services.engine.dispose()
+    other.engine.dispose()
