@@ -3,6 +3,8 @@ learns are written behind, and all of them are written by the time it is closed.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Engine
 from sqlmodel import select
 
@@ -45,7 +47,7 @@ def test_addresses_learnt_again_update_their_row_and_keep_a_known_dm_channel(eng
     updated in place, and a user id learnt without a DM channel keeps the channel stored."""
     with session_scope(engine) as session:
         session.add(ChatAddress(agent_id="agent-ana", platform="slack", user_id="U0OLD", dm_channel="D0ANA"))
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "agent_id": "agent-ana",
             "platform": "slack",
