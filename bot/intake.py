@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import Engine, tuple_, update
 from sqlmodel import Session, col, select
@@ -301,7 +301,7 @@ class Intake:
         return self._result(provider, len(rows), accepted, ignored)
 
 
-def _waits(hard: HardCall | None) -> bool:
+def _waits(hard: HardCall | None) -> TypeGuard[HardCall]:
     """The event's check-in waits for its agent's out-of-office status: process it again later."""
     return hard is not None and hard.waits
 
@@ -368,7 +368,7 @@ class EventProcessor:
                 self._mark_processed(session, [row for row in rows if not _waits(hard[row.id])])
                 wanted = self.checkins.lookups_wanted(session)
             self.checkins.look_up(wanted)
-            return len(rows), [(row, h) for row in rows if (h := hard[row.id]) is not None and h.waits]
+            return len(rows), [(row, h) for row in rows if _waits(h := hard[row.id])]
         except Exception as error:
             if unreachable(error):  # every event would fail too: bot/loop.py waits and retries
                 raise
@@ -390,7 +390,7 @@ class EventProcessor:
                     log.exception("could not process %s event %s", row.provider, row.event_id)
                     session.info.pop(KNOWN_CALLS, None)  # it may hold a call the savepoint undid
                     one = None
-                if one is not None and one.waits:
+                if _waits(one):
                     waiting.append((row, one))
                 else:
                     done.append(row)

@@ -9,11 +9,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
 
+def _insert_for(session: Session, model: type[SQLModel]) -> tuple[Any, Any]:
+    """The model's table, and the dialect's INSERT that knows ON CONFLICT."""
+    dialect = session.get_bind().dialect.name
+    return model.__table__, (postgresql.insert if dialect == "postgresql" else sqlite.insert)  # type: ignore[attr-defined]
+
+
 def insert_ignore(session: Session, model: type[SQLModel], values: dict[str, Any], keys: list[str]) -> bool:
     """Insert a row unless one with the same natural key exists. True when a row was inserted."""
-    table = model.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table, insert = _insert_for(session, model)
     # RETURNING tells reliably whether a row went in (rowcount is -1 on some drivers).
     statement = (
         insert(table).values(**values).on_conflict_do_nothing(index_elements=keys).returning(table.c[keys[0]])
@@ -28,9 +32,7 @@ def insert_ignore_many(
     natural keys that went in."""
     if not rows:
         return set()
-    table = model.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table, insert = _insert_for(session, model)
     # One statement executed with many parameter sets: SQLAlchemy sends it as multi-row INSERTs
     # ("insertmanyvalues") but builds and caches the statement once, whatever the row count,
     # which costs half the time of building a VALUES list for every batch.
@@ -53,9 +55,7 @@ def upsert_many(
     value. All rows must give the same columns."""
     if not rows:
         return
-    table = model.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    table, insert = _insert_for(session, model)
     statement = insert(table)
     changed = {
         name: func.coalesce(statement.excluded[name], table.c[name])
