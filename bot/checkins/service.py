@@ -13,7 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import case, func, tuple_
+from sqlalchemy import case, func
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from bot import outbox_keys as keys
@@ -32,11 +33,15 @@ from bot.metrics import Metrics
 from bot.outbox_keys import Topic
 from bot.roster import RosterAgent
 from storage.models import AgentPrefs, Call, Checkin
-from storage.upsert import insert_ignore, insert_ignore_many
+from storage.upsert import insert_ignore, insert_ignore_many, insert_many
 
 log = logging.getLogger(__name__)
 
-KNOWN_CALLS = "breather.known_calls"  # session.info: calls already loaded in this unit of work
+# session.info: the calls this unit of work knows, by (provider, key): loaded (None: not
+# stored), or new and not yet written (no id; see `write_calls`).
+KNOWN_CALLS = "breather.known_calls"
+# What a new call's INSERT gives: every column but the id the database assigns.
+_CALL_COLUMNS = tuple(name for name in Call.model_fields if name != "id")
 OWN_HISTORY = 50
 TEAM_HISTORY = 200
 _MERGED_FIELDS = (
@@ -134,7 +139,8 @@ class CheckinService:
     ) -> Checkin | None:
         """Merge and judge the call, and check in if it was hard and the policy allows."""
         hard = self.judge_call(session, agent=agent, update=update, now=now)
-        return self.decide(session, [hard])[0] if hard is not None else None
+        checkins = self.decide(session, [hard] if hard is not None else [])  # writes the call too
+        return checkins[0] if checkins else None
 
     def judge_call(
         self, session: Session, *, agent: RosterAgent, update: CallUpdate, now: datetime
@@ -158,15 +164,12 @@ class CheckinService:
         )
         was_hard = call.hard
         call.hard, call.signals = assessment.hard, [s.value for s in assessment.signals]
-        session.add(call)
         if not assessment.hard:
             return None
         if not was_hard:
             self.metrics.hard_calls.inc()
         # A call still waiting for its first INSERT has no check-in yet: no need to look for one.
-        return HardCall(
-            agent, call, list(call.signals), call.ended_at, call.transfers, now, call in session.new
-        )
+        return HardCall(agent, call, list(call.signals), call.ended_at, call.transfers, now, call.id is None)
 
     @staticmethod
     def load_calls(session: Session, keys: list[tuple[str, tuple[str, ...]]]) -> None:
@@ -179,12 +182,16 @@ class CheckinService:
         ]
         if not wanted:
             return
-        pairs = [(provider, form) for provider, forms in wanted for form in forms]
-        # Locked in one order in every process (replicas), so overlapping batches wait for each
-        # other instead of deadlocking.
+        # By the keyed hashes (the unique index leads with them; a (provider, hash) pair list
+        # would make PostgreSQL scan every call of the provider until it has statistics),
+        # locked in one order in every process (replicas), so overlapping batches wait for
+        # each other instead of deadlocking. A hash is matched to its provider below.
         found = session.exec(
             select(Call)
-            .where(tuple_(col(Call.provider), col(Call.call_id)).in_(pairs))
+            .where(
+                col(Call.call_id).in_([form for _, forms in wanted for form in forms]),
+                col(Call.provider).in_({provider for provider, _ in wanted}),
+            )
             .order_by(col(Call.id))
             .with_for_update()
         ).all()
@@ -192,6 +199,26 @@ class CheckinService:
         for provider, forms in wanted:
             call = next((by_key[(provider, f)] for f in forms if (provider, f) in by_key), None)
             known[(provider, forms[0])] = call
+
+    @staticmethod
+    def write_calls(session: Session) -> None:
+        """INSERT the calls this unit of work made, in one statement, and make them ordinary
+        rows of the session (their later changes are flushed as UPDATEs). The ORM would write
+        them at its next flush, but building each through the unit of work costs several times
+        this; a call another process stored meanwhile makes the INSERT fail, as a flush would."""
+        known: dict[tuple[str, str], Call | None] = session.info.get(KNOWN_CALLS, {})
+        new = [call for call in known.values() if call is not None and call.id is None]
+        if not new:
+            return
+        rows = [{name: getattr(call, name) for name in _CALL_COLUMNS} for call in new]
+        ids = {
+            (key, provider): id_
+            for key, provider, id_ in insert_many(session, Call, rows, ["call_id", "provider", "id"])
+        }
+        for call in new:
+            call.id = ids[(call.call_id, call.provider)]
+            make_transient_to_detached(call)
+            session.add(call)
 
     def _merge_call(self, session: Session, *, agent: RosterAgent, update: CallUpdate, now: datetime) -> Call:
         known: dict[tuple[str, str], Call | None] = session.info.setdefault(KNOWN_CALLS, {})
@@ -205,8 +232,9 @@ class CheckinService:
                 .with_for_update()
             ).first()
         if call is None:
-            # Another process inserting the same call at the same moment makes the flush fail;
-            # the event processor then redoes the event on its own and finds the row.
+            # Written by `write_calls`. Another process inserting the same call at the same
+            # moment makes that fail; the event processor then redoes the event on its own and
+            # finds the row.
             call = Call(
                 provider=update.provider,
                 call_id=update.call_keys[0],
@@ -221,7 +249,6 @@ class CheckinService:
                 updated_at=now,
             )
             known[key] = call
-            session.add(call)
         # Late events only fill in or refine facts; a missing fact never erases a known one.
         for name in _MERGED_FIELDS:
             value = update.facts.get(name)
@@ -241,6 +268,8 @@ class CheckinService:
         return call
 
     def _durations(self, session: Session, call: Call, agent: RosterAgent) -> tuple[list[float], list[float]]:
+        self.write_calls(session)  # the calls before this one in the batch count too
+
         def recent(where: Any, limit: int) -> list[float]:
             statement = (
                 select(col(Call.duration_s))
@@ -261,10 +290,11 @@ class CheckinService:
         (locked, which serialises decisions per agent across processes), their check-in history,
         then one INSERT for the check-ins and one for their DMs. Returns each call's check-in.
         A call whose agent's out-of-office status is not known yet gets none: the agent is
-        added to `lookups_wanted` and the event is processed again after the look-up."""
+        added to `lookups_wanted` and the event is processed again after the look-up.
+        Called for every unit of work that judged calls, hard or not: it writes the new ones."""
+        self.write_calls(session)  # and so the hard calls' ids, for their check-ins
         if not hard:
             return []
-        session.flush()  # the calls' ids, for their check-ins
         asked = _already_asked(session, [h.call.id for h in hard if not h.new])
         undecided = [h for h in hard if h.call.id not in asked]
         agents = list({h.agent.pseudonym: h.agent for h in undecided}.values())

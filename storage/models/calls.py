@@ -44,7 +44,8 @@ class Call(SQLModel, table=True):
 
     __tablename__ = "calls"
     __table_args__ = (
-        UniqueConstraint("provider", "call_id", name="uq_calls_provider_call"),
+        # The keyed hash first: a batch's calls are looked up by it (bot/checkins/service.py).
+        UniqueConstraint("call_id", "provider", name="uq_calls_call_provider"),
         Index("ix_calls_pseudonym_ended", "pseudonym", "ended_at"),
         Index("ix_calls_team_ended", "team_id", "ended_at"),
     )

@@ -18,7 +18,7 @@ from bot.messenger import AgentRef
 from handlers.telephony.base import RawRequest
 from handlers.telephony.generic import GenericAdapter
 from storage.db import session_scope, upgrade
-from storage.models import Checkin, OutboxMessage
+from storage.models import Call, Checkin, OutboxMessage
 from storage.models import InboundEvent as InboundRow
 from tests.conftest import MakeSettings, call_event, hard_call
 from tests.fakes.slack_api import FakeSlack
@@ -140,3 +140,41 @@ def test_a_waiting_call_that_another_process_decided_meanwhile_gets_one_checkin(
         assert len(session.exec(select(OutboxMessage).where(col(OutboxMessage.kind) == "direct")).all()) == 2
     services.engine.dispose()
     other.engine.dispose()
+
+
+def test_the_calls_earlier_in_a_batch_are_the_history_a_long_call_is_measured_against(
+    make_settings: MakeSettings, fake_slack: FakeSlack
+) -> None:
+    # Dana's ten ordinary calls and then a very long one that the customer hung up, all in one
+    # batch: the long call is judged against the ten (written before its history is read), so
+    # it is long *and* hung up, which is hard. Without them it would be a hang-up alone.
+    ordinary = [
+        call_event(agent_email="dana@example.com", duration_s=240 + 10 * i, disconnected_by="agent")
+        for i in range(10)
+    ]
+    long_one = call_event(agent_email="dana@example.com", duration_s=4000, disconnected_by="customer")
+    dms = _dms_after_one_batch(make_settings(), fake_slack, [*ordinary, long_one])
+    assert dms == {"D0DANA": 1}
+    (prompt,) = fake_slack.calls("chat.postMessage")
+    assert "long" in json.dumps(prompt.params).lower()
+
+
+def test_a_batch_stores_each_new_call_once_with_every_fact_its_events_brought(
+    make_settings: MakeSettings, fake_slack: FakeSlack
+) -> None:
+    # A call's first event and two later ones in the same batch: one row, holding all three.
+    events = [
+        call_event(call_id="c-merge", event_id="m-1", duration_s=None, sentiment=None),
+        call_event(call_id="c-merge", event_id="m-2", duration_s=300, sentiment=None, tags=["billing"]),
+        call_event(call_id="c-merge", event_id="m-3", duration_s=None, sentiment=-0.9, tags=["refund"]),
+        call_event(call_id="c-other", event_id="o-1"),
+    ]
+    settings = make_settings()
+    _dms_after_one_batch(settings, fake_slack, events)
+    services = create_app(settings).state.services
+    with session_scope(services.engine) as session:
+        calls = session.exec(select(Call)).all()
+    assert len(calls) == 2
+    (merged,) = [call for call in calls if call.duration_s == 300]
+    assert (merged.sentiment, sorted(merged.tags)) == (-0.9, ["billing", "refund"])
+    services.engine.dispose()
