@@ -21,6 +21,10 @@ POLL_S = 0.02
 
 class FakeServer(ThreadingHTTPServer):
     daemon_threads = True
+    # Connections waiting to be accepted. socketserver's 5 overflowed when a burst of clients
+    # connected at once (slack_sdk opens a connection per call): the kernel dropped their SYNs
+    # and each client stalled for its 1 s retransmit, which a real API never does.
+    request_queue_size = 128
 
     def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
         super().__init__(("127.0.0.1", 0), handler)
