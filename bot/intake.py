@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeGuard
@@ -30,6 +30,7 @@ from bot.checkins.service import KNOWN_CALLS, CallUpdate, CheckinService, HardCa
 from bot.clock import utcnow
 from bot.events import CallEnded, CustomerFeedback, InboundEvent
 from bot.loop import work_until_stopped
+from bot.messenger import AgentRef
 from bot.metrics import Metrics
 from bot.pseudonyms import Keyring
 from bot.roster import Roster, RosterAgent
@@ -301,6 +302,17 @@ class Intake:
         return self._result(provider, len(rows), accepted, ignored)
 
 
+Waiting = list[tuple[InboundRow, HardCall]]  # events whose check-in waits for a status read
+
+
+@dataclass
+class _Read:
+    """Status reads in flight for these waiting events (the server's loop)."""
+
+    done: Future[None]
+    waiting: Waiting
+
+
 def _waits(hard: HardCall | None) -> TypeGuard[HardCall]:
     """The event's check-in waits for its agent's out-of-office status: process it again later."""
     return hard is not None and hard.waits
@@ -340,6 +352,8 @@ class EventProcessor:
         self.batch = batch or (25 if is_sqlite(engine) else 200)
         self.poll_s = poll_s
         self.clock = clock
+        self._reads: list[_Read] = []  # the server's loop only (`_step`)
+        self._reader: ThreadPoolExecutor | None = None
 
     def run_once(self) -> int:
         """Process a batch in one transaction; if anything in it fails, redo it event by event
@@ -348,18 +362,47 @@ class EventProcessor:
         An event whose check-in waits for the agent's out-of-office status is left unprocessed:
         the status is read after the commit (no lock or connection held during the round trip)
         and the check-in is decided at once, in a second transaction (`_decide_waiting`), rather
-        than behind the next full batch."""
-        count, waiting = self._run_batch()
+        than behind the next full batch. The server's loop does the same without waiting for
+        the reads (`_step`)."""
+        count, waiting, wanted = self._run_batch()
         if waiting:
+            self.checkins.look_up(wanted)
             self._decide_waiting(waiting)
         return count
 
-    def _run_batch(self) -> tuple[int, list[tuple[InboundRow, HardCall]]]:
-        """One batch of the oldest events: how many it held, and the hard calls left waiting
-        for a status read (now done), with their events."""
+    def _step(self) -> int:
+        """One pass of the server's loop: `run_once`, except that the status reads run on a
+        reading thread while the next batches go on (a read is a round trip to the chat
+        platform: waiting for it held up every event behind it). The check-ins that waited are
+        decided by the first pass after their reads are done, and their events are left out
+        of the claims meanwhile."""
+        done = [read for read in self._reads if read.done.done()]
+        self._reads = [read for read in self._reads if not read.done.done()]
+        ready = [entry for read in done for entry in read.waiting]
+        if ready:
+            self._decide_waiting(ready)
+        in_flight = [row.id for read in self._reads for row, _ in read.waiting if row.id is not None]
+        count, waiting, wanted = self._run_batch(leave_out=in_flight)
+        if waiting:
+            if self._reader is None:
+                self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="breather-status")
+            read = _Read(self._reader.submit(self._look_up, wanted), waiting)
+            read.done.add_done_callback(lambda _: self.wake.set())
+            self._reads.append(read)
+        return count + len(ready)
+
+    def _look_up(self, people: list[AgentRef]) -> None:
+        try:
+            self.checkins.look_up(people)
+        except Exception:  # never expected (a failed read counts as "not away"): decide anyway
+            log.exception("reading out-of-office statuses failed unexpectedly")
+
+    def _run_batch(self, leave_out: Sequence[int] = ()) -> tuple[int, Waiting, list[AgentRef]]:
+        """One batch of the oldest events (but those in `leave_out`): how many it held, the
+        hard calls left waiting for a status read, with their events, and whose status to read."""
         try:
             with session_scope(self.engine) as session:
-                rows = self._claim(session)
+                rows = self._claim(session, leave_out)
                 self.checkins.load_calls(session, [key for row in rows if (key := self._call_keys(row))])
                 # Every event's call first, then the hard calls' check-ins together: a fixed
                 # number of queries per batch instead of several per hard call.
@@ -367,16 +410,15 @@ class EventProcessor:
                 self.checkins.decide(session, [h for h in hard.values() if h is not None])
                 self._mark_processed(session, [row for row in rows if not _waits(hard[row.id])])
                 wanted = self.checkins.lookups_wanted(session)
-            self.checkins.look_up(wanted)
-            return len(rows), [(row, h) for row in rows if _waits(h := hard[row.id])]
+            return len(rows), [(row, h) for row in rows if _waits(h := hard[row.id])], wanted
         except Exception as error:
             if unreachable(error):  # every event would fail too: bot/loop.py waits and retries
                 raise
             log.warning("an event batch failed; processing its events one at a time", exc_info=True)
         with session_scope(self.engine) as session:
-            rows = self._claim(session)
+            rows = self._claim(session, leave_out)
             done: list[InboundRow] = []
-            waiting: list[tuple[InboundRow, HardCall]] = []
+            waiting: Waiting = []
             for row in rows:
                 one = None
                 try:
@@ -396,10 +438,9 @@ class EventProcessor:
                     done.append(row)
             self._mark_processed(session, done)
             wanted = self.checkins.lookups_wanted(session)
-        self.checkins.look_up(wanted)
-        return len(rows), waiting
+        return len(rows), waiting, wanted
 
-    def _decide_waiting(self, waiting: list[tuple[InboundRow, HardCall]]) -> None:
+    def _decide_waiting(self, waiting: Waiting) -> None:
         """Decide the check-ins that waited for a status read, now that it is done. Their calls
         were merged and committed with the batch: only the decision is left, so there is no
         claim, no call to load or merge again. Deciding twice is harmless (a check-in is made
@@ -420,8 +461,10 @@ class EventProcessor:
                 "deciding %d waiting check-in(s) failed; the next batch retries", len(waiting), exc_info=True
             )
 
-    def _claim(self, session: Session) -> list[InboundRow]:
+    def _claim(self, session: Session, leave_out: Sequence[int] = ()) -> list[InboundRow]:
         statement = select(InboundRow).where(col(InboundRow.processed_at).is_(None))
+        if leave_out:
+            statement = statement.where(col(InboundRow.id).not_in(leave_out))
         return list(
             session.exec(
                 statement.order_by(col(InboundRow.id)).limit(self.batch).with_for_update(skip_locked=True)
@@ -503,4 +546,9 @@ class EventProcessor:
         return hard
 
     def run_forever(self, stop: threading.Event) -> None:
-        work_until_stopped("event processor", stop, self.wake, self.run_once, lambda: self.poll_s)
+        try:
+            work_until_stopped("event processor", stop, self.wake, self._step, lambda: self.poll_s)
+        finally:
+            # Events still waiting for a read stay unprocessed: the next start processes them.
+            if self._reader is not None:
+                self._reader.shutdown(wait=False, cancel_futures=True)

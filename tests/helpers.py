@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,15 @@ class Clock:
     def timestamp(self) -> float:
         """Now as seconds since the epoch, as time.time() gives it."""
         return self().timestamp()
+
+
+def wait_until(check: Callable[[], object], timeout: float = 10.0) -> None:
+    """Poll `check` until it holds; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(0.02)
 
 
 def settled(services: Services, timeout: float = 10.0) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from storage.models import Call, Checkin, OutboxMessage
 from storage.models import InboundEvent as InboundRow
 from tests.conftest import MakeSettings, call_event, hard_call
 from tests.fakes.slack_api import FakeSlack
-from tests.helpers import roster_with, settled
+from tests.helpers import roster_with, settled, wait_until
 
 
 def _parsed(events: list[dict[str, Any]]) -> list[InboundEvent]:
@@ -178,3 +179,53 @@ def test_a_batch_stores_each_new_call_once_with_every_fact_its_events_brought(
     (merged,) = [call for call in calls if call.duration_s == 300]
     assert (merged.sentiment, sorted(merged.tags)) == (-0.9, ["billing", "refund"])
     services.engine.dispose()
+
+
+def test_the_server_loop_goes_on_with_new_events_while_a_status_read_is_slow(
+    make_settings: MakeSettings, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Ana's hard call needs her Slack status and the read hangs: Dana's call, arriving
+    # meanwhile, is processed at once, Ana's event is not taken up again, and Ana's check-in
+    # is decided as soon as the read is done.
+    services = create_app(make_settings()).state.services
+    upgrade(services.engine)
+    services.sync()
+    reading, release = threading.Event(), threading.Event()
+    read = services.checkins.look_up
+
+    def slow_read(people: list[AgentRef]) -> None:
+        reading.set()
+        release.wait(10)
+        read(people)
+
+    monkeypatch.setattr(services.checkins, "look_up", slow_read)
+
+    def unprocessed() -> list[str]:
+        with session_scope(services.engine) as session:
+            rows = session.exec(select(InboundRow).where(col(InboundRow.processed_at).is_(None))).all()
+            return sorted(row.pseudonym for row in rows)
+
+    def checkins() -> int:
+        with session_scope(services.engine) as session:
+            return len(session.exec(select(Checkin)).all())
+
+    stop = threading.Event()
+    loop = threading.Thread(target=services.processor.run_forever, args=(stop,), daemon=True)
+    services.intake.accept("generic", _parsed([hard_call()]))
+    ana = unprocessed()
+    loop.start()
+    try:
+        assert reading.wait(5)
+        services.intake.accept("generic", _parsed([call_event(agent_email="dana@example.com")]))
+        wait_until(lambda: unprocessed() == ana)  # Dana's done, Ana's still waiting
+        assert checkins() == 0
+        release.set()
+        wait_until(lambda: unprocessed() == [])
+        assert checkins() == 1
+        assert len(fake_slack.calls("users.info")) == 1
+    finally:
+        release.set()
+        stop.set()
+        services.processor.wake.set()
+        loop.join(5)
+        services.engine.dispose()

@@ -31,7 +31,7 @@ from tests.conftest import SIGNING_SECRET, ZENDESK_SECRET, Harness, MakeSettings
 from tests.fakes.slack_api import ApiCall, FakeSlack
 from tests.fakes.zendesk import LEGACY_BODY, RatedTicket, render
 from tests.fakes.zendesk import signed_headers as signed
-from tests.helpers import Clock, action_ids, button_values, roster_with, settled
+from tests.helpers import Clock, action_ids, button_values, roster_with, settled, wait_until
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "zendesk"
 PERSONAL = ("0722", "123 456", "jo.bloggs", "example.com", "Jo Bloggs", "Bloggs")
@@ -399,13 +399,6 @@ def test_the_message_action_on_the_post_removes_it_for_the_agent_only(harness: H
 def outbox_row(services: Services, key: str) -> OutboxMessage | None:
     with session_scope(services.engine) as session:
         return services.outbox.find(session, key=key)
-
-
-def wait_until(condition: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
 def test_removing_before_the_post_is_sent_means_it_is_never_posted(harness: Harness) -> None:

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -27,7 +25,7 @@ from storage.db import make_engine, session_scope, upgrade
 from storage.models import OutboxMessage, OutboxStatus
 from tests.conftest import PSEUDONYM_KEY, MakeSettings, hard_call
 from tests.fakes.slack_api import FakeSlack
-from tests.helpers import settled
+from tests.helpers import settled, wait_until
 
 
 def _parsed(event: dict[str, object]) -> list[InboundEvent]:
@@ -116,14 +114,6 @@ def test_a_row_left_sending_by_a_crashed_worker_is_claimed_again_after_its_lease
 def all_sent(engine: Engine) -> bool:
     with session_scope(engine) as session:
         return {row.status for row in session.exec(select(OutboxMessage))} == {OutboxStatus.SENT}
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(0.02)
 
 
 def test_two_workers_on_postgresql_never_deliver_a_row_twice(

@@ -308,14 +308,6 @@ def state_of(harness: Harness, checkin_id: str) -> str | None:
         return found.state if found else None
 
 
-def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(0.05)
-
-
 def end_break(harness: Harness, clock: Clock, minutes: float = BREAK_MINUTES) -> None:
     """The break's time passes: the clock moves on by its length and the break worker looks."""
     clock.advance(minutes=minutes)

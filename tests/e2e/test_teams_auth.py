@@ -18,6 +18,7 @@ from starlette.testclient import TestClient
 from handlers.teams.auth import SigningKeys
 from tests.conftest import MakeSettings, hard_call, teams_app
 from tests.fakes.teams_connector import ISSUER, FakeTeamsConnector
+from tests.helpers import wait_until
 from tests.teams_harness import APP_ID, TeamsHarness
 
 ATTACKER = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -32,13 +33,6 @@ def forged(**claims: Any) -> str:
 def entra_token() -> str:
     tenant = str(uuid.uuid4())
     return forged(iss=f"https://login.microsoftonline.com/{tenant}/v2.0", tid=tenant)
-
-
-def wait_until(check: Any, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "condition never met"
-        time.sleep(0.01)
 
 
 def test_a_burst_of_forged_tokens_leaves_healthz_and_webhooks_fast(

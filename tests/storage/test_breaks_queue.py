@@ -4,10 +4,8 @@ over when a worker dies, purged when old (never while running)."""
 from __future__ import annotations
 
 import threading
-import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine
@@ -29,6 +27,7 @@ from storage.db import make_engine, session_scope, upgrade
 from storage.models import Break, BreakState, OutboxMessage, TalkRequest
 from tests.conftest import PSEUDONYM_KEY, ROSTER, FakeApi
 from tests.fakes.provider_apis import FakeAircall
+from tests.helpers import wait_until
 
 CONFIG = load_config(ROSTER)
 KEYRING = Keyring(PSEUDONYM_KEY.encode())
@@ -181,14 +180,6 @@ def test_two_workers_on_postgresql_restore_each_break_exactly_once(
 def all_restored(engine: Engine) -> bool:
     with session_scope(engine) as session:
         return {row.state for row in session.exec(select(Break))} == {BreakState.RESTORED}
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s")
-        time.sleep(0.02)
 
 
 def test_a_break_request_found_only_after_its_time_is_dropped_not_started(
