@@ -58,6 +58,7 @@ MAX_LIMITED_S = 300.0  # the longest a survey invitation waits for a rate-limite
 LOOKUPS_PER_MINUTE = 80.0
 BULK_FROM = 5  # this many unknown statuses or more are read in one bulk call, when there is one
 PARALLEL_LOOKUPS = 4  # one-by-one reads made at the same time
+SHARED_READ_WAIT_S = 5.0  # the longest a second asker waits for a read of the same person in flight
 
 
 class LookUpFirst(Exception):  # noqa: N818 - not an error: a request to redo after reading
@@ -125,6 +126,9 @@ class AwaySignals:
         self._tokens = per_minute  # lookups left in the ration (a token bucket)
         self._filled_at = monotonic()
         self._lock = threading.Lock()
+        # Reads under way, by agent: a second asker (a check-in read ahead of its batch and the
+        # batch itself) waits for that answer instead of spending the ration on the same read.
+        self._reading: dict[str, threading.Event] = {}
 
     def forget(self) -> None:
         """Drop what is cached (tests; a person changed their status and wants it seen now)."""
@@ -235,15 +239,26 @@ class AwaySignals:
                 return answer
             if not ask:
                 return None, 0.0
-            self._tokens -= 1
+            under_way = self._reading.get(to.agent_id)
+            if under_way is None:
+                self._reading[to.agent_id] = threading.Event()
+                self._tokens -= 1
+        if under_way is not None:
+            under_way.wait(SHARED_READ_WAIT_S)
+            with self._lock:  # its answer, or after its failure "not known": fail open
+                return self._peek(to, self.monotonic()) or (None, 0.0)
         try:
             status = source.status_of(to)
         except Exception as error:  # any failure: send as if present, and say so once
             return None, self._failed(error)
-        with self._lock:
-            self._worked()
-            self._cache[to.agent_id] = (moment, status)
-        return status, 0.0
+        else:
+            with self._lock:
+                self._worked()
+                self._cache[to.agent_id] = (moment, status)
+            return status, 0.0
+        finally:
+            with self._lock:
+                self._reading.pop(to.agent_id).set()
 
     def _failed(self, error: Exception) -> float:
         """Pause lookups after a failure, log the first; how long a rate limit asks to wait."""

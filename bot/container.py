@@ -143,6 +143,7 @@ class Services:
             keyring=self.keyring,
             clock=clock,
             redact=compliments.redact,
+            read_ahead=self.checkins.read_ahead,
         )
         self.processor = EventProcessor(
             engine=engine,

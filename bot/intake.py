@@ -231,6 +231,7 @@ class Intake:
         keyring: Keyring,
         clock: Callable[[], datetime] = utcnow,
         redact: Callable[[CustomerFeedback, RosterAgent], CustomerFeedback] | None = None,
+        read_ahead: Callable[[Sequence[tuple[RosterAgent, CallEnded]]], None] | None = None,
     ) -> None:
         self.engine = engine
         self.roster = roster
@@ -241,6 +242,9 @@ class Intake:
         self.writer = IntakeWriter(engine)
         # Customer-written text is cut down before it is stored, even in the raw event log.
         self.redact = redact
+        # Told about the calls as they arrive, so a status a check-in will need is read while
+        # the event is stored and waits for the processor (CheckinService.read_ahead).
+        self.read_ahead = read_ahead
 
     def _rows(
         self, provider: str, events: Sequence[InboundEvent]
@@ -250,6 +254,7 @@ class Intake:
         rows: list[dict[str, object]] = []
         aliases: list[tuple[str, ...]] = []
         ignored = 0
+        calls: list[tuple[RosterAgent, CallEnded]] = []
         for event in events:
             agent = roster.find(event.agent.kind, event.agent.id)
             if agent is None:
@@ -265,6 +270,8 @@ class Intake:
                 continue
             if isinstance(event, CustomerFeedback) and self.redact is not None:
                 event = self.redact(event, agent)
+            if isinstance(event, CallEnded):
+                calls.append((agent, event))
             event_keys = self.keyring.tokens("event", provider, event.event_id)
             aliases.append(event_keys[1:])
             rows.append(
@@ -279,6 +286,8 @@ class Intake:
                     "received_at": now,
                 }
             )
+        if calls and self.read_ahead is not None:
+            self.read_ahead(calls)  # returns at once; the read goes on while the rows are stored
         return rows, aliases, ignored
 
     def _result(self, provider: str, rows: int, accepted: int, ignored: int) -> IntakeResult:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -24,7 +25,7 @@ from bot.checkins.policy import NudgeHistory, Refusal, local_day_start, refusal
 from bot.checkins.scoring import CallFacts, Thresholds, score_call
 from bot.config import ProductSettings
 from bot.delivery import Outbox
-from bot.events import MAX_SECONDS
+from bot.events import MAX_SECONDS, CallEnded
 from bot.holdbacks import HeldBack
 from bot.ids import ActionId, CheckinAnswer
 from bot.languages import agent_catalogue, catalogue_with
@@ -131,6 +132,44 @@ class CheckinService:
         self.follow_up = follow_up
         self.held_back = held_back
         self.away = away  # the chat platform's out-of-office status
+        self._reader: ThreadPoolExecutor | None = None  # reads ahead (`read_ahead`)
+
+    # --- a call is announced (the webhook, before the event is processed) ----------------
+
+    def read_ahead(self, calls: Sequence[tuple[RosterAgent, CallEnded]]) -> None:
+        """Start reading the out-of-office status of the agents whose call is hard by its own
+        facts (an abusive tag, two signals), on a reading thread, and return at once: by the
+        time the event processor decides the check-in the answer is usually known, and the
+        check-in does not wait for a read after its batch. A call that only the agent's
+        history makes hard, or one whose check-in the policy then holds back, is read when
+        it is decided, or not at all; a read started here costs the same ration as that one."""
+        if self.away is None:
+            return
+        people = [agent.ref() for agent, call in calls if self._looks_hard(call)]
+        if not people:
+            return
+        if self._reader is None:
+            self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="breather-read-ahead")
+        self._reader.submit(self.look_up, people)
+
+    def _looks_hard(self, call: CallEnded) -> bool:
+        facts = CallFacts(
+            duration_s=call.duration_s,
+            disconnected_by=call.disconnected_by,
+            transfers=call.transfers,
+            hold_s=call.hold_s,
+            sentiment=call.sentiment,
+            csat=call.csat,
+            tags=call.tags,
+        )
+        no_history: tuple[list[float], list[float]] = ([], [])
+        judged = score_call(
+            facts,
+            durations=lambda: no_history,
+            abuse_markers=self.settings.abuse_markers,
+            thresholds=self.thresholds,
+        )
+        return judged.hard
 
     # --- a call arrives (or is enriched) ------------------------------------------------
 

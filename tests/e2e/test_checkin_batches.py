@@ -229,3 +229,31 @@ def test_the_server_loop_goes_on_with_new_events_while_a_status_read_is_slow(
         services.processor.wake.set()
         loop.join(5)
         services.engine.dispose()
+
+
+def test_a_call_hard_by_its_own_facts_has_its_agents_status_read_as_it_arrives(
+    make_settings: MakeSettings, fake_slack: FakeSlack
+) -> None:
+    # Ana's and Cris's calls are hard by their tags, Dana's is easy: the two statuses are read
+    # while the events wait for the processor, which then decides at once (Cris is on holiday)
+    # and reads nothing more.
+    fake_slack.set_status("U0CRIS", ":palm_tree:")
+    services = create_app(make_settings()).state.services
+    upgrade(services.engine)
+    services.sync()
+    calls = [
+        hard_call(),
+        hard_call(agent_email="cris@example.com"),
+        call_event(agent_email="dana@example.com"),
+    ]
+    services.intake.accept("generic", _parsed(calls))
+    wait_until(lambda: len(fake_slack.calls("users.info")) == 2)
+    assert sorted(call.params["user"] for call in fake_slack.calls("users.info")) == ["U0ANA", "U0CRIS"]
+    assert services.processor.run_once() == 3
+    with session_scope(services.engine) as session:
+        assert session.exec(select(InboundRow).where(col(InboundRow.processed_at).is_(None))).all() == []
+        ana = services.roster.find("email", "ana@example.com")
+        assert ana is not None
+        assert [c.pseudonym for c in session.exec(select(Checkin))] == [ana.pseudonym]
+    assert len(fake_slack.calls("users.info")) == 2
+    services.engine.dispose()

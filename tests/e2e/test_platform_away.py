@@ -351,3 +351,30 @@ def test_one_by_one_lookups_are_made_side_by_side() -> None:
     people = [AgentRef(agent_id=name, email=f"{name}@example.com") for name in "abc"]
     signals.look_up(people, bulk=False)
     assert [signals.away_until(to, THURSDAY, ask=False) is not None for to in people] == [False, True, False]
+
+
+def test_two_askers_at_once_about_one_person_share_one_read() -> None:
+    # A check-in's status read ahead of its batch, and the batch asking too before it is
+    # done: the platform is asked once and both get its answer.
+    reading, answer = threading.Event(), threading.Event()
+    source = Source(PlatformStatus(emoji=":palm_tree:"))
+    status_of = source.status_of
+
+    def slow(to: AgentRef) -> PlatformStatus | None:
+        reading.set()
+        answer.wait(10)
+        return status_of(to)
+
+    source.status_of = slow  # type: ignore[method-assign]
+    signals = AwaySignals(source, emoji=[":palm_tree:"])
+    first = threading.Thread(target=signals.look_up, args=([ANA],))
+    first.start()
+    assert reading.wait(5)
+    second = threading.Thread(target=signals.look_up, args=([ANA],))
+    second.start()
+    time.sleep(0.05)  # the second asker is waiting, not reading
+    answer.set()
+    first.join(5)
+    second.join(5)
+    assert source.asked == 1
+    assert signals.away_until(ANA, THURSDAY, ask=False) is not None
