@@ -144,6 +144,7 @@ def create_app(
             if not await run_in_threadpool(wait_for_listeners, bolt):
                 log.warning("some Slack listeners were still running at shutdown")
             runtime.stop()
+            services.checkins.close()
             if isinstance(messenger, SlackMessenger):
                 messenger.close()  # its address writer must finish before the engine goes
             stop_teams()

@@ -152,6 +152,11 @@ class CheckinService:
             self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="breather-read-ahead")
         self._reader.submit(self.look_up, people)
 
+    def close(self) -> None:
+        """At shutdown: reads not started are dropped (a check-in reads again when decided)."""
+        if self._reader is not None:
+            self._reader.shutdown(wait=False, cancel_futures=True)
+
     def _looks_hard(self, call: CallEnded) -> bool:
         facts = CallFacts(
             duration_s=call.duration_s,
