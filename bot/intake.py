@@ -95,9 +95,14 @@ class IntakeWriter:
 
     MAX_BATCH = 500
 
-    def __init__(self, engine: Engine, *, outage_s: float = OUTAGE_S) -> None:
+    def __init__(
+        self, engine: Engine, *, outage_s: float = OUTAGE_S, on_stored: Callable[[], None] | None = None
+    ) -> None:
         self.engine = engine
         self.outage_s = outage_s
+        # Told from this thread as soon as new rows are committed (the event processor's wake):
+        # a request's handler would learn it only when the event loop next gets round to it.
+        self.on_stored = on_stored
         self._queue: queue.SimpleQueue[_Batch | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -183,6 +188,8 @@ class IntakeWriter:
             for batch in batches:
                 batch.future.set_exception(error)
             return
+        if inserted and self.on_stored is not None:
+            self.on_stored()
         for batch in batches:
             count = 0
             for row in batch.rows:
@@ -237,9 +244,8 @@ class Intake:
         self.roster = roster
         self.keyring = keyring
         self.metrics = metrics
-        self.wake = wake
         self.clock = clock
-        self.writer = IntakeWriter(engine)
+        self.writer = IntakeWriter(engine, on_stored=wake.set)  # wakes the event processor
         # Customer-written text is cut down before it is stored, even in the raw event log.
         self.redact = redact
         # Told about the calls as they arrive, so a status a check-in will need is read while
@@ -292,9 +298,8 @@ class Intake:
 
     def _result(self, provider: str, rows: int, accepted: int, ignored: int) -> IntakeResult:
         duplicates = rows - accepted
-        if accepted:
+        if accepted:  # the writer has woken the event processor already
             self.metrics.events_received.labels(provider).inc(accepted)
-            self.wake.set()
         if duplicates:
             self.metrics.events_duplicate.labels(provider).inc(duplicates)
         return IntakeResult(accepted=accepted, duplicates=duplicates, ignored=ignored)

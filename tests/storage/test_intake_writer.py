@@ -53,3 +53,20 @@ def test_a_row_the_database_refuses_fails_only_its_own_request(engine: Engine, b
         stored = session.exec(select(InboundEvent.event_id).order_by(InboundEvent.event_id)).all()
         assert stored == ["first", "last"]
         assert session.exec(select(func.count()).select_from(InboundEvent)).one() == 2
+
+
+def test_the_writer_itself_wakes_the_processor_once_new_rows_are_committed(engine: Engine) -> None:
+    # From its own thread, before the requests' handlers hear back; a duplicate wakes nobody.
+    woken: list[int] = []
+
+    def wake() -> None:
+        with session_scope(engine) as session:  # what the processor would find now
+            woken.append(session.exec(select(func.count()).select_from(InboundEvent)).one())
+
+    writer = IntakeWriter(engine, on_stored=wake)
+    try:
+        assert writer.submit([row("first")]).result(10) == 1
+        assert writer.submit([row("first")]).result(10) == 0
+    finally:
+        writer.stop()
+    assert woken == [1]
