@@ -142,7 +142,7 @@ def serve(
     guarded(lambda: load_config(settings.config_path))
     configure_logging(settings)
     migrated_engine(settings).dispose()
-    application = guarded(lambda: create_app(settings))
+    application = guarded(lambda: create_app(settings, freeze_start_up=True))
     console = application.state.sandbox_console
     if console is not None:
         from bot.i18n import catalogue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import shlex
 import signal
@@ -222,3 +223,17 @@ def test_the_demo_prints_a_simulate_command_that_reaches_it(tmp_path: Path) -> N
         demo.communicate(timeout=30)
     assert result.returncode == 0, result.stderr
     assert "sent 2, accepted 2, refused 0" in result.stdout
+
+
+def test_the_server_keeps_what_start_up_built_out_of_the_collectors_full_passes(
+    make_settings: MakeSettings,
+) -> None:
+    # `breather serve` holds one app for its life: the roster, catalogue and modules built at
+    # start-up are frozen, so a full collection under load scans only what came after.
+    gc.unfreeze()
+    try:
+        with TestClient(create_app(make_settings(), freeze_start_up=True)) as client:
+            assert gc.get_freeze_count() > 0
+            assert client.get("/healthz").status_code == 200
+    finally:
+        gc.unfreeze()  # the rest of the test session collects as usual
