@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +46,21 @@ class Clock:
     def timestamp(self) -> float:
         """Now as seconds since the epoch, as time.time() gives it."""
         return self().timestamp()
+
+
+def inbound_row(event_id: str, **changes: Any) -> dict[str, Any]:
+    """An `inbound_events` row as the intake writes it; by default a call event for billing."""
+    values: dict[str, Any] = {
+        "provider": "generic",
+        "event_id": event_id,
+        "kind": "call",
+        "team_id": "billing",
+        "pseudonym": "p" * 64,
+        "kid": "k0000000",
+        "payload": {"call_id": event_id},
+        "received_at": datetime.now(UTC),
+    }
+    return {**values, **changes}
 
 
 def wait_until(check: Callable[[], object], timeout: float = 10.0) -> None:

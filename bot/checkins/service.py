@@ -22,7 +22,7 @@ from bot import outbox_keys as keys
 from bot.away import AwaySignals
 from bot.checkins.messages import checkin_answered, checkin_prompt
 from bot.checkins.policy import NudgeHistory, Refusal, local_day_start, refusal
-from bot.checkins.scoring import CallFacts, Thresholds, score_call
+from bot.checkins.scoring import Assessment, CallFacts, Durations, Thresholds, score_call
 from bot.config import ProductSettings
 from bot.delivery import Outbox
 from bot.events import MAX_SECONDS, CallEnded
@@ -158,6 +158,11 @@ class CheckinService:
             self._reader.shutdown(wait=False, cancel_futures=True)
 
     def _looks_hard(self, call: CallEnded) -> bool:
+        no_history: tuple[list[float], list[float]] = ([], [])
+        return self._score(call, lambda: no_history).hard
+
+    def _score(self, call: Call | CallEnded, durations: Durations) -> Assessment:
+        """Score a stored call, or one event about a call on its own facts."""
         facts = CallFacts(
             duration_s=call.duration_s,
             disconnected_by=call.disconnected_by,
@@ -165,16 +170,11 @@ class CheckinService:
             hold_s=call.hold_s,
             sentiment=call.sentiment,
             csat=call.csat,
-            tags=call.tags,
+            tags=tuple(call.tags),
         )
-        no_history: tuple[list[float], list[float]] = ([], [])
-        judged = score_call(
-            facts,
-            durations=lambda: no_history,
-            abuse_markers=self.settings.abuse_markers,
-            thresholds=self.thresholds,
+        return score_call(
+            facts, durations=durations, abuse_markers=self.settings.abuse_markers, thresholds=self.thresholds
         )
-        return judged.hard
 
     # --- a call arrives (or is enriched) ------------------------------------------------
 
@@ -192,20 +192,7 @@ class CheckinService:
         """Merge and score the call (written at the next flush); a hard call comes back to be
         handed to `decide`, with many others of the same batch."""
         call = self._merge_call(session, agent=agent, update=update, now=now)
-        assessment = score_call(
-            CallFacts(
-                duration_s=call.duration_s,
-                disconnected_by=call.disconnected_by,
-                transfers=call.transfers,
-                hold_s=call.hold_s,
-                sentiment=call.sentiment,
-                csat=call.csat,
-                tags=tuple(call.tags),
-            ),
-            durations=lambda: self._durations(session, call, agent),
-            abuse_markers=self.settings.abuse_markers,
-            thresholds=self.thresholds,
-        )
+        assessment = self._score(call, lambda: self._durations(session, call, agent))
         was_hard = call.hard
         call.hard, call.signals = assessment.hard, [s.value for s in assessment.signals]
         if not assessment.hard:

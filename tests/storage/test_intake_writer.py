@@ -3,30 +3,15 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, text
 from sqlmodel import select
 
-from bot.clock import utcnow
 from bot.intake import IntakeWriter
 from storage.db import is_sqlite, session_scope
 from storage.models import InboundEvent
-
-
-def row(event_id: str, **changes: Any) -> dict[str, object]:
-    values: dict[str, object] = {
-        "provider": "generic",
-        "event_id": event_id,
-        "kind": "call",
-        "team_id": "billing",
-        "pseudonym": "p" * 64,
-        "kid": "k0000000",
-        "payload": {"call_id": event_id},
-        "received_at": utcnow(),
-    }
-    return {**values, **changes}
+from tests.helpers import inbound_row as row
 
 
 @pytest.mark.parametrize("bad", ["missing team", "NUL in the event id"])

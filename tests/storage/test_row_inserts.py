@@ -14,6 +14,7 @@ from bot.clock import utcnow
 from storage.db import session_scope
 from storage.models import Call, InboundEvent
 from storage.upsert import insert_ignore_many, insert_many
+from tests.helpers import inbound_row
 
 # Text that a driver sending arrays as text must quote: braces, commas, quotes, backslashes,
 # NULL spelled out, spaces, and letters beyond ASCII.
@@ -71,25 +72,16 @@ def test_a_row_whose_key_is_taken_fails_the_whole_insert(engine: Engine) -> None
 
 
 def test_rows_already_there_are_skipped_and_the_others_named(engine: Engine) -> None:
-    def event(event_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "provider": "generic",
-            "event_id": event_id,
-            "kind": "call",
-            "team_id": "billing",
-            "pseudonym": "p" * 64,
-            "kid": "k0000000",
-            "payload": payload,
-            "received_at": utcnow(),
-        }
-
     payloads = {f"e{i}": {"comment": AWKWARD[i % len(AWKWARD)], "tags": AWKWARD, "n": i} for i in range(30)}
     with session_scope(engine) as session:
         first = insert_ignore_many(
-            session, InboundEvent, [event("e0", {"first": True})], ["provider", "event_id"]
+            session, InboundEvent, [inbound_row("e0", payload={"first": True})], ["provider", "event_id"]
         )
         later = insert_ignore_many(
-            session, InboundEvent, [event(k, v) for k, v in payloads.items()], ["provider", "event_id"]
+            session,
+            InboundEvent,
+            [inbound_row(k, payload=v) for k, v in payloads.items()],
+            ["provider", "event_id"],
         )
     assert first == {("generic", "e0")}
     assert later == {("generic", key) for key in payloads} - {("generic", "e0")}
