@@ -18,7 +18,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeGuard
@@ -367,7 +367,6 @@ class EventProcessor:
         self.poll_s = poll_s
         self.clock = clock
         self._reads: list[_Read] = []  # the server's loop only (`_step`)
-        self._reader: ThreadPoolExecutor | None = None
 
     def run_once(self) -> int:
         """Process a batch in one transaction; if anything in it fails, redo it event by event
@@ -390,26 +389,19 @@ class EventProcessor:
         platform: waiting for it held up every event behind it). The check-ins that waited are
         decided by the first pass after their reads are done, and their events are left out
         of the claims meanwhile."""
-        done = [read for read in self._reads if read.done.done()]
-        self._reads = [read for read in self._reads if not read.done.done()]
-        ready = [entry for read in done for entry in read.waiting]
+        # One look at each read: one finishing meanwhile waits for the next pass, not lost.
+        finished = {id(read): read.done.done() for read in self._reads}
+        ready = [entry for read in self._reads if finished[id(read)] for entry in read.waiting]
+        self._reads = [read for read in self._reads if not finished[id(read)]]
         if ready:
             self._decide_waiting(ready)
         in_flight = [row.id for read in self._reads for row, _ in read.waiting if row.id is not None]
         count, waiting, wanted = self._run_batch(leave_out=in_flight)
         if waiting:
-            if self._reader is None:
-                self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="breather-status")
-            read = _Read(self._reader.submit(self._look_up, wanted), waiting)
+            read = _Read(self.checkins.read_soon(wanted), waiting)
             read.done.add_done_callback(lambda _: self.wake.set())
             self._reads.append(read)
         return count + len(ready)
-
-    def _look_up(self, people: list[AgentRef]) -> None:
-        try:
-            self.checkins.look_up(people)
-        except Exception:  # never expected (a failed read counts as "not away"): decide anyway
-            log.exception("reading out-of-office statuses failed unexpectedly")
 
     def _run_batch(self, leave_out: Sequence[int] = ()) -> tuple[int, Waiting, list[AgentRef]]:
         """One batch of the oldest events (but those in `leave_out`): how many it held, the
@@ -560,9 +552,6 @@ class EventProcessor:
         return hard
 
     def run_forever(self, stop: threading.Event) -> None:
-        try:
-            work_until_stopped("event processor", stop, self.wake, self._step, lambda: self.poll_s)
-        finally:
-            # Events still waiting for a read stay unprocessed: the next start processes them.
-            if self._reader is not None:
-                self._reader.shutdown(wait=False, cancel_futures=True)
+        # Events still waiting for a read when it stops stay unprocessed: the next start
+        # processes them (the app closes the reading threads, CheckinService.close).
+        work_until_stopped("event processor", stop, self.wake, self._step, lambda: self.poll_s)

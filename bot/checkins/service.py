@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -132,7 +132,7 @@ class CheckinService:
         self.follow_up = follow_up
         self.held_back = held_back
         self.away = away  # the chat platform's out-of-office status
-        self._reader: ThreadPoolExecutor | None = None  # reads ahead (`read_ahead`)
+        self._reader: ThreadPoolExecutor | None = None  # status reads off the caller's thread (`read_soon`)
 
     # --- a call is announced (the webhook, before the event is processed) ----------------
 
@@ -146,11 +146,22 @@ class CheckinService:
         if self.away is None:
             return
         people = [agent.ref() for agent, call in calls if self._looks_hard(call)]
-        if not people:
-            return
+        if people:
+            self.read_soon(people)
+
+    def read_soon(self, people: list[AgentRef]) -> Future[None]:
+        """`look_up` on a reading thread: done when the statuses are known (or the read failed,
+        which counts as "not away"). Two threads, so a batch's read seldom queues behind a read
+        ahead (a read of someone already being read waits for that one, bot/away.py)."""
         if self._reader is None:
-            self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="breather-read-ahead")
-        self._reader.submit(self.look_up, people)
+            self._reader = ThreadPoolExecutor(max_workers=2, thread_name_prefix="breather-status")
+        return self._reader.submit(self._look_up_logged, people)
+
+    def _look_up_logged(self, people: list[AgentRef]) -> None:
+        try:
+            self.look_up(people)
+        except Exception:  # never expected (a failed read fails open inside); decide anyway
+            log.exception("reading out-of-office statuses failed unexpectedly")
 
     def close(self) -> None:
         """At shutdown: reads not started are dropped (a check-in reads again when decided)."""
@@ -189,8 +200,8 @@ class CheckinService:
     def judge_call(
         self, session: Session, *, agent: RosterAgent, update: CallUpdate, now: datetime
     ) -> HardCall | None:
-        """Merge and score the call (written at the next flush); a hard call comes back to be
-        handed to `decide`, with many others of the same batch."""
+        """Merge and score the call (a new one is written by `write_calls`); a hard call comes
+        back to be handed to `decide`, with many others of the same batch."""
         call = self._merge_call(session, agent=agent, update=update, now=now)
         assessment = self._score(call, lambda: self._durations(session, call, agent))
         was_hard = call.hard
